@@ -1,0 +1,110 @@
+//! Severities and the findings rules report.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::inventory::ObjectId;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; no action needed.
+    Info,
+    /// Hardening that is good practice.
+    Low,
+    /// A weakness an attacker can use together with another one.
+    Medium,
+    /// A direct path to compromise of the workload or namespace.
+    High,
+    /// A direct path to compromise of the node or cluster.
+    Critical,
+}
+
+impl Severity {
+    /// Every severity, from lowest to highest.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A severity name that is not one of critical, high, medium, low, info.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown severity `{0}` (expected one of: critical, high, medium, low, info)")]
+pub struct UnknownSeverity(pub String);
+
+impl FromStr for Severity {
+    type Err = UnknownSeverity;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "info" => Severity::Info,
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            "critical" => Severity::Critical,
+            _ => return Err(UnknownSeverity(s.to_owned())),
+        })
+    }
+}
+
+/// What a rule reports: the object, the field and what is wrong with it. Data, not an error.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// The rule id (`POD001`).
+    pub rule: &'static str,
+    /// The object the finding is about.
+    pub object: ObjectId,
+    /// JSON pointer of the offending field (or of where the missing field belongs).
+    pub path: Option<String>,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// How to fix it, when more specific than the rule's doc.
+    pub fix: Option<String>,
+    /// Severity for this finding when it differs from the rule's default.
+    pub severity: Option<Severity>,
+    /// Extra machine-readable facts (`container`, `pssCheck`...). Never a secret value.
+    pub properties: BTreeMap<String, String>,
+}
+
+impl Finding {
+    /// Sets the fix hint.
+    pub fn fix(&mut self, fix: impl Into<String>) -> &mut Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// Adds a property.
+    pub fn property(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// Overrides the rule's default severity for this one finding.
+    pub fn severity(&mut self, severity: Severity) -> &mut Self {
+        self.severity = Some(severity);
+        self
+    }
+}

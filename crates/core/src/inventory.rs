@@ -1,0 +1,86 @@
+//! The set of objects a scan looks at, with indexes.
+
+use crate::object::{Object, ObjectRef};
+use std::collections::HashMap;
+
+/// Index of an object in an [`Inventory`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId(pub usize);
+
+/// All objects of a scan, indexed by kind and by identity.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    objects: Vec<Object>,
+    by_kind: HashMap<String, Vec<ObjectId>>,
+    by_ref: HashMap<(String, Option<String>, String), ObjectId>,
+}
+
+impl Inventory {
+    /// Builds the inventory and its indexes.
+    pub fn new(objects: Vec<Object>) -> Inventory {
+        let mut by_kind: HashMap<String, Vec<ObjectId>> = HashMap::new();
+        let mut by_ref = HashMap::new();
+        for (i, o) in objects.iter().enumerate() {
+            by_kind.entry(o.kind.clone()).or_default().push(ObjectId(i));
+            by_ref
+                .entry((o.kind.clone(), o.namespace.clone(), o.name.clone()))
+                .or_insert(ObjectId(i));
+        }
+        Inventory {
+            objects,
+            by_kind,
+            by_ref,
+        }
+    }
+
+    /// Every object, in input order.
+    pub fn objects(&self) -> &[Object] {
+        &self.objects
+    }
+
+    /// Number of objects.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// True when there is no object.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// The object with this id.
+    pub fn get(&self, id: ObjectId) -> &Object {
+        &self.objects[id.0]
+    }
+
+    /// Objects of one kind (any API group), in input order.
+    pub fn of_kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = (ObjectId, &'a Object)> + 'a {
+        self.by_kind
+            .get(kind)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |id| (*id, &self.objects[id.0]))
+    }
+
+    /// Looks an object up by kind, namespace and name.
+    pub fn find(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<&Object> {
+        self.by_ref
+            .get(&(
+                kind.to_owned(),
+                namespace.map(str::to_owned),
+                name.to_owned(),
+            ))
+            .map(|id| &self.objects[id.0])
+    }
+
+    /// Looks an object up by reference (the API version is not compared).
+    pub fn find_ref(&self, r: &ObjectRef) -> Option<&Object> {
+        self.find(&r.kind, r.namespace.as_deref(), &r.name)
+    }
+
+    /// Gives the objects back.
+    pub fn into_objects(self) -> Vec<Object> {
+        self.objects
+    }
+}

@@ -1,0 +1,24 @@
+//! Core model of Palisade.
+//!
+//! This crate holds the types every other part of Palisade speaks: the [`Object`] view of a
+//! Kubernetes object with its source location, the [`Inventory`] of objects with its indexes,
+//! the [`PodTemplate`] view shared by every workload kind, [`Finding`]s and [`Severity`], the
+//! [`Rule`] trait with its [`RuleMeta`], the policy configuration ([`Policy`]) and the
+//! [`Report`] that renderers turn into output. It performs no I/O.
+
+pub mod config;
+pub mod finding;
+pub mod inventory;
+pub mod object;
+pub mod podspec;
+pub mod report;
+pub mod rule;
+pub mod select;
+
+pub use config::{Exception, Mode, Policy, PolicyError};
+pub use finding::{Finding, Severity};
+pub use inventory::{Inventory, ObjectId};
+pub use object::{Object, ObjectRef, SourceLoc, SpanIndex, REDACTED};
+pub use podspec::{Container, ContainerKind, PodTemplate};
+pub use report::{InputIssue, Report, ReportFinding, Summary};
+pub use rule::{Context, PssLevel, Rule, RuleMeta, RuleOption, Scope};

@@ -1,0 +1,388 @@
+//! The view of one Kubernetes object and where it came from.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+use std::sync::Arc;
+
+/// The string that replaces every value of a Secret's `data` and `stringData` when an object
+/// is built. Palisade keeps the keys of a Secret, never its values.
+pub const REDACTED: &str = "<redacted>";
+
+/// A position in a source file: file name, 1-based line, 1-based column.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct SourceLoc {
+    /// The file, as the user named it (`-` or `<stdin>` for standard input).
+    pub file: Arc<str>,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl fmt::Display for SourceLoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// Maps JSON-pointer paths inside one document to the line and column where the field is
+/// written. Built by the loader while it parses; positions only, never values.
+///
+/// Entries are keyed by a hash of the path's segments, so building the index costs one hash
+/// step per node and a lookup walks the pointer once.
+#[derive(Clone, Debug, Default)]
+pub struct SpanIndex {
+    entries: Vec<(u64, u32, u32)>,
+}
+
+/// The hash of the empty path (the document root).
+pub const ROOT_HASH: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Extends the hash of a parent path by one (unescaped) segment.
+pub fn segment_hash(parent: u64, segment: &str) -> u64 {
+    // FNV-1a over the bytes, with a separator so that "a/b" and "ab" differ.
+    let mut h = parent ^ 0x2f;
+    h = h.wrapping_mul(0x0100_0000_01b3);
+    for b in segment.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Extends the hash of a parent path by a sequence index (hashed as its decimal form, as it
+/// appears in a JSON pointer).
+pub fn index_hash(parent: u64, index: usize) -> u64 {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = index;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut h = parent ^ 0x2f;
+    h = h.wrapping_mul(0x0100_0000_01b3);
+    for b in &buf[i..] {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl SpanIndex {
+    /// Records that the node at the path with this hash starts at `line`:`column` (1-based).
+    pub fn push(&mut self, hash: u64, line: u32, column: u32) {
+        self.entries.push((hash, line, column));
+    }
+
+    /// Number of recorded positions.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no position is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn find(&self, hash: u64) -> Option<(u32, u32)> {
+        self.entries
+            .iter()
+            .find(|(h, _, _)| *h == hash)
+            .map(|(_, l, c)| (*l, *c))
+    }
+
+    /// Resolves a JSON pointer (`/spec/containers/0/securityContext`) to the position of the
+    /// deepest part of it that is written in the document: when the field itself is absent
+    /// (a missing `securityContext`), the position of its parent (the container) is returned.
+    pub fn resolve(&self, pointer: &str) -> Option<(u32, u32)> {
+        let mut hash = ROOT_HASH;
+        let mut best = None;
+        if pointer.is_empty() {
+            return None;
+        }
+        for raw in pointer.trim_start_matches('/').split('/') {
+            let seg = unescape_segment(raw);
+            hash = segment_hash(hash, &seg);
+            match self.find(hash) {
+                Some(pos) => best = Some(pos),
+                None => break,
+            }
+        }
+        best
+    }
+}
+
+/// Undoes JSON-pointer escaping of one segment (`~1` is `/`, `~0` is `~`).
+pub fn unescape_segment(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains('~') {
+        std::borrow::Cow::Owned(raw.replace("~1", "/").replace("~0", "~"))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    }
+}
+
+/// Escapes one segment for use in a JSON pointer.
+pub fn escape_segment(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.contains(['~', '/']) {
+        std::borrow::Cow::Owned(raw.replace('~', "~0").replace('/', "~1"))
+    } else {
+        std::borrow::Cow::Borrowed(raw)
+    }
+}
+
+/// Identifies an object: kind, API group, namespace and name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    /// `apiVersion` as written (`apps/v1`).
+    pub api_version: String,
+    /// `kind` (`Deployment`).
+    pub kind: String,
+    /// Namespace, absent for cluster-scoped objects and for namespaced objects that do not
+    /// name one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `metadata.name` (or `generateName` followed by `*`).
+    pub name: String,
+}
+
+impl fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// Why a parsed document is not a Kubernetes object.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NotAnObject {
+    /// The document is not a mapping.
+    #[error("document is not a mapping")]
+    NotAMapping,
+    /// `apiVersion` or `kind` is missing or not a string.
+    #[error("document has no apiVersion or kind")]
+    MissingTypeMeta,
+}
+
+/// One Kubernetes object: its JSON value, its identity and where it was read.
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// The whole object. Secret values are already replaced with [`REDACTED`].
+    pub value: Value,
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata.name` (or `generateName*`).
+    pub name: String,
+    /// `metadata.namespace`, if written.
+    pub namespace: Option<String>,
+    /// Where the document starts; `None` for objects read from a cluster.
+    pub source: Option<SourceLoc>,
+    /// Field positions inside the document.
+    pub spans: SpanIndex,
+}
+
+impl Object {
+    /// Builds an object from a parsed value. Secret values (`data`, `stringData` and the
+    /// `last-applied-configuration` annotation, which repeats them) are redacted here, before
+    /// anything else can see them.
+    pub fn from_value(
+        mut value: Value,
+        source: Option<SourceLoc>,
+        spans: SpanIndex,
+    ) -> Result<Object, NotAnObject> {
+        let map = value.as_object().ok_or(NotAnObject::NotAMapping)?;
+        let api_version = map
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .ok_or(NotAnObject::MissingTypeMeta)?
+            .to_owned();
+        let kind = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .ok_or(NotAnObject::MissingTypeMeta)?
+            .to_owned();
+        if api_version.is_empty() || kind.is_empty() {
+            return Err(NotAnObject::MissingTypeMeta);
+        }
+        let meta = map.get("metadata");
+        let name = meta
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| {
+                meta.and_then(|m| m.get("generateName"))
+                    .and_then(Value::as_str)
+                    .map(|g| format!("{g}*"))
+            })
+            .unwrap_or_default();
+        let namespace = meta
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        if kind == "Secret" && api_version == "v1" {
+            redact_secret(&mut value);
+        }
+        Ok(Object {
+            value,
+            api_version,
+            kind,
+            name,
+            namespace,
+            source,
+            spans,
+        })
+    }
+
+    /// The API group (`apps` for `apps/v1`, empty for the core group).
+    pub fn group(&self) -> &str {
+        match self.api_version.rsplit_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        }
+    }
+
+    /// The object's identity.
+    pub fn reference(&self) -> ObjectRef {
+        ObjectRef {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+        }
+    }
+
+    /// The value at a JSON pointer.
+    pub fn pointer(&self, pointer: &str) -> Option<&Value> {
+        self.value.pointer(pointer)
+    }
+
+    /// Labels (`metadata.labels`), empty when absent.
+    pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        string_map(self.value.pointer("/metadata/labels"))
+    }
+
+    /// One annotation's value.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.value
+            .get("metadata")?
+            .get("annotations")?
+            .get(key)?
+            .as_str()
+    }
+
+    /// The source position of the field at `pointer` (or of its nearest written ancestor, or
+    /// of the document itself).
+    pub fn locate(&self, pointer: Option<&str>) -> Option<SourceLoc> {
+        let src = self.source.as_ref()?;
+        let (line, column) = pointer
+            .and_then(|p| self.spans.resolve(p))
+            .unwrap_or((src.line, src.column));
+        Some(SourceLoc {
+            file: src.file.clone(),
+            line,
+            column,
+        })
+    }
+}
+
+/// Iterates the string entries of a JSON object (non-string values are skipped).
+pub fn string_map(v: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
+    v.and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|m| m.iter())
+        .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
+}
+
+fn redact_secret(value: &mut Value) {
+    for field in ["data", "stringData"] {
+        if let Some(Value::Object(map)) = value.get_mut(field) {
+            for v in map.values_mut() {
+                *v = Value::String(REDACTED.to_owned());
+            }
+        } else if let Some(v) = value.get_mut(field) {
+            *v = Value::String(REDACTED.to_owned());
+        }
+    }
+    if let Some(Value::Object(ann)) = value.pointer_mut("/metadata/annotations") {
+        if let Some(v) = ann.get_mut("kubectl.kubernetes.io/last-applied-configuration") {
+            *v = Value::String(REDACTED.to_owned());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_values_are_redacted_keys_kept() {
+        let obj = Object::from_value(
+            json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s",
+                "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"data\":{\"p\":\"aHVudGVyMg==\"}}"}},
+                "data":{"p":"aHVudGVyMg=="},"stringData":{"q":"hunter2"}}),
+            None,
+            SpanIndex::default(),
+        )
+        .unwrap();
+        let text = obj.value.to_string();
+        assert!(!text.contains("aHVudGVyMg"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert_eq!(obj.value["data"]["p"], REDACTED);
+        assert_eq!(obj.value["stringData"]["q"], REDACTED);
+    }
+
+    #[test]
+    fn not_objects() {
+        assert_eq!(
+            Object::from_value(json!([1]), None, SpanIndex::default()).unwrap_err(),
+            NotAnObject::NotAMapping
+        );
+        assert_eq!(
+            Object::from_value(json!({"kind":"Pod"}), None, SpanIndex::default()).unwrap_err(),
+            NotAnObject::MissingTypeMeta
+        );
+    }
+
+    #[test]
+    fn span_resolution_falls_back_to_ancestor() {
+        let mut s = SpanIndex::default();
+        let spec = segment_hash(ROOT_HASH, "spec");
+        s.push(spec, 5, 1);
+        let containers = segment_hash(spec, "containers");
+        s.push(containers, 6, 3);
+        let c0 = index_hash(containers, 0);
+        s.push(c0, 7, 5);
+        assert_eq!(s.resolve("/spec/containers/0"), Some((7, 5)));
+        assert_eq!(s.resolve("/spec/containers/0/securityContext/x"), Some((7, 5)));
+        assert_eq!(s.resolve("/spec/containers/1"), Some((6, 3)));
+        assert_eq!(s.resolve("/metadata"), None);
+    }
+
+    #[test]
+    fn pointer_escaping_round_trips() {
+        let mut s = SpanIndex::default();
+        let a = segment_hash(ROOT_HASH, "metadata");
+        s.push(a, 2, 1);
+        let b = segment_hash(a, "annotations");
+        s.push(b, 3, 3);
+        let c = segment_hash(b, "container.apparmor.security.beta.kubernetes.io/app");
+        s.push(c, 4, 5);
+        let p = format!(
+            "/metadata/annotations/{}",
+            escape_segment("container.apparmor.security.beta.kubernetes.io/app")
+        );
+        assert_eq!(s.resolve(&p), Some((4, 5)));
+    }
+}

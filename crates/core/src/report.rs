@@ -1,0 +1,190 @@
+//! The result of an analysis, as renderers see it.
+
+use crate::config::{Exception, Mode};
+use crate::finding::Severity;
+use crate::object::{ObjectRef, SourceLoc};
+use crate::rule::{PssLevel, RuleMeta};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How a finding was suppressed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Suppression {
+    /// By an exception of the configuration.
+    Exception {
+        /// Position in the `exceptions` list.
+        index: usize,
+        /// Its reason.
+        reason: String,
+        /// Its owner.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        owner: Option<String>,
+        /// Its ticket.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ticket: Option<String>,
+        /// Its last day.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expires: Option<String>,
+    },
+    /// By the object's `palisade.dev/ignore` annotation (only when the configuration allows it).
+    Annotation {
+        /// The annotation's `palisade.dev/ignore-reason`, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+/// A finding with everything a renderer needs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportFinding {
+    /// Rule id.
+    pub rule_id: &'static str,
+    /// Rule name.
+    pub rule_name: &'static str,
+    /// Effective severity (after configuration).
+    pub severity: Severity,
+    /// What is wrong.
+    pub message: String,
+    /// The object.
+    pub object: ObjectRef,
+    /// Where: the file and line of the offending field (absent for cluster objects).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLoc>,
+    /// JSON pointer of the field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+    /// Admission mode this finding would have.
+    pub mode: Mode,
+    /// Extra facts.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub properties: BTreeMap<String, String>,
+    /// Present when the finding is suppressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+}
+
+/// A problem with the input: a file or document that could not be read or parsed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputIssue {
+    /// The file.
+    pub file: String,
+    /// 1-based line, 0 when it concerns the whole file.
+    pub line: u32,
+    /// 1-based column, 0 when unknown.
+    pub column: u32,
+    /// What is wrong, and what to do.
+    pub message: String,
+}
+
+impl std::fmt::Display for InputIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+/// An exception whose expiry date has passed: it no longer applies.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExpiredException {
+    /// The exception.
+    #[serde(flatten)]
+    pub exception: Exception,
+    /// How many findings it would have suppressed (they are reported).
+    pub findings: usize,
+}
+
+/// Counts of the input.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputStats {
+    /// Files read.
+    pub files: usize,
+    /// YAML/JSON documents read.
+    pub documents: usize,
+    /// Kubernetes objects scanned.
+    pub objects: usize,
+    /// Documents skipped because they are not Kubernetes objects (no apiVersion/kind).
+    pub skipped_documents: usize,
+    /// Files skipped because they are templates (Helm / Go template syntax).
+    pub template_files: usize,
+}
+
+/// Counts for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Active findings by severity.
+    pub by_severity: BTreeMap<Severity, usize>,
+    /// Active findings.
+    pub findings: usize,
+    /// Findings suppressed by exceptions.
+    pub suppressed_by_exception: usize,
+    /// Findings suppressed by annotations.
+    pub suppressed_by_annotation: usize,
+    /// Expired exceptions.
+    pub expired_exceptions: usize,
+    /// Objects with at least one active finding.
+    pub objects_with_findings: usize,
+}
+
+/// Everything one analysis produced.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    /// Active findings, sorted by file, line, rule.
+    pub findings: Vec<ReportFinding>,
+    /// Suppressed findings (counted, listed, never hidden).
+    pub suppressed: Vec<ReportFinding>,
+    /// Exceptions that have expired.
+    pub expired_exceptions: Vec<ExpiredException>,
+    /// Input errors (malformed documents, unreadable files).
+    pub errors: Vec<InputIssue>,
+    /// Input warnings (template files, skipped documents worth mentioning).
+    pub warnings: Vec<InputIssue>,
+    /// Input counts.
+    pub stats: InputStats,
+    /// The rules that ran.
+    pub rules: Vec<&'static RuleMeta>,
+    /// The profile used.
+    pub profile: Option<PssLevel>,
+}
+
+impl Report {
+    /// The summary counts.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for sev in Severity::ALL {
+            s.by_severity.insert(sev, 0);
+        }
+        for f in &self.findings {
+            *s.by_severity.entry(f.severity).or_default() += 1;
+        }
+        s.findings = self.findings.len();
+        for f in &self.suppressed {
+            match f.suppression {
+                Some(crate::report::Suppression::Annotation { .. }) => s.suppressed_by_annotation += 1,
+                _ => s.suppressed_by_exception += 1,
+            }
+        }
+        s.expired_exceptions = self.expired_exceptions.len();
+        let mut objs: Vec<&ObjectRef> = self.findings.iter().map(|f| &f.object).collect();
+        objs.sort();
+        objs.dedup();
+        s.objects_with_findings = objs.len();
+        s
+    }
+
+    /// The highest severity among active findings.
+    pub fn max_severity(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}

@@ -1,0 +1,211 @@
+//! The rule interface: metadata, per-object and inventory-wide checks, and the context that
+//! collects findings.
+
+use crate::finding::{Finding, Severity};
+use crate::inventory::{Inventory, ObjectId};
+use crate::object::Object;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+/// Pod Security Standards level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PssLevel {
+    /// No restriction.
+    Privileged,
+    /// Prevents known privilege escalations.
+    Baseline,
+    /// Current pod hardening best practice.
+    Restricted,
+}
+
+impl fmt::Display for PssLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PssLevel::Privileged => "privileged",
+            PssLevel::Baseline => "baseline",
+            PssLevel::Restricted => "restricted",
+        })
+    }
+}
+
+impl FromStr for PssLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "privileged" => Ok(PssLevel::Privileged),
+            "baseline" => Ok(PssLevel::Baseline),
+            "restricted" => Ok(PssLevel::Restricted),
+            _ => Err(format!(
+                "unknown profile `{s}` (expected one of: privileged, baseline, restricted)"
+            )),
+        }
+    }
+}
+
+/// Whether a rule looks at one object at a time or at the whole inventory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// [`Rule::check`] runs once per object, in parallel.
+    Object,
+    /// [`Rule::check_inventory`] runs once per scan, over every object.
+    Inventory,
+}
+
+/// The type of a rule option's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OptionKind {
+    /// A list of strings.
+    StringList,
+    /// A boolean.
+    Bool,
+    /// A non-negative integer.
+    Integer,
+}
+
+/// An option a rule accepts under `rules.<ID>` in `palisade.yaml`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct RuleOption {
+    /// The key.
+    pub name: &'static str,
+    /// The value's type.
+    pub kind: OptionKind,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+/// Everything about a rule except its logic.
+#[derive(Debug, Serialize)]
+pub struct RuleMeta {
+    /// Stable id: family prefix and three digits (`POD001`).
+    pub id: &'static str,
+    /// Kebab-case name of the risky pattern (`privileged-container`).
+    pub name: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// One line.
+    pub summary: &'static str,
+    /// The documentation in Markdown (`## What it checks`, `## Why it matters`,
+    /// `## How to fix`, `## Example`, `## Use instead`, `## References`).
+    #[serde(skip)]
+    pub doc: &'static str,
+    /// References as `framework:id` (`cis:5.2.2`, `nsa:pod-security`, `nist:4.4.3`,
+    /// `owasp:K01`, `pss:privileged`, `book:ops.pod-security-policy`).
+    pub references: &'static [&'static str],
+    /// Free tags selectable with `--select` (`pss`, `workload`...).
+    pub tags: &'static [&'static str],
+    /// The Pod Security Standards level the rule belongs to, if it is a pod security control:
+    /// rules of the restricted level do not run under the baseline profile.
+    pub level: Option<PssLevel>,
+    /// Whether the rule is per object or inventory-wide.
+    pub scope: Scope,
+    /// Options accepted in the configuration.
+    pub options: &'static [RuleOption],
+}
+
+impl RuleMeta {
+    /// The rule family: the id's letters (`POD`).
+    pub fn family(&self) -> &'static str {
+        self.id.trim_end_matches(|c: char| c.is_ascii_digit())
+    }
+}
+
+/// A check. Implementations are unit structs in the rule catalogue; they inspect and report,
+/// and never print or decide exit codes.
+pub trait Rule: Send + Sync {
+    /// The rule's metadata.
+    fn meta(&self) -> &'static RuleMeta;
+
+    /// Checks one object (rules of [`Scope::Object`]).
+    fn check(&self, _object: &Object, _cx: &mut Context<'_>) {}
+
+    /// Checks the whole inventory (rules of [`Scope::Inventory`]).
+    fn check_inventory(&self, _inventory: &Inventory, _cx: &mut Context<'_>) {}
+}
+
+static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+
+/// What a rule sees while it runs: its options, the profile, and the sink for findings.
+pub struct Context<'a> {
+    rule: &'static RuleMeta,
+    options: &'a Map<String, Value>,
+    profile: PssLevel,
+    object: ObjectId,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Context<'a> {
+    /// A context for one rule.
+    pub fn new(
+        rule: &'static RuleMeta,
+        options: Option<&'a Map<String, Value>>,
+        profile: PssLevel,
+    ) -> Context<'a> {
+        Context {
+            rule,
+            options: options.unwrap_or_else(|| EMPTY.get_or_init(Map::new)),
+            profile,
+            object: ObjectId(0),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Sets the object that [`Context::report`] attributes findings to.
+    pub fn set_object(&mut self, id: ObjectId) {
+        self.object = id;
+    }
+
+    /// The profile the scan runs with.
+    pub fn profile(&self) -> PssLevel {
+        self.profile
+    }
+
+    /// A rule option from the configuration.
+    pub fn option(&self, name: &str) -> Option<&'a Value> {
+        self.options.get(name)
+    }
+
+    /// A string-list option (empty when unset).
+    pub fn string_list(&self, name: &str) -> Vec<&'a str> {
+        self.options
+            .get(name)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// Reports a finding on the current object.
+    pub fn report(&mut self, path: impl Into<Option<String>>, message: impl Into<String>) -> &mut Finding {
+        let object = self.object;
+        self.report_on(object, path, message)
+    }
+
+    /// Reports a finding on any object (inventory rules).
+    pub fn report_on(
+        &mut self,
+        object: ObjectId,
+        path: impl Into<Option<String>>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
+        self.findings.push(Finding {
+            rule: self.rule.id,
+            object,
+            path: path.into(),
+            message: message.into(),
+            fix: None,
+            severity: None,
+            properties: BTreeMap::new(),
+        });
+        self.findings.last_mut().expect("just pushed")
+    }
+
+    /// Takes the findings reported so far.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.findings)
+    }
+}
