@@ -31,9 +31,19 @@ impl fmt::Display for SourceLoc {
 ///
 /// Entries are keyed by a hash of the path's segments, so building the index costs one hash
 /// step per node and a lookup walks the pointer once.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SpanIndex {
     entries: Vec<(u64, u32, u32)>,
+    root: u64,
+}
+
+impl Default for SpanIndex {
+    fn default() -> Self {
+        SpanIndex {
+            entries: Vec::new(),
+            root: ROOT_HASH,
+        }
+    }
 }
 
 /// The hash of the empty path (the document root).
@@ -80,6 +90,25 @@ impl SpanIndex {
         self.entries.push((hash, line, column));
     }
 
+    /// The hash of the path this index treats as the document root.
+    pub fn root(&self) -> u64 {
+        self.root
+    }
+
+    /// The same positions, with paths resolved from the node whose path hash is `root` (an
+    /// item of a `List`).
+    pub fn rooted_at(&self, root: u64) -> SpanIndex {
+        SpanIndex {
+            entries: self.entries.clone(),
+            root,
+        }
+    }
+
+    /// The position of the root node itself, when recorded.
+    pub fn resolve_root(&self) -> Option<(u32, u32)> {
+        self.find(self.root)
+    }
+
     /// Number of recorded positions.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -101,7 +130,7 @@ impl SpanIndex {
     /// deepest part of it that is written in the document: when the field itself is absent
     /// (a missing `securityContext`), the position of its parent (the container) is returned.
     pub fn resolve(&self, pointer: &str) -> Option<(u32, u32)> {
-        let mut hash = ROOT_HASH;
+        let mut hash = self.root;
         let mut best = None;
         if pointer.is_empty() {
             return None;

@@ -1,0 +1,352 @@
+//! Reads Kubernetes manifests into Palisade objects.
+//!
+//! Files, directories (recursively: `*.yaml`, `*.yml`, `*.json`) and standard input (`-`);
+//! multi-document YAML, JSON, and `List` kinds (`kind: List` and every `*List`), flattened.
+//! Every object keeps its file and the line and column of its document, and a [`SpanIndex`]
+//! that resolves field paths to lines.
+//!
+//! Bad input never stops the load: a malformed document is reported with its file, line and
+//! reason, and the other documents of the file and the other files are still read. A file that
+//! holds Go/Helm template syntax (`{{ ... }}`) and does not parse is reported once, with the
+//! advice to render it first.
+
+pub mod yaml;
+
+use palisade_core::report::InputStats;
+use palisade_core::{InputIssue, Object, SourceLoc, SpanIndex};
+use rayon::prelude::*;
+use serde_json::Value;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a load produced.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The objects, in input order (files sorted by path, documents in file order).
+    pub objects: Vec<Object>,
+    /// Errors: unreadable files, malformed documents.
+    pub errors: Vec<InputIssue>,
+    /// Warnings: template files.
+    pub warnings: Vec<InputIssue>,
+    /// Counts.
+    pub stats: InputStats,
+}
+
+impl Loaded {
+    fn absorb(&mut self, other: Loaded) {
+        self.objects.extend(other.objects);
+        self.errors.extend(other.errors);
+        self.warnings.extend(other.warnings);
+        self.stats.files += other.stats.files;
+        self.stats.documents += other.stats.documents;
+        self.stats.objects += other.stats.objects;
+        self.stats.skipped_documents += other.stats.skipped_documents;
+        self.stats.template_files += other.stats.template_files;
+    }
+}
+
+/// The name standard input gets in locations.
+pub const STDIN_NAME: &str = "<stdin>";
+
+fn is_manifest(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
+}
+
+/// Expands paths: files are kept as given, directories are walked recursively for manifest
+/// files (sorted, hidden directories skipped). Paths that do not exist are errors.
+pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputIssue>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            files.push(p.clone());
+            continue;
+        }
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let walker = walkdir::WalkDir::new(p)
+                    .follow_links(true)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+                for entry in walker {
+                    match entry {
+                        Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => files.push(e.into_path()),
+                        Ok(_) => {}
+                        Err(e) => errors.push(InputIssue {
+                            file: e.path().unwrap_or(p).display().to_string(),
+                            line: 0,
+                            column: 0,
+                            message: format!("cannot read: {e}"),
+                        }),
+                    }
+                }
+            }
+            Ok(_) => files.push(p.clone()),
+            Err(e) => errors.push(InputIssue {
+                file: p.display().to_string(),
+                line: 0,
+                column: 0,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+    (files, errors)
+}
+
+/// Loads files and directories (and `-` for standard input) in parallel.
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    let (files, errors) = expand_paths(paths);
+    let parts: Vec<Loaded> = files.par_iter().map(|f| load_file(f)).collect();
+    let mut all = Loaded {
+        errors,
+        ..Loaded::default()
+    };
+    for p in parts {
+        all.absorb(p);
+    }
+    all
+}
+
+/// Loads one file (`-` reads standard input).
+pub fn load_file(path: &Path) -> Loaded {
+    let (name, text) = if path.as_os_str() == "-" {
+        let mut buf = Vec::new();
+        let r = std::io::stdin().lock().read_to_end(&mut buf);
+        (STDIN_NAME.to_owned(), r.map(|_| buf))
+    } else {
+        (path.display().to_string(), std::fs::read(path))
+    };
+    match text {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => load_str(&name, &text),
+            Err(e) => Loaded {
+                errors: vec![InputIssue {
+                    file: name,
+                    line: 0,
+                    column: 0,
+                    message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                }],
+                stats: InputStats { files: 1, ..InputStats::default() },
+                ..Loaded::default()
+            },
+        },
+        Err(e) => Loaded {
+            errors: vec![InputIssue {
+                file: name,
+                line: 0,
+                column: 0,
+                message: format!("cannot read: {e}"),
+            }],
+            ..Loaded::default()
+        },
+    }
+}
+
+/// Splits a YAML stream into documents at `---` lines, returning each piece with the
+/// 1-based line it starts on. Parsing the pieces separately lets one malformed document be
+/// reported while the others are still read.
+pub fn split_documents(text: &str) -> Vec<(u32, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    let mut start_line = 1u32;
+    let mut line = 1u32;
+    let mut offset = 0usize;
+    for l in text.split_inclusive('\n') {
+        let is_marker = l.starts_with("---")
+            && l[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || c == '\n' || c == '\r');
+        if is_marker && offset > start {
+            out.push((start_line, &text[start..offset]));
+            start = offset;
+            start_line = line;
+        }
+        offset += l.len();
+        line += 1;
+    }
+    if start < text.len() {
+        out.push((start_line, &text[start..]));
+    }
+    out
+}
+
+fn looks_templated(text: &str) -> bool {
+    text.contains("{{") && text.contains("}}")
+}
+
+/// Loads manifests from text; `name` is used in locations.
+pub fn load_str(name: &str, text: &str) -> Loaded {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let file: Arc<str> = Arc::from(name);
+    let mut out = Loaded {
+        stats: InputStats { files: 1, ..InputStats::default() },
+        ..Loaded::default()
+    };
+    let mut errors = Vec::new();
+    let mut docs = Vec::new();
+    let is_json = name.ends_with(".json");
+    if is_json && text.trim().is_empty() {
+        out.errors.push(InputIssue {
+            file: name.to_owned(),
+            line: 1,
+            column: 1,
+            message: "empty file: not a JSON document".to_owned(),
+        });
+        return out;
+    }
+    for (line, piece) in split_documents(text) {
+        let parsed = match yaml::parse_documents(piece, line, true) {
+            // Tabs are where the two parser families disagree the other way: Kubernetes'
+            // decoder rejects a tab used as indentation or separation.
+            Ok(d) if piece.contains('\t') => yaml::parse_documents_compat(piece, line).map(|_| d),
+            Ok(d) => Ok(d),
+            Err(e) => yaml::parse_documents_compat(piece, line).map_err(|_| e),
+        };
+        match parsed {
+            Ok(d) => docs.extend(d),
+            Err(e) => errors.push(InputIssue {
+                file: name.to_owned(),
+                line: e.line,
+                column: e.column,
+                message: format!("invalid YAML: {}", e.reason),
+            }),
+        }
+    }
+    if !errors.is_empty() && looks_templated(text) {
+        let first = &errors[0];
+        out.warnings.push(InputIssue {
+            file: name.to_owned(),
+            line: first.line,
+            column: first.column,
+            message: "skipped: this file holds template syntax ({{ ... }}) and is not valid YAML; \
+                      render it first, e.g. `helm template RELEASE CHART | palisade scan -`"
+                .to_owned(),
+        });
+        out.stats.template_files = 1;
+        return out;
+    }
+    out.errors = errors;
+    for doc in docs {
+        if doc.value.is_null() {
+            continue;
+        }
+        out.stats.documents += 1;
+        let source = SourceLoc {
+            file: file.clone(),
+            line: doc.line,
+            column: doc.column,
+        };
+        add_object(&mut out, doc.value, source, doc.spans);
+    }
+    out
+}
+
+fn add_object(out: &mut Loaded, value: Value, source: SourceLoc, spans: SpanIndex) {
+    let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+        && value.get("apiVersion").and_then(Value::as_str).is_some()
+        && value.get("items").is_some_and(Value::is_array);
+    if is_list {
+        let Value::Object(mut map) = value else { return };
+        let Some(Value::Array(items)) = map.remove("items") else { return };
+        let items_hash = palisade_core::object::segment_hash(spans.root(), "items");
+        for (i, item) in items.into_iter().enumerate() {
+            let item_spans = spans.rooted_at(palisade_core::object::index_hash(items_hash, i));
+            let item_source = match item_spans.resolve_root() {
+                Some((line, column)) => SourceLoc {
+                    file: source.file.clone(),
+                    line,
+                    column,
+                },
+                None => source.clone(),
+            };
+            add_object(out, item, item_source, item_spans);
+        }
+        return;
+    }
+    match Object::from_value(value, Some(source), spans) {
+        Ok(o) => {
+            out.stats.objects += 1;
+            out.objects.push(o);
+        }
+        Err(_) => out.stats.skipped_documents += 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splitting_keeps_lines() {
+        let t = "a: 1\n---\nb: 2\n--- \nc: 3\n----\n";
+        let parts = split_documents(t);
+        assert_eq!(parts.iter().map(|p| p.0).collect::<Vec<_>>(), [1, 2, 4]);
+        assert_eq!(parts[2].1, "--- \nc: 3\n----\n");
+    }
+
+    #[test]
+    fn one_bad_document_does_not_hide_the_others() {
+        let t = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: [b\n---\napiVersion: v1\nkind: Service\nmetadata: {name: c}\n";
+        let l = load_str("f.yaml", t);
+        assert_eq!(l.objects.len(), 2);
+        assert_eq!(l.errors.len(), 1);
+        assert_eq!(l.errors[0].file, "f.yaml");
+        assert!(l.errors[0].line >= 7 && l.errors[0].line <= 8, "{:?}", l.errors[0]);
+        assert_eq!(l.objects[1].source.as_ref().unwrap().line, 9);
+    }
+
+    #[test]
+    fn lists_are_flattened_with_positions() {
+        let t = "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: a\n  spec:\n    hostNetwork: true\n- apiVersion: apps/v1\n  kind: DeploymentList\n  items:\n  - apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: d}\n";
+        let l = load_str("l.yaml", t);
+        assert_eq!(l.objects.len(), 2);
+        let pod = &l.objects[0];
+        assert_eq!(pod.source.as_ref().unwrap().line, 4);
+        assert_eq!(pod.locate(Some("/spec/hostNetwork")).unwrap().line, 9);
+        assert_eq!(l.objects[1].name, "d");
+        assert_eq!(l.objects[1].source.as_ref().unwrap().line, 13);
+    }
+
+    #[test]
+    fn non_objects_are_counted() {
+        let l = load_str("k.yaml", "resources:\n- a.yaml\n---\n# only a comment\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n");
+        assert_eq!(l.objects.len(), 1);
+        assert_eq!(l.stats.skipped_documents, 1);
+        assert_eq!(l.stats.documents, 2);
+    }
+
+    #[test]
+    fn templates_get_advice() {
+        let l = load_str("t.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n  labels:\n    {{- include \"x\" . | nindent 4 }}\n");
+        assert!(l.errors.is_empty());
+        assert_eq!(l.warnings.len(), 1);
+        assert!(l.warnings[0].message.contains("helm template"));
+        assert!(l.objects.is_empty());
+    }
+
+    #[test]
+    fn json_files() {
+        let l = load_str("p.json", "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\n\"metadata\":{\"name\":\"p\"},\n\"spec\":{\"hostPID\":true}}");
+        assert_eq!(l.objects.len(), 1);
+        assert_eq!(l.objects[0].locate(Some("/spec/hostPID")).unwrap().line, 3);
+    }
+
+    #[test]
+    fn directories_are_walked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sub/.git")).unwrap();
+        std::fs::write(dir.path().join("a.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n").unwrap();
+        std::fs::write(dir.path().join("sub/b.yml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n").unwrap();
+        std::fs::write(dir.path().join("sub/c.json"), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"c\"}}").unwrap();
+        std::fs::write(dir.path().join("sub/readme.md"), "# no").unwrap();
+        std::fs::write(dir.path().join("sub/.git/x.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: hidden}\n").unwrap();
+        let l = load_paths(&[dir.path().to_path_buf(), dir.path().join("missing.yaml")]);
+        let names: Vec<_> = l.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(l.errors.len(), 1);
+        assert!(l.errors[0].file.ends_with("missing.yaml"));
+    }
+}
