@@ -14,6 +14,7 @@ pub mod podspec;
 pub mod report;
 pub mod rule;
 pub mod select;
+pub mod selector;
 
 pub use config::{Exception, Mode, Policy, PolicyError};
 pub use finding::{Finding, Severity};

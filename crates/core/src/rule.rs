@@ -109,6 +109,16 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// The documentation as Markdown (doc-comment indentation removed).
+    pub fn doc_markdown(&self) -> String {
+        let mut out = String::with_capacity(self.doc.len());
+        for line in self.doc.lines() {
+            out.push_str(line.strip_prefix(' ').unwrap_or(line));
+            out.push('\n');
+        }
+        out
+    }
+
     /// The rule family: the id's letters (`POD`).
     pub fn family(&self) -> &'static str {
         self.id.trim_end_matches(|c: char| c.is_ascii_digit())
@@ -132,6 +142,7 @@ static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new
 
 /// What a rule sees while it runs: its options, the profile, and the sink for findings.
 pub struct Context<'a> {
+    inventory: Option<&'a Inventory>,
     rule: &'static RuleMeta,
     options: &'a Map<String, Value>,
     profile: PssLevel,
@@ -147,12 +158,25 @@ impl<'a> Context<'a> {
         profile: PssLevel,
     ) -> Context<'a> {
         Context {
+            inventory: None,
             rule,
             options: options.unwrap_or_else(|| EMPTY.get_or_init(Map::new)),
             profile,
             object: ObjectId(0),
             findings: Vec::new(),
         }
+    }
+
+    /// Gives per-object rules access to the other objects of the scan, for rules that look at
+    /// related objects (a pod's ServiceAccount, say). Admission has no inventory.
+    pub fn with_inventory(mut self, inventory: &'a Inventory) -> Self {
+        self.inventory = Some(inventory);
+        self
+    }
+
+    /// The inventory, when the scan has one.
+    pub fn inventory(&self) -> Option<&'a Inventory> {
+        self.inventory
     }
 
     /// Sets the object that [`Context::report`] attributes findings to.

@@ -1,0 +1,83 @@
+//! The single table of rules. Ids are stable forever; a retired id is never reused.
+
+use crate::rules::{images, pod_security, reliability, secrets};
+use palisade_core::{Rule, RuleMeta};
+
+/// Every rule, in id order.
+pub static RULES: &[&dyn Rule] = &[
+    &images::mutable_image_tag::MutableImageTag,
+    &pod_security::privileged_container::PrivilegedContainer,
+    &pod_security::privilege_escalation::PrivilegeEscalation,
+    &pod_security::run_as_root::RunAsRoot,
+    &pod_security::host_namespaces::HostNamespaces,
+    &pod_security::host_path_volume::HostPathVolume,
+    &pod_security::root_user_id::RootUserId,
+    &reliability::missing_resource_limits::MissingResourceLimits,
+    &reliability::missing_probes::MissingProbes,
+    &reliability::missing_disruption_budget::MissingDisruptionBudget,
+    &secrets::service_account_token_automount::ServiceAccountTokenAutomount,
+    &secrets::literal_secret_in_env::LiteralSecretInEnv,
+    &secrets::credentials_in_configmap::CredentialsInConfigMap,
+];
+
+/// Every rule.
+pub fn all() -> &'static [&'static dyn Rule] {
+    RULES
+}
+
+/// The metadata of every rule.
+pub fn metas() -> Vec<&'static RuleMeta> {
+    RULES.iter().map(|r| r.meta()).collect()
+}
+
+/// Finds a rule by id (case-insensitive) or name.
+pub fn find(id_or_name: &str) -> Option<&'static dyn Rule> {
+    RULES
+        .iter()
+        .copied()
+        .find(|r| r.meta().id.eq_ignore_ascii_case(id_or_name) || r.meta().name == id_or_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_well_formed_and_sorted() {
+        let ids: Vec<_> = RULES.iter().map(|r| r.meta().id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "ids must be unique and in order");
+        for r in RULES {
+            let m = r.meta();
+            let (fam, num) = m.id.split_at(m.id.len() - 3);
+            assert!(fam.chars().all(|c| c.is_ascii_uppercase()) && num.chars().all(|c| c.is_ascii_digit()), "{}", m.id);
+            assert!(m.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", m.name);
+        }
+        let mut names: Vec<_> = RULES.iter().map(|r| r.meta().name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), RULES.len(), "names must be unique");
+    }
+
+    #[test]
+    fn every_rule_is_documented_and_referenced() {
+        for r in RULES {
+            let m = r.meta();
+            let doc = m.doc_markdown();
+            for heading in ["## What it checks", "## Why it matters", "## How to fix", "## Example", "## Use instead", "## References"] {
+                assert!(doc.contains(heading), "{} lacks `{heading}`", m.id);
+            }
+            assert!(!m.summary.is_empty(), "{}", m.id);
+            for fw in ["book:"] {
+                assert!(m.references.iter().any(|x| x.starts_with(fw)), "{} has no {fw} reference", m.id);
+            }
+            assert!(
+                m.references.iter().any(|x| x.starts_with("cis:") || x.starts_with("nsa:") || x.starts_with("nist:") || x.starts_with("owasp:")),
+                "{} has no compliance reference",
+                m.id
+            );
+        }
+    }
+}

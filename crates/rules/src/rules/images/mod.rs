@@ -1,0 +1,3 @@
+//! `IMG`: image provenance (registries, digests, tags).
+
+pub(crate) mod mutable_image_tag;

@@ -1,0 +1,6 @@
+//! Rule families.
+
+pub(crate) mod images;
+pub(crate) mod pod_security;
+pub(crate) mod reliability;
+pub(crate) mod secrets;

@@ -1,0 +1,98 @@
+use palisade_core::{selector, Context, Inventory, Rule};
+use serde_json::Value;
+
+declare_rule! {
+    /// ## What it checks
+    /// Deployments and StatefulSets with two or more replicas (or a replica count left to an
+    /// autoscaler) for which no PodDisruptionBudget in the same namespace selects the pod
+    /// template's labels. An inventory-wide rule: it needs every PodDisruptionBudget of the
+    /// scan, so scan the workload together with its budgets.
+    ///
+    /// ## Why it matters
+    /// Node drains during upgrades and node-image patching (which the platform must do
+    /// regularly) evict every replica at once when nothing limits disruption: the service goes
+    /// down during routine maintenance.
+    ///
+    /// ## How to fix
+    /// Add a PodDisruptionBudget with `maxUnavailable: 1` (or a `minAvailable` below the
+    /// replica count) selecting the workload's pods.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Deployment
+    /// spec:
+    ///   replicas: 3
+    ///   template: { metadata: { labels: { app: web } } }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// kind: PodDisruptionBudget
+    /// spec:
+    ///   maxUnavailable: 1
+    ///   selector: { matchLabels: { app: web } }
+    /// ```
+    ///
+    /// ## References
+    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security practices";
+    /// NIST SP 800-190 4.3.4; OWASP Kubernetes Top 10 K01.
+    pub(crate) struct MissingDisruptionBudget;
+    id: "REL003",
+    name: "missing-disruption-budget",
+    severity: Low,
+    summary: "Multi-replica workload has no PodDisruptionBudget",
+    references: ["nsa:upgrading", "nist:4.3.4", "owasp:K01", "book:ops.zero-downtime", "book:platform.patches"],
+    tags: ["reliability"],
+    level: None,
+    scope: Inventory,
+    options: &[],
+}
+
+impl Rule for MissingDisruptionBudget {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
+        let pdbs: Vec<_> = inv
+            .of_kind("PodDisruptionBudget")
+            .filter(|(_, o)| o.group() == "policy")
+            .map(|(_, o)| o)
+            .collect();
+        for kind in ["Deployment", "StatefulSet"] {
+            for (id, o) in inv.of_kind(kind) {
+                if o.group() != "apps" {
+                    continue;
+                }
+                let replicas = o.pointer("/spec/replicas");
+                let many = match replicas {
+                    None => false, // defaults to 1
+                    Some(v) => v.as_u64().is_some_and(|n| n >= 2),
+                };
+                if !many {
+                    continue;
+                }
+                let empty = serde_json::Map::new();
+                let labels = o
+                    .pointer("/spec/template/metadata/labels")
+                    .and_then(Value::as_object)
+                    .unwrap_or(&empty);
+                let covered = pdbs.iter().any(|p| {
+                    p.namespace == o.namespace
+                        && p.pointer("/spec/selector").is_some_and(|s| selector::matches(s, labels))
+                });
+                if !covered {
+                    cx.report_on(
+                        id,
+                        Some("/spec/replicas".to_owned()),
+                        format!(
+                            "{kind} with {} replicas has no PodDisruptionBudget selecting its pods",
+                            replicas.and_then(Value::as_u64).unwrap_or(0)
+                        ),
+                    )
+                    .fix("add a PodDisruptionBudget with maxUnavailable: 1 selecting the pod template's labels");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+use super::{credential_name, credential_shape, describe_value, is_placeholder};
+use palisade_core::{Context, Object, PodTemplate, Rule};
+use serde_json::Value;
+
+declare_rule! {
+    /// ## What it checks
+    /// Environment variables of any container (regular, init, ephemeral) whose literal
+    /// `value` is a credential: the variable's name says it holds one (`DB_PASSWORD`,
+    /// `API_KEY`, `clientSecret`...) and the value is not a placeholder or a reference, or the
+    /// value has the shape of one whatever the name (a PEM private key, a cloud access key, a
+    /// known token format, a URL or connection string with an inline password). Variables
+    /// filled from a Secret (`valueFrom.secretKeyRef`) pass.
+    ///
+    /// The finding names the variable and the kind of credential; the value itself is never
+    /// printed or stored, in any output format.
+    ///
+    /// ## Why it matters
+    /// A literal credential in a manifest lives in git history, CI logs, the API server's
+    /// objects (readable by anyone who can `get` the workload) and `kubectl describe`
+    /// output. Rotating it means finding every copy.
+    ///
+    /// ## How to fix
+    /// Move the value into a Secret (ideally synced from an external store through the Secrets
+    /// Store CSI driver) and reference it with `valueFrom.secretKeyRef`, or better, mount it as
+    /// a file. Rotate the exposed credential.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// env:
+    /// - name: DB_PASSWORD
+    ///   value: "s3cr3t-prod-pw"
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// env:
+    /// - name: DB_PASSWORD
+    ///   valueFrom:
+    ///     secretKeyRef: { name: db-credentials, key: password }
+    /// ```
+    ///
+    /// ## References
+    /// NIST SP 800-190 4.1.4; NSA/CISA Kubernetes Hardening Guidance, "Secrets"; OWASP
+    /// Kubernetes Top 10 K08; CIS Kubernetes Benchmark 5.4.1.
+    pub(crate) struct LiteralSecretInEnv;
+    id: "SEC002",
+    name: "literal-secret-in-env",
+    severity: High,
+    summary: "Environment variable holds a literal credential",
+    references: ["nist:4.1.4", "nsa:secrets", "owasp:K08", "cis:5.4.1", "book:workload.secrets"],
+    tags: ["secrets"],
+    level: None,
+    scope: Object,
+    options: &[],
+}
+
+impl Rule for LiteralSecretInEnv {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, object: &Object, cx: &mut Context<'_>) {
+        let Some(pod) = PodTemplate::of(object) else { return };
+        for c in pod.containers() {
+            let Some(env) = c.get("env").and_then(Value::as_array) else { continue };
+            for (i, e) in env.iter().enumerate() {
+                let name = e.get("name").and_then(Value::as_str).unwrap_or("");
+                let Some(value) = e.get("value").and_then(Value::as_str) else { continue };
+                let what = match credential_shape(value) {
+                    Some(shape) => shape,
+                    None if credential_name(name) && !is_placeholder(value) => "a credential",
+                    None => continue,
+                };
+                cx.report(
+                    c.pointer(&format!("/env/{i}/value")),
+                    format!(
+                        "{} env var {name} holds {what} ({})",
+                        c.describe(),
+                        describe_value(value)
+                    ),
+                )
+                .fix(format!("move {name} into a Secret and use valueFrom.secretKeyRef (or a mounted file); rotate it"))
+                .property("container", c.name)
+                .property("env", name);
+            }
+        }
+    }
+}

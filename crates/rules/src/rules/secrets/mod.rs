@@ -1,0 +1,150 @@
+//! `SEC`: secrets handling. Findings name keys and describe values; they never contain a value.
+
+pub(crate) mod credentials_in_configmap;
+pub(crate) mod literal_secret_in_env;
+pub(crate) mod service_account_token_automount;
+
+/// True when a variable or key name says it holds a credential (`DB_PASSWORD`,
+/// `api-key`, `clientSecret`), and not a reference to one (`PASSWORD_FILE`, `TOKEN_PATH`).
+pub(crate) fn credential_name(name: &str) -> bool {
+    let n: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .collect();
+    // camelCase keys: clientSecret -> client_secret
+    let mut words = String::with_capacity(n.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() && name.as_bytes()[i - 1].is_ascii_lowercase() {
+            words.push('_');
+        }
+        words.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' });
+    }
+    let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
+    let Some(last) = parts.last() else { return false };
+    const REFERENCE: &[&str] = &["file", "path", "dir", "name", "ref", "key_ref", "url", "uri", "length", "len", "policy", "enabled", "type", "mode", "header", "id", "version", "ttl", "expiry"];
+    if REFERENCE.contains(last) || (*last == "ref" || *last == "secret_ref") {
+        return false;
+    }
+    let joined = parts.join("_");
+    const WORDS: &[&str] = &["password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "access_key", "secret_key", "private_key", "credential", "credentials", "auth_key", "client_secret", "connection_string", "conn_str", "passphrase"];
+    WORDS.iter().any(|w| {
+        joined == *w
+            || joined.ends_with(&format!("_{w}"))
+            || joined.starts_with(&format!("{w}_")) && parts.len() <= 2 && !REFERENCE.contains(last)
+            || (w.len() > 6 && !w.contains('_') && parts.last().is_some_and(|l| l.ends_with(w)))
+    }) && !n.is_empty()
+}
+
+/// Recognises values that are credentials whatever their name: PEM private keys, cloud access
+/// keys, well-known token formats, and URLs or connection strings with an inline password.
+pub(crate) fn credential_shape(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY-----") {
+        return Some("a PEM private key");
+    }
+    let bytes = v.as_bytes();
+    for (prefix, what) in [("AKIA", "an AWS access key id"), ("ASIA", "an AWS temporary access key id")] {
+        if let Some(pos) = v.find(prefix) {
+            let rest = &bytes[pos..];
+            if rest.len() >= 20 && rest[..20].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+                return Some(what);
+            }
+        }
+    }
+    for (prefix, what) in [
+        ("ghp_", "a GitHub token"),
+        ("gho_", "a GitHub token"),
+        ("github_pat_", "a GitHub token"),
+        ("glpat-", "a GitLab token"),
+        ("xoxb-", "a Slack token"),
+        ("xoxp-", "a Slack token"),
+        ("sk_live_", "a Stripe secret key"),
+        ("AIza", "a Google API key"),
+    ] {
+        if v.starts_with(prefix) && v.len() >= prefix.len() + 16 {
+            return Some(what);
+        }
+    }
+    if v.contains("AccountKey=") && v.contains("DefaultEndpointsProtocol") {
+        return Some("an Azure storage connection string");
+    }
+    if v.contains("SharedAccessKey=") {
+        return Some("a connection string with a shared access key");
+    }
+    // scheme://user:password@host with a literal password
+    if let Some(idx) = v.find("://") {
+        let rest = &v[idx + 3..];
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((userinfo, _host)) = authority.rsplit_once('@') {
+            if let Some((_, pass)) = userinfo.split_once(':') {
+                if !pass.is_empty() && !is_placeholder(pass) {
+                    return Some("a URL with an inline password");
+                }
+            }
+        }
+    }
+    let lower = v.to_ascii_lowercase();
+    for key in ["password=", "pwd="] {
+        if let Some(pos) = lower.find(key) {
+            let after = &v[pos + key.len()..];
+            let val = after.split(';').next().unwrap_or("").trim();
+            if !val.is_empty() && !is_placeholder(val) && lower.contains(';') {
+                return Some("a connection string with a password");
+            }
+        }
+    }
+    None
+}
+
+/// Values that stand for a secret rather than being one: empty, templating (`${X}`,
+/// `$(X)`, `{{ x }}`), obvious placeholders.
+pub(crate) fn is_placeholder(v: &str) -> bool {
+    let t = v.trim();
+    if t.is_empty() || t.len() < 4 {
+        return true;
+    }
+    let lower = t.to_ascii_lowercase();
+    t.starts_with("${")
+        || t.starts_with("$(")
+        || t.starts_with('$') && t[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || t.contains("{{")
+        || t.starts_with('<') && t.ends_with('>')
+        || matches!(
+            lower.as_str(),
+            "changeme" | "change-me" | "changeit" | "password" | "secret" | "token" | "xxxx" | "xxxxxx" | "redacted" | "none" | "null" | "true" | "false" | "example"
+        )
+        || lower.starts_with("your-") || lower.starts_with("your_")
+        || t.starts_with('/') // a file path
+}
+
+/// A description of a value that reveals nothing of it.
+pub(crate) fn describe_value(v: &str) -> String {
+    format!("literal value of {} characters, redacted", v.chars().count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        for n in ["PASSWORD", "DB_PASSWORD", "db-password", "clientSecret", "API_KEY", "apiKey", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "POSTGRES_PASSWORD", "private_key", "redisPassword"] {
+            assert!(credential_name(n), "{n}");
+        }
+        for n in ["PASSWORD_FILE", "TOKEN_PATH", "SECRET_NAME", "DB_HOST", "TOKEN_URL", "PASSWORD_POLICY", "SECRETS_DIR", "KEY", "TOKENIZER", "username", "secret_ref"] {
+            assert!(!credential_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(credential_shape("AKIAIOSFODNN7EXAMPLE").is_some());
+        assert!(credential_shape("-----BEGIN RSA PRIVATE KEY-----\nMIIB...").is_some());
+        assert!(credential_shape("postgres://app:s3cr3tpw@db:5432/app").is_some());
+        assert!(credential_shape("postgres://app:${DB_PASS}@db:5432/app").is_none());
+        assert!(credential_shape("Server=db;Database=x;User Id=sa;Password=Hunter2!;").is_some());
+        assert!(credential_shape("https://example.com/path").is_none());
+        assert!(credential_shape("-----BEGIN CERTIFICATE-----").is_none());
+        assert!(credential_shape("hello world").is_none());
+    }
+}

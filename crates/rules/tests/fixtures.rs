@@ -1,0 +1,72 @@
+//! The generic fixture test: every rule has `fixtures/<ID>/pass_*.yaml` and `fail_*.yaml`;
+//! each fail fixture must produce at least one finding of that rule and each pass fixture
+//! none. The findings of each fail fixture are snapshotted (`<ID>_<case>.snap`).
+
+use palisade_core::{Context, Inventory, ObjectId, PssLevel, Rule, Scope};
+use std::fmt::Write;
+use std::path::Path;
+
+fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
+    let name = format!("fixtures/{}/{}", rule.meta().id, file.file_name().unwrap().to_string_lossy());
+    let text = std::fs::read_to_string(file).unwrap();
+    let loaded = palisade_load::load_str(&name, &text);
+    assert!(loaded.errors.is_empty(), "{name}: {:?}", loaded.errors);
+    let inv = Inventory::new(loaded.objects);
+    let mut cx = Context::new(rule.meta(), None, PssLevel::Restricted).with_inventory(&inv);
+    match rule.meta().scope {
+        Scope::Object => {
+            for (i, o) in inv.objects().iter().enumerate() {
+                cx.set_object(ObjectId(i));
+                rule.check(o, &mut cx);
+            }
+        }
+        Scope::Inventory => rule.check_inventory(&inv, &mut cx),
+    }
+    let findings = cx.take_findings();
+    let lines = findings
+        .iter()
+        .map(|f| {
+            let o = inv.get(f.object);
+            let loc = o.locate(f.path.as_deref()).unwrap();
+            let mut s = format!("{}:{} {} [{}] {}", loc.line, loc.column, o.reference(), f.path.as_deref().unwrap_or("-"), f.message);
+            if let Some(sev) = f.severity {
+                let _ = write!(s, " (severity {sev})");
+            }
+            s
+        })
+        .collect();
+    (lines, findings.len())
+}
+
+#[test]
+fn fixtures() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut checked = 0;
+    for rule in palisade_rules::RULES {
+        let id = rule.meta().id;
+        let dir = root.join(id);
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|_| panic!("{id} has no fixtures directory {}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        entries.sort();
+        let (mut pass, mut fail) = (0, 0);
+        for path in entries {
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            let (lines, n) = run(*rule, &path);
+            if stem.starts_with("fail_") {
+                fail += 1;
+                assert!(n > 0, "{id}/{stem}: expected findings, got none");
+                insta::assert_snapshot!(format!("{id}_{}", &stem[5..]), lines.join("\n"));
+            } else if stem.starts_with("pass_") {
+                pass += 1;
+                assert_eq!(n, 0, "{id}/{stem}: expected no finding, got:\n{}", lines.join("\n"));
+            } else {
+                panic!("{id}: fixture {stem} must start with pass_ or fail_");
+            }
+            checked += 1;
+        }
+        assert!(pass > 0 && fail > 0, "{id} needs at least one pass_ and one fail_ fixture");
+    }
+    eprintln!("{checked} fixtures checked");
+}
