@@ -1,0 +1,301 @@
+//! The analysis facade every front-end calls: select the rules, run them over an inventory
+//! (per-object rules in parallel, inventory rules once), and apply the policy: severity
+//! overrides, admission modes, expiring exceptions and annotation exceptions. The result is a
+//! [`Report`]; nothing here prints or decides exit codes.
+
+use jiff::civil::Date;
+use palisade_core::config::Exception;
+use palisade_core::report::{ExpiredException, InputStats, Suppression};
+use palisade_core::{
+    select, Context, Finding, InputIssue, Inventory, ObjectId, Policy, PssLevel, Report, ReportFinding, Rule,
+    Scope,
+};
+use rayon::prelude::*;
+
+/// The annotation with which an object's owner can ask to ignore rules, honoured only when
+/// the policy sets `allowAnnotationExceptions: true`. Its value is a comma-separated list of
+/// selectors (`POD001, IMG`) or `all`.
+pub const IGNORE_ANNOTATION: &str = "palisade.dev/ignore";
+/// The annotation that gives the reason for [`IGNORE_ANNOTATION`].
+pub const IGNORE_REASON_ANNOTATION: &str = "palisade.dev/ignore-reason";
+
+/// How to run an analysis.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The policy (from `palisade.yaml`, or the default).
+    pub policy: Policy,
+    /// Profile from the command line; overrides the policy's.
+    pub profile: Option<PssLevel>,
+    /// Selectors from the command line; when non-empty they replace the policy's `select`.
+    pub select: Vec<String>,
+    /// Selectors from the command line, added to the policy's `ignore`.
+    pub ignore: Vec<String>,
+    /// The day against which exceptions expire.
+    pub today: Date,
+}
+
+impl Options {
+    /// Options with the default policy.
+    pub fn new(today: Date) -> Options {
+        Options {
+            policy: Policy::default(),
+            profile: None,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            today,
+        }
+    }
+
+    /// The effective profile: command line, then policy, then `restricted`.
+    pub fn profile(&self) -> PssLevel {
+        self.profile.or(self.policy.profile).unwrap_or(PssLevel::Restricted)
+    }
+}
+
+/// What was read, besides the objects.
+#[derive(Clone, Debug, Default)]
+pub struct InputSummary {
+    /// Input errors.
+    pub errors: Vec<InputIssue>,
+    /// Input warnings.
+    pub warnings: Vec<InputIssue>,
+    /// Input counts.
+    pub stats: InputStats,
+}
+
+/// The rules the options select, in registry order.
+pub fn selected_rules(opts: &Options) -> Vec<&'static dyn Rule> {
+    let profile = opts.profile();
+    let select: &[String] = if opts.select.is_empty() { &opts.policy.select } else { &opts.select };
+    palisade_rules::all()
+        .iter()
+        .copied()
+        .filter(|r| {
+            let m = r.meta();
+            let chosen = select.is_empty() || select.iter().any(|s| select::matches(s, m));
+            let ignored = opts.policy.ignore.iter().chain(&opts.ignore).any(|s| select::matches(s, m));
+            let enabled = opts.policy.rule(m.id).and_then(|c| c.enabled) != Some(false);
+            let in_profile = match m.level {
+                None => true,
+                Some(level) => level <= profile && profile != PssLevel::Privileged,
+            };
+            chosen && !ignored && enabled && in_profile
+        })
+        .collect()
+}
+
+/// Runs the selected rules over the inventory and applies the policy.
+pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Report {
+    let rules = selected_rules(opts);
+    let findings = run_rules(inventory, &rules, opts);
+    apply_policy(inventory, findings, &rules, input, opts)
+}
+
+/// Runs rules and returns their raw findings (no policy applied).
+pub fn run_rules(inventory: &Inventory, rules: &[&'static dyn Rule], opts: &Options) -> Vec<Finding> {
+    let profile = opts.profile();
+    let object_rules: Vec<_> = rules.iter().filter(|r| r.meta().scope == Scope::Object).collect();
+    let options = |r: &dyn Rule| opts.policy.rule(r.meta().id).map(|c| &c.options);
+    let mut findings: Vec<Finding> = inventory
+        .objects()
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, obj)| {
+            let mut out = Vec::new();
+            for r in &object_rules {
+                let mut cx = Context::new(r.meta(), options(**r), profile).with_inventory(inventory);
+                cx.set_object(ObjectId(i));
+                r.check(obj, &mut cx);
+                out.extend(cx.take_findings());
+            }
+            out
+        })
+        .collect();
+    for r in rules.iter().filter(|r| r.meta().scope == Scope::Inventory) {
+        let mut cx = Context::new(r.meta(), options(*r), profile).with_inventory(inventory);
+        r.check_inventory(inventory, &mut cx);
+        findings.extend(cx.take_findings());
+    }
+    findings
+}
+
+fn annotation_ignores(obj: &palisade_core::Object, rule: &palisade_core::RuleMeta) -> bool {
+    obj.annotation(IGNORE_ANNOTATION).is_some_and(|v| {
+        v.split(',').map(str::trim).any(|s| s.eq_ignore_ascii_case("all") || select::matches(s, rule))
+    })
+}
+
+/// Applies severities, modes and exceptions to raw findings and builds the report.
+pub fn apply_policy(
+    inventory: &Inventory,
+    mut findings: Vec<Finding>,
+    rules: &[&'static dyn Rule],
+    input: InputSummary,
+    opts: &Options,
+) -> Report {
+    let policy = &opts.policy;
+    let metas: Vec<_> = rules.iter().map(|r| r.meta()).collect();
+    let mut expired_hits = vec![0usize; policy.exceptions.len()];
+    let mut active = Vec::new();
+    let mut suppressed = Vec::new();
+    findings.dedup_by(|a, b| a.rule == b.rule && a.object == b.object && a.path == b.path && a.message == b.message);
+    for f in findings {
+        let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else { continue };
+        let obj = inventory.get(f.object);
+        let ns = obj.namespace.as_deref();
+        let severity = policy
+            .rule(meta.id)
+            .and_then(|c| c.severity)
+            .or(f.severity)
+            .unwrap_or(meta.severity);
+        let mut suppression = None;
+        for ex in &policy.exceptions {
+            if !ex.covers(meta, ns, &obj.kind, &obj.name) {
+                continue;
+            }
+            if ex.expired(opts.today) {
+                expired_hits[ex.index] += 1;
+                continue;
+            }
+            suppression = Some(exception_suppression(ex));
+            break;
+        }
+        if suppression.is_none() && policy.allow_annotation_exceptions && annotation_ignores(obj, meta) {
+            suppression = Some(Suppression::Annotation {
+                reason: obj.annotation(IGNORE_REASON_ANNOTATION).map(str::to_owned),
+            });
+        }
+        let rf = ReportFinding {
+            rule_id: meta.id,
+            rule_name: meta.name,
+            severity,
+            message: f.message,
+            object: obj.reference(),
+            location: obj.locate(f.path.as_deref()),
+            path: f.path,
+            fix: f.fix,
+            mode: policy.mode(meta.id, ns),
+            properties: f.properties,
+            suppression,
+        };
+        if rf.suppression.is_some() {
+            suppressed.push(rf);
+        } else {
+            active.push(rf);
+        }
+    }
+    let order = |a: &ReportFinding, b: &ReportFinding| {
+        let key = |f: &ReportFinding| {
+            (
+                f.location.as_ref().map(|l| (l.file.clone(), l.line, l.column)),
+                f.object.clone(),
+                f.rule_id,
+            )
+        };
+        key(a).cmp(&key(b))
+    };
+    active.sort_by(order);
+    suppressed.sort_by(order);
+    let expired_exceptions = policy
+        .exceptions
+        .iter()
+        .filter(|e| e.expired(opts.today))
+        .map(|e| ExpiredException {
+            exception: e.clone(),
+            findings: expired_hits[e.index],
+        })
+        .collect();
+    Report {
+        findings: active,
+        suppressed,
+        expired_exceptions,
+        errors: input.errors,
+        warnings: input.warnings,
+        stats: input.stats,
+        rules: metas,
+        profile: Some(opts.profile()),
+    }
+}
+
+fn exception_suppression(ex: &Exception) -> Suppression {
+    Suppression::Exception {
+        index: ex.index,
+        reason: ex.reason.clone(),
+        owner: ex.owner.clone(),
+        ticket: ex.ticket.clone(),
+        expires: ex.expires.map(|d| d.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::SpanIndex;
+
+    fn policy(yaml: &str) -> Policy {
+        let docs = palisade_load::yaml::parse_documents(yaml, 1, true).unwrap();
+        let metas = palisade_rules::registry::metas();
+        Policy::from_value(&docs[0].value, &docs[0].spans, "palisade.yaml", &metas).unwrap()
+    }
+
+    fn inventory(yaml: &str) -> Inventory {
+        let l = palisade_load::load_str("t.yaml", yaml);
+        assert!(l.errors.is_empty());
+        Inventory::new(l.objects)
+    }
+
+    const PRIVILEGED: &str = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: node-exporter\n  namespace: monitoring\n  annotations: {palisade.dev/ignore: \"POD001\"}\nspec:\n  template:\n    spec:\n      containers:\n      - name: e\n        image: e:1.0\n        securityContext: {privileged: true}\n";
+
+    fn today(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn exceptions_expire() {
+        let inv = inventory(PRIVILEGED);
+        let mut opts = Options::new(today("2027-01-31"));
+        opts.select = vec!["POD001".into()];
+        opts.policy = policy("exceptions:\n- rules: [POD001]\n  match: {namespace: monitoring, kind: DaemonSet, name: node-*}\n  reason: needs host access\n  owner: team-observability\n  expires: 2027-01-31\n");
+        let r = analyze(&inv, InputSummary::default(), &opts);
+        assert_eq!((r.findings.len(), r.suppressed.len(), r.expired_exceptions.len()), (0, 1, 0));
+        opts.today = today("2027-02-01");
+        let r = analyze(&inv, InputSummary::default(), &opts);
+        assert_eq!((r.findings.len(), r.suppressed.len(), r.expired_exceptions.len()), (1, 0, 1));
+        assert_eq!(r.expired_exceptions[0].findings, 1);
+    }
+
+    #[test]
+    fn annotations_count_only_when_allowed() {
+        let inv = inventory(PRIVILEGED);
+        let mut opts = Options::new(today("2026-01-01"));
+        opts.select = vec!["POD001".into()];
+        let r = analyze(&inv, InputSummary::default(), &opts);
+        assert_eq!((r.findings.len(), r.suppressed.len()), (1, 0));
+        opts.policy = policy("allowAnnotationExceptions: true\n");
+        let r = analyze(&inv, InputSummary::default(), &opts);
+        assert_eq!((r.findings.len(), r.suppressed.len()), (0, 1));
+        assert_eq!(r.summary().suppressed_by_annotation, 1);
+    }
+
+    #[test]
+    fn selection_profile_and_overrides() {
+        let inv = inventory(PRIVILEGED);
+        let mut opts = Options::new(today("2026-01-01"));
+        opts.policy = policy("profile: baseline\nrules:\n  POD001: {severity: low, mode: deny}\nnamespaces:\n  monitoring: {mode: warn}\n");
+        let ids: Vec<_> = selected_rules(&opts).iter().map(|r| r.meta().id).collect();
+        assert!(ids.contains(&"POD001") && !ids.contains(&"POD002"), "{ids:?}");
+        let r = analyze(&inv, InputSummary::default(), &opts);
+        let f = r.findings.iter().find(|f| f.rule_id == "POD001").unwrap();
+        assert_eq!(f.severity, palisade_core::Severity::Low);
+        assert_eq!(f.mode, palisade_core::Mode::Deny);
+        let other = r.findings.iter().find(|f| f.rule_id != "POD001").unwrap();
+        assert_eq!(other.mode, palisade_core::Mode::Warn);
+        assert_eq!(f.location.as_ref().unwrap().line, 13);
+        opts.ignore = vec!["pod".into()];
+        assert!(selected_rules(&opts).iter().all(|r| r.meta().family() != "POD"));
+        opts.policy.rules.get_mut("POD001").unwrap().enabled = Some(false);
+        opts.ignore.clear();
+        assert!(selected_rules(&opts).iter().all(|r| r.meta().id != "POD001"));
+        let _ = SpanIndex::default();
+    }
+}
