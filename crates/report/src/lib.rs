@@ -1,0 +1,81 @@
+//! Renders a [`Report`] for people and for machines: a table for terminals, JSON with a
+//! documented stable schema, SARIF 2.1.0 for code-scanning dashboards, JUnit XML for CI test
+//! reports, and Markdown for pull-request comments.
+//!
+//! Renderers only read the report: they cannot see objects, so they cannot print a Secret's
+//! value (the model redacts Secret values when objects are built, and rules describe
+//! credentials without quoting them).
+
+mod json;
+mod junit;
+mod markdown;
+mod sarif;
+mod table;
+
+use palisade_core::Report;
+use std::str::FromStr;
+
+pub use json::SCHEMA_VERSION;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A table for people, grouped by object.
+    Table,
+    /// JSON (see `docs/json-report.md`).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// JUnit XML.
+    Junit,
+    /// Markdown, for pull-request comments.
+    Markdown,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "table" => Format::Table,
+            "json" => Format::Json,
+            "sarif" => Format::Sarif,
+            "junit" => Format::Junit,
+            "markdown" | "md" => Format::Markdown,
+            _ => return Err(format!("unknown format `{s}` (expected one of: table, json, sarif, junit, markdown)")),
+        })
+    }
+}
+
+/// Rendering settings.
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Use ANSI colours (table only).
+    pub color: bool,
+    /// The tool's version, written into machine formats.
+    pub tool_version: String,
+}
+
+/// Renders a report.
+pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
+    match format {
+        Format::Table => table::render(report, opts),
+        Format::Json => json::render(report, opts),
+        Format::Sarif => sarif::render(report, opts),
+        Format::Junit => junit::render(report, opts),
+        Format::Markdown => markdown::render(report, opts),
+    }
+}
+
+/// A stable fingerprint of a finding: rule, object and field, not the message or the line, so
+/// it survives reformatting of the file.
+pub(crate) fn fingerprint(f: &palisade_core::ReportFinding) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let ns = f.object.namespace.as_deref().unwrap_or("");
+    for part in [f.rule_id, &f.object.kind, ns, &f.object.name, f.path.as_deref().unwrap_or("")] {
+        for b in part.as_bytes().iter().chain(b"\x00") {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}

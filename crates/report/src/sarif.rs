@@ -1,0 +1,150 @@
+use crate::{fingerprint, RenderOptions};
+use palisade_core::report::Suppression;
+use palisade_core::{Report, ReportFinding, Severity};
+use serde_json::{json, Value};
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub code scanning reads `security-severity` (0-10) to rank alerts.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// Percent-encodes a file path into a URI reference (keeps `/`, unreserved characters).
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn result(f: &ReportFinding, rule_index: usize) -> Value {
+    let mut location = json!({
+        "logicalLocations": [{
+            "fullyQualifiedName": match &f.object.namespace {
+                Some(ns) => format!("{}/{}/{}", f.object.kind, ns, f.object.name),
+                None => format!("{}/{}", f.object.kind, f.object.name),
+            },
+            "kind": "object",
+        }]
+    });
+    if let Some(l) = &f.location {
+        location["physicalLocation"] = json!({
+            "artifactLocation": { "uri": uri(&l.file) },
+            "region": { "startLine": l.line, "startColumn": l.column },
+        });
+    }
+    let mut properties = json!({
+        "severity": f.severity,
+        "mode": f.mode,
+        "object": f.object,
+    });
+    if let Some(p) = &f.path {
+        properties["path"] = json!(p);
+    }
+    if let Some(fix) = &f.fix {
+        properties["fix"] = json!(fix);
+    }
+    for (k, v) in &f.properties {
+        properties[k] = json!(v);
+    }
+    let mut r = json!({
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": level(f.severity),
+        "message": { "text": f.message },
+        "locations": [location],
+        "partialFingerprints": { "palisade/v1": fingerprint(f) },
+        "properties": properties,
+    });
+    if let Some(s) = &f.suppression {
+        let justification = match s {
+            Suppression::Exception { reason, .. } => reason.clone(),
+            Suppression::Annotation { reason } => reason.clone().unwrap_or_else(|| "palisade.dev/ignore annotation".into()),
+        };
+        r["suppressions"] = json!([{ "kind": if matches!(s, Suppression::Annotation { .. }) { "inSource" } else { "external" }, "justification": justification }]);
+    }
+    r
+}
+
+pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let rules: Vec<Value> = report
+        .rules
+        .iter()
+        .map(|r| {
+            let doc = r.doc_markdown();
+            json!({
+                "id": r.id,
+                "name": r.name,
+                "shortDescription": { "text": r.summary },
+                "fullDescription": { "text": doc.split("\n\n").nth(1).unwrap_or(r.summary).replace('\n', " ") },
+                "help": { "text": doc, "markdown": doc },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": {
+                    "tags": r.tags.iter().copied().chain(r.references.iter().copied()).collect::<Vec<_>>(),
+                    "security-severity": security_severity(r.severity),
+                    "precision": "high",
+                },
+            })
+        })
+        .collect();
+    let index = |id: &str| report.rules.iter().position(|r| r.id == id).unwrap_or(0);
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .chain(&report.suppressed)
+        .map(|f| result(f, index(f.rule_id)))
+        .collect();
+    let notifications: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| (e, "error"))
+        .chain(report.warnings.iter().map(|w| (w, "warning")))
+        .map(|(i, lvl)| {
+            let mut n = json!({ "level": lvl, "message": { "text": i.message } });
+            let mut loc = json!({ "physicalLocation": { "artifactLocation": { "uri": uri(&i.file) } } });
+            if i.line > 0 {
+                loc["physicalLocation"]["region"] = json!({ "startLine": i.line, "startColumn": i.column.max(1) });
+            }
+            n["locations"] = json!([loc]);
+            n
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "palisade",
+                "version": opts.tool_version,
+                "informationUri": "https://github.com/palisade-dev/palisade",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": report.errors.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

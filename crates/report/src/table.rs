@@ -1,0 +1,169 @@
+use crate::RenderOptions;
+use anstyle::{AnsiColor, Style};
+use palisade_core::{Report, ReportFinding, Severity};
+use std::fmt::Write;
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new().bold().fg_color(Some(AnsiColor::BrightRed.into())),
+        Severity::High => Style::new().fg_color(Some(AnsiColor::Red.into())),
+        Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+        Severity::Info => Style::new().dimmed(),
+    }
+}
+
+struct Painter(bool);
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.0 {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn location(f: &ReportFinding) -> String {
+    match &f.location {
+        Some(l) => format!("{}:{}", l.file, l.line),
+        None => f.path.clone().unwrap_or_default(),
+    }
+}
+
+fn group<'a>(out: &mut String, p: &Painter, findings: &'a [ReportFinding], suppressed: bool) {
+    let mut i = 0;
+    while i < findings.len() {
+        let obj = &findings[i].object;
+        let file = findings[i].location.as_ref().map(|l| l.file.to_string());
+        let mut j = i;
+        while j < findings.len()
+            && findings[j].object == *obj
+            && findings[j].location.as_ref().map(|l| l.file.to_string()) == file
+        {
+            j += 1;
+        }
+        let _ = writeln!(out, "{}", p.paint(Style::new().bold(), &obj.to_string()));
+        let width = findings[i..j].iter().map(|f| f.rule_name.len()).max().unwrap_or(0);
+        for f in &findings[i..j] {
+            let sev = format!("{:<8}", f.severity.as_str().to_uppercase());
+            let _ = writeln!(
+                out,
+                "  {} {} {:<width$}  {}  {}",
+                p.paint(severity_style(f.severity), &sev),
+                f.rule_id,
+                f.rule_name,
+                p.paint(Style::new().underline(), &location(f)),
+                f.message,
+            );
+            if let Some(fix) = &f.fix {
+                let _ = writeln!(out, "  {:<8} {:>6} {:<width$}  fix: {fix}", "", "", "");
+            }
+            if suppressed {
+                if let Some(s) = &f.suppression {
+                    let why = match s {
+                        palisade_core::report::Suppression::Exception { index, reason, owner, expires, .. } => format!(
+                            "suppressed by exception #{index}: {reason}{}{}",
+                            owner.as_ref().map(|o| format!(" (owner {o})")).unwrap_or_default(),
+                            expires.as_ref().map(|e| format!(", expires {e}")).unwrap_or_default()
+                        ),
+                        palisade_core::report::Suppression::Annotation { reason } => format!(
+                            "suppressed by annotation palisade.dev/ignore{}",
+                            reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                        ),
+                    };
+                    let _ = writeln!(out, "  {:<8} {:>6} {:<width$}  {why}", "", "", "");
+                }
+            }
+        }
+        out.push('\n');
+        i = j;
+    }
+}
+
+pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let p = Painter(opts.color);
+    let mut out = String::new();
+    group(&mut out, &p, &report.findings, false);
+    if !report.suppressed.is_empty() {
+        let _ = writeln!(out, "{}", p.paint(Style::new().bold().underline(), "Suppressed findings"));
+        group(&mut out, &p, &report.suppressed, true);
+    }
+    if !report.expired_exceptions.is_empty() {
+        let _ = writeln!(out, "{}", p.paint(Style::new().bold().underline(), "Expired exceptions (no longer applied)"));
+        for e in &report.expired_exceptions {
+            let ex = &e.exception;
+            let _ = writeln!(
+                out,
+                "  #{} rules [{}] match {} expired {}{}{}: {}; {} finding(s) reported again",
+                ex.index,
+                ex.rules.join(", "),
+                serde_json::to_string(&ex.matches).unwrap_or_default(),
+                ex.expires.map(|d| d.to_string()).unwrap_or_default(),
+                ex.owner.as_ref().map(|o| format!(", owner {o}")).unwrap_or_default(),
+                ex.ticket.as_ref().map(|t| format!(", ticket {t}")).unwrap_or_default(),
+                ex.reason,
+                e.findings
+            );
+        }
+        out.push('\n');
+    }
+    for (title, issues, style) in [
+        ("Errors", &report.errors, Style::new().bold().fg_color(Some(AnsiColor::Red.into()))),
+        ("Warnings", &report.warnings, Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()))),
+    ] {
+        if issues.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{}", p.paint(style, title));
+        for i in issues.iter() {
+            let _ = writeln!(out, "  {i}");
+        }
+        out.push('\n');
+    }
+    let s = report.summary();
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .map(|sev| {
+            let n = s.by_severity.get(sev).copied().unwrap_or(0);
+            let text = format!("{n} {sev}");
+            if n > 0 { p.paint(severity_style(*sev), &text) } else { text }
+        })
+        .collect();
+    let st = &report.stats;
+    let _ = writeln!(
+        out,
+        "{} {} finding{} ({}) in {} object{}",
+        p.paint(Style::new().bold(), "Summary:"),
+        s.findings,
+        if s.findings == 1 { "" } else { "s" },
+        counts.join(", "),
+        s.objects_with_findings,
+        if s.objects_with_findings == 1 { "" } else { "s" },
+    );
+    let _ = writeln!(
+        out,
+        "  suppressed: {} by exception, {} by annotation; expired exceptions: {}",
+        s.suppressed_by_exception, s.suppressed_by_annotation, s.expired_exceptions
+    );
+    let _ = writeln!(
+        out,
+        "  scanned {} object{} from {} file{} with {} rule{} (profile {}); {} document{} without apiVersion/kind skipped, {} template file{} skipped, {} error{}",
+        st.objects,
+        if st.objects == 1 { "" } else { "s" },
+        st.files,
+        if st.files == 1 { "" } else { "s" },
+        report.rules.len(),
+        if report.rules.len() == 1 { "" } else { "s" },
+        report.profile.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+        st.skipped_documents,
+        if st.skipped_documents == 1 { "" } else { "s" },
+        st.template_files,
+        if st.template_files == 1 { "" } else { "s" },
+        report.errors.len(),
+        if report.errors.len() == 1 { "" } else { "s" },
+    );
+    out
+}
