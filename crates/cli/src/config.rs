@@ -1,0 +1,83 @@
+//! Finding, reading and validating `palisade.yaml`.
+
+use anyhow::Context as _;
+use palisade_core::{Policy, PolicyError};
+use std::path::{Path, PathBuf};
+
+/// The file looked for in the working directory when `--config` is not given.
+pub(crate) const DEFAULT_FILE: &str = "palisade.yaml";
+
+/// Loads the policy: the given file, else `palisade.yaml` in the working directory, else the
+/// default policy. Every problem in the file is returned at once.
+pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec<PolicyError>>> {
+    let path: PathBuf = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
+        None => return Ok(Ok(Policy::default())),
+    };
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration {name}"))?;
+    let docs = match palisade_load::yaml::parse_documents(&text, 1, true) {
+        Ok(d) => d,
+        Err(e) => {
+            return Ok(Err(vec![PolicyError {
+                file: name,
+                line: e.line,
+                column: e.column,
+                message: format!("invalid YAML: {}", e.reason),
+            }]))
+        }
+    };
+    let Some(doc) = docs.into_iter().next() else {
+        return Ok(Ok(Policy {
+            file: Some(name),
+            ..Policy::default()
+        }));
+    };
+    let metas = palisade_rules::registry::metas();
+    Ok(Policy::from_value(&doc.value, &doc.spans, &name, &metas))
+}
+
+/// A commented template of every setting (`palisade init`).
+pub(crate) const TEMPLATE: &str = r#"# palisade.yaml: Palisade's policy. Every key is optional.
+
+# Pod Security Standards level for POD rules: privileged | baseline | restricted.
+profile: restricted
+
+# Admission mode when neither the rule nor the namespace sets one: audit | warn | deny.
+defaultMode: audit
+
+# `palisade scan` exits 1 when a finding is at or above this severity:
+# critical | high | medium | low | info.
+failOn: high
+
+# Rule selection: ids (POD001), prefixes and families (POD, IMG), rule names
+# (privileged-container), tags (pss) and references (cis:5.2, book:ops.rbac, owasp:K01).
+# select: [ALL]
+# ignore: [REL002]
+
+# Per-rule settings: enabled, severity, mode, and the rule's own options
+# (see `palisade explain ID`).
+rules:
+  # POD001: { mode: deny }
+  # REL003: { enabled: false }
+  # IMG001: { severity: high }
+
+# Per-namespace admission mode.
+namespaces:
+  # kube-system: { mode: audit }
+
+# Exceptions are owned by the platform team and expire: on the day after `expires` the
+# finding is reported again and the exception is listed as expired.
+exceptions:
+  # - rules: [POD004]
+  #   match: { namespace: monitoring, kind: DaemonSet, name: node-exporter }
+  #   reason: "needs hostPID for node metrics"
+  #   owner: team-observability
+  #   ticket: OPS-1234
+  #   expires: 2027-01-31
+
+# Honour `palisade.dev/ignore: "POD001,IMG001"` annotations on objects. Off by default:
+# workload owners cannot exempt themselves unless the platform team allows it.
+allowAnnotationExceptions: false
+"#;

@@ -1,0 +1,72 @@
+//! The `palisade` command: argument parsing and wiring only.
+
+mod config;
+mod explain;
+mod scan;
+
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Kubernetes security from manifest to cluster.
+#[derive(Parser, Debug)]
+#[command(name = "palisade", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Scan Kubernetes manifests (files, directories, `-` for stdin).
+    Scan(scan::ScanArgs),
+    /// List the rules.
+    Rules(explain::RulesArgs),
+    /// Show a rule's documentation.
+    Explain(explain::ExplainArgs),
+    /// Print a commented `palisade.yaml` template.
+    Init,
+}
+
+/// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 2 usage
+/// or input error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Clean = 0,
+    Findings = 1,
+    Error = 2,
+}
+
+/// Writes to stdout; a closed pipe (`palisade scan | head`) is not an error.
+pub(crate) fn emit(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+        Command::Rules(args) => explain::rules(args),
+        Command::Explain(args) => explain::explain(args),
+        Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(Exit::Error as u8)
+        }
+    }
+}

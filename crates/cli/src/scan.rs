@@ -1,0 +1,138 @@
+//! `palisade scan`.
+
+use crate::{config, emit, Exit};
+use anyhow::{bail, Context as _};
+use clap::{Args, ValueEnum};
+use palisade_analyze::{analyze, InputSummary, Options};
+use palisade_core::{select, Inventory, PssLevel, Severity};
+use palisade_report::{render, Format, RenderOptions};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ScanArgs {
+    /// Files or directories to scan (recursively: *.yaml, *.yml, *.json); `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format: table, json, sarif, junit, markdown.
+    #[arg(long, short = 'f', default_value = "table")]
+    format: String,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Policy file (default: ./palisade.yaml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Exit 1 when a finding is at or above this severity (critical, high, medium, low,
+    /// info), or `none` to always exit 0 on findings. Default: the config's failOn, else high.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+    /// Pod Security Standards profile for POD rules: privileged, baseline, restricted.
+    #[arg(long, value_name = "LEVEL")]
+    profile: Option<String>,
+    /// Rules to run (replaces the config's `select`): ids, prefixes, families, names, tags,
+    /// references such as cis:5.2 or book:ops.rbac. Comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    select: Vec<String>,
+    /// Rules not to run (added to the config's `ignore`).
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    ignore: Vec<String>,
+    /// Colour in the table output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    /// The day exceptions are evaluated against (YYYY-MM-DD), default today. For previews
+    /// ("what returns when these exceptions expire?") and reproducible reports.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+}
+
+#[allow(clippy::print_stderr)]
+pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let policy = match config::load(args.config.as_deref())? {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("error: the configuration has {} problem{}", errors.len(), if errors.len() == 1 { "" } else { "s" });
+            return Ok(Exit::Error);
+        }
+    };
+    let today = match &args.today {
+        Some(d) => d.parse().with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
+        None => jiff::tz::TimeZone::system().to_datetime(jiff::Timestamp::now()).date(),
+    };
+    let metas = palisade_rules::registry::metas();
+    for s in args.select.iter().chain(&args.ignore) {
+        if !select::is_known(s, &metas) {
+            bail!("`{s}` selects no rule (see `palisade rules`)");
+        }
+    }
+    let profile = args
+        .profile
+        .as_deref()
+        .map(str::parse::<PssLevel>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
+        Some("none") => None,
+        Some(s) => Some(s.parse()?),
+        None => Some(policy.fail_on.unwrap_or(Severity::High)),
+    };
+    let opts = Options {
+        policy,
+        profile,
+        select: args.select,
+        ignore: args.ignore,
+        today,
+    };
+    let loaded = palisade_load::load_paths(&args.paths);
+    let inventory = Inventory::new(loaded.objects);
+    let report = analyze(
+        &inventory,
+        InputSummary {
+            errors: loaded.errors,
+            warnings: loaded.warnings,
+            stats: loaded.stats,
+        },
+        &opts,
+    );
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
+    };
+    let text = render(
+        &report,
+        format,
+        &RenderOptions {
+            color,
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        },
+    );
+    match &args.output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        None => emit(&text)?,
+    }
+    if format != Format::Table && args.output.is_none() {
+        // Machine formats keep stdout clean; errors still reach the user.
+        for e in &report.errors {
+            eprintln!("error: {e}");
+        }
+    }
+    if !report.errors.is_empty() {
+        return Ok(Exit::Error);
+    }
+    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failing { Exit::Findings } else { Exit::Clean })
+}
