@@ -424,6 +424,7 @@ impl Policy {
         if v.errors.is_empty() {
             Ok(policy)
         } else {
+            v.errors.sort_by_key(|e| (e.line, e.column));
             Err(v.errors)
         }
     }
