@@ -7,8 +7,8 @@ use jiff::civil::Date;
 use palisade_core::config::Exception;
 use palisade_core::report::{ExpiredException, InputStats, Suppression};
 use palisade_core::{
-    select, Context, Finding, InputIssue, Inventory, ObjectId, Policy, PssLevel, Report, ReportFinding, Rule,
-    Scope,
+    select, Context, Finding, InputIssue, Inventory, ObjectId, Policy, PssLevel, Report,
+    ReportFinding, Rule, Scope,
 };
 use rayon::prelude::*;
 
@@ -48,7 +48,9 @@ impl Options {
 
     /// The effective profile: command line, then policy, then `restricted`.
     pub fn profile(&self) -> PssLevel {
-        self.profile.or(self.policy.profile).unwrap_or(PssLevel::Restricted)
+        self.profile
+            .or(self.policy.profile)
+            .unwrap_or(PssLevel::Restricted)
     }
 }
 
@@ -66,14 +68,23 @@ pub struct InputSummary {
 /// The rules the options select, in registry order.
 pub fn selected_rules(opts: &Options) -> Vec<&'static dyn Rule> {
     let profile = opts.profile();
-    let select: &[String] = if opts.select.is_empty() { &opts.policy.select } else { &opts.select };
+    let select: &[String] = if opts.select.is_empty() {
+        &opts.policy.select
+    } else {
+        &opts.select
+    };
     palisade_rules::all()
         .iter()
         .copied()
         .filter(|r| {
             let m = r.meta();
             let chosen = select.is_empty() || select.iter().any(|s| select::matches(s, m));
-            let ignored = opts.policy.ignore.iter().chain(&opts.ignore).any(|s| select::matches(s, m));
+            let ignored = opts
+                .policy
+                .ignore
+                .iter()
+                .chain(&opts.ignore)
+                .any(|s| select::matches(s, m));
             let enabled = opts.policy.rule(m.id).and_then(|c| c.enabled) != Some(false);
             let in_profile = match m.level {
                 None => true,
@@ -92,9 +103,16 @@ pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Re
 }
 
 /// Runs rules and returns their raw findings (no policy applied).
-pub fn run_rules(inventory: &Inventory, rules: &[&'static dyn Rule], opts: &Options) -> Vec<Finding> {
+pub fn run_rules(
+    inventory: &Inventory,
+    rules: &[&'static dyn Rule],
+    opts: &Options,
+) -> Vec<Finding> {
     let profile = opts.profile();
-    let object_rules: Vec<_> = rules.iter().filter(|r| r.meta().scope == Scope::Object).collect();
+    let object_rules: Vec<_> = rules
+        .iter()
+        .filter(|r| r.meta().scope == Scope::Object)
+        .collect();
     let options = |r: &dyn Rule| opts.policy.rule(r.meta().id).map(|c| &c.options);
     let mut findings: Vec<Finding> = inventory
         .objects()
@@ -103,7 +121,8 @@ pub fn run_rules(inventory: &Inventory, rules: &[&'static dyn Rule], opts: &Opti
         .flat_map_iter(|(i, obj)| {
             let mut out = Vec::new();
             for r in &object_rules {
-                let mut cx = Context::new(r.meta(), options(**r), profile).with_inventory(inventory);
+                let mut cx =
+                    Context::new(r.meta(), options(**r), profile).with_inventory(inventory);
                 cx.set_object(ObjectId(i));
                 r.check(obj, &mut cx);
                 out.extend(cx.take_findings());
@@ -121,7 +140,9 @@ pub fn run_rules(inventory: &Inventory, rules: &[&'static dyn Rule], opts: &Opti
 
 fn annotation_ignores(obj: &palisade_core::Object, rule: &palisade_core::RuleMeta) -> bool {
     obj.annotation(IGNORE_ANNOTATION).is_some_and(|v| {
-        v.split(',').map(str::trim).any(|s| s.eq_ignore_ascii_case("all") || select::matches(s, rule))
+        v.split(',')
+            .map(str::trim)
+            .any(|s| s.eq_ignore_ascii_case("all") || select::matches(s, rule))
     })
 }
 
@@ -138,9 +159,13 @@ pub fn apply_policy(
     let mut expired_hits = vec![0usize; policy.exceptions.len()];
     let mut active = Vec::new();
     let mut suppressed = Vec::new();
-    findings.dedup_by(|a, b| a.rule == b.rule && a.object == b.object && a.path == b.path && a.message == b.message);
+    findings.dedup_by(|a, b| {
+        a.rule == b.rule && a.object == b.object && a.path == b.path && a.message == b.message
+    });
     for f in findings {
-        let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else { continue };
+        let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else {
+            continue;
+        };
         let obj = inventory.get(f.object);
         let ns = obj.namespace.as_deref();
         let severity = policy
@@ -160,7 +185,10 @@ pub fn apply_policy(
             suppression = Some(exception_suppression(ex));
             break;
         }
-        if suppression.is_none() && policy.allow_annotation_exceptions && annotation_ignores(obj, meta) {
+        if suppression.is_none()
+            && policy.allow_annotation_exceptions
+            && annotation_ignores(obj, meta)
+        {
             suppression = Some(Suppression::Annotation {
                 reason: obj.annotation(IGNORE_REASON_ANNOTATION).map(str::to_owned),
             });
@@ -187,7 +215,9 @@ pub fn apply_policy(
     let order = |a: &ReportFinding, b: &ReportFinding| {
         let key = |f: &ReportFinding| {
             (
-                f.location.as_ref().map(|l| (l.file.clone(), l.line, l.column)),
+                f.location
+                    .as_ref()
+                    .map(|l| (l.file.clone(), l.line, l.column)),
                 f.object.clone(),
                 f.rule_id,
             )
@@ -257,10 +287,24 @@ mod tests {
         opts.select = vec!["POD001".into()];
         opts.policy = policy("exceptions:\n- rules: [POD001]\n  match: {namespace: monitoring, kind: DaemonSet, name: node-*}\n  reason: needs host access\n  owner: team-observability\n  expires: 2027-01-31\n");
         let r = analyze(&inv, InputSummary::default(), &opts);
-        assert_eq!((r.findings.len(), r.suppressed.len(), r.expired_exceptions.len()), (0, 1, 0));
+        assert_eq!(
+            (
+                r.findings.len(),
+                r.suppressed.len(),
+                r.expired_exceptions.len()
+            ),
+            (0, 1, 0)
+        );
         opts.today = today("2027-02-01");
         let r = analyze(&inv, InputSummary::default(), &opts);
-        assert_eq!((r.findings.len(), r.suppressed.len(), r.expired_exceptions.len()), (1, 0, 1));
+        assert_eq!(
+            (
+                r.findings.len(),
+                r.suppressed.len(),
+                r.expired_exceptions.len()
+            ),
+            (1, 0, 1)
+        );
         assert_eq!(r.expired_exceptions[0].findings, 1);
     }
 
@@ -283,7 +327,10 @@ mod tests {
         let mut opts = Options::new(today("2026-01-01"));
         opts.policy = policy("profile: baseline\nrules:\n  POD001: {severity: low, mode: deny}\nnamespaces:\n  monitoring: {mode: warn}\n");
         let ids: Vec<_> = selected_rules(&opts).iter().map(|r| r.meta().id).collect();
-        assert!(ids.contains(&"POD001") && !ids.contains(&"POD002"), "{ids:?}");
+        assert!(
+            ids.contains(&"POD001") && !ids.contains(&"POD002"),
+            "{ids:?}"
+        );
         let r = analyze(&inv, InputSummary::default(), &opts);
         let f = r.findings.iter().find(|f| f.rule_id == "POD001").unwrap();
         assert_eq!(f.severity, palisade_core::Severity::Low);
@@ -292,10 +339,14 @@ mod tests {
         assert_eq!(other.mode, palisade_core::Mode::Warn);
         assert_eq!(f.location.as_ref().unwrap().line, 13);
         opts.ignore = vec!["pod".into()];
-        assert!(selected_rules(&opts).iter().all(|r| r.meta().family() != "POD"));
+        assert!(selected_rules(&opts)
+            .iter()
+            .all(|r| r.meta().family() != "POD"));
         opts.policy.rules.get_mut("POD001").unwrap().enabled = Some(false);
         opts.ignore.clear();
-        assert!(selected_rules(&opts).iter().all(|r| r.meta().id != "POD001"));
+        assert!(selected_rules(&opts)
+            .iter()
+            .all(|r| r.meta().id != "POD001"));
         let _ = SpanIndex::default();
     }
 }

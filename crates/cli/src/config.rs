@@ -16,7 +16,8 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec
         None => return Ok(Ok(Policy::default())),
     };
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read configuration {name}"))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read configuration {name}"))?;
     let docs = match palisade_load::yaml::parse_documents(&text, 1, true) {
         Ok(d) => d,
         Err(e) => {

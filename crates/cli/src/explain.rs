@@ -49,12 +49,35 @@ pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Clean);
     }
     let nw = metas.iter().map(|m| m.name.len()).max().unwrap_or(4);
-    let mut out = format!("{:<7} {:<nw$}  {:<8}  {:<10}  SUMMARY\n", "ID", "NAME", "SEVERITY", "PSS LEVEL");
+    let mut out = format!(
+        "{:<7} {:<nw$}  {:<8}  {:<10}  SUMMARY\n",
+        "ID", "NAME", "SEVERITY", "PSS LEVEL"
+    );
     for m in &metas {
-        let _ = writeln!(out, "{:<7} {:<nw$}  {:<8}  {:<10}  {}", m.id, m.name, m.severity.as_str(), level(m), m.summary);
-        let _ = writeln!(out, "{:<7} {:<nw$}  {:<8}  {:<10}  refs: {}", "", "", "", "", m.references.join(", "));
+        let _ = writeln!(
+            out,
+            "{:<7} {:<nw$}  {:<8}  {:<10}  {}",
+            m.id,
+            m.name,
+            m.severity.as_str(),
+            level(m),
+            m.summary
+        );
+        let _ = writeln!(
+            out,
+            "{:<7} {:<nw$}  {:<8}  {:<10}  refs: {}",
+            "",
+            "",
+            "",
+            "",
+            m.references.join(", ")
+        );
     }
-    let _ = writeln!(out, "\n{} rules. `palisade explain ID` shows a rule's documentation.", metas.len());
+    let _ = writeln!(
+        out,
+        "\n{} rules. `palisade explain ID` shows a rule's documentation.",
+        metas.len()
+    );
     emit(&out)?;
     Ok(Exit::Clean)
 }
@@ -67,12 +90,19 @@ pub(crate) fn explain(args: ExplainArgs) -> anyhow::Result<Exit> {
     let mut out = format!("# {} {}\n\n{}\n\n", m.id, m.name, m.summary);
     let _ = writeln!(out, "- Severity: {}", m.severity);
     if let Some(l) = m.level {
-        let _ = writeln!(out, "- Pod Security Standards level: {l} (runs under the {l} and stricter profiles)");
+        let _ = writeln!(
+            out,
+            "- Pod Security Standards level: {l} (runs under the {l} and stricter profiles)"
+        );
     }
-    let _ = writeln!(out, "- Scope: {}", match m.scope {
-        palisade_core::Scope::Object => "each object",
-        palisade_core::Scope::Inventory => "the whole scan (inventory rule)",
-    });
+    let _ = writeln!(
+        out,
+        "- Scope: {}",
+        match m.scope {
+            palisade_core::Scope::Object => "each object",
+            palisade_core::Scope::Inventory => "the whole scan (inventory rule)",
+        }
+    );
     let _ = writeln!(out, "- References: {}", m.references.join(", "));
     if !m.tags.is_empty() {
         let _ = writeln!(out, "- Tags: {}", m.tags.join(", "));

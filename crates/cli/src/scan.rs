@@ -62,13 +62,21 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             for e in &errors {
                 eprintln!("error: {e}");
             }
-            eprintln!("error: the configuration has {} problem{}", errors.len(), if errors.len() == 1 { "" } else { "s" });
+            eprintln!(
+                "error: the configuration has {} problem{}",
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            );
             return Ok(Exit::Error);
         }
     };
     let today = match &args.today {
-        Some(d) => d.parse().with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
-        None => jiff::tz::TimeZone::system().to_datetime(jiff::Timestamp::now()).date(),
+        Some(d) => d
+            .parse()
+            .with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
+        None => jiff::tz::TimeZone::system()
+            .to_datetime(jiff::Timestamp::now())
+            .date(),
     };
     let metas = palisade_rules::registry::metas();
     for s in args.select.iter().chain(&args.ignore) {
@@ -109,7 +117,9 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
         }
     };
     let text = render(
@@ -121,7 +131,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         },
     );
     match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => emit(&text)?,
     }
     if format != Format::Table && args.output.is_none() {

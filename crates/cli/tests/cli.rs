@@ -1,11 +1,16 @@
 //! End-to-end runs of the `palisade` binary.
 
+#![allow(clippy::print_stderr)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn palisade(args: &[&str]) -> Output {
@@ -33,7 +38,10 @@ fn insecure_example_fails_with_file_and_line() {
     assert!(out.contains("POD001 privileged-container"), "{out}");
     assert!(out.contains("examples/insecure/backup.yaml:18"), "{out}");
     assert!(out.contains("SEC003 credentials-in-configmap"), "{out}");
-    assert!(!out.contains("Sup3r-S3cret"), "a secret value leaked:\n{out}");
+    assert!(
+        !out.contains("Sup3r-S3cret"),
+        "a secret value leaked:\n{out}"
+    );
 }
 
 #[test]
@@ -45,7 +53,14 @@ fn hardened_example_is_clean() {
 
 #[test]
 fn json_report_of_the_insecure_example() {
-    let o = palisade(&["scan", "examples/insecure", "--format", "json", "--today", "2026-11-23"]);
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--format",
+        "json",
+        "--today",
+        "2026-11-23",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let mut v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     v["tool"]["version"] = "[version]".into();
@@ -74,13 +89,21 @@ fn stdin_is_read() {
 #[test]
 fn bad_documents_do_not_hide_good_ones_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: [x\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("good.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: a:1\n    securityContext: {privileged: true}\n",
     )
     .unwrap();
-    std::fs::write(dir.path().join("chart.yaml"), "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n").unwrap();
+    std::fs::write(
+        dir.path().join("chart.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n",
+    )
+    .unwrap();
     let o = palisade(&["scan", dir.path().to_str().unwrap(), "--select", "POD001"]);
     assert_eq!(o.status.code(), Some(2));
     let out = stdout(&o);
@@ -98,7 +121,12 @@ fn config_errors_are_all_listed_with_lines() {
         "profile: strict\nrules:\n  POD001: {sevrity: high}\n  POD999: {enabled: false}\nexceptions:\n  - rules: [POD004]\n    match: {namespace: monitoring}\n    expires: 2027-13-01\nfailOn: 3\n",
     )
     .unwrap();
-    let o = palisade(&["scan", "examples/hardened", "--config", cfg.to_str().unwrap()]);
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o).replace(cfg.to_str().unwrap(), "palisade.yaml");
     insta::assert_snapshot!("config_errors", err);
@@ -114,32 +142,80 @@ fn exceptions_and_fail_on() {
     )
     .unwrap();
     let c = cfg.to_str().unwrap();
-    let o = palisade(&["scan", "examples/insecure", "--config", c, "--today", "2027-03-31", "--format", "json"]);
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--config",
+        c,
+        "--today",
+        "2027-03-31",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["summary"]["suppressedByException"], 2);
-    let o = palisade(&["scan", "examples/insecure", "--config", c, "--today", "2027-04-01", "--format", "json"]);
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--config",
+        c,
+        "--today",
+        "2027-04-01",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["summary"]["suppressedByException"], 0);
     assert_eq!(v["expiredExceptions"][0]["findings"], 2);
     // Only low findings selected: below the default threshold (high).
     let o = palisade(&["scan", "examples/insecure", "--select", "REL002"]);
     assert_eq!(o.status.code(), Some(0));
-    let o = palisade(&["scan", "examples/insecure", "--select", "REL002", "--fail-on", "low"]);
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--select",
+        "REL002",
+        "--fail-on",
+        "low",
+    ]);
     assert_eq!(o.status.code(), Some(1));
 }
 
 #[test]
 fn selectors_families_and_frameworks() {
-    let o = palisade(&["scan", "examples/insecure", "--select", "cis:5.2", "--format", "json"]);
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--select",
+        "cis:5.2",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let ids: Vec<&str> = v["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     assert!(ids.iter().all(|i| i.starts_with("POD")), "{ids:?}");
     let o = palisade(&["scan", "examples/insecure", "--select", "NOPE1"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("selects no rule"));
-    let o = palisade(&["scan", "examples/insecure", "--profile", "baseline", "--format", "json"]);
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--profile",
+        "baseline",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert!(v["findings"].as_array().unwrap().iter().all(|f| f["ruleId"] != "POD002"));
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["ruleId"] != "POD002"));
 }
 
 #[test]
@@ -150,7 +226,14 @@ fn rules_and_explain() {
     let o = palisade(&["explain", "privileged-container"]);
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
-    for h in ["# POD001 privileged-container", "## What it checks", "## Why it matters", "## How to fix", "## References", "cis:5.2.2"] {
+    for h in [
+        "# POD001 privileged-container",
+        "## What it checks",
+        "## Why it matters",
+        "## How to fix",
+        "## References",
+        "cis:5.2.2",
+    ] {
         assert!(out.contains(h), "{h} missing:\n{out}");
     }
     let o = palisade(&["explain", "XYZ123"]);
@@ -161,10 +244,18 @@ fn rules_and_explain() {
 fn sarif_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.sarif");
-    let o = palisade(&["scan", "examples/insecure", "--format", "sarif", "--output", out.to_str().unwrap()]);
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--format",
+        "sarif",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).is_empty());
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
     assert_eq!(v["version"], "2.1.0");
     assert!(v["runs"][0]["results"].as_array().unwrap().len() > 10);
 }
@@ -175,6 +266,11 @@ fn init_template_is_a_valid_config() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("palisade.yaml");
     std::fs::write(&cfg, &o.stdout).unwrap();
-    let o = palisade(&["scan", "examples/hardened", "--config", cfg.to_str().unwrap()]);
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }

@@ -35,7 +35,9 @@ impl FromStr for Mode {
             "audit" => Ok(Mode::Audit),
             "warn" => Ok(Mode::Warn),
             "deny" => Ok(Mode::Deny),
-            _ => Err(format!("unknown mode `{s}` (expected one of: audit, warn, deny)")),
+            _ => Err(format!(
+                "unknown mode `{s}` (expected one of: audit, warn, deny)"
+            )),
         }
     }
 }
@@ -88,7 +90,9 @@ fn glob(pattern: &Option<String>, value: Option<&str>) -> bool {
 impl ExceptionMatch {
     /// True when the object matches every given field.
     pub fn matches(&self, namespace: Option<&str>, kind: &str, name: &str) -> bool {
-        glob(&self.namespace, namespace) && glob(&self.kind, Some(kind)) && glob(&self.name, Some(name))
+        glob(&self.namespace, namespace)
+            && glob(&self.kind, Some(kind))
+            && glob(&self.name, Some(name))
     }
 }
 
@@ -126,7 +130,8 @@ impl Exception {
 
     /// True when it covers this rule and object, regardless of expiry.
     pub fn covers(&self, rule: &RuleMeta, namespace: Option<&str>, kind: &str, name: &str) -> bool {
-        self.rules.iter().any(|s| select::matches(s, rule)) && self.matches.matches(namespace, kind, name)
+        self.rules.iter().any(|s| select::matches(s, rule))
+            && self.matches.matches(namespace, kind, name)
     }
 }
 
@@ -171,7 +176,11 @@ pub struct PolicyError {
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }
@@ -195,12 +204,20 @@ impl Validator<'_> {
         });
     }
 
-    fn object<'v>(&mut self, v: &'v Value, ptr: &str, what: &str) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(
+        &mut self,
+        v: &'v Value,
+        ptr: &str,
+        what: &str,
+    ) -> Option<&'v Map<String, Value>> {
         match v {
             Value::Object(m) => Some(m),
             Value::Null => None,
             other => {
-                self.error(ptr, format!("{what} must be a mapping, found {}", type_name(other)));
+                self.error(
+                    ptr,
+                    format!("{what} must be a mapping, found {}", type_name(other)),
+                );
                 None
             }
         }
@@ -211,7 +228,10 @@ impl Validator<'_> {
             if !known.contains(&k.as_str()) {
                 self.error(
                     &format!("{ptr}/{}", escape_segment(k)),
-                    format!("unknown key `{k}` in {what} (expected one of: {})", known.join(", ")),
+                    format!(
+                        "unknown key `{k}` in {what} (expected one of: {})",
+                        known.join(", ")
+                    ),
                 );
             }
         }
@@ -221,7 +241,10 @@ impl Validator<'_> {
         match v {
             Value::String(s) => Some(s.clone()),
             other => {
-                self.error(ptr, format!("{what} must be a string, found {}", type_name(other)));
+                self.error(
+                    ptr,
+                    format!("{what} must be a string, found {}", type_name(other)),
+                );
                 None
             }
         }
@@ -232,11 +255,19 @@ impl Validator<'_> {
             Value::Array(a) => a
                 .iter()
                 .enumerate()
-                .filter_map(|(i, x)| self.string(x, &format!("{ptr}/{i}"), &format!("each entry of {what}")))
+                .filter_map(|(i, x)| {
+                    self.string(x, &format!("{ptr}/{i}"), &format!("each entry of {what}"))
+                })
                 .collect(),
             Value::String(s) => vec![s.clone()],
             other => {
-                self.error(ptr, format!("{what} must be a list of strings, found {}", type_name(other)));
+                self.error(
+                    ptr,
+                    format!(
+                        "{what} must be a list of strings, found {}",
+                        type_name(other)
+                    ),
+                );
                 Vec::new()
             }
         }
@@ -246,7 +277,10 @@ impl Validator<'_> {
         match v {
             Value::Bool(b) => Some(*b),
             other => {
-                self.error(ptr, format!("{what} must be true or false, found {}", type_name(other)));
+                self.error(
+                    ptr,
+                    format!("{what} must be true or false, found {}", type_name(other)),
+                );
                 None
             }
         }
@@ -270,7 +304,11 @@ impl Validator<'_> {
         let list = self.string_list(v, ptr, what);
         for (i, s) in list.iter().enumerate() {
             if !select::is_known(s, rules) {
-                let p = if v.is_array() { format!("{ptr}/{i}") } else { ptr.to_owned() };
+                let p = if v.is_array() {
+                    format!("{ptr}/{i}")
+                } else {
+                    ptr.to_owned()
+                };
                 self.error(&p, format!("`{s}` in {what} selects no rule"));
             }
         }
@@ -320,14 +358,20 @@ impl Policy {
             ..Policy::default()
         };
         let Some(top) = v.object(value, "", "the configuration") else {
-            return if v.errors.is_empty() { Ok(policy) } else { Err(v.errors) };
+            return if v.errors.is_empty() {
+                Ok(policy)
+            } else {
+                Err(v.errors)
+            };
         };
         v.unknown_keys(top, "", TOP_KEYS, "the configuration");
         if let Some(x) = top.get("profile") {
             policy.profile = v.parsed(x, "/profile", "profile");
         }
         if let Some(x) = top.get("defaultMode") {
-            policy.default_mode = v.parsed(x, "/defaultMode", "defaultMode").unwrap_or_default();
+            policy.default_mode = v
+                .parsed(x, "/defaultMode", "defaultMode")
+                .unwrap_or_default();
         }
         if let Some(x) = top.get("failOn") {
             policy.fail_on = v.parsed(x, "/failOn", "failOn");
@@ -339,14 +383,21 @@ impl Policy {
             policy.ignore = v.selectors(x, "/ignore", "ignore", rules);
         }
         if let Some(x) = top.get("allowAnnotationExceptions") {
-            policy.allow_annotation_exceptions =
-                v.bool(x, "/allowAnnotationExceptions", "allowAnnotationExceptions").unwrap_or(false);
+            policy.allow_annotation_exceptions = v
+                .bool(x, "/allowAnnotationExceptions", "allowAnnotationExceptions")
+                .unwrap_or(false);
         }
-        if let Some(m) = top.get("rules").and_then(|x| v.object(x, "/rules", "rules")) {
+        if let Some(m) = top
+            .get("rules")
+            .and_then(|x| v.object(x, "/rules", "rules"))
+        {
             for (id, cfg) in m {
                 let ptr = format!("/rules/{}", escape_segment(id));
                 let Some(meta) = rules.iter().find(|r| r.id == id) else {
-                    v.error(&ptr, format!("unknown rule id `{id}` in rules (see `palisade rules`)"));
+                    v.error(
+                        &ptr,
+                        format!("unknown rule id `{id}` in rules (see `palisade rules`)"),
+                    );
                     continue;
                 };
                 let Some(cm) = v.object(cfg, &ptr, &format!("rules.{id}")) else {
@@ -357,7 +408,9 @@ impl Policy {
                     let kp = format!("{ptr}/{}", escape_segment(k));
                     match k.as_str() {
                         "enabled" => rc.enabled = v.bool(x, &kp, &format!("rules.{id}.enabled")),
-                        "severity" => rc.severity = v.parsed(x, &kp, &format!("rules.{id}.severity")),
+                        "severity" => {
+                            rc.severity = v.parsed(x, &kp, &format!("rules.{id}.severity"))
+                        }
                         "mode" => rc.mode = v.parsed(x, &kp, &format!("rules.{id}.mode")),
                         _ => match meta.options.iter().find(|o| o.name == k) {
                             Some(opt) => {
@@ -376,7 +429,13 @@ impl Policy {
                                         OptionKind::Integer => "a non-negative integer",
                                         OptionKind::StringList => "a list of strings",
                                     };
-                                    v.error(&kp, format!("rules.{id}.{k} must be {want}, found {}", type_name(x)));
+                                    v.error(
+                                        &kp,
+                                        format!(
+                                            "rules.{id}.{k} must be {want}, found {}",
+                                            type_name(x)
+                                        ),
+                                    );
                                 }
                             }
                             None => {
@@ -384,7 +443,10 @@ impl Policy {
                                 known.extend(meta.options.iter().map(|o| o.name));
                                 v.error(
                                     &kp,
-                                    format!("unknown key `{k}` in rules.{id} (expected one of: {})", known.join(", ")),
+                                    format!(
+                                        "unknown key `{k}` in rules.{id} (expected one of: {})",
+                                        known.join(", ")
+                                    ),
                                 );
                             }
                         },
@@ -393,7 +455,10 @@ impl Policy {
                 policy.rules.insert(id.clone(), rc);
             }
         }
-        if let Some(m) = top.get("namespaces").and_then(|x| v.object(x, "/namespaces", "namespaces")) {
+        if let Some(m) = top
+            .get("namespaces")
+            .and_then(|x| v.object(x, "/namespaces", "namespaces"))
+        {
             for (ns, cfg) in m {
                 let ptr = format!("/namespaces/{}", escape_segment(ns));
                 let Some(cm) = v.object(cfg, &ptr, &format!("namespaces.{ns}")) else {
@@ -401,7 +466,9 @@ impl Policy {
                 };
                 v.unknown_keys(cm, &ptr, &["mode"], &format!("namespaces.{ns}"));
                 if let Some(x) = cm.get("mode") {
-                    if let Some(mode) = v.parsed(x, &format!("{ptr}/mode"), &format!("namespaces.{ns}.mode")) {
+                    if let Some(mode) =
+                        v.parsed(x, &format!("{ptr}/mode"), &format!("namespaces.{ns}.mode"))
+                    {
                         policy.namespaces.insert(ns.clone(), mode);
                     }
                 }
@@ -447,7 +514,12 @@ impl Policy {
 
 const EXCEPTION_KEYS: &[&str] = &["rules", "match", "reason", "owner", "ticket", "expires"];
 
-fn parse_exception(v: &mut Validator<'_>, e: &Value, i: usize, rules: &[&RuleMeta]) -> Option<Exception> {
+fn parse_exception(
+    v: &mut Validator<'_>,
+    e: &Value,
+    i: usize,
+    rules: &[&RuleMeta],
+) -> Option<Exception> {
     let ptr = format!("/exceptions/{i}");
     let what = format!("exceptions[{i}]");
     let m = v.object(e, &ptr, &what)?;
@@ -456,7 +528,10 @@ fn parse_exception(v: &mut Validator<'_>, e: &Value, i: usize, rules: &[&RuleMet
     let rule_sel = match m.get("rules") {
         Some(x) => v.selectors(x, &format!("{ptr}/rules"), &format!("{what}.rules"), rules),
         None => {
-            v.error(&ptr, format!("{what} needs `rules` (the rule ids or selectors it covers)"));
+            v.error(
+                &ptr,
+                format!("{what} needs `rules` (the rule ids or selectors it covers)"),
+            );
             Vec::new()
         }
     };
@@ -464,10 +539,19 @@ fn parse_exception(v: &mut Validator<'_>, e: &Value, i: usize, rules: &[&RuleMet
     match m.get("match") {
         Some(x) => {
             if let Some(mm) = v.object(x, &format!("{ptr}/match"), &format!("{what}.match")) {
-                v.unknown_keys(mm, &format!("{ptr}/match"), &["namespace", "kind", "name"], &format!("{what}.match"));
+                v.unknown_keys(
+                    mm,
+                    &format!("{ptr}/match"),
+                    &["namespace", "kind", "name"],
+                    &format!("{what}.match"),
+                );
                 for key in ["namespace", "kind", "name"] {
                     if let Some(val) = mm.get(key) {
-                        let s = v.string(val, &format!("{ptr}/match/{key}"), &format!("{what}.match.{key}"));
+                        let s = v.string(
+                            val,
+                            &format!("{ptr}/match/{key}"),
+                            &format!("{what}.match.{key}"),
+                        );
                         match key {
                             "namespace" => matches.namespace = s,
                             "kind" => matches.kind = s,
@@ -477,16 +561,23 @@ fn parse_exception(v: &mut Validator<'_>, e: &Value, i: usize, rules: &[&RuleMet
                 }
             }
         }
-        None => v.error(&ptr, format!("{what} needs `match` (namespace, kind and/or name)")),
+        None => v.error(
+            &ptr,
+            format!("{what} needs `match` (namespace, kind and/or name)"),
+        ),
     }
     let reason = match m.get("reason") {
-        Some(x) => v.string(x, &format!("{ptr}/reason"), &format!("{what}.reason")).unwrap_or_default(),
+        Some(x) => v
+            .string(x, &format!("{ptr}/reason"), &format!("{what}.reason"))
+            .unwrap_or_default(),
         None => {
             v.error(&ptr, format!("{what} needs a `reason`"));
             String::new()
         }
     };
-    let owner = m.get("owner").and_then(|x| v.string(x, &format!("{ptr}/owner"), &format!("{what}.owner")));
+    let owner = m
+        .get("owner")
+        .and_then(|x| v.string(x, &format!("{ptr}/owner"), &format!("{what}.owner")));
     let ticket = m.get("ticket").and_then(|x| match x {
         Value::Number(n) => Some(n.to_string()),
         _ => v.string(x, &format!("{ptr}/ticket"), &format!("{what}.ticket")),

@@ -394,7 +394,10 @@ mod tests {
         let c0 = index_hash(containers, 0);
         s.push(c0, 7, 5);
         assert_eq!(s.resolve("/spec/containers/0"), Some((7, 5)));
-        assert_eq!(s.resolve("/spec/containers/0/securityContext/x"), Some((7, 5)));
+        assert_eq!(
+            s.resolve("/spec/containers/0/securityContext/x"),
+            Some((7, 5))
+        );
         assert_eq!(s.resolve("/spec/containers/1"), Some((6, 3)));
         assert_eq!(s.resolve("/metadata"), None);
     }

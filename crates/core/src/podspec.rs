@@ -188,7 +188,10 @@ impl<'a> Container<'a> {
 
     /// `image` (empty when absent).
     pub fn image(&self) -> &'a str {
-        self.value.get("image").and_then(Value::as_str).unwrap_or("")
+        self.value
+            .get("image")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 
     /// `container "app"`, `init container "setup"`...
@@ -213,13 +216,37 @@ mod tests {
         let cases = [
             ("v1", "Pod", pod.clone()),
             ("v1", "PodTemplate", json!({"template": pod.clone()})),
-            ("v1", "ReplicationController", json!({"spec":{"template": pod.clone()}})),
-            ("apps/v1", "Deployment", json!({"spec":{"template": pod.clone()}})),
-            ("apps/v1", "StatefulSet", json!({"spec":{"template": pod.clone()}})),
-            ("apps/v1", "DaemonSet", json!({"spec":{"template": pod.clone()}})),
-            ("apps/v1", "ReplicaSet", json!({"spec":{"template": pod.clone()}})),
+            (
+                "v1",
+                "ReplicationController",
+                json!({"spec":{"template": pod.clone()}}),
+            ),
+            (
+                "apps/v1",
+                "Deployment",
+                json!({"spec":{"template": pod.clone()}}),
+            ),
+            (
+                "apps/v1",
+                "StatefulSet",
+                json!({"spec":{"template": pod.clone()}}),
+            ),
+            (
+                "apps/v1",
+                "DaemonSet",
+                json!({"spec":{"template": pod.clone()}}),
+            ),
+            (
+                "apps/v1",
+                "ReplicaSet",
+                json!({"spec":{"template": pod.clone()}}),
+            ),
             ("batch/v1", "Job", json!({"spec":{"template": pod.clone()}})),
-            ("batch/v1", "CronJob", json!({"spec":{"jobTemplate":{"spec":{"template": pod.clone()}}}})),
+            (
+                "batch/v1",
+                "CronJob",
+                json!({"spec":{"jobTemplate":{"spec":{"template": pod.clone()}}}}),
+            ),
         ];
         for (av, kind, mut v) in cases {
             v["apiVersion"] = json!(av);

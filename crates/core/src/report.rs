@@ -85,7 +85,11 @@ pub struct InputIssue {
 impl std::fmt::Display for InputIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }
@@ -171,7 +175,9 @@ impl Report {
         s.findings = self.findings.len();
         for f in &self.suppressed {
             match f.suppression {
-                Some(crate::report::Suppression::Annotation { .. }) => s.suppressed_by_annotation += 1,
+                Some(crate::report::Suppression::Annotation { .. }) => {
+                    s.suppressed_by_annotation += 1
+                }
                 _ => s.suppressed_by_exception += 1,
             }
         }

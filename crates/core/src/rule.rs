@@ -204,7 +204,11 @@ impl<'a> Context<'a> {
     }
 
     /// Reports a finding on the current object.
-    pub fn report(&mut self, path: impl Into<Option<String>>, message: impl Into<String>) -> &mut Finding {
+    pub fn report(
+        &mut self,
+        path: impl Into<Option<String>>,
+        message: impl Into<String>,
+    ) -> &mut Finding {
         let object = self.object;
         self.report_on(object, path, message)
     }

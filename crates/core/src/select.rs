@@ -28,7 +28,10 @@ pub fn matches(selector: &str, rule: &RuleMeta) -> bool {
         });
     }
     let upper = sel.to_ascii_uppercase();
-    if upper.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    if upper
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
         && upper.chars().all(|c| c.is_ascii_alphanumeric())
         && rule.id.starts_with(&upper)
     {
@@ -41,9 +44,10 @@ pub fn matches(selector: &str, rule: &RuleMeta) -> bool {
         return true;
     }
     // A bare framework name (`cis`, `nsa`, `book`) selects every rule that cites it.
-    rule.references
-        .iter()
-        .any(|r| r.split_once(':').is_some_and(|(fw, _)| fw.eq_ignore_ascii_case(sel)))
+    rule.references.iter().any(|r| {
+        r.split_once(':')
+            .is_some_and(|(fw, _)| fw.eq_ignore_ascii_case(sel))
+    })
 }
 
 /// True when `prefix` equals `id` or is a prefix of it ending at a `.` or `-` boundary.
@@ -76,7 +80,11 @@ mod tests {
         severity: Severity::Critical,
         summary: "",
         doc: "",
-        references: &["cis:5.2.2", "nsa:pod-security", "book:ops.pod-security-policy"],
+        references: &[
+            "cis:5.2.2",
+            "nsa:pod-security",
+            "book:ops.pod-security-policy",
+        ],
         tags: &["pss"],
         level: None,
         scope: Scope::Object,
@@ -86,13 +94,35 @@ mod tests {
     #[test]
     fn selectors() {
         for s in [
-            "ALL", "all", "POD001", "POD0", "POD", "pod", "privileged-container", "cis",
-            "cis:5", "cis:5.2", "cis:5.2.2", "CIS:5.2", "book:ops", "book:ops.pod-security-policy",
-            "pss", "nsa",
+            "ALL",
+            "all",
+            "POD001",
+            "POD0",
+            "POD",
+            "pod",
+            "privileged-container",
+            "cis",
+            "cis:5",
+            "cis:5.2",
+            "cis:5.2.2",
+            "CIS:5.2",
+            "book:ops",
+            "book:ops.pod-security-policy",
+            "pss",
+            "nsa",
         ] {
             assert!(matches(s, &META), "{s} should match");
         }
-        for s in ["POD002", "IMG", "cis:5.22", "cis:5.2.20", "book:ops.rbac", "owasp", "", "privileged"] {
+        for s in [
+            "POD002",
+            "IMG",
+            "cis:5.22",
+            "cis:5.2.20",
+            "book:ops.rbac",
+            "owasp",
+            "",
+            "privileged",
+        ] {
             assert!(!matches(s, &META), "{s} should not match");
         }
     }

@@ -12,7 +12,9 @@ pub fn matches(selector: &Value, labels: &serde_json::Map<String, Value>) -> boo
         return false;
     };
     if let Some(ml) = sel.get("matchLabels") {
-        let Some(ml) = ml.as_object() else { return false };
+        let Some(ml) = ml.as_object() else {
+            return false;
+        };
         for (k, v) in ml {
             if labels.get(k) != Some(v) {
                 return false;
@@ -20,7 +22,9 @@ pub fn matches(selector: &Value, labels: &serde_json::Map<String, Value>) -> boo
         }
     }
     if let Some(exprs) = sel.get("matchExpressions") {
-        let Some(exprs) = exprs.as_array() else { return false };
+        let Some(exprs) = exprs.as_array() else {
+            return false;
+        };
         for e in exprs {
             let key = e.get("key").and_then(Value::as_str).unwrap_or("");
             let values: Vec<&str> = e
@@ -57,10 +61,25 @@ mod tests {
         assert!(!matches(&Value::Null, l));
         assert!(matches(&json!({"matchLabels": {"app": "web"}}), l));
         assert!(!matches(&json!({"matchLabels": {"app": "db"}}), l));
-        assert!(matches(&json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "x"]}]}), l));
-        assert!(matches(&json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}), l));
-        assert!(!matches(&json!({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}), l));
-        assert!(matches(&json!({"matchExpressions": [{"key": "app", "operator": "Exists"}]}), l));
-        assert!(!matches(&json!({"matchExpressions": [{"key": "app", "operator": "Bogus"}]}), l));
+        assert!(matches(
+            &json!({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "x"]}]}),
+            l
+        ));
+        assert!(matches(
+            &json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}),
+            l
+        ));
+        assert!(!matches(
+            &json!({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}),
+            l
+        ));
+        assert!(matches(
+            &json!({"matchExpressions": [{"key": "app", "operator": "Exists"}]}),
+            l
+        ));
+        assert!(!matches(
+            &json!({"matchExpressions": [{"key": "app", "operator": "Bogus"}]}),
+            l
+        ));
     }
 }

@@ -72,10 +72,14 @@ pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputIssue>) {
                     .follow_links(true)
                     .sort_by_file_name()
                     .into_iter()
-                    .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+                    .filter_entry(|e| {
+                        e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+                    });
                 for entry in walker {
                     match entry {
-                        Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => files.push(e.into_path()),
+                        Ok(e) if e.file_type().is_file() && is_manifest(e.path()) => {
+                            files.push(e.into_path())
+                        }
                         Ok(_) => {}
                         Err(e) => errors.push(InputIssue {
                             file: e.path().unwrap_or(p).display().to_string(),
@@ -129,9 +133,15 @@ pub fn load_file(path: &Path) -> Loaded {
                     file: name,
                     line: 0,
                     column: 0,
-                    message: format!("not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()),
+                    message: format!(
+                        "not UTF-8 text (invalid byte at offset {})",
+                        e.utf8_error().valid_up_to()
+                    ),
                 }],
-                stats: InputStats { files: 1, ..InputStats::default() },
+                stats: InputStats {
+                    files: 1,
+                    ..InputStats::default()
+                },
                 ..Loaded::default()
             },
         },
@@ -154,18 +164,19 @@ pub fn split_documents(text: &str) -> Vec<(u32, &str)> {
     let mut out = Vec::new();
     let mut start = 0usize;
     let mut start_line = 1u32;
-    let mut line = 1u32;
     let mut offset = 0usize;
-    for l in text.split_inclusive('\n') {
+    for (line, l) in (1u32..).zip(text.split_inclusive('\n')) {
         let is_marker = l.starts_with("---")
-            && l[3..].chars().next().is_none_or(|c| c == ' ' || c == '\t' || c == '\n' || c == '\r');
+            && l[3..]
+                .chars()
+                .next()
+                .is_none_or(|c| c == ' ' || c == '\t' || c == '\n' || c == '\r');
         if is_marker && offset > start {
             out.push((start_line, &text[start..offset]));
             start = offset;
             start_line = line;
         }
         offset += l.len();
-        line += 1;
     }
     if start < text.len() {
         out.push((start_line, &text[start..]));
@@ -182,7 +193,10 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file: Arc<str> = Arc::from(name);
     let mut out = Loaded {
-        stats: InputStats { files: 1, ..InputStats::default() },
+        stats: InputStats {
+            files: 1,
+            ..InputStats::default()
+        },
         ..Loaded::default()
     };
     let mut errors = Vec::new();
@@ -245,12 +259,19 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
 }
 
 fn add_object(out: &mut Loaded, value: Value, source: SourceLoc, spans: SpanIndex) {
-    let is_list = value.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
+    let is_list = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("List"))
         && value.get("apiVersion").and_then(Value::as_str).is_some()
         && value.get("items").is_some_and(Value::is_array);
     if is_list {
-        let Value::Object(mut map) = value else { return };
-        let Some(Value::Array(items)) = map.remove("items") else { return };
+        let Value::Object(mut map) = value else {
+            return;
+        };
+        let Some(Value::Array(items)) = map.remove("items") else {
+            return;
+        };
         let items_hash = palisade_core::object::segment_hash(spans.root(), "items");
         for (i, item) in items.into_iter().enumerate() {
             let item_spans = spans.rooted_at(palisade_core::object::index_hash(items_hash, i));
@@ -294,7 +315,11 @@ mod tests {
         assert_eq!(l.objects.len(), 2);
         assert_eq!(l.errors.len(), 1);
         assert_eq!(l.errors[0].file, "f.yaml");
-        assert!(l.errors[0].line >= 7 && l.errors[0].line <= 8, "{:?}", l.errors[0]);
+        assert!(
+            l.errors[0].line >= 7 && l.errors[0].line <= 8,
+            "{:?}",
+            l.errors[0]
+        );
         assert_eq!(l.objects[1].source.as_ref().unwrap().line, 9);
     }
 
@@ -338,11 +363,27 @@ mod tests {
     fn directories_are_walked() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("sub/.git")).unwrap();
-        std::fs::write(dir.path().join("a.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n").unwrap();
-        std::fs::write(dir.path().join("sub/b.yml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n").unwrap();
-        std::fs::write(dir.path().join("sub/c.json"), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"c\"}}").unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("sub/b.yml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("sub/c.json"),
+            "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"c\"}}",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("sub/readme.md"), "# no").unwrap();
-        std::fs::write(dir.path().join("sub/.git/x.yaml"), "apiVersion: v1\nkind: Namespace\nmetadata: {name: hidden}\n").unwrap();
+        std::fs::write(
+            dir.path().join("sub/.git/x.yaml"),
+            "apiVersion: v1\nkind: Namespace\nmetadata: {name: hidden}\n",
+        )
+        .unwrap();
         let l = load_paths(&[dir.path().to_path_buf(), dir.path().join("missing.yaml")]);
         let names: Vec<_> = l.objects.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "c"]);

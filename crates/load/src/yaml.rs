@@ -94,7 +94,10 @@ impl Builder {
                 Slot::Root
             }
             Some(Frame::Map { key: None, .. }) => Slot::Key,
-            Some(Frame::Map { key: Some((_, h, _)), .. }) => Slot::Value(*h),
+            Some(Frame::Map {
+                key: Some((_, h, _)),
+                ..
+            }) => Slot::Value(*h),
             Some(Frame::Seq { items, hash, .. }) => {
                 let h = index_hash(*hash, items.len());
                 if self.record {
@@ -117,7 +120,9 @@ impl Builder {
                 });
                 self.anchors.clear();
             }
-            Some(Frame::Map { map, key, merges, .. }) => match key.take() {
+            Some(Frame::Map {
+                map, key, merges, ..
+            }) => match key.take() {
                 Some((_, _, true)) => merges.push(value),
                 Some((k, _, false)) => {
                     map.insert(k, value);
@@ -132,7 +137,10 @@ impl Builder {
     fn set_key(&mut self, key: String, is_merge: bool, span: &Span) {
         let pos = self.pos(span);
         let record = self.record;
-        if let Some(Frame::Map { key: slot, hash, .. }) = self.stack.last_mut() {
+        if let Some(Frame::Map {
+            key: slot, hash, ..
+        }) = self.stack.last_mut()
+        {
             let h = segment_hash(*hash, &key);
             if record && !is_merge {
                 self.spans.push(h, pos.0, pos.1);
@@ -141,7 +149,14 @@ impl Builder {
         }
     }
 
-    fn scalar(&mut self, text: Cow<'_, str>, style: ScalarStyle, anchor: usize, tag: Option<Cow<'_, Tag>>, span: &Span) {
+    fn scalar(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<Cow<'_, Tag>>,
+        span: &Span,
+    ) {
         match self.slot(span) {
             Slot::Key => {
                 let is_merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
@@ -203,7 +218,9 @@ impl Builder {
     }
 
     fn end(&mut self, span: &Span) {
-        let Some(frame) = self.stack.pop() else { return };
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
         let (value, anchor, is_key) = match frame {
             Frame::Map {
                 mut map,
@@ -217,13 +234,23 @@ impl Builder {
                 }
                 (Value::Object(map), anchor, is_key)
             }
-            Frame::Seq { items, anchor, is_key, .. } => (Value::Array(items), anchor, is_key),
+            Frame::Seq {
+                items,
+                anchor,
+                is_key,
+                ..
+            } => (Value::Array(items), anchor, is_key),
         };
         if anchor != 0 {
             self.anchors.insert(anchor, value.clone());
         }
         if is_key {
-            self.record = !self.stack.iter().any(|f| matches!(f, Frame::Map { is_key: true, .. } | Frame::Seq { is_key: true, .. }));
+            self.record = !self.stack.iter().any(|f| {
+                matches!(
+                    f,
+                    Frame::Map { is_key: true, .. } | Frame::Seq { is_key: true, .. }
+                )
+            });
             let k = value.to_string();
             self.set_key(k, false, span);
         } else {
@@ -250,7 +277,11 @@ fn merge_into(map: &mut Map<String, Value>, m: Value) {
 
 /// Parses every document of a YAML or JSON text. `first_line` is the 1-based line of the
 /// text's first line in its file. `record_spans` turns position recording on.
-pub fn parse_documents(text: &str, first_line: u32, record_spans: bool) -> Result<Vec<Document>, SyntaxError> {
+pub fn parse_documents(
+    text: &str,
+    first_line: u32,
+    record_spans: bool,
+) -> Result<Vec<Document>, SyntaxError> {
     let mut b = Builder {
         complex_key: None,
         stack: Vec::new(),
@@ -287,7 +318,9 @@ pub fn parse_documents(text: &str, first_line: u32, record_spans: bool) -> Resul
             return Err(SyntaxError {
                 line,
                 column,
-                reason: "a mapping or sequence is used as a mapping key, which Kubernetes cannot decode".to_owned(),
+                reason:
+                    "a mapping or sequence is used as a mapping key, which Kubernetes cannot decode"
+                        .to_owned(),
             });
         }
     }
@@ -309,7 +342,10 @@ pub fn parse_documents_compat(text: &str, first_line: u32) -> Result<Vec<Documen
                     .lines()
                     .position(|l| {
                         let t = l.trim_start();
-                        !(t.is_empty() || t.starts_with('#') || t.starts_with("---") || t.starts_with('%'))
+                        !(t.is_empty()
+                            || t.starts_with('#')
+                            || t.starts_with("---")
+                            || t.starts_with('%'))
                     })
                     .map_or(first_line, |i| first_line + i as u32);
                 out.push(Document {
@@ -320,13 +356,18 @@ pub fn parse_documents_compat(text: &str, first_line: u32) -> Result<Vec<Documen
                 });
             }
             Err(e) => {
-                let (line, column) = e
-                    .location()
-                    .map_or((first_line, 1), |l| (first_line + l.line() as u32 - 1, l.column() as u32));
+                let (line, column) = e.location().map_or((first_line, 1), |l| {
+                    (first_line + l.line() as u32 - 1, l.column() as u32)
+                });
                 return Err(SyntaxError {
                     line,
                     column,
-                    reason: e.to_string().split(" at line ").next().unwrap_or_default().to_owned(),
+                    reason: e
+                        .to_string()
+                        .split(" at line ")
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
                 });
             }
         }
@@ -370,7 +411,22 @@ fn resolve_plain(s: &str) -> Option<Value> {
         return Some(Value::Null);
     };
     if !(first.is_ascii_digit()
-        || matches!(first, b'-' | b'+' | b'.' | b'~' | b'n' | b'N' | b'y' | b'Y' | b't' | b'T' | b'f' | b'F' | b'o' | b'O'))
+        || matches!(
+            first,
+            b'-' | b'+'
+                | b'.'
+                | b'~'
+                | b'n'
+                | b'N'
+                | b'y'
+                | b'Y'
+                | b't'
+                | b'T'
+                | b'f'
+                | b'F'
+                | b'o'
+                | b'O'
+        ))
     {
         return None;
     }
@@ -382,8 +438,8 @@ fn resolve_plain(s: &str) -> Option<Value> {
         "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
             return Some(Value::Bool(false))
         }
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF" | ".nan"
-        | ".NaN" | ".NAN" => return None,
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => return None,
         _ => {}
     }
     resolve_number(s)
@@ -409,7 +465,10 @@ fn resolve_number(s: &str) -> Option<Value> {
         }
         let n = u64::from_str_radix(digits, radix).ok()?;
         if neg {
-            let v = i64::try_from(n).ok().map(|v| -v).or_else(|| (n == 1u64 << 63).then_some(i64::MIN))?;
+            let v = i64::try_from(n)
+                .ok()
+                .map(|v| -v)
+                .or_else(|| (n == 1u64 << 63).then_some(i64::MIN))?;
             Some(Value::Number(v.into()))
         } else {
             Some(Value::Number(n.into()))
@@ -491,9 +550,16 @@ mod tests {
         let text = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    securityContext:\n      privileged: true\n  - name: b\n";
         let d = one(text);
         assert_eq!(d.line, 1);
-        assert_eq!(d.spans.resolve("/spec/containers/0/securityContext/privileged"), Some((7, 7)));
+        assert_eq!(
+            d.spans
+                .resolve("/spec/containers/0/securityContext/privileged"),
+            Some((7, 7))
+        );
         assert_eq!(d.spans.resolve("/spec/containers/1"), Some((8, 5)));
-        assert_eq!(d.spans.resolve("/spec/containers/1/securityContext"), Some((8, 5)));
+        assert_eq!(
+            d.spans.resolve("/spec/containers/1/securityContext"),
+            Some((8, 5))
+        );
         assert_eq!(d.spans.resolve("/kind"), Some((2, 1)));
     }
 

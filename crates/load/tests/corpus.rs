@@ -2,12 +2,15 @@
 //! file of the index is read without a panic, every parseable file yields exactly the number
 //! of objects the index counts, and every file the index marks unparseable is reported.
 
+#![allow(clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 
 /// Files the index (built with PyYAML) marks unparseable but Kubernetes' decoder reads:
 /// `LoadBalancer<TAB>` is a plain scalar followed by a tab, which libyaml and go-yaml accept
 /// and PyYAML's scanner rejects. Palisade follows Kubernetes and scans it.
-const KUBERNETES_ACCEPTS: &[&str] = &["kubernetes-engine-samples/ai-ml/vllm-tpu/vllm-llama3-70b.yaml"];
+const KUBERNETES_ACCEPTS: &[&str] =
+    &["kubernetes-engine-samples/ai-ml/vllm-tpu/vllm-llama3-70b.yaml"];
 
 fn corpus() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("PALISADE_CORPUS") {
@@ -46,7 +49,11 @@ fn real_manifests_match_the_index() {
                 ));
             }
         } else if KUBERNETES_ACCEPTS.contains(&file) {
-            assert!(loaded.errors.is_empty() && !loaded.objects.is_empty(), "{file}: {:?}", loaded.errors);
+            assert!(
+                loaded.errors.is_empty() && !loaded.objects.is_empty(),
+                "{file}: {:?}",
+                loaded.errors
+            );
             extra += loaded.objects.len();
         } else {
             let issues = loaded.errors.len() + loaded.warnings.len();
@@ -64,7 +71,12 @@ fn real_manifests_match_the_index() {
         "real-manifests: {files} files, {objects} objects as indexed (+{extra} from files only PyYAML rejects), \
          {reported} unparseable files reported"
     );
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     assert_eq!(files, 1626);
     assert_eq!(objects, 3125);
 }

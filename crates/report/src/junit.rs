@@ -9,8 +9,16 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
     let mut suites = String::new();
     let mut tests = 0;
     for rule in &report.rules {
-        let findings: Vec<_> = report.findings.iter().filter(|f| f.rule_id == rule.id).collect();
-        let skipped: Vec<_> = report.suppressed.iter().filter(|f| f.rule_id == rule.id).collect();
+        let findings: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == rule.id)
+            .collect();
+        let skipped: Vec<_> = report
+            .suppressed
+            .iter()
+            .filter(|f| f.rule_id == rule.id)
+            .collect();
         let n = findings.len() + skipped.len();
         let count = n.max(1);
         tests += count;
@@ -23,7 +31,11 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
             skipped.len()
         );
         for f in &findings {
-            let loc = f.location.as_ref().map(|l| format!("{}:{}", l.file, l.line)).unwrap_or_default();
+            let loc = f
+                .location
+                .as_ref()
+                .map(|l| format!("{}:{}", l.file, l.line))
+                .unwrap_or_default();
             let _ = writeln!(
                 suites,
                 "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">\n      <failure message=\"{}\" type=\"{}\">{}{}</failure>\n    </testcase>",
@@ -45,7 +57,11 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
             );
         }
         if n == 0 {
-            let _ = writeln!(suites, "    <testcase classname=\"{}\" name=\"no findings\"/>", rule.id);
+            let _ = writeln!(
+                suites,
+                "    <testcase classname=\"{}\" name=\"no findings\"/>",
+                rule.id
+            );
         }
         suites.push_str("  </testsuite>\n");
     }
@@ -66,7 +82,10 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
         }
         suites.push_str("  </testsuite>\n");
     }
-    let _ = writeln!(out, "<testsuites name=\"palisade\" tests=\"{tests}\" failures=\"{failures}\">");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"palisade\" tests=\"{tests}\" failures=\"{failures}\">"
+    );
     out.push_str(&suites);
     out.push_str("</testsuites>\n");
     out

@@ -41,7 +41,11 @@ impl FromStr for Format {
             "sarif" => Format::Sarif,
             "junit" => Format::Junit,
             "markdown" | "md" => Format::Markdown,
-            _ => return Err(format!("unknown format `{s}` (expected one of: table, json, sarif, junit, markdown)")),
+            _ => {
+                return Err(format!(
+                    "unknown format `{s}` (expected one of: table, json, sarif, junit, markdown)"
+                ))
+            }
         })
     }
 }
@@ -71,7 +75,13 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
 pub(crate) fn fingerprint(f: &palisade_core::ReportFinding) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let ns = f.object.namespace.as_deref().unwrap_or("");
-    for part in [f.rule_id, &f.object.kind, ns, &f.object.name, f.path.as_deref().unwrap_or("")] {
+    for part in [
+        f.rule_id,
+        &f.object.kind,
+        ns,
+        &f.object.name,
+        f.path.as_deref().unwrap_or(""),
+    ] {
         for b in part.as_bytes().iter().chain(b"\x00") {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0100_0000_01b3);

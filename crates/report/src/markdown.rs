@@ -9,7 +9,11 @@ fn cell(s: &str) -> String {
 fn rows(out: &mut String, findings: &[ReportFinding]) {
     out.push_str("| Severity | Rule | Object | Location | Finding |\n|---|---|---|---|---|\n");
     for f in findings {
-        let loc = f.location.as_ref().map(|l| format!("`{}:{}`", l.file, l.line)).unwrap_or_default();
+        let loc = f
+            .location
+            .as_ref()
+            .map(|l| format!("`{}:{}`", l.file, l.line))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "| {} | `{}` {} | {} | {} | {}{} |",
@@ -19,7 +23,10 @@ fn rows(out: &mut String, findings: &[ReportFinding]) {
             cell(&f.object.to_string()),
             cell(&loc),
             cell(&f.message),
-            f.fix.as_ref().map(|x| format!("<br>fix: {}", cell(x))).unwrap_or_default()
+            f.fix
+                .as_ref()
+                .map(|x| format!("<br>fix: {}", cell(x)))
+                .unwrap_or_default()
         );
     }
 }
@@ -27,13 +34,23 @@ fn rows(out: &mut String, findings: &[ReportFinding]) {
 pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
     let s = report.summary();
     let mut out = String::new();
-    let icon = if s.findings == 0 && report.errors.is_empty() { "✅" } else { "❌" };
+    let icon = if s.findings == 0 && report.errors.is_empty() {
+        "✅"
+    } else {
+        "❌"
+    };
     let counts: Vec<String> = Severity::ALL
         .iter()
         .rev()
         .map(|sev| format!("{} {sev}", s.by_severity.get(sev).copied().unwrap_or(0)))
         .collect();
-    let _ = writeln!(out, "## {icon} Palisade: {} finding{} ({})\n", s.findings, if s.findings == 1 { "" } else { "s" }, counts.join(", "));
+    let _ = writeln!(
+        out,
+        "## {icon} Palisade: {} finding{} ({})\n",
+        s.findings,
+        if s.findings == 1 { "" } else { "s" },
+        counts.join(", ")
+    );
     let _ = writeln!(
         out,
         "Scanned {} objects from {} files with {} rules. Suppressed: {} by exception, {} by annotation. Expired exceptions: {}.\n",
@@ -44,7 +61,11 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
         out.push('\n');
     }
     if !report.suppressed.is_empty() {
-        let _ = writeln!(out, "<details><summary>Suppressed findings ({})</summary>\n", report.suppressed.len());
+        let _ = writeln!(
+            out,
+            "<details><summary>Suppressed findings ({})</summary>\n",
+            report.suppressed.len()
+        );
         rows(&mut out, &report.suppressed);
         out.push_str("\n</details>\n\n");
     }
@@ -58,14 +79,20 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
                 ex.index,
                 ex.rules.join(", "),
                 ex.expires.map(|d| d.to_string()).unwrap_or_default(),
-                ex.owner.as_ref().map(|o| format!(", owner {o}")).unwrap_or_default(),
+                ex.owner
+                    .as_ref()
+                    .map(|o| format!(", owner {o}"))
+                    .unwrap_or_default(),
                 cell(&ex.reason),
                 e.findings
             );
         }
         out.push('\n');
     }
-    for (title, issues) in [("Input errors", &report.errors), ("Input warnings", &report.warnings)] {
+    for (title, issues) in [
+        ("Input errors", &report.errors),
+        ("Input warnings", &report.warnings),
+    ] {
         if !issues.is_empty() {
             let _ = writeln!(out, "### {title}\n");
             for i in issues.iter() {

@@ -77,7 +77,9 @@ fn result(f: &ReportFinding, rule_index: usize) -> Value {
     if let Some(s) = &f.suppression {
         let justification = match s {
             Suppression::Exception { reason, .. } => reason.clone(),
-            Suppression::Annotation { reason } => reason.clone().unwrap_or_else(|| "palisade.dev/ignore annotation".into()),
+            Suppression::Annotation { reason } => reason
+                .clone()
+                .unwrap_or_else(|| "palisade.dev/ignore annotation".into()),
         };
         r["suppressions"] = json!([{ "kind": if matches!(s, Suppression::Annotation { .. }) { "inSource" } else { "external" }, "justification": justification }]);
     }
@@ -119,9 +121,11 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         .chain(report.warnings.iter().map(|w| (w, "warning")))
         .map(|(i, lvl)| {
             let mut n = json!({ "level": lvl, "message": { "text": i.message } });
-            let mut loc = json!({ "physicalLocation": { "artifactLocation": { "uri": uri(&i.file) } } });
+            let mut loc =
+                json!({ "physicalLocation": { "artifactLocation": { "uri": uri(&i.file) } } });
             if i.line > 0 {
-                loc["physicalLocation"]["region"] = json!({ "startLine": i.line, "startColumn": i.column.max(1) });
+                loc["physicalLocation"]["region"] =
+                    json!({ "startLine": i.line, "startColumn": i.column.max(1) });
             }
             n["locations"] = json!([loc]);
             n

@@ -5,7 +5,9 @@ use std::fmt::Write;
 
 fn severity_style(s: Severity) -> Style {
     match s {
-        Severity::Critical => Style::new().bold().fg_color(Some(AnsiColor::BrightRed.into())),
+        Severity::Critical => Style::new()
+            .bold()
+            .fg_color(Some(AnsiColor::BrightRed.into())),
         Severity::High => Style::new().fg_color(Some(AnsiColor::Red.into())),
         Severity::Medium => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
         Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
@@ -32,7 +34,7 @@ fn location(f: &ReportFinding) -> String {
     }
 }
 
-fn group<'a>(out: &mut String, p: &Painter, findings: &'a [ReportFinding], suppressed: bool) {
+fn group(out: &mut String, p: &Painter, findings: &[ReportFinding], suppressed: bool) {
     let mut i = 0;
     while i < findings.len() {
         let obj = &findings[i].object;
@@ -45,7 +47,11 @@ fn group<'a>(out: &mut String, p: &Painter, findings: &'a [ReportFinding], suppr
             j += 1;
         }
         let _ = writeln!(out, "{}", p.paint(Style::new().bold(), &obj.to_string()));
-        let width = findings[i..j].iter().map(|f| f.rule_name.len()).max().unwrap_or(0);
+        let width = findings[i..j]
+            .iter()
+            .map(|f| f.rule_name.len())
+            .max()
+            .unwrap_or(0);
         for f in &findings[i..j] {
             let sev = format!("{:<8}", f.severity.as_str().to_uppercase());
             let _ = writeln!(
@@ -63,14 +69,29 @@ fn group<'a>(out: &mut String, p: &Painter, findings: &'a [ReportFinding], suppr
             if suppressed {
                 if let Some(s) = &f.suppression {
                     let why = match s {
-                        palisade_core::report::Suppression::Exception { index, reason, owner, expires, .. } => format!(
+                        palisade_core::report::Suppression::Exception {
+                            index,
+                            reason,
+                            owner,
+                            expires,
+                            ..
+                        } => format!(
                             "suppressed by exception #{index}: {reason}{}{}",
-                            owner.as_ref().map(|o| format!(" (owner {o})")).unwrap_or_default(),
-                            expires.as_ref().map(|e| format!(", expires {e}")).unwrap_or_default()
+                            owner
+                                .as_ref()
+                                .map(|o| format!(" (owner {o})"))
+                                .unwrap_or_default(),
+                            expires
+                                .as_ref()
+                                .map(|e| format!(", expires {e}"))
+                                .unwrap_or_default()
                         ),
                         palisade_core::report::Suppression::Annotation { reason } => format!(
                             "suppressed by annotation palisade.dev/ignore{}",
-                            reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+                            reason
+                                .as_ref()
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default()
                         ),
                     };
                     let _ = writeln!(out, "  {:<8} {:>6} {:<width$}  {why}", "", "", "");
@@ -87,11 +108,22 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut out = String::new();
     group(&mut out, &p, &report.findings, false);
     if !report.suppressed.is_empty() {
-        let _ = writeln!(out, "{}", p.paint(Style::new().bold().underline(), "Suppressed findings"));
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(Style::new().bold().underline(), "Suppressed findings")
+        );
         group(&mut out, &p, &report.suppressed, true);
     }
     if !report.expired_exceptions.is_empty() {
-        let _ = writeln!(out, "{}", p.paint(Style::new().bold().underline(), "Expired exceptions (no longer applied)"));
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                Style::new().bold().underline(),
+                "Expired exceptions (no longer applied)"
+            )
+        );
         for e in &report.expired_exceptions {
             let ex = &e.exception;
             let _ = writeln!(
@@ -101,8 +133,14 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
                 ex.rules.join(", "),
                 serde_json::to_string(&ex.matches).unwrap_or_default(),
                 ex.expires.map(|d| d.to_string()).unwrap_or_default(),
-                ex.owner.as_ref().map(|o| format!(", owner {o}")).unwrap_or_default(),
-                ex.ticket.as_ref().map(|t| format!(", ticket {t}")).unwrap_or_default(),
+                ex.owner
+                    .as_ref()
+                    .map(|o| format!(", owner {o}"))
+                    .unwrap_or_default(),
+                ex.ticket
+                    .as_ref()
+                    .map(|t| format!(", ticket {t}"))
+                    .unwrap_or_default(),
                 ex.reason,
                 e.findings
             );
@@ -110,8 +148,16 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         out.push('\n');
     }
     for (title, issues, style) in [
-        ("Errors", &report.errors, Style::new().bold().fg_color(Some(AnsiColor::Red.into()))),
-        ("Warnings", &report.warnings, Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()))),
+        (
+            "Errors",
+            &report.errors,
+            Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+        ),
+        (
+            "Warnings",
+            &report.warnings,
+            Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+        ),
     ] {
         if issues.is_empty() {
             continue;
@@ -129,7 +175,11 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         .map(|sev| {
             let n = s.by_severity.get(sev).copied().unwrap_or(0);
             let text = format!("{n} {sev}");
-            if n > 0 { p.paint(severity_style(*sev), &text) } else { text }
+            if n > 0 {
+                p.paint(severity_style(*sev), &text)
+            } else {
+                text
+            }
         })
         .collect();
     let st = &report.stats;
@@ -141,7 +191,11 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         if s.findings == 1 { "" } else { "s" },
         counts.join(", "),
         s.objects_with_findings,
-        if s.objects_with_findings == 1 { "" } else { "s" },
+        if s.objects_with_findings == 1 {
+            ""
+        } else {
+            "s"
+        },
     );
     let _ = writeln!(
         out,

@@ -2,13 +2,20 @@
 //! SARIF validated against the SARIF 2.1.0 schema, and no Secret or credential value in any
 //! format.
 
+#![allow(clippy::print_stderr)]
+
 use palisade_analyze::{analyze, InputSummary, Options};
 use palisade_core::{Inventory, Policy, Report};
 use palisade_report::{render, Format, RenderOptions};
 use std::path::{Path, PathBuf};
 
 fn data(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)).unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn sample() -> Report {
@@ -72,19 +79,32 @@ fn sarif_validates_against_the_schema() {
         eprintln!("SKIPPED: ../shared/schemas/sarif-2.1.0.schema.json not found");
         return;
     };
-    let mut schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();
     // The published schema's `language` patterns (run, toolComponent) have a stray `]`, which
     // the validator's meta-schema check rejects as a regex; they are replaced by their intent.
     for def in ["run", "toolComponent"] {
-        schema["definitions"][def]["properties"]["language"]["pattern"] = serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+        schema["definitions"][def]["properties"]["language"]["pattern"] =
+            serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
     }
-    let validator = jsonschema::options().should_validate_formats(true).build(&schema).expect("schema compiles");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
     let out = render(&sample(), Format::Sarif, &opts());
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "SARIF invalid:\n{}", errors.join("\n"));
     let results = doc["runs"][0]["results"].as_array().unwrap();
-    assert!(results.iter().all(|r| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap() > 0));
+    assert!(results.iter().all(
+        |r| r["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .as_u64()
+            .unwrap()
+            > 0
+    ));
     assert!(results.iter().any(|r| r["suppressions"].is_array()));
     // A deliberately broken SARIF document is rejected, so the validation above can fail.
     let mut broken = doc.clone();
@@ -97,10 +117,26 @@ fn no_secret_value_in_any_format() {
     let r = sample();
     assert!(r.findings.iter().any(|f| f.rule_id == "SEC002"));
     assert!(r.findings.iter().any(|f| f.rule_id == "SEC003"));
-    for format in [Format::Table, Format::Json, Format::Sarif, Format::Junit, Format::Markdown] {
-        let out = render(&r, format, &RenderOptions { color: true, ..opts() });
+    for format in [
+        Format::Table,
+        Format::Json,
+        Format::Sarif,
+        Format::Junit,
+        Format::Markdown,
+    ] {
+        let out = render(
+            &r,
+            format,
+            &RenderOptions {
+                color: true,
+                ..opts()
+            },
+        );
         for canary in ["CANARY", "Q0FOQVJZ"] {
-            assert!(!out.contains(canary), "{format:?} output contains a secret value ({canary})");
+            assert!(
+                !out.contains(canary),
+                "{format:?} output contains a secret value ({canary})"
+            );
         }
     }
 }

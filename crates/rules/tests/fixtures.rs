@@ -2,12 +2,18 @@
 //! each fail fixture must produce at least one finding of that rule and each pass fixture
 //! none. The findings of each fail fixture are snapshotted (`<ID>_<case>.snap`).
 
+#![allow(clippy::print_stderr)]
+
 use palisade_core::{Context, Inventory, ObjectId, PssLevel, Rule, Scope};
 use std::fmt::Write;
 use std::path::Path;
 
 fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
-    let name = format!("fixtures/{}/{}", rule.meta().id, file.file_name().unwrap().to_string_lossy());
+    let name = format!(
+        "fixtures/{}/{}",
+        rule.meta().id,
+        file.file_name().unwrap().to_string_lossy()
+    );
     let text = std::fs::read_to_string(file).unwrap();
     let loaded = palisade_load::load_str(&name, &text);
     assert!(loaded.errors.is_empty(), "{name}: {:?}", loaded.errors);
@@ -28,7 +34,14 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
         .map(|f| {
             let o = inv.get(f.object);
             let loc = o.locate(f.path.as_deref()).unwrap();
-            let mut s = format!("{}:{} {} [{}] {}", loc.line, loc.column, o.reference(), f.path.as_deref().unwrap_or("-"), f.message);
+            let mut s = format!(
+                "{}:{} {} [{}] {}",
+                loc.line,
+                loc.column,
+                o.reference(),
+                f.path.as_deref().unwrap_or("-"),
+                f.message
+            );
             if let Some(sev) = f.severity {
                 let _ = write!(s, " (severity {sev})");
             }
@@ -54,19 +67,27 @@ fn fixtures() {
         for path in entries {
             let stem = path.file_stem().unwrap().to_string_lossy().to_string();
             let (lines, n) = run(*rule, &path);
-            if stem.starts_with("fail_") {
+            if let Some(case) = stem.strip_prefix("fail_") {
                 fail += 1;
                 assert!(n > 0, "{id}/{stem}: expected findings, got none");
-                insta::assert_snapshot!(format!("{id}_{}", &stem[5..]), lines.join("\n"));
+                insta::assert_snapshot!(format!("{id}_{case}"), lines.join("\n"));
             } else if stem.starts_with("pass_") {
                 pass += 1;
-                assert_eq!(n, 0, "{id}/{stem}: expected no finding, got:\n{}", lines.join("\n"));
+                assert_eq!(
+                    n,
+                    0,
+                    "{id}/{stem}: expected no finding, got:\n{}",
+                    lines.join("\n")
+                );
             } else {
                 panic!("{id}: fixture {stem} must start with pass_ or fail_");
             }
             checked += 1;
         }
-        assert!(pass > 0 && fail > 0, "{id} needs at least one pass_ and one fail_ fixture");
+        assert!(
+            pass > 0 && fail > 0,
+            "{id} needs at least one pass_ and one fail_ fixture"
+        );
     }
     eprintln!("{checked} fixtures checked");
 }

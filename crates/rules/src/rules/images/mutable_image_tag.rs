@@ -53,7 +53,9 @@ impl Rule for MutableImageTag {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         for c in pod.containers() {
             let image = c.image().trim();
             if image.is_empty() || image.contains('@') {
@@ -64,10 +66,13 @@ impl Rule for MutableImageTag {
                 Some("latest") => "uses the mutable tag `latest`",
                 Some(_) => continue,
             };
-            cx.report(c.pointer("/image"), format!("{} image \"{image}\" {problem}", c.describe()))
-                .fix("use a versioned tag, pinned by digest (`name:1.2.3@sha256:...`)")
-                .property("container", c.name)
-                .property("image", image);
+            cx.report(
+                c.pointer("/image"),
+                format!("{} image \"{image}\" {problem}", c.describe()),
+            )
+            .fix("use a versioned tag, pinned by digest (`name:1.2.3@sha256:...`)")
+            .property("container", c.name)
+            .property("image", image);
         }
     }
 }

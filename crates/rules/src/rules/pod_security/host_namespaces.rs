@@ -54,12 +54,17 @@ impl Rule for HostNamespaces {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         for field in ["hostNetwork", "hostPID", "hostIPC"] {
             if pod.flag(field) {
-                cx.report(pod.spec_pointer(&format!("/{field}")), format!("host namespaces ({field}=true)"))
-                    .fix(format!("remove `{field}: true`"))
-                    .property("field", field);
+                cx.report(
+                    pod.spec_pointer(&format!("/{field}")),
+                    format!("host namespaces ({field}=true)"),
+                )
+                .fix(format!("remove `{field}: true`"))
+                .property("field", field);
             }
         }
     }

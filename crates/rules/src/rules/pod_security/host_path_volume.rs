@@ -71,7 +71,11 @@ const SENSITIVE: &[&str] = &[
 
 fn normalise(path: &str) -> &str {
     let t = path.trim_end_matches('/');
-    if t.is_empty() { "/" } else { t }
+    if t.is_empty() {
+        "/"
+    } else {
+        t
+    }
 }
 
 impl Rule for HostPathVolume {
@@ -80,9 +84,13 @@ impl Rule for HostPathVolume {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         for (i, v) in pod.volumes() {
-            let Some(hp) = v.get("hostPath") else { continue };
+            let Some(hp) = v.get("hostPath") else {
+                continue;
+            };
             if hp.is_null() {
                 continue;
             }

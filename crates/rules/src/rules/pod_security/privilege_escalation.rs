@@ -55,12 +55,17 @@ impl Rule for PrivilegeEscalation {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         if pod.is_windows() {
             return;
         }
         for c in pod.containers() {
-            if c.security("allowPrivilegeEscalation").and_then(Value::as_bool) != Some(false) {
+            if c.security("allowPrivilegeEscalation")
+                .and_then(Value::as_bool)
+                != Some(false)
+            {
                 let path = if c.security("allowPrivilegeEscalation").is_some() {
                     c.pointer("/securityContext/allowPrivilegeEscalation")
                 } else {

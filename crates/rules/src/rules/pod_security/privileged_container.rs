@@ -63,12 +63,17 @@ impl Rule for PrivilegedContainer {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         for c in pod.containers() {
             if c.security("privileged").and_then(Value::as_bool) == Some(true) {
                 cx.report(
                     c.pointer("/securityContext/privileged"),
-                    format!("{} runs privileged (securityContext.privileged=true)", c.describe()),
+                    format!(
+                        "{} runs privileged (securityContext.privileged=true)",
+                        c.describe()
+                    ),
                 )
                 .fix("remove `privileged: true`; add only the capabilities the container needs")
                 .property("container", c.name);

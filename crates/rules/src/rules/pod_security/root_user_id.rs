@@ -51,13 +51,23 @@ impl Rule for RootUserId {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         if pod.is_windows() || pod.get("hostUsers").and_then(Value::as_bool) == Some(false) {
             return;
         }
-        if pod.security_context().get("runAsUser").and_then(Value::as_i64) == Some(0) {
-            cx.report(pod.spec_pointer("/securityContext/runAsUser"), "runAsUser=0 (pod must not set runAsUser=0)")
-                .fix("use a non-zero `runAsUser`");
+        if pod
+            .security_context()
+            .get("runAsUser")
+            .and_then(Value::as_i64)
+            == Some(0)
+        {
+            cx.report(
+                pod.spec_pointer("/securityContext/runAsUser"),
+                "runAsUser=0 (pod must not set runAsUser=0)",
+            )
+            .fix("use a non-zero `runAsUser`");
         }
         for c in pod.containers() {
             if c.security("runAsUser").and_then(Value::as_i64) == Some(0) {

@@ -59,11 +59,16 @@ impl Rule for RunAsRoot {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         if pod.is_windows() || pod.get("hostUsers").and_then(Value::as_bool) == Some(false) {
             return;
         }
-        let pod_level = pod.security_context().get("runAsNonRoot").and_then(Value::as_bool);
+        let pod_level = pod
+            .security_context()
+            .get("runAsNonRoot")
+            .and_then(Value::as_bool);
         if pod_level == Some(false) {
             cx.report(
                 pod.spec_pointer("/securityContext/runAsNonRoot"),
@@ -83,14 +88,21 @@ impl Rule for RunAsRoot {
         for c in &explicit_false {
             cx.report(
                 c.pointer("/securityContext/runAsNonRoot"),
-                format!("runAsNonRoot != true ({} must not set securityContext.runAsNonRoot=false)", c.describe()),
+                format!(
+                    "runAsNonRoot != true ({} must not set securityContext.runAsNonRoot=false)",
+                    c.describe()
+                ),
             )
             .fix("remove `runAsNonRoot: false` or set it to true")
             .property("container", c.name);
         }
         if pod_level != Some(true) && pod_level != Some(false) && !unset.is_empty() {
             let names: Vec<String> = unset.iter().map(|c| format!("\"{}\"", c.name)).collect();
-            let noun = if unset.len() == 1 { unset[0].kind.noun() } else { "containers" };
+            let noun = if unset.len() == 1 {
+                unset[0].kind.noun()
+            } else {
+                "containers"
+            };
             cx.report(
                 pod.spec_pointer(if pod.spec.get("securityContext").is_some() { "/securityContext" } else { "" }),
                 format!(

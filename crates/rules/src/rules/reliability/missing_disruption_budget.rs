@@ -79,7 +79,8 @@ impl Rule for MissingDisruptionBudget {
                     .unwrap_or(&empty);
                 let covered = pdbs.iter().any(|p| {
                     p.namespace == o.namespace
-                        && p.pointer("/spec/selector").is_some_and(|s| selector::matches(s, labels))
+                        && p.pointer("/spec/selector")
+                            .is_some_and(|s| selector::matches(s, labels))
                 });
                 if !covered {
                     cx.report_on(

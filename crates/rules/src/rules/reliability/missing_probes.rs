@@ -60,8 +60,13 @@ impl Rule for MissingProbes {
         ) {
             return;
         }
-        let Some(pod) = PodTemplate::of(object) else { return };
-        for c in pod.containers().filter(|c| c.kind == palisade_core::ContainerKind::Container) {
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
+        for c in pod
+            .containers()
+            .filter(|c| c.kind == palisade_core::ContainerKind::Container)
+        {
             let missing: Vec<&str> = ["readinessProbe", "livenessProbe"]
                 .into_iter()
                 .filter(|p| c.get(p).is_none_or(|v| v.is_null()))
@@ -69,9 +74,12 @@ impl Rule for MissingProbes {
             if missing.is_empty() {
                 continue;
             }
-            cx.report(c.pointer(""), format!("{} has no {}", c.describe(), missing.join(" and ")))
-                .fix("add a readinessProbe and a livenessProbe")
-                .property("container", c.name);
+            cx.report(
+                c.pointer(""),
+                format!("{} has no {}", c.describe(), missing.join(" and ")),
+            )
+            .fix("add a readinessProbe and a livenessProbe")
+            .property("container", c.name);
         }
     }
 }

@@ -1,4 +1,4 @@
-use palisade_core::{Context, ContainerKind, Object, PodTemplate, Rule};
+use palisade_core::{ContainerKind, Context, Object, PodTemplate, Rule};
 use serde_json::Value;
 
 declare_rule! {
@@ -62,8 +62,13 @@ impl Rule for MissingResourceLimits {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
-        for c in pod.containers().filter(|c| c.kind != ContainerKind::Ephemeral) {
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
+        for c in pod
+            .containers()
+            .filter(|c| c.kind != ContainerKind::Ephemeral)
+        {
             let r = c.get("resources");
             let mut missing = Vec::new();
             if !has(r, "limits", "memory") {
@@ -79,9 +84,20 @@ impl Rule for MissingResourceLimits {
             if missing.is_empty() {
                 continue;
             }
-            let path = if r.is_some() { c.pointer("/resources") } else { c.pointer("") };
+            let path = if r.is_some() {
+                c.pointer("/resources")
+            } else {
+                c.pointer("")
+            };
             let f = cx
-                .report(path, format!("{} has no resources.{}", c.describe(), missing.join(", resources.")))
+                .report(
+                    path,
+                    format!(
+                        "{} has no resources.{}",
+                        c.describe(),
+                        missing.join(", resources.")
+                    ),
+                )
                 .fix("set resources.requests (cpu, memory) and resources.limits.memory")
                 .property("container", c.name);
             if !missing.contains(&"limits.memory") {

@@ -58,19 +58,27 @@ impl Rule for CredentialsInConfigMap {
         if object.kind != "ConfigMap" || object.group() != "" {
             return;
         }
-        let Some(data) = object.pointer("/data").and_then(Value::as_object) else { return };
+        let Some(data) = object.pointer("/data").and_then(Value::as_object) else {
+            return;
+        };
         for (key, value) in data {
-            let Some(value) = value.as_str() else { continue };
+            let Some(value) = value.as_str() else {
+                continue;
+            };
             let what = match credential_shape(value) {
                 Some(shape) => shape,
-                None if credential_name(key) && !is_placeholder(value) && !value.contains('\n') => "a credential",
+                None if credential_name(key) && !is_placeholder(value) && !value.contains('\n') => {
+                    "a credential"
+                }
                 None => continue,
             };
             cx.report(
                 format!("/data/{}", escape_segment(key)),
                 format!("key {key} holds {what} ({})", describe_value(value)),
             )
-            .fix(format!("move {key} into a Secret and mount it as a file; rotate it"))
+            .fix(format!(
+                "move {key} into a Secret and mount it as a file; rotate it"
+            ))
             .property("key", key.as_str());
         }
     }

@@ -60,12 +60,18 @@ impl Rule for LiteralSecretInEnv {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
         for c in pod.containers() {
-            let Some(env) = c.get("env").and_then(Value::as_array) else { continue };
+            let Some(env) = c.get("env").and_then(Value::as_array) else {
+                continue;
+            };
             for (i, e) in env.iter().enumerate() {
                 let name = e.get("name").and_then(Value::as_str).unwrap_or("");
-                let Some(value) = e.get("value").and_then(Value::as_str) else { continue };
+                let Some(value) = e.get("value").and_then(Value::as_str) else {
+                    continue;
+                };
                 let what = match credential_shape(value) {
                     Some(shape) => shape,
                     None if credential_name(name) && !is_placeholder(value) => "a credential",

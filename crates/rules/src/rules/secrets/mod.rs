@@ -9,7 +9,13 @@ pub(crate) mod service_account_token_automount;
 pub(crate) fn credential_name(name: &str) -> bool {
     let n: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     // camelCase keys: clientSecret -> client_secret
     let mut words = String::with_capacity(n.len() + 4);
@@ -17,16 +23,43 @@ pub(crate) fn credential_name(name: &str) -> bool {
         if i > 0 && c.is_ascii_uppercase() && name.as_bytes()[i - 1].is_ascii_lowercase() {
             words.push('_');
         }
-        words.push(if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' });
+        words.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        });
     }
     let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
-    let Some(last) = parts.last() else { return false };
-    const REFERENCE: &[&str] = &["file", "path", "dir", "name", "ref", "key_ref", "url", "uri", "length", "len", "policy", "enabled", "type", "mode", "header", "id", "version", "ttl", "expiry"];
+    let Some(last) = parts.last() else {
+        return false;
+    };
+    const REFERENCE: &[&str] = &[
+        "file", "path", "dir", "name", "ref", "key_ref", "url", "uri", "length", "len", "policy",
+        "enabled", "type", "mode", "header", "id", "version", "ttl", "expiry",
+    ];
     if REFERENCE.contains(last) || (*last == "ref" || *last == "secret_ref") {
         return false;
     }
     let joined = parts.join("_");
-    const WORDS: &[&str] = &["password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "access_key", "secret_key", "private_key", "credential", "credentials", "auth_key", "client_secret", "connection_string", "conn_str", "passphrase"];
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "access_key",
+        "secret_key",
+        "private_key",
+        "credential",
+        "credentials",
+        "auth_key",
+        "client_secret",
+        "connection_string",
+        "conn_str",
+        "passphrase",
+    ];
     WORDS.iter().any(|w| {
         joined == *w
             || joined.ends_with(&format!("_{w}"))
@@ -43,10 +76,17 @@ pub(crate) fn credential_shape(value: &str) -> Option<&'static str> {
         return Some("a PEM private key");
     }
     let bytes = v.as_bytes();
-    for (prefix, what) in [("AKIA", "an AWS access key id"), ("ASIA", "an AWS temporary access key id")] {
+    for (prefix, what) in [
+        ("AKIA", "an AWS access key id"),
+        ("ASIA", "an AWS temporary access key id"),
+    ] {
         if let Some(pos) = v.find(prefix) {
             let rest = &bytes[pos..];
-            if rest.len() >= 20 && rest[..20].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            if rest.len() >= 20
+                && rest[..20]
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            {
                 return Some(what);
             }
         }
@@ -106,20 +146,40 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
     let lower = t.to_ascii_lowercase();
     t.starts_with("${")
         || t.starts_with("$(")
-        || t.starts_with('$') && t[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || t.starts_with('$')
+            && t[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
         || t.contains("{{")
         || t.starts_with('<') && t.ends_with('>')
         || matches!(
             lower.as_str(),
-            "changeme" | "change-me" | "changeit" | "password" | "secret" | "token" | "xxxx" | "xxxxxx" | "redacted" | "none" | "null" | "true" | "false" | "example"
+            "changeme"
+                | "change-me"
+                | "changeit"
+                | "password"
+                | "secret"
+                | "token"
+                | "xxxx"
+                | "xxxxxx"
+                | "redacted"
+                | "none"
+                | "null"
+                | "true"
+                | "false"
+                | "example"
         )
-        || lower.starts_with("your-") || lower.starts_with("your_")
+        || lower.starts_with("your-")
+        || lower.starts_with("your_")
         || t.starts_with('/') // a file path
 }
 
 /// A description of a value that reveals nothing of it.
 pub(crate) fn describe_value(v: &str) -> String {
-    format!("literal value of {} characters, redacted", v.chars().count())
+    format!(
+        "literal value of {} characters, redacted",
+        v.chars().count()
+    )
 }
 
 #[cfg(test)]
@@ -128,10 +188,34 @@ mod tests {
 
     #[test]
     fn names() {
-        for n in ["PASSWORD", "DB_PASSWORD", "db-password", "clientSecret", "API_KEY", "apiKey", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "POSTGRES_PASSWORD", "private_key", "redisPassword"] {
+        for n in [
+            "PASSWORD",
+            "DB_PASSWORD",
+            "db-password",
+            "clientSecret",
+            "API_KEY",
+            "apiKey",
+            "GITHUB_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "POSTGRES_PASSWORD",
+            "private_key",
+            "redisPassword",
+        ] {
             assert!(credential_name(n), "{n}");
         }
-        for n in ["PASSWORD_FILE", "TOKEN_PATH", "SECRET_NAME", "DB_HOST", "TOKEN_URL", "PASSWORD_POLICY", "SECRETS_DIR", "KEY", "TOKENIZER", "username", "secret_ref"] {
+        for n in [
+            "PASSWORD_FILE",
+            "TOKEN_PATH",
+            "SECRET_NAME",
+            "DB_HOST",
+            "TOKEN_URL",
+            "PASSWORD_POLICY",
+            "SECRETS_DIR",
+            "KEY",
+            "TOKENIZER",
+            "username",
+            "secret_ref",
+        ] {
             assert!(!credential_name(n), "{n}");
         }
     }

@@ -55,8 +55,13 @@ impl Rule for ServiceAccountTokenAutomount {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else { return };
-        match pod.get("automountServiceAccountToken").and_then(Value::as_bool) {
+        let Some(pod) = PodTemplate::of(object) else {
+            return;
+        };
+        match pod
+            .get("automountServiceAccountToken")
+            .and_then(Value::as_bool)
+        {
             Some(false) => return,
             Some(true) => {}
             None => {
@@ -81,7 +86,10 @@ impl Rule for ServiceAccountTokenAutomount {
         } else {
             pod.spec_pointer("")
         };
-        cx.report(path, "service account token is automounted (automountServiceAccountToken is not false)")
-            .fix("set `automountServiceAccountToken: false` on the pod or its ServiceAccount");
+        cx.report(
+            path,
+            "service account token is automounted (automountServiceAccountToken is not false)",
+        )
+        .fix("set `automountServiceAccountToken: false` on the pod or its ServiceAccount");
     }
 }
