@@ -95,6 +95,21 @@ pub fn selected_rules(opts: &Options) -> Vec<&'static dyn Rule> {
         .collect()
 }
 
+/// The kinds the selected rules read (`None` when one of them reads every kind): what the
+/// loader must build in full.
+pub fn needed_kinds(opts: &Options) -> Option<std::collections::HashSet<String>> {
+    let mut kinds = std::collections::HashSet::new();
+    for r in selected_rules(opts) {
+        for k in r.meta().kinds {
+            if *k == "*" {
+                return None;
+            }
+            kinds.insert((*k).to_owned());
+        }
+    }
+    Some(kinds)
+}
+
 /// Runs the selected rules over the inventory and applies the policy.
 pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Report {
     let rules = selected_rules(opts);

@@ -102,7 +102,10 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         ignore: args.ignore,
         today,
     };
-    let loaded = palisade_load::load_paths(&args.paths);
+    let load_opts = palisade_load::LoadOptions {
+        keep_kinds: palisade_analyze::needed_kinds(&opts).map(std::sync::Arc::new),
+    };
+    let loaded = palisade_load::load_paths_with(&args.paths, &load_opts);
     let inventory = Inventory::new(loaded.objects);
     let report = analyze(
         &inventory,
@@ -141,9 +144,15 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             eprintln!("error: {e}");
         }
     }
-    if !report.errors.is_empty() {
-        return Ok(Exit::Error);
-    }
-    let failing = fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
-    Ok(if failing { Exit::Findings } else { Exit::Clean })
+    let exit = if !report.errors.is_empty() {
+        Exit::Error
+    } else if fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t)) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    };
+    // The process ends here: freeing every object one by one would only cost time.
+    std::mem::forget(inventory);
+    std::mem::forget(report);
+    Ok(exit)
 }

@@ -50,6 +50,19 @@ pub struct PodTemplate<'a> {
 
 static NULL: Value = Value::Null;
 
+/// Every kind that carries a pod template (in its own API group; see [`template_base`]).
+pub const WORKLOAD_KINDS: &[&str] = &[
+    "Pod",
+    "PodTemplate",
+    "ReplicationController",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+];
+
 /// The pointer at which a kind in an API group keeps its pod template, if it has one.
 pub fn template_base(group: &str, kind: &str) -> Option<&'static str> {
     match (group, kind) {

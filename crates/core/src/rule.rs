@@ -104,6 +104,9 @@ pub struct RuleMeta {
     pub level: Option<PssLevel>,
     /// Whether the rule is per object or inventory-wide.
     pub scope: Scope,
+    /// The kinds whose objects the rule reads, directly or through the inventory (`*`: any).
+    /// Objects of kinds no selected rule reads are loaded as metadata only.
+    pub kinds: &'static [&'static str],
     /// Options accepted in the configuration.
     pub options: &'static [RuleOption],
 }

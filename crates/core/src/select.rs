@@ -88,6 +88,7 @@ mod tests {
         tags: &["pss"],
         level: None,
         scope: Scope::Object,
+        kinds: &["Pod"],
         options: &[],
     };
 

@@ -46,6 +46,20 @@ impl Loaded {
     }
 }
 
+/// What to load.
+#[derive(Clone, Default)]
+pub struct LoadOptions {
+    /// The kinds whose whole object is needed; objects of other kinds are loaded with their
+    /// identity and metadata only (their YAML is still parsed and checked). `None`: every kind.
+    pub keep_kinds: Option<std::sync::Arc<std::collections::HashSet<String>>>,
+}
+
+impl LoadOptions {
+    fn keeps(&self, kind: &str) -> bool {
+        self.keep_kinds.as_ref().is_none_or(|k| k.contains(kind))
+    }
+}
+
 /// The name standard input gets in locations.
 pub const STDIN_NAME: &str = "<stdin>";
 
@@ -104,8 +118,13 @@ pub fn expand_paths(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<InputIssue>) {
 
 /// Loads files and directories (and `-` for standard input) in parallel.
 pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    load_paths_with(paths, &LoadOptions::default())
+}
+
+/// [`load_paths`] with options.
+pub fn load_paths_with(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
     let (files, errors) = expand_paths(paths);
-    let parts: Vec<Loaded> = files.par_iter().map(|f| load_file(f)).collect();
+    let parts: Vec<Loaded> = files.par_iter().map(|f| load_file_with(f, opts)).collect();
     let mut all = Loaded {
         errors,
         ..Loaded::default()
@@ -118,6 +137,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
 
 /// Loads one file (`-` reads standard input).
 pub fn load_file(path: &Path) -> Loaded {
+    load_file_with(path, &LoadOptions::default())
+}
+
+/// [`load_file`] with options.
+pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Loaded {
     let (name, text) = if path.as_os_str() == "-" {
         let mut buf = Vec::new();
         let r = std::io::stdin().lock().read_to_end(&mut buf);
@@ -127,7 +151,7 @@ pub fn load_file(path: &Path) -> Loaded {
     };
     match text {
         Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => load_str(&name, &text),
+            Ok(text) => load_str_with(&name, &text, opts),
             Err(e) => Loaded {
                 errors: vec![InputIssue {
                     file: name,
@@ -190,6 +214,17 @@ fn looks_templated(text: &str) -> bool {
 
 /// Loads manifests from text; `name` is used in locations.
 pub fn load_str(name: &str, text: &str) -> Loaded {
+    load_str_with(name, text, &LoadOptions::default())
+}
+
+/// [`load_str`] with options.
+pub fn load_str_with(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
+    let keep = |kind: &str| opts.keeps(kind);
+    let filter: Option<&dyn Fn(&str) -> bool> = if opts.keep_kinds.is_some() {
+        Some(&keep)
+    } else {
+        None
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let file: Arc<str> = Arc::from(name);
     let mut out = Loaded {
@@ -212,7 +247,7 @@ pub fn load_str(name: &str, text: &str) -> Loaded {
         return out;
     }
     for (line, piece) in split_documents(text) {
-        let parsed = match yaml::parse_documents(piece, line, true) {
+        let parsed = match yaml::parse_documents_filtered(piece, line, true, filter) {
             // Tabs are where the two parser families disagree the other way: Kubernetes'
             // decoder rejects a tab used as indentation or separation.
             Ok(d) if piece.contains('\t') => yaml::parse_documents_compat(piece, line).map(|_| d),

@@ -56,7 +56,11 @@ enum Frame {
     },
 }
 
-struct Builder {
+struct Builder<'k> {
+    keep: Option<&'k dyn Fn(&str) -> bool>,
+    root_kind: Option<String>,
+    skip_next: bool,
+    skip_depth: usize,
     complex_key: Option<(u32, u32)>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Value>,
@@ -77,7 +81,7 @@ enum Slot {
     Value(u64),
 }
 
-impl Builder {
+impl Builder<'_> {
     fn pos(&self, span: &Span) -> (u32, u32) {
         (
             span.start.line() as u32 + self.line_offset,
@@ -109,6 +113,17 @@ impl Builder {
     }
 
     fn put(&mut self, value: Value) {
+        if self.stack.len() == 1 {
+            if let Some(Frame::Map {
+                key: Some((k, _, false)),
+                ..
+            }) = self.stack.last()
+            {
+                if k == "kind" {
+                    self.root_kind = value.as_str().map(str::to_owned);
+                }
+            }
+        }
         match self.stack.last_mut() {
             None => {
                 let (line, column) = self.doc_start.take().unwrap_or((1 + self.line_offset, 1));
@@ -136,6 +151,15 @@ impl Builder {
 
     fn set_key(&mut self, key: String, is_merge: bool, span: &Span) {
         let pos = self.pos(span);
+        if self.stack.len() == 1 && !matches!(key.as_str(), "apiVersion" | "kind" | "metadata") {
+            if let (Some(keep), Some(kind)) = (self.keep, self.root_kind.as_deref()) {
+                if !kind.ends_with("List") && !keep(kind) {
+                    // The body of an object no rule reads: parsed, not built.
+                    self.skip_next = true;
+                    return;
+                }
+            }
+        }
         let record = self.record;
         if let Some(Frame::Map {
             key: slot, hash, ..
@@ -282,7 +306,23 @@ pub fn parse_documents(
     first_line: u32,
     record_spans: bool,
 ) -> Result<Vec<Document>, SyntaxError> {
+    parse_documents_filtered(text, first_line, record_spans, None)
+}
+
+/// Like [`parse_documents`], but the body (everything but `apiVersion`, `kind` and
+/// `metadata`) of an object whose kind `keep` rejects is parsed without being built: such
+/// documents come out with their identity and metadata only. `List` kinds are always built.
+pub fn parse_documents_filtered(
+    text: &str,
+    first_line: u32,
+    record_spans: bool,
+    keep: Option<&dyn Fn(&str) -> bool>,
+) -> Result<Vec<Document>, SyntaxError> {
     let mut b = Builder {
+        keep,
+        root_kind: None,
+        skip_next: false,
+        skip_depth: 0,
         complex_key: None,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -299,6 +339,17 @@ pub fn parse_documents(
             column: e.marker().col() as u32 + 1,
             reason: e.info().to_owned(),
         })?;
+        if b.skip_next || b.skip_depth > 0 {
+            match ev {
+                Event::MappingStart(..) | Event::SequenceStart(..) => b.skip_depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => b.skip_depth -= 1,
+                _ => {}
+            }
+            if b.skip_depth == 0 {
+                b.skip_next = false;
+            }
+            continue;
+        }
         match ev {
             Event::Scalar(text, style, anchor, tag) => b.scalar(text, style, anchor, tag, &span),
             Event::Alias(id) => b.alias(id, &span),
@@ -306,6 +357,7 @@ pub fn parse_documents(
             Event::SequenceStart(anchor, _) => b.start(false, anchor, &span),
             Event::MappingEnd | Event::SequenceEnd => b.end(&span),
             Event::DocumentStart(_) => {
+                b.root_kind = None;
                 b.spans = SpanIndex::default();
                 b.doc_start = None;
                 b.record = record_spans;
@@ -579,6 +631,22 @@ mod tests {
             d.value,
             json!({"base":{"x":1,"y":2},"other":{"x":1,"y":3},"list":[1,2],"copy":[1,2]})
         );
+    }
+
+    #[test]
+    fn bodies_of_unwanted_kinds_are_not_built() {
+        let text = "apiVersion: v1\nkind: CustomResourceDefinition\nmetadata: {name: x}\nspec:\n  a: [1, {b: 2}]\nextra: 3\n---\napiVersion: v1\nkind: Pod\nspec: {hostPID: true}\n---\nkind: ConfigMapList\napiVersion: v1\nitems: [{kind: ConfigMap, data: {a: b}}]\n";
+        let keep = |k: &str| k == "Pod";
+        let docs: Vec<Document> = crate::split_documents(text)
+            .into_iter()
+            .flat_map(|(l, p)| parse_documents_filtered(p, l, true, Some(&keep)).unwrap())
+            .collect();
+        assert_eq!(
+            docs[0].value,
+            json!({"apiVersion": "v1", "kind": "CustomResourceDefinition", "metadata": {"name": "x"}})
+        );
+        assert_eq!(docs[1].value["spec"]["hostPID"], true);
+        assert_eq!(docs[2].value["items"][0]["data"]["a"], "b");
     }
 
     #[test]

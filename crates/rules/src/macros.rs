@@ -12,6 +12,7 @@ macro_rules! declare_rule {
         tags: [$($tag:literal),* $(,)?],
         level: $level:expr,
         scope: $scope:ident,
+        kinds: $kinds:expr,
         options: $options:expr $(,)?
     ) => {
         $(#[doc = $doc])*
@@ -28,6 +29,7 @@ macro_rules! declare_rule {
                 tags: &[$($tag),*],
                 level: $level,
                 scope: palisade_core::Scope::$scope,
+                kinds: $kinds,
                 options: $options,
             };
         }

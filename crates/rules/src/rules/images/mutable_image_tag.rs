@@ -37,6 +37,7 @@ declare_rule! {
     tags: ["supply-chain"],
     level: None,
     scope: Object,
+    kinds: palisade_core::podspec::WORKLOAD_KINDS,
     options: &[],
 }
 

@@ -54,6 +54,7 @@ declare_rule! {
     tags: ["pss", "baseline"],
     level: Some(PssLevel::Baseline),
     scope: Object,
+    kinds: palisade_core::podspec::WORKLOAD_KINDS,
     options: &[],
 }
 

@@ -50,6 +50,7 @@ declare_rule! {
     tags: ["pss", "restricted"],
     level: Some(PssLevel::Restricted),
     scope: Object,
+    kinds: palisade_core::podspec::WORKLOAD_KINDS,
     options: &[],
 }
 

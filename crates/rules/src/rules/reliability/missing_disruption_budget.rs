@@ -45,6 +45,7 @@ declare_rule! {
     tags: ["reliability"],
     level: None,
     scope: Inventory,
+    kinds: &["Deployment", "StatefulSet", "PodDisruptionBudget"],
     options: &[],
 }
 

@@ -45,6 +45,7 @@ declare_rule! {
     tags: ["reliability"],
     level: None,
     scope: Object,
+    kinds: &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"],
     options: &[],
 }
 

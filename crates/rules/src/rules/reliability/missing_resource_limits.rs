@@ -46,6 +46,7 @@ declare_rule! {
     tags: ["reliability"],
     level: None,
     scope: Object,
+    kinds: palisade_core::podspec::WORKLOAD_KINDS,
     options: &[],
 }
 

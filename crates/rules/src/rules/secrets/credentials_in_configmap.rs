@@ -46,6 +46,7 @@ declare_rule! {
     tags: ["secrets"],
     level: None,
     scope: Object,
+    kinds: &["ConfigMap"],
     options: &[],
 }
 

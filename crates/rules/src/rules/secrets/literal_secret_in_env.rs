@@ -51,6 +51,7 @@ declare_rule! {
     tags: ["secrets"],
     level: None,
     scope: Object,
+    kinds: palisade_core::podspec::WORKLOAD_KINDS,
     options: &[],
 }
 

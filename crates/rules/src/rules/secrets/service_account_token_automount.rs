@@ -46,6 +46,7 @@ declare_rule! {
     tags: ["secrets", "rbac"],
     level: None,
     scope: Object,
+    kinds: &["Pod", "PodTemplate", "ReplicationController", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ServiceAccount"],
     options: &[],
 }
 
