@@ -1,0 +1,381 @@
+//! The Kubernetes audit event model (`audit.k8s.io/v1`, tolerant of `v1beta1`).
+//!
+//! Request and response bodies are kept as raw JSON text and parsed into a
+//! [`serde_json::Value`] only when a rule asks for them (see
+//! [`Event::request_object`]).
+
+use std::cell::OnceCell;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+fn nd<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+/// A user identity as recorded in an audit event (`user` or `impersonatedUser`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct UserInfo {
+    /// User name, e.g. `alice` or `system:serviceaccount:ci:runner`.
+    #[serde(deserialize_with = "nd")]
+    pub username: String,
+    /// User UID, when the authenticator sets one.
+    #[serde(deserialize_with = "nd")]
+    pub uid: String,
+    /// Groups the user belongs to.
+    #[serde(deserialize_with = "nd")]
+    pub groups: Vec<String>,
+    /// Extra authenticator attributes.
+    pub extra: Option<Value>,
+}
+
+/// The object a request targets.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ObjectRef {
+    /// Resource (plural), e.g. `pods`.
+    #[serde(deserialize_with = "nd")]
+    pub resource: String,
+    /// Namespace (empty for cluster-scoped objects).
+    #[serde(deserialize_with = "nd")]
+    pub namespace: String,
+    /// Object name (empty for collection requests such as `list` or `create`).
+    #[serde(deserialize_with = "nd")]
+    pub name: String,
+    /// API group (empty for the core group).
+    #[serde(deserialize_with = "nd")]
+    pub api_group: String,
+    /// API version.
+    #[serde(deserialize_with = "nd")]
+    pub api_version: String,
+    /// Subresource, e.g. `exec`, `token`, `approval`.
+    #[serde(deserialize_with = "nd")]
+    pub subresource: String,
+}
+
+/// The HTTP status of the response.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ResponseStatus {
+    /// HTTP status code (0 when absent).
+    #[serde(deserialize_with = "nd")]
+    pub code: i64,
+    /// Machine-readable reason, e.g. `Forbidden`.
+    #[serde(deserialize_with = "nd")]
+    pub reason: String,
+    /// Human-readable message.
+    #[serde(deserialize_with = "nd")]
+    pub message: String,
+    /// `Success` or `Failure`.
+    #[serde(deserialize_with = "nd")]
+    pub status: String,
+}
+
+/// One audit event.
+///
+/// Unknown fields are ignored; every field is optional. `requestObject` and
+/// `responseObject` are kept raw and parsed lazily.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Event {
+    /// `Event` or `EventList` (or absent in some old captures).
+    pub kind: Option<Value>,
+    /// `audit.k8s.io/v1`, `audit.k8s.io/v1beta1` or absent.
+    #[serde(deserialize_with = "nd")]
+    pub api_version: String,
+    /// Audit level (`Metadata`, `Request`, `RequestResponse`).
+    #[serde(deserialize_with = "nd")]
+    pub level: String,
+    /// Unique id of the request; shared by all stages of one request.
+    #[serde(rename = "auditID")]
+    #[serde(deserialize_with = "nd")]
+    pub audit_id: String,
+    /// `RequestReceived`, `ResponseStarted`, `ResponseComplete` or `Panic`.
+    #[serde(deserialize_with = "nd")]
+    pub stage: String,
+    /// Request URI including the query string.
+    #[serde(rename = "requestURI")]
+    #[serde(deserialize_with = "nd")]
+    pub request_uri: String,
+    /// Kubernetes verb (`get`, `list`, `create`, ...).
+    #[serde(deserialize_with = "nd")]
+    pub verb: String,
+    /// Authenticated user.
+    pub user: UserInfo,
+    /// User being impersonated, if any.
+    pub impersonated_user: Option<UserInfo>,
+    /// Source IPs, client first.
+    #[serde(rename = "sourceIPs")]
+    #[serde(deserialize_with = "nd")]
+    pub source_ips: Vec<String>,
+    /// User agent string.
+    #[serde(deserialize_with = "nd")]
+    pub user_agent: String,
+    /// Target object.
+    pub object_ref: Option<ObjectRef>,
+    /// Response status (absent for `RequestReceived`).
+    pub response_status: Option<ResponseStatus>,
+    /// Raw request body (present at `Request`/`RequestResponse` levels).
+    pub request_object: Option<Box<RawValue>>,
+    /// Raw response body (present at `RequestResponse` level).
+    pub response_object: Option<Box<RawValue>>,
+    /// Time the request reached the API server (RFC 3339).
+    #[serde(deserialize_with = "nd")]
+    pub request_received_timestamp: String,
+    /// Time of this stage (RFC 3339).
+    #[serde(deserialize_with = "nd")]
+    pub stage_timestamp: String,
+    /// Raw audit annotations (authorization decision, Pod Security, ...); see
+    /// [`Event::annotations`].
+    #[serde(rename = "annotations")]
+    pub annotations_raw: Option<Box<RawValue>>,
+    /// The events of an `EventList` (only set on list documents).
+    pub items: Option<Vec<Event>>,
+    #[serde(skip)]
+    req_cache: OnceCell<Value>,
+    #[serde(skip)]
+    resp_cache: OnceCell<Value>,
+    #[serde(skip)]
+    ann_cache: OnceCell<Value>,
+}
+
+fn lazy<'a>(raw: &Option<Box<RawValue>>, cell: &'a OnceCell<Value>) -> Option<&'a Value> {
+    let raw = raw.as_ref()?;
+    let v = cell.get_or_init(|| serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+    if v.is_null() {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+impl Event {
+    /// Parses one event (or an `EventList`) from JSON text.
+    pub fn from_json(text: &str) -> serde_json::Result<Event> {
+        serde_json::from_str(text)
+    }
+
+    /// The request body, parsed on first use (`None` when absent or `null`).
+    pub fn request_object(&self) -> Option<&Value> {
+        lazy(&self.request_object, &self.req_cache)
+    }
+
+    /// The response body, parsed on first use (`None` when absent or `null`).
+    pub fn response_object(&self) -> Option<&Value> {
+        lazy(&self.response_object, &self.resp_cache)
+    }
+
+    /// The audit annotations, parsed on first use.
+    pub fn annotations(&self) -> Option<&serde_json::Map<String, Value>> {
+        lazy(&self.annotations_raw, &self.ann_cache).and_then(Value::as_object)
+    }
+
+    /// One annotation value as a string.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.annotations()?.get(key)?.as_str()
+    }
+
+    /// The `kind` field as a string, when it is one.
+    pub fn kind_str(&self) -> Option<&str> {
+        self.kind.as_ref().and_then(Value::as_str)
+    }
+
+    /// Whether this document is an `EventList`.
+    pub fn is_list(&self) -> bool {
+        self.kind_str() == Some("EventList") || self.items.is_some()
+    }
+
+    /// Whether this document looks like an audit event (and not some other JSON).
+    ///
+    /// `kind` must be `Event` or absent; an absent kind additionally needs a
+    /// verb or an audit id. The `apiVersion`, when present, must be an
+    /// `audit.k8s.io` version.
+    pub fn is_event(&self) -> bool {
+        if !self.api_version.is_empty() && !self.api_version.starts_with("audit.k8s.io/") {
+            return false;
+        }
+        match &self.kind {
+            Some(Value::String(k)) => k == "Event",
+            None => !self.verb.is_empty() || !self.audit_id.is_empty(),
+            Some(_) => false,
+        }
+    }
+
+    /// HTTP status code, if the event has a response status with a code.
+    pub fn code(&self) -> Option<i64> {
+        self.response_status
+            .as_ref()
+            .map(|s| s.code)
+            .filter(|c| *c != 0)
+    }
+
+    /// True when the request did not fail: no status code yet, or a code below 400.
+    pub fn success(&self) -> bool {
+        self.code().is_none_or(|c| c < 400)
+    }
+
+    /// The request path without the query string.
+    pub fn request_path(&self) -> &str {
+        match self.request_uri.find('?') {
+            Some(i) => &self.request_uri[..i],
+            None => &self.request_uri,
+        }
+    }
+
+    /// True when the request was a dry run (`dryRun=All` in the query).
+    pub fn dry_run(&self) -> bool {
+        match self.request_uri.find('?') {
+            Some(i) => self.request_uri[i + 1..]
+                .split('&')
+                .any(|kv| kv.starts_with("dryRun=") && kv.len() > "dryRun=".len()),
+            None => false,
+        }
+    }
+
+    /// The event time (stage timestamp, else request timestamp) in microseconds since
+    /// the Unix epoch.
+    pub fn time_micros(&self) -> Option<i64> {
+        parse_rfc3339_micros(&self.stage_timestamp)
+            .or_else(|| parse_rfc3339_micros(&self.request_received_timestamp))
+    }
+
+    /// The event time as text (stage timestamp, else request timestamp).
+    pub fn time_str(&self) -> &str {
+        if self.stage_timestamp.is_empty() {
+            &self.request_received_timestamp
+        } else {
+            &self.stage_timestamp
+        }
+    }
+
+    /// The Pod spec carried by the request body: `spec` of a Pod, `spec.template.spec`
+    /// of a workload, `spec.jobTemplate.spec.template.spec` of a CronJob.
+    pub fn pod_spec(&self) -> Option<&Value> {
+        let obj = self.request_object()?;
+        let spec = obj.get("spec")?;
+        if let Some(t) = spec.get("template").and_then(|t| t.get("spec")) {
+            return Some(t);
+        }
+        if let Some(t) = spec
+            .get("jobTemplate")
+            .and_then(|j| j.get("spec"))
+            .and_then(|s| s.get("template"))
+            .and_then(|t| t.get("spec"))
+        {
+            return Some(t);
+        }
+        if self
+            .object_ref
+            .as_ref()
+            .is_some_and(|o| o.resource == "pods" && o.subresource.is_empty())
+            || obj.get("kind").and_then(Value::as_str) == Some("Pod")
+        {
+            return Some(spec);
+        }
+        None
+    }
+}
+
+/// Parses an RFC 3339 UTC or offset timestamp into microseconds since the epoch.
+pub fn parse_rfc3339_micros(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || (b[10] != b'T' && b[10] != b't' && b[10] != b' ')
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let mut v = 0i64;
+        for &c in &b[r] {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        Some(v)
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut i = 19;
+    let mut micros = 0i64;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let mut digits = 0;
+        while i < b.len() && b[i].is_ascii_digit() {
+            if digits < 6 {
+                micros = micros * 10 + i64::from(b[i] - b'0');
+                digits += 1;
+            }
+            i += 1;
+        }
+        while digits < 6 {
+            micros *= 10;
+            digits += 1;
+        }
+    }
+    let mut offset = 0i64;
+    if i < b.len() {
+        match b[i] {
+            b'Z' | b'z' => {}
+            b'+' | b'-' if b.len() >= i + 6 => {
+                let sign = if b[i] == b'+' { 1 } else { -1 };
+                offset = sign * (num(i + 1..i + 3)? * 3600 + num(i + 4..i + 6)? * 60);
+            }
+            _ => return None,
+        }
+    }
+    // days from civil (Howard Hinnant's algorithm)
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset;
+    Some(secs * 1_000_000 + micros)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(parse_rfc3339_micros("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339_micros("1970-01-01T00:00:01.5Z"),
+            Some(1_500_000)
+        );
+        assert_eq!(
+            parse_rfc3339_micros("2026-11-23T15:21:36.175072Z"),
+            Some(1_795_447_296_175_072)
+        );
+        assert_eq!(parse_rfc3339_micros("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(parse_rfc3339_micros("garbage"), None);
+    }
+
+    #[test]
+    fn lenient_event() {
+        let e = Event::from_json(r#"{"verb":"get","user":{"username":"a"},"x":1}"#).unwrap();
+        assert!(e.is_event());
+        assert!(e.success());
+        let e = Event::from_json(r#"{"kind":"Event","apiVersion":"v1","verb":"get"}"#).unwrap();
+        assert!(!e.is_event());
+        let e = Event::from_json(
+            r#"{"kind":"Event","requestURI":"/api/v1/pods?dryRun=All&x=1","requestObject":null}"#,
+        )
+        .unwrap();
+        assert!(e.dry_run());
+        assert_eq!(e.request_path(), "/api/v1/pods");
+        assert!(e.request_object().is_none());
+    }
+}

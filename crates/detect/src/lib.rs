@@ -1,0 +1,33 @@
+//! Threat detection over Kubernetes audit events.
+//!
+//! Feed audit events (JSON lines, single events or `EventList` documents) to a
+//! [`Detector`]; it evaluates declarative YAML [`rules`](RuleSet) and returns
+//! [`Alert`]s. See the crate README for the rule format and the condition
+//! language.
+//!
+//! ```
+//! use palisade_detect::{Detector, RuleSet};
+//! let mut d = Detector::new(RuleSet::builtin());
+//! let alerts = d.feed_line(r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"1",
+//!   "stage":"ResponseComplete","verb":"create","user":{"username":"alice"},
+//!   "requestURI":"/api/v1/namespaces/dev/pods/web/exec?command=sh",
+//!   "objectRef":{"resource":"pods","namespace":"dev","name":"web","subresource":"exec"},
+//!   "responseStatus":{"code":101}}"#);
+//! assert_eq!(alerts[0].rule_name, "pod-exec-attach");
+//! ```
+
+pub mod alert;
+pub mod detector;
+pub mod event;
+pub mod expr;
+pub mod falco_map;
+pub mod glob;
+pub mod rules;
+
+pub use alert::{Alert, AlertObject};
+pub use detector::{Detector, DetectorOptions, Stats};
+pub use event::{Event, ObjectRef, ResponseStatus, UserInfo};
+pub use expr::{Expr, ParseError};
+pub use rules::{
+    Except, Rule, RuleError, RuleSet, Severity, Threshold, ThresholdKey, BUILTIN_RULES_YAML,
+};
