@@ -7,8 +7,8 @@ use jiff::civil::Date;
 use palisade_core::config::Exception;
 use palisade_core::report::{ExpiredException, InputStats, Suppression};
 use palisade_core::{
-    select, Context, Finding, InputIssue, Inventory, ObjectId, Policy, PssLevel, Report,
-    ReportFinding, Rule, Scope,
+    select, Context, Finding, InputIssue, Inventory, ObjectId, Policy, PssLevel, PssVersion,
+    Report, ReportFinding, Rule, Scope,
 };
 use rayon::prelude::*;
 
@@ -26,6 +26,8 @@ pub struct Options {
     pub policy: Policy,
     /// Profile from the command line; overrides the policy's.
     pub profile: Option<PssLevel>,
+    /// Pod Security Standards version from the command line; overrides the policy's.
+    pub pss_version: Option<PssVersion>,
     /// Selectors from the command line; when non-empty they replace the policy's `select`.
     pub select: Vec<String>,
     /// Selectors from the command line, added to the policy's `ignore`.
@@ -40,10 +42,18 @@ impl Options {
         Options {
             policy: Policy::default(),
             profile: None,
+            pss_version: None,
             select: Vec::new(),
             ignore: Vec::new(),
             today,
         }
+    }
+
+    /// The effective Pod Security Standards version: command line, then policy, then latest.
+    pub fn pss_version(&self) -> PssVersion {
+        self.pss_version
+            .or(self.policy.pss_version)
+            .unwrap_or_default()
     }
 
     /// The effective profile: command line, then policy, then `restricted`.
@@ -124,6 +134,7 @@ pub fn run_rules(
     opts: &Options,
 ) -> Vec<Finding> {
     let profile = opts.profile();
+    let version = opts.pss_version();
     let object_rules: Vec<_> = rules
         .iter()
         .filter(|r| r.meta().scope == Scope::Object)
@@ -136,8 +147,9 @@ pub fn run_rules(
         .flat_map_iter(|(i, obj)| {
             let mut out = Vec::new();
             for r in &object_rules {
-                let mut cx =
-                    Context::new(r.meta(), options(**r), profile).with_inventory(inventory);
+                let mut cx = Context::new(r.meta(), options(**r), profile)
+                    .with_inventory(inventory)
+                    .with_pss_version(version);
                 cx.set_object(ObjectId(i));
                 r.check(obj, &mut cx);
                 out.extend(cx.take_findings());
@@ -146,7 +158,9 @@ pub fn run_rules(
         })
         .collect();
     for r in rules.iter().filter(|r| r.meta().scope == Scope::Inventory) {
-        let mut cx = Context::new(r.meta(), options(*r), profile).with_inventory(inventory);
+        let mut cx = Context::new(r.meta(), options(*r), profile)
+            .with_inventory(inventory)
+            .with_pss_version(version);
         r.check_inventory(inventory, &mut cx);
         findings.extend(cx.take_findings());
     }

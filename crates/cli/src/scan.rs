@@ -4,7 +4,7 @@ use crate::{config, emit, Exit};
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use palisade_analyze::{analyze, InputSummary, Options};
-use palisade_core::{select, Inventory, PssLevel, Severity};
+use palisade_core::{select, Inventory, PssLevel, PssVersion, Severity};
 use palisade_report::{render, Format, RenderOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -37,6 +37,10 @@ pub(crate) struct ScanArgs {
     /// Pod Security Standards profile for POD rules: privileged, baseline, restricted.
     #[arg(long, value_name = "LEVEL")]
     profile: Option<String>,
+    /// Pod Security Standards policy version the POD rules evaluate: `latest` (default) or
+    /// `v1.N` (v1.0 .. v1.37), as in a namespace's `pod-security.kubernetes.io/enforce-version`.
+    #[arg(long, value_name = "VERSION")]
+    pss_version: Option<String>,
     /// Rules to run (replaces the config's `select`): ids, prefixes, families, names, tags,
     /// references such as cis:5.2 or book:ops.rbac. Comma-separated or repeated.
     #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
@@ -90,6 +94,12 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .map(str::parse::<PssLevel>)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    let pss_version = args
+        .pss_version
+        .as_deref()
+        .map(str::parse::<PssVersion>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let fail_on: Option<Severity> = match args.fail_on.as_deref() {
         Some("none") => None,
         Some(s) => Some(s.parse()?),
@@ -98,6 +108,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let opts = Options {
         policy,
         profile,
+        pss_version,
         select: args.select,
         ignore: args.ignore,
         today,

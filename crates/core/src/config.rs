@@ -6,7 +6,7 @@
 
 use crate::finding::Severity;
 use crate::object::{escape_segment, SpanIndex};
-use crate::rule::{OptionKind, PssLevel, RuleMeta};
+use crate::rule::{OptionKind, PssLevel, PssVersion, RuleMeta};
 use crate::select;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -142,6 +142,8 @@ pub struct Policy {
     pub file: Option<String>,
     /// Pod Security Standards level for POD rules.
     pub profile: Option<PssLevel>,
+    /// Pod Security Standards version for POD rules.
+    pub pss_version: Option<PssVersion>,
     /// Default admission mode.
     pub default_mode: Mode,
     /// Scan exit-code threshold.
@@ -329,6 +331,7 @@ fn type_name(v: &Value) -> &'static str {
 
 const TOP_KEYS: &[&str] = &[
     "profile",
+    "pssVersion",
     "defaultMode",
     "failOn",
     "select",
@@ -367,6 +370,9 @@ impl Policy {
         v.unknown_keys(top, "", TOP_KEYS, "the configuration");
         if let Some(x) = top.get("profile") {
             policy.profile = v.parsed(x, "/profile", "profile");
+        }
+        if let Some(x) = top.get("pssVersion") {
+            policy.pss_version = v.parsed(x, "/pssVersion", "pssVersion");
         }
         if let Some(x) = top.get("defaultMode") {
             policy.default_mode = v

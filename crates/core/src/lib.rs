@@ -22,4 +22,4 @@ pub use inventory::{Inventory, ObjectId};
 pub use object::{Object, ObjectRef, SourceLoc, SpanIndex, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};
 pub use report::{InputIssue, Report, ReportFinding, Summary};
-pub use rule::{Context, PssLevel, Rule, RuleMeta, RuleOption, Scope};
+pub use rule::{Context, PssLevel, PssVersion, Rule, RuleMeta, RuleOption, Scope};

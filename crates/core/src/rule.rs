@@ -46,6 +46,45 @@ impl FromStr for PssLevel {
     }
 }
 
+/// A Pod Security Standards policy version: `latest` or `v1.N`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PssVersion {
+    /// `v1.N`.
+    Minor(u32),
+    /// The newest behaviour.
+    #[default]
+    Latest,
+}
+
+impl fmt::Display for PssVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PssVersion::Latest => f.write_str("latest"),
+            PssVersion::Minor(m) => write!(f, "v1.{m}"),
+        }
+    }
+}
+
+impl FromStr for PssVersion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "latest" {
+            return Ok(PssVersion::Latest);
+        }
+        s.strip_prefix("v1.")
+            .and_then(|m| m.parse::<u32>().ok())
+            .filter(|m| s.len() == 3 + m.to_string().len())
+            .map(PssVersion::Minor)
+            .ok_or_else(|| format!("unknown Pod Security Standards version `{s}` (expected `latest` or `v1.N`, e.g. v1.29)"))
+    }
+}
+
+impl Serialize for PssVersion {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// Whether a rule looks at one object at a time or at the whole inventory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -149,6 +188,7 @@ pub struct Context<'a> {
     rule: &'static RuleMeta,
     options: &'a Map<String, Value>,
     profile: PssLevel,
+    pss_version: PssVersion,
     object: ObjectId,
     findings: Vec<Finding>,
 }
@@ -165,6 +205,7 @@ impl<'a> Context<'a> {
             rule,
             options: options.unwrap_or_else(|| EMPTY.get_or_init(Map::new)),
             profile,
+            pss_version: PssVersion::Latest,
             object: ObjectId(0),
             findings: Vec::new(),
         }
@@ -185,6 +226,17 @@ impl<'a> Context<'a> {
     /// Sets the object that [`Context::report`] attributes findings to.
     pub fn set_object(&mut self, id: ObjectId) {
         self.object = id;
+    }
+
+    /// Sets the Pod Security Standards version POD rules evaluate.
+    pub fn with_pss_version(mut self, version: PssVersion) -> Self {
+        self.pss_version = version;
+        self
+    }
+
+    /// The Pod Security Standards version POD rules evaluate.
+    pub fn pss_version(&self) -> PssVersion {
+        self.pss_version
     }
 
     /// The profile the scan runs with.

@@ -553,6 +553,19 @@ pub fn evaluate(level: Level, version: Version, metadata: &Value, spec: &Value) 
         .collect()
 }
 
+/// True when, at the restricted level and this version, the check `id` is replaced by a
+/// restricted check (`capabilities_baseline` by `capabilities_restricted` from v1.22,
+/// `seccompProfile_baseline` by `seccompProfile_restricted` from v1.19, `procMount` by
+/// `procMount_restricted` from v1.35): upstream then runs only the replacing check.
+pub fn is_overridden_in_restricted(id: &str, version: Version) -> bool {
+    let minor = version.effective_minor();
+    CHECKS
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| c.level == Level::Restricted && versioned(*i, minor).is_some())
+        .any(|(i, _)| IMPLS[i].overrides.contains(&id))
+}
+
 /// Evaluates a single check (by upstream id, e.g. `"runAsNonRoot"`) at a
 /// policy version, regardless of level and of overrides.
 ///
@@ -586,6 +599,24 @@ mod tests {
             .max()
             .unwrap();
         assert_eq!(newest, Version::NEWEST_MINOR);
+    }
+
+    #[test]
+    fn overrides_follow_versions() {
+        let v = |m| Version::V(m);
+        assert!(!is_overridden_in_restricted("capabilities_baseline", v(21)));
+        assert!(is_overridden_in_restricted("capabilities_baseline", v(22)));
+        assert!(!is_overridden_in_restricted(
+            "seccompProfile_baseline",
+            v(18)
+        ));
+        assert!(is_overridden_in_restricted(
+            "seccompProfile_baseline",
+            Version::Latest
+        ));
+        assert!(!is_overridden_in_restricted("procMount", v(34)));
+        assert!(is_overridden_in_restricted("procMount", v(35)));
+        assert!(!is_overridden_in_restricted("privileged", Version::Latest));
     }
 
     #[test]

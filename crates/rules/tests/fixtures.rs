@@ -18,7 +18,10 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
     let loaded = palisade_load::load_str(&name, &text);
     assert!(loaded.errors.is_empty(), "{name}: {:?}", loaded.errors);
     let inv = Inventory::new(loaded.objects);
-    let mut cx = Context::new(rule.meta(), None, PssLevel::Restricted).with_inventory(&inv);
+    // A rule is exercised at its own level (a baseline check that the restricted level
+    // replaces reports only under the baseline profile).
+    let profile = rule.meta().level.unwrap_or(PssLevel::Restricted);
+    let mut cx = Context::new(rule.meta(), None, profile).with_inventory(&inv);
     match rule.meta().scope {
         Scope::Object => {
             for (i, o) in inv.objects().iter().enumerate() {

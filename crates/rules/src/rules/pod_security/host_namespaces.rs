@@ -1,20 +1,20 @@
-use palisade_core::{Context, Object, PodTemplate, PssLevel, Rule};
+use super::pss_check;
+use palisade_core::{Context, Object, PssLevel, Rule};
 
 declare_rule! {
     /// ## What it checks
-    /// Pods and pod templates that share the node's namespaces: `hostNetwork: true`,
-    /// `hostPID: true` or `hostIPC: true`. Same semantics as the Pod Security Standards
-    /// `hostNamespaces` check (baseline level).
+    /// Pods and pod templates that set `hostNetwork`, `hostPID` or `hostIPC` to true.
+    ///
+    /// Same semantics as the upstream Pod Security Admission check `hostNamespaces` at the scan's policy
+    /// version (`--pss-version`, default `latest`); the finding carries the check id and PSA's message.
     ///
     /// ## Why it matters
-    /// `hostPID` shows every process of the node (and their environment and files through
-    /// `/proc`), `hostIPC` opens the node's shared memory, and `hostNetwork` puts the pod on
-    /// the node's interfaces, where it can reach the kubelet and the instance metadata
-    /// endpoint and sniff other pods' traffic, beyond the reach of network policies.
+    /// `hostPID` shows every process of the node (and their environment through `/proc`), `hostIPC` opens the node's
+    /// shared memory, and `hostNetwork` puts the pod on the node's interfaces, where it reaches the kubelet and the
+    /// instance metadata endpoint, beyond network policies.
     ///
     /// ## How to fix
-    /// Remove the `host*` fields. Expose ports through a Service; read metrics through the
-    /// kubelet or the container runtime's API instead of the host's `/proc`.
+    /// Remove the `host*` fields. Expose ports through a Service; read node metrics through the kubelet.
     ///
     /// ## Example
     /// ```yaml
@@ -29,13 +29,10 @@ declare_rule! {
     ///   hostNetwork: false
     /// ```
     ///
-    /// ## Exceptions
-    /// CNI plugins and node exporters: grant a time-boxed exception.
-    ///
     /// ## References
-    /// CIS Kubernetes Benchmark 5.2.3, 5.2.4, 5.2.5; NSA/CISA Kubernetes Hardening Guidance,
-    /// "Pod security"; NIST SP 800-190 4.4.3; OWASP Kubernetes Top 10 K01; Pod Security
-    /// Standards, baseline, "Host Namespaces".
+    /// CIS Kubernetes Benchmark 5.2.3, 5.2.4, 5.2.5;
+    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `hostNamespaces`.
     pub(crate) struct HostNamespaces;
     id: "POD004",
     name: "host-namespaces",
@@ -55,18 +52,11 @@ impl Rule for HostNamespaces {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else {
-            return;
-        };
-        for field in ["hostNetwork", "hostPID", "hostIPC"] {
-            if pod.flag(field) {
-                cx.report(
-                    pod.spec_pointer(&format!("/{field}")),
-                    format!("host namespaces ({field}=true)"),
-                )
-                .fix(format!("remove `{field}: true`"))
-                .property("field", field);
-            }
-        }
+        pss_check(
+            "hostNamespaces",
+            "remove hostNetwork, hostPID and hostIPC",
+            object,
+            cx,
+        );
     }
 }

@@ -1,21 +1,23 @@
-use palisade_core::{Context, Object, PodTemplate, PssLevel, Rule};
+use super::pss_check;
+use palisade_core::{Context, Object, PodTemplate, PssLevel, Rule, Severity};
 use serde_json::Value;
 
 declare_rule! {
     /// ## What it checks
-    /// Pods and pod templates with `hostPath` volumes. Same semantics as the Pod Security
-    /// Standards `hostPathVolumes` check (baseline level). Mounts of especially sensitive host
-    /// paths (`/`, `/etc`, `/proc`, `/var/lib/kubelet`, container runtime sockets) are
-    /// reported as critical.
+    /// Pods and pod templates with `hostPath` volumes. Mounts of especially sensitive host paths (`/`, `/etc`,
+    /// `/proc`, `/var/lib/kubelet`, container runtime sockets) are reported as critical.
+    ///
+    /// Same semantics as the upstream Pod Security Admission check `hostPathVolumes` at the scan's policy
+    /// version (`--pss-version`, default `latest`); the finding carries the check id and PSA's message.
     ///
     /// ## Why it matters
-    /// A hostPath volume gives the container the node's files. Writable mounts of `/`, `/etc`
-    /// or the runtime socket (`/var/run/docker.sock`, `/run/containerd/containerd.sock`) are a
-    /// node takeover; even read-only mounts leak kubelet credentials and other pods' secrets.
+    /// A hostPath volume gives the container the node's files. A writable `/`, `/etc` or runtime socket
+    /// (`/var/run/docker.sock`, `/run/containerd/containerd.sock`) is a node takeover; even read-only mounts leak
+    /// kubelet credentials and other pods' secrets.
     ///
     /// ## How to fix
-    /// Use `emptyDir`, a PersistentVolumeClaim, a ConfigMap or a projected volume. Node agents
-    /// that truly need host files belong in a dedicated namespace with an expiring exception.
+    /// Use `emptyDir`, a PersistentVolumeClaim, a ConfigMap or a projected volume. Node agents that truly need host
+    /// files belong in a dedicated namespace with an expiring exception.
     ///
     /// ## Example
     /// ```yaml
@@ -32,15 +34,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// CIS Kubernetes Benchmark 5.2.12; NSA/CISA Kubernetes Hardening Guidance, "Pod
-    /// security"; NIST SP 800-190 4.4.3, 4.5.5; OWASP Kubernetes Top 10 K01; Pod Security
-    /// Standards, baseline, "HostPath Volumes".
+    /// CIS Kubernetes Benchmark 5.2.12;
+    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `hostPathVolumes`.
     pub(crate) struct HostPathVolume;
     id: "POD005",
     name: "host-path-volume",
     severity: High,
     summary: "Pod mounts a hostPath volume",
-    references: ["cis:5.2.12", "nsa:pod-security", "nist:4.4.3", "nist:4.5.5", "owasp:K01", "pss:hostPathVolumes", "book:ops.pod-security-policy", "book:platform.node-access"],
+    references: ["cis:5.2.12", "nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:hostPathVolumes", "book:ops.pod-security-policy", "book:platform.node-access"],
     tags: ["pss", "baseline"],
     level: Some(PssLevel::Baseline),
     scope: Object,
@@ -48,6 +50,7 @@ declare_rule! {
     options: &[],
 }
 
+/// Host paths whose mount is a node takeover or a credential leak.
 const SENSITIVE: &[&str] = &[
     "/",
     "/etc",
@@ -85,30 +88,23 @@ impl Rule for HostPathVolume {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else {
+        let Some(finding) = pss_check(
+            "hostPathVolumes",
+            "replace hostPath volumes with emptyDir, a PersistentVolumeClaim or a projected volume",
+            object,
+            cx,
+        ) else {
             return;
         };
-        for (i, v) in pod.volumes() {
-            let Some(hp) = v.get("hostPath") else {
-                continue;
-            };
-            if hp.is_null() {
-                continue;
-            }
-            let name = v.get("name").and_then(Value::as_str).unwrap_or("");
-            let path = hp.get("path").and_then(Value::as_str).unwrap_or("");
-            let sensitive = SENSITIVE.contains(&normalise(path));
-            let f = cx
-                .report(
-                    pod.spec_pointer(&format!("/volumes/{i}/hostPath")),
-                    format!("hostPath volumes (volume \"{name}\" mounts host path \"{path}\")"),
-                )
-                .fix("replace the hostPath volume with emptyDir, a PersistentVolumeClaim or a projected volume")
-                .property("volume", name)
-                .property("hostPath", path);
-            if sensitive {
-                f.severity(palisade_core::Severity::Critical);
-            }
+        let sensitive = PodTemplate::of(object).is_some_and(|pod| {
+            pod.volumes().any(|(_, v)| {
+                v.pointer("/hostPath/path")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| SENSITIVE.contains(&normalise(p)))
+            })
+        });
+        if sensitive {
+            finding.severity(Severity::Critical);
         }
     }
 }

@@ -1,18 +1,17 @@
-use palisade_core::{Context, Object, PodTemplate, PssLevel, Rule};
-use serde_json::Value;
+use super::pss_check;
+use palisade_core::{Context, Object, PssLevel, Rule};
 
 declare_rule! {
     /// ## What it checks
-    /// Containers (regular, init and ephemeral) that do not set
-    /// `securityContext.allowPrivilegeEscalation: false`. Same semantics as the Pod Security
-    /// Standards `allowPrivilegeEscalation` check (restricted level): the field must be
-    /// explicitly `false`, because Kubernetes defaults it to `true`. Pods with
-    /// `spec.os.name: windows` are exempt, as upstream exempts them.
+    /// Containers that do not set `securityContext.allowPrivilegeEscalation: false` explicitly (Kubernetes defaults it
+    /// to true). Pods with `spec.os.name: windows` are exempt from v1.25, as upstream.
+    ///
+    /// Same semantics as the upstream Pod Security Admission check `allowPrivilegeEscalation` at the scan's policy
+    /// version (`--pss-version`, default `latest`); the finding carries the check id and PSA's message.
     ///
     /// ## Why it matters
-    /// With privilege escalation allowed, a process can gain more privileges than its parent
-    /// through setuid binaries or file capabilities (`no_new_privs` is not set), turning a
-    /// foothold in the container into root inside it.
+    /// With privilege escalation allowed, a process can gain more privileges than its parent through setuid binaries
+    /// or file capabilities (`no_new_privs` is not set), turning a foothold in the container into root inside it.
     ///
     /// ## How to fix
     /// Set `allowPrivilegeEscalation: false` in every container's `securityContext`.
@@ -34,9 +33,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// CIS Kubernetes Benchmark 5.2.6; NSA/CISA Kubernetes Hardening Guidance, "Pod security";
-    /// NIST SP 800-190 4.4.3; OWASP Kubernetes Top 10 K01; Pod Security Standards,
-    /// restricted, "Privilege Escalation".
+    /// CIS Kubernetes Benchmark 5.2.6;
+    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `allowPrivilegeEscalation`.
     pub(crate) struct PrivilegeEscalation;
     id: "POD002",
     name: "privilege-escalation-allowed",
@@ -56,32 +55,11 @@ impl Rule for PrivilegeEscalation {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else {
-            return;
-        };
-        if pod.is_windows() {
-            return;
-        }
-        for c in pod.containers() {
-            if c.security("allowPrivilegeEscalation")
-                .and_then(Value::as_bool)
-                != Some(false)
-            {
-                let path = if c.security("allowPrivilegeEscalation").is_some() {
-                    c.pointer("/securityContext/allowPrivilegeEscalation")
-                } else {
-                    c.pointer("/securityContext")
-                };
-                cx.report(
-                    path,
-                    format!(
-                        "allowPrivilegeEscalation != false ({} must set securityContext.allowPrivilegeEscalation=false)",
-                        c.describe()
-                    ),
-                )
-                .fix("set `securityContext.allowPrivilegeEscalation: false`")
-                .property("container", c.name);
-            }
-        }
+        pss_check(
+            "allowPrivilegeEscalation",
+            "set `securityContext.allowPrivilegeEscalation: false` in every container",
+            object,
+            cx,
+        );
     }
 }

@@ -1,22 +1,22 @@
-use palisade_core::{Context, Object, PodTemplate, PssLevel, Rule};
-use serde_json::Value;
+use super::pss_check;
+use palisade_core::{Context, Object, PssLevel, Rule};
 
 declare_rule! {
     /// ## What it checks
-    /// Pods whose containers are not required to run as a non-root user. Same semantics as the
-    /// Pod Security Standards `runAsNonRoot` check (restricted level): either the pod sets
-    /// `securityContext.runAsNonRoot: true` and no container overrides it with `false`, or
-    /// every container (regular, init, ephemeral) sets `runAsNonRoot: true` itself. Pods with
-    /// `spec.os.name: windows` and pods in a user namespace (`hostUsers: false`) are exempt, as
-    /// upstream exempts them.
+    /// Pods whose containers are not required to run as a non-root user: the pod sets `securityContext.runAsNonRoot:
+    /// true` and no container sets it to false, or every container sets it to true. Windows pods are exempt from
+    /// v1.25; pods in a user namespace (`hostUsers: false`) from v1.35.
+    ///
+    /// Same semantics as the upstream Pod Security Admission check `runAsNonRoot` at the scan's policy
+    /// version (`--pss-version`, default `latest`); the finding carries the check id and PSA's message.
     ///
     /// ## Why it matters
-    /// Without `runAsNonRoot`, the image decides the user, and most images run as root. Root in
-    /// a container is root on the node's kernel: one escape bug away from the node.
+    /// Without `runAsNonRoot`, the image decides the user, and most images run as root. Root in a container is root
+    /// on the node's kernel: one escape bug away from the node.
     ///
     /// ## How to fix
-    /// Set `securityContext.runAsNonRoot: true` at pod level (and a non-zero `runAsUser` if the
-    /// image has no numeric non-root user).
+    /// Set `securityContext.runAsNonRoot: true` on the pod, and a non-zero `runAsUser` if the image has no numeric
+    /// non-root user.
     ///
     /// ## Example
     /// ```yaml
@@ -38,9 +38,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// CIS Kubernetes Benchmark 5.2.7; NSA/CISA Kubernetes Hardening Guidance, "Use containers
-    /// built to run applications as non-root users"; NIST SP 800-190 4.4.3; OWASP Kubernetes
-    /// Top 10 K01; Pod Security Standards, restricted, "Running as Non-root".
+    /// CIS Kubernetes Benchmark 5.2.7;
+    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `runAsNonRoot`.
     pub(crate) struct RunAsRoot;
     id: "POD003",
     name: "run-as-root",
@@ -60,58 +60,11 @@ impl Rule for RunAsRoot {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(pod) = PodTemplate::of(object) else {
-            return;
-        };
-        if pod.is_windows() || pod.get("hostUsers").and_then(Value::as_bool) == Some(false) {
-            return;
-        }
-        let pod_level = pod
-            .security_context()
-            .get("runAsNonRoot")
-            .and_then(Value::as_bool);
-        if pod_level == Some(false) {
-            cx.report(
-                pod.spec_pointer("/securityContext/runAsNonRoot"),
-                "runAsNonRoot != true (pod must not set securityContext.runAsNonRoot=false)",
-            )
-            .fix("set `securityContext.runAsNonRoot: true` on the pod");
-        }
-        let mut explicit_false = Vec::new();
-        let mut unset = Vec::new();
-        for c in pod.containers() {
-            match c.security("runAsNonRoot").and_then(Value::as_bool) {
-                Some(false) => explicit_false.push(c),
-                Some(true) => {}
-                None => unset.push(c),
-            }
-        }
-        for c in &explicit_false {
-            cx.report(
-                c.pointer("/securityContext/runAsNonRoot"),
-                format!(
-                    "runAsNonRoot != true ({} must not set securityContext.runAsNonRoot=false)",
-                    c.describe()
-                ),
-            )
-            .fix("remove `runAsNonRoot: false` or set it to true")
-            .property("container", c.name);
-        }
-        if pod_level != Some(true) && pod_level != Some(false) && !unset.is_empty() {
-            let names: Vec<String> = unset.iter().map(|c| format!("\"{}\"", c.name)).collect();
-            let noun = if unset.len() == 1 {
-                unset[0].kind.noun()
-            } else {
-                "containers"
-            };
-            cx.report(
-                pod.spec_pointer(if pod.spec.get("securityContext").is_some() { "/securityContext" } else { "" }),
-                format!(
-                    "runAsNonRoot != true (pod or {noun} {} must set securityContext.runAsNonRoot=true)",
-                    names.join(", ")
-                ),
-            )
-            .fix("set `securityContext.runAsNonRoot: true` on the pod");
-        }
+        pss_check(
+            "runAsNonRoot",
+            "set `securityContext.runAsNonRoot: true` on the pod",
+            object,
+            cx,
+        );
     }
 }
