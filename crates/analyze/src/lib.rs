@@ -12,6 +12,8 @@ use palisade_core::{
 };
 use rayon::prelude::*;
 
+pub mod rollout;
+
 /// The annotation with which an object's owner can ask to ignore rules, honoured only when
 /// the policy sets `allowAnnotationExceptions: true`. Its value is a comma-separated list of
 /// selectors (`POD001, IMG`) or `all`.
@@ -273,6 +275,8 @@ pub fn apply_policy(
         stats: input.stats,
         rules: metas,
         profile: Some(opts.profile()),
+        pss_version: Some(opts.pss_version()),
+        rollout: None,
     }
 }
 

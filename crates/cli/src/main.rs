@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Scan Kubernetes manifests (files, directories, `-` for stdin).
-    Scan(scan::ScanArgs),
+    Scan(Box<scan::ScanArgs>),
     /// List the rules.
     Rules(explain::RulesArgs),
     /// Show a rule's documentation.
@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => explain::rules(args),
         Command::Explain(args) => explain::explain(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),

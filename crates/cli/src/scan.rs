@@ -41,6 +41,10 @@ pub(crate) struct ScanArgs {
     /// `v1.N` (v1.0 .. v1.37), as in a namespace's `pod-security.kubernetes.io/enforce-version`.
     #[arg(long, value_name = "VERSION")]
     pss_version: Option<String>,
+    /// Preview raising every namespace's Pod Security `enforce` label to LEVEL (at
+    /// `--pss-version`): lists, per namespace, the workloads that would be rejected.
+    #[arg(long, value_name = "LEVEL")]
+    preview_enforce: Option<String>,
     /// Rules to run (replaces the config's `select`): ids, prefixes, families, names, tags,
     /// references such as cis:5.2 or book:ops.rbac. Comma-separated or repeated.
     #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
@@ -113,12 +117,28 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         ignore: args.ignore,
         today,
     };
+    let preview = args
+        .preview_enforce
+        .as_deref()
+        .map(str::parse::<PssLevel>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let mut keep = palisade_analyze::needed_kinds(&opts);
+    if let (Some(keep), Some(_)) = (keep.as_mut(), preview) {
+        // The preview evaluates every workload and reads every Namespace.
+        keep.extend(
+            palisade_core::podspec::WORKLOAD_KINDS
+                .iter()
+                .map(|k| (*k).to_owned()),
+        );
+        keep.insert("Namespace".to_owned());
+    }
     let load_opts = palisade_load::LoadOptions {
-        keep_kinds: palisade_analyze::needed_kinds(&opts).map(std::sync::Arc::new),
+        keep_kinds: keep.map(std::sync::Arc::new),
     };
     let loaded = palisade_load::load_paths_with(&args.paths, &load_opts);
     let inventory = Inventory::new(loaded.objects);
-    let report = analyze(
+    let mut report = analyze(
         &inventory,
         InputSummary {
             errors: loaded.errors,
@@ -127,6 +147,15 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         },
         &opts,
     );
+    if let Some(level) = preview {
+        report.rollout = Some(palisade_analyze::rollout::preview(
+            &inventory,
+            palisade_analyze::rollout::LabelPolicy {
+                level,
+                version: opts.pss_version(),
+            },
+        ));
+    }
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

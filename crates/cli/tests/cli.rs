@@ -274,3 +274,54 @@ fn init_template_is_a_valid_config() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn pss_version_and_rollout_preview() {
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--select",
+        "pss",
+        "--pss-version",
+        "v1.20",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["pssVersion"], "v1.20");
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["ruleId"].as_str().unwrap())
+        .collect();
+    // runAsUser (POD006) is checked from v1.23, capabilities_restricted (POD008) from v1.22.
+    assert!(
+        !ids.contains(&"POD006") && !ids.contains(&"POD008"),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"POD001"));
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--select",
+        "POD020",
+        "--preview-enforce",
+        "baseline",
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("enforce=baseline@latest"), "{out}");
+    assert!(out.contains("2 of 4 workloads would be rejected"), "{out}");
+    assert!(out.contains("CronJob shop/backup"), "{out}");
+    let o = palisade(&["scan", "examples/insecure", "--pss-version", "v2.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--select",
+        "POD002",
+        "--color",
+        "never",
+    ]);
+    assert!(stdout(&o).contains("[pss:allowPrivilegeEscalation]"));
+}

@@ -3,7 +3,7 @@
 use crate::config::{Exception, Mode};
 use crate::finding::Severity;
 use crate::object::{ObjectRef, SourceLoc};
-use crate::rule::{PssLevel, RuleMeta};
+use crate::rule::{PssLevel, PssVersion, RuleMeta};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -141,6 +141,57 @@ pub struct Summary {
     pub objects_with_findings: usize,
 }
 
+/// A workload that the previewed Pod Security level would reject.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutWorkload {
+    /// The workload (or Pod).
+    pub object: ObjectRef,
+    /// Where it is written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLoc>,
+    /// The upstream checks that fail, in upstream order.
+    pub checks: Vec<String>,
+    /// Pod Security Admission's messages for them.
+    pub messages: Vec<String>,
+    /// Whether the namespace's current enforce level already rejects it.
+    pub rejected_today: bool,
+}
+
+/// One namespace in the audit → enforce rollout preview.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceRollout {
+    /// The namespace.
+    pub namespace: String,
+    /// Whether a Namespace object for it was scanned (its labels are known).
+    pub declared: bool,
+    /// `pod-security.kubernetes.io/enforce` (and `-version`), e.g. `baseline@v1.25`;
+    /// absent means privileged (no enforcement).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce: Option<String>,
+    /// The `audit` label, as for `enforce`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<String>,
+    /// The `warn` label, as for `enforce`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warn: Option<String>,
+    /// Pods and workloads in the namespace.
+    pub workloads: usize,
+    /// Those the previewed level would reject.
+    pub rejected: Vec<RolloutWorkload>,
+}
+
+/// The answer to "what would be rejected if enforce were raised to LEVEL?".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutPreview {
+    /// The previewed level and version, e.g. `restricted@latest`.
+    pub target: String,
+    /// Every namespace with a Namespace object or a workload.
+    pub namespaces: Vec<NamespaceRollout>,
+}
+
 /// Everything one analysis produced.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
@@ -160,6 +211,10 @@ pub struct Report {
     pub rules: Vec<&'static RuleMeta>,
     /// The profile used.
     pub profile: Option<PssLevel>,
+    /// The Pod Security Standards version used.
+    pub pss_version: Option<PssVersion>,
+    /// The rollout preview, when asked for.
+    pub rollout: Option<RolloutPreview>,
 }
 
 impl Report {

@@ -11,6 +11,7 @@ pub(crate) fn value(report: &Report, opts: &RenderOptions) -> serde_json::Value 
         "schemaVersion": SCHEMA_VERSION,
         "tool": { "name": "palisade", "version": opts.tool_version },
         "profile": report.profile,
+        "pssVersion": report.pss_version,
         "summary": report.summary(),
         "input": report.stats,
         "findings": report.findings,
@@ -18,6 +19,7 @@ pub(crate) fn value(report: &Report, opts: &RenderOptions) -> serde_json::Value 
         "expiredExceptions": report.expired_exceptions,
         "errors": report.errors,
         "warnings": report.warnings,
+        "rollout": report.rollout,
         "rules": report.rules.iter().map(|r| json!({
             "id": r.id,
             "name": r.name,

@@ -89,6 +89,36 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    if let Some(r) = &report.rollout {
+        let _ = writeln!(
+            out,
+            "### Pod Security rollout preview: enforce={}\n",
+            r.target
+        );
+        out.push_str(
+            "| Namespace | enforce | audit | warn | would be rejected |\n|---|---|---|---|---|\n",
+        );
+        for ns in &r.namespaces {
+            let rejected: Vec<String> = ns
+                .rejected
+                .iter()
+                .map(|w| format!("{} ({})", w.object, w.checks.join(", ")))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} of {}{}{} |",
+                ns.namespace,
+                ns.enforce.as_deref().unwrap_or("-"),
+                ns.audit.as_deref().unwrap_or("-"),
+                ns.warn.as_deref().unwrap_or("-"),
+                ns.rejected.len(),
+                ns.workloads,
+                if rejected.is_empty() { "" } else { ": " },
+                cell(&rejected.join("; "))
+            );
+        }
+        out.push('\n');
+    }
     for (title, issues) in [
         ("Input errors", &report.errors),
         ("Input warnings", &report.warnings),

@@ -147,6 +147,49 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    if let Some(r) = &report.rollout {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                Style::new().bold().underline(),
+                &format!("Pod Security rollout preview: enforce={}", r.target)
+            )
+        );
+        for ns in &r.namespaces {
+            let labels = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+            let _ = writeln!(
+                out,
+                "  namespace {}{}: enforce {}, audit {}, warn {}: {} of {} workload{} would be rejected",
+                ns.namespace,
+                if ns.declared { "" } else { " (no Namespace object scanned)" },
+                ns.enforce.clone().unwrap_or_else(|| "- (privileged)".into()),
+                labels(&ns.audit),
+                labels(&ns.warn),
+                ns.rejected.len(),
+                ns.workloads,
+                if ns.workloads == 1 { "" } else { "s" },
+            );
+            for w in &ns.rejected {
+                let _ = writeln!(
+                    out,
+                    "    {}  {}  {}{}",
+                    w.object,
+                    w.location
+                        .as_ref()
+                        .map(|l| format!("{}:{}", l.file, l.line))
+                        .unwrap_or_default(),
+                    w.checks.join(", "),
+                    if w.rejected_today {
+                        "  (already rejected today)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        out.push('\n');
+    }
     for (title, issues, style) in [
         (
             "Errors",
@@ -204,7 +247,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
     );
     let _ = writeln!(
         out,
-        "  scanned {} object{} from {} file{} with {} rule{} (profile {}); {} document{} without apiVersion/kind skipped, {} template file{} skipped, {} error{}",
+        "  scanned {} object{} from {} file{} with {} rule{} (profile {}, Pod Security Standards {}); {} document{} without apiVersion/kind skipped, {} template file{} skipped, {} error{}",
         st.objects,
         if st.objects == 1 { "" } else { "s" },
         st.files,
@@ -212,6 +255,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         report.rules.len(),
         if report.rules.len() == 1 { "" } else { "s" },
         report.profile.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
+        report.pss_version.map(|p| p.to_string()).unwrap_or_else(|| "latest".into()),
         st.skipped_documents,
         if st.skipped_documents == 1 { "" } else { "s" },
         st.template_files,

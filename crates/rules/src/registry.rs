@@ -25,6 +25,7 @@ pub static RULES: &[&dyn Rule] = &[
     &pod_security::unsafe_sysctl::UnsafeSysctl,
     &pod_security::restricted_volume_type::RestrictedVolumeType,
     &pod_security::windows_host_process::WindowsHostProcess,
+    &pod_security::namespace_without_enforcement::NamespaceWithoutEnforcement,
     &reliability::missing_resource_limits::MissingResourceLimits,
     &reliability::missing_probes::MissingProbes,
     &reliability::missing_disruption_budget::MissingDisruptionBudget,

@@ -9,6 +9,7 @@ pub(crate) mod host_namespaces;
 pub(crate) mod host_path_volume;
 pub(crate) mod host_port;
 pub(crate) mod host_probe_or_lifecycle;
+pub(crate) mod namespace_without_enforcement;
 pub(crate) mod privilege_escalation;
 pub(crate) mod privileged_container;
 pub(crate) mod restricted_volume_type;
@@ -33,7 +34,8 @@ pub(crate) fn pss_version(v: PssVersion) -> palisade_pss::Version {
 }
 
 /// Runs one upstream check on the object's pod template and reports its violation: one
-/// finding per object and check, PSA's message, the first offending field as the path, the
+/// finding per object and check, PSA's message followed by `[pss:<check id>]` (so every
+/// output format names the upstream check), the first offending field as the path, the
 /// check id, containers and every offending field as properties.
 ///
 /// Under the restricted profile a baseline check that upstream replaces at this version by a
@@ -58,7 +60,10 @@ pub(crate) fn pss_check<'c>(
         .map(|p| format!("{}{}", pod.base, p))
         .collect();
     let f = cx
-        .report(paths.first().cloned(), v.message())
+        .report(
+            paths.first().cloned(),
+            format!("{} [pss:{check}]", v.message()),
+        )
         .fix(fix)
         .property("pssCheck", check)
         .property("pssVersion", version.to_string());
