@@ -1,6 +1,7 @@
 //! The `palisade` command: argument parsing and wiring only.
 
 mod config;
+mod detect;
 mod explain;
 mod scan;
 
@@ -24,6 +25,8 @@ enum Command {
     Rules(explain::RulesArgs),
     /// Show a rule's documentation.
     Explain(explain::ExplainArgs),
+    /// Detect threats in Kubernetes audit logs.
+    Detect(Box<detect::DetectArgs>),
     /// Print a commented `palisade.yaml` template.
     Init,
 }
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan::run(*args),
         Command::Rules(args) => explain::rules(args),
         Command::Explain(args) => explain::explain(args),
+        Command::Detect(args) => detect::run(*args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
     };
     match result {

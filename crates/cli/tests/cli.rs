@@ -325,3 +325,110 @@ fn pss_version_and_rollout_preview() {
     ]);
     assert!(stdout(&o).contains("[pss:allowPrivilegeEscalation]"));
 }
+
+fn exec_event(id: &str, user: &str) -> String {
+    format!(
+        r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"{id}","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/dev/pods/web/exec?command=sh","verb":"create","user":{{"username":"{user}","groups":["dev-team","system:authenticated"]}},"sourceIPs":["10.0.0.5"],"objectRef":{{"resource":"pods","namespace":"dev","name":"web","apiVersion":"v1","subresource":"exec"}},"responseStatus":{{"metadata":{{}},"code":101}},"requestReceivedTimestamp":"2026-11-23T10:00:00.000000Z","stageTimestamp":"2026-11-23T10:00:01.000000Z"}}"#
+    )
+}
+
+#[test]
+fn detect_json_lines_bad_lines_and_eventlists() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(
+        &log,
+        format!(
+            "{}\nnot json at all\n{{\"kind\":\"ConfigMap\"}}\n",
+            exec_event("a1", "alice")
+        ),
+    )
+    .unwrap();
+    let o = palisade(&["detect", log.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).lines().next().unwrap()).unwrap();
+    assert_eq!(line["ruleId"], "DET001");
+    assert_eq!(line["user"], "alice");
+    assert_eq!(line["auditID"], "a1");
+    assert!(
+        stderr(&o).contains("1 events, 1 alerts, 1 lines not JSON, 1 JSON values not audit events"),
+        "{}",
+        stderr(&o)
+    );
+
+    // A pretty-printed EventList.
+    let list = format!("{{\n  \"kind\": \"EventList\",\n  \"apiVersion\": \"audit.k8s.io/v1\",\n  \"items\": [{}, {}]\n}}\n", exec_event("b1", "bob"), exec_event("b2", "carol"));
+    let f = dir.path().join("list.json");
+    std::fs::write(&f, list).unwrap();
+    let o = palisade(&["detect", f.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 2);
+    let o = palisade(&[
+        "detect",
+        f.to_str().unwrap(),
+        "--disable",
+        "DET001",
+        "--fail-on",
+        "low",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = palisade(&["detect", f.to_str().unwrap(), "--format", "sarif"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn detect_follows_a_rotated_log() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    std::fs::write(&log, format!("{}\n", exec_event("f1", "alice"))).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["detect", log.to_str().unwrap(), "--follow"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("an alert in time")
+    };
+    assert!(next().contains("\"f1\""));
+    // The writer appends, then rotates the log and starts a new one.
+    let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    writeln!(f, "{}", exec_event("f2", "bob")).unwrap();
+    drop(f);
+    assert!(next().contains("\"f2\""));
+    std::fs::rename(&log, dir.path().join("audit.log.1")).unwrap();
+    std::fs::write(&log, format!("{}\n", exec_event("f3", "carol"))).unwrap();
+    assert!(next().contains("\"f3\""));
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+#[test]
+fn detect_webhook_config_and_rules() {
+    let o = palisade(&[
+        "detect",
+        "webhook-config",
+        "--server",
+        "https://10.0.0.1:8443/audit",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("kind: Config") && out.contains("server: https://10.0.0.1:8443/audit"),
+        "{out}"
+    );
+    let o = palisade(&["detect", "rules"]);
+    assert!(stdout(&o).contains("DET001"));
+}
