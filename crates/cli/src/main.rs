@@ -1,5 +1,6 @@
 //! The `palisade` command: argument parsing and wiring only.
 
+mod access;
 mod config;
 mod detect;
 mod explain;
@@ -27,6 +28,10 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Detect threats in Kubernetes audit logs.
     Detect(Box<detect::DetectArgs>),
+    /// RBAC queries: who-can, can, risks, escalation paths.
+    Rbac(access::RbacArgs),
+    /// NetworkPolicy queries: can traffic flow between two endpoints?
+    Net(access::NetArgs),
     /// Print a commented `palisade.yaml` template.
     Init,
 }
@@ -64,6 +69,8 @@ fn main() -> ExitCode {
         Command::Rules(args) => explain::rules(args),
         Command::Explain(args) => explain::explain(args),
         Command::Detect(args) => detect::run(*args),
+        Command::Rbac(args) => access::rbac(args),
+        Command::Net(args) => access::net(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
     };
     match result {

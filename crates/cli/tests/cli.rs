@@ -432,3 +432,117 @@ fn detect_webhook_config_and_rules() {
     let o = palisade(&["detect", "rules"]);
     assert!(stdout(&o).contains("DET001"));
 }
+
+#[test]
+fn rbac_queries_on_the_examples() {
+    // The insecure example binds cluster-admin (a bootstrap role, not in the manifests).
+    let o = palisade(&[
+        "rbac",
+        "can",
+        "system:serviceaccount:shop:api",
+        "delete",
+        "nodes",
+        "examples/insecure",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).starts_with("yes\n  via ClusterRoleBinding api-cluster-admin"),
+        "{}",
+        stdout(&o)
+    );
+    let o = palisade(&[
+        "rbac",
+        "can",
+        "system:serviceaccount:shop:api",
+        "delete",
+        "nodes",
+        "examples/hardened",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "no\n");
+    let o = palisade(&[
+        "rbac",
+        "can",
+        "alice",
+        "get",
+        "secrets",
+        "--group",
+        "system:masters",
+        "examples/hardened",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("bypassing RBAC"));
+    let o = palisade(&[
+        "rbac",
+        "who-can",
+        "create",
+        "pods/exec",
+        "-n",
+        "shop",
+        "examples/insecure",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let subjects: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["subject"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        subjects.contains(&"api".to_owned()) && subjects.contains(&"system:masters".to_owned()),
+        "{subjects:?}"
+    );
+    let o = palisade(&["rbac", "risks", "examples/insecure"]);
+    assert!(stdout(&o).contains("ClusterAdmin"), "{}", stdout(&o));
+}
+
+#[test]
+fn net_can_on_the_hardened_example() {
+    let o = palisade(&[
+        "net",
+        "can",
+        "shop/frontend",
+        "shop/api",
+        "--port",
+        "8080",
+        "examples/hardened",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("allowed by shop/frontend egress rule #0"));
+    let o = palisade(&[
+        "net",
+        "can",
+        "shop/frontend",
+        "shop/postgres",
+        "--port",
+        "5432",
+        "examples/hardened",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = palisade(&[
+        "net",
+        "can",
+        "shop/backup",
+        "169.254.169.254",
+        "--port",
+        "443",
+        "examples/hardened",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the metadata endpoint is excluded"
+    );
+    let o = palisade(&[
+        "net",
+        "can",
+        "shop/frontend",
+        "shop/api",
+        "--port",
+        "8080",
+        "examples/insecure",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "no policy: everything is allowed");
+}

@@ -206,11 +206,27 @@ impl Rbac {
     /// [`Rbac::skipped`]. ClusterRole aggregation is computed as the aggregation
     /// controller would (until it converges). Namespaced objects without
     /// `metadata.namespace` are placed in `default` (as `kubectl apply` would with a
-    /// default context).
+    /// default context). The bootstrap ClusterRole `cluster-admin` is added when the
+    /// objects do not define it, as every API server has it.
     pub fn from_objects<'a>(objs: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut rbac = Rbac::default();
         for o in objs {
             rbac.add(o, 0);
+        }
+        // `cluster-admin` is a bootstrap role every API server creates and reconciles; manifests
+        // bind to it without defining it.
+        let key = (RoleKind::ClusterRole, None, "cluster-admin".to_string());
+        if !rbac.role_index.contains_key(&key) {
+            let builtin = serde_json::json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": "cluster-admin", "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+                "rules": [
+                    {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                    {"nonResourceURLs": ["*"], "verbs": ["*"]}
+                ]
+            });
+            rbac.add(&builtin, 0);
         }
         rbac.aggregate();
         rbac.index();
