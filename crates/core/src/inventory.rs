@@ -7,12 +7,24 @@ use std::collections::HashMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectId(pub usize);
 
+type Derived =
+    std::sync::Mutex<HashMap<std::any::TypeId, std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
+
 /// All objects of a scan, indexed by kind and by identity.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Inventory {
     objects: Vec<Object>,
     by_kind: HashMap<String, Vec<ObjectId>>,
     by_ref: HashMap<(String, Option<String>, String), ObjectId>,
+    derived: Derived,
+}
+
+impl std::fmt::Debug for Inventory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inventory")
+            .field("objects", &self.objects.len())
+            .finish()
+    }
 }
 
 impl Inventory {
@@ -30,7 +42,37 @@ impl Inventory {
             objects,
             by_kind,
             by_ref,
+            derived: Derived::default(),
         }
+    }
+
+    /// A view derived from the whole inventory (an RBAC graph, a NetworkPolicy model...),
+    /// built once on first use and shared by every rule that asks for the same type.
+    pub fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce(&Inventory) -> T,
+    ) -> std::sync::Arc<T> {
+        let key = std::any::TypeId::of::<T>();
+        if let Some(v) = self
+            .derived
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            if let Ok(t) = v.clone().downcast::<T>() {
+                return t;
+            }
+        }
+        // Built outside the lock: two rules racing build it twice, one result is kept.
+        let built = std::sync::Arc::new(build(self));
+        let mut map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(key).or_insert_with(|| built.clone());
+        entry.clone().downcast::<T>().unwrap_or(built)
+    }
+
+    /// The JSON values of every object (for engines that read raw objects).
+    pub fn values(&self) -> impl Iterator<Item = &serde_json::Value> {
+        self.objects.iter().map(|o| &o.value)
     }
 
     /// Every object, in input order.
@@ -82,5 +124,16 @@ impl Inventory {
     /// Gives the objects back.
     pub fn into_objects(self) -> Vec<Object> {
         self.objects
+    }
+
+    /// The object of this kind, namespace and name, with its id.
+    pub fn find_id(&self, kind: &str, namespace: Option<&str>, name: &str) -> Option<ObjectId> {
+        self.by_ref
+            .get(&(
+                kind.to_owned(),
+                namespace.map(str::to_owned),
+                name.to_owned(),
+            ))
+            .copied()
     }
 }

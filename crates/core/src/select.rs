@@ -6,7 +6,7 @@
 //! - a rule name: `privileged-container`;
 //! - a reference or a reference prefix: `cis`, `cis:5.2`, `book:ops.rbac`, `owasp:K01`
 //!   (prefixes match whole segments: `cis:5.2` matches `cis:5.2.1`, not `cis:5.21`);
-//! - a tag: `pss`.
+//! - a tag, exactly as written (tags are lowercase): `pss`.
 //!
 //! Matching is case-insensitive for ids and framework names.
 
@@ -40,7 +40,8 @@ pub fn matches(selector: &str, rule: &RuleMeta) -> bool {
     if rule.name == sel {
         return true;
     }
-    if rule.tags.iter().any(|t| t.eq_ignore_ascii_case(sel)) {
+    // Tags are lowercase words and match exactly (`RBAC` is the family, `rbac` also the tag).
+    if rule.tags.contains(&sel) {
         return true;
     }
     // A bare framework name (`cis`, `nsa`, `book`) selects every rule that cites it.

@@ -60,7 +60,9 @@ struct Builder<'k> {
     keep: Option<&'k dyn Fn(&str) -> bool>,
     root_kind: Option<String>,
     skip_next: bool,
-    skip_depth: usize,
+    /// While skipping a body: for each open collection, whether it is a mapping waiting for
+    /// a key (so that a collection used as a key is still an error, as when building).
+    skip_stack: Vec<Option<bool>>,
     complex_key: Option<(u32, u32)>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Value>,
@@ -322,7 +324,7 @@ pub fn parse_documents_filtered(
         keep,
         root_kind: None,
         skip_next: false,
-        skip_depth: 0,
+        skip_stack: Vec::new(),
         complex_key: None,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -339,13 +341,32 @@ pub fn parse_documents_filtered(
             column: e.marker().col() as u32 + 1,
             reason: e.info().to_owned(),
         })?;
-        if b.skip_next || b.skip_depth > 0 {
+        if b.skip_next {
+            // `Some(expect_key)` for a mapping, `None` for a sequence.
+            let top = b.skip_stack.last().copied();
             match ev {
-                Event::MappingStart(..) | Event::SequenceStart(..) => b.skip_depth += 1,
-                Event::MappingEnd | Event::SequenceEnd => b.skip_depth -= 1,
+                Event::MappingStart(..) | Event::SequenceStart(..) => {
+                    if top == Some(Some(true)) {
+                        let pos = b.pos(&span);
+                        b.complex_key.get_or_insert(pos);
+                    }
+                    let is_map = matches!(ev, Event::MappingStart(..));
+                    b.skip_stack.push(is_map.then_some(true));
+                }
+                Event::MappingEnd | Event::SequenceEnd => {
+                    b.skip_stack.pop();
+                    if let Some(Some(expect)) = b.skip_stack.last_mut() {
+                        *expect = true;
+                    }
+                }
+                Event::Scalar(..) | Event::Alias(_) => {
+                    if let Some(Some(expect)) = b.skip_stack.last_mut() {
+                        *expect = !*expect;
+                    }
+                }
                 _ => {}
             }
-            if b.skip_depth == 0 {
+            if b.skip_stack.is_empty() {
                 b.skip_next = false;
             }
             continue;
@@ -631,6 +652,18 @@ mod tests {
             d.value,
             json!({"base":{"x":1,"y":2},"other":{"x":1,"y":3},"list":[1,2],"copy":[1,2]})
         );
+    }
+
+    #[test]
+    fn complex_keys_in_skipped_bodies_are_still_errors() {
+        let keep = |k: &str| k == "Pod";
+        let text =
+            "apiVersion: v1\nkind: Service\nspec:\n  ports:\n  - targetPort: {{ .Values.port }}\n";
+        let e = parse_documents_filtered(text, 1, true, Some(&keep)).unwrap_err();
+        assert_eq!((e.line, e.column), (5, 18));
+        let fine =
+            "apiVersion: v1\nkind: Service\nspec:\n  a: {b: [1, {c: d}], e: f}\n  g: [h]\nz: 1\n";
+        assert!(parse_documents_filtered(fine, 1, true, Some(&keep)).is_ok());
     }
 
     #[test]

@@ -1,11 +1,21 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
-use crate::rules::{images, pod_security, reliability, secrets};
+use crate::rules::{images, network, pod_security, rbac, reliability, secrets};
 use palisade_core::{Rule, RuleMeta};
 
 /// Every rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
     &images::mutable_image_tag::MutableImageTag,
+    &network::missing_default_deny_ingress::MissingDefaultDenyIngress,
+    &network::missing_default_deny_egress::MissingDefaultDenyEgress,
+    &network::pod_without_network_policy::PodWithoutNetworkPolicy,
+    &network::policy_allows_all_namespaces::PolicyAllowsAllNamespaces,
+    &network::ingress_from_any_address::IngressFromAnyAddress,
+    &network::metadata_endpoint_reachable::MetadataEndpointReachable,
+    &network::load_balancer_without_source_ranges::LoadBalancerWithoutSourceRanges,
+    &network::node_port_service::NodePortService,
+    &network::service_external_ips::ServiceExternalIps,
+    &network::ingress_without_tls::IngressWithoutTls,
     &pod_security::privileged_container::PrivilegedContainer,
     &pod_security::privilege_escalation::PrivilegeEscalation,
     &pod_security::run_as_root::RunAsRoot,
@@ -26,6 +36,16 @@ pub static RULES: &[&dyn Rule] = &[
     &pod_security::restricted_volume_type::RestrictedVolumeType,
     &pod_security::windows_host_process::WindowsHostProcess,
     &pod_security::namespace_without_enforcement::NamespaceWithoutEnforcement,
+    &rbac::cluster_admin_binding::ClusterAdminBinding,
+    &rbac::wildcard_rbac_rule::WildcardRbacRule,
+    &rbac::cluster_wide_secret_read::ClusterWideSecretRead,
+    &rbac::pod_exec_access::PodExecAccess,
+    &rbac::privilege_escalation_verbs::PrivilegeEscalationVerbs,
+    &rbac::default_service_account_bound::DefaultServiceAccountBound,
+    &rbac::anonymous_binding::AnonymousBinding,
+    &rbac::binding_to_missing_service_account::BindingToMissingServiceAccount,
+    &rbac::sensitive_cluster_access::SensitiveClusterAccess,
+    &rbac::privilege_escalation_path::PrivilegeEscalationPath,
     &reliability::missing_resource_limits::MissingResourceLimits,
     &reliability::missing_probes::MissingProbes,
     &reliability::missing_disruption_budget::MissingDisruptionBudget,

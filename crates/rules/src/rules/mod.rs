@@ -1,6 +1,8 @@
 //! Rule families.
 
 pub(crate) mod images;
+pub(crate) mod network;
 pub(crate) mod pod_security;
+pub(crate) mod rbac;
 pub(crate) mod reliability;
 pub(crate) mod secrets;

@@ -43,7 +43,7 @@ declare_rule! {
     severity: Low,
     summary: "Service account token is mounted automatically",
     references: ["cis:5.1.6", "nsa:authentication-authorization", "nist:4.3.2", "owasp:K03", "book:ops.rbac", "book:ops.workload-identity"],
-    tags: ["secrets", "rbac"],
+    tags: ["secrets"],
     level: None,
     scope: Object,
     kinds: &["Pod", "PodTemplate", "ReplicationController", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "ServiceAccount"],

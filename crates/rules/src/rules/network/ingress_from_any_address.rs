@@ -1,0 +1,57 @@
+use super::*;
+use palisade_core::{Context, Inventory, Rule};
+
+declare_rule! {
+    /// ## What it checks
+    /// Ingress rules with an `ipBlock` of `0.0.0.0/0` or `::/0` (even with `except`).
+    ///
+    /// ## Why it matters
+    /// Admitting every address exposes the pod to anything that can route to it, outside the cluster included.
+    ///
+    /// ## How to fix
+    /// Admit the load balancer's or the corporate network's ranges only.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// ingress:
+    /// - from:
+    ///   - ipBlock: {cidr: 0.0.0.0/0}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// ingress:
+    /// - from:
+    ///   - ipBlock: {cidr: 10.20.0.0/16}
+    /// ```
+    ///
+    /// ## References
+    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
+    /// OWASP Kubernetes Top 10 K07.
+    pub(crate) struct IngressFromAnyAddress;
+    id: "NET005",
+    name: "ingress-from-any-address",
+    severity: Medium,
+    summary: "NetworkPolicy admits ingress from any IP address",
+    references: ["nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.network-policies", "book:workload.api-authorized-ips"],
+    tags: ["network"],
+    level: None,
+    scope: Inventory,
+    kinds: NET_KINDS,
+    options: &[],
+}
+
+impl Rule for IngressFromAnyAddress {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
+        let np = netpol(inv);
+        for r in np.policies_allowing_any_ip() {
+            if r.direction == Direction::Ingress && r.peer_index.is_some() {
+                report_rule_ref(inv, cx, &r, "admits ingress from any IP address");
+            }
+        }
+    }
+}

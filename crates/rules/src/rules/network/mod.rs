@@ -1,0 +1,109 @@
+//! `NET`: network exposure. NetworkPolicy rules are evaluated with the API's semantics by
+//! `palisade-netpol` (isolation per direction, selectors, ipBlock, ports); Service and
+//! Ingress rules read the objects directly.
+
+pub(crate) mod ingress_from_any_address;
+pub(crate) mod ingress_without_tls;
+pub(crate) mod load_balancer_without_source_ranges;
+pub(crate) mod metadata_endpoint_reachable;
+pub(crate) mod missing_default_deny_egress;
+pub(crate) mod missing_default_deny_ingress;
+pub(crate) mod node_port_service;
+pub(crate) mod pod_without_network_policy;
+pub(crate) mod policy_allows_all_namespaces;
+pub(crate) mod service_external_ips;
+
+use palisade_core::{Context, Inventory, ObjectId};
+pub(crate) use palisade_netpol::{Direction, Endpoint};
+use palisade_netpol::{Netpol, RuleRef};
+use std::sync::Arc;
+
+/// The kinds the NetworkPolicy rules read.
+pub(crate) const NET_KINDS: &[&str] = &[
+    "NetworkPolicy",
+    "Namespace",
+    "Pod",
+    "PodTemplate",
+    "ReplicationController",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+];
+
+/// The NetworkPolicy model of the inventory, built once per scan.
+pub(crate) fn netpol(inv: &Inventory) -> Arc<Netpol> {
+    inv.derived(|inv| Netpol::from_objects(inv.values()))
+}
+
+/// An object by kind, namespace and name; objects written without a namespace are in
+/// `default` for the engine.
+pub(crate) fn find(inv: &Inventory, kind: &str, ns: &str, name: &str) -> Option<ObjectId> {
+    inv.find_id(kind, Some(ns), name).or_else(|| {
+        (ns == "default")
+            .then(|| inv.find_id(kind, None, name))
+            .flatten()
+    })
+}
+
+/// NET001 and NET002: namespaces with workloads and without a default deny for `d`.
+pub(crate) fn report_namespaces_without_default_deny(
+    inv: &Inventory,
+    cx: &mut Context<'_>,
+    d: Direction,
+    word: &str,
+) {
+    let np = netpol(inv);
+    for ns in np.namespaces_without_default_deny(d) {
+        let workloads: Vec<_> = np
+            .workloads()
+            .iter()
+            .filter(|w| w.namespace == ns)
+            .collect();
+        let Some(first) = workloads.first() else {
+            continue;
+        };
+        let target = inv
+            .find_id("Namespace", None, &ns)
+            .or_else(|| find(inv, &first.kind, &first.namespace, &first.name));
+        let Some(id) = target else { continue };
+        cx.report_on(
+            id,
+            None,
+            format!(
+                "namespace {ns} has no default-deny NetworkPolicy for {word}: its {} workload{} {} unrestricted",
+                workloads.len(),
+                if workloads.len() == 1 { "" } else { "s" },
+                if workloads.len() == 1 { "is" } else { "are" },
+            ),
+        )
+        .fix(format!("add a NetworkPolicy with podSelector: {{}} and policyTypes: [{}]", if word == "ingress" { "Ingress" } else { "Egress" }))
+        .property("namespace", ns.clone());
+    }
+}
+
+/// Reports a rule (or one peer of it) of a NetworkPolicy.
+pub(crate) fn report_rule_ref(inv: &Inventory, cx: &mut Context<'_>, r: &RuleRef, what: &str) {
+    let Some(id) = find(inv, "NetworkPolicy", &r.policy.namespace, &r.policy.name) else {
+        return;
+    };
+    let (field, peers) = match r.direction {
+        Direction::Ingress => ("ingress", "from"),
+        Direction::Egress => ("egress", "to"),
+    };
+    let path = match r.peer_index {
+        Some(p) => format!("/spec/{field}/{}/{peers}/{p}", r.rule_index),
+        None => format!("/spec/{field}/{}", r.rule_index),
+    };
+    cx.report_on(
+        id,
+        Some(path),
+        format!(
+            "NetworkPolicy {} {field} rule #{} {what}",
+            r.policy, r.rule_index
+        ),
+    )
+    .fix("select the namespaces or address ranges that need access");
+}

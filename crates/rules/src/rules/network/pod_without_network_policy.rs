@@ -1,0 +1,73 @@
+use super::*;
+use palisade_core::{Context, Inventory, Rule};
+
+declare_rule! {
+    /// ## What it checks
+    /// Pods and workloads (through their template labels) that no NetworkPolicy of their namespace selects, in
+    /// namespaces that do have NetworkPolicies (namespaces without any are reported once by NET001 and NET002).
+    ///
+    /// ## Why it matters
+    /// A pod left out of every policy is unrestricted in both directions, usually by mistake: a label changed, a new
+    /// component was added.
+    ///
+    /// ## How to fix
+    /// Add a policy selecting it, or a namespace-wide default deny.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// kind: Deployment
+    /// spec:
+    ///   template:
+    ///     metadata: {labels: {app: worker}}   # no policy selects app=worker
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// kind: NetworkPolicy
+    /// spec:
+    ///   podSelector: {matchLabels: {app: worker}}
+    ///   policyTypes: [Ingress, Egress]
+    /// ```
+    ///
+    /// ## References
+    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
+    /// OWASP Kubernetes Top 10 K07.
+    pub(crate) struct PodWithoutNetworkPolicy;
+    id: "NET003",
+    name: "pod-without-network-policy",
+    severity: Low,
+    summary: "Workload is selected by no NetworkPolicy in a namespace that has policies",
+    references: ["cis:5.3.2", "nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.network-policies"],
+    tags: ["network"],
+    level: None,
+    scope: Inventory,
+    kinds: NET_KINDS,
+    options: &[],
+}
+
+impl Rule for PodWithoutNetworkPolicy {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
+        let np = netpol(inv);
+        for w in np.unselected_pods() {
+            if !np.policies().iter().any(|p| p.namespace == w.namespace) {
+                continue;
+            }
+            let Some(id) = inv.find_id(&w.kind, Some(&w.namespace), &w.name) else {
+                continue;
+            };
+            cx.report_on(
+                id,
+                None,
+                format!(
+                    "{} {}/{} is selected by no NetworkPolicy of its namespace",
+                    w.kind, w.namespace, w.name
+                ),
+            )
+            .fix("select it with a NetworkPolicy (or add a namespace-wide default deny)");
+        }
+    }
+}

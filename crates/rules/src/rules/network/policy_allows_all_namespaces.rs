@@ -1,0 +1,61 @@
+use super::*;
+use palisade_core::{Context, Inventory, Rule};
+
+declare_rule! {
+    /// ## What it checks
+    /// NetworkPolicy peers with an empty `namespaceSelector: {}` (alone or with a podSelector): every namespace of
+    /// the cluster, including ones created later.
+    ///
+    /// ## Why it matters
+    /// An empty namespace selector quietly turns a namespace boundary into none: any tenant's pod matching the pod
+    /// selector (or any pod at all) is admitted.
+    ///
+    /// ## How to fix
+    /// Select the namespaces by label (`kubernetes.io/metadata.name: ingress-nginx`).
+    ///
+    /// ## Example
+    /// ```yaml
+    /// from:
+    /// - namespaceSelector: {}
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// from:
+    /// - namespaceSelector:
+    ///     matchLabels: {kubernetes.io/metadata.name: ingress-nginx}
+    /// ```
+    ///
+    /// ## References
+    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
+    /// OWASP Kubernetes Top 10 K07.
+    pub(crate) struct PolicyAllowsAllNamespaces;
+    id: "NET004",
+    name: "policy-allows-all-namespaces",
+    severity: Low,
+    summary: "NetworkPolicy admits traffic from or to every namespace",
+    references: ["nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.network-policies"],
+    tags: ["network"],
+    level: None,
+    scope: Inventory,
+    kinds: NET_KINDS,
+    options: &[],
+}
+
+impl Rule for PolicyAllowsAllNamespaces {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
+        let np = netpol(inv);
+        for r in np.policies_allowing_all_namespaces() {
+            report_rule_ref(
+                inv,
+                cx,
+                &r,
+                "admits every namespace (empty namespaceSelector)",
+            );
+        }
+    }
+}

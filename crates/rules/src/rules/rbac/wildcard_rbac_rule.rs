@@ -1,0 +1,95 @@
+use palisade_core::{Context, Rule};
+use serde_json::Value;
+
+declare_rule! {
+    /// ## What it checks
+    /// Rules of Roles and ClusterRoles whose `verbs` or `resources` contain `*` (reported as high when both do).
+    /// Kubernetes' own roles (`cluster-admin`, `system:*`) are not reported; aggregated ClusterRoles are judged by
+    /// their own rules.
+    ///
+    /// ## Why it matters
+    /// A wildcard grants what exists today and everything added later: new resources, CRDs and subresources such as
+    /// `pods/exec` or `secrets` come with it. It makes least privilege unreviewable.
+    ///
+    /// ## How to fix
+    /// List the verbs and resources the subject uses.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// rules:
+    /// - apiGroups: ["*"]
+    ///   resources: ["*"]
+    ///   verbs: ["*"]
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// rules:
+    /// - apiGroups: ["apps"]
+    ///   resources: ["deployments"]
+    ///   verbs: ["get", "list", "watch", "patch"]
+    /// ```
+    ///
+    /// ## References
+    /// CIS Kubernetes Benchmark 5.1.3; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
+    /// 4.3.1; OWASP Kubernetes Top 10 K03.
+    pub(crate) struct WildcardRbacRule;
+    id: "RBAC002",
+    name: "wildcard-rbac-rule",
+    severity: Medium,
+    summary: "Role or ClusterRole grants `*` verbs or `*` resources",
+    references: ["cis:5.1.3", "nsa:authentication-authorization", "nist:4.3.1", "owasp:K03", "book:ops.rbac"],
+    tags: ["rbac"],
+    level: None,
+    scope: Object,
+    kinds: &["Role", "ClusterRole"],
+    options: &[],
+}
+
+impl Rule for WildcardRbacRule {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, object: &palisade_core::Object, cx: &mut Context<'_>) {
+        if !matches!(object.kind.as_str(), "Role" | "ClusterRole")
+            || object.group() != "rbac.authorization.k8s.io"
+            || object.name == "cluster-admin"
+            || object.name.starts_with("system:")
+        {
+            return;
+        }
+        let Some(rules) = object.pointer("/rules").and_then(Value::as_array) else {
+            return;
+        };
+        for (i, r) in rules.iter().enumerate() {
+            let has = |field: &str| {
+                r.get(field)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("*")))
+            };
+            let (verbs, resources) = (has("verbs"), has("resources"));
+            if !verbs && !resources {
+                continue;
+            }
+            let what = match (verbs, resources) {
+                (true, true) => "every verb on every resource",
+                (true, false) => "every verb",
+                _ => "every resource",
+            };
+            let field = if verbs { "verbs" } else { "resources" };
+            let f = cx
+                .report(
+                    format!("/rules/{i}/{field}"),
+                    format!(
+                        "{} {} rule #{i} grants {what} (`*`)",
+                        object.kind, object.name
+                    ),
+                )
+                .fix("list the verbs and resources the role's subjects use");
+            if verbs && resources {
+                f.severity(palisade_core::Severity::High);
+            }
+        }
+    }
+}
