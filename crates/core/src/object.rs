@@ -109,6 +109,11 @@ impl SpanIndex {
         self.find(self.root)
     }
 
+    /// Releases unused capacity (once the document is complete).
+    pub fn shrink_to_fit(&mut self) {
+        self.entries.shrink_to_fit();
+    }
+
     /// Number of recorded positions.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -129,9 +129,11 @@ impl Builder<'_> {
         match self.stack.last_mut() {
             None => {
                 let (line, column) = self.doc_start.take().unwrap_or((1 + self.line_offset, 1));
+                let mut spans = std::mem::take(&mut self.spans);
+                spans.shrink_to_fit();
                 self.docs.push(Document {
                     value,
-                    spans: std::mem::take(&mut self.spans),
+                    spans,
                     line,
                     column,
                 });

@@ -1,38 +1,80 @@
 use crate::RenderOptions;
-use palisade_core::Report;
-use serde_json::json;
+use palisade_core::report::{ExpiredException, InputStats, RolloutPreview, Summary};
+use palisade_core::{InputIssue, PssLevel, PssVersion, Report, ReportFinding, Severity};
+use serde::Serialize;
 
 /// The version of the JSON report schema. Bumped only on incompatible changes; fields may be
 /// added without a bump.
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub(crate) fn value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
-    json!({
-        "schemaVersion": SCHEMA_VERSION,
-        "tool": { "name": "palisade", "version": opts.tool_version },
-        "profile": report.profile,
-        "pssVersion": report.pss_version,
-        "summary": report.summary(),
-        "input": report.stats,
-        "findings": report.findings,
-        "suppressed": report.suppressed,
-        "expiredExceptions": report.expired_exceptions,
-        "errors": report.errors,
-        "warnings": report.warnings,
-        "rollout": report.rollout,
-        "rules": report.rules.iter().map(|r| json!({
-            "id": r.id,
-            "name": r.name,
-            "severity": r.severity,
-            "summary": r.summary,
-            "references": r.references,
-            "tags": r.tags,
-        })).collect::<Vec<_>>(),
-    })
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct RuleSummary {
+    id: &'static str,
+    name: &'static str,
+    severity: Severity,
+    summary: &'static str,
+    references: &'static [&'static str],
+    tags: &'static [&'static str],
+}
+
+/// The document, serialized straight from the report (no intermediate JSON tree: a large
+/// scan's report is written with little more memory than the report itself).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonReport<'a> {
+    schema_version: u32,
+    tool: Tool<'a>,
+    profile: Option<PssLevel>,
+    pss_version: Option<PssVersion>,
+    summary: Summary,
+    input: &'a InputStats,
+    findings: &'a [ReportFinding],
+    suppressed: &'a [ReportFinding],
+    expired_exceptions: &'a [ExpiredException],
+    errors: &'a [InputIssue],
+    warnings: &'a [InputIssue],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rollout: Option<&'a RolloutPreview>,
+    rules: Vec<RuleSummary>,
 }
 
 pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
-    let mut s = serde_json::to_string_pretty(&value(report, opts)).unwrap_or_default();
+    let doc = JsonReport {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: "palisade",
+            version: &opts.tool_version,
+        },
+        profile: report.profile,
+        pss_version: report.pss_version,
+        summary: report.summary(),
+        input: &report.stats,
+        findings: &report.findings,
+        suppressed: &report.suppressed,
+        expired_exceptions: &report.expired_exceptions,
+        errors: &report.errors,
+        warnings: &report.warnings,
+        rollout: report.rollout.as_ref(),
+        rules: report
+            .rules
+            .iter()
+            .map(|r| RuleSummary {
+                id: r.id,
+                name: r.name,
+                severity: r.severity,
+                summary: r.summary,
+                references: r.references,
+                tags: r.tags,
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }
