@@ -9,6 +9,7 @@
 pub mod config;
 pub mod finding;
 pub mod inventory;
+pub mod labels;
 pub mod object;
 pub mod podspec;
 pub mod report;

@@ -1,6 +1,7 @@
 //! Kubernetes label selectors (`matchLabels` and `matchExpressions`), shared by the rules and
 //! engines that relate objects to pods.
 
+use crate::labels::{labels_at, LabelSelector};
 use serde_json::Value;
 
 /// True when a LabelSelector (`matchLabels` + `matchExpressions`) selects the labels.
@@ -8,44 +9,11 @@ use serde_json::Value;
 /// selects nothing, as the API server treats them for PodDisruptionBudgets and
 /// NetworkPolicies alike.
 pub fn matches(selector: &Value, labels: &serde_json::Map<String, Value>) -> bool {
-    let Some(sel) = selector.as_object() else {
+    if selector.is_null() {
         return false;
-    };
-    if let Some(ml) = sel.get("matchLabels") {
-        let Some(ml) = ml.as_object() else {
-            return false;
-        };
-        for (k, v) in ml {
-            if labels.get(k) != Some(v) {
-                return false;
-            }
-        }
     }
-    if let Some(exprs) = sel.get("matchExpressions") {
-        let Some(exprs) = exprs.as_array() else {
-            return false;
-        };
-        for e in exprs {
-            let key = e.get("key").and_then(Value::as_str).unwrap_or("");
-            let values: Vec<&str> = e
-                .get("values")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let actual = labels.get(key).and_then(Value::as_str);
-            let ok = match e.get("operator").and_then(Value::as_str) {
-                Some("In") => actual.is_some_and(|a| values.contains(&a)),
-                Some("NotIn") => actual.is_none_or(|a| !values.contains(&a)),
-                Some("Exists") => labels.contains_key(key),
-                Some("DoesNotExist") => !labels.contains_key(key),
-                _ => false,
-            };
-            if !ok {
-                return false;
-            }
-        }
-    }
-    true
+    let labels = labels_at(Some(&Value::Object(labels.clone())));
+    LabelSelector::from_value(selector).is_ok_and(|s| s.matches(&labels))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::model::{
     describe, meta_str, parse_policy, parse_workload, template_pointer, Direction, NetworkPolicy,
     Peer, PolicyRule, PortRef, Protocol, Workload,
 };
-use crate::selector::{labels_of, Labels};
+use palisade_core::labels::{labels_of, Labels};
 
 /// The label every namespace carries automatically.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";

@@ -32,7 +32,8 @@
 
 mod eval;
 mod model;
-pub mod selector;
+/// Label selectors (shared with the rest of Palisade).
+pub use palisade_core::labels as selector;
 
 pub use eval::{
     DirectionVerdict, Endpoint, MetadataReach, Netpol, NetpolError, PolicyRef, PortSpec, RuleRef,

@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::selector::{labels_at, LabelSelector, Labels};
+use palisade_core::labels::{labels_at, LabelSelector, Labels};
 
 /// A transport protocol of a NetworkPolicy port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

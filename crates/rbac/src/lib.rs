@@ -35,7 +35,8 @@ mod analysis;
 mod authz;
 mod model;
 mod request;
-pub mod selector;
+/// Label selectors (shared with the rest of Palisade).
+pub use palisade_core::labels as selector;
 
 pub use analysis::{BindingSubject, EscalationPath, Risk, RiskKind, Step, Technique};
 pub use authz::{

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::selector::{labels_of, LabelSelector, Labels};
+use palisade_core::labels::{labels_of, LabelSelector, Labels};
 
 /// `rbacv1.VerbAll`, `ResourceAll`, `APIGroupAll`, `NonResourceAll`.
 pub const ALL: &str = "*";

@@ -1,7 +1,5 @@
-//! Kubernetes label selectors (`metav1.LabelSelector`).
-//!
-//! Self-contained on purpose: the same file lives in every Palisade engine that
-//! needs it until it moves into the shared core crate.
+//! Kubernetes label selectors (`metav1.LabelSelector`), shared by the engines and rules that
+//! relate objects to pods (NetworkPolicy, RBAC aggregation, PodDisruptionBudgets).
 //!
 //! Semantics follow `metav1.LabelSelectorAsSelector`:
 //! * an empty selector (`{}`: no `matchLabels`, no `matchExpressions`) selects everything;
