@@ -190,9 +190,10 @@ pub fn apply_policy(
     let mut expired_hits = vec![0usize; policy.exceptions.len()];
     let mut active = Vec::new();
     let mut suppressed = Vec::new();
-    findings.dedup_by(|a, b| {
-        a.rule == b.rule && a.object == b.object && a.path == b.path && a.message == b.message
-    });
+    // The same finding twice (an inventory rule reaching one object through two routes, or two
+    // copies of an object in different files) is reported once.
+    let mut seen = std::collections::HashSet::new();
+    findings.retain(|f| seen.insert((f.rule, f.object, f.path.clone(), f.message.clone())));
     for f in findings {
         let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else {
             continue;
