@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod finding;
+pub mod image;
 pub mod inventory;
 pub mod object;
 pub mod podspec;
@@ -18,6 +19,7 @@ pub mod selector;
 
 pub use config::{Exception, Mode, Policy, PolicyError};
 pub use finding::{Finding, Severity};
+pub use image::{ImageRef, RegistryPattern};
 pub use inventory::{Inventory, ObjectId};
 pub use object::{Object, ObjectRef, SourceLoc, SpanIndex, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};

@@ -336,8 +336,12 @@ pub fn string_map(v: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
 fn redact_secret(value: &mut Value) {
     for field in ["data", "stringData"] {
         if let Some(Value::Object(map)) = value.get_mut(field) {
+            // Empty values stay empty (emptiness reveals nothing and tells a template with
+            // blank values from a committed secret); every other value is replaced.
             for v in map.values_mut() {
-                *v = Value::String(REDACTED.to_owned());
+                if !matches!(v, Value::String(s) if s.is_empty()) && !v.is_null() {
+                    *v = Value::String(REDACTED.to_owned());
+                }
             }
         } else if let Some(v) = value.get_mut(field) {
             *v = Value::String(REDACTED.to_owned());

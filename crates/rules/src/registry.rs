@@ -1,11 +1,20 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
-use crate::rules::{images, pod_security, reliability, secrets};
+use crate::rules::{images, platform, pod_security, reliability, secrets};
 use palisade_core::{Rule, RuleMeta};
 
 /// Every rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
     &images::mutable_image_tag::MutableImageTag,
+    &images::unpinned_image_digest::UnpinnedImageDigest,
+    &images::pull_policy_not_always::PullPolicyNotAlways,
+    &images::registry_not_allowed::RegistryNotAllowed,
+    &images::public_registry_image::PublicRegistryImage,
+    &platform::pod_managed_identity::PodManagedIdentity,
+    &platform::no_admission_policy_engine::NoAdmissionPolicyEngine,
+    &platform::no_runtime_threat_detection::NoRuntimeThreatDetection,
+    &platform::no_node_reboot_daemon::NoNodeRebootDaemon,
+    &platform::arc_auto_upgrade_disabled::ArcAutoUpgradeDisabled,
     &pod_security::privileged_container::PrivilegedContainer,
     &pod_security::privilege_escalation::PrivilegeEscalation,
     &pod_security::run_as_root::RunAsRoot,
@@ -29,9 +38,17 @@ pub static RULES: &[&dyn Rule] = &[
     &reliability::missing_resource_limits::MissingResourceLimits,
     &reliability::missing_probes::MissingProbes,
     &reliability::missing_disruption_budget::MissingDisruptionBudget,
+    &reliability::single_replica::SingleReplica,
+    &reliability::rollout_takes_all_replicas_down::RolloutTakesAllReplicasDown,
+    &reliability::disruption_budget_blocks_eviction::DisruptionBudgetBlocksEviction,
+    &reliability::replicas_not_spread::ReplicasNotSpread,
     &secrets::service_account_token_automount::ServiceAccountTokenAutomount,
     &secrets::literal_secret_in_env::LiteralSecretInEnv,
     &secrets::credentials_in_configmap::CredentialsInConfigMap,
+    &secrets::secret_in_manifest::SecretInManifest,
+    &secrets::secret_in_env_var::SecretInEnvVar,
+    &secrets::legacy_service_account_token::LegacyServiceAccountToken,
+    &secrets::secret_outside_external_store::SecretOutsideExternalStore,
 ];
 
 /// Every rule.

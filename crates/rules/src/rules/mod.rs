@@ -1,6 +1,7 @@
 //! Rule families.
 
 pub(crate) mod images;
+pub(crate) mod platform;
 pub(crate) mod pod_security;
 pub(crate) mod reliability;
 pub(crate) mod secrets;
