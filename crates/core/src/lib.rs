@@ -6,6 +6,7 @@
 //! [`Rule`] trait with its [`RuleMeta`], the policy configuration ([`Policy`]) and the
 //! [`Report`] that renderers turn into output. It performs no I/O.
 
+pub mod compliance;
 pub mod config;
 pub mod finding;
 pub mod image;
@@ -17,6 +18,7 @@ pub mod rule;
 pub mod select;
 pub mod selector;
 
+pub use compliance::{ComplianceSummary, Framework};
 pub use config::{Exception, Mode, Policy, PolicyError};
 pub use finding::{Finding, Severity};
 pub use image::{ImageRef, RegistryPattern};

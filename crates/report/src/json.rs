@@ -7,7 +7,7 @@ use serde_json::json;
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub(crate) fn value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
-    json!({
+    let mut v = json!({
         "schemaVersion": SCHEMA_VERSION,
         "tool": { "name": "palisade", "version": opts.tool_version },
         "profile": report.profile,
@@ -28,7 +28,11 @@ pub(crate) fn value(report: &Report, opts: &RenderOptions) -> serde_json::Value 
             "references": r.references,
             "tags": r.tags,
         })).collect::<Vec<_>>(),
-    })
+    });
+    if let Some(c) = &report.compliance {
+        v["compliance"] = json!(c);
+    }
+    v
 }
 
 pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {

@@ -34,13 +34,14 @@ declare_rule! {
     ///
     /// ## References
     /// NIST SP 800-190 4.1.5, 4.2.3; NSA/CISA Kubernetes Hardening Guidance, "Pod security"
-    /// (trusted repositories); OWASP Kubernetes Top 10 K02.
+    /// (trusted repositories); OWASP Kubernetes Top 10 K02; CIS Kubernetes Benchmark 5.5.1
+    /// (image provenance).
     pub(crate) struct PublicRegistryImage;
     id: "IMG005",
     name: "public-registry-image",
     severity: Medium,
     summary: "Image is pulled from a public registry outside the allowlist",
-    references: ["nsa:pod-security", "nist:4.1.5", "nist:4.2.3", "owasp:K02", "book:ops.trusted-registries", "book:workload.image-scanning"],
+    references: ["cis:5.5.1", "nsa:pod-security", "nist:4.1.5", "nist:4.2.3", "owasp:K02", "book:ops.trusted-registries", "book:workload.image-scanning"],
     tags: ["supply-chain"],
     level: None,
     scope: Object,

@@ -30,14 +30,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// CIS Kubernetes Benchmark 1.2.11 (AlwaysPullImages); NIST SP 800-190 4.1.5;
-    /// OWASP Kubernetes Top 10 K02.
+    /// CIS Kubernetes Benchmark 1.2.11 (AlwaysPullImages); NSA/CISA Kubernetes Hardening
+    /// Guidance, "Pod security" (immutable, trusted images); NIST SP 800-190 4.1.5; OWASP
+    /// Kubernetes Top 10 K02.
     pub(crate) struct PullPolicyNotAlways;
     id: "IMG003",
     name: "pull-policy-not-always",
     severity: Low,
     summary: "Image with a mutable tag is not pulled with `imagePullPolicy: Always`",
-    references: ["cis:1.2.11", "nist:4.1.5", "owasp:K02", "book:ops.trusted-registries"],
+    references: ["cis:1.2.11", "nsa:pod-security", "nist:4.1.5", "owasp:K02", "book:ops.trusted-registries"],
     tags: ["supply-chain"],
     level: None,
     scope: Object,
