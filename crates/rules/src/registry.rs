@@ -1,15 +1,20 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
-use crate::rules::{images, platform, pod_security, reliability, secrets};
+use crate::rules::{control_plane, images, platform, pod_security, reliability, secrets};
 use palisade_core::{Rule, RuleMeta};
 
 /// Every rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
+    &control_plane::apiserver_insecure_flags::ApiserverInsecureFlags,
+    &control_plane::controller_manager_insecure_flags::ControllerManagerInsecureFlags,
+    &control_plane::scheduler_insecure_flags::SchedulerInsecureFlags,
+    &control_plane::etcd_insecure_flags::EtcdInsecureFlags,
     &images::mutable_image_tag::MutableImageTag,
     &images::unpinned_image_digest::UnpinnedImageDigest,
     &images::pull_policy_not_always::PullPolicyNotAlways,
     &images::registry_not_allowed::RegistryNotAllowed,
     &images::public_registry_image::PublicRegistryImage,
+    &control_plane::kubelet_insecure_flags::KubeletInsecureFlags,
     &platform::pod_managed_identity::PodManagedIdentity,
     &platform::no_admission_policy_engine::NoAdmissionPolicyEngine,
     &platform::no_runtime_threat_detection::NoRuntimeThreatDetection,

@@ -65,7 +65,7 @@ impl Rule for DisruptionBudgetBlocksEviction {
                 .pointer("/spec/selector")
                 .map(|sel| {
                     super::replicated(inv)
-                        .filter(|(_, w)| w.namespace == pdb.namespace)
+                        .filter(|(_, w)| super::same_namespace(w, pdb))
                         .filter(|(_, w)| {
                             let labels = w
                                 .pointer("/spec/template/metadata/labels")

@@ -31,12 +31,19 @@ pub(crate) fn replicas(o: &Object) -> Option<u64> {
     }
 }
 
+/// True when two objects may live in the same namespace: the same namespace, or one of them
+/// names none (a manifest without `metadata.namespace` goes wherever it is applied, usually
+/// with the objects it ships with).
+pub(crate) fn same_namespace(a: &Object, b: &Object) -> bool {
+    a.namespace == b.namespace || a.namespace.is_none() || b.namespace.is_none()
+}
+
 /// True when an autoscaler of the inventory (HorizontalPodAutoscaler, KEDA ScaledObject)
 /// targets the workload.
 pub(crate) fn autoscaled(inv: &Inventory, o: &Object) -> bool {
     let targets = |kind: &str, pointer: &str| {
         inv.of_kind(kind).any(|(_, a)| {
-            a.namespace == o.namespace
+            same_namespace(a, o)
                 && a.pointer(pointer).is_some_and(|t| {
                     t.get("name").and_then(Value::as_str) == Some(o.name.as_str())
                         && t.get("kind")

@@ -4,7 +4,8 @@ declare_rule! {
     /// ## What it checks
     /// Deployments and StatefulSets that run a single replica (`replicas: 1`, or no
     /// `replicas`, which defaults to 1) and that no HorizontalPodAutoscaler or KEDA
-    /// ScaledObject of the scan targets. `replicas: 0` (scaled down on purpose) and templated
+    /// ScaledObject of the scan targets (in the same namespace; an object without a namespace
+    /// matches any). `replicas: 0` (scaled down on purpose) and templated
     /// counts pass. An inventory rule: scan the workload with its autoscaler.
     ///
     /// ## Why it matters

@@ -303,6 +303,14 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         )
         || lower.starts_with("your-")
         || lower.starts_with("your_")
+        || lower.starts_with("insert_")
+        || lower.starts_with("replace_")
+        || lower.starts_with("replace-me")
+        // an upper-case identifier standing for a value to substitute: `GOOGLE_API_KEY_VAL`,
+        // `HF_TOKEN`, `DB_PASSWORD_HERE`
+        || (t.contains('_')
+            && t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && t.starts_with(|c: char| c.is_ascii_uppercase()))
         || t.starts_with('/') // a file path
 }
 
@@ -362,6 +370,18 @@ mod tests {
         assert!(credential_shape("https://example.com/path").is_none());
         assert!(credential_shape("-----BEGIN CERTIFICATE-----").is_none());
         assert!(credential_shape("hello world").is_none());
+        for p in [
+            "GOOGLE_API_KEY_VAL",
+            "HF_TOKEN",
+            "INSERT_ETCD_TOKEN",
+            "<password>",
+            "${X}",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for v in ["migration", "Pr0d-DB-pw-2024!", "S3CR3TPASSWORD"] {
+            assert!(!is_placeholder(v), "{v}");
+        }
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         assert_eq!(credential_shape(jwt), Some("a JSON Web Token"));
         assert!(credential_shape("eyJhbGciOiJIUzI1NiJ9").is_none());

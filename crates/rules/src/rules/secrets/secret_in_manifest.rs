@@ -8,6 +8,11 @@ declare_rule! {
     /// loaded, so the finding names the keys only; keys whose value is empty (a template to be
     /// filled in) do not count.
     ///
+    /// Keys named like configuration files (`grafana.ini`, `alertmanager.yaml`,
+    /// `config.json`, `*.conf`, `*.toml`, `*.properties`, `*.cfg`, `*.xml`) do not count:
+    /// values are redacted as they are loaded, so their content cannot be inspected, and in
+    /// practice they are mostly configuration kept in a Secret; review those by hand.
+    ///
     /// Objects read from a live cluster or a snapshot (they carry `metadata.uid`,
     /// `resourceVersion` or `creationTimestamp`) are not manifests and pass, as do
     /// service-account token Secrets (SEC006) and Secrets that Helm or a controller fills in
@@ -61,6 +66,24 @@ declare_rule! {
     options: &[],
 }
 
+/// True when a key names a configuration file rather than a credential.
+fn config_file(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    [
+        ".yaml",
+        ".yml",
+        ".json",
+        ".ini",
+        ".conf",
+        ".toml",
+        ".properties",
+        ".cfg",
+        ".xml",
+    ]
+    .iter()
+    .any(|ext| lower.ends_with(ext))
+}
+
 /// True when an object was read from a live API server rather than written by hand.
 pub(crate) fn from_live_cluster(object: &Object) -> bool {
     [
@@ -96,7 +119,7 @@ impl Rule for SecretInManifest {
                 continue;
             };
             for (k, v) in map {
-                if v.as_str().is_some_and(|s| !s.is_empty()) {
+                if v.as_str().is_some_and(|s| !s.is_empty()) && !config_file(k) {
                     if first.is_none() {
                         first = Some(format!("/{field}"));
                     }
