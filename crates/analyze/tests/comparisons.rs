@@ -640,6 +640,9 @@ positives, all fixed before the sample above was drawn (each with a fixture):
   `grafana.ini`, `alertmanager.yaml` and `datasources.yaml` hold no credential. Keys named like
   configuration files no longer count (their content cannot be inspected: values are redacted
   at load).
+- NODE001 took kube-prometheus's prometheus-operator for a kubelet: its first argument,
+  `--kubelet-service=kube-system/kubelet`, ends in `/kubelet`. A container whose first token
+  is a flag is now recognised by its image name only.
 - REL004 reported 11 microservices-demo Deployments (no namespace in the manifest) although
   HorizontalPodAutoscalers with `namespace: default` target them. An object without a namespace
   now matches any namespace when REL003, REL004 and REL006 relate workloads to autoscalers and

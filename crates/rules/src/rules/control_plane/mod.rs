@@ -109,10 +109,12 @@ pub(crate) fn component<'a>(object: &'a Object, component: &str) -> Vec<Flags<'a
             let image = c.image().split('@').next().unwrap_or("");
             let repo = image.rsplit('/').next().unwrap_or(image);
             let repo = repo.split(':').next().unwrap_or(repo);
-            let skip = if first.starts_with("--")
-                && (repo == component || repo.starts_with(&format!("{component}-")))
-            {
-                0
+            let skip = if first.starts_with('-') {
+                if repo == component || repo.starts_with(&format!("{component}-")) {
+                    0
+                } else {
+                    return None;
+                }
             } else if bin == component {
                 1
             } else if bin == "hyperkube"
