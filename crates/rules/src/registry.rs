@@ -113,6 +113,52 @@ mod tests {
         "PLAT003", "PLAT005", "REL002", "REL003", "REL004", "REL005", "REL006", "REL007",
     ];
 
+    /// The book's recommendations (DESIGN.md, "the `book` framework").
+    const BOOK_IDS: &[&str] = &[
+        "platform.patches",
+        "platform.node-hardening",
+        "platform.control-plane-tls",
+        "platform.node-access",
+        "ops.control-plane-access",
+        "ops.identity",
+        "ops.rbac",
+        "ops.workload-identity",
+        "ops.trusted-registries",
+        "ops.build-scanning",
+        "ops.pod-security-policy",
+        "ops.threat-detection",
+        "ops.audit-logging",
+        "ops.incident-response",
+        "ops.zero-downtime",
+        "workload.network-policies",
+        "workload.api-authorized-ips",
+        "workload.egress",
+        "workload.waf",
+        "workload.secrets",
+        "workload.image-scanning",
+        "workload.cert-rotation",
+        "workload.governance-at-scale",
+        "workload.metadata-api",
+    ];
+
+    #[test]
+    fn book_references_exist() {
+        for r in RULES {
+            for b in r
+                .meta()
+                .references
+                .iter()
+                .filter_map(|x| x.strip_prefix("book:"))
+            {
+                assert!(
+                    BOOK_IDS.contains(&b),
+                    "{}: unknown book id {b}",
+                    r.meta().id
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_rule_is_documented_and_referenced() {
         for r in RULES {
