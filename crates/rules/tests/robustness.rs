@@ -2,7 +2,7 @@
 //! turn, by values of every other JSON type, and every rule runs on the result (per-object
 //! rules on the object, inventory rules on an inventory holding it).
 
-use palisade_core::{Context, Inventory, Object, ObjectId, PssLevel, Rule, Scope, SpanIndex};
+use palisade_core::{Context, Inventory, Object, ObjectId, PssLevel, Scope, SpanIndex};
 use serde_json::{json, Value};
 use std::path::Path;
 
