@@ -377,6 +377,21 @@ mod tests {
     }
 
     #[test]
+    fn empty_secret_values_stay_empty() {
+        let obj = Object::from_value(
+            json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},
+                "data":{"e":"","n":null,"x":123},"stringData":{"q":""}}),
+            None,
+            SpanIndex::default(),
+        )
+        .unwrap();
+        assert_eq!(obj.value["data"]["e"], "");
+        assert!(obj.value["data"]["n"].is_null());
+        assert_eq!(obj.value["data"]["x"], REDACTED);
+        assert_eq!(obj.value["stringData"]["q"], "");
+    }
+
+    #[test]
     fn not_objects() {
         assert_eq!(
             Object::from_value(json!([1]), None, SpanIndex::default()).unwrap_err(),
