@@ -8,6 +8,10 @@ declare_rule! {
     /// `nvcr.io`, `cgr.dev`, `registry.access.redhat.com`) when an allowlist is configured
     /// (`rules.IMG005.allowedRegistries`; set the same list as IMG004's) and the image is not
     /// in it. An allowlisted public path (`mcr.microsoft.com/`, `docker.io/library/`) passes.
+    /// "Public" describes the registry service, open to anyone on the internet; the
+    /// repository itself may be private (a private `gcr.io` project, a private Docker Hub
+    /// repository), which still leaves the pull dependent on that service and outside the
+    /// platform's own registry.
     /// The rule is inactive until an allowlist is set: without one, Palisade cannot tell a
     /// deliberate choice from an accident. Images from other, unknown registries are
     /// IMG004's.
