@@ -7,8 +7,8 @@ use jiff::civil::Date;
 use palisade_core::config::Exception;
 use palisade_core::report::{ExpiredException, InputStats, Suppression};
 use palisade_core::{
-    select, Context, Finding, InputIssue, Inventory, ObjectId, Policy, PssLevel, PssVersion,
-    Report, ReportFinding, Rule, Scope,
+    select, ComplianceSummary, Context, Finding, Framework, InputIssue, Inventory, ObjectId,
+    Policy, PssLevel, PssVersion, Report, ReportFinding, Rule, Scope,
 };
 use rayon::prelude::*;
 
@@ -36,6 +36,9 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// The day against which exceptions expire.
     pub today: Date,
+    /// Restricts the scan to rules mapped to this framework, and adds its per-control
+    /// compliance summary to the report.
+    pub framework: Option<Framework>,
 }
 
 impl Options {
@@ -48,6 +51,7 @@ impl Options {
             select: Vec::new(),
             ignore: Vec::new(),
             today,
+            framework: None,
         }
     }
 
@@ -102,7 +106,8 @@ pub fn selected_rules(opts: &Options) -> Vec<&'static dyn Rule> {
                 None => true,
                 Some(level) => level <= profile && profile != PssLevel::Privileged,
             };
-            chosen && !ignored && enabled && in_profile
+            let in_framework = opts.framework.is_none_or(|f| f.covers(m));
+            chosen && !ignored && enabled && in_profile && in_framework
         })
         .collect()
 }
@@ -267,6 +272,9 @@ pub fn apply_policy(
             findings: expired_hits[e.index],
         })
         .collect();
+    let compliance = opts
+        .framework
+        .map(|f| ComplianceSummary::compute(f, &metas, &active));
     Report {
         findings: active,
         suppressed,
@@ -278,6 +286,7 @@ pub fn apply_policy(
         profile: Some(opts.profile()),
         pss_version: Some(opts.pss_version()),
         rollout: None,
+        compliance,
     }
 }
 

@@ -63,6 +63,10 @@ rules:
   # POD001: { mode: deny }
   # REL003: { enabled: false }
   # IMG001: { severity: high }
+  # Registry allowlist (IMG004: other registries, IMG005: public registries such as
+  # docker.io); both rules are inactive until a list is set, so set it on both.
+  # IMG004: { allowedRegistries: ["contoso.azurecr.io/", "mcr.microsoft.com/"] }
+  # IMG005: { allowedRegistries: ["contoso.azurecr.io/", "mcr.microsoft.com/"] }
 
 # Per-namespace admission mode.
 namespaces:

@@ -3,7 +3,8 @@
 use crate::{emit, Exit};
 use anyhow::bail;
 use clap::Args;
-use palisade_core::{select, RuleMeta};
+use palisade_core::compliance::rules_by_control;
+use palisade_core::{select, Framework, RuleMeta};
 use std::fmt::Write;
 
 #[derive(Args, Debug)]
@@ -14,6 +15,9 @@ pub(crate) struct RulesArgs {
     /// Only rules matching these selectors (ids, prefixes, names, tags, references).
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
+    /// List the rules by control of this framework (cis, nsa, nist, owasp, book).
+    #[arg(long, value_name = "FRAMEWORK")]
+    framework: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -33,6 +37,10 @@ pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
         .collect();
     if metas.is_empty() && !args.select.is_empty() {
         bail!("no rule matches {}", args.select.join(", "));
+    }
+    if let Some(f) = &args.framework {
+        let f: Framework = f.parse().map_err(anyhow::Error::msg)?;
+        return by_control(f, &metas, &args.format);
     }
     if args.format == "json" {
         let v: Vec<_> = metas
@@ -77,6 +85,58 @@ pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
         out,
         "\n{} rules. `palisade explain ID` shows a rule's documentation.",
         metas.len()
+    );
+    emit(&out)?;
+    Ok(Exit::Clean)
+}
+
+/// `palisade rules --framework F`: the framework's controls, each with its rules.
+fn by_control(f: Framework, metas: &[&RuleMeta], format: &str) -> anyhow::Result<Exit> {
+    let controls = rules_by_control(f, metas.iter().copied());
+    if format == "json" {
+        let v: Vec<_> = controls
+            .iter()
+            .map(|(c, rs)| {
+                serde_json::json!({
+                    "control": format!("{f}:{c}"),
+                    "rules": rs.iter().map(|m| serde_json::json!({
+                        "id": m.id, "name": m.name, "severity": m.severity,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        emit(&(serde_json::to_string_pretty(&v)? + "\n"))?;
+        return Ok(Exit::Clean);
+    }
+    let mut out = format!("{} ({f})\n\n", f.title());
+    for (c, rs) in &controls {
+        let _ = writeln!(out, "{f}:{c}");
+        for m in rs {
+            let _ = writeln!(
+                out,
+                "  {:<7} {:<36} {:<8} {}",
+                m.id,
+                m.name,
+                m.severity.as_str(),
+                m.summary
+            );
+        }
+    }
+    let uncovered: Vec<&str> = metas
+        .iter()
+        .filter(|m| !f.covers(m))
+        .map(|m| m.id)
+        .collect();
+    let _ = writeln!(
+        out,
+        "\n{} controls, {} rules mapped{}.",
+        controls.len(),
+        metas.len() - uncovered.len(),
+        if uncovered.is_empty() {
+            String::new()
+        } else {
+            format!("; not mapped to {f}: {}", uncovered.join(", "))
+        }
     );
     emit(&out)?;
     Ok(Exit::Clean)

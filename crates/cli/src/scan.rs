@@ -49,6 +49,10 @@ pub(crate) struct ScanArgs {
     /// references such as cis:5.2 or book:ops.rbac. Comma-separated or repeated.
     #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
     select: Vec<String>,
+    /// Only rules mapped to this compliance framework (cis, nsa, nist, owasp, book); the
+    /// report then carries a pass/fail summary per control.
+    #[arg(long, value_name = "FRAMEWORK")]
+    framework: Option<String>,
     /// Rules not to run (added to the config's `ignore`).
     #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
     ignore: Vec<String>,
@@ -109,7 +113,14 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         Some(s) => Some(s.parse()?),
         None => Some(policy.fail_on.unwrap_or(Severity::High)),
     };
+    let framework = args
+        .framework
+        .as_deref()
+        .map(str::parse::<palisade_core::Framework>)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let opts = Options {
+        framework,
         policy,
         profile,
         pss_version,

@@ -46,7 +46,12 @@ fn insecure_example_fails_with_file_and_line() {
 
 #[test]
 fn hardened_example_is_clean() {
-    let o = palisade(&["scan", "examples/hardened"]);
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        "examples/palisade-hardened.yaml",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("0 findings"));
 }
@@ -198,7 +203,11 @@ fn selectors_families_and_frameworks() {
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    assert!(ids.iter().all(|i| i.starts_with("POD")), "{ids:?}");
+    // cis:5.2 is pod security: the POD rules, and PLAT002 (cis:5.2.1, a policy engine).
+    assert!(
+        ids.iter().all(|i| i.starts_with("POD") || *i == "PLAT002"),
+        "{ids:?}"
+    );
     let o = palisade(&["scan", "examples/insecure", "--select", "NOPE1"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("selects no rule"));
@@ -545,4 +554,51 @@ fn net_can_on_the_hardened_example() {
         "examples/insecure",
     ]);
     assert_eq!(o.status.code(), Some(0), "no policy: everything is allowed");
+}
+
+#[test]
+fn frameworks_list_rules_by_control_and_summarise_compliance() {
+    let o = palisade(&["rules", "--framework", "cis"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(out.starts_with("CIS Kubernetes Benchmark (cis)"), "{out}");
+    assert!(out.contains("cis:5.2.2\n  POD001"), "{out}");
+    let o = palisade(&["rules", "--framework", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+
+    let o = palisade(&[
+        "scan",
+        "examples/insecure",
+        "--framework",
+        "owasp",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let c = &v["compliance"];
+    assert_eq!(c["framework"], "owasp");
+    let controls = c["controls"].as_array().unwrap();
+    let k01 = controls.iter().find(|x| x["control"] == "K01").unwrap();
+    assert_eq!(k01["status"], "fail");
+    assert_eq!(
+        c["passed"].as_u64().unwrap() + c["failed"].as_u64().unwrap(),
+        controls.len() as u64
+    );
+    // Every rule that ran maps to OWASP.
+    for r in v["rules"].as_array().unwrap() {
+        assert!(
+            r["references"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x.as_str().unwrap().starts_with("owasp:")),
+            "{r}"
+        );
+    }
+    let o = palisade(&["scan", "examples/insecure", "--framework", "book"]);
+    assert!(stdout(&o).contains("Compliance: Book recommendations (book)"));
+    // Without --framework there is no summary.
+    let o = palisade(&["scan", "examples/insecure", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["compliance"].is_null());
 }

@@ -6,8 +6,10 @@
 //! [`Rule`] trait with its [`RuleMeta`], the policy configuration ([`Policy`]) and the
 //! [`Report`] that renderers turn into output. It performs no I/O.
 
+pub mod compliance;
 pub mod config;
 pub mod finding;
+pub mod image;
 pub mod inventory;
 pub mod labels;
 pub mod object;
@@ -17,8 +19,10 @@ pub mod rule;
 pub mod select;
 pub mod selector;
 
+pub use compliance::{ComplianceSummary, Framework};
 pub use config::{Exception, Mode, Policy, PolicyError};
 pub use finding::{Finding, Severity};
+pub use image::{ImageRef, RegistryPattern};
 pub use inventory::{Inventory, ObjectId};
 pub use object::{Object, ObjectRef, SourceLoc, SpanIndex, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};

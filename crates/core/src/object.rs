@@ -341,8 +341,12 @@ pub fn string_map(v: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
 fn redact_secret(value: &mut Value) {
     for field in ["data", "stringData"] {
         if let Some(Value::Object(map)) = value.get_mut(field) {
+            // Empty values stay empty (emptiness reveals nothing and tells a template with
+            // blank values from a committed secret); every other value is replaced.
             for v in map.values_mut() {
-                *v = Value::String(REDACTED.to_owned());
+                if !matches!(v, Value::String(s) if s.is_empty()) && !v.is_null() {
+                    *v = Value::String(REDACTED.to_owned());
+                }
             }
         } else if let Some(v) = value.get_mut(field) {
             *v = Value::String(REDACTED.to_owned());
@@ -375,6 +379,21 @@ mod tests {
         assert!(!text.contains("hunter2"), "{text}");
         assert_eq!(obj.value["data"]["p"], REDACTED);
         assert_eq!(obj.value["stringData"]["q"], REDACTED);
+    }
+
+    #[test]
+    fn empty_secret_values_stay_empty() {
+        let obj = Object::from_value(
+            json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},
+                "data":{"e":"","n":null,"x":123},"stringData":{"q":""}}),
+            None,
+            SpanIndex::default(),
+        )
+        .unwrap();
+        assert_eq!(obj.value["data"]["e"], "");
+        assert!(obj.value["data"]["n"].is_null());
+        assert_eq!(obj.value["data"]["x"], REDACTED);
+        assert_eq!(obj.value["stringData"]["q"], "");
     }
 
     #[test]

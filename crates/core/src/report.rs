@@ -215,6 +215,8 @@ pub struct Report {
     pub pss_version: Option<PssVersion>,
     /// The rollout preview, when asked for.
     pub rollout: Option<RolloutPreview>,
+    /// The per-control compliance summary, when a framework was asked for.
+    pub compliance: Option<crate::compliance::ComplianceSummary>,
 }
 
 impl Report {

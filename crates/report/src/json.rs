@@ -42,6 +42,8 @@ struct JsonReport<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     rollout: Option<&'a RolloutPreview>,
     rules: Vec<RuleSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compliance: Option<&'a palisade_core::compliance::ComplianceSummary>,
 }
 
 pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
@@ -73,6 +75,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
                 tags: r.tags,
             })
             .collect(),
+        compliance: report.compliance.as_ref(),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');

@@ -89,6 +89,31 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    if let Some(c) = &report.compliance {
+        let _ = writeln!(
+            out,
+            "### Compliance: {} ({}): {} passed, {} failed\n\n| control | status | findings | rules |\n|---|---|---|---|",
+            c.framework.title(),
+            c.framework,
+            c.passed,
+            c.failed
+        );
+        for x in &c.controls {
+            let _ = writeln!(
+                out,
+                "| {}:{} | {} | {} | {} |",
+                c.framework,
+                x.control,
+                match x.status {
+                    palisade_core::compliance::ControlStatus::Pass => "pass",
+                    palisade_core::compliance::ControlStatus::Fail => "**fail**",
+                },
+                x.findings,
+                x.rules.join(", ")
+            );
+        }
+        out.push('\n');
+    }
     if let Some(r) = &report.rollout {
         let _ = writeln!(
             out,

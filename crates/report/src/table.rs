@@ -211,6 +211,50 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    if let Some(c) = &report.compliance {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                Style::new().bold().underline(),
+                &format!(
+                    "Compliance: {} ({}): {} control{} passed, {} failed",
+                    c.framework.title(),
+                    c.framework,
+                    c.passed,
+                    if c.passed == 1 { "" } else { "s" },
+                    c.failed
+                )
+            )
+        );
+        let w = c
+            .controls
+            .iter()
+            .map(|x| x.control.len())
+            .max()
+            .unwrap_or(0);
+        for x in &c.controls {
+            let status = match x.status {
+                palisade_core::compliance::ControlStatus::Pass => "PASS",
+                palisade_core::compliance::ControlStatus::Fail => "FAIL",
+            };
+            let _ = writeln!(
+                out,
+                "  {}:{:<w$}  {}  {} finding{}  ({})",
+                c.framework,
+                x.control,
+                if x.status == palisade_core::compliance::ControlStatus::Fail {
+                    p.paint(severity_style(Severity::High), status)
+                } else {
+                    status.to_owned()
+                },
+                x.findings,
+                if x.findings == 1 { "" } else { "s" },
+                x.rules.join(", ")
+            );
+        }
+        out.push('\n');
+    }
     let s = report.summary();
     let counts: Vec<String> = Severity::ALL
         .iter()

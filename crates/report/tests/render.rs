@@ -117,6 +117,17 @@ fn no_secret_value_in_any_format() {
     let r = sample();
     assert!(r.findings.iter().any(|f| f.rule_id == "SEC002"));
     assert!(r.findings.iter().any(|f| f.rule_id == "SEC003"));
+    for rule in ["SEC004", "SEC005", "SEC006", "PLAT001"] {
+        assert!(r.findings.iter().any(|f| f.rule_id == rule), "{rule}");
+    }
+    for kind in ["a JSON Web Token", "a high-entropy credential"] {
+        assert!(
+            r.findings
+                .iter()
+                .any(|f| f.rule_id == "SEC002" && f.message.contains(kind)),
+            "{kind}"
+        );
+    }
     for format in [
         Format::Table,
         Format::Json,

@@ -21,7 +21,13 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
     // A rule is exercised at its own level (a baseline check that the restricted level
     // replaces reports only under the baseline profile).
     let profile = rule.meta().level.unwrap_or(PssLevel::Restricted);
-    let mut cx = Context::new(rule.meta(), None, profile).with_inventory(&inv);
+    // A fixture may set rule options on its first line: `# options: {"allowedRegistries": [...]}`.
+    let options: Option<serde_json::Map<String, serde_json::Value>> = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# options:"))
+        .map(|json| serde_json::from_str(json.trim()).expect("fixture options are a JSON object"));
+    let mut cx = Context::new(rule.meta(), options.as_ref(), profile).with_inventory(&inv);
     match rule.meta().scope {
         Scope::Object => {
             for (i, o) in inv.objects().iter().enumerate() {

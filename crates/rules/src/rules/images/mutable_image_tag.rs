@@ -1,4 +1,4 @@
-use palisade_core::{Context, Object, PodTemplate, Rule};
+use palisade_core::{Context, ImageRef, Object, PodTemplate, Rule};
 
 declare_rule! {
     /// ## What it checks
@@ -41,13 +41,6 @@ declare_rule! {
     options: &[],
 }
 
-/// The tag of an image reference (`None` when absent); digests are handled by the caller.
-fn tag(image: &str) -> Option<&str> {
-    let name = image.split('@').next().unwrap_or(image);
-    let last = name.rsplit('/').next().unwrap_or(name);
-    last.split_once(':').map(|(_, t)| t)
-}
-
 impl Rule for MutableImageTag {
     fn meta(&self) -> &'static palisade_core::RuleMeta {
         &Self::META
@@ -59,10 +52,13 @@ impl Rule for MutableImageTag {
         };
         for c in pod.containers() {
             let image = c.image().trim();
-            if image.is_empty() || image.contains('@') {
+            let Ok(parsed) = ImageRef::parse(image) else {
+                continue;
+            };
+            if parsed.is_pinned() {
                 continue;
             }
-            let problem = match tag(image) {
+            let problem = match parsed.tag.as_deref() {
                 None => "has no tag (implicitly `latest`)",
                 Some("latest") => "uses the mutable tag `latest`",
                 Some(_) => continue,
@@ -75,19 +71,5 @@ impl Rule for MutableImageTag {
             .property("container", c.name)
             .property("image", image);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tag;
-
-    #[test]
-    fn tags() {
-        assert_eq!(tag("nginx"), None);
-        assert_eq!(tag("nginx:1.2"), Some("1.2"));
-        assert_eq!(tag("localhost:5000/app"), None);
-        assert_eq!(tag("localhost:5000/app:latest"), Some("latest"));
-        assert_eq!(tag("a/b/c:v1@sha256:00"), Some("v1"));
     }
 }

@@ -32,14 +32,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
+    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
     /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `appArmorProfile`.
     pub(crate) struct AppArmorUnconfined;
     id: "POD011",
     name: "apparmor-unconfined",
     severity: Medium,
     summary: "AppArmor profile is unconfined or not a default profile",
-    references: ["nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:appArmorProfile", "book:ops.pod-security-policy"],
+    references: ["cis:5.7.3", "nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:appArmorProfile", "book:ops.pod-security-policy"],
     tags: ["pss", "baseline"],
     level: Some(PssLevel::Baseline),
     scope: Object,

@@ -30,14 +30,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
+    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
     /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `hostProbesAndHostLifecycle`.
     pub(crate) struct HostProbeOrLifecycle;
     id: "POD010",
     name: "host-probe-or-lifecycle",
     severity: Medium,
     summary: "Probe or lifecycle hook targets another host",
-    references: ["nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:hostProbesAndHostLifecycle", "book:ops.pod-security-policy"],
+    references: ["cis:5.7.3", "nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:hostProbesAndHostLifecycle", "book:ops.pod-security-policy"],
     tags: ["pss", "baseline"],
     level: Some(PssLevel::Baseline),
     scope: Object,

@@ -31,14 +31,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
+    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
     /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `restrictedVolumes`.
     pub(crate) struct RestrictedVolumeType;
     id: "POD018",
     name: "restricted-volume-type",
     severity: Medium,
     summary: "Pod uses a volume type outside the restricted set",
-    references: ["nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:restrictedVolumes", "book:ops.pod-security-policy"],
+    references: ["cis:5.7.3", "nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:restrictedVolumes", "book:ops.pod-security-policy"],
     tags: ["pss", "restricted"],
     level: Some(PssLevel::Restricted),
     scope: Object,

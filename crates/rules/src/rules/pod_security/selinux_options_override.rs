@@ -31,14 +31,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
+    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
     /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `seLinuxOptions`.
     pub(crate) struct SeLinuxOptionsOverride;
     id: "POD012",
     name: "selinux-options-override",
     severity: Medium,
     summary: "SELinux options set a custom user, role or type",
-    references: ["nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:seLinuxOptions", "book:ops.pod-security-policy"],
+    references: ["cis:5.7.3", "nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:seLinuxOptions", "book:ops.pod-security-policy"],
     tags: ["pss", "baseline"],
     level: Some(PssLevel::Baseline),
     scope: Object,

@@ -30,14 +30,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
+    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
+    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
     /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `procMount`.
     pub(crate) struct UnmaskedProcMount;
     id: "POD013",
     name: "unmasked-proc-mount",
     severity: High,
     summary: "Container uses an unmasked /proc",
-    references: ["nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:procMount", "book:ops.pod-security-policy"],
+    references: ["cis:5.7.3", "nsa:pod-security", "nist:4.4.3", "owasp:K01", "pss:procMount", "book:ops.pod-security-policy"],
     tags: ["pss", "baseline"],
     level: Some(PssLevel::Baseline),
     scope: Object,

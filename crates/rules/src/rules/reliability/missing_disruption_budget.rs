@@ -79,7 +79,7 @@ impl Rule for MissingDisruptionBudget {
                     .and_then(Value::as_object)
                     .unwrap_or(&empty);
                 let covered = pdbs.iter().any(|p| {
-                    p.namespace == o.namespace
+                    super::same_namespace(p, o)
                         && p.pointer("/spec/selector")
                             .is_some_and(|s| selector::matches(s, labels))
                 });

@@ -1,4 +1,4 @@
-use super::{credential_name, credential_shape, describe_value, is_placeholder};
+use super::describe_value;
 use palisade_core::object::escape_segment;
 use palisade_core::{Context, Object, Rule};
 use serde_json::Value;
@@ -66,12 +66,8 @@ impl Rule for CredentialsInConfigMap {
             let Some(value) = value.as_str() else {
                 continue;
             };
-            let what = match credential_shape(value) {
-                Some(shape) => shape,
-                None if credential_name(key) && !is_placeholder(value) && !value.contains('\n') => {
-                    "a credential"
-                }
-                None => continue,
+            let Some(what) = super::classify(key, value) else {
+                continue;
             };
             cx.report(
                 format!("/data/{}", escape_segment(key)),

@@ -1,4 +1,4 @@
-use super::{credential_name, credential_shape, describe_value, is_placeholder};
+use super::describe_value;
 use palisade_core::{Context, Object, PodTemplate, Rule};
 use serde_json::Value;
 
@@ -8,8 +8,13 @@ declare_rule! {
     /// `value` is a credential: the variable's name says it holds one (`DB_PASSWORD`,
     /// `API_KEY`, `clientSecret`...) and the value is not a placeholder or a reference, or the
     /// value has the shape of one whatever the name (a PEM private key, a cloud access key, a
-    /// known token format, a URL or connection string with an inline password). Variables
-    /// filled from a Secret (`valueFrom.secretKeyRef`) pass.
+    /// known token format, a JSON Web Token, a URL or connection string with an inline
+    /// password). Names that only may hold a credential (`ENCRYPTION_KEY`, `SIGNING_KEY`,
+    /// `SESSION_SALT`, but not `CACHE_KEY` or `PUBLIC_KEY`) are reported when the value looks
+    /// randomly generated (16+ characters, mixed character classes, high entropy).
+    /// Placeholders (`changeme`, `<password>`, `${VAR}`, `$(VAR)`, `{{ .Values.x }}`, file
+    /// paths) and references pass, as do variables filled from a Secret
+    /// (`valueFrom.secretKeyRef`).
     ///
     /// The finding names the variable and the kind of credential; the value itself is never
     /// printed or stored, in any output format.
@@ -73,10 +78,8 @@ impl Rule for LiteralSecretInEnv {
                 let Some(value) = e.get("value").and_then(Value::as_str) else {
                     continue;
                 };
-                let what = match credential_shape(value) {
-                    Some(shape) => shape,
-                    None if credential_name(name) && !is_placeholder(value) => "a credential",
-                    None => continue,
+                let Some(what) = super::classify(name, value) else {
+                    continue;
                 };
                 cx.report(
                     c.pointer(&format!("/env/{i}/value")),

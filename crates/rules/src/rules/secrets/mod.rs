@@ -1,8 +1,123 @@
 //! `SEC`: secrets handling. Findings name keys and describe values; they never contain a value.
 
 pub(crate) mod credentials_in_configmap;
+pub(crate) mod legacy_service_account_token;
 pub(crate) mod literal_secret_in_env;
+pub(crate) mod secret_in_env_var;
+pub(crate) mod secret_in_manifest;
+pub(crate) mod secret_outside_external_store;
 pub(crate) mod service_account_token_automount;
+
+/// Names that may hold a credential but are too common to report on the name alone
+/// (`ENCRYPTION_KEY`, `SIGNING_KEY`, `SESSION_SALT`, `WEBHOOK_HMAC`): reported only with a
+/// high-entropy value ([`high_entropy`]).
+pub(crate) fn weak_credential_name(name: &str) -> bool {
+    let mut words = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() && name.as_bytes()[i - 1].is_ascii_lowercase() {
+            words.push('_');
+        }
+        words.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        });
+    }
+    let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
+    let Some(last) = parts.last() else {
+        return false;
+    };
+    const NOT_SECRET: &[&str] = &[
+        "public",
+        "pub",
+        "cache",
+        "partition",
+        "sort",
+        "primary",
+        "routing",
+        "idempotency",
+        "foreign",
+        "lookup",
+        "hash",
+        "shard",
+        "row",
+        "object",
+        "s3",
+        "prefix",
+        "label",
+    ];
+    if parts.iter().any(|p| NOT_SECRET.contains(p)) {
+        return false;
+    }
+    matches!(
+        *last,
+        "key" | "auth" | "salt" | "signature" | "hmac" | "seed" | "pass" | "pw" | "cred" | "creds"
+    ) || parts.contains(&"signing")
+        || parts.contains(&"encryption")
+}
+
+/// True when a value looks randomly generated: at least 16 characters without whitespace,
+/// at least two character classes, and Shannon entropy of 3.5 bits per character or more.
+/// URLs, paths and dotted names (hosts, Java properties) do not count.
+pub(crate) fn high_entropy(value: &str) -> bool {
+    let v = value.trim();
+    let n = v.chars().count();
+    if !(16..=1024).contains(&n)
+        || v.chars().any(char::is_whitespace)
+        || v.contains("://")
+        || v.starts_with('/')
+        || is_placeholder(v)
+    {
+        return false;
+    }
+    if v.split('.').count() > 2
+        && v.split('.')
+            .all(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return false;
+    }
+    let classes = [
+        v.chars().any(|c| c.is_ascii_lowercase()),
+        v.chars().any(|c| c.is_ascii_uppercase()),
+        v.chars().any(|c| c.is_ascii_digit()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if classes < 2 {
+        return false;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for c in v.chars() {
+        *counts.entry(c).or_insert(0u32) += 1;
+    }
+    let entropy: f64 = counts
+        .values()
+        .map(|&k| {
+            let p = f64::from(k) / n as f64;
+            -p * p.log2()
+        })
+        .sum();
+    entropy >= 3.5
+}
+
+/// The credential a name-and-value pair holds, if any: a known shape, a credential name with
+/// a literal value, or a weaker credential name with a high-entropy value.
+pub(crate) fn classify(name: &str, value: &str) -> Option<&'static str> {
+    if let Some(shape) = credential_shape(value) {
+        return Some(shape);
+    }
+    if value.contains('\n') {
+        return None;
+    }
+    if credential_name(name) && !is_placeholder(value) {
+        return Some("a credential");
+    }
+    if weak_credential_name(name) && high_entropy(value) {
+        return Some("a high-entropy credential");
+    }
+    None
+}
 
 /// True when a variable or key name says it holds a credential (`DB_PASSWORD`,
 /// `api-key`, `clientSecret`), and not a reference to one (`PASSWORD_FILE`, `TOKEN_PATH`).
@@ -105,6 +220,9 @@ pub(crate) fn credential_shape(value: &str) -> Option<&'static str> {
             return Some(what);
         }
     }
+    if is_jwt(v) {
+        return Some("a JSON Web Token");
+    }
     if v.contains("AccountKey=") && v.contains("DefaultEndpointsProtocol") {
         return Some("an Azure storage connection string");
     }
@@ -134,6 +252,20 @@ pub(crate) fn credential_shape(value: &str) -> Option<&'static str> {
         }
     }
     None
+}
+
+/// A JSON Web Token: `eyJ<header>.eyJ<payload>.<signature>`, base64url segments.
+fn is_jwt(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts[1].starts_with("eyJ")
+        && parts[0].len() >= 10
+        && parts[1].len() >= 10
+        && parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 /// Values that stand for a secret rather than being one: empty, templating (`${X}`,
@@ -171,6 +303,14 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
         )
         || lower.starts_with("your-")
         || lower.starts_with("your_")
+        || lower.starts_with("insert_")
+        || lower.starts_with("replace_")
+        || lower.starts_with("replace-me")
+        // an upper-case identifier standing for a value to substitute: `GOOGLE_API_KEY_VAL`,
+        // `HF_TOKEN`, `DB_PASSWORD_HERE`
+        || (t.contains('_')
+            && t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && t.starts_with(|c: char| c.is_ascii_uppercase()))
         || t.starts_with('/') // a file path
 }
 
@@ -230,5 +370,44 @@ mod tests {
         assert!(credential_shape("https://example.com/path").is_none());
         assert!(credential_shape("-----BEGIN CERTIFICATE-----").is_none());
         assert!(credential_shape("hello world").is_none());
+        for p in [
+            "GOOGLE_API_KEY_VAL",
+            "HF_TOKEN",
+            "INSERT_ETCD_TOKEN",
+            "<password>",
+            "${X}",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for v in ["migration", "Pr0d-DB-pw-2024!", "S3CR3TPASSWORD"] {
+            assert!(!is_placeholder(v), "{v}");
+        }
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        assert_eq!(credential_shape(jwt), Some("a JSON Web Token"));
+        assert!(credential_shape("eyJhbGciOiJIUzI1NiJ9").is_none());
+    }
+
+    #[test]
+    fn entropy() {
+        assert!(weak_credential_name("ENCRYPTION_KEY"));
+        assert!(weak_credential_name("jwtSigningKey"));
+        assert!(weak_credential_name("SESSION_SALT"));
+        assert!(!weak_credential_name("CACHE_KEY"));
+        assert!(!weak_credential_name("PUBLIC_KEY"));
+        assert!(!weak_credential_name("KEY_FILE"));
+        assert!(!weak_credential_name("MONKEY"));
+        assert!(high_entropy("q8Zt3LmX0vR7pK2wYc9N"));
+        assert!(high_entropy("9f86d081884c7d659a2feaa0c55ad015"));
+        assert!(!high_entropy("user-session"));
+        assert!(!high_entropy("aaaaaaaaaaaaaaaaaaaaaaa1"));
+        assert!(!high_entropy("my.service.example.com"));
+        assert!(!high_entropy("https://vault.example.com/v1/x"));
+        assert!(!high_entropy("${ENCRYPTION_KEY_FROM_VAULT}"));
+        assert_eq!(
+            classify("ENCRYPTION_KEY", "q8Zt3LmX0vR7pK2wYc9N"),
+            Some("a high-entropy credential")
+        );
+        assert_eq!(classify("ENCRYPTION_KEY", "development"), None);
+        assert_eq!(classify("SORT_KEY", "q8Zt3LmX0vR7pK2wYc9N"), None);
     }
 }
