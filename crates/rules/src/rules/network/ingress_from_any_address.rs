@@ -26,14 +26,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
+    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and
+    /// hardening"; NIST SP 800-190 4.3.3;
     /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct IngressFromAnyAddress;
     id: "NET005",
     name: "ingress-from-any-address",
     severity: Medium,
     summary: "NetworkPolicy admits ingress from any IP address",
-    references: ["nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.network-policies", "book:workload.api-authorized-ips"],
+    references: ["cis:5.3.2", "nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.network-policies", "book:workload.api-authorized-ips"],
     tags: ["network"],
     level: None,
     scope: Inventory,

@@ -31,14 +31,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
+    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and
+    /// hardening"; NIST SP 800-190 4.3.3;
     /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct MetadataEndpointReachable;
     id: "NET006",
     name: "metadata-endpoint-reachable",
     severity: High,
     summary: "Egress-restricted pod can still reach the cloud metadata endpoint",
-    references: ["nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.metadata-api", "book:workload.egress"],
+    references: ["cis:5.3.2", "nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.metadata-api", "book:workload.egress"],
     tags: ["network"],
     level: None,
     scope: Inventory,

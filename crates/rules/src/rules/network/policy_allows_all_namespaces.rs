@@ -27,14 +27,15 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
+    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and
+    /// hardening"; NIST SP 800-190 4.3.3;
     /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct PolicyAllowsAllNamespaces;
     id: "NET004",
     name: "policy-allows-all-namespaces",
     severity: Low,
     summary: "NetworkPolicy admits traffic from or to every namespace",
-    references: ["nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.network-policies"],
+    references: ["cis:5.3.2", "nsa:network-separation", "nist:4.3.3", "owasp:K07", "book:workload.network-policies"],
     tags: ["network"],
     level: None,
     scope: Inventory,
