@@ -69,7 +69,7 @@ impl Rule for MetadataEndpointReachable {
             if !reach.reachable {
                 continue;
             }
-            let Some(id) = inv.find_id(&w.kind, Some(&w.namespace), &w.name) else {
+            let Some(id) = find(inv, &w.kind, &w.namespace, &w.name) else {
                 continue;
             };
             let by: Vec<String> = reach

@@ -56,7 +56,7 @@ impl Rule for PodWithoutNetworkPolicy {
             if !np.policies().iter().any(|p| p.namespace == w.namespace) {
                 continue;
             }
-            let Some(id) = inv.find_id(&w.kind, Some(&w.namespace), &w.name) else {
+            let Some(id) = find(inv, &w.kind, &w.namespace, &w.name) else {
                 continue;
             };
             cx.report_on(

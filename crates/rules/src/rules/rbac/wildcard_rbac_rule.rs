@@ -3,12 +3,13 @@ use serde_json::Value;
 
 declare_rule! {
     /// ## What it checks
-    /// Rules of Roles and ClusterRoles whose `verbs` or `resources` contain `*` (reported as high when both do).
+    /// Rules of Roles and ClusterRoles whose `verbs`, `resources` or `apiGroups` contain `*`
+    /// (reported as high when both verbs and resources do).
     /// Kubernetes' own roles (`cluster-admin`, `system:*`) are not reported; aggregated ClusterRoles are judged by
     /// their own rules.
     ///
     /// ## Why it matters
-    /// A wildcard grants what exists today and everything added later: new resources, CRDs and subresources such as
+    /// A wildcard grants what exists today and everything added later: new resources, API groups, CRDs and subresources such as
     /// `pods/exec` or `secrets` come with it. It makes least privilege unreviewable.
     ///
     /// ## How to fix
@@ -37,7 +38,7 @@ declare_rule! {
     id: "RBAC002",
     name: "wildcard-rbac-rule",
     severity: Medium,
-    summary: "Role or ClusterRole grants `*` verbs or `*` resources",
+    summary: "Role or ClusterRole grants `*` verbs, resources or API groups",
     references: ["cis:5.1.3", "nsa:authentication-authorization", "nist:4.3.1", "owasp:K03", "book:ops.rbac"],
     tags: ["rbac"],
     level: None,
@@ -68,25 +69,38 @@ impl Rule for WildcardRbacRule {
                     .and_then(Value::as_array)
                     .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("*")))
             };
-            let (verbs, resources) = (has("verbs"), has("resources"));
-            if !verbs && !resources {
+            let (verbs, resources, groups) = (has("verbs"), has("resources"), has("apiGroups"));
+            if !verbs && !resources && !groups {
                 continue;
             }
-            let what = match (verbs, resources) {
-                (true, true) => "every verb on every resource",
-                (true, false) => "every verb",
-                _ => "every resource",
+            let mut what = Vec::new();
+            if verbs {
+                what.push("every verb");
+            }
+            if resources {
+                what.push("every resource");
+            }
+            if groups {
+                what.push("every API group");
+            }
+            let field = if verbs {
+                "verbs"
+            } else if resources {
+                "resources"
+            } else {
+                "apiGroups"
             };
-            let field = if verbs { "verbs" } else { "resources" };
             let f = cx
                 .report(
                     format!("/rules/{i}/{field}"),
                     format!(
-                        "{} {} rule #{i} grants {what} (`*`)",
-                        object.kind, object.name
+                        "{} {} rule #{i} grants {} (`*`)",
+                        object.kind,
+                        object.name,
+                        what.join(", ")
                     ),
                 )
-                .fix("list the verbs and resources the role's subjects use");
+                .fix("list the verbs, resources and API groups the role's subjects use");
             if verbs && resources {
                 f.severity(palisade_core::Severity::High);
             }
