@@ -277,6 +277,7 @@ pub fn apply_policy(
         profile: Some(opts.profile()),
         pss_version: Some(opts.pss_version()),
         rollout: None,
+        node: None,
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod finding;
 pub mod inventory;
+pub mod node;
 pub mod object;
 pub mod podspec;
 pub mod report;
@@ -19,6 +20,7 @@ pub mod selector;
 pub use config::{Exception, Mode, Policy, PolicyError};
 pub use finding::{Finding, Severity};
 pub use inventory::{Inventory, ObjectId};
+pub use node::{CheckResult, CheckStatus, NodeReport};
 pub use object::{Object, ObjectRef, SourceLoc, SpanIndex, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};
 pub use report::{InputIssue, Report, ReportFinding, Summary};

@@ -215,6 +215,8 @@ pub struct Report {
     pub pss_version: Option<PssVersion>,
     /// The rollout preview, when asked for.
     pub rollout: Option<RolloutPreview>,
+    /// Host check results (`palisade node`).
+    pub node: Option<crate::node::NodeReport>,
 }
 
 impl Report {
