@@ -4,6 +4,7 @@ mod access;
 mod config;
 mod detect;
 mod explain;
+mod node;
 mod scan;
 
 use clap::{Parser, Subcommand};
@@ -32,6 +33,9 @@ enum Command {
     Rbac(access::RbacArgs),
     /// NetworkPolicy queries: can traffic flow between two endpoints?
     Net(access::NetArgs),
+    /// CIS control-plane and node checks on a host: component flags, kubelet config, file
+    /// permissions, certificates, encryption at rest, audit, SSH exposure. Exit 1 on a FAIL.
+    Node(Box<node::NodeArgs>),
     /// Print a commented `palisade.yaml` template.
     Init,
 }
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(*args),
         Command::Rbac(args) => access::rbac(args),
         Command::Net(args) => access::net(args),
+        Command::Node(args) => node::run(*args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
     };
     match result {

@@ -7,6 +7,14 @@ use serde_json::json;
 pub const SCHEMA_VERSION: u32 = 1;
 
 pub(crate) fn value(report: &Report, opts: &RenderOptions) -> serde_json::Value {
+    let mut v = base(report, opts);
+    if let Some(n) = &report.node {
+        v["node"] = json!(n);
+    }
+    v
+}
+
+fn base(report: &Report, opts: &RenderOptions) -> serde_json::Value {
     json!({
         "schemaVersion": SCHEMA_VERSION,
         "tool": { "name": "palisade", "version": opts.tool_version },
