@@ -45,7 +45,10 @@ pub(crate) fn table(n: &NodeReport, opts: &RenderOptions) -> String {
             out,
             "  {}{}: {}",
             c.name,
-            c.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default(),
+            c.version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
             c.sources.join(", ")
         );
     }
@@ -53,11 +56,20 @@ pub(crate) fn table(n: &NodeReport, opts: &RenderOptions) -> String {
         let _ = writeln!(
             out,
             "\n{}",
-            paint(Style::new().bold(), &format!("[{}] {}  ({})", s.id, s.title, counts_text(&s.counts)))
+            paint(
+                Style::new().bold(),
+                &format!("[{}] {}  ({})", s.id, s.title, counts_text(&s.counts))
+            )
         );
         for r in n.section_results(&s.id) {
             let st = format!("[{}]", r.status);
-            let _ = writeln!(out, "{} {} {}", paint(status_style(r.status), &format!("{st:<8}")), r.id, r.title);
+            let _ = writeln!(
+                out,
+                "{} {} {}",
+                paint(status_style(r.status), &format!("{st:<8}")),
+                r.id,
+                r.title
+            );
             if r.status != CheckStatus::Pass && r.status != CheckStatus::Skip {
                 let _ = writeln!(out, "         observed: {}", r.observed);
                 if let Some(e) = &r.expected {
@@ -84,16 +96,42 @@ pub(crate) fn markdown(n: &NodeReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## Palisade node checks ({})\n", n.benchmark);
     let _ = writeln!(out, "**{}**\n", counts_text(&n.totals));
-    let _ = writeln!(out, "| section | PASS | FAIL | WARN | MANUAL | SKIP |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| section | PASS | FAIL | WARN | MANUAL | SKIP |\n|---|---|---|---|---|---|"
+    );
     for s in &n.sections {
         let c = &s.counts;
-        let _ = writeln!(out, "| {} {} | {} | {} | {} | {} | {} |", s.id, cell(&s.title), c.pass, c.fail, c.warn, c.manual, c.skip);
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} | {} | {} | {} |",
+            s.id,
+            cell(&s.title),
+            c.pass,
+            c.fail,
+            c.warn,
+            c.manual,
+            c.skip
+        );
     }
     for s in &n.sections {
-        let _ = writeln!(out, "\n### {} {} ({})\n", s.id, cell(&s.title), counts_text(&s.counts));
+        let _ = writeln!(
+            out,
+            "\n### {} {} ({})\n",
+            s.id,
+            cell(&s.title),
+            counts_text(&s.counts)
+        );
         let _ = writeln!(out, "| status | id | check | observed |\n|---|---|---|---|");
         for r in n.section_results(&s.id) {
-            let _ = writeln!(out, "| {} | {} | {} | {} |", r.status, r.id, cell(&r.title), cell(&r.observed));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                r.status,
+                r.id,
+                cell(&r.title),
+                cell(&r.observed)
+            );
         }
     }
     out
@@ -203,7 +241,12 @@ pub(crate) fn junit(n: &NodeReport) -> String {
         );
         for r in n.section_results(&s.id) {
             let name = format!("{} {}", r.id, r.title);
-            let _ = write!(out, "    <testcase classname=\"{}\" name=\"{}\"", escape(s.id.as_str()), escape(name.as_str()));
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                escape(s.id.as_str()),
+                escape(name.as_str())
+            );
             match r.status {
                 CheckStatus::Pass => out.push_str("/>\n"),
                 CheckStatus::Fail | CheckStatus::Warn => {
