@@ -1,10 +1,14 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
-use crate::rules::{images, network, pod_security, rbac, reliability, secrets};
+use crate::rules::{control_plane, images, network, pod_security, rbac, reliability, secrets};
 use palisade_core::{Rule, RuleMeta};
 
 /// Every rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
+    &control_plane::insecure_api_server_flags::InsecureApiServerFlags,
+    &control_plane::insecure_controller_manager_flags::InsecureControllerManagerFlags,
+    &control_plane::insecure_scheduler_flags::InsecureSchedulerFlags,
+    &control_plane::insecure_etcd_flags::InsecureEtcdFlags,
     &images::mutable_image_tag::MutableImageTag,
     &network::missing_default_deny_ingress::MissingDefaultDenyIngress,
     &network::missing_default_deny_egress::MissingDefaultDenyEgress,

@@ -15,6 +15,9 @@ pub const BENCHMARKS: &[&str] = &["cis-1.12", "cis-1.11", "cis-1.10"];
 /// The default benchmark: the newest.
 pub const DEFAULT_BENCHMARK: &str = "cis-1.12";
 
+/// The CIS minor of the newest benchmark.
+pub const NEWEST_MINOR: u32 = 12;
+
 /// The CIS minor of a benchmark name (`cis-1.12` → 12).
 pub fn benchmark_minor(name: &str) -> Option<u32> {
     BENCHMARKS

@@ -1,5 +1,6 @@
 //! Rule families.
 
+pub(crate) mod control_plane;
 pub(crate) mod images;
 pub(crate) mod network;
 pub(crate) mod pod_security;
