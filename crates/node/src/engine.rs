@@ -1,6 +1,6 @@
 //! Runs the checks on a host root and builds the [`NodeReport`].
 
-use crate::checks::cis::{self, FILE_CHECKS, FLAG_CHECKS, SECTIONS};
+use crate::checks::cis::{self, FILE_CHECKS, FLAG_CHECKS, MANUAL_ONLY, SECTIONS};
 use crate::checks::{Component, FileCheck, FileTarget, FlagCheck};
 use crate::discover::{discover, kubelet_unit_files, Discovery, Found};
 use crate::flags::Flags;
@@ -95,20 +95,6 @@ pub fn flag_result(check: &FlagCheck, flags: &Flags, config: Option<&Value>) -> 
         !check.manual,
     )
 }
-
-/// Checks that CIS marks manual and that have nothing to observe on a host.
-const MANUAL_ONLY: &[(&str, &str, Component)] = &[
-    (
-        "1.2.20",
-        "Ensure that the --request-timeout argument is set as appropriate",
-        Component::ApiServer,
-    ),
-    (
-        "3.2.2",
-        "Ensure that the audit policy covers key security concerns",
-        Component::ApiServer,
-    ),
-];
 
 /// Runs every check.
 pub fn run(root: &Root, opts: &Options) -> NodeReport {

@@ -280,3 +280,76 @@ pub static FILE_CHECKS: &[FileCheck] = &[
 /// The CIS ids that the encryption-provider check (1.2.28) stands for: evaluated by
 /// `tls.encryption-at-rest` and listed as MANUAL under its CIS number.
 pub const ENCRYPTION_PROVIDERS_ID: &str = "1.2.28";
+
+/// Checks that CIS marks manual and that have nothing to observe on a host: listed as MANUAL
+/// when their component is present.
+pub const MANUAL_ONLY: &[(&str, &str, super::Component)] = &[
+    (
+        "1.2.20",
+        "Ensure that the --request-timeout argument is set as appropriate",
+        Api,
+    ),
+    (
+        "3.2.2",
+        "Ensure that the audit policy covers key security concerns",
+        Api,
+    ),
+];
+
+/// How `palisade node` reports a CIS check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostCoverage {
+    /// The CIS id.
+    pub id: &'static str,
+    /// Whether CIS marks it manual (reported as MANUAL with the observed facts).
+    pub manual: bool,
+    /// Palisade's own automated check of the same concern, if any.
+    pub related: Option<&'static str>,
+}
+
+/// Palisade's automated check that evaluates what a (manual) CIS check asks.
+pub fn related_check(id: &str) -> Option<&'static str> {
+    Some(match id {
+        "1.2.16" | "1.2.17" | "1.2.18" | "1.2.19" => "tls.audit-log",
+        "1.2.27" | "1.2.28" => "tls.encryption-at-rest",
+        "1.2.29" => "tls.apiserver-cipher-suites",
+        "3.2.1" | "3.2.2" => "tls.audit-policy",
+        "4.2.3" => "tls.kubelet-client-cert-auth",
+        "4.2.9" => "tls.kubelet-serving-cert",
+        "4.2.12" => "tls.kubelet-cipher-suites",
+        _ => return None,
+    })
+}
+
+/// Every CIS check `palisade node` reports for a benchmark (`minor`: 12 for cis-1.12).
+pub fn host_coverage(minor: u32) -> Vec<HostCoverage> {
+    let mut out: Vec<HostCoverage> = Vec::new();
+    let applies = |v: Versions| v.since <= minor && minor <= v.until;
+    for c in FLAG_CHECKS.iter().filter(|c| applies(c.versions)) {
+        out.push(HostCoverage {
+            id: c.id,
+            manual: c.manual,
+            related: related_check(c.id),
+        });
+    }
+    for c in FILE_CHECKS.iter().filter(|c| applies(c.versions)) {
+        out.push(HostCoverage {
+            id: c.id,
+            manual: c.manual,
+            related: related_check(c.id),
+        });
+    }
+    for (id, _, _) in MANUAL_ONLY {
+        out.push(HostCoverage {
+            id,
+            manual: true,
+            related: related_check(id),
+        });
+    }
+    out.push(HostCoverage {
+        id: ENCRYPTION_PROVIDERS_ID,
+        manual: true,
+        related: related_check(ENCRYPTION_PROVIDERS_ID),
+    });
+    out
+}
