@@ -1,6 +1,8 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
-use crate::rules::{control_plane, images, network, pod_security, rbac, reliability, secrets};
+use crate::rules::{
+    control_plane, images, network, node_access, pod_security, rbac, reliability, secrets,
+};
 use palisade_core::{Rule, RuleMeta};
 
 /// Every rule, in id order.
@@ -20,6 +22,7 @@ pub static RULES: &[&dyn Rule] = &[
     &network::node_port_service::NodePortService,
     &network::service_external_ips::ServiceExternalIps,
     &network::ingress_without_tls::IngressWithoutTls,
+    &node_access::node_shell_workload::NodeShellWorkload,
     &pod_security::privileged_container::PrivilegedContainer,
     &pod_security::privilege_escalation::PrivilegeEscalation,
     &pod_security::run_as_root::RunAsRoot,

@@ -3,6 +3,7 @@
 pub(crate) mod control_plane;
 pub(crate) mod images;
 pub(crate) mod network;
+pub(crate) mod node_access;
 pub(crate) mod pod_security;
 pub(crate) mod rbac;
 pub(crate) mod reliability;
