@@ -11,11 +11,13 @@
 
 pub mod access;
 pub mod checks;
+pub mod cve;
 pub mod discover;
 pub mod engine;
 pub mod flags;
 pub mod root;
 pub mod tls;
+pub mod version;
 
 pub use checks::cis::{BENCHMARKS, DEFAULT_BENCHMARK};
 pub use checks::Component;
