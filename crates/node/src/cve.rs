@@ -125,7 +125,10 @@ impl CveDatabase {
         let mut cves = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io)? {
             let path = entry.map_err(io)?.path();
-            if !matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            if !matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml")
+            ) {
                 continue;
             }
             let text = std::fs::read_to_string(&path).map_err(|e| CveError::Io {
@@ -179,7 +182,11 @@ pub fn from_json_feed(text: &str) -> Result<Vec<Cve>, CveError> {
         .unwrap_or_default();
     let mut out = Vec::new();
     for item in items {
-        let s = |k: &str| item.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+        let s = |k: &str| {
+            item.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
         let Some(id) = s("id") else { continue };
         let content = s("content_text").unwrap_or_default();
         let (components, affected) = parse_affected(&content);
@@ -188,7 +195,8 @@ pub fn from_json_feed(text: &str) -> Result<Vec<Cve>, CveError> {
             url: s("url"),
             issue_url: s("external_url"),
             published: s("date_published"),
-            description: s("summary").unwrap_or_else(|| content.lines().next().unwrap_or("").to_owned()),
+            description: s("summary")
+                .unwrap_or_else(|| content.lines().next().unwrap_or("").to_owned()),
             components,
             cvss: None,
             affected,
@@ -216,11 +224,19 @@ fn parse_affected(text: &str) -> (Vec<String>, Vec<Affected>) {
     for line in text.lines() {
         let l = line.trim();
         let lower = l.to_ascii_lowercase();
-        if lower.trim_start_matches('#').trim().starts_with("affected versions") {
+        if lower
+            .trim_start_matches('#')
+            .trim()
+            .starts_with("affected versions")
+        {
             section = "affected";
             continue;
         }
-        if lower.trim_start_matches('#').trim().starts_with("fixed versions") {
+        if lower
+            .trim_start_matches('#')
+            .trim()
+            .starts_with("fixed versions")
+        {
             section = "fixed";
             continue;
         }
@@ -270,7 +286,9 @@ fn parse_affected(text: &str) -> (Vec<String>, Vec<Affected>) {
         let fixed_by = upper.and_then(|u| {
             fixes
                 .iter()
-                .filter(|(c, f)| *c == component && f.major == u.major && f.minor == u.minor && *f > u)
+                .filter(|(c, f)| {
+                    *c == component && f.major == u.major && f.minor == u.minor && *f > u
+                })
                 .map(|(_, f)| f.to_string())
                 .min()
         });

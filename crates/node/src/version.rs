@@ -56,7 +56,11 @@ impl Version {
         let major = parts.next()?.parse().ok()?;
         let minor = parts.next().map_or(Some(0), |p| p.parse().ok())?;
         let patch = parts.next().map_or(Some(0), |p| p.parse().ok())?;
-        Some(Version { major, minor, patch })
+        Some(Version {
+            major,
+            minor,
+            patch,
+        })
     }
 }
 
@@ -83,6 +87,15 @@ pub fn satisfies(v: Version, constraints: &str) -> bool {
         let Some(target) = Version::parse(rest) else {
             return false;
         };
+        // A pre-release bound (`1.20.0-alpha.2`) sorts just below its release: for a released
+        // version, `<= X-pre` is `< X` and `> X-pre` is `>= X`.
+        let pre = rest.trim().trim_start_matches('v').contains('-');
+        let op = match (op, pre) {
+            ("<=", true) => "<",
+            (">", true) => ">=",
+            ("=", true) => return false,
+            (o, _) => o,
+        };
         let ord = v.cmp(&target);
         let ok = match op {
             "<" => ord == Ordering::Less,
@@ -92,10 +105,25 @@ pub fn satisfies(v: Version, constraints: &str) -> bool {
             "!=" => ord != Ordering::Equal,
             "~>" => {
                 // Pessimistic: >= target, and below the next release of the last given part.
-                let segments = rest.trim().trim_start_matches('v').split(['-', '+']).next().unwrap_or("").split('.').count();
+                let segments = rest
+                    .trim()
+                    .trim_start_matches('v')
+                    .split(['-', '+'])
+                    .next()
+                    .unwrap_or("")
+                    .split('.')
+                    .count();
                 let upper = match segments {
-                    0..=2 => Version { major: target.major + 1, minor: 0, patch: 0 },
-                    _ => Version { major: target.major, minor: target.minor + 1, patch: 0 },
+                    0..=2 => Version {
+                        major: target.major + 1,
+                        minor: 0,
+                        patch: 0,
+                    },
+                    _ => Version {
+                        major: target.major,
+                        minor: target.minor + 1,
+                        patch: 0,
+                    },
                 };
                 ord != Ordering::Less && v < upper
             }
@@ -136,7 +164,11 @@ pub fn support(v: Version, today: Date) -> Support {
     if v.minor > u64::from(last) {
         return Support::Newer;
     }
-    let (_, _, eol) = RELEASES.iter().find(|(m, _, _)| u64::from(*m) == v.minor).copied().unwrap_or(RELEASES[0]);
+    let (_, _, eol) = RELEASES
+        .iter()
+        .find(|(m, _, _)| u64::from(*m) == v.minor)
+        .copied()
+        .unwrap_or(RELEASES[0]);
     if today > eol {
         Support::EndOfLife(eol)
     } else if (eol - today).get_days() < EOL_WARN_DAYS {
@@ -158,10 +190,15 @@ pub fn allowed_skew(api_minor: u64) -> u64 {
 /// A version-skew problem between the API server and a node component, if any.
 pub fn skew_problem(api: Version, node: Version) -> Option<String> {
     if node.major != api.major {
-        return Some(format!("major version {} differs from the API server's {}", node.major, api.major));
+        return Some(format!(
+            "major version {} differs from the API server's {}",
+            node.major, api.major
+        ));
     }
     if node.minor > api.minor {
-        return Some(format!("v{node} is newer than the API server v{api}: unsupported"));
+        return Some(format!(
+            "v{node} is newer than the API server v{api}: unsupported"
+        ));
     }
     let allowed = allowed_skew(api.minor);
     if api.minor - node.minor > allowed {
@@ -213,10 +250,21 @@ pub fn runtime_problem(runtime: &str) -> Option<String> {
         "docker" => Some(format!(
             "{runtime}: dockershim was removed in Kubernetes 1.24; Docker Engine needs cri-dockerd"
         )),
-        "containerd" if v < Version { major: 1, minor: 6, patch: 0 } => {
-            Some(format!("{runtime}: containerd before 1.6 is past its end of life"))
+        "containerd"
+            if v < Version {
+                major: 1,
+                minor: 6,
+                patch: 0,
+            } =>
+        {
+            Some(format!(
+                "{runtime}: containerd before 1.6 is past its end of life"
+            ))
         }
-        "cri-o" if v.major == 1 && v.minor < 24 => Some(format!("{runtime}: CRI-O {}.{} is past its end of life", v.major, v.minor)),
+        "cri-o" if v.major == 1 && v.minor < 24 => Some(format!(
+            "{runtime}: CRI-O {}.{} is past its end of life",
+            v.major, v.minor
+        )),
         _ => None,
     }
 }
@@ -225,6 +273,10 @@ pub fn runtime_problem(runtime: &str) -> Option<String> {
 /// than the 4.19 long-term series.
 pub fn kernel_problem(kernel: &str) -> Option<String> {
     let v = Version::parse(kernel)?;
-    (v < Version { major: 4, minor: 19, patch: 0 })
-        .then(|| format!("kernel {kernel} is older than every maintained long-term series"))
+    (v < Version {
+        major: 4,
+        minor: 19,
+        patch: 0,
+    })
+    .then(|| format!("kernel {kernel} is older than every maintained long-term series"))
 }

@@ -1,7 +1,7 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
 use crate::rules::{
-    control_plane, images, network, node_access, pod_security, rbac, reliability, secrets,
+    control_plane, images, network, node_access, pod_security, rbac, reliability, secrets, versions,
 };
 use palisade_core::{Rule, RuleMeta};
 
@@ -59,6 +59,10 @@ pub static RULES: &[&dyn Rule] = &[
     &secrets::service_account_token_automount::ServiceAccountTokenAutomount,
     &secrets::literal_secret_in_env::LiteralSecretInEnv,
     &secrets::credentials_in_configmap::CredentialsInConfigMap,
+    &versions::unsupported_kubernetes_version::UnsupportedKubernetesVersion,
+    &versions::node_version_skew::NodeVersionSkew,
+    &versions::end_of_life_node_software::EndOfLifeNodeSoftware,
+    &versions::known_cve::KnownCve,
 ];
 
 /// Every rule.

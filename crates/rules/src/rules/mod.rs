@@ -8,3 +8,4 @@ pub(crate) mod pod_security;
 pub(crate) mod rbac;
 pub(crate) mod reliability;
 pub(crate) mod secrets;
+pub(crate) mod versions;
