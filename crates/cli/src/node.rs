@@ -31,6 +31,11 @@ pub(crate) struct NodeArgs {
     /// instead of now: "what expires before the next maintenance window?".
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Directory of known Kubernetes CVEs (k8s-cves YAML format; `palisade update-db`
+    /// writes one): the versions of the components found (image tags of static pods) are
+    /// matched against it.
+    #[arg(long, value_name = "DIR")]
+    cve_data: Option<PathBuf>,
 }
 
 pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
@@ -56,6 +61,13 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
         &palisade_node::Options {
             benchmark: args.benchmark.clone(),
             now,
+            cves: match &args.cve_data {
+                Some(dir) => Some(
+                    palisade_node::cve::CveDatabase::load(dir)
+                        .with_context(|| format!("--cve-data {}", dir.display()))?,
+                ),
+                None => None,
+            },
         },
     );
     let failed = node.totals.fail > 0;

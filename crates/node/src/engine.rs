@@ -15,8 +15,10 @@ use serde_json::Value;
 pub struct Options {
     /// The benchmark (`cis-1.12`).
     pub benchmark: String,
-    /// The current time (certificate expiry).
+    /// The current time (certificate expiry, end of life).
     pub now: jiff::Timestamp,
+    /// Known CVEs to match the components' versions against.
+    pub cves: Option<crate::cve::CveDatabase>,
 }
 
 /// Builds a result.
@@ -138,6 +140,7 @@ pub fn run(root: &Root, opts: &Options) -> NodeReport {
     }
     results.extend(tls::checks(root, &d, opts.now));
     results.extend(access::sshd_checks(root));
+    results.extend(version_checks(&d, opts));
     let mut report = NodeReport {
         benchmark: opts.benchmark.clone(),
         root: root.base().display().to_string(),
@@ -410,4 +413,97 @@ fn file_results(root: &Root, d: &Discovery, check: &FileCheck) -> Vec<CheckResul
         Some(&remediation),
         !check.manual,
     )]
+}
+
+/// Version currency of the components whose version is known (image tags of static pods),
+/// and known CVEs when data is given.
+fn version_checks(d: &Discovery, opts: &Options) -> Vec<CheckResult> {
+    use crate::version::{support, Support, Version};
+    let today = jiff::tz::TimeZone::UTC.to_datetime(opts.now).date();
+    let mut out = Vec::new();
+    let mut running = Vec::new();
+    for (c, f) in &d.components {
+        let Some(v) = f.version().and_then(|v| Version::parse(&v)) else {
+            continue;
+        };
+        if *c == Component::Etcd {
+            continue;
+        }
+        running.push(crate::cve::Running {
+            component: c.name().to_owned(),
+            version: v,
+        });
+        let (status, text) = match support(v, today) {
+            Support::Supported(eol) => (CheckStatus::Pass, format!("v{v}: supported until {eol}")),
+            Support::Newer => (
+                CheckStatus::Pass,
+                format!(
+                    "v{v}: newer than the release table of {}",
+                    crate::version::TABLE_DATE
+                ),
+            ),
+            Support::EndingSoon(eol) => (CheckStatus::Warn, format!("v{v}: end of life on {eol}")),
+            Support::EndOfLife(eol) => {
+                (CheckStatus::Fail, format!("v{v}: end of life since {eol}"))
+            }
+            Support::Ancient => (
+                CheckStatus::Fail,
+                format!("v{v}: older than every release in the table"),
+            ),
+        };
+        out.push(result(
+            "version.supported-release",
+            family(*c),
+            "Kubernetes release is supported (not past its end of life)",
+            status,
+            Severity::High,
+            Some(*c),
+            text,
+            Some("a release before its end of life".to_owned()),
+            f.manifest.clone(),
+            Some("upgrade one minor at a time to a supported release"),
+            true,
+        ));
+    }
+    if let Some(db) = &opts.cves {
+        let matches = db.matching(&running);
+        for r in &running {
+            let hits: Vec<String> = matches
+                .iter()
+                .filter(|m| m.running == *r)
+                .map(|m| match &m.affected.fixed_by {
+                    Some(f) => format!("{} (fixed in {f})", m.cve.cve),
+                    None => m.cve.cve.clone(),
+                })
+                .collect();
+            let c = Component::from_binary(&r.component);
+            out.push(result(
+                "version.known-cves",
+                c.map_or("VER", family),
+                "No known CVE affects the running version",
+                if hits.is_empty() {
+                    CheckStatus::Pass
+                } else {
+                    CheckStatus::Fail
+                },
+                Severity::High,
+                c,
+                if hits.is_empty() {
+                    format!(
+                        "{} v{}: no known CVE ({} in the data)",
+                        r.component,
+                        r.version,
+                        db.cves.len()
+                    )
+                } else {
+                    format!("{} v{}: {}", r.component, r.version, hits.join(", "))
+                },
+                Some("no CVE whose affected range contains the version".to_owned()),
+                None,
+                Some("upgrade to the fixing patch release"),
+                true,
+            ));
+        }
+    }
+    out
 }
