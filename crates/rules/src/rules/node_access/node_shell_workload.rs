@@ -47,13 +47,13 @@ declare_rule! {
     ///
     /// ## References
     /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01 and K08; CIS Kubernetes Benchmark 5.2.3 (hostPID).
+    /// Kubernetes Top 10 K01 and K08.
     pub(crate) struct NodeShellWorkload;
     id: "NODE001",
     name: "node-shell-workload",
     severity: Critical,
     summary: "Workload amounts to a root shell on the node (debug pod, nsenter, privileged host root)",
-    references: ["cis:5.2.3", "nsa:pod-security", "nist:4.4.3", "owasp:K01", "owasp:K08", "book:platform.node-access"],
+    references: ["nsa:pod-security", "nist:4.4.3", "owasp:K01", "owasp:K08", "book:platform.node-access"],
     tags: ["node"],
     level: None,
     scope: Object,
