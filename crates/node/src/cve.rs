@@ -152,7 +152,7 @@ impl CveDatabase {
         let mut out = Vec::new();
         for cve in &self.cves {
             for r in running {
-                if !cve.components.iter().any(|c| *c == r.component) {
+                if !cve.components.contains(&r.component) {
                     continue;
                 }
                 if let Some(a) = cve.affects(r.version) {

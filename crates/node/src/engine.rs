@@ -176,7 +176,7 @@ fn id_key(id: &str) -> Vec<u32> {
 }
 
 fn sort_results(results: &mut [CheckResult]) {
-    results.sort_by(|a, b| id_key(&a.id).cmp(&id_key(&b.id)));
+    results.sort_by_key(|a| id_key(&a.id));
 }
 
 fn skip(id: &str, title: &str, c: Component, automated: bool) -> CheckResult {

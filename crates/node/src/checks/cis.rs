@@ -216,6 +216,7 @@ pub static FLAG_CHECKS: &[FlagCheck] = &[
     f("4.3.1", "Ensure that the kube-proxy metrics service is bound to localhost", Proxy, &[k("metrics-bind-address", "/metricsBindAddress", Some("127.0.0.1:10249"), Some("127.0.0.1:10249"))], Test::Loopback, false, Medium, "set --metrics-bind-address=127.0.0.1:10249"),
 ];
 
+#[allow(clippy::too_many_arguments)]
 const fn file(
     id: &'static str,
     title: &'static str,
