@@ -150,3 +150,35 @@ fn json_feed_converts_to_the_directory_format() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].affected.fixed_by.as_deref(), Some("1.27.8"));
 }
+
+#[test]
+fn loopback_addresses() {
+    use palisade_node::checks::Test;
+    for ok in [
+        "127.0.0.1",
+        "127.0.0.1:10249",
+        "::1",
+        "[::1]:10249",
+        "localhost:10249",
+    ] {
+        assert!(Test::Loopback.passes(Some(ok)), "{ok}");
+    }
+    for bad in ["0.0.0.0", "0.0.0.0:10249", "10.0.0.5", "[::]:10249", ""] {
+        assert!(!Test::Loopback.passes(Some(bad)), "{bad}");
+    }
+}
+
+#[test]
+fn kubelet_configz_answer_is_unwrapped() {
+    let v =
+        serde_json::json!({"kubeletconfig": {"authentication": {"anonymous": {"enabled": true}}}});
+    let results = palisade_node::checks::kubelet::kubelet_config_checks(&v, 12);
+    let r = results.iter().find(|r| r.id == "4.2.1").unwrap();
+    assert_eq!(r.status, palisade_core::CheckStatus::Fail);
+    assert!(
+        r.observed
+            .contains("authentication.anonymous.enabled (config file)=true"),
+        "{}",
+        r.observed
+    );
+}

@@ -11,8 +11,11 @@ use palisade_core::{CheckResult, CheckStatus, Severity};
 use serde_json::Value;
 
 /// Every kubelet check (CIS §4.2 of the benchmark `minor`, and the TLS checks) over a
-/// kubelet configuration alone.
+/// kubelet configuration alone (a `KubeletConfiguration`, or the `/configz` answer that wraps
+/// it in `kubeletconfig`).
 pub fn kubelet_config_checks(config: &Value, minor: u32) -> Vec<CheckResult> {
+    // The kubelet's `/configz` endpoint wraps the configuration in `kubeletconfig`.
+    let config = config.get("kubeletconfig").unwrap_or(config);
     kubelet_checks(&Flags::default(), Some(config), minor)
 }
 

@@ -128,9 +128,15 @@ impl Test {
             }
             (Test::OnlyOf(_), None) => false,
             (Test::Loopback, Some(v)) => {
+                let v = v.trim();
+                if let Ok(ip) = v.parse::<std::net::IpAddr>() {
+                    return ip.is_loopback();
+                }
+                if let Ok(sa) = v.parse::<std::net::SocketAddr>() {
+                    return sa.ip().is_loopback();
+                }
                 let host = v.rsplit_once(':').map_or(v, |(h, _)| h);
-                let host = host.trim_start_matches('[').trim_end_matches(']');
-                host == "localhost" || host.starts_with("127.") || host == "::1"
+                host == "localhost"
             }
             (Test::Loopback, None) => false,
             (Test::NonZeroDuration, Some(v)) => {
