@@ -617,3 +617,53 @@ fn kubelet_config_checks_run_on_a_value() {
         .collect()
     );
 }
+
+#[test]
+fn old_control_plane_reports_end_of_life_and_known_cves() {
+    let Some(dir) = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/corpus/k8s-cves/cves"))
+        .find(|p| p.is_dir())
+    else {
+        return;
+    };
+    let t = build(&hardened());
+    let manifest = t
+        .dir
+        .path()
+        .join("etc/kubernetes/manifests/kube-apiserver.yaml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    let text = text.replace(&current_release(), "v1.24.0");
+    fs::write(&manifest, text).unwrap();
+    let r = palisade_node::run(
+        &t.root(),
+        &Options {
+            benchmark: "cis-1.12".to_owned(),
+            now: jiff::Timestamp::now(),
+            cves: Some(palisade_node::cve::CveDatabase::load(&dir).unwrap()),
+        },
+    );
+    let api = |id: &str| {
+        r.results
+            .iter()
+            .find(|c| c.id == id && c.component.as_deref() == Some("kube-apiserver"))
+            .unwrap()
+    };
+    assert_eq!(api("version.supported-release").status, CheckStatus::Fail);
+    let cves = api("version.known-cves");
+    assert_eq!(cves.status, CheckStatus::Fail);
+    assert!(cves.observed.contains("CVE-2022-3172"), "{}", cves.observed);
+    // The other components run a supported release without known CVEs in the data.
+    let others: Vec<_> = r
+        .results
+        .iter()
+        .filter(|c| {
+            c.id.starts_with("version.") && c.component.as_deref() != Some("kube-apiserver")
+        })
+        .collect();
+    assert!(!others.is_empty());
+    assert!(
+        others.iter().all(|c| c.status == CheckStatus::Pass),
+        "{others:?}"
+    );
+}
