@@ -156,7 +156,8 @@ pub fn run_rules(
             for r in &object_rules {
                 let mut cx = Context::new(r.meta(), options(**r), profile)
                     .with_inventory(inventory)
-                    .with_pss_version(version);
+                    .with_pss_version(version)
+                    .with_today(opts.today);
                 cx.set_object(ObjectId(i));
                 r.check(obj, &mut cx);
                 out.extend(cx.take_findings());
@@ -167,7 +168,8 @@ pub fn run_rules(
     for r in rules.iter().filter(|r| r.meta().scope == Scope::Inventory) {
         let mut cx = Context::new(r.meta(), options(*r), profile)
             .with_inventory(inventory)
-            .with_pss_version(version);
+            .with_pss_version(version)
+            .with_today(opts.today);
         r.check_inventory(inventory, &mut cx);
         findings.extend(cx.take_findings());
     }
@@ -287,6 +289,7 @@ pub fn apply_policy(
         pss_version: Some(opts.pss_version()),
         rollout: None,
         compliance,
+        node: None,
     }
 }
 

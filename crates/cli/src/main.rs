@@ -4,7 +4,9 @@ mod access;
 mod config;
 mod detect;
 mod explain;
+mod node;
 mod scan;
+mod update_db;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -32,6 +34,12 @@ enum Command {
     Rbac(access::RbacArgs),
     /// NetworkPolicy queries: can traffic flow between two endpoints?
     Net(access::NetArgs),
+    /// CIS control-plane and node checks on a host: component flags, kubelet config, file
+    /// permissions, certificates, encryption at rest, audit, SSH exposure. Exit 1 on a FAIL.
+    Node(Box<node::NodeArgs>),
+    /// Convert the Kubernetes CVE feed (JSON Feed, from a file) into the CVE directory that
+    /// `--cve-data` reads. Downloading the feed is not implemented: pass the file.
+    UpdateDb(update_db::UpdateDbArgs),
     /// Print a commented `palisade.yaml` template.
     Init,
 }
@@ -71,6 +79,8 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(*args),
         Command::Rbac(args) => access::rbac(args),
         Command::Net(args) => access::net(args),
+        Command::Node(args) => node::run(*args),
+        Command::UpdateDb(args) => update_db::run(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
     };
     match result {

@@ -63,6 +63,10 @@ pub(crate) struct ScanArgs {
     /// ("what returns when these exceptions expire?") and reproducible reports.
     #[arg(long, value_name = "DATE")]
     today: Option<String>,
+    /// Directory of known Kubernetes CVEs (k8s-cves YAML format; `palisade update-db`
+    /// writes one): VER004 reports those affecting the running component versions.
+    #[arg(long, value_name = "DIR")]
+    cve_data: Option<PathBuf>,
 }
 
 #[allow(clippy::print_stderr)]
@@ -149,6 +153,12 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let loaded = palisade_load::load_paths_with(&args.paths, &load_opts);
     let inventory = Inventory::new(loaded.objects);
+    if let Some(dir) = &args.cve_data {
+        let db = palisade_node::cve::CveDatabase::load(dir)
+            .with_context(|| format!("--cve-data {}", dir.display()))?;
+        // VER004 reads it from the inventory's derived-view cache.
+        inventory.derived(move |_| db);
+    }
     let mut report = analyze(
         &inventory,
         InputSummary {

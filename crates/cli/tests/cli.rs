@@ -203,9 +203,10 @@ fn selectors_families_and_frameworks() {
         .iter()
         .map(|r| r["id"].as_str().unwrap())
         .collect();
-    // cis:5.2 is pod security: the POD rules, and PLAT002 (cis:5.2.1, a policy engine).
+    // cis:5.2 is pod security: the POD rules, PLAT002 (cis:5.2.1, a policy engine) and NODE001
+    // (node-shell workloads: privileged, hostPID).
     assert!(
-        ids.iter().all(|i| i.starts_with("POD") || *i == "PLAT002"),
+        ids.iter().all(|i| i.starts_with("POD") || *i == "PLAT002" || *i == "NODE001"),
         "{ids:?}"
     );
     let o = palisade(&["scan", "examples/insecure", "--select", "NOPE1"]);
@@ -562,7 +563,8 @@ fn frameworks_list_rules_by_control_and_summarise_compliance() {
     assert_eq!(o.status.code(), Some(0));
     let out = stdout(&o);
     assert!(out.starts_with("CIS Kubernetes Benchmark (cis)"), "{out}");
-    assert!(out.contains("cis:5.2.2\n  POD001"), "{out}");
+    assert!(out.contains("cis:5.2.2\n  NODE001"), "{out}");
+    assert!(out.contains("  POD001  "), "{out}");
     let o = palisade(&["rules", "--framework", "nope"]);
     assert_eq!(o.status.code(), Some(2));
 
@@ -601,4 +603,93 @@ fn frameworks_list_rules_by_control_and_summarise_compliance() {
     let o = palisade(&["scan", "examples/insecure", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["compliance"].is_null());
+}
+
+#[test]
+fn node_checks_on_the_example_root() {
+    let o = palisade(&["node", "--root", "examples/node", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let node = &v["node"];
+    assert_eq!(node["benchmark"], "cis-1.12");
+    let status = |id: &str| {
+        node["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status("1.2.6").as_deref(), Some("FAIL"));
+    assert_eq!(status("1.2.1").as_deref(), Some("MANUAL"));
+    assert_eq!(status("4.2.1").as_deref(), Some("SKIP"));
+    assert_eq!(status("access.sshd-root-login").as_deref(), Some("FAIL"));
+    assert_eq!(status("version.supported-release").as_deref(), Some("FAIL"));
+    let sections: Vec<&str> = node["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(sections.starts_with(&["1.1", "1.2"]), "{sections:?}");
+    for format in ["table", "sarif", "junit", "markdown"] {
+        let o = palisade(&["node", "--root", "examples/node", "--format", format]);
+        assert_eq!(o.status.code(), Some(1));
+        let out = stdout(&o);
+        assert!(out.contains("1.2.6"), "{format}: {out}");
+        if format == "sarif" {
+            let s: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert!(
+                s["runs"][0]["properties"]["totals"]["fail"]
+                    .as_u64()
+                    .unwrap()
+                    > 0
+            );
+        }
+    }
+    let o = palisade(&["node", "--root", "examples/node", "--benchmark", "cis-9.9"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn update_db_converts_a_feed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("feed.json");
+    std::fs::write(
+        &feed,
+        r#####"{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"CVE-2023-5528","summary":"s","content_text":"#### Affected Versions\n- kubelet v1.28.0 - v1.28.3\n#### Fixed Versions\n- kubelet v1.28.4\n"}]}"#####,
+    )
+    .unwrap();
+    let out = dir.path().join("cves");
+    let o = palisade(&[
+        "update-db",
+        "--from-file",
+        feed.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(out.join("CVE-2023-5528.yaml")).unwrap();
+    assert!(text.contains(">= 1.28.0, <= 1.28.3"), "{text}");
+    // The converted data drives VER004.
+    let nodes = dir.path().join("nodes.yaml");
+    std::fs::write(
+        &nodes,
+        "apiVersion: v1\nkind: Node\nmetadata: {name: w1}\nstatus: {nodeInfo: {kubeletVersion: v1.28.2}}\n",
+    )
+    .unwrap();
+    let o = palisade(&[
+        "scan",
+        nodes.to_str().unwrap(),
+        "--select",
+        "VER004",
+        "--cve-data",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("CVE-2023-5528"));
+    // Without a file: not implemented, says so.
+    let o = palisade(&["update-db", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--from-file"));
 }

@@ -217,6 +217,8 @@ pub struct Report {
     pub rollout: Option<RolloutPreview>,
     /// The per-control compliance summary, when a framework was asked for.
     pub compliance: Option<crate::compliance::ComplianceSummary>,
+    /// Host check results (`palisade node`).
+    pub node: Option<crate::node::NodeReport>,
 }
 
 impl Report {

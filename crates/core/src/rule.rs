@@ -191,6 +191,7 @@ pub struct Context<'a> {
     pss_version: PssVersion,
     object: ObjectId,
     findings: Vec<Finding>,
+    today: Option<jiff::civil::Date>,
 }
 
 impl<'a> Context<'a> {
@@ -208,7 +209,20 @@ impl<'a> Context<'a> {
             pss_version: PssVersion::Latest,
             object: ObjectId(0),
             findings: Vec::new(),
+            today: None,
         }
+    }
+
+    /// Sets the day the scan evaluates dates against (end-of-life checks).
+    pub fn with_today(mut self, today: jiff::civil::Date) -> Self {
+        self.today = Some(today);
+        self
+    }
+
+    /// The day the scan evaluates dates against, when the front-end gave one (rules that
+    /// need a date fall back to a fixed, documented day so results stay reproducible).
+    pub fn today(&self) -> Option<jiff::civil::Date> {
+        self.today
     }
 
     /// Gives per-object rules access to the other objects of the scan, for rules that look at

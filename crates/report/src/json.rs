@@ -44,6 +44,8 @@ struct JsonReport<'a> {
     rules: Vec<RuleSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     compliance: Option<&'a palisade_core::compliance::ComplianceSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a palisade_core::node::NodeReport>,
 }
 
 pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
@@ -76,6 +78,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             })
             .collect(),
         compliance: report.compliance.as_ref(),
+        node: report.node.as_ref(),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');

@@ -9,6 +9,7 @@
 mod json;
 mod junit;
 mod markdown;
+mod node;
 mod sarif;
 mod table;
 
@@ -61,6 +62,15 @@ pub struct RenderOptions {
 
 /// Renders a report.
 pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
+    if let Some(n) = &report.node {
+        match format {
+            Format::Table => return node::table(n, opts),
+            Format::Sarif => return node::sarif(n, opts),
+            Format::Junit => return node::junit(n),
+            Format::Markdown => return node::markdown(n),
+            Format::Json => {}
+        }
+    }
     match format {
         Format::Table => table::render(report, opts),
         Format::Json => json::render(report, opts),

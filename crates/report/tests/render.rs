@@ -151,3 +151,107 @@ fn no_secret_value_in_any_format() {
         }
     }
 }
+
+fn node_report() -> palisade_core::Report {
+    use palisade_core::node::{NodeComponent, NodeSection};
+    use palisade_core::{CheckResult, CheckStatus, NodeReport, Severity};
+    let r = |id: &str, section: &str, status: CheckStatus, observed: &str| CheckResult {
+        id: id.to_owned(),
+        section: section.to_owned(),
+        family: "CP",
+        title: format!("check {id}"),
+        status,
+        severity: Severity::High,
+        component: Some("kube-apiserver".to_owned()),
+        observed: observed.to_owned(),
+        expected: Some("something".to_owned()),
+        file: Some("/etc/kubernetes/manifests/kube-apiserver.yaml".to_owned()),
+        remediation: Some("fix it".to_owned()),
+        automated: status != CheckStatus::Manual,
+    };
+    let mut node = NodeReport {
+        benchmark: "cis-1.12".to_owned(),
+        root: "/host".to_owned(),
+        components: vec![NodeComponent {
+            name: "kube-apiserver".to_owned(),
+            sources: vec!["process 42".to_owned()],
+            version: Some("1.31.4".to_owned()),
+        }],
+        sections: vec![
+            NodeSection {
+                id: "1.2".to_owned(),
+                title: "API Server".to_owned(),
+                counts: Default::default(),
+            },
+            NodeSection {
+                id: "tls".to_owned(),
+                title: "TLS".to_owned(),
+                counts: Default::default(),
+            },
+        ],
+        results: vec![
+            r(
+                "1.2.1",
+                "1.2",
+                CheckStatus::Manual,
+                "--anonymous-auth unset (default true)",
+            ),
+            r(
+                "1.2.6",
+                "1.2",
+                CheckStatus::Fail,
+                "--authorization-mode=AlwaysAllow",
+            ),
+            r("1.2.15", "1.2", CheckStatus::Pass, "--profiling=false"),
+            r(
+                "tls.cert-expiry",
+                "tls",
+                CheckStatus::Warn,
+                "ca.crt expires in 10 days <soon> & \"quoted\"",
+            ),
+        ],
+        totals: Default::default(),
+    };
+    node.recount();
+    palisade_core::Report {
+        node: Some(node),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn node_report_in_every_format() {
+    let r = node_report();
+    let n = r.node.as_ref().unwrap();
+    assert_eq!(
+        (n.totals.pass, n.totals.fail, n.totals.warn, n.totals.manual),
+        (1, 1, 1, 1)
+    );
+    insta::assert_snapshot!("node_table", render(&r, Format::Table, &opts()));
+    insta::assert_snapshot!("node_markdown", render(&r, Format::Markdown, &opts()));
+    insta::assert_snapshot!("node_junit", render(&r, Format::Junit, &opts()));
+    let json: serde_json::Value = serde_json::from_str(&render(&r, Format::Json, &opts())).unwrap();
+    assert_eq!(json["node"]["sections"][0]["counts"]["fail"], 1);
+    assert_eq!(json["node"]["results"][1]["status"], "FAIL");
+    let sarif: serde_json::Value =
+        serde_json::from_str(&render(&r, Format::Sarif, &opts())).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "FAIL and WARN only");
+    if let Some(schema) = schema_path() {
+        let mut schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();
+        for def in ["run", "toolComponent"] {
+            schema["definitions"][def]["properties"]["language"]["pattern"] =
+                serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+        }
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "SARIF invalid:\n{}", errors.join("\n"));
+    }
+}

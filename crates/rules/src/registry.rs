@@ -1,16 +1,17 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
 use crate::rules::{
-    control_plane, images, network, platform, pod_security, rbac, reliability, secrets,
+    control_plane, images, kubelet_flags, network, node_access, platform, pod_security, rbac,
+    reliability, secrets, versions,
 };
 use palisade_core::{Rule, RuleMeta};
 
 /// Every rule, in id order.
 pub static RULES: &[&dyn Rule] = &[
-    &control_plane::apiserver_insecure_flags::ApiserverInsecureFlags,
-    &control_plane::controller_manager_insecure_flags::ControllerManagerInsecureFlags,
-    &control_plane::scheduler_insecure_flags::SchedulerInsecureFlags,
-    &control_plane::etcd_insecure_flags::EtcdInsecureFlags,
+    &control_plane::insecure_api_server_flags::InsecureApiServerFlags,
+    &control_plane::insecure_controller_manager_flags::InsecureControllerManagerFlags,
+    &control_plane::insecure_scheduler_flags::InsecureSchedulerFlags,
+    &control_plane::insecure_etcd_flags::InsecureEtcdFlags,
     &images::mutable_image_tag::MutableImageTag,
     &images::unpinned_image_digest::UnpinnedImageDigest,
     &images::pull_policy_not_always::PullPolicyNotAlways,
@@ -26,7 +27,8 @@ pub static RULES: &[&dyn Rule] = &[
     &network::node_port_service::NodePortService,
     &network::service_external_ips::ServiceExternalIps,
     &network::ingress_without_tls::IngressWithoutTls,
-    &control_plane::kubelet_insecure_flags::KubeletInsecureFlags,
+    &node_access::node_shell_workload::NodeShellWorkload,
+    &kubelet_flags::kubelet_insecure_flags::KubeletInsecureFlags,
     &platform::pod_managed_identity::PodManagedIdentity,
     &platform::no_admission_policy_engine::NoAdmissionPolicyEngine,
     &platform::no_runtime_threat_detection::NoRuntimeThreatDetection,
@@ -76,6 +78,10 @@ pub static RULES: &[&dyn Rule] = &[
     &secrets::secret_in_env_var::SecretInEnvVar,
     &secrets::legacy_service_account_token::LegacyServiceAccountToken,
     &secrets::secret_outside_external_store::SecretOutsideExternalStore,
+    &versions::unsupported_kubernetes_version::UnsupportedKubernetesVersion,
+    &versions::node_version_skew::NodeVersionSkew,
+    &versions::end_of_life_node_software::EndOfLifeNodeSoftware,
+    &versions::known_cve::KnownCve,
 ];
 
 /// Every rule.
@@ -136,6 +142,8 @@ mod tests {
         // Service and Ingress exposure and dangling bindings: the CIS Kubernetes Benchmark has
         // no control for them (NSA/CISA, NIST and OWASP do).
         "NET007", "NET008", "NET009", "NET010", "RBAC008",
+        // Version currency: CIS assumes a supported release and has no control for it.
+        "VER001", "VER002", "VER003", "VER004",
     ];
 
     /// The book's recommendations (DESIGN.md, "the `book` framework").

@@ -18,6 +18,12 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
     let loaded = palisade_load::load_str(&name, &text);
     assert!(loaded.errors.is_empty(), "{name}: {:?}", loaded.errors);
     let inv = Inventory::new(loaded.objects);
+    // Data a front-end would load (`--cve-data DIR`): `fixtures/<ID>/data/`.
+    let data = file.parent().unwrap().join("data");
+    if data.is_dir() {
+        let db = palisade_node::cve::CveDatabase::load(&data).unwrap();
+        inv.derived(move |_| db);
+    }
     // A rule is exercised at its own level (a baseline check that the restricted level
     // replaces reports only under the baseline profile).
     let profile = rule.meta().level.unwrap_or(PssLevel::Restricted);
@@ -70,6 +76,7 @@ fn fixtures() {
         let mut entries: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|_| panic!("{id} has no fixtures directory {}", dir.display()))
             .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
             .collect();
         entries.sort();
         let (mut pass, mut fail) = (0, 0);

@@ -1,0 +1,275 @@
+//! Host check results (`palisade node`): grouped by CIS section with PASS / FAIL / WARN /
+//! MANUAL / SKIP counts, in every format.
+
+use crate::RenderOptions;
+use anstyle::{AnsiColor, Style};
+use palisade_core::node::{CheckStatus, NodeReport, StatusCounts};
+use palisade_core::{CheckResult, Severity};
+use quick_xml::escape::escape;
+use serde_json::{json, Value};
+use std::fmt::Write;
+
+fn status_style(s: CheckStatus) -> Style {
+    match s {
+        CheckStatus::Pass => Style::new().fg_color(Some(AnsiColor::Green.into())),
+        CheckStatus::Fail => Style::new().bold().fg_color(Some(AnsiColor::Red.into())),
+        CheckStatus::Warn => Style::new().fg_color(Some(AnsiColor::Yellow.into())),
+        CheckStatus::Manual => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+        CheckStatus::Skip => Style::new().dimmed(),
+    }
+}
+
+fn counts_text(c: &StatusCounts) -> String {
+    format!(
+        "{} PASS, {} FAIL, {} WARN, {} MANUAL, {} SKIP",
+        c.pass, c.fail, c.warn, c.manual, c.skip
+    )
+}
+
+/// The table.
+pub(crate) fn table(n: &NodeReport, opts: &RenderOptions) -> String {
+    let paint = |style: Style, text: &str| {
+        if opts.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "Benchmark {} on root {}", n.benchmark, n.root);
+    if n.components.is_empty() {
+        let _ = writeln!(out, "No Kubernetes component found.");
+    }
+    for c in &n.components {
+        let _ = writeln!(
+            out,
+            "  {}{}: {}",
+            c.name,
+            c.version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
+            c.sources.join(", ")
+        );
+    }
+    for s in &n.sections {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(
+                Style::new().bold(),
+                &format!("[{}] {}  ({})", s.id, s.title, counts_text(&s.counts))
+            )
+        );
+        for r in n.section_results(&s.id) {
+            let st = format!("[{}]", r.status);
+            let _ = writeln!(
+                out,
+                "{} {} {}",
+                paint(status_style(r.status), &format!("{st:<8}")),
+                r.id,
+                r.title
+            );
+            if r.status != CheckStatus::Pass && r.status != CheckStatus::Skip {
+                let _ = writeln!(out, "         observed: {}", r.observed);
+                if let Some(e) = &r.expected {
+                    let _ = writeln!(out, "         expected: {e}");
+                }
+                if matches!(r.status, CheckStatus::Fail | CheckStatus::Warn) {
+                    if let Some(fix) = &r.remediation {
+                        let _ = writeln!(out, "         fix: {fix}");
+                    }
+                }
+            }
+        }
+    }
+    let _ = writeln!(out, "\n== Summary: {}", counts_text(&n.totals));
+    out
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Markdown.
+pub(crate) fn markdown(n: &NodeReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "## Palisade node checks ({})\n", n.benchmark);
+    let _ = writeln!(out, "**{}**\n", counts_text(&n.totals));
+    let _ = writeln!(
+        out,
+        "| section | PASS | FAIL | WARN | MANUAL | SKIP |\n|---|---|---|---|---|---|"
+    );
+    for s in &n.sections {
+        let c = &s.counts;
+        let _ = writeln!(
+            out,
+            "| {} {} | {} | {} | {} | {} | {} |",
+            s.id,
+            cell(&s.title),
+            c.pass,
+            c.fail,
+            c.warn,
+            c.manual,
+            c.skip
+        );
+    }
+    for s in &n.sections {
+        let _ = writeln!(
+            out,
+            "\n### {} {} ({})\n",
+            s.id,
+            cell(&s.title),
+            counts_text(&s.counts)
+        );
+        let _ = writeln!(out, "| status | id | check | observed |\n|---|---|---|---|");
+        for r in n.section_results(&s.id) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                r.status,
+                r.id,
+                cell(&r.title),
+                cell(&r.observed)
+            );
+        }
+    }
+    out
+}
+
+fn level(r: &CheckResult) -> &'static str {
+    match (r.status, r.severity) {
+        (CheckStatus::Fail, Severity::Critical | Severity::High) => "error",
+        (CheckStatus::Fail, _) => "warning",
+        (CheckStatus::Warn, _) => "warning",
+        _ => "note",
+    }
+}
+
+fn sarif_rule_id(r: &CheckResult) -> String {
+    if r.id.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        format!("CIS-{}", r.id)
+    } else {
+        r.id.clone()
+    }
+}
+
+/// SARIF 2.1.0: one rule per check, one result per FAIL and WARN (with `kind: fail`), and
+/// the section counts in the run's properties.
+pub(crate) fn sarif(n: &NodeReport, opts: &RenderOptions) -> String {
+    let mut ids: Vec<String> = Vec::new();
+    let mut rules: Vec<Value> = Vec::new();
+    for r in &n.results {
+        let id = sarif_rule_id(r);
+        if !ids.contains(&id) {
+            ids.push(id.clone());
+            rules.push(json!({
+                "id": id,
+                "shortDescription": { "text": r.title },
+                "properties": { "section": r.section, "family": r.family, "automated": r.automated },
+            }));
+        }
+    }
+    let results: Vec<Value> = n
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, CheckStatus::Fail | CheckStatus::Warn))
+        .map(|r| {
+            let id = sarif_rule_id(r);
+            let mut res = json!({
+                "ruleId": id,
+                "ruleIndex": ids.iter().position(|i| *i == id).unwrap_or(0),
+                "level": level(r),
+                "message": { "text": format!("{} {}: {}", r.status, r.title, r.observed) },
+                "properties": { "status": r.status, "severity": r.severity, "section": r.section },
+            });
+            if let Some(f) = &r.file {
+                res["locations"] = json!([{ "physicalLocation": { "artifactLocation": { "uri": format!("file://{f}") } } }]);
+            }
+            if let Some(fix) = &r.remediation {
+                res["properties"]["fix"] = json!(fix);
+            }
+            res
+        })
+        .collect();
+    let sections: Vec<Value> = n
+        .sections
+        .iter()
+        .map(|s| json!({ "id": s.id, "title": s.title, "counts": s.counts }))
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "palisade",
+                "version": opts.tool_version,
+                "informationUri": "https://github.com/palisade-dev/palisade",
+                "rules": rules,
+            }},
+            "results": results,
+            "properties": { "benchmark": n.benchmark, "sections": sections, "totals": n.totals },
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// JUnit: one test suite per section, one test case per check; FAIL is a failure, WARN a
+/// failure of type `warning`, MANUAL and SKIP are skipped.
+pub(crate) fn junit(n: &NodeReport) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"palisade node {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
+        n.benchmark,
+        n.results.len(),
+        n.totals.fail + n.totals.warn,
+        n.totals.manual + n.totals.skip
+    );
+    for s in &n.sections {
+        let c = &s.counts;
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{} {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
+            escape(s.id.as_str()),
+            escape(s.title.as_str()),
+            c.pass + c.fail + c.warn + c.manual + c.skip,
+            c.fail + c.warn,
+            c.manual + c.skip
+        );
+        for r in n.section_results(&s.id) {
+            let name = format!("{} {}", r.id, r.title);
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                escape(s.id.as_str()),
+                escape(name.as_str())
+            );
+            match r.status {
+                CheckStatus::Pass => out.push_str("/>\n"),
+                CheckStatus::Fail | CheckStatus::Warn => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>",
+                        escape(r.observed.as_str()),
+                        if r.status == CheckStatus::Fail { "fail" } else { "warning" },
+                        escape(r.remediation.as_deref().unwrap_or(""))
+                    );
+                }
+                CheckStatus::Manual | CheckStatus::Skip => {
+                    let _ = writeln!(
+                        out,
+                        ">\n      <skipped message=\"{}: {}\"/>\n    </testcase>",
+                        r.status,
+                        escape(r.observed.as_str())
+                    );
+                }
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,126 @@
+use super::{FlagCheck, Test::*};
+use palisade_core::{Context, Object, Rule};
+
+declare_rule! {
+    /// ## What it checks
+    /// The flags of `kubelet` containers in pod manifests (kubelets run as pods by some
+    /// installers and test setups; a kubelet running as a host service is `palisade node`'s),
+    /// against the CIS Kubernetes Benchmark section 4.2: `--anonymous-auth=false` (4.2.1),
+    /// `--authorization-mode` not `AlwaysAllow` (4.2.2), `--client-ca-file` set (4.2.3),
+    /// `--read-only-port=0` (4.2.4), `--streaming-connection-idle-timeout` not 0 (4.2.5),
+    /// `--protect-kernel-defaults=true` (4.2.6), `--make-iptables-util-chains` not false
+    /// (4.2.7), no `--hostname-override` (4.2.8), TLS certificate and key set (4.2.10),
+    /// `--rotate-certificates` not false (4.2.11), the `RotateKubeletServerCertificate`
+    /// feature gate not disabled (4.2.12), strong TLS cipher suites only (4.2.13).
+    ///
+    /// ## Why it matters
+    /// The kubelet API runs commands in every pod of its node: anonymous access or an
+    /// authorizer that allows everything is remote code execution on the node.
+    ///
+    /// ## How to fix
+    /// Set the flags, or better the equivalent fields of the kubelet configuration file.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// command:
+    /// - kubelet
+    /// - --anonymous-auth=true
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// command:
+    /// - kubelet
+    /// - --anonymous-auth=false
+    /// - --authorization-mode=Webhook
+    /// - --client-ca-file=/etc/kubernetes/pki/ca.crt
+    /// ```
+    ///
+    /// ## References
+    /// CIS Kubernetes Benchmark 4.2; NSA/CISA Kubernetes Hardening Guidance, "Protecting
+    /// the control plane" (kubelet); NIST SP 800-190 4.4.2; OWASP Kubernetes Top 10 K09.
+    pub(crate) struct KubeletInsecureFlags;
+    id: "NODE002",
+    name: "kubelet-insecure-flags",
+    severity: High,
+    summary: "kubelet runs with an insecure flag",
+    references: ["cis:4.2", "nsa:control-plane", "nist:4.4.2", "owasp:K09", "book:platform.node-hardening", "book:workload.cert-rotation"],
+    tags: ["node"],
+    level: None,
+    scope: Object,
+    kinds: palisade_core::podspec::WORKLOAD_KINDS,
+    options: &[],
+}
+
+const CHECKS: &[FlagCheck] = &[
+    FlagCheck {
+        cis: "4.2.1",
+        flags: &["--anonymous-auth"],
+        test: Is("false"),
+    },
+    FlagCheck {
+        cis: "4.2.2",
+        flags: &["--authorization-mode"],
+        test: Excludes("AlwaysAllow"),
+    },
+    FlagCheck {
+        cis: "4.2.3",
+        flags: &["--client-ca-file"],
+        test: Set,
+    },
+    FlagCheck {
+        cis: "4.2.4",
+        flags: &["--read-only-port"],
+        test: Is("0"),
+    },
+    FlagCheck {
+        cis: "4.2.5",
+        flags: &["--streaming-connection-idle-timeout"],
+        test: Not("0"),
+    },
+    FlagCheck {
+        cis: "4.2.6",
+        flags: &["--protect-kernel-defaults"],
+        test: Is("true"),
+    },
+    FlagCheck {
+        cis: "4.2.7",
+        flags: &["--make-iptables-util-chains"],
+        test: Not("false"),
+    },
+    FlagCheck {
+        cis: "4.2.8",
+        flags: &["--hostname-override"],
+        test: Unset,
+    },
+    FlagCheck {
+        cis: "4.2.10",
+        flags: &["--tls-cert-file", "--tls-private-key-file"],
+        test: Set,
+    },
+    FlagCheck {
+        cis: "4.2.11",
+        flags: &["--rotate-certificates"],
+        test: Not("false"),
+    },
+    FlagCheck {
+        cis: "4.2.12",
+        flags: &["--feature-gates"],
+        test: GateNotFalse("RotateKubeletServerCertificate"),
+    },
+    FlagCheck {
+        cis: "4.2.13",
+        flags: &["--tls-cipher-suites"],
+        test: StrongCiphers,
+    },
+];
+
+impl Rule for KubeletInsecureFlags {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, object: &Object, cx: &mut Context<'_>) {
+        super::check_component(object, cx, "kubelet", CHECKS);
+    }
+}
