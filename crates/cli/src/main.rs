@@ -1,5 +1,6 @@
 //! The `palisade` command: argument parsing and wiring only.
 
+mod admission;
 mod config;
 mod explain;
 mod scan;
@@ -26,6 +27,9 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Print a commented `palisade.yaml` template.
     Init,
+    /// The validating admission webhook: `serve` it, or print the manifests to `install` it.
+    #[command(subcommand)]
+    Admission(admission::AdmissionCommand),
 }
 
 /// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 2 usage
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => explain::rules(args),
         Command::Explain(args) => explain::explain(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
+        Command::Admission(cmd) => admission::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),
