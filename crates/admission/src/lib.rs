@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod certs;
+pub mod client;
 pub mod error;
 pub mod install;
 pub mod metrics;

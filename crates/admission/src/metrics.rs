@@ -45,7 +45,7 @@ impl Metrics {
         let decisions = Family::<DecisionLabels, Counter>::default();
         registry.register(
             "decisions",
-            "Findings acted on at admission, by rule, mode (audit, warn, deny), outcome and operation",
+            "Findings acted on at admission, by rule, mode (audit, warn, deny), the request's outcome (denied, warned, audited) and operation",
             decisions.clone(),
         );
         let requests = Family::<RequestLabels, Counter>::default();
@@ -71,16 +71,11 @@ impl Metrics {
     /// Records an answered review.
     pub fn record(&self, outcome: &Outcome, elapsed: Duration) {
         for d in &outcome.findings {
-            let result = match (d.mode, outcome.verdict) {
-                (palisade_core::Mode::Deny, _) => "denied",
-                (palisade_core::Mode::Warn, _) => "warned",
-                (palisade_core::Mode::Audit, _) => "audited",
-            };
             self.decisions
                 .get_or_create(&DecisionLabels {
                     rule: d.finding.rule_id.to_owned(),
                     mode: d.mode.to_string(),
-                    outcome: result.to_owned(),
+                    outcome: outcome.verdict.as_str().to_owned(),
                     operation: outcome.subject.operation.to_owned(),
                 })
                 .inc();
