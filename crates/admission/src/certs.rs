@@ -83,7 +83,12 @@ impl ReloadingResolver {
 
 impl ResolvesServerCert for ReloadingResolver {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(self.current.read().unwrap_or_else(|e| e.into_inner()).clone())
+        Some(
+            self.current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
     }
 }
 
@@ -211,13 +216,15 @@ impl CertAuthority {
         let key = rcgen::KeyPair::generate().map_err(CertGenError::Rcgen)?;
         let mut params =
             rcgen::CertificateParams::new(dns_names.to_vec()).map_err(CertGenError::Rcgen)?;
-        params.subject_alt_names.extend(
-            ips.iter()
-                .map(|ip| rcgen::SanType::IpAddress(*ip)),
-        );
+        params
+            .subject_alt_names
+            .extend(ips.iter().map(|ip| rcgen::SanType::IpAddress(*ip)));
         params.distinguished_name.push(
             rcgen::DnType::CommonName,
-            dns_names.first().map(String::as_str).unwrap_or("palisade-admission"),
+            dns_names
+                .first()
+                .map(String::as_str)
+                .unwrap_or("palisade-admission"),
         );
         params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
         params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];

@@ -136,7 +136,11 @@ impl Client {
     }
 
     /// `POST path` with a JSON body.
-    pub async fn post(&mut self, path: &str, body: Bytes) -> Result<(StatusCode, Bytes), ClientError> {
+    pub async fn post(
+        &mut self,
+        path: &str,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
         self.request("POST", path, body).await
     }
 

@@ -11,7 +11,8 @@ pub const NAME: &str = "palisade-admission";
 /// audit annotations with it (`validate.palisade.dev/findings`).
 pub const WEBHOOK_NAME: &str = "validate.palisade.dev";
 /// The default image.
-pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/palisade-dev/palisade:", env!("CARGO_PKG_VERSION"));
+pub const DEFAULT_IMAGE: &str =
+    concat!("ghcr.io/palisade-dev/palisade:", env!("CARGO_PKG_VERSION"));
 /// The port the server listens on in the pod.
 pub const CONTAINER_PORT: u16 = 8443;
 
@@ -65,7 +66,11 @@ fn base64(bytes: &[u8]) -> String {
     const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -81,9 +86,7 @@ fn base64(bytes: &[u8]) -> String {
 /// The manifests as JSON values, in apply order.
 pub fn objects(opts: &InstallOptions) -> Vec<Value> {
     let ns = opts.namespace.as_str();
-    let meta = |name: &str| {
-        json!({ "name": name, "namespace": ns, "labels": labels() })
-    };
+    let meta = |name: &str| json!({ "name": name, "namespace": ns, "labels": labels() });
     let selector = json!({ "matchLabels": { "app.kubernetes.io/name": NAME } });
     let namespace = json!({
         "apiVersion": "v1",

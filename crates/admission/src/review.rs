@@ -210,9 +210,9 @@ impl Evaluator {
             findings: Vec::new(),
             subject,
         };
-        let evaluated_kind = EVALUATED_KINDS
-            .iter()
-            .any(|(g, k)| *k == req.kind.kind && (*g == req.kind.group || legacy(g, &req.kind.group)));
+        let evaluated_kind = EVALUATED_KINDS.iter().any(|(g, k)| {
+            *k == req.kind.kind && (*g == req.kind.group || legacy(g, &req.kind.group))
+        });
         let evaluated_op = matches!(req.operation, Operation::Create | Operation::Update);
         if !evaluated_kind || !evaluated_op || subject.sub_resource.is_some() {
             return Ok(skip(response, subject));
@@ -308,10 +308,10 @@ fn fill_identity(value: &mut Value, req: &AdmissionRequest<DynamicObject>) {
             .entry("metadata")
             .or_insert_with(|| Value::Object(Default::default()));
         if let Some(meta) = meta.as_object_mut() {
-            let missing = !meta
+            let missing = meta
                 .get("namespace")
                 .and_then(Value::as_str)
-                .is_some_and(|s| !s.is_empty());
+                .is_none_or(str::is_empty);
             if missing {
                 meta.insert("namespace".into(), Value::String(ns.to_owned()));
             }
@@ -354,10 +354,9 @@ fn respond(
                 })
             })
             .collect();
-        response.audit_annotations.insert(
-            AUDIT_ANNOTATION.to_owned(),
-            Value::Array(list).to_string(),
-        );
+        response
+            .audit_annotations
+            .insert(AUDIT_ANNOTATION.to_owned(), Value::Array(list).to_string());
     }
     if !warned.is_empty() {
         response.warnings = Some(

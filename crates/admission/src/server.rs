@@ -126,7 +126,8 @@ impl Server {
             let watch = graceful.watcher();
             let handshake_timeout = config.handshake_timeout;
             tokio::spawn(async move {
-                let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
+                let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await
+                {
                     Ok(Ok(s)) => s,
                     Ok(Err(e)) => {
                         tracing::debug!(%peer, error = %e, "TLS handshake failed");
@@ -146,7 +147,10 @@ impl Server {
         }
         state.ready.store(false, Ordering::Relaxed);
         drop(listener);
-        tracing::info!(connections = graceful.count(), "shutting down: draining in-flight requests");
+        tracing::info!(
+            connections = graceful.count(),
+            "shutting down: draining in-flight requests"
+        );
         if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
             .await
             .is_err()

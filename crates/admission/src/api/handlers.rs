@@ -35,7 +35,10 @@ pub async fn validate(State(state): State<AppState>, body: Bytes) -> Result<Resp
     let outcome = match tokio::time::timeout(state.limits.timeout, work).await {
         Err(_) => {
             state.metrics.count("timeout", started.elapsed());
-            tracing::warn!(timeout_ms = state.limits.timeout.as_millis() as u64, "evaluation timed out");
+            tracing::warn!(
+                timeout_ms = state.limits.timeout.as_millis() as u64,
+                "evaluation timed out"
+            );
             return Err(ApiError::Timeout);
         }
         Ok(Err(e)) => {
@@ -51,7 +54,8 @@ pub async fn validate(State(state): State<AppState>, body: Bytes) -> Result<Resp
         }
         Ok(Ok(Ok(outcome))) => outcome,
     };
-    let body = serde_json::to_vec(&outcome.review).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body =
+        serde_json::to_vec(&outcome.review).map_err(|e| ApiError::Internal(e.to_string()))?;
     state.metrics.record(&outcome, started.elapsed());
     log(&outcome);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())

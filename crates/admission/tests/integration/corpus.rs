@@ -107,7 +107,9 @@ fn got(response: &Value) -> Expected {
     let allowed = response["allowed"].as_bool().expect("allowed is a boolean");
     Expected {
         deny: !allowed,
-        warn: response["warnings"].as_array().is_some_and(|w| !w.is_empty()),
+        warn: response["warnings"]
+            .as_array()
+            .is_some_and(|w| !w.is_empty()),
         audit: response["auditAnnotations"]["findings"].is_string(),
     }
 }
@@ -119,7 +121,8 @@ async fn recorded_reviews_match_scan_verdicts() {
         return;
     };
     let index: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(dir.join("index.json")).expect("index")).expect("index JSON");
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).expect("index"))
+            .expect("index JSON");
     let strict = state(false, TODAY);
     let lenient = state(true, TODAY);
     let mut verdicts: BTreeMap<String, usize> = BTreeMap::new();
@@ -141,10 +144,15 @@ async fn recorded_reviews_match_scan_verdicts() {
         *by_operation.entry(op.to_owned()).or_default() += 1;
         let kind = entry["kind"]["kind"].as_str().expect("kind");
         let sub = entry["subResource"].as_str().unwrap_or("");
-        let evaluated = matches!(op, "CREATE" | "UPDATE") && sub.is_empty() && EVALUATED.contains(&kind);
+        let evaluated =
+            matches!(op, "CREATE" | "UPDATE") && sub.is_empty() && EVALUATED.contains(&kind);
         let g = got(response);
         let label = if !evaluated {
-            assert_eq!(g, Expected::default(), "{file}: not evaluated, must be a plain allow");
+            assert_eq!(
+                g,
+                Expected::default(),
+                "{file}: not evaluated, must be a plain allow"
+            );
             "skipped"
         } else {
             let expected = scan_verdict(
@@ -152,7 +160,10 @@ async fn recorded_reviews_match_scan_verdicts() {
                 raw["request"]["namespace"].as_str(),
                 TODAY,
             );
-            assert_eq!(g, expected, "{file}: admission and scan disagree: {response}");
+            assert_eq!(
+                g, expected,
+                "{file}: admission and scan disagree: {response}"
+            );
             if g.deny {
                 let message = response["status"]["message"].as_str().expect("message");
                 assert!(message.contains("POD0"), "{file}: {message}");

@@ -72,9 +72,15 @@ fn install_manifests_have_the_required_settings() {
     assert_eq!(wh["failurePolicy"], "Fail");
     let excluded = &wh["namespaceSelector"]["matchExpressions"][0];
     assert_eq!(excluded["operator"], "NotIn");
-    assert_eq!(excluded["values"], serde_json::json!(["kube-system", "palisade-system"]));
+    assert_eq!(
+        excluded["values"],
+        serde_json::json!(["kube-system", "palisade-system"])
+    );
     let bundle = wh["clientConfig"]["caBundle"].as_str().expect("caBundle");
-    assert!(bundle.starts_with("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"), "{bundle}");
+    assert!(
+        bundle.starts_with("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"),
+        "{bundle}"
+    );
     let text = render(&InstallOptions::default());
     assert!(text.contains("caBundle is empty"));
 }

@@ -1,5 +1,7 @@
 //! Integration tests of the webhook (one binary, topic modules).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 // The recorded AdmissionReviews from a real kube-apiserver, through `router().oneshot`.
 mod corpus;
 // The deployment manifests pass Palisade's own restricted profile.

@@ -9,13 +9,17 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 fn deny_state() -> palisade_admission::AppState {
-    state("defaultMode: deny\n", Arc::new(FixedClock::new(date("2026-11-23"))))
+    state(
+        "defaultMode: deny\n",
+        Arc::new(FixedClock::new(date("2026-11-23"))),
+    )
 }
 
 #[tokio::test]
 async fn malformed_bodies_get_400_with_a_message() {
     let state = deny_state();
-    let no_request = serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"});
+    let no_request =
+        serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"});
     let mut wrong_version = review("u1", "CREATE", privileged_pod("a", "p"));
     wrong_version["apiVersion"] = "admission.k8s.io/v2".into();
     let mut wrong_kind = review("u1", "CREATE", privileged_pod("a", "p"));
@@ -29,7 +33,10 @@ async fn malformed_bodies_get_400_with_a_message() {
     let bodies: Vec<(&str, Vec<u8>)> = vec![
         ("empty", Vec::new()),
         ("garbage", b"\x00\xffnot json".to_vec()),
-        ("truncated", br#"{"apiVersion": "admission.k8s.io/v1", "kind": "Adm"#.to_vec()),
+        (
+            "truncated",
+            br#"{"apiVersion": "admission.k8s.io/v1", "kind": "Adm"#.to_vec(),
+        ),
         ("array", b"[]".to_vec()),
         ("number", b"42".to_vec()),
         ("no request", no_request.to_string().into_bytes()),
@@ -37,15 +44,25 @@ async fn malformed_bodies_get_400_with_a_message() {
         ("wrong kind", wrong_kind.to_string().into_bytes()),
         ("no uid", no_uid.to_string().into_bytes()),
         ("unknown operation", bad_op.to_string().into_bytes()),
-        ("object not a map", object_not_a_map.to_string().into_bytes()),
+        (
+            "object not a map",
+            object_not_a_map.to_string().into_bytes(),
+        ),
     ];
     for (what, body) in bodies {
         let (status, resp) = oneshot(&state, body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {resp}");
-        assert!(resp["error"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {resp}");
+        assert!(
+            resp["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {resp}"
+        );
     }
     // Still serving.
-    let (status, resp) = oneshot(&state, review("u2", "CREATE", privileged_pod("a", "p")).to_string()).await;
+    let (status, resp) = oneshot(
+        &state,
+        review("u2", "CREATE", privileged_pod("a", "p")).to_string(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(resp["response"]["allowed"], false);
 }
@@ -67,12 +84,17 @@ async fn object_without_type_meta_or_namespace_is_completed_from_the_request() {
     let object = r["request"]["object"].as_object_mut().expect("object");
     object.remove("apiVersion");
     object.remove("kind");
-    object["metadata"].as_object_mut().expect("meta").remove("namespace");
+    object["metadata"]
+        .as_object_mut()
+        .expect("meta")
+        .remove("namespace");
     r["request"]["namespace"] = "team-a".into();
     let (status, resp) = oneshot(&state, r.to_string()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(resp["response"]["allowed"], false);
-    let message = resp["response"]["status"]["message"].as_str().expect("message");
+    let message = resp["response"]["status"]["message"]
+        .as_str()
+        .expect("message");
     assert!(message.contains("Pod team-a/p"), "{message}");
 }
 
@@ -97,21 +119,32 @@ async fn update_denies_only_what_it_introduces() {
     r["request"]["oldObject"] = old.clone();
     let (_, resp) = oneshot(&state, r.to_string()).await;
     assert_eq!(resp["response"]["allowed"], true, "{resp}");
-    assert!(resp["response"]["warnings"].as_array().is_some_and(|w| !w.is_empty()));
+    assert!(resp["response"]["warnings"]
+        .as_array()
+        .is_some_and(|w| !w.is_empty()));
     // Adding a host namespace is new: denied.
     new["spec"]["hostPID"] = true.into();
     let mut r = review("u2", "UPDATE", new);
     r["request"]["oldObject"] = old;
     let (_, resp) = oneshot(&state, r.to_string()).await;
     assert_eq!(resp["response"]["allowed"], false, "{resp}");
-    let message = resp["response"]["status"]["message"].as_str().expect("message");
-    assert!(message.contains("POD004") && !message.contains("POD001"), "{message}");
+    let message = resp["response"]["status"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(
+        message.contains("POD004") && !message.contains("POD001"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
 async fn health_readiness_and_metrics() {
     let state = deny_state();
-    oneshot(&state, review("u1", "CREATE", privileged_pod("a", "p")).to_string()).await;
+    oneshot(
+        &state,
+        review("u1", "CREATE", privileged_pod("a", "p")).to_string(),
+    )
+    .await;
     let app = palisade_admission::router(state.clone());
     for (path, needle) in [
         ("/healthz", "ok"),
@@ -129,9 +162,15 @@ async fn health_readiness_and_metrics() {
         let text = String::from_utf8_lossy(&body);
         assert!(text.contains(needle), "{path}: {text}");
     }
-    state.ready.store(false, std::sync::atomic::Ordering::Relaxed);
+    state
+        .ready
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     let resp = app
-        .oneshot(Request::get("/readyz").body(Body::empty()).expect("request"))
+        .oneshot(
+            Request::get("/readyz")
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await
         .expect("infallible");
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -63,9 +63,8 @@ pub async fn oneshot(state: &AppState, body: impl Into<Body>) -> (StatusCode, Va
     let resp = app.oneshot(req).await.expect("infallible");
     let status = resp.status();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-        Value::String(String::from_utf8_lossy(&bytes).into_owned())
-    });
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     (status, value)
 }
 
@@ -92,7 +91,10 @@ pub fn review(uid: &str, operation: &str, object: Value) -> Value {
         None => (String::new(), api_version.clone()),
     };
     let resource = format!("{}s", kind.to_lowercase());
-    let namespace = object["metadata"]["namespace"].as_str().unwrap_or("default").to_owned();
+    let namespace = object["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or("default")
+        .to_owned();
     let name = object["metadata"]["name"].as_str().unwrap_or("").to_owned();
     serde_json::json!({
         "apiVersion": "admission.k8s.io/v1",
