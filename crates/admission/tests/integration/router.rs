@@ -175,3 +175,76 @@ async fn health_readiness_and_metrics() {
         .expect("infallible");
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// A cheap stand-in for the fuzz target (`fuzz/fuzz_targets/admission_review.rs`): mutated
+/// reviews (bytes flipped, truncated, spliced, values swapped) never panic the evaluator.
+#[test]
+fn mutated_reviews_never_panic() {
+    use palisade_admission::{Evaluator, EvaluatorOptions};
+    let evaluator = Evaluator::new(
+        crate::util::options("defaultMode: deny\n", "2026-11-23"),
+        EvaluatorOptions::default(),
+    );
+    let mut seeds: Vec<Vec<u8>> = vec![review("u", "CREATE", privileged_pod("a", "p"))
+        .to_string()
+        .into_bytes()];
+    if let Some(dir) = crate::util::corpus_dir() {
+        let reviews = dir.join("apiserver-recordings/admission/reviews");
+        for name in [
+            "0001-CREATE-Deployment-admission-lab-checkout.json",
+            "0022-UPDATE-Pod-admission-lab-toolbox.json",
+            "0027-CONNECT-PodExecOptions-exec-admission-lab-toolbox.json",
+            "0008-UPDATE-Scale-scale-admission-lab-checkout.json",
+        ] {
+            if let Ok(b) = std::fs::read(reviews.join(name)) {
+                seeds.push(b);
+            }
+        }
+    }
+    let today = date("2026-11-23");
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let tokens: [&[u8]; 8] = [b"null", b"[]", b"{}", b"\"\"", b"-1e999", b"true", b"\"Pod\"", b"0"];
+    for i in 0..3000 {
+        let seed = &seeds[i % seeds.len()];
+        let mut b = seed.clone();
+        match next() % 4 {
+            0 => {
+                let n = (next() % 8 + 1) as usize;
+                for _ in 0..n {
+                    let at = (next() as usize) % b.len();
+                    b[at] = next() as u8;
+                }
+            }
+            1 => b.truncate((next() as usize) % b.len()),
+            2 => {
+                // Replace a value after a random colon with another JSON token.
+                let at = (next() as usize) % b.len();
+                if let Some(colon) = b[at..].iter().position(|&c| c == b':') {
+                    let start = at + colon + 1;
+                    let end = b[start..]
+                        .iter()
+                        .position(|&c| c == b',' || c == b'}')
+                        .map_or(b.len(), |e| start + e);
+                    let t = tokens[(next() as usize) % tokens.len()];
+                    b.splice(start..end, t.iter().copied());
+                }
+            }
+            _ => {
+                let other = &seeds[(next() as usize) % seeds.len()];
+                let cut = (next() as usize) % b.len().min(other.len());
+                b.truncate(cut);
+                b.extend_from_slice(&other[cut..]);
+            }
+        }
+        if let Ok(outcome) = evaluator.review(&b, today) {
+            let response = outcome.review.response.expect("response");
+            assert!(!response.uid.is_empty());
+        }
+    }
+}
