@@ -208,7 +208,11 @@ async fn run_rate(
     let elapsed = start.elapsed();
     let mut l = std::mem::take(&mut *latencies.lock().expect("lock"));
     l.sort();
-    (l, errors.load(std::sync::atomic::Ordering::Relaxed), elapsed)
+    (
+        l,
+        errors.load(std::sync::atomic::Ordering::Relaxed),
+        elapsed,
+    )
 }
 
 fn main() {
@@ -237,6 +241,20 @@ fn main() {
         EvaluatorOptions::default(),
     );
     let rules = evaluator.rule_ids().len();
+    {
+        // Evaluation alone, on this thread: the floor under the HTTP latency.
+        let body = default_review();
+        let n = 2000;
+        let t = Instant::now();
+        for _ in 0..n {
+            let _ = evaluator.review(body.as_bytes(), today).expect("review");
+        }
+        println!(
+            "evaluation alone (parse, {} rules, policy, response): {:.1} µs per review",
+            evaluator.rule_ids().len(),
+            t.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+        );
+    }
     let limits = Limits {
         max_concurrent: args.server_threads,
         ..Limits::default()

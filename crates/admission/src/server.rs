@@ -138,6 +138,8 @@ impl Server {
                         return;
                     }
                 };
+                // No header-read timer: the API server keeps idle keep-alive connections,
+                // and closing them under it would fail its next POST.
                 let builder = auto::Builder::new(TokioExecutor::new());
                 let conn = builder.serve_connection(TokioIo::new(tls), service);
                 if let Err(e) = watch.watch(conn).await {

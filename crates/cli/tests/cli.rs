@@ -325,3 +325,44 @@ fn pss_version_and_rollout_preview() {
     ]);
     assert!(stdout(&o).contains("[pss:allowPrivilegeEscalation]"));
 }
+
+#[test]
+fn admission_install_generates_certs_and_scans_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let o = palisade(&[
+        "admission",
+        "install",
+        "--namespace",
+        "guard",
+        "--replicas",
+        "3",
+        "--failure-policy",
+        "Ignore",
+        "--gen-certs",
+        certs.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["ca.crt", "tls.crt", "tls.key"] {
+        let text = std::fs::read_to_string(certs.join(f)).unwrap();
+        assert!(text.starts_with("-----BEGIN"), "{f}");
+    }
+    let manifests = dir.path().join("webhook.yaml");
+    std::fs::write(&manifests, o.stdout).unwrap();
+    let text = std::fs::read_to_string(&manifests).unwrap();
+    assert!(text.contains("failurePolicy: Ignore"), "{text}");
+    assert!(text.contains("replicas: 3"), "{text}");
+    assert!(!text.contains("caBundle: ''"), "{text}");
+    let o = palisade(&[
+        "scan",
+        "--profile",
+        "restricted",
+        "--fail-on",
+        "info",
+        manifests.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 findings"), "{}", stdout(&o));
+    let o = palisade(&["admission", "install", "--replicas", "1"]);
+    assert_eq!(o.status.code(), Some(2));
+}

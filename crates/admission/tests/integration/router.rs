@@ -209,7 +209,9 @@ fn mutated_reviews_never_panic() {
         x ^= x << 17;
         x
     };
-    let tokens: [&[u8]; 8] = [b"null", b"[]", b"{}", b"\"\"", b"-1e999", b"true", b"\"Pod\"", b"0"];
+    let tokens: [&[u8]; 8] = [
+        b"null", b"[]", b"{}", b"\"\"", b"-1e999", b"true", b"\"Pod\"", b"0",
+    ];
     for i in 0..3000 {
         let seed = &seeds[i % seeds.len()];
         let mut b = seed.clone();
@@ -247,4 +249,39 @@ fn mutated_reviews_never_panic() {
             assert!(!response.uid.is_empty());
         }
     }
+}
+
+#[tokio::test]
+async fn evaluation_is_bounded_in_time() {
+    use palisade_admission::{AppState, Evaluator, EvaluatorOptions, Limits};
+    let evaluator = Evaluator::new(
+        crate::util::options("defaultMode: deny\n", "2026-11-23"),
+        EvaluatorOptions::default(),
+    );
+    let state = AppState::new(
+        evaluator,
+        Arc::new(FixedClock::new(date("2026-11-23"))),
+        Limits {
+            timeout: std::time::Duration::from_millis(50),
+            max_concurrent: 1,
+            ..Limits::default()
+        },
+    );
+    // Every evaluation slot is taken: the request waits, then gets 503 (the API server then
+    // applies the webhook's failurePolicy).
+    let permit = state
+        .semaphore
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("permit");
+    let body = review("u1", "CREATE", privileged_pod("a", "p")).to_string();
+    let (status, resp) = oneshot(&state, body.clone()).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{resp}");
+    assert!(resp["error"]
+        .as_str()
+        .is_some_and(|m| m.contains("timed out")));
+    drop(permit);
+    let (status, _) = oneshot(&state, body).await;
+    assert_eq!(status, StatusCode::OK);
 }
