@@ -256,7 +256,10 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
                 }],
             },
             "rules": [
-                rule("", &["pods", "replicationcontrollers", "podtemplates"]),
+                rule(
+                    "",
+                    &["pods", "pods/ephemeralcontainers", "replicationcontrollers", "podtemplates"],
+                ),
                 rule("apps", &["deployments", "statefulsets", "daemonsets", "replicasets"]),
                 rule("batch", &["jobs", "cronjobs"]),
             ],

@@ -36,7 +36,8 @@ pub const EVALUATED_KINDS: &[(&str, &str)] = &[
 /// What the webhook answered, for metrics and logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
-    /// Not evaluated: another kind, a subresource, DELETE or CONNECT, or no object.
+    /// Not evaluated: another kind, a subresource (except a Pod's `ephemeralcontainers`),
+    /// DELETE or CONNECT, or no object.
     Skipped,
     /// Evaluated, no active finding.
     Allowed,
@@ -214,7 +215,14 @@ impl Evaluator {
             *k == req.kind.kind && (*g == req.kind.group || legacy(g, &req.kind.group))
         });
         let evaluated_op = matches!(req.operation, Operation::Create | Operation::Update);
-        if !evaluated_kind || !evaluated_op || subject.sub_resource.is_some() {
+        // Subresources carry other objects (Scale, exec options) or status; the exception
+        // is a Pod's ephemeral containers, which are added through their own subresource
+        // and carry the whole Pod: a privileged debug container must not slip in there.
+        let evaluated_sub = match subject.sub_resource.as_deref() {
+            None => true,
+            Some(sub) => sub == "ephemeralcontainers" && req.kind.kind == "Pod",
+        };
+        if !evaluated_kind || !evaluated_op || !evaluated_sub {
             return Ok(skip(response, subject));
         }
         let Some(object) = req.object.as_ref() else {

@@ -144,8 +144,9 @@ async fn recorded_reviews_match_scan_verdicts() {
         *by_operation.entry(op.to_owned()).or_default() += 1;
         let kind = entry["kind"]["kind"].as_str().expect("kind");
         let sub = entry["subResource"].as_str().unwrap_or("");
-        let evaluated =
-            matches!(op, "CREATE" | "UPDATE") && sub.is_empty() && EVALUATED.contains(&kind);
+        let evaluated = matches!(op, "CREATE" | "UPDATE")
+            && EVALUATED.contains(&kind)
+            && (sub.is_empty() || (kind == "Pod" && sub == "ephemeralcontainers"));
         let g = got(response);
         let label = if !evaluated {
             assert_eq!(
@@ -246,6 +247,17 @@ async fn recorded_reviews_spot_checks() {
         assert_eq!(r["allowed"], true, "{file}");
         assert!(r.get("warnings").is_none(), "{file}");
     }
+    // An ephemeral debug container added through the subresource is evaluated (the
+    // debugger sets no security context: warnings under this policy).
+    let r = check("0032-UPDATE-Pod-ephemeralcontainers-admission-lab-toolbox.json").await;
+    assert_eq!(r["allowed"], true, "{r}");
+    let warnings = r["warnings"].as_array().expect("warnings");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("debugger"))),
+        "{r}"
+    );
     // The log shipper's hostPath is excepted until 2026-12-31: allowed with warnings now...
     let r = check("0013-CREATE-DaemonSet-admission-lab-log-shipper.json").await;
     assert_eq!(r["allowed"], true, "{r}");

@@ -285,3 +285,31 @@ async fn evaluation_is_bounded_in_time() {
     let (status, _) = oneshot(&state, body).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn privileged_ephemeral_container_is_denied() {
+    let state = deny_state();
+    let mut old = privileged_pod("a", "p");
+    old["spec"]["containers"][0]["securityContext"] = serde_json::json!({});
+    let mut new = old.clone();
+    new["spec"]["ephemeralContainers"] = serde_json::json!([{
+        "name": "debugger",
+        "image": "registry.example.com/busybox:1.36",
+        "securityContext": { "privileged": true }
+    }]);
+    let mut r = review("u1", "UPDATE", new);
+    r["request"]["oldObject"] = old;
+    r["request"]["subResource"] = "ephemeralcontainers".into();
+    r["request"]["requestSubResource"] = "ephemeralcontainers".into();
+    let (_, resp) = oneshot(&state, r.to_string()).await;
+    assert_eq!(resp["response"]["allowed"], false, "{resp}");
+    let message = resp["response"]["status"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.contains("POD001"), "{message}");
+    // Other subresources (status, scale) are not evaluated.
+    let mut r = review("u2", "UPDATE", privileged_pod("a", "p"));
+    r["request"]["subResource"] = "status".into();
+    let (_, resp) = oneshot(&state, r.to_string()).await;
+    assert_eq!(resp["response"]["allowed"], true, "{resp}");
+}
