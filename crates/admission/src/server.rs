@@ -28,6 +28,10 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Time allowed for a TLS handshake (default 10 s).
     pub handshake_timeout: Duration,
+    /// After the shutdown signal, how long to keep accepting connections while reporting
+    /// not ready, so that the Service stops routing here before the listener closes
+    /// (default 0; the CLI uses 3 s).
+    pub shutdown_delay: Duration,
 }
 
 impl ServerConfig {
@@ -39,6 +43,7 @@ impl ServerConfig {
             reload_interval: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(20),
             handshake_timeout: Duration::from_secs(10),
+            shutdown_delay: Duration::ZERO,
         }
     }
 }
@@ -87,8 +92,9 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` completes, then stops accepting, reports not ready and waits
-    /// (up to the drain timeout) for in-flight connections to finish their requests.
+    /// Serves until `shutdown` completes, then reports not ready, keeps accepting for
+    /// [`ServerConfig::shutdown_delay`], stops accepting and waits (up to the drain timeout)
+    /// for in-flight connections to finish their requests.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
         let Server {
             listener,
@@ -106,6 +112,19 @@ impl Server {
         let graceful = GracefulShutdown::new();
         state.ready.store(true, Ordering::Relaxed);
         tracing::info!(addr = %listener.local_addr().map_err(ServeError::Accept)?, "palisade admission webhook listening");
+        let ready = state.ready.clone();
+        let delay = config.shutdown_delay;
+        let shutdown = async move {
+            shutdown.await;
+            ready.store(false, Ordering::Relaxed);
+            if !delay.is_zero() {
+                tracing::info!(
+                    delay_ms = delay.as_millis() as u64,
+                    "not ready; still accepting while endpoints update"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        };
         tokio::pin!(shutdown);
         loop {
             let (tcp, peer) = tokio::select! {

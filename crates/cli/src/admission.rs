@@ -50,6 +50,10 @@ pub(crate) struct ServeArgs {
     /// returned as warnings; only violations the update introduces are denied).
     #[arg(long)]
     deny_preexisting: bool,
+    /// After SIGTERM, keep serving this long (milliseconds) while reporting not ready, so
+    /// that the Service stops routing here first; then drain in-flight requests.
+    #[arg(long, default_value_t = 3000, value_name = "MS")]
+    shutdown_delay_ms: u64,
     /// Log format: json or text.
     #[arg(long, default_value = "json")]
     log_format: String,
@@ -117,13 +121,16 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         limits.max_concurrent = n;
     }
     let state = AppState::new(evaluator, Arc::new(SystemClock), limits);
-    let config = ServerConfig::new(
-        args.addr,
-        TlsFiles {
-            cert: args.tls_cert,
-            key: args.tls_key,
-        },
-    );
+    let config = ServerConfig {
+        shutdown_delay: Duration::from_millis(args.shutdown_delay_ms),
+        ..ServerConfig::new(
+            args.addr,
+            TlsFiles {
+                cert: args.tls_cert,
+                key: args.tls_key,
+            },
+        )
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -51,6 +51,10 @@ fn issue(ca: &CertAuthority, files: &TlsFiles) -> Vec<u8> {
 }
 
 async fn start(policy: &str, today: &str) -> Running {
+    start_with(policy, today, Duration::ZERO).await
+}
+
+async fn start_with(policy: &str, today: &str, shutdown_delay: Duration) -> Running {
     let dir = tempfile::tempdir().expect("tempdir");
     let ca = CertAuthority::generate("palisade-test-ca").expect("ca");
     let files = TlsFiles {
@@ -62,6 +66,7 @@ async fn start(policy: &str, today: &str) -> Running {
     let state = state(policy, clock.clone());
     let mut config = ServerConfig::new("127.0.0.1:0".parse().expect("addr"), files.clone());
     config.reload_interval = Duration::from_millis(100);
+    config.shutdown_delay = shutdown_delay;
     let server = Server::bind(config, state.clone()).await.expect("bind");
     let addr = server.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
@@ -370,4 +375,26 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
         Client::connect(addr, client, "localhost").await.is_err(),
         "no longer listening"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_the_signal_not_ready_but_still_serving_during_the_delay() {
+    let mut s = start_with(
+        "defaultMode: deny\n",
+        "2026-11-23",
+        Duration::from_millis(1500),
+    )
+    .await;
+    let _ = s.shutdown.take().expect("sender").send(());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // New connections are still accepted and served; readiness says to stop routing here.
+    let mut c = s.connect().await;
+    let (status, _) = c.get("/readyz").await.expect("readyz");
+    assert_eq!(status, 503);
+    let (status, _) = s
+        .validate(&review("late", "CREATE", privileged_pod("a", "p")))
+        .await;
+    assert_eq!(status, 200);
+    drop(c);
+    s.stop().await;
 }
