@@ -12,7 +12,8 @@
 //! Options: `--rates R1,R2,...` (requests/s, default 500,2000), `--duration SECONDS`
 //! (default 10 per rate), `--connections N` (default 32), `--server-threads N` (default 2),
 //! `--review FILE` (an AdmissionReview JSON; default a Deployment with a typical pod),
-//! `--policy FILE` (palisade.yaml; default: the default policy, every finding audited).
+//! `--policy FILE` (palisade.yaml; default: the default policy, every finding audited),
+//! `--http2` (HTTP/2 connections, as the API server opens; default HTTP/1.1).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -35,6 +36,7 @@ struct Args {
     server_threads: usize,
     review: Option<String>,
     policy: Option<String>,
+    http2: bool,
 }
 
 fn parse_args() -> Args {
@@ -45,6 +47,7 @@ fn parse_args() -> Args {
         server_threads: 2,
         review: None,
         policy: None,
+        http2: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -61,6 +64,7 @@ fn parse_args() -> Args {
             "--server-threads" => a.server_threads = value().parse().expect("threads"),
             "--review" => a.review = Some(value()),
             "--policy" => a.policy = Some(value()),
+            "--http2" => a.http2 = true,
             other => panic!("unknown option {other}"),
         }
     }
@@ -293,10 +297,16 @@ fn main() {
         .enable_all()
         .build()
         .expect("client runtime");
-    let config = tls_config(&ca.cert_pem()).expect("client TLS");
+    let config = if args.http2 {
+        palisade_admission::client::tls_config_alpn(&ca.cert_pem(), &[b"h2"])
+    } else {
+        tls_config(&ca.cert_pem())
+    }
+    .expect("client TLS");
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
-        "palisade admission load test: TLS on {addr}, {rules} rules, {} server threads, {} connections, {cpus} CPUs",
+        "palisade admission load test: TLS on {addr}, {}, {rules} rules, {} server threads, {} connections, {cpus} CPUs",
+        if args.http2 { "HTTP/2" } else { "HTTP/1.1" },
         args.server_threads, args.connections
     );
     client_rt.block_on(async {

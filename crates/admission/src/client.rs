@@ -3,9 +3,9 @@
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::client::conn::http1;
+use hyper::client::conn::{http1, http2};
 use hyper::{Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::net::SocketAddr;
@@ -42,6 +42,15 @@ pub enum ClientError {
 /// API server's client: every connection gets a full handshake and sees the current
 /// certificate.
 pub fn tls_config(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, ClientError> {
+    tls_config_alpn(ca_pem, &[b"http/1.1"])
+}
+
+/// Like [`tls_config`], offering these ALPN protocols (`h2` gives an HTTP/2 connection, as
+/// the API server's client negotiates).
+pub fn tls_config_alpn(
+    ca_pem: &str,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ClientConfig>, ClientError> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         roots
@@ -53,15 +62,21 @@ pub fn tls_config(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, ClientError
         .map_err(ClientError::Tls)?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     config.resumption = rustls::client::Resumption::disabled();
     Ok(Arc::new(config))
 }
 
-/// One HTTP/1.1 connection over TLS.
+#[derive(Debug)]
+enum Sender {
+    H1(http1::SendRequest<Full<Bytes>>),
+    H2(http2::SendRequest<Full<Bytes>>),
+}
+
+/// One HTTP/1.1 or HTTP/2 connection (by ALPN) over TLS.
 #[derive(Debug)]
 pub struct Client {
-    sender: http1::SendRequest<Full<Bytes>>,
+    sender: Sender,
     host: String,
     peer_certificate: Option<Vec<u8>>,
 }
@@ -87,17 +102,34 @@ impl Client {
             .peer_certificates()
             .and_then(|c| c.first())
             .map(|c| c.as_ref().to_vec());
-        let (sender, conn) = http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(ClientError::Http)?;
-        tokio::spawn(async move {
-            let _ = conn.await;
-        });
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        let sender = if h2 {
+            let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(tls))
+                .await
+                .map_err(ClientError::Http)?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            Sender::H2(sender)
+        } else {
+            let (sender, conn) = http1::handshake(TokioIo::new(tls))
+                .await
+                .map_err(ClientError::Http)?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            Sender::H1(sender)
+        };
         Ok(Client {
             sender,
             host: server_name.to_owned(),
             peer_certificate,
         })
+    }
+
+    /// True when the connection speaks HTTP/2.
+    pub fn is_http2(&self) -> bool {
+        matches!(self.sender, Sender::H2(_))
     }
 
     /// The DER of the certificate the server presented.
@@ -112,19 +144,26 @@ impl Client {
         path: &str,
         body: Bytes,
     ) -> Result<(StatusCode, Bytes), ClientError> {
-        let req = Request::builder()
+        let builder = match self.sender {
+            Sender::H1(_) => Request::builder().uri(path).header("host", &self.host),
+            // HTTP/2 carries the authority in the URI (`:authority`).
+            Sender::H2(_) => Request::builder().uri(format!("https://{}{path}", self.host)),
+        };
+        let req = builder
             .method(method)
-            .uri(path)
-            .header("host", &self.host)
             .header("content-type", "application/json")
             .body(Full::new(body))
             .map_err(ClientError::Request)?;
-        self.sender.ready().await.map_err(ClientError::Http)?;
-        let resp = self
-            .sender
-            .send_request(req)
-            .await
-            .map_err(ClientError::Http)?;
+        let resp = match &mut self.sender {
+            Sender::H1(s) => {
+                s.ready().await.map_err(ClientError::Http)?;
+                s.send_request(req).await.map_err(ClientError::Http)?
+            }
+            Sender::H2(s) => {
+                s.ready().await.map_err(ClientError::Http)?;
+                s.send_request(req).await.map_err(ClientError::Http)?
+            }
+        };
         let status = resp.status();
         let body = resp
             .into_body()

@@ -398,3 +398,30 @@ async fn after_the_signal_not_ready_but_still_serving_during_the_delay() {
     drop(c);
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_as_the_api_server_speaks_it() {
+    let s = start("defaultMode: deny\n", "2026-11-23").await;
+    let config =
+        palisade_admission::client::tls_config_alpn(&s.ca.cert_pem(), &[b"h2", b"http/1.1"])
+            .expect("config");
+    let mut c = Client::connect(s.addr, config, "localhost")
+        .await
+        .expect("connect");
+    assert!(c.is_http2());
+    for i in 0..3 {
+        let uid = format!("h2-{i}");
+        let (status, bytes) = c
+            .post(
+                "/validate",
+                Bytes::from(review(&uid, "CREATE", privileged_pod("a", "p")).to_string()),
+            )
+            .await
+            .expect("request");
+        assert_eq!(status, 200);
+        let v: Value = serde_json::from_slice(&bytes).expect("JSON");
+        assert_eq!(v["response"]["uid"], uid.as_str());
+        assert_eq!(v["response"]["allowed"], false);
+    }
+    s.stop().await;
+}
