@@ -360,11 +360,22 @@ async fn graceful_shutdown_finishes_in_flight_requests() {
     let mut c = s.connect().await;
     let (status, _) = c.get("/readyz").await.expect("readyz");
     assert_eq!(status, 200);
-    // A request sent just before the signal still gets its answer.
+    // A request in flight when the signal comes still gets its answer: hold every
+    // evaluation slot so that it waits inside the handler, signal, then release.
+    let permits = s
+        .state
+        .semaphore
+        .clone()
+        .acquire_many_owned(s.state.limits.max_concurrent as u32)
+        .await
+        .expect("permits");
     let body = Bytes::from(review("last", "CREATE", privileged_pod("a", "p")).to_string());
     let in_flight = tokio::spawn(async move { c.post("/validate", body).await });
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let _ = s.shutdown.take().expect("sender").send(());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!in_flight.is_finished());
+    drop(permits);
     let (status, bytes) = in_flight.await.expect("join").expect("answered");
     assert_eq!(status, 200);
     assert!(String::from_utf8_lossy(&bytes).contains("\"last\""));
