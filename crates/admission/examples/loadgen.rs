@@ -149,6 +149,22 @@ fn default_review() -> String {
     .to_string()
 }
 
+/// CPU time (user + system) this process has used, from /proc (Linux); zero elsewhere.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields after the command name (which is in parentheses): utime is the 14th field.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return Duration::ZERO;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
+        + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -312,9 +328,10 @@ fn main() {
     client_rt.block_on(async {
         // Warm-up.
         let _ = run_rate(addr, config.clone(), body.clone(), 200, 1, 8).await;
-        println!("| target req/s | sent | errors | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | load avg (1m) |");
-        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        println!("| target req/s | sent | errors | achieved req/s | p50 ms | p90 ms | p99 ms | max ms | CPU µs/req (server+client) | load avg (1m) |");
+        println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for &rate in &args.rates {
+            let cpu_before = cpu_time();
             let (lat, errors, elapsed) = run_rate(
                 addr,
                 config.clone(),
@@ -328,8 +345,9 @@ fn main() {
                 .ok()
                 .and_then(|s| s.split_whitespace().next().map(str::to_owned))
                 .unwrap_or_else(|| "?".into());
+            let cpu = (cpu_time() - cpu_before).as_secs_f64() * 1e6 / (lat.len() + errors).max(1) as f64;
             println!(
-                "| {rate} | {} | {errors} | {:.0} | {} | {} | {} | {} | {load} |",
+                "| {rate} | {} | {errors} | {:.0} | {} | {} | {} | {} | {cpu:.0} | {load} |",
                 lat.len() + errors,
                 lat.len() as f64 / elapsed.as_secs_f64(),
                 ms(percentile(&lat, 0.50)),
