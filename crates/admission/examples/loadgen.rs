@@ -272,6 +272,14 @@ fn main() {
         for _ in 0..n {
             let _ = evaluator.review(body.as_bytes(), today).expect("review");
         }
+        let t2 = Instant::now();
+        for _ in 0..n {
+            let _ = palisade_admission::Clock::today(&SystemClock);
+        }
+        println!(
+            "clock: {:.1} µs per call",
+            t2.elapsed().as_secs_f64() * 1e6 / f64::from(n)
+        );
         println!(
             "evaluation alone (parse, {} rules, policy, response): {:.1} µs per review",
             evaluator.rule_ids().len(),
