@@ -147,24 +147,35 @@ pub fn run_rules(
         .filter(|r| r.meta().scope == Scope::Object)
         .collect();
     let options = |r: &dyn Rule| opts.policy.rule(r.meta().id).map(|c| &c.options);
-    let mut findings: Vec<Finding> = inventory
-        .objects()
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, obj)| {
-            let mut out = Vec::new();
-            for r in &object_rules {
-                let mut cx = Context::new(r.meta(), options(**r), profile)
-                    .with_inventory(inventory)
-                    .with_pss_version(version)
-                    .with_today(opts.today);
-                cx.set_object(ObjectId(i));
-                r.check(obj, &mut cx);
-                out.extend(cx.take_findings());
-            }
-            out
-        })
-        .collect();
+    let check_object = |(i, obj): (usize, &palisade_core::Object)| {
+        let mut out = Vec::new();
+        for r in &object_rules {
+            let mut cx = Context::new(r.meta(), options(**r), profile)
+                .with_inventory(inventory)
+                .with_pss_version(version)
+                .with_today(opts.today);
+            cx.set_object(ObjectId(i));
+            r.check(obj, &mut cx);
+            out.extend(cx.take_findings());
+        }
+        out
+    };
+    // One object (an admission request): no hop to the thread pool and back.
+    let mut findings: Vec<Finding> = if inventory.len() <= 1 {
+        inventory
+            .objects()
+            .iter()
+            .enumerate()
+            .flat_map(check_object)
+            .collect()
+    } else {
+        inventory
+            .objects()
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(check_object)
+            .collect()
+    };
     for r in rules.iter().filter(|r| r.meta().scope == Scope::Inventory) {
         let mut cx = Context::new(r.meta(), options(*r), profile)
             .with_inventory(inventory)

@@ -1,6 +1,7 @@
 //! The `palisade` command: argument parsing and wiring only.
 
 mod access;
+mod admission;
 mod config;
 mod detect;
 mod explain;
@@ -42,6 +43,9 @@ enum Command {
     UpdateDb(update_db::UpdateDbArgs),
     /// Print a commented `palisade.yaml` template.
     Init,
+    /// The validating admission webhook: `serve` it, or print the manifests to `install` it.
+    #[command(subcommand)]
+    Admission(admission::AdmissionCommand),
 }
 
 /// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 2 usage
@@ -82,6 +86,7 @@ fn main() -> ExitCode {
         Command::Node(args) => node::run(*args),
         Command::UpdateDb(args) => update_db::run(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
+        Command::Admission(cmd) => admission::run(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

@@ -206,7 +206,8 @@ fn selectors_families_and_frameworks() {
     // cis:5.2 is pod security: the POD rules, PLAT002 (cis:5.2.1, a policy engine) and NODE001
     // (node-shell workloads: privileged, hostPID).
     assert!(
-        ids.iter().all(|i| i.starts_with("POD") || *i == "PLAT002" || *i == "NODE001"),
+        ids.iter()
+            .all(|i| i.starts_with("POD") || *i == "PLAT002" || *i == "NODE001"),
         "{ids:?}"
     );
     let o = palisade(&["scan", "examples/insecure", "--select", "NOPE1"]);
@@ -692,4 +693,49 @@ fn update_db_converts_a_feed_file() {
     let o = palisade(&["update-db", "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--from-file"));
+}
+
+#[test]
+fn admission_install_generates_certs_and_scans_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let o = palisade(&[
+        "admission",
+        "install",
+        "--namespace",
+        "guard",
+        "--replicas",
+        "3",
+        "--failure-policy",
+        "Ignore",
+        // A release pinned by digest, as production installs should be (the default image is
+        // a tag only: IMG002 reports it, as it would for any workload).
+        "--image",
+        "ghcr.io/palisade-dev/palisade:0.1.0@sha256:5b1f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b",
+        "--gen-certs",
+        certs.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for f in ["ca.crt", "tls.crt", "tls.key"] {
+        let text = std::fs::read_to_string(certs.join(f)).unwrap();
+        assert!(text.starts_with("-----BEGIN"), "{f}");
+    }
+    let manifests = dir.path().join("webhook.yaml");
+    std::fs::write(&manifests, o.stdout).unwrap();
+    let text = std::fs::read_to_string(&manifests).unwrap();
+    assert!(text.contains("failurePolicy: Ignore"), "{text}");
+    assert!(text.contains("replicas: 3"), "{text}");
+    assert!(!text.contains("caBundle: ''"), "{text}");
+    let o = palisade(&[
+        "scan",
+        "--profile",
+        "restricted",
+        "--fail-on",
+        "info",
+        manifests.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 findings"), "{}", stdout(&o));
+    let o = palisade(&["admission", "install", "--replicas", "1"]);
+    assert_eq!(o.status.code(), Some(2));
 }

@@ -50,7 +50,13 @@ impl Rule for PolicyAllowsAllNamespaces {
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
-        for r in np.policies_allowing_all_namespaces() {
+        // Rules without peers (`ingress: [{ports: ...}]`) admit every source on purpose; only an
+        // explicit empty namespaceSelector is the oversight this rule is about.
+        for r in np
+            .policies_allowing_all_namespaces()
+            .into_iter()
+            .filter(|r| r.peer_index.is_some())
+        {
             report_rule_ref(
                 inv,
                 cx,

@@ -1,0 +1,330 @@
+//! `palisade admission install`: the manifests that deploy the webhook with high
+//! availability (replicas, anti-affinity, a disruption budget) and least privilege (no API
+//! token, no RBAC, the restricted Pod Security profile). They pass Palisade's own restricted
+//! profile with zero findings.
+
+use serde_json::{json, Value};
+
+/// The name of every object the installation creates.
+pub const NAME: &str = "palisade-admission";
+/// The name of the webhook in the ValidatingWebhookConfiguration; the API server prefixes
+/// audit annotations with it (`validate.palisade.dev/findings`).
+pub const WEBHOOK_NAME: &str = "validate.palisade.dev";
+/// The default image.
+pub const DEFAULT_IMAGE: &str =
+    concat!("ghcr.io/palisade-dev/palisade:", env!("CARGO_PKG_VERSION"));
+/// The port the server listens on in the pod.
+pub const CONTAINER_PORT: u16 = 8443;
+
+/// Installation settings.
+#[derive(Clone, Debug)]
+pub struct InstallOptions {
+    /// Namespace for the webhook (default `palisade-system`); excluded from the webhook.
+    pub namespace: String,
+    /// Replicas (at least 2 for a highly available webhook).
+    pub replicas: u32,
+    /// `Fail` (reject when the webhook is unreachable) or `Ignore`.
+    pub failure_policy: String,
+    /// The container image, pinned to a version (and ideally a digest).
+    pub image: String,
+    /// The CA certificate (PEM) that signed the serving certificate, for `caBundle`.
+    pub ca_pem: Option<String>,
+    /// The webhook's `timeoutSeconds` (1..=30).
+    pub timeout_seconds: u32,
+}
+
+impl Default for InstallOptions {
+    fn default() -> Self {
+        InstallOptions {
+            namespace: "palisade-system".into(),
+            replicas: 2,
+            failure_policy: "Fail".into(),
+            image: DEFAULT_IMAGE.into(),
+            ca_pem: None,
+            timeout_seconds: 10,
+        }
+    }
+}
+
+/// The policy shipped in the ConfigMap: every finding audited, nothing rejected yet (promote
+/// rules and namespaces to `warn`, then `deny`).
+pub const DEFAULT_POLICY: &str = "# Palisade admission policy: see `palisade init` for every key.
+profile: restricted
+defaultMode: audit
+rules: {}
+namespaces: {}
+";
+
+fn labels() -> Value {
+    json!({
+        "app.kubernetes.io/name": NAME,
+        "app.kubernetes.io/part-of": "palisade",
+    })
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The manifests as JSON values, in apply order.
+pub fn objects(opts: &InstallOptions) -> Vec<Value> {
+    let ns = opts.namespace.as_str();
+    let meta = |name: &str| json!({ "name": name, "namespace": ns, "labels": labels() });
+    let selector = json!({ "matchLabels": { "app.kubernetes.io/name": NAME } });
+    let namespace = json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": ns,
+            "labels": {
+                "app.kubernetes.io/part-of": "palisade",
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+        },
+    });
+    let service_account = json!({
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": meta(NAME),
+        "automountServiceAccountToken": false,
+    });
+    let config = json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": meta(NAME),
+        "data": { "palisade.yaml": DEFAULT_POLICY },
+    });
+    let probe = |path: &str, period: u32| {
+        json!({
+            "httpGet": { "path": path, "port": "https", "scheme": "HTTPS" },
+            "periodSeconds": period,
+            "timeoutSeconds": 2,
+            "failureThreshold": 3,
+        })
+    };
+    let deployment = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(NAME),
+        "spec": {
+            "replicas": opts.replicas.max(2),
+            "revisionHistoryLimit": 5,
+            "selector": selector,
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": { "maxUnavailable": 0, "maxSurge": 1 },
+            },
+            "template": {
+                "metadata": { "labels": labels() },
+                "spec": {
+                    "serviceAccountName": NAME,
+                    "automountServiceAccountToken": false,
+                    "enableServiceLinks": false,
+                    "terminationGracePeriodSeconds": 30,
+                    "securityContext": {
+                        "runAsNonRoot": true,
+                        "runAsUser": 65532,
+                        "runAsGroup": 65532,
+                        "seccompProfile": { "type": "RuntimeDefault" },
+                    },
+                    "affinity": {
+                        "podAntiAffinity": {
+                            "preferredDuringSchedulingIgnoredDuringExecution": [{
+                                "weight": 100,
+                                "podAffinityTerm": {
+                                    "labelSelector": selector,
+                                    "topologyKey": "kubernetes.io/hostname",
+                                },
+                            }],
+                        },
+                    },
+                    "topologySpreadConstraints": [{
+                        "maxSkew": 1,
+                        "topologyKey": "topology.kubernetes.io/zone",
+                        "whenUnsatisfiable": "ScheduleAnyway",
+                        "labelSelector": selector,
+                    }],
+                    "containers": [{
+                        "name": "webhook",
+                        "image": opts.image,
+                        "imagePullPolicy": "IfNotPresent",
+                        "args": [
+                            "admission", "serve",
+                            "--config", "/etc/palisade/palisade.yaml",
+                            "--tls-cert", "/etc/palisade/tls/tls.crt",
+                            "--tls-key", "/etc/palisade/tls/tls.key",
+                            "--addr", format!("0.0.0.0:{CONTAINER_PORT}"),
+                        ],
+                        "ports": [{ "name": "https", "containerPort": CONTAINER_PORT, "protocol": "TCP" }],
+                        "livenessProbe": probe("/healthz", 10),
+                        "readinessProbe": probe("/readyz", 5),
+                        "resources": {
+                            "requests": { "cpu": "100m", "memory": "64Mi" },
+                            "limits": { "cpu": "1", "memory": "256Mi" },
+                        },
+                        "securityContext": {
+                            "allowPrivilegeEscalation": false,
+                            "privileged": false,
+                            "readOnlyRootFilesystem": true,
+                            "runAsNonRoot": true,
+                            "capabilities": { "drop": ["ALL"] },
+                            "seccompProfile": { "type": "RuntimeDefault" },
+                        },
+                        "volumeMounts": [
+                            { "name": "config", "mountPath": "/etc/palisade", "readOnly": true },
+                            { "name": "tls", "mountPath": "/etc/palisade/tls", "readOnly": true },
+                        ],
+                    }],
+                    "volumes": [
+                        { "name": "config", "configMap": { "name": NAME } },
+                        { "name": "tls", "secret": { "secretName": format!("{NAME}-tls") } },
+                    ],
+                },
+            },
+        },
+    });
+    let pdb = json!({
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": meta(NAME),
+        "spec": { "minAvailable": 1, "selector": selector },
+    });
+    let service = json!({
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta(NAME),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": { "app.kubernetes.io/name": NAME },
+            "ports": [{ "name": "https", "port": 443, "targetPort": "https", "protocol": "TCP" }],
+        },
+    });
+    // The webhook takes HTTPS from the API server (whose address depends on the platform) and
+    // calls nothing: everything else in its namespace is denied, both directions.
+    let network_policy = json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta(NAME),
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{ "ports": [{ "protocol": "TCP", "port": "https" }] }],
+            "egress": [],
+        },
+    });
+    let ca_bundle = opts
+        .ca_pem
+        .as_deref()
+        .map(|pem| base64(pem.as_bytes()))
+        .unwrap_or_default();
+    let rule = |group: &str, resources: &[&str]| {
+        json!({
+            "apiGroups": [group],
+            "apiVersions": ["v1"],
+            "operations": ["CREATE", "UPDATE"],
+            "resources": resources,
+            "scope": "Namespaced",
+        })
+    };
+    let webhook = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1",
+        "kind": "ValidatingWebhookConfiguration",
+        "metadata": { "name": NAME, "labels": labels() },
+        "webhooks": [{
+            "name": WEBHOOK_NAME,
+            "admissionReviewVersions": ["v1"],
+            "sideEffects": "None",
+            "failurePolicy": opts.failure_policy,
+            "matchPolicy": "Equivalent",
+            "timeoutSeconds": opts.timeout_seconds.clamp(1, 30),
+            "clientConfig": {
+                "service": { "name": NAME, "namespace": ns, "path": "/validate", "port": 443 },
+                "caBundle": ca_bundle,
+            },
+            "namespaceSelector": {
+                "matchExpressions": [{
+                    "key": "kubernetes.io/metadata.name",
+                    "operator": "NotIn",
+                    "values": ["kube-system", ns],
+                }],
+            },
+            "rules": [
+                rule(
+                    "",
+                    &["pods", "pods/ephemeralcontainers", "replicationcontrollers", "podtemplates"],
+                ),
+                rule("apps", &["deployments", "statefulsets", "daemonsets", "replicasets"]),
+                rule("batch", &["jobs", "cronjobs"]),
+            ],
+        }],
+    });
+    vec![
+        namespace,
+        service_account,
+        config,
+        deployment,
+        pdb,
+        service,
+        network_policy,
+        webhook,
+    ]
+}
+
+/// The manifests as one multi-document YAML stream, with comments on what to do next.
+pub fn render(opts: &InstallOptions) -> String {
+    let mut out = String::new();
+    out.push_str("# Palisade admission webhook. Apply with `kubectl apply -f -`.\n");
+    out.push_str(&format!(
+        "# The serving certificate is read from the Secret {NAME}-tls (keys tls.crt, tls.key) in\n\
+         # namespace {ns}, e.g.:\n\
+         #   kubectl -n {ns} create secret tls {NAME}-tls --cert=DIR/tls.crt --key=DIR/tls.key\n\
+         # The certificate must be valid for {NAME}.{ns}.svc; it is reloaded when rotated.\n",
+        ns = opts.namespace
+    ));
+    if opts.ca_pem.is_none() {
+        out.push_str(
+            "# NOTE: caBundle is empty. Set it to the base64 PEM of the CA that signed the serving\n\
+             # certificate (or run with --gen-certs DIR, or let cert-manager's CA injector fill it).\n",
+        );
+    }
+    for obj in objects(opts) {
+        out.push_str("---\n");
+        // Serialising a JSON value to YAML cannot fail.
+        out.push_str(&serde_yaml_ng::to_string(&obj).unwrap_or_default());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    }
+}

@@ -1,0 +1,27 @@
+//! Palisade's validating admission webhook.
+//!
+//! The same rule set as `palisade scan`, evaluated on each AdmissionReview through the
+//! analysis facade ([`palisade_analyze`]), with the policy's per-rule and per-namespace
+//! modes: `deny` rejects with a message naming each rule, field and fix; `warn` allows with
+//! warnings; `audit` allows with an audit annotation, a metric and a log line. Expiring
+//! exceptions apply exactly as in a scan, against the day of the request.
+//!
+//! Layout (after kubewarden's policy-server): [`review`] parses and evaluates one review
+//! (pure, synchronous: the fuzz target); [`api`] holds the routes, handlers, state and the
+//! error type; [`server`] the HTTPS accept loop with graceful shutdown; [`certs`] TLS with hot
+//! reload and a small CA; [`metrics`] the Prometheus metrics; [`install`] the deployment
+//! manifests. The library never prints: it logs through `tracing`.
+
+pub mod api;
+pub mod certs;
+pub mod client;
+pub mod error;
+pub mod install;
+pub mod metrics;
+pub mod review;
+pub mod server;
+
+pub use api::{router, AppState, Clock, FixedClock, Limits, SystemClock};
+pub use error::{CertGenError, ReviewError, ServeError, TlsError};
+pub use review::{Evaluator, EvaluatorOptions, Outcome, Verdict};
+pub use server::{shutdown_signal, Server, ServerConfig};
