@@ -4,12 +4,21 @@ use palisade_admission::install::{objects, render, InstallOptions};
 use palisade_analyze::{analyze, InputSummary, Options};
 use palisade_core::{Inventory, PssLevel};
 
+/// A release pinned by digest, as production installs should be (the default image is a tag
+/// only, which IMG002 reports like for any workload).
+const PINNED: &str =
+    "ghcr.io/palisade-dev/palisade:0.1.0@sha256:5b1f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b";
+
 #[test]
 fn install_manifests_pass_the_restricted_profile() {
     let ca = palisade_admission::certs::CertAuthority::generate("test-ca").expect("ca");
     for opts in [
-        InstallOptions::default(),
         InstallOptions {
+            image: PINNED.into(),
+            ..InstallOptions::default()
+        },
+        InstallOptions {
+            image: PINNED.into(),
             namespace: "security".into(),
             replicas: 3,
             failure_policy: "Ignore".into(),
@@ -30,6 +39,7 @@ fn install_manifests_pass_the_restricted_profile() {
                 "Deployment",
                 "PodDisruptionBudget",
                 "Service",
+                "NetworkPolicy",
                 "ValidatingWebhookConfiguration"
             ]
         );
@@ -65,7 +75,7 @@ fn install_manifests_have_the_required_settings() {
     assert_eq!(c["securityContext"]["capabilities"]["drop"][0], "ALL");
     assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
-    let wh = &objs[6]["webhooks"][0];
+    let wh = &objs[7]["webhooks"][0];
     assert_eq!(wh["sideEffects"], "None");
     assert_eq!(wh["matchPolicy"], "Equivalent");
     assert_eq!(wh["admissionReviewVersions"][0], "v1");
