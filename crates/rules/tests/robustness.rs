@@ -72,6 +72,8 @@ fn no_rule_panics_on_malformed_objects() {
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
+            // Fixture data folders (CVE data for VER004) hold no manifests.
+            .filter(|p| p.is_file())
             .collect();
         files.sort();
         for file in files {
