@@ -1,6 +1,7 @@
 //! The `palisade` command: argument parsing and wiring only.
 
 mod access;
+mod cluster;
 mod config;
 mod detect;
 mod explain;
@@ -32,13 +33,19 @@ enum Command {
     Rbac(access::RbacArgs),
     /// NetworkPolicy queries: can traffic flow between two endpoints?
     Net(access::NetArgs),
+    /// Save a cluster's security-relevant state into one file (incident response).
+    Snapshot(cluster::SnapshotArgs),
+    /// Security-relevant drift between two snapshots.
+    Diff(cluster::DiffArgs),
+    /// Write a snapshot's objects as apply-able manifests (DIR/<namespace>/<kind>.yaml).
+    Export(cluster::ExportArgs),
     /// Print a commented `palisade.yaml` template.
     Init,
 }
 
 /// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 2 usage
 /// or input error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Exit {
     Clean = 0,
     Findings = 1,
@@ -71,6 +78,9 @@ fn main() -> ExitCode {
         Command::Detect(args) => detect::run(*args),
         Command::Rbac(args) => access::rbac(args),
         Command::Net(args) => access::net(args),
+        Command::Snapshot(args) => cluster::snapshot(args),
+        Command::Diff(args) => cluster::diff(args),
+        Command::Export(args) => cluster::export(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
     };
     match result {
