@@ -49,7 +49,11 @@ pub(crate) struct ClusterArgs {
     connect: ConnectArgs,
 }
 
-fn read_options(c: &ConnectArgs, context: Option<String>, kinds: Option<HashSet<String>>) -> palisade_cluster::ReadOptions {
+fn read_options(
+    c: &ConnectArgs,
+    context: Option<String>,
+    kinds: Option<HashSet<String>>,
+) -> palisade_cluster::ReadOptions {
     palisade_cluster::ReadOptions {
         kubeconfig: c.kubeconfig.clone(),
         context,
@@ -69,9 +73,11 @@ fn progress_bar() -> Option<palisade_cluster::ProgressFn> {
     }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} reading the cluster [{bar:30}] {pos}/{len} kinds {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading the cluster [{bar:30}] {pos}/{len} kinds {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     Some(std::sync::Arc::new(move |p| match p {
         palisade_cluster::Progress::Start { kinds } => bar.set_length(kinds as u64),
@@ -90,7 +96,11 @@ fn progress_bar() -> Option<palisade_cluster::ProgressFn> {
 fn scan_kinds(keep: Option<&HashSet<String>>) -> Option<HashSet<String>> {
     keep.map(|k| {
         let mut k = k.clone();
-        k.extend(palisade_core::podspec::WORKLOAD_KINDS.iter().map(|s| (*s).to_owned()));
+        k.extend(
+            palisade_core::podspec::WORKLOAD_KINDS
+                .iter()
+                .map(|s| (*s).to_owned()),
+        );
         k.insert("Namespace".to_owned());
         k
     })
@@ -134,7 +144,8 @@ pub(crate) fn scan_sources(
             Err(e) => return Err(e).context("cannot scan the cluster"),
         };
         let origin = format!("context {}", read.context);
-        let loaded = palisade_load::cluster::loaded_from_cluster(read.objects, &read.unreadable, &origin);
+        let loaded =
+            palisade_load::cluster::loaded_from_cluster(read.objects, &read.unreadable, &origin);
         out.push((Some(read.context), loaded));
     }
     Ok(out)
@@ -172,11 +183,19 @@ pub(crate) fn snapshot(args: SnapshotArgs) -> anyhow::Result<Exit> {
         header.objects,
         header.context,
         header.server,
-        header.server_version.as_deref().unwrap_or("unknown version"),
+        header
+            .server_version
+            .as_deref()
+            .unwrap_or("unknown version"),
         header.digest
     );
     for u in &read.unreadable {
-        eprintln!("warning: {}: not saved: HTTP {}: {}", palisade_load::cluster::resource_file(&u.resource), u.status, u.message);
+        eprintln!(
+            "warning: {}: not saved: HTTP {}: {}",
+            palisade_load::cluster::resource_file(&u.resource),
+            u.status,
+            u.message
+        );
     }
     Ok(Exit::Clean)
 }
@@ -209,7 +228,8 @@ pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
     let text = match args.format.as_str() {
         "table" => diff_table(&old.header, &new.header, &drift),
         "json" => {
-            let mut by: std::collections::BTreeMap<&str, usize> = Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+            let mut by: std::collections::BTreeMap<&str, usize> =
+                Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
             for d in &drift {
                 *by.entry(d.severity.as_str()).or_default() += 1;
             }
@@ -225,11 +245,13 @@ pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
         other => anyhow::bail!("unknown format `{other}` (expected table or json)"),
     };
     emit(&text)?;
-    Ok(if fail_on.is_some_and(|t| drift.iter().any(|d| d.severity >= t)) {
-        Exit::Findings
-    } else {
-        Exit::Clean
-    })
+    Ok(
+        if fail_on.is_some_and(|t| drift.iter().any(|d| d.severity >= t)) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        },
+    )
 }
 
 fn diff_table(old: &snapshot::Header, new: &snapshot::Header, drift: &[Drift]) -> String {
@@ -263,8 +285,15 @@ fn diff_table(old: &snapshot::Header, new: &snapshot::Header, drift: &[Drift]) -
     let line = |r: [&str; 5]| {
         format!(
             "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}\n",
-            r[0], r[1], r[2], r[3], r[4],
-            w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3]
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
         )
     };
     out.push_str(&line(head));
@@ -278,7 +307,11 @@ fn diff_table(old: &snapshot::Header, new: &snapshot::Header, drift: &[Drift]) -
             counts.push(format!("{n} {s}"));
         }
     }
-    out.push_str(&format!("\n{} drift item(s): {}\n", drift.len(), counts.join(", ")));
+    out.push_str(&format!(
+        "\n{} drift item(s): {}\n",
+        drift.len(),
+        counts.join(", ")
+    ));
     out
 }
 

@@ -146,7 +146,10 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         let load_opts = palisade_load::LoadOptions {
             keep_kinds: keep.map(std::sync::Arc::new),
         };
-        vec![(None, palisade_load::load_paths_with(&args.paths, &load_opts))]
+        vec![(
+            None,
+            palisade_load::load_paths_with(&args.paths, &load_opts),
+        )]
     };
     let many = sources.len() > 1;
     let mut exit = Exit::Clean;
@@ -218,7 +221,11 @@ fn finish(
         for e in &report.errors {
             eprintln!("error: {e}");
         }
-        for w in report.warnings.iter().filter(|w| w.file.starts_with("cluster/")) {
+        for w in report
+            .warnings
+            .iter()
+            .filter(|w| w.file.starts_with("cluster/"))
+        {
             eprintln!("warning: {w}");
         }
     }

@@ -22,7 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The Accept header that makes the API server answer with metadata only.
-pub const METADATA_ACCEPT: &str = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+pub const METADATA_ACCEPT: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 /// Why a cluster could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -164,7 +165,9 @@ pub fn read(opts: &ReadOptions) -> Result<ClusterRead, Error> {
 
 async fn config(opts: &ReadOptions) -> Result<(kube::Config, String), Error> {
     let kc = match &opts.kubeconfig {
-        Some(p) => Some(kube::config::Kubeconfig::read_from(p).map_err(|e| Error::Config(e.to_string()))?),
+        Some(p) => {
+            Some(kube::config::Kubeconfig::read_from(p).map_err(|e| Error::Config(e.to_string()))?)
+        }
         None => kube::config::Kubeconfig::read().ok(),
     };
     match kc {
@@ -195,7 +198,8 @@ async fn config(opts: &ReadOptions) -> Result<(kube::Config, String), Error> {
 /// Reads the cluster.
 pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
     let (mut cfg, context) = config(opts).await?;
-    cfg.read_timeout = Some(opts.timeout);
+    // Our own per-request limit (below) answers first, with a clear message.
+    cfg.read_timeout = Some(opts.timeout * 2);
     let server = cfg.cluster_url.to_string();
     let client = kube::Client::try_from(cfg).map_err(Error::Client)?;
     let reader = Reader {
@@ -239,7 +243,9 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
             } else {
                 format!("/apis/{gv}")
             };
-            let doc = reader.get_json(&path, None, &format!("discovery {path}")).await;
+            let doc = reader
+                .get_json(&path, None, &format!("discovery {path}"))
+                .await;
             (gv, doc)
         });
     }
@@ -324,18 +330,30 @@ enum Failure {
 }
 
 impl Reader {
-    async fn get_raw(&self, path_and_query: &str, accept: Option<&str>) -> Result<String, (Failure, Option<kube::Error>)> {
+    async fn get_raw(
+        &self,
+        path_and_query: &str,
+        accept: Option<&str>,
+    ) -> Result<String, (Failure, Option<kube::Error>)> {
         let mut req = http::Request::get(path_and_query);
         req = req.header(ACCEPT, accept.unwrap_or("application/json"));
         let req = req
             .body(Vec::new())
             .map_err(|e| (Failure::Other(e.to_string()), None))?;
-        let _permit = self.sem.acquire().await.map_err(|e| (Failure::Other(e.to_string()), None))?;
+        let _permit = self
+            .sem
+            .acquire()
+            .await
+            .map_err(|e| (Failure::Other(e.to_string()), None))?;
         match tokio::time::timeout(self.timeout, self.client.request_text(req)).await {
             Err(_) => Err((Failure::Timeout, None)),
             Ok(Ok(text)) => Ok(text),
             Ok(Err(kube::Error::Api(e))) => {
-                let msg = if e.message.is_empty() { e.reason.clone() } else { e.message.clone() };
+                let msg = if e.message.is_empty() {
+                    e.reason.clone()
+                } else {
+                    e.message.clone()
+                };
                 Err((Failure::Status(e.code, msg), Some(kube::Error::Api(e))))
             }
             Ok(Err(e)) => Err((Failure::Other(format!("{e}")), Some(e))),
@@ -356,13 +374,20 @@ impl Reader {
                 what: what.to_owned(),
                 source: e,
             }),
-            Err((Failure::Other(m), None)) | Err((Failure::Status(_, m), None)) => Err(Error::Config(m)),
+            Err((Failure::Other(m), None)) | Err((Failure::Status(_, m), None)) => {
+                Err(Error::Config(m))
+            }
         }
     }
 
     /// Lists one resource, following `continue` tokens. A 410 (the continue token expired)
     /// starts the list again once.
-    async fn list(&self, r: &'static Resource, namespace: Option<&str>, page: u32) -> Result<Vec<Value>, Unreadable> {
+    async fn list(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        page: u32,
+    ) -> Result<Vec<Value>, Unreadable> {
         let base = r.collection_path(namespace);
         let accept = r.metadata_only.then_some(METADATA_ACCEPT);
         let mut restarted = false;
@@ -384,7 +409,9 @@ impl Reader {
                     Err((f, _)) => {
                         let (status, message) = match f {
                             Failure::Status(s, m) => (s, m),
-                            Failure::Timeout => (0, format!("no answer within {} s", self.timeout.as_secs())),
+                            Failure::Timeout => {
+                                (0, format!("no answer within {} s", self.timeout.as_secs()))
+                            }
                             Failure::Other(m) => (0, m),
                         };
                         return Err(Unreadable {
@@ -479,7 +506,9 @@ pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>) -> String {
             plurals.join(", ")
         ));
     }
-    out.push_str("  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n");
+    out.push_str(
+        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n",
+    );
     out
 }
 
@@ -509,7 +538,10 @@ mod tests {
     #[test]
     fn cluster_role_lists_exactly_what_is_read() {
         let y = cluster_role_yaml(None);
-        assert!(y.contains("resources: [configmaps, namespaces, nodes, pods"), "{y}");
+        assert!(
+            y.contains("resources: [configmaps, namespaces, nodes, pods"),
+            "{y}"
+        );
         assert!(y.contains("verbs: [get, list]"));
         assert!(!y.contains("watch"));
         assert!(!y.contains('*') || y.contains("/apis/*"));

@@ -93,15 +93,27 @@ pub static RESOURCES: &[Resource] = &[
         metadata_only: true,
     },
     ns("Role", "rbac.authorization.k8s.io/v1", "roles"),
-    cluster("ClusterRole", "rbac.authorization.k8s.io/v1", "clusterroles"),
-    ns("RoleBinding", "rbac.authorization.k8s.io/v1", "rolebindings"),
+    cluster(
+        "ClusterRole",
+        "rbac.authorization.k8s.io/v1",
+        "clusterroles",
+    ),
+    ns(
+        "RoleBinding",
+        "rbac.authorization.k8s.io/v1",
+        "rolebindings",
+    ),
     cluster(
         "ClusterRoleBinding",
         "rbac.authorization.k8s.io/v1",
         "clusterrolebindings",
     ),
     ns("PodDisruptionBudget", "policy/v1", "poddisruptionbudgets"),
-    ns("HorizontalPodAutoscaler", "autoscaling/v2", "horizontalpodautoscalers"),
+    ns(
+        "HorizontalPodAutoscaler",
+        "autoscaling/v2",
+        "horizontalpodautoscalers",
+    ),
     ns("LimitRange", "v1", "limitranges"),
     ns("ResourceQuota", "v1", "resourcequotas"),
     cluster(
@@ -131,7 +143,11 @@ pub static RESOURCES: &[Resource] = &[
         namespaced: false,
         metadata_only: true,
     },
-    ns("AzureIdentity", "aadpodidentity.k8s.io/v1", "azureidentities"),
+    ns(
+        "AzureIdentity",
+        "aadpodidentity.k8s.io/v1",
+        "azureidentities",
+    ),
     ns(
         "AzureIdentityBinding",
         "aadpodidentity.k8s.io/v1",

@@ -97,7 +97,14 @@ pub fn diff(old: &[Value], new: &[Value]) -> Vec<Drift> {
     out
 }
 
-fn push(out: &mut Vec<Drift>, severity: Severity, category: &'static str, change: Change, o: &Object, detail: String) {
+fn push(
+    out: &mut Vec<Drift>,
+    severity: Severity,
+    category: &'static str,
+    change: Change,
+    o: &Object,
+    detail: String,
+) {
     out.push(Drift {
         severity,
         category,
@@ -124,8 +131,14 @@ fn is_webhook(o: &Object) -> bool {
 }
 
 fn role_ref(o: &Object) -> String {
-    let r = o.pointer("/roleRef/name").and_then(Value::as_str).unwrap_or("?");
-    let k = o.pointer("/roleRef/kind").and_then(Value::as_str).unwrap_or("?");
+    let r = o
+        .pointer("/roleRef/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    let k = o
+        .pointer("/roleRef/kind")
+        .and_then(Value::as_str)
+        .unwrap_or("?");
     format!("{k}/{r}")
 }
 
@@ -147,7 +160,8 @@ fn subjects(o: &Object) -> Vec<String> {
 
 fn rbac_severity(o: &Object) -> Severity {
     let binding = o.kind.ends_with("Binding");
-    let admin = binding && o.pointer("/roleRef/name").and_then(Value::as_str) == Some("cluster-admin");
+    let admin =
+        binding && o.pointer("/roleRef/name").and_then(Value::as_str) == Some("cluster-admin");
     let wildcard = o
         .pointer("/rules")
         .and_then(Value::as_array)
@@ -173,7 +187,10 @@ fn describe_rbac(o: &Object) -> String {
     if o.kind.ends_with("Binding") {
         format!("binds {} to {}", role_ref(o), subjects(o).join(", "))
     } else {
-        let n = o.pointer("/rules").and_then(Value::as_array).map_or(0, Vec::len);
+        let n = o
+            .pointer("/rules")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         let agg = if o.pointer("/aggregationRule").is_some() {
             ", aggregated"
         } else {
@@ -220,14 +237,20 @@ fn host_facts(o: &Object) -> Vec<(Severity, String)> {
     }
     for c in t.containers() {
         if c.security("privileged").and_then(Value::as_bool) == Some(true) {
-            facts.push((Severity::Critical, format!("container {} is privileged", c.name)));
+            facts.push((
+                Severity::Critical,
+                format!("container {} is privileged", c.name),
+            ));
         }
         let caps = c
             .security("capabilities")
             .and_then(|c| c.get("add"))
             .and_then(Value::as_array);
         for cap in caps.into_iter().flatten().filter_map(Value::as_str) {
-            if matches!(cap, "SYS_ADMIN" | "ALL" | "NET_ADMIN" | "SYS_PTRACE" | "SYS_MODULE") {
+            if matches!(
+                cap,
+                "SYS_ADMIN" | "ALL" | "NET_ADMIN" | "SYS_PTRACE" | "SYS_MODULE"
+            ) {
                 facts.push((Severity::High, format!("container {} adds {cap}", c.name)));
             }
         }
@@ -307,32 +330,99 @@ fn level_rank(l: Option<&str>) -> u8 {
 
 fn added(n: &Object, out: &mut Vec<Drift>) {
     if is_rbac(n) {
-        push(out, rbac_severity(n), "rbac", Change::Added, n, describe_rbac(n));
+        push(
+            out,
+            rbac_severity(n),
+            "rbac",
+            Change::Added,
+            n,
+            describe_rbac(n),
+        );
     } else if is_webhook(n) {
-        push(out, Severity::High, "admission", Change::Added, n, "admission configuration added".into());
+        push(
+            out,
+            Severity::High,
+            "admission",
+            Change::Added,
+            n,
+            "admission configuration added".into(),
+        );
     } else if n.kind == "Ingress" {
-        push(out, Severity::Medium, "exposure", Change::Added, n, "new Ingress".into());
+        push(
+            out,
+            Severity::Medium,
+            "exposure",
+            Change::Added,
+            n,
+            "new Ingress".into(),
+        );
     } else if PodTemplate::of(n).is_some() {
         for (sev, f) in host_facts(n) {
-            push(out, sev, "workload", Change::Added, n, format!("new workload with {f}"));
+            push(
+                out,
+                sev,
+                "workload",
+                Change::Added,
+                n,
+                format!("new workload with {f}"),
+            );
         }
     }
     for e in exposure(n) {
-        let sev = if e.contains("any source") { Severity::High } else { Severity::Medium };
-        push(out, sev, "exposure", Change::Added, n, format!("new Service exposed: {e}"));
+        let sev = if e.contains("any source") {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        push(
+            out,
+            sev,
+            "exposure",
+            Change::Added,
+            n,
+            format!("new Service exposed: {e}"),
+        );
     }
     if n.kind == "Namespace" && n.group().is_empty() && pss_labels(n).is_empty() {
-        push(out, Severity::Low, "pod-security", Change::Added, n, "new namespace without Pod Security labels".into());
+        push(
+            out,
+            Severity::Low,
+            "pod-security",
+            Change::Added,
+            n,
+            "new namespace without Pod Security labels".into(),
+        );
     }
 }
 
 fn removed(o: &Object, out: &mut Vec<Drift>) {
     if is_rbac(o) {
-        push(out, Severity::Low, "rbac", Change::Removed, o, describe_rbac(o));
+        push(
+            out,
+            Severity::Low,
+            "rbac",
+            Change::Removed,
+            o,
+            describe_rbac(o),
+        );
     } else if is_webhook(o) {
-        push(out, Severity::High, "admission", Change::Removed, o, "admission configuration removed: its checks no longer run".into());
+        push(
+            out,
+            Severity::High,
+            "admission",
+            Change::Removed,
+            o,
+            "admission configuration removed: its checks no longer run".into(),
+        );
     } else if o.kind == "NetworkPolicy" {
-        push(out, Severity::Medium, "exposure", Change::Removed, o, "NetworkPolicy removed".into());
+        push(
+            out,
+            Severity::Medium,
+            "exposure",
+            Change::Removed,
+            o,
+            "NetworkPolicy removed".into(),
+        );
     }
 }
 
@@ -357,14 +447,35 @@ fn changed(o: &Object, n: &Object, out: &mut Vec<Drift>) {
         let before: Vec<String> = host_facts(o).into_iter().map(|(_, f)| f).collect();
         for (sev, f) in host_facts(n) {
             if !before.contains(&f) {
-                push(out, sev, "workload", Change::Changed, n, format!("now has {f}"));
+                push(
+                    out,
+                    sev,
+                    "workload",
+                    Change::Changed,
+                    n,
+                    format!("now has {f}"),
+                );
             }
         }
         let (bi, ai) = (images(o), images(n));
         for (c, img) in &ai {
             match bi.get(c) {
-                Some(old) if old != img => push(out, Severity::Low, "image", Change::Changed, n, format!("container {c}: {old} -> {img}")),
-                None if !bi.is_empty() => push(out, Severity::Low, "image", Change::Changed, n, format!("new container {c}: {img}")),
+                Some(old) if old != img => push(
+                    out,
+                    Severity::Low,
+                    "image",
+                    Change::Changed,
+                    n,
+                    format!("container {c}: {old} -> {img}"),
+                ),
+                None if !bi.is_empty() => push(
+                    out,
+                    Severity::Low,
+                    "image",
+                    Change::Changed,
+                    n,
+                    format!("new container {c}: {img}"),
+                ),
                 _ => {}
             }
         }
@@ -372,34 +483,70 @@ fn changed(o: &Object, n: &Object, out: &mut Vec<Drift>) {
     let before = exposure(o);
     for e in exposure(n) {
         if !before.contains(&e) {
-            let sev = if e.contains("any source") { Severity::High } else { Severity::Medium };
-            push(out, sev, "exposure", Change::Changed, n, format!("Service now exposed: {e}"));
+            let sev = if e.contains("any source") {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            push(
+                out,
+                sev,
+                "exposure",
+                Change::Changed,
+                n,
+                format!("Service now exposed: {e}"),
+            );
         }
     }
     if n.kind == "Ingress" && o.pointer("/spec") != n.pointer("/spec") {
         let tls_lost = o.pointer("/spec/tls").is_some() && n.pointer("/spec/tls").is_none();
-        let sev = if tls_lost { Severity::High } else { Severity::Medium };
-        let detail = if tls_lost { "Ingress lost its TLS section".to_owned() } else { "Ingress rules changed".to_owned() };
+        let sev = if tls_lost {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let detail = if tls_lost {
+            "Ingress lost its TLS section".to_owned()
+        } else {
+            "Ingress rules changed".to_owned()
+        };
         push(out, sev, "exposure", Change::Changed, n, detail);
     }
     if n.kind == "Namespace" && n.group().is_empty() {
         let (a, b) = (pss_labels(o), pss_labels(n));
         if a != b {
             let key = "pod-security.kubernetes.io/enforce";
-            let weaker = level_rank(b.get(key).map(String::as_str)) < level_rank(a.get(key).map(String::as_str));
-            let sev = if weaker { Severity::High } else { Severity::Low };
+            let weaker = level_rank(b.get(key).map(String::as_str))
+                < level_rank(a.get(key).map(String::as_str));
+            let sev = if weaker {
+                Severity::High
+            } else {
+                Severity::Low
+            };
             let show = |m: &BTreeMap<&str, String>| {
                 if m.is_empty() {
                     "none".to_owned()
                 } else {
                     m.iter()
-                        .map(|(k, v)| format!("{}={v}", k.trim_start_matches("pod-security.kubernetes.io/")))
+                        .map(|(k, v)| {
+                            format!(
+                                "{}={v}",
+                                k.trim_start_matches("pod-security.kubernetes.io/")
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join(",")
                 }
             };
             let what = if weaker { "weakened" } else { "changed" };
-            push(out, sev, "pod-security", Change::Changed, n, format!("Pod Security labels {what}: {} -> {}", show(&a), show(&b)));
+            push(
+                out,
+                sev,
+                "pod-security",
+                Change::Changed,
+                n,
+                format!("Pod Security labels {what}: {} -> {}", show(&a), show(&b)),
+            );
         }
     }
 }

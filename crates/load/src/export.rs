@@ -46,9 +46,28 @@ fn server_created(v: &Value) -> bool {
     }
 }
 
+fn drop_null_timestamps(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            if m.get("creationTimestamp").is_some_and(Value::is_null) {
+                m.remove("creationTimestamp");
+            }
+            m.values_mut().for_each(drop_null_timestamps);
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_null_timestamps),
+        _ => {}
+    }
+}
+
 /// Removes the fields the API server writes.
 pub fn clean(v: &mut Value) {
-    let kind = v.get("kind").and_then(Value::as_str).unwrap_or("").to_owned();
+    // Pod templates carry `creationTimestamp: null` from the server's encoding.
+    drop_null_timestamps(v);
+    let kind = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
     let Value::Object(m) = v else { return };
     m.remove("status");
     if let Some(Value::Object(meta)) = m.get_mut("metadata") {
@@ -187,7 +206,10 @@ mod tests {
         let e = export(&objs, dir.path()).unwrap();
         assert_eq!((e.objects, e.secrets, e.skipped), (2, 1, 1));
         let svc = std::fs::read_to_string(dir.path().join("a/service.yaml")).unwrap();
-        assert!(!svc.contains("clusterIP") && !svc.contains("uid") && !svc.contains("status"), "{svc}");
+        assert!(
+            !svc.contains("clusterIP") && !svc.contains("uid") && !svc.contains("status"),
+            "{svc}"
+        );
         let sec = std::fs::read_to_string(dir.path().join("a/secret.yaml")).unwrap();
         assert!(sec.lines().all(|l| l.starts_with('#')), "{sec}");
         assert!(dir.path().join("_cluster/namespace.yaml").exists());

@@ -160,7 +160,9 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Loaded {
                     line: 0,
                     column: 0,
                     message: match e {
-                        snapshot::SnapshotError::Io { source, .. } => format!("cannot read: {source}"),
+                        snapshot::SnapshotError::Io { source, .. } => {
+                            format!("cannot read: {source}")
+                        }
                         other => other
                             .to_string()
                             .trim_start_matches(&format!("{}: ", path.display()))

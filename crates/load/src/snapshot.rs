@@ -127,7 +127,10 @@ pub fn write(path: &Path, mut header: Header, objects: &[Value]) -> Result<Heade
     header.objects = objects.len();
     header.digest = digest(&payload);
     let file = std::fs::File::create(path).map_err(io)?;
-    let mut gz = GzEncoder::new(std::io::BufWriter::new(file), flate2::Compression::default());
+    let mut gz = GzEncoder::new(
+        std::io::BufWriter::new(file),
+        flate2::Compression::default(),
+    );
     serde_json::to_writer(&mut gz, &header).map_err(|e| io(e.into()))?;
     gz.write_all(b"\n").map_err(io)?;
     gz.write_all(&payload).map_err(io)?;
@@ -219,9 +222,8 @@ mod tests {
     fn round_trip_and_tamper_detection() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.snapshot");
-        let objs = vec![
-            serde_json::json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}}),
-        ];
+        let objs =
+            vec![serde_json::json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}})];
         let h = write(&p, header(), &objs).unwrap();
         assert!(h.digest.starts_with("sha256:"));
         assert!(is_snapshot_path(&p));
@@ -234,12 +236,17 @@ mod tests {
         {
             let mut gz = GzEncoder::new(&mut bad, flate2::Compression::fast());
             serde_json::to_writer(&mut gz, &h).unwrap();
-            gz.write_all(b"\n{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"b\"}}\n")
-                .unwrap();
+            gz.write_all(
+                b"\n{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"b\"}}\n",
+            )
+            .unwrap();
             gz.finish().unwrap();
         }
         std::fs::write(&p, bad).unwrap();
         let e = read(&p).unwrap_err().to_string();
-        assert!(e.contains("a.snapshot") && e.contains("digest mismatch"), "{e}");
+        assert!(
+            e.contains("a.snapshot") && e.contains("digest mismatch"),
+            "{e}"
+        );
     }
 }

@@ -163,19 +163,27 @@ fn discovery_collections(entries: &[Entry]) -> HashMap<(String, String), (String
             && e.status == 200
             && e.query.is_empty()
             && e.accept.as_deref() == Some("application/json")
-            && (e.path == "/api/v1" || (e.path.starts_with("/apis/") && e.path.matches('/').count() == 3));
+            && (e.path == "/api/v1"
+                || (e.path.starts_with("/apis/") && e.path.matches('/').count() == 3));
         if !is_disc {
             continue;
         }
         let Ok(body) = read_body(e) else { continue };
-        let Ok(doc) = serde_json::from_slice::<Value>(&body) else { continue };
+        let Ok(doc) = serde_json::from_slice::<Value>(&body) else {
+            continue;
+        };
         let gv = doc["groupVersion"].as_str().unwrap_or("v1").to_owned();
         for r in doc["resources"].as_array().into_iter().flatten() {
-            let (Some(name), Some(kind)) = (r["name"].as_str(), r["kind"].as_str()) else { continue };
+            let (Some(name), Some(kind)) = (r["name"].as_str(), r["kind"].as_str()) else {
+                continue;
+            };
             if name.contains('/') {
                 continue;
             }
-            out.insert((e.path.clone(), name.to_owned()), (kind.to_owned(), gv.clone()));
+            out.insert(
+                (e.path.clone(), name.to_owned()),
+                (kind.to_owned(), gv.clone()),
+            );
         }
     }
     out
@@ -339,7 +347,11 @@ impl Drop for InFlight {
 fn status(code: u16, reason: &str, message: &str) -> (u16, String, Vec<u8>) {
     let body = json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
         "message":message,"reason":reason,"details":{},"code":code});
-    (code, "application/json".to_owned(), body.to_string().into_bytes())
+    (
+        code,
+        "application/json".to_owned(),
+        body.to_string().into_bytes(),
+    )
 }
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -348,9 +360,24 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let _guard = InFlight(stats.clone());
     let path = req.uri().path().to_owned();
-    let query = req.uri().query().map(decode).unwrap_or_default();
+    // kubectl adds its client-side `timeout`; it does not change the answer.
+    let query = req
+        .uri()
+        .query()
+        .map(decode)
+        .unwrap_or_default()
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("timeout="))
+        .collect::<Vec<_>>()
+        .join("&");
     if let Ok(mut r) = stats.requests.lock() {
-        r.push(format!("{} {}{}{}", req.method(), path, if query.is_empty() { "" } else { "?" }, query));
+        r.push(format!(
+            "{} {}{}{}",
+            req.method(),
+            path,
+            if query.is_empty() { "" } else { "?" },
+            query
+        ));
     }
     for (p, d) in &state.cfg.delays {
         if *p == path {
@@ -372,8 +399,17 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
         Some(a) if a == format!("Bearer {NOBODY_TOKEN}") => "nobody",
         Some(_) => "bad-token",
     };
-    let (code, ctype, body, headers) = answer(&state, req.method().as_str(), &path, &query, accept.as_deref(), user);
-    let mut resp = Response::builder().status(code).header("content-type", ctype);
+    let (code, ctype, body, headers) = answer(
+        &state,
+        req.method().as_str(),
+        &path,
+        &query,
+        accept.as_deref(),
+        user,
+    );
+    let mut resp = Response::builder()
+        .status(code)
+        .header("content-type", ctype);
     for (k, v) in headers {
         resp = resp.header(k, v);
     }
@@ -387,7 +423,13 @@ fn accept_score(entry: Option<&str>, req: Option<&str>) -> u8 {
     if entry == req {
         return 4;
     }
-    for marker in ["as=PartialObjectMetadataList", "as=PartialObjectMetadata;", "apidiscovery.k8s.io;v=v2;", "as=Table", "application/yaml"] {
+    for marker in [
+        "as=PartialObjectMetadataList",
+        "as=PartialObjectMetadata;",
+        "apidiscovery.k8s.io;v=v2;",
+        "as=Table",
+        "application/yaml",
+    ] {
         if req_s.contains(marker) {
             return if ent_s.contains(marker) { 3 } else { 0 };
         }
@@ -412,7 +454,14 @@ fn is_discovery(path: &str) -> bool {
 
 type Answer = (u16, String, Vec<u8>, Vec<(String, String)>);
 
-fn answer(state: &State, method: &str, path: &str, query: &str, accept: Option<&str>, user: &str) -> Answer {
+fn answer(
+    state: &State,
+    method: &str,
+    path: &str,
+    query: &str,
+    accept: Option<&str>,
+    user: &str,
+) -> Answer {
     let plain = |(c, t, b): (u16, String, Vec<u8>)| (c, t, b, Vec::new());
     let params: HashMap<&str, &str> = query
         .split('&')
@@ -442,7 +491,11 @@ fn answer(state: &State, method: &str, path: &str, query: &str, accept: Option<&
         let mut best: Option<(u8, &Entry)> = None;
         for u in users {
             for e in state.entries.iter().filter(|e| {
-                e.method == method && e.path == path && e.query == q && e.user == *u && e.status != 304
+                e.method == method
+                    && e.path == path
+                    && e.query == q
+                    && e.user == *u
+                    && e.status != 304
             }) {
                 let s = accept_score(e.accept.as_deref(), accept);
                 if s > 0 && best.is_none_or(|(b, _)| s > b) {
@@ -485,20 +538,35 @@ fn answer(state: &State, method: &str, path: &str, query: &str, accept: Option<&
         if let Some((kind, gv)) = collection(state, path) {
             let meta_only = accept.is_some_and(|a| a.contains("as=PartialObjectMetadataList"));
             let (api_version, list_kind) = if meta_only {
-                ("meta.k8s.io/v1".to_owned(), "PartialObjectMetadataList".to_owned())
+                (
+                    "meta.k8s.io/v1".to_owned(),
+                    "PartialObjectMetadataList".to_owned(),
+                )
             } else {
                 (gv, format!("{kind}List"))
             };
             let body = json!({"kind":list_kind,"apiVersion":api_version,"metadata":{"resourceVersion":"1655"},"items":[]});
-            return plain((200, "application/json".into(), body.to_string().into_bytes()));
+            return plain((
+                200,
+                "application/json".into(),
+                body.to_string().into_bytes(),
+            ));
         }
     }
     let (plural, _) = resource_of(path);
     let name = path.rsplit('/').next().unwrap_or("");
     if collection(state, path.rsplit_once('/').map_or("", |p| p.0)).is_some() {
-        return plain(status(404, "NotFound", &format!("{plural} \"{name}\" not found")));
+        return plain(status(
+            404,
+            "NotFound",
+            &format!("{plural} \"{name}\" not found"),
+        ));
     }
-    plain(status(404, "NotFound", "the server could not find the requested resource"))
+    plain(status(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+    ))
 }
 
 /// `(plural, group)` of a resource path.
@@ -522,7 +590,9 @@ fn collection(state: &State, path: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (prefix, rest) = match parts.first() {
         Some(&"api") if parts.len() >= 2 => (format!("/api/{}", parts[1]), &parts[2..]),
-        Some(&"apis") if parts.len() >= 3 => (format!("/apis/{}/{}", parts[1], parts[2]), &parts[3..]),
+        Some(&"apis") if parts.len() >= 3 => {
+            (format!("/apis/{}/{}", parts[1], parts[2]), &parts[3..])
+        }
         _ => return None,
     };
     let plural = match rest {
@@ -533,8 +603,15 @@ fn collection(state: &State, path: &str) -> Option<(String, String)> {
     state.collections.get(&(prefix, plural.to_owned())).cloned()
 }
 
-fn synthetic_page(list: &SyntheticList, params: &HashMap<&str, &str>, accept: Option<&str>) -> (u16, String, Vec<u8>) {
-    let start: usize = params.get("continue").and_then(|c| c.parse().ok()).unwrap_or(0);
+fn synthetic_page(
+    list: &SyntheticList,
+    params: &HashMap<&str, &str>,
+    accept: Option<&str>,
+) -> (u16, String, Vec<u8>) {
+    let start: usize = params
+        .get("continue")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let limit: usize = params
         .get("limit")
         .and_then(|l| l.parse().ok())
@@ -558,12 +635,19 @@ fn synthetic_page(list: &SyntheticList, params: &HashMap<&str, &str>, accept: Op
         meta["remainingItemCount"] = json!(list.items.len() - end);
     }
     let (api_version, kind) = if meta_only {
-        ("meta.k8s.io/v1".to_owned(), "PartialObjectMetadataList".to_owned())
+        (
+            "meta.k8s.io/v1".to_owned(),
+            "PartialObjectMetadataList".to_owned(),
+        )
     } else {
         (list.api_version.clone(), list.kind.clone())
     };
     let body = json!({"kind":kind,"apiVersion":api_version,"metadata":meta,"items":items});
-    (200, "application/json".into(), body.to_string().into_bytes())
+    (
+        200,
+        "application/json".into(),
+        body.to_string().into_bytes(),
+    )
 }
 
 /// Reads a recorded unpaginated list (admin, JSON) by path, e.g. `/api/v1/pods`.
@@ -571,7 +655,13 @@ pub fn recorded_items(recordings: &Path, path: &str) -> std::io::Result<Vec<Valu
     let entries = load_index(recordings)?;
     let e = entries
         .iter()
-        .find(|e| e.path == path && e.query.is_empty() && e.user == "admin" && e.status == 200 && e.accept.as_deref() == Some("application/json"))
+        .find(|e| {
+            e.path == path
+                && e.query.is_empty()
+                && e.user == "admin"
+                && e.status == 200
+                && e.accept.as_deref() == Some("application/json")
+        })
         .ok_or_else(|| std::io::Error::other(format!("no recording of {path}")))?;
     let v: Value = serde_json::from_slice(&read_body(e)?).map_err(std::io::Error::other)?;
     Ok(v["items"].as_array().cloned().unwrap_or_default())
@@ -580,19 +670,31 @@ pub fn recorded_items(recordings: &Path, path: &str) -> std::io::Result<Vec<Valu
 /// A synthesized cluster: `pods` Pods and `others` other objects (Deployments, Services,
 /// ConfigMaps, RoleBindings, ServiceAccounts in equal parts), cloned from the recorded
 /// objects with new names, as synthetic lists keyed by path.
-pub fn synthesize(recordings: &Path, pods: usize, others: usize) -> std::io::Result<HashMap<String, SyntheticList>> {
+pub fn synthesize(
+    recordings: &Path,
+    pods: usize,
+    others: usize,
+) -> std::io::Result<HashMap<String, SyntheticList>> {
     let mut out = HashMap::new();
     let kinds: [(&str, &str, &str); 6] = [
         ("/api/v1/pods", "v1", "PodList"),
         ("/apis/apps/v1/deployments", "apps/v1", "DeploymentList"),
         ("/api/v1/services", "v1", "ServiceList"),
         ("/api/v1/configmaps", "v1", "ConfigMapList"),
-        ("/apis/rbac.authorization.k8s.io/v1/rolebindings", "rbac.authorization.k8s.io/v1", "RoleBindingList"),
+        (
+            "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+            "rbac.authorization.k8s.io/v1",
+            "RoleBindingList",
+        ),
         ("/api/v1/serviceaccounts", "v1", "ServiceAccountList"),
     ];
     let mut seen = HashSet::new();
     for (i, (path, gv, kind)) in kinds.iter().enumerate() {
-        let n = if i == 0 { pods } else { others / (kinds.len() - 1) };
+        let n = if i == 0 {
+            pods
+        } else {
+            others / (kinds.len() - 1)
+        };
         let base = recorded_items(recordings, path)?;
         if base.is_empty() {
             continue;
@@ -602,7 +704,8 @@ pub fn synthesize(recordings: &Path, pods: usize, others: usize) -> std::io::Res
                 let mut v = base[k % base.len()].clone();
                 let name = format!("{}-s{k}", v["metadata"]["name"].as_str().unwrap_or("x"));
                 v["metadata"]["name"] = json!(name);
-                v["metadata"]["uid"] = json!(format!("00000000-0000-4000-8000-{:012}", k + i * 1_000_000));
+                v["metadata"]["uid"] =
+                    json!(format!("00000000-0000-4000-8000-{:012}", k + i * 1_000_000));
                 if let Some(Value::Array(owners)) = v.pointer_mut("/metadata/ownerReferences") {
                     // Owners do not exist in the synthesized cluster under these names.
                     owners.clear();
@@ -629,8 +732,17 @@ mod tests {
 
     #[test]
     fn decoding_and_resource_names() {
-        assert_eq!(decode("limit=50&continue=ab%3D%3D"), "limit=50&continue=ab==");
-        assert_eq!(resource_of("/api/v1/namespaces/a/secrets"), ("secrets".into(), "".into()));
-        assert_eq!(resource_of("/apis/apps/v1/deployments"), ("deployments".into(), "apps".into()));
+        assert_eq!(
+            decode("limit=50&continue=ab%3D%3D"),
+            "limit=50&continue=ab=="
+        );
+        assert_eq!(
+            resource_of("/api/v1/namespaces/a/secrets"),
+            ("secrets".into(), "".into())
+        );
+        assert_eq!(
+            resource_of("/apis/apps/v1/deployments"),
+            ("deployments".into(), "apps".into())
+        );
     }
 }

@@ -58,7 +58,11 @@ fn main() -> std::process::ExitCode {
         eprintln!("error: {e}");
         return std::process::ExitCode::from(2);
     }
-    eprintln!("serving {} (kubeconfig {})", server.url(), kubeconfig.display());
+    eprintln!(
+        "serving {} (kubeconfig {})",
+        server.url(),
+        kubeconfig.display()
+    );
     let mut sink = Vec::new();
     let _ = std::io::stdin().read_to_end(&mut sink);
     std::process::ExitCode::SUCCESS
