@@ -4,7 +4,11 @@ cluster: N pods and M other objects (cloned from the recorded kube-apiserver lis
 ../shared/corpus/apiserver-recordings, served over HTTPS with server-side pagination),
 plus every other recorded list.
 
-usage: bench/cluster_bench.py [--pods 10000] [--others 2000] [--runs 3] [--debug]
+usage: bench/cluster_bench.py [--pods 10000] [--others 2000] [--runs 3] [--debug] [--standalone-pods]
+
+By default the cluster has the shape of a real one: the other objects are Deployments, their
+ReplicaSets, Services, ConfigMaps and RoleBindings, and every Pod belongs to a ReplicaSet (so
+the scan reports it once, as its Deployment). --standalone-pods is the worst case.
 
 Prints the live scan's wall time and peak RSS (best of runs), the same for `palisade
 snapshot` and for scanning that snapshot offline, and the targets (< 5 s, < 300 MB).
@@ -48,6 +52,8 @@ def main():
     ap.add_argument("--others", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--debug", action="store_true", help="use the debug build")
+    ap.add_argument("--standalone-pods", action="store_true",
+                    help="worst case: no Pod has an owner, so every Pod is scanned in full")
     a = ap.parse_args()
 
     rec = find_recordings()
@@ -62,7 +68,8 @@ def main():
     work = tempfile.mkdtemp(prefix="palisade-cluster-bench-")
     kc = os.path.join(work, "kubeconfig")
     srv = subprocess.Popen([os.path.join(tdir, "palisade-replay"), "--recordings", rec, "--kubeconfig", kc,
-                            "--pods", str(a.pods), "--others", str(a.others)],
+                            "--pods", str(a.pods), "--others", str(a.others)]
+                           + (["--standalone-pods"] if a.standalone_pods else []),
                            stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         for _ in range(600):
@@ -94,7 +101,8 @@ def main():
         srv.stdin.close()
         srv.wait(timeout=30)
 
-    print(f"cluster: {a.pods} pods + {a.others} other objects (+ the recorded lists), "
+    shape = "standalone pods" if a.standalone_pods else "pods owned by ReplicaSets of Deployments"
+    print(f"cluster: {a.pods} pods ({shape}) + {a.others} other objects (+ the recorded lists), "
           f"{'debug' if a.debug else 'release'} build, best of {a.runs}")
     for label, dt, rss in rows:
         print(f"  {label:16} {dt:6.2f} s   peak RSS {rss:6.1f} MiB")

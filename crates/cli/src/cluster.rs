@@ -37,10 +37,10 @@ pub(crate) struct ConnectArgs {
 #[derive(Args, Debug)]
 pub(crate) struct ClusterArgs {
     /// Scan the live cluster of the kubeconfig (or the in-cluster service account).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "paths")]
     pub(crate) cluster: bool,
     /// With --cluster: scan every context of the kubeconfig, one report each.
-    #[arg(long, requires = "cluster")]
+    #[arg(long, requires = "cluster", conflicts_with = "context")]
     all_contexts: bool,
     /// Print the read-only ClusterRole that `scan --cluster` needs, and exit.
     #[arg(long)]
@@ -145,7 +145,7 @@ pub(crate) fn scan_sources(
         };
         let origin = format!("context {}", read.context);
         let loaded =
-            palisade_load::cluster::loaded_from_cluster(read.objects, &read.unreadable, &origin);
+            palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
         out.push((Some(read.context), loaded));
     }
     Ok(out)
@@ -176,7 +176,7 @@ pub(crate) fn snapshot(args: SnapshotArgs) -> anyhow::Result<Exit> {
         digest: String::new(),
         unreadable: read.unreadable.clone(),
     };
-    let header = snapshot::write(&args.output, header, &read.objects)?;
+    let header = snapshot::write_lines(&args.output, header, &read.objects)?;
     eprintln!(
         "wrote {}: {} objects from context {} ({}, {}), {}",
         args.output.display(),

@@ -4,7 +4,7 @@
 
 #![allow(clippy::print_stderr)]
 
-use palisade_replay::{find_recordings, Config, Replay};
+use palisade_replay::{find_recordings, Config, CustomKind, Replay};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -21,10 +21,27 @@ fn recordings() -> Option<PathBuf> {
     r
 }
 
+/// A made-up custom resource the rules know (deprecated pod-managed identity), served slowly.
+fn azure_identity() -> CustomKind {
+    CustomKind {
+        group: "aadpodidentity.k8s.io".into(),
+        version: "v1".into(),
+        kind: "AzureIdentity".into(),
+        plural: "azureidentities".into(),
+        items: vec![serde_json::json!({
+            "apiVersion": "aadpodidentity.k8s.io/v1", "kind": "AzureIdentity",
+            "metadata": {"name": "legacy-identity", "namespace": "legacy", "uid": "a1", "resourceVersion": "9"},
+            "spec": {"type": 0, "resourceID": "/subscriptions/x/resourcegroups/y/providers/Microsoft.ManagedIdentity/userAssignedIdentities/z", "clientID": "00000000-0000-0000-0000-000000000000"}
+        })],
+    }
+}
+
 fn server(rec: PathBuf) -> Replay {
     Replay::start(Config {
         recordings: rec,
         forbid: vec![FORBIDDEN.to_owned()],
+        expire_once: vec!["/api/v1/configmaps".to_owned()],
+        custom: vec![azure_identity()],
         // Slow kinds: the lists overlap, so the concurrency bound is exercised.
         delays: vec![
             ("/api/v1/namespaces".to_owned(), Duration::from_millis(300)),
@@ -33,6 +50,10 @@ fn server(rec: PathBuf) -> Replay {
                 Duration::from_millis(300),
             ),
             ("/api/v1/services".to_owned(), Duration::from_millis(300)),
+            (
+                "/apis/aadpodidentity.k8s.io/v1/azureidentities".to_owned(),
+                Duration::from_millis(500),
+            ),
         ],
         ..Config::default()
     })
@@ -178,6 +199,16 @@ fn live_scan_reports_findings_without_locations_and_the_forbidden_kind() {
         "{reqs:?}"
     );
     assert!(reqs.iter().any(|r| r == "GET /version"), "{reqs:?}");
+    // An expired continue token (410) restarted the configmaps list, which then completed.
+    let cm_first_pages = reqs
+        .iter()
+        .filter(|r| *r == "GET /api/v1/configmaps?limit=50")
+        .count();
+    assert!(cm_first_pages >= 2, "{reqs:?}");
+    assert!(
+        !all.contains("cluster/configmaps"),
+        "configmaps reported unreadable"
+    );
     assert!(
         srv.max_in_flight() <= 4,
         "{} in flight",
@@ -292,6 +323,7 @@ fn snapshot_scan_diff_and_export_round_trip() {
     );
     assert_eq!(snap.header.context, "replay");
     assert_eq!(snap.header.unreadable.len(), 1);
+    assert!(snap.objects.iter().any(|o| o["kind"] == "AzureIdentity"));
     let raw = text(&std::fs::read(&a).unwrap());
     assert!(!raw.contains("managedFields"));
     let secrets: Vec<&Value> = snap
@@ -433,6 +465,9 @@ fn snapshot_scan_diff_and_export_round_trip() {
         eprintln!("skipped: kubectl is not on PATH (export round trip)");
         return;
     }
+    // The made-up AzureIdentity kind exists only in the replay server's discovery, not in
+    // the recorded OpenAPI documents kubectl validates against.
+    std::fs::remove_file(out_dir.join("legacy/azureidentity.yaml")).unwrap();
     let o = Command::new("kubectl")
         .args(["apply", "--dry-run=client", "--validate=strict", "-R", "-f"])
         .arg(&out_dir)

@@ -38,54 +38,130 @@ fn collapses(kind: &str, owner_kind: &str) -> bool {
     )
 }
 
-/// Indexes of the objects reported through their owner (see the module documentation).
-pub fn owned_indexes(values: &[Value]) -> HashSet<usize> {
-    let key = |v: &Value| -> Option<(String, String, String)> {
-        Some((
-            v.get("kind")?.as_str()?.to_owned(),
-            v.pointer("/metadata/namespace")
+/// The identity and controlling owner of an object, read without building its value.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Head {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    metadata: HeadMeta,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HeadMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    owner_references: Vec<OwnerRef>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct OwnerRef {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    controller: Option<bool>,
+}
+
+impl Head {
+    fn of_value(v: &Value) -> Head {
+        let s = |p: &str| {
+            v.pointer(p)
                 .and_then(Value::as_str)
                 .unwrap_or("")
-                .to_owned(),
-            v.pointer("/metadata/name")?.as_str()?.to_owned(),
-        ))
-    };
-    let present: HashSet<(String, String, String)> = values
+                .to_owned()
+        };
+        Head {
+            kind: s("/kind"),
+            metadata: HeadMeta {
+                name: s("/metadata/name"),
+                namespace: s("/metadata/namespace"),
+                owner_references: controller_of(v)
+                    .map(|(k, n)| OwnerRef {
+                        kind: k.to_owned(),
+                        name: n.to_owned(),
+                        controller: Some(true),
+                    })
+                    .into_iter()
+                    .collect(),
+            },
+        }
+    }
+}
+
+const OWNER_KINDS: &[&str] = &[
+    "ReplicaSet",
+    "Job",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicationController",
+    "Deployment",
+    "CronJob",
+];
+
+fn owned_of(heads: &[Head]) -> HashSet<usize> {
+    let present: HashSet<(&str, &str, &str)> = heads
         .iter()
-        .filter(|v| {
-            matches!(
-                v.get("kind").and_then(Value::as_str),
-                Some(
-                    "ReplicaSet"
-                        | "Job"
-                        | "StatefulSet"
-                        | "DaemonSet"
-                        | "ReplicationController"
-                        | "Deployment"
-                        | "CronJob"
-                )
+        .filter(|h| OWNER_KINDS.contains(&h.kind.as_str()))
+        .map(|h| {
+            (
+                h.kind.as_str(),
+                h.metadata.namespace.as_str(),
+                h.metadata.name.as_str(),
             )
         })
-        .filter_map(key)
         .collect();
-    values
+    heads
         .iter()
         .enumerate()
-        .filter(|(_, v)| {
-            let Some(kind) = v.get("kind").and_then(Value::as_str) else {
-                return false;
-            };
-            let Some((owner_kind, owner)) = controller_of(v) else {
-                return false;
-            };
-            let ns = v
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            collapses(kind, owner_kind)
-                && present.contains(&(owner_kind.to_owned(), ns.to_owned(), owner.to_owned()))
+        .filter(|(_, h)| {
+            h.metadata
+                .owner_references
+                .iter()
+                .find(|o| o.controller == Some(true))
+                .is_some_and(|o| {
+                    collapses(&h.kind, &o.kind)
+                        && present.contains(&(
+                            o.kind.as_str(),
+                            h.metadata.namespace.as_str(),
+                            o.name.as_str(),
+                        ))
+                })
         })
         .map(|(i, _)| i)
+        .collect()
+}
+
+/// Indexes of the objects reported through their owner (see the module documentation).
+pub fn owned_indexes(values: &[Value]) -> HashSet<usize> {
+    let heads: Vec<Head> = values.iter().map(Head::of_value).collect();
+    owned_of(&heads)
+}
+
+fn issues(unreadable: &[Unread], origin: &str) -> Vec<InputIssue> {
+    unreadable
+        .iter()
+        .map(|u| {
+            let status = if u.status > 0 {
+                format!("HTTP {}: ", u.status)
+            } else {
+                String::new()
+            };
+            InputIssue {
+                file: resource_file(&u.resource),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "could not be read from {origin}, not scanned ({status}{})",
+                    u.message
+                ),
+            }
+        })
         .collect()
 }
 
@@ -102,30 +178,46 @@ pub fn loaded_from_cluster(values: Vec<Value>, unreadable: &[Unread], origin: &s
             out.stats.skipped_documents += 1;
             continue;
         }
-        match Object::from_value(v, None, SpanIndex::default()) {
-            Ok(o) => {
-                out.stats.objects += 1;
-                out.objects.push(o);
-            }
+        push(&mut out, v);
+    }
+    out.warnings = issues(unreadable, origin);
+    out
+}
+
+fn push(out: &mut Loaded, v: Value) {
+    match Object::from_value(v, None, SpanIndex::default()) {
+        Ok(o) => {
+            out.stats.objects += 1;
+            out.objects.push(o);
+        }
+        Err(_) => out.stats.skipped_documents += 1,
+    }
+}
+
+/// [`loaded_from_cluster`] from compact JSON lines (what the cluster reader and snapshots
+/// hold): owned objects are recognised from their metadata alone and never parsed in full,
+/// and each line is freed as soon as it is parsed.
+pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str) -> Loaded {
+    let heads: Vec<Head> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_default())
+        .collect();
+    let owned = owned_of(&heads);
+    drop(heads);
+    let mut out = Loaded::default();
+    out.stats.files = 1;
+    for (i, line) in lines.into_iter().enumerate() {
+        out.stats.documents += 1;
+        if owned.contains(&i) {
+            out.stats.skipped_documents += 1;
+            continue;
+        }
+        match serde_json::from_str::<Value>(&line) {
+            Ok(v) => push(&mut out, v),
             Err(_) => out.stats.skipped_documents += 1,
         }
     }
-    for u in unreadable {
-        let status = if u.status > 0 {
-            format!("HTTP {}: ", u.status)
-        } else {
-            String::new()
-        };
-        out.warnings.push(InputIssue {
-            file: resource_file(&u.resource),
-            line: 0,
-            column: 0,
-            message: format!(
-                "could not be read from {origin}, not scanned ({status}{})",
-                u.message
-            ),
-        });
-    }
+    out.warnings = issues(unreadable, origin);
     out
 }
 
@@ -144,6 +236,7 @@ mod tests {
             json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"lonely","namespace":"a"}}),
             json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"orphan","namespace":"a","ownerReferences":owner("DaemonSet","gone")}}),
         ];
+        let v2 = v.clone();
         let l = loaded_from_cluster(
             v,
             &[Unread {
@@ -158,5 +251,9 @@ mod tests {
         assert!(l.objects.iter().all(|o| o.source.is_none()));
         assert_eq!(l.warnings[0].file, "cluster/secrets");
         assert!(l.warnings[0].message.contains("403"));
+        let lines: Vec<String> = v2.iter().map(Value::to_string).collect();
+        let l2 = loaded_from_lines(lines, &[], "x");
+        let names2: Vec<_> = l2.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names2, ["d", "lonely", "orphan"]);
     }
 }

@@ -53,10 +53,15 @@ pub struct Drift {
 
 type Key = (String, String, Option<String>, String);
 
+/// The objects by identity; objects a controller owns (Pods of ReplicaSets, ReplicaSets of
+/// Deployments...) are left out: their owner carries the drift, once.
 fn index(values: &[Value]) -> BTreeMap<Key, Object> {
+    let owned = crate::cluster::owned_indexes(values);
     values
         .iter()
-        .filter_map(|v| Object::from_value(v.clone(), None, SpanIndex::default()).ok())
+        .enumerate()
+        .filter(|(i, _)| !owned.contains(i))
+        .filter_map(|(_, v)| Object::from_value(v.clone(), None, SpanIndex::default()).ok())
         .map(|o| {
             (
                 (

@@ -113,19 +113,29 @@ pub fn is_snapshot_path(path: &Path) -> bool {
 }
 
 /// Fills `header.digest` and `header.objects` and writes the snapshot.
-pub fn write(path: &Path, mut header: Header, objects: &[Value]) -> Result<Header, SnapshotError> {
+pub fn write(path: &Path, header: Header, objects: &[Value]) -> Result<Header, SnapshotError> {
+    let lines: Vec<String> = objects.iter().map(Value::to_string).collect();
+    write_lines(path, header, &lines)
+}
+
+/// [`write`] with objects already serialized as compact JSON, one per string (no newline).
+pub fn write_lines(
+    path: &Path,
+    mut header: Header,
+    objects: &[String],
+) -> Result<Header, SnapshotError> {
     let io = |source| SnapshotError::Io {
         file: path.display().to_string(),
         source,
     };
-    let mut payload = Vec::new();
+    let mut hasher = Sha256::new();
     for o in objects {
-        serde_json::to_writer(&mut payload, o).map_err(|e| io(e.into()))?;
-        payload.push(b'\n');
+        hasher.update(o.as_bytes());
+        hasher.update(b"\n");
     }
     header.format = FORMAT.to_owned();
     header.objects = objects.len();
-    header.digest = digest(&payload);
+    header.digest = hex_digest(hasher);
     let file = std::fs::File::create(path).map_err(io)?;
     let mut gz = GzEncoder::new(
         std::io::BufWriter::new(file),
@@ -133,14 +143,15 @@ pub fn write(path: &Path, mut header: Header, objects: &[Value]) -> Result<Heade
     );
     serde_json::to_writer(&mut gz, &header).map_err(|e| io(e.into()))?;
     gz.write_all(b"\n").map_err(io)?;
-    gz.write_all(&payload).map_err(io)?;
+    for o in objects {
+        gz.write_all(o.as_bytes()).map_err(io)?;
+        gz.write_all(b"\n").map_err(io)?;
+    }
     gz.finish().map_err(io)?.flush().map_err(io)?;
     Ok(header)
 }
 
-fn digest(payload: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(payload);
+fn hex_digest(h: Sha256) -> String {
     let out = h.finalize();
     let mut s = String::from("sha256:");
     for b in out {
@@ -149,18 +160,39 @@ fn digest(payload: &[u8]) -> String {
     s
 }
 
+fn digest(payload: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(payload);
+    hex_digest(h)
+}
+
 /// Reads a snapshot and verifies its digest.
 pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
+    let (header, lines) = read_lines(path)?;
+    let name = path.display().to_string();
+    let mut objects = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let v: Value = serde_json::from_str(line).map_err(|e| SnapshotError::Format {
+            file: name.clone(),
+            reason: format!("object {}: {e}", i + 1),
+        })?;
+        objects.push(v);
+    }
+    Ok(Snapshot { header, objects })
+}
+
+/// Reads a snapshot's header and its objects as compact JSON lines, and verifies the digest.
+pub fn read_lines(path: &Path) -> Result<(Header, Vec<String>), SnapshotError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| SnapshotError::Io {
         file: name.clone(),
         source,
     })?;
-    read_from(&name, file)
+    read_lines_from(&name, file)
 }
 
-/// Reads a snapshot from a reader; `name` is used in errors.
-pub fn read_from(name: &str, r: impl Read) -> Result<Snapshot, SnapshotError> {
+/// [`read_lines`] from a reader; `name` is used in errors.
+pub fn read_lines_from(name: &str, r: impl Read) -> Result<(Header, Vec<String>), SnapshotError> {
     let format_err = |reason: String| SnapshotError::Format {
         file: name.to_owned(),
         reason,
@@ -177,10 +209,10 @@ pub fn read_from(name: &str, r: impl Read) -> Result<Snapshot, SnapshotError> {
             header.format
         )));
     }
-    let mut payload = Vec::new();
-    r.read_to_end(&mut payload)
+    let mut payload = String::new();
+    r.read_to_string(&mut payload)
         .map_err(|e| format_err(format!("cannot decompress: {e}")))?;
-    let actual = digest(&payload);
+    let actual = digest(payload.as_bytes());
     if actual != header.digest {
         return Err(SnapshotError::Digest {
             file: name.to_owned(),
@@ -188,16 +220,12 @@ pub fn read_from(name: &str, r: impl Read) -> Result<Snapshot, SnapshotError> {
             actual,
         });
     }
-    let mut objects = Vec::with_capacity(header.objects);
-    for (i, line) in payload.split(|b| *b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let v: Value = serde_json::from_slice(line)
-            .map_err(|e| format_err(format!("object {}: {e}", i + 1)))?;
-        objects.push(v);
-    }
-    Ok(Snapshot { header, objects })
+    let lines = payload
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok((header, lines))
 }
 
 #[cfg(test)]

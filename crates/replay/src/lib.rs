@@ -72,6 +72,34 @@ pub struct Config {
     pub delays: Vec<(String, Duration)>,
     /// Lists served instead of the recordings, by path.
     pub synthetic: HashMap<String, SyntheticList>,
+    /// Paths whose first request with a `continue` token is answered `410 Gone` (the token
+    /// expired after an etcd compaction), as the recorded API server did.
+    pub expire_once: Vec<String>,
+    /// Custom resources the recorded cluster did not have, made up by a test: their group
+    /// is added to `/apis`, their group-version gets a discovery document, and their list
+    /// is served from [`CustomKind::items`].
+    pub custom: Vec<CustomKind>,
+}
+
+/// A made-up custom resource kind (namespaced).
+#[derive(Clone, Debug)]
+pub struct CustomKind {
+    /// API group (`aadpodidentity.k8s.io`).
+    pub group: String,
+    /// Version (`v1`).
+    pub version: String,
+    /// Kind (`AzureIdentity`).
+    pub kind: String,
+    /// Plural (`azureidentities`).
+    pub plural: String,
+    /// The objects.
+    pub items: Vec<Value>,
+}
+
+impl CustomKind {
+    fn group_version(&self) -> String {
+        format!("{}/{}", self.group, self.version)
+    }
 }
 
 /// Counters of what the server saw.
@@ -84,6 +112,7 @@ pub struct Stats {
 
 struct State {
     cfg: Config,
+    expired: Mutex<HashSet<String>>,
     entries: Vec<Entry>,
     /// (api prefix, plural) -> (kind, apiVersion) from the recorded discovery documents.
     collections: HashMap<(String, String), (String, String)>,
@@ -232,6 +261,7 @@ impl Replay {
         let stats = Arc::new(Stats::default());
         let state = Arc::new(State {
             cfg,
+            expired: Mutex::new(HashSet::new()),
             entries,
             collections,
             stats: stats.clone(),
@@ -476,9 +506,47 @@ fn answer(
                 if group.is_empty() { String::new() } else { format!(".{group}") }),
         ));
     }
+    if params.contains_key("continue") && state.cfg.expire_once.iter().any(|p| p == path) {
+        let first = state
+            .expired
+            .lock()
+            .map(|mut e| e.insert(path.to_owned()))
+            .unwrap_or(false);
+        if first {
+            let gone = state
+                .entries
+                .iter()
+                .find(|e| e.status == 410 && e.query.contains("continue="));
+            if let Some(Ok(body)) = gone.map(read_body) {
+                return plain((410, "application/json".into(), body));
+            }
+            return plain(status(
+                410,
+                "Expired",
+                "The provided continue parameter is too old to display a consistent list result.",
+            ));
+        }
+    }
     if let Some(list) = state.cfg.synthetic.get(path) {
         if user == "admin" {
             return plain(synthetic_page(list, &params, accept));
+        }
+    }
+    for c in &state.cfg.custom {
+        let gv = c.group_version();
+        if path == format!("/apis/{gv}") {
+            let doc = json!({"kind":"APIResourceList","apiVersion":"v1","groupVersion":gv,
+                "resources":[{"name":c.plural,"singularName":c.kind.to_lowercase(),"namespaced":true,
+                "kind":c.kind,"verbs":["get","list","watch","create","update","patch","delete"]}]});
+            return plain((200, "application/json".into(), doc.to_string().into_bytes()));
+        }
+        if path == format!("/apis/{gv}/{}", c.plural) && user == "admin" {
+            let list = SyntheticList {
+                api_version: gv.clone(),
+                kind: format!("{}List", c.kind),
+                items: Arc::new(c.items.clone()),
+            };
+            return plain(synthetic_page(&list, &params, accept));
         }
     }
     let users: &[&str] = if user == "admin" || !is_discovery(path) {
@@ -519,6 +587,18 @@ fn answer(
     });
     if let Some(e) = hit {
         return match read_body(e) {
+            Ok(b)
+                if path == "/apis"
+                    && !state.cfg.custom.is_empty()
+                    && e.content_type == "application/json" =>
+            {
+                (
+                    e.status,
+                    e.content_type.clone(),
+                    with_custom_groups(&state.cfg.custom, b),
+                    Vec::new(),
+                )
+            }
             Ok(b) => (e.status, e.content_type.clone(), b, e.headers.clone()),
             Err(err) => plain(status(500, "InternalError", &err.to_string())),
         };
@@ -567,6 +647,23 @@ fn answer(
         "NotFound",
         "the server could not find the requested resource",
     ))
+}
+
+/// The recorded `/apis` group list with the made-up groups added.
+fn with_custom_groups(custom: &[CustomKind], body: Vec<u8>) -> Vec<u8> {
+    let Ok(mut doc) = serde_json::from_slice::<Value>(&body) else {
+        return body;
+    };
+    if doc["kind"] != "APIGroupList" {
+        return body;
+    }
+    if let Some(groups) = doc["groups"].as_array_mut() {
+        for c in custom {
+            let gv = json!({"groupVersion": c.group_version(), "version": c.version});
+            groups.push(json!({"name": c.group, "versions": [gv.clone()], "preferredVersion": gv}));
+        }
+    }
+    doc.to_string().into_bytes()
 }
 
 /// `(plural, group)` of a resource path.
@@ -667,18 +764,94 @@ pub fn recorded_items(recordings: &Path, path: &str) -> std::io::Result<Vec<Valu
     Ok(v["items"].as_array().cloned().unwrap_or_default())
 }
 
-/// A synthesized cluster: `pods` Pods and `others` other objects (Deployments, Services,
-/// ConfigMaps, RoleBindings, ServiceAccounts in equal parts), cloned from the recorded
+fn clone_named(base: &[Value], k: usize, salt: usize) -> Value {
+    let mut v = base[k % base.len()].clone();
+    let name = format!("{}-s{k}", v["metadata"]["name"].as_str().unwrap_or("x"));
+    v["metadata"]["name"] = json!(name);
+    v["metadata"]["uid"] = json!(format!(
+        "00000000-0000-4000-8000-{:012}",
+        k + salt * 1_000_000
+    ));
+    if let Some(m) = v["metadata"].as_object_mut() {
+        m.remove("ownerReferences");
+    }
+    v
+}
+
+fn list(gv: &str, kind: &str, items: Vec<Value>) -> SyntheticList {
+    SyntheticList {
+        api_version: gv.to_owned(),
+        kind: kind.to_owned(),
+        items: Arc::new(items),
+    }
+}
+
+/// A synthesized cluster of `pods` Pods and `others` other objects, cloned from the recorded
 /// objects with new names, as synthetic lists keyed by path.
+///
+/// With `owned`, the shape of a real cluster: the other objects are Deployments, their
+/// ReplicaSets, Services, ConfigMaps and RoleBindings in equal parts, and every Pod belongs
+/// to one of the ReplicaSets (ownerReferences set, same namespace). Without, the worst
+/// case: every Pod is standalone (each one scanned in full), and the other objects are
+/// Deployments, Services, ConfigMaps, RoleBindings and ServiceAccounts.
 pub fn synthesize(
     recordings: &Path,
     pods: usize,
     others: usize,
+    owned: bool,
 ) -> std::io::Result<HashMap<String, SyntheticList>> {
+    let rec = |p: &str| recorded_items(recordings, p);
     let mut out = HashMap::new();
-    let kinds: [(&str, &str, &str); 6] = [
-        ("/api/v1/pods", "v1", "PodList"),
-        ("/apis/apps/v1/deployments", "apps/v1", "DeploymentList"),
+    let per = others / 5;
+    let deployments: Vec<Value> = {
+        let base = rec("/apis/apps/v1/deployments")?;
+        (0..per).map(|k| clone_named(&base, k, 1)).collect()
+    };
+    let mut pod_items: Vec<Value> = {
+        let base = rec("/api/v1/pods")?;
+        (0..pods).map(|k| clone_named(&base, k, 0)).collect()
+    };
+    if owned && per > 0 {
+        let base = rec("/apis/apps/v1/replicasets")?;
+        let rs: Vec<Value> = deployments
+            .iter()
+            .enumerate()
+            .map(|(k, d)| {
+                let mut r = clone_named(&base, k, 2);
+                let dname = d["metadata"]["name"].as_str().unwrap_or("d");
+                r["metadata"]["name"] = json!(format!("{dname}-7d9f8c"));
+                r["metadata"]["namespace"] = d["metadata"]["namespace"].clone();
+                r["metadata"]["ownerReferences"] = json!([{"apiVersion":"apps/v1","kind":"Deployment",
+                    "name":dname,"uid":d["metadata"]["uid"],"controller":true,"blockOwnerDeletion":true}]);
+                r
+            })
+            .collect();
+        for (k, p) in pod_items.iter_mut().enumerate() {
+            let r = &rs[k % rs.len()];
+            let rname = r["metadata"]["name"].as_str().unwrap_or("r");
+            p["metadata"]["name"] = json!(format!("{rname}-{k:05}"));
+            p["metadata"]["namespace"] = r["metadata"]["namespace"].clone();
+            p["metadata"]["ownerReferences"] = json!([{"apiVersion":"apps/v1","kind":"ReplicaSet",
+                "name":rname,"uid":r["metadata"]["uid"],"controller":true,"blockOwnerDeletion":true}]);
+        }
+        out.insert(
+            "/apis/apps/v1/replicasets".to_owned(),
+            list("apps/v1", "ReplicaSetList", rs),
+        );
+    } else {
+        let base = rec("/api/v1/serviceaccounts")?;
+        let sa = (0..per).map(|k| clone_named(&base, k, 2)).collect();
+        out.insert(
+            "/api/v1/serviceaccounts".to_owned(),
+            list("v1", "ServiceAccountList", sa),
+        );
+    }
+    out.insert("/api/v1/pods".to_owned(), list("v1", "PodList", pod_items));
+    out.insert(
+        "/apis/apps/v1/deployments".to_owned(),
+        list("apps/v1", "DeploymentList", deployments),
+    );
+    for (i, (path, gv, kind)) in [
         ("/api/v1/services", "v1", "ServiceList"),
         ("/api/v1/configmaps", "v1", "ConfigMapList"),
         (
@@ -686,42 +859,13 @@ pub fn synthesize(
             "rbac.authorization.k8s.io/v1",
             "RoleBindingList",
         ),
-        ("/api/v1/serviceaccounts", "v1", "ServiceAccountList"),
-    ];
-    let mut seen = HashSet::new();
-    for (i, (path, gv, kind)) in kinds.iter().enumerate() {
-        let n = if i == 0 {
-            pods
-        } else {
-            others / (kinds.len() - 1)
-        };
-        let base = recorded_items(recordings, path)?;
-        if base.is_empty() {
-            continue;
-        }
-        let items: Vec<Value> = (0..n)
-            .map(|k| {
-                let mut v = base[k % base.len()].clone();
-                let name = format!("{}-s{k}", v["metadata"]["name"].as_str().unwrap_or("x"));
-                v["metadata"]["name"] = json!(name);
-                v["metadata"]["uid"] =
-                    json!(format!("00000000-0000-4000-8000-{:012}", k + i * 1_000_000));
-                if let Some(Value::Array(owners)) = v.pointer_mut("/metadata/ownerReferences") {
-                    // Owners do not exist in the synthesized cluster under these names.
-                    owners.clear();
-                }
-                v
-            })
-            .collect();
-        seen.insert(*path);
-        out.insert(
-            (*path).to_owned(),
-            SyntheticList {
-                api_version: (*gv).to_owned(),
-                kind: (*kind).to_owned(),
-                items: Arc::new(items),
-            },
-        );
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let base = rec(path)?;
+        let items = (0..per).map(|k| clone_named(&base, k, 3 + i)).collect();
+        out.insert(path.to_owned(), list(gv, kind, items));
     }
     Ok(out)
 }

@@ -2,7 +2,7 @@
 //! benchmark and for trying Palisade or kubectl against a recorded cluster by hand).
 //!
 //! ```text
-//! palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M]
+//! palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]]
 //! ```
 
 use std::io::Read as _;
@@ -15,7 +15,12 @@ fn main() -> std::process::ExitCode {
     let mut kubeconfig = None;
     let mut pods = 0usize;
     let mut others = 0usize;
+    let mut standalone = false;
     while let Some(a) = args.next() {
+        if a == "--standalone-pods" {
+            standalone = true;
+            continue;
+        }
         let v = args.next();
         match (a.as_str(), v) {
             ("--recordings", Some(v)) => recordings = Some(PathBuf::from(v)),
@@ -23,17 +28,17 @@ fn main() -> std::process::ExitCode {
             ("--pods", Some(v)) => pods = v.parse().unwrap_or(0),
             ("--others", Some(v)) => others = v.parse().unwrap_or(0),
             _ => {
-                eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M]");
+                eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]]");
                 return std::process::ExitCode::from(2);
             }
         }
     }
     let (Some(recordings), Some(kubeconfig)) = (recordings, kubeconfig) else {
-        eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M]");
+        eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]]");
         return std::process::ExitCode::from(2);
     };
     let synthetic = if pods + others > 0 {
-        match palisade_replay::synthesize(&recordings, pods, others) {
+        match palisade_replay::synthesize(&recordings, pods, others, !standalone) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: {e}");
