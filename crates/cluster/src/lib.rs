@@ -33,7 +33,7 @@ pub enum Error {
     Config(String),
     /// The client could not be built.
     #[error("cannot build the Kubernetes client")]
-    Client(#[source] kube::Error),
+    Client(#[source] Box<kube::Error>),
     /// The API server could not be reached or refused the credentials.
     #[error("cannot read {what} from the API server")]
     Api {
@@ -41,7 +41,7 @@ pub enum Error {
         what: String,
         /// The cause.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     /// A request timed out before the API server answered.
     #[error("{what}: no answer from the API server within {secs} s")]
@@ -203,7 +203,7 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
     // Our own per-request limit (below) answers first, with a clear message.
     cfg.read_timeout = Some(opts.timeout * 2);
     let server = cfg.cluster_url.to_string();
-    let client = kube::Client::try_from(cfg).map_err(Error::Client)?;
+    let client = kube::Client::try_from(cfg).map_err(|e| Error::Client(Box::new(e)))?;
     let reader = Reader {
         client,
         timeout: opts.timeout,
@@ -366,7 +366,7 @@ impl Reader {
         match self.get_raw(path, accept).await {
             Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Api {
                 what: what.to_owned(),
-                source: kube::Error::SerdeError(e),
+                source: Box::new(kube::Error::SerdeError(e)),
             }),
             Err((Failure::Timeout, _)) => Err(Error::Timeout {
                 what: what.to_owned(),
@@ -374,7 +374,7 @@ impl Reader {
             }),
             Err((_, Some(e))) => Err(Error::Api {
                 what: what.to_owned(),
-                source: e,
+                source: Box::new(e),
             }),
             Err((Failure::Other(m), None)) | Err((Failure::Status(_, m), None)) => {
                 Err(Error::Config(m))
