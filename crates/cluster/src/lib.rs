@@ -541,8 +541,14 @@ mod tests {
     fn cluster_role_lists_exactly_what_is_read() {
         let y = cluster_role_yaml(None);
         assert!(
-            y.contains("resources: [configmaps, namespaces, nodes, pods"),
+            y.contains("resources: [configmaps, limitranges, namespaces, nodes, pods,"),
             "{y}"
+        );
+        let pods_only: HashSet<String> = ["Pod".to_owned()].into();
+        let p = cluster_role_yaml(Some(&pods_only));
+        assert!(
+            p.contains("resources: [pods]") && !p.contains("resources: [secrets"),
+            "{p}"
         );
         assert!(y.contains("verbs: [get, list]"));
         assert!(!y.contains("watch"));
