@@ -254,6 +254,48 @@ fn timeouts_and_other_contexts_are_reported_not_fatal() {
 }
 
 #[test]
+fn namespace_scan_reads_one_namespace() {
+    let Some(rec) = recordings() else { return };
+    let srv = server(rec);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let o = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "-n",
+            "legacy",
+            "--select",
+            "POD001,POD004",
+            "--format",
+            "json",
+        ],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let report = json(&o);
+    let findings = report["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    assert!(
+        findings
+            .iter()
+            .all(|f| f["object"]["namespace"] == "legacy"),
+        "{findings:?}"
+    );
+    let reqs = srv.requests();
+    assert!(
+        reqs.iter()
+            .any(|r| r.starts_with("GET /api/v1/namespaces/legacy/pods?limit=")),
+        "{reqs:?}"
+    );
+    assert!(
+        !reqs.iter().any(|r| r.starts_with("GET /api/v1/pods")),
+        "{reqs:?}"
+    );
+}
+
+#[test]
 fn print_rbac_is_read_only() {
     let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["scan", "--print-rbac"])
