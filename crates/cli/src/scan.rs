@@ -153,20 +153,26 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let many = sources.len() > 1;
     let mut exit = Exit::Clean;
-    for (context, loaded) in sources {
-        if many && format == Format::Table && args.output.is_none() {
-            emit(&format!(
-                "== context {} ==\n",
-                context.as_deref().unwrap_or("-")
-            ))?;
-        }
-        let e = finish(&args, loaded, &opts, preview, format, fail_on)?;
+    for (i, (context, loaded)) in sources.into_iter().enumerate() {
+        let header = (many && format == Format::Table)
+            .then(|| format!("== context {} ==\n", context.as_deref().unwrap_or("-")));
+        // With several contexts and --output, the reports follow each other in the file.
+        let e = finish(
+            &args,
+            loaded,
+            &opts,
+            preview,
+            format,
+            fail_on,
+            header,
+            i > 0,
+        )?;
         exit = exit.max(e);
     }
     Ok(exit)
 }
 
-#[allow(clippy::print_stderr)]
+#[allow(clippy::print_stderr, clippy::too_many_arguments)]
 fn finish(
     args: &ScanArgs,
     loaded: palisade_load::Loaded,
@@ -174,6 +180,8 @@ fn finish(
     preview: Option<PssLevel>,
     format: Format,
     fail_on: Option<Severity>,
+    header: Option<String>,
+    append: bool,
 ) -> anyhow::Result<Exit> {
     let inventory = Inventory::new(loaded.objects);
     let mut report = analyze(
@@ -211,9 +219,22 @@ fn finish(
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         },
     );
+    let text = match header {
+        Some(h) => h + &text,
+        None => text,
+    };
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            use std::io::Write as _;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => emit(&text)?,
     }
     if format != Format::Table && args.output.is_none() {
