@@ -144,9 +144,20 @@ pub(crate) fn scan_sources(
             Err(e) => return Err(e).context("cannot scan the cluster"),
         };
         let origin = format!("context {}", read.context);
-        let loaded =
+        let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
+        let context = read.context.clone();
+        let mut loaded =
             palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
-        out.push((Some(read.context), loaded));
+        if nothing_read {
+            // No access at all must not look like a clean cluster.
+            loaded.errors.push(palisade_core::InputIssue {
+                file: format!("context/{context}"),
+                line: 0,
+                column: 0,
+                message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
+            });
+        }
+        out.push((Some(context), loaded));
     }
     Ok(out)
 }

@@ -244,7 +244,12 @@ fn timeouts_and_other_contexts_are_reported_not_fatal() {
         &kc,
     );
     let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    // The nobody context could read nothing: an error, not a clean cluster.
+    assert_eq!(o.status.code(), Some(2), "{out}{}", text(&o.stderr));
+    assert!(
+        out.contains("context/replay-nobody: no kind could be read"),
+        "{out}"
+    );
     assert!(out.contains("== context replay =="), "{out}");
     assert!(out.contains("== context replay-nobody =="), "{out}");
     assert!(out.contains("cluster/namespaces"), "{out}");
@@ -293,6 +298,24 @@ fn namespace_scan_reads_one_namespace() {
         !reqs.iter().any(|r| r.starts_with("GET /api/v1/pods")),
         "{reqs:?}"
     );
+}
+
+#[test]
+fn bad_credentials_are_an_error() {
+    let Some(rec) = recordings() else { return };
+    let srv = server(rec);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        srv.kubeconfig()
+            .replace(palisade_replay::ADMIN_TOKEN, "wrong"),
+    )
+    .unwrap();
+    let o = palisade(&["scan", "--cluster"], &kc);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(err.contains("/version") && err.contains("401"), "{err}");
 }
 
 #[test]

@@ -549,7 +549,7 @@ fn answer(
             return plain(synthetic_page(&list, &params, accept));
         }
     }
-    let users: &[&str] = if user == "admin" || !is_discovery(path) {
+    let users: &[&str] = if user == "admin" || user == "bad-token" || !is_discovery(path) {
         &[user][..]
     } else {
         // Every authenticated user may read discovery (system:discovery).
