@@ -32,6 +32,10 @@ pub(crate) struct ConnectArgs {
     /// Time limit of one request, in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     request_timeout: u64,
+    /// Also read each Node's kubelet configuration through the API server's node proxy
+    /// (`/api/v1/nodes/NAME/proxy/configz`; needs `get nodes/proxy`).
+    #[arg(long)]
+    pub(crate) kubelet_config: bool,
 }
 
 #[derive(Args, Debug)]
@@ -46,7 +50,7 @@ pub(crate) struct ClusterArgs {
     #[arg(long)]
     pub(crate) print_rbac: bool,
     #[command(flatten)]
-    connect: ConnectArgs,
+    pub(crate) connect: ConnectArgs,
 }
 
 fn read_options(
@@ -63,6 +67,7 @@ fn read_options(
         concurrency: c.concurrency.max(1),
         timeout: Duration::from_secs(c.request_timeout.max(1)),
         progress: progress_bar(),
+        kubelet_config: c.kubelet_config,
     }
 }
 
@@ -93,9 +98,13 @@ fn progress_bar() -> Option<palisade_cluster::ProgressFn> {
 
 /// The kinds a scan reads: what the rules need, plus the workloads that own Pods (so that
 /// owned Pods are reported once, as their owner) and Namespaces.
-fn scan_kinds(keep: Option<&HashSet<String>>) -> Option<HashSet<String>> {
+fn scan_kinds(keep: Option<&HashSet<String>>, kubelet_config: bool) -> Option<HashSet<String>> {
     keep.map(|k| {
         let mut k = k.clone();
+        if kubelet_config {
+            // The kubelet configurations are read per Node.
+            k.insert("Node".to_owned());
+        }
         k.extend(
             palisade_core::podspec::WORKLOAD_KINDS
                 .iter()
@@ -107,8 +116,8 @@ fn scan_kinds(keep: Option<&HashSet<String>>) -> Option<HashSet<String>> {
 }
 
 /// `scan --print-rbac`.
-pub(crate) fn scan_role(keep: Option<&HashSet<String>>) -> String {
-    palisade_cluster::cluster_role_yaml(scan_kinds(keep).as_ref())
+pub(crate) fn scan_role(keep: Option<&HashSet<String>>, kubelet_config: bool) -> String {
+    palisade_cluster::cluster_role_yaml(scan_kinds(keep, kubelet_config).as_ref(), kubelet_config)
 }
 
 /// The inputs of `scan --cluster`: one per context.
@@ -126,7 +135,11 @@ pub(crate) fn scan_sources(
     };
     let mut out = Vec::new();
     for ctx in contexts {
-        let opts = read_options(&args.connect, ctx.clone(), scan_kinds(keep));
+        let opts = read_options(
+            &args.connect,
+            ctx.clone(),
+            scan_kinds(keep, args.connect.kubelet_config),
+        );
         let read = match palisade_cluster::read(&opts) {
             Ok(r) => r,
             Err(e) if args.all_contexts => {

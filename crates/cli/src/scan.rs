@@ -137,7 +137,10 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         keep.insert("Namespace".to_owned());
     }
     if args.cluster.print_rbac {
-        emit(&crate::cluster::scan_role(keep.as_ref()))?;
+        emit(&crate::cluster::scan_role(
+            keep.as_ref(),
+            args.cluster.connect.kubelet_config,
+        ))?;
         return Ok(Exit::Clean);
     }
     let sources: Vec<(Option<String>, palisade_load::Loaded)> = if args.cluster.cluster {

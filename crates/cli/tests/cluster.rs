@@ -319,6 +319,62 @@ fn bad_credentials_are_an_error() {
 }
 
 #[test]
+fn kubelet_configuration_through_the_node_proxy() {
+    let Some(rec) = recordings() else { return };
+    let nodes = palisade_replay::recorded_items(&rec, "/api/v1/nodes").unwrap();
+    let names: Vec<&str> = nodes
+        .iter()
+        .filter_map(|n| n["metadata"]["name"].as_str())
+        .collect();
+    assert!(names.len() >= 2, "{names:?}");
+    // The first node's kubelet answers; the others cannot be reached.
+    let configz = serde_json::json!({"kubeletconfig": {"kind": "KubeletConfiguration",
+        "apiVersion": "kubelet.config.k8s.io/v1beta1", "readOnlyPort": 10255,
+        "authentication": {"anonymous": {"enabled": true}}, "authorization": {"mode": "AlwaysAllow"}}});
+    let srv = Replay::start(Config {
+        recordings: rec,
+        routes: [(format!("/api/v1/nodes/{}/proxy/configz", names[0]), configz)].into(),
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let snap = dir.path().join("k.snapshot");
+    let o = palisade(
+        &["snapshot", "-o", snap.to_str().unwrap(), "--kubelet-config"],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("nodes/proxy"),
+        "{}",
+        text(&o.stderr)
+    );
+    let s = palisade_load::snapshot::read(&snap).unwrap();
+    let kcfg: Vec<&Value> = s
+        .objects
+        .iter()
+        .filter(|o| o["kind"] == "KubeletConfiguration")
+        .collect();
+    assert_eq!(kcfg.len(), 1);
+    assert_eq!(kcfg[0]["metadata"]["name"], names[0]);
+    assert_eq!(kcfg[0]["authorization"]["mode"], "AlwaysAllow");
+    let u = s
+        .header
+        .unreadable
+        .iter()
+        .find(|u| u.resource == "nodes/proxy")
+        .unwrap();
+    assert!(u.message.contains(names[1]), "{u:?}");
+    let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "--print-rbac", "--kubelet-config"])
+        .output()
+        .unwrap();
+    assert!(text(&o.stdout).contains("resources: [nodes/proxy]"));
+}
+
+#[test]
 fn print_rbac_is_read_only() {
     let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["scan", "--print-rbac"])

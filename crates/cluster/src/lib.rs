@@ -95,6 +95,10 @@ pub struct ReadOptions {
     pub timeout: Duration,
     /// Progress callback.
     pub progress: Option<ProgressFn>,
+    /// Also read each Node's kubelet configuration through the API server's node proxy
+    /// (`/api/v1/nodes/NAME/proxy/configz`, needs `get nodes/proxy`), as
+    /// `KubeletConfiguration` objects named after their Node.
+    pub kubelet_config: bool,
 }
 
 impl Default for ReadOptions {
@@ -108,6 +112,7 @@ impl Default for ReadOptions {
             concurrency: 8,
             timeout: Duration::from_secs(60),
             progress: None,
+            kubelet_config: false,
         }
     }
 }
@@ -314,8 +319,86 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
     for (_, items) in parts {
         read.objects.extend(items);
     }
+    if opts.kubelet_config {
+        reader.kubelet_configs(&mut read).await;
+    }
     read.unreadable.sort_by(|a, b| a.resource.cmp(&b.resource));
     Ok(read)
+}
+
+/// The resource name under which kubelet configurations that cannot be read are listed.
+pub const CONFIGZ_RESOURCE: &str = "nodes/proxy";
+
+impl Reader {
+    /// Reads `/api/v1/nodes/NAME/proxy/configz` for every Node read; the Nodes whose kubelet
+    /// cannot be reached or whose proxy is forbidden are listed once, together.
+    async fn kubelet_configs(&self, read: &mut ClusterRead) {
+        let nodes: Vec<String> = read
+            .objects
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["kind"] == "Node" && v["apiVersion"] == "v1")
+            .filter_map(|v| v.pointer("/metadata/name")?.as_str().map(str::to_owned))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for name in nodes {
+            let reader = self.clone();
+            tasks.spawn(async move {
+                let path = format!("/api/v1/nodes/{name}/proxy/configz");
+                (name, reader.get_raw(&path, None).await)
+            });
+        }
+        let mut failed: Vec<(String, u16, String)> = Vec::new();
+        let mut got = Vec::new();
+        while let Some(res) = tasks.join_next().await {
+            let Ok((name, out)) = res else { continue };
+            let parsed = out.map_err(|(f, _)| f).and_then(|text| {
+                serde_json::from_str::<Value>(&text)
+                    .map_err(|e| Failure::Other(format!("not JSON: {e}")))
+            });
+            match parsed {
+                Ok(mut v) => {
+                    let mut cfg = match v.get_mut("kubeletconfig").map(Value::take) {
+                        Some(Value::Object(m)) => m,
+                        _ => serde_json::Map::new(),
+                    };
+                    cfg.remove("apiVersion");
+                    cfg.remove("kind");
+                    let mut obj = serde_json::Map::new();
+                    obj.insert("apiVersion".into(), "kubelet.config.k8s.io/v1beta1".into());
+                    obj.insert("kind".into(), "KubeletConfiguration".into());
+                    obj.insert("metadata".into(), serde_json::json!({ "name": name }));
+                    obj.append(&mut cfg);
+                    got.push((name, Value::Object(obj).to_string()));
+                }
+                Err(Failure::Status(code, m)) => failed.push((name, code, m)),
+                Err(Failure::Timeout) => failed.push((
+                    name,
+                    0,
+                    format!("no answer within {} s", self.timeout.as_secs()),
+                )),
+                Err(Failure::Other(m)) => failed.push((name, 0, m)),
+            }
+        }
+        got.sort();
+        read.counts
+            .insert("nodes/proxy/configz".to_owned(), got.len());
+        read.objects.extend(got.into_iter().map(|(_, l)| l));
+        if !failed.is_empty() {
+            failed.sort();
+            let names: Vec<&str> = failed.iter().map(|f| f.0.as_str()).collect();
+            read.unreadable.push(Unreadable {
+                resource: CONFIGZ_RESOURCE.to_owned(),
+                status: failed[0].1,
+                message: format!(
+                    "kubelet configuration of {} node(s) ({}): {}",
+                    failed.len(),
+                    names.join(", "),
+                    failed[0].2
+                ),
+            });
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -486,7 +569,7 @@ fn normalize(r: &Resource, mut item: Value) -> Value {
 
 /// The read-only ClusterRole a scan or snapshot needs: get/list on exactly the resources it
 /// reads (and nothing else).
-pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>) -> String {
+pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>, kubelet_config: bool) -> String {
     let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in RESOURCES
         .iter()
@@ -507,6 +590,9 @@ pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>) -> String {
             "  - apiGroups: [\"{group}\"]\n    resources: [{}]\n    verbs: [get, list]\n",
             plurals.join(", ")
         ));
+    }
+    if kubelet_config {
+        out.push_str("  - apiGroups: [\"\"]\n    resources: [nodes/proxy]\n    verbs: [get]\n");
     }
     out.push_str(
         "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n",
@@ -539,15 +625,17 @@ mod tests {
 
     #[test]
     fn cluster_role_lists_exactly_what_is_read() {
-        let y = cluster_role_yaml(None);
+        let y = cluster_role_yaml(None, false);
         assert!(
             y.contains("resources: [configmaps, limitranges, namespaces, nodes, pods,"),
             "{y}"
         );
         let pods_only: HashSet<String> = ["Pod".to_owned()].into();
-        let p = cluster_role_yaml(Some(&pods_only));
+        let p = cluster_role_yaml(Some(&pods_only), true);
         assert!(
-            p.contains("resources: [pods]") && !p.contains("resources: [secrets"),
+            p.contains("resources: [pods]")
+                && !p.contains("resources: [secrets")
+                && p.contains("resources: [nodes/proxy]\n    verbs: [get]\n"),
             "{p}"
         );
         assert!(y.contains("verbs: [get, list]"));

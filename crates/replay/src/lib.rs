@@ -75,6 +75,9 @@ pub struct Config {
     /// Paths whose first request with a `continue` token is answered `410 Gone` (the token
     /// expired after an etcd compaction), as the recorded API server did.
     pub expire_once: Vec<String>,
+    /// Extra JSON documents served (200) at these paths to every authenticated user, e.g. a
+    /// kubelet's `/api/v1/nodes/NAME/proxy/configz`.
+    pub routes: HashMap<String, Value>,
     /// Custom resources the recorded cluster did not have, made up by a test: their group
     /// is added to `/apis`, their group-version gets a discovery document, and their list
     /// is served from [`CustomKind::items`].
@@ -505,6 +508,11 @@ fn answer(
             &format!("{plural}{} is forbidden: User \"{user}\" cannot list resource \"{plural}\" in API group \"{group}\" at the cluster scope",
                 if group.is_empty() { String::new() } else { format!(".{group}") }),
         ));
+    }
+    if let Some(doc) = state.cfg.routes.get(path) {
+        if user != "anonymous" && user != "bad-token" {
+            return plain((200, "application/json".into(), doc.to_string().into_bytes()));
+        }
     }
     if params.contains_key("continue") && state.cfg.expire_once.iter().any(|p| p == path) {
         let first = state
