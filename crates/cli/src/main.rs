@@ -2,6 +2,7 @@
 
 mod access;
 mod admission;
+mod cluster;
 mod config;
 mod detect;
 mod explain;
@@ -41,6 +42,12 @@ enum Command {
     /// Convert the Kubernetes CVE feed (JSON Feed, from a file) into the CVE directory that
     /// `--cve-data` reads. Downloading the feed is not implemented: pass the file.
     UpdateDb(update_db::UpdateDbArgs),
+    /// Save a cluster's security-relevant state into one file (incident response).
+    Snapshot(cluster::SnapshotArgs),
+    /// Security-relevant drift between two snapshots.
+    Diff(cluster::DiffArgs),
+    /// Write a snapshot's objects as apply-able manifests (DIR/<namespace>/<kind>.yaml).
+    Export(cluster::ExportArgs),
     /// Print a commented `palisade.yaml` template.
     Init,
     /// The validating admission webhook: `serve` it, or print the manifests to `install` it.
@@ -50,7 +57,7 @@ enum Command {
 
 /// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 2 usage
 /// or input error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Exit {
     Clean = 0,
     Findings = 1,
@@ -85,6 +92,9 @@ fn main() -> ExitCode {
         Command::Net(args) => access::net(args),
         Command::Node(args) => node::run(*args),
         Command::UpdateDb(args) => update_db::run(args),
+        Command::Snapshot(args) => cluster::snapshot(args),
+        Command::Diff(args) => cluster::diff(args),
+        Command::Export(args) => cluster::export(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
         Command::Admission(cmd) => admission::run(cmd),
     };

@@ -18,9 +18,12 @@ pub(crate) enum ColorChoice {
 
 #[derive(Args, Debug)]
 pub(crate) struct ScanArgs {
-    /// Files or directories to scan (recursively: *.yaml, *.yml, *.json); `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
+    /// Files or directories to scan (recursively: *.yaml, *.yml, *.json), snapshots
+    /// (*.snapshot); `-` reads stdin.
+    #[arg(required_unless_present_any = ["cluster", "print_rbac"], value_name = "PATH")]
     paths: Vec<PathBuf>,
+    #[command(flatten)]
+    cluster: crate::cluster::ClusterArgs,
     /// Output format: table, json, sarif, junit, markdown.
     #[arg(long, short = 'f', default_value = "table")]
     format: String,
@@ -128,8 +131,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         policy,
         profile,
         pss_version,
-        select: args.select,
-        ignore: args.ignore,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
         today,
     };
     let preview = args
@@ -148,10 +151,56 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         );
         keep.insert("Namespace".to_owned());
     }
-    let load_opts = palisade_load::LoadOptions {
-        keep_kinds: keep.map(std::sync::Arc::new),
+    if args.cluster.print_rbac {
+        emit(&crate::cluster::scan_role(
+            keep.as_ref(),
+            args.cluster.connect.kubelet_config,
+        ))?;
+        return Ok(Exit::Clean);
+    }
+    let sources: Vec<(Option<String>, palisade_load::Loaded)> = if args.cluster.cluster {
+        crate::cluster::scan_sources(&args.cluster, keep.as_ref())?
+    } else {
+        let load_opts = palisade_load::LoadOptions {
+            keep_kinds: keep.map(std::sync::Arc::new),
+        };
+        vec![(
+            None,
+            palisade_load::load_paths_with(&args.paths, &load_opts),
+        )]
     };
-    let loaded = palisade_load::load_paths_with(&args.paths, &load_opts);
+    let many = sources.len() > 1;
+    let mut exit = Exit::Clean;
+    for (i, (context, loaded)) in sources.into_iter().enumerate() {
+        let header = (many && format == Format::Table)
+            .then(|| format!("== context {} ==\n", context.as_deref().unwrap_or("-")));
+        // With several contexts and --output, the reports follow each other in the file.
+        let e = finish(
+            &args,
+            loaded,
+            &opts,
+            preview,
+            format,
+            fail_on,
+            header,
+            i > 0,
+        )?;
+        exit = exit.max(e);
+    }
+    Ok(exit)
+}
+
+#[allow(clippy::print_stderr, clippy::too_many_arguments)]
+fn finish(
+    args: &ScanArgs,
+    loaded: palisade_load::Loaded,
+    opts: &Options,
+    preview: Option<PssLevel>,
+    format: Format,
+    fail_on: Option<Severity>,
+    header: Option<String>,
+    append: bool,
+) -> anyhow::Result<Exit> {
     let inventory = Inventory::new(loaded.objects);
     if let Some(dir) = &args.cve_data {
         let db = palisade_node::cve::CveDatabase::load(dir)
@@ -166,7 +215,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             warnings: loaded.warnings,
             stats: loaded.stats,
         },
-        &opts,
+        opts,
     );
     if let Some(level) = preview {
         report.rollout = Some(palisade_analyze::rollout::preview(
@@ -194,15 +243,35 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         },
     );
+    let text = match header {
+        Some(h) => h + &text,
+        None => text,
+    };
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            use std::io::Write as _;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(append)
+                .truncate(!append)
+                .open(path)
+                .and_then(|mut f| f.write_all(text.as_bytes()))
+                .with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => emit(&text)?,
     }
     if format != Format::Table && args.output.is_none() {
         // Machine formats keep stdout clean; errors still reach the user.
         for e in &report.errors {
             eprintln!("error: {e}");
+        }
+        for w in report
+            .warnings
+            .iter()
+            .filter(|w| w.file.starts_with("cluster/"))
+        {
+            eprintln!("warning: {w}");
         }
     }
     let exit = if !report.errors.is_empty() {

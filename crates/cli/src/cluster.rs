@@ -1,0 +1,364 @@
+//! `palisade scan --cluster`, `palisade snapshot`, `palisade diff`, `palisade export`.
+
+use crate::{emit, Exit};
+use anyhow::Context as _;
+use clap::Args;
+use palisade_core::Severity;
+use palisade_load::diff::Drift;
+use palisade_load::snapshot;
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where and how to read a live cluster (shared by `scan` and `snapshot`).
+#[derive(Args, Debug, Clone)]
+pub(crate) struct ConnectArgs {
+    /// Kubeconfig context (default: the current context; in a Pod: its service account).
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Read namespaced kinds in this namespace only (cluster-scoped kinds are still read).
+    #[arg(long, short = 'n', value_name = "NS")]
+    namespace: Option<String>,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    concurrency: usize,
+    /// Objects per list page (`limit`).
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    page_size: u32,
+    /// Time limit of one request, in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    request_timeout: u64,
+    /// Also read each Node's kubelet configuration through the API server's node proxy
+    /// (`/api/v1/nodes/NAME/proxy/configz`; needs `get nodes/proxy`).
+    #[arg(long)]
+    pub(crate) kubelet_config: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ClusterArgs {
+    /// Scan the live cluster of the kubeconfig (or the in-cluster service account).
+    #[arg(long, conflicts_with = "paths")]
+    pub(crate) cluster: bool,
+    /// With --cluster: scan every context of the kubeconfig, one report each.
+    #[arg(long, requires = "cluster", conflicts_with = "context")]
+    all_contexts: bool,
+    /// Print the read-only ClusterRole that `scan --cluster` needs, and exit.
+    #[arg(long)]
+    pub(crate) print_rbac: bool,
+    #[command(flatten)]
+    pub(crate) connect: ConnectArgs,
+}
+
+fn read_options(
+    c: &ConnectArgs,
+    context: Option<String>,
+    kinds: Option<HashSet<String>>,
+) -> palisade_cluster::ReadOptions {
+    palisade_cluster::ReadOptions {
+        kubeconfig: c.kubeconfig.clone(),
+        context,
+        namespace: c.namespace.clone(),
+        kinds,
+        page_size: c.page_size.max(1),
+        concurrency: c.concurrency.max(1),
+        timeout: Duration::from_secs(c.request_timeout.max(1)),
+        progress: progress_bar(),
+        kubelet_config: c.kubelet_config,
+    }
+}
+
+/// A progress bar on stderr, when stderr is a terminal.
+fn progress_bar() -> Option<palisade_cluster::ProgressFn> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} reading the cluster [{bar:30}] {pos}/{len} kinds {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    Some(std::sync::Arc::new(move |p| match p {
+        palisade_cluster::Progress::Start { kinds } => bar.set_length(kinds as u64),
+        palisade_cluster::Progress::Done { resource, objects } => {
+            bar.set_message(format!("{resource}: {objects}"));
+            bar.inc(1);
+            if bar.position() >= bar.length().unwrap_or(0) {
+                bar.finish_and_clear();
+            }
+        }
+    }))
+}
+
+/// The kinds a scan reads: what the rules need, plus the workloads that own Pods (so that
+/// owned Pods are reported once, as their owner) and Namespaces.
+fn scan_kinds(keep: Option<&HashSet<String>>, kubelet_config: bool) -> Option<HashSet<String>> {
+    keep.map(|k| {
+        let mut k = k.clone();
+        if kubelet_config {
+            // The kubelet configurations are read per Node.
+            k.insert("Node".to_owned());
+        }
+        k.extend(
+            palisade_core::podspec::WORKLOAD_KINDS
+                .iter()
+                .map(|s| (*s).to_owned()),
+        );
+        k.insert("Namespace".to_owned());
+        k
+    })
+}
+
+/// `scan --print-rbac`.
+pub(crate) fn scan_role(keep: Option<&HashSet<String>>, kubelet_config: bool) -> String {
+    palisade_cluster::cluster_role_yaml(scan_kinds(keep, kubelet_config).as_ref(), kubelet_config)
+}
+
+/// The inputs of `scan --cluster`: one per context.
+pub(crate) fn scan_sources(
+    args: &ClusterArgs,
+    keep: Option<&HashSet<String>>,
+) -> anyhow::Result<Vec<(Option<String>, palisade_load::Loaded)>> {
+    let contexts: Vec<Option<String>> = if args.all_contexts {
+        palisade_cluster::contexts(args.connect.kubeconfig.as_deref())?
+            .into_iter()
+            .map(Some)
+            .collect()
+    } else {
+        vec![args.connect.context.clone()]
+    };
+    let mut out = Vec::new();
+    for ctx in contexts {
+        let opts = read_options(
+            &args.connect,
+            ctx.clone(),
+            scan_kinds(keep, args.connect.kubelet_config),
+        );
+        let read = match palisade_cluster::read(&opts) {
+            Ok(r) => r,
+            Err(e) if args.all_contexts => {
+                // One unreachable cluster does not hide the others.
+                let mut l = palisade_load::Loaded::default();
+                l.errors.push(palisade_core::InputIssue {
+                    file: format!("context/{}", ctx.as_deref().unwrap_or("")),
+                    line: 0,
+                    column: 0,
+                    message: format!("{:#}", anyhow::Error::new(e)),
+                });
+                out.push((ctx, l));
+                continue;
+            }
+            Err(e) => return Err(e).context("cannot scan the cluster"),
+        };
+        let origin = format!("context {}", read.context);
+        let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
+        let context = read.context.clone();
+        let mut loaded =
+            palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
+        if nothing_read {
+            // No access at all must not look like a clean cluster.
+            loaded.errors.push(palisade_core::InputIssue {
+                file: format!("context/{context}"),
+                line: 0,
+                column: 0,
+                message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
+            });
+        }
+        out.push((Some(context), loaded));
+    }
+    Ok(out)
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct SnapshotArgs {
+    /// The snapshot file to write (conventionally *.snapshot).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: PathBuf,
+    #[command(flatten)]
+    connect: ConnectArgs,
+}
+
+/// `palisade snapshot`.
+#[allow(clippy::print_stderr)]
+pub(crate) fn snapshot(args: SnapshotArgs) -> anyhow::Result<Exit> {
+    let opts = read_options(&args.connect, args.connect.context.clone(), None);
+    let read = palisade_cluster::read(&opts).context("cannot read the cluster")?;
+    let header = snapshot::Header {
+        format: snapshot::FORMAT.to_owned(),
+        context: read.context.clone(),
+        server: read.server.clone(),
+        server_version: read.server_version.clone(),
+        created: jiff::Timestamp::now().to_string(),
+        palisade_version: env!("CARGO_PKG_VERSION").to_owned(),
+        objects: 0,
+        digest: String::new(),
+        unreadable: read.unreadable.clone(),
+    };
+    let header = snapshot::write_lines(&args.output, header, &read.objects)?;
+    eprintln!(
+        "wrote {}: {} objects from context {} ({}, {}), {}",
+        args.output.display(),
+        header.objects,
+        header.context,
+        header.server,
+        header
+            .server_version
+            .as_deref()
+            .unwrap_or("unknown version"),
+        header.digest
+    );
+    for u in &read.unreadable {
+        eprintln!(
+            "warning: {}: not saved: HTTP {}: {}",
+            palisade_load::cluster::resource_file(&u.resource),
+            u.status,
+            u.message
+        );
+    }
+    Ok(Exit::Clean)
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct DiffArgs {
+    /// The earlier snapshot.
+    old: PathBuf,
+    /// The later snapshot.
+    new: PathBuf,
+    /// Output format: table or json.
+    #[arg(long, short = 'f', default_value = "table")]
+    format: String,
+    /// Exit 1 when a drift item is at or above this severity (critical, high, medium, low,
+    /// info), `none` never. Default: high.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+}
+
+/// `palisade diff`.
+pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
+    let old = snapshot::read(&args.old)?;
+    let new = snapshot::read(&args.new)?;
+    let drift = palisade_load::diff::diff(&old.objects, &new.objects);
+    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
+        Some("none") => None,
+        Some(s) => Some(s.parse()?),
+        None => Some(Severity::High),
+    };
+    let text = match args.format.as_str() {
+        "table" => diff_table(&old.header, &new.header, &drift),
+        "json" => {
+            let mut by: std::collections::BTreeMap<&str, usize> =
+                Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+            for d in &drift {
+                *by.entry(d.severity.as_str()).or_default() += 1;
+            }
+            let v = serde_json::json!({
+                "schemaVersion": 1,
+                "old": {"file": args.old.display().to_string(), "context": old.header.context, "created": old.header.created, "digest": old.header.digest},
+                "new": {"file": args.new.display().to_string(), "context": new.header.context, "created": new.header.created, "digest": new.header.digest},
+                "drift": drift,
+                "summary": {"total": drift.len(), "bySeverity": by},
+            });
+            format!("{}\n", serde_json::to_string_pretty(&v)?)
+        }
+        other => anyhow::bail!("unknown format `{other}` (expected table or json)"),
+    };
+    emit(&text)?;
+    Ok(
+        if fail_on.is_some_and(|t| drift.iter().any(|d| d.severity >= t)) {
+            Exit::Findings
+        } else {
+            Exit::Clean
+        },
+    )
+}
+
+fn diff_table(old: &snapshot::Header, new: &snapshot::Header, drift: &[Drift]) -> String {
+    let mut out = format!(
+        "drift from {} ({}) to {} ({})\n\n",
+        old.context, old.created, new.context, new.created
+    );
+    if drift.is_empty() {
+        out.push_str("no security-relevant drift\n");
+        return out;
+    }
+    let rows: Vec<[String; 5]> = drift
+        .iter()
+        .map(|d| {
+            [
+                d.severity.to_string(),
+                d.category.to_owned(),
+                d.change.as_str().to_owned(),
+                d.object.to_string(),
+                d.detail.clone(),
+            ]
+        })
+        .collect();
+    let head = ["SEVERITY", "CATEGORY", "CHANGE", "OBJECT", "DETAIL"];
+    let mut w = head.map(str::len);
+    for r in &rows {
+        for (i, c) in r.iter().enumerate().take(4) {
+            w[i] = w[i].max(c.len());
+        }
+    }
+    let line = |r: [&str; 5]| {
+        format!(
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}\n",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
+        )
+    };
+    out.push_str(&line(head));
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4]]));
+    }
+    let mut counts = Vec::new();
+    for s in Severity::ALL.iter().rev() {
+        let n = drift.iter().filter(|d| d.severity == *s).count();
+        if n > 0 {
+            counts.push(format!("{n} {s}"));
+        }
+    }
+    out.push_str(&format!(
+        "\n{} drift item(s): {}\n",
+        drift.len(),
+        counts.join(", ")
+    ));
+    out
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ExportArgs {
+    /// The snapshot.
+    snapshot: PathBuf,
+    /// The directory to write (DIR/<namespace or _cluster>/<kind>.yaml).
+    dir: PathBuf,
+}
+
+/// `palisade export`.
+pub(crate) fn export(args: ExportArgs) -> anyhow::Result<Exit> {
+    let s = snapshot::read(&args.snapshot)?;
+    let e = palisade_load::export::export(&s.objects, &args.dir)
+        .with_context(|| format!("cannot write {}", args.dir.display()))?;
+    emit(&format!(
+        "wrote {} objects in {} files under {}; {} Secrets listed to recreate (their values were never read); {} objects left out (created by controllers or the control plane)\n",
+        e.objects,
+        e.files.len(),
+        args.dir.display(),
+        e.secrets,
+        e.skipped
+    ))?;
+    Ok(Exit::Clean)
+}

@@ -1,0 +1,650 @@
+//! Reads a live Kubernetes cluster into Palisade objects.
+//!
+//! Configuration comes from a kubeconfig (a named context, or the current one) or from the
+//! in-cluster service account, through kube-rs with rustls. A read is: `/version`; discovery
+//! (`/api/v1`, `/apis` and the group-versions of the kinds Palisade knows); then one paginated
+//! list (`limit` + `continue`) per kind, at most [`ReadOptions::concurrency`] requests in
+//! flight. Secrets are listed as `PartialObjectMetadataList`, so no Secret value ever leaves
+//! the API server. `managedFields` are dropped as objects arrive.
+//!
+//! A kind that cannot be read (403, timeout, error) does not stop the read: it is listed in
+//! [`ClusterRead::unreadable`] with the reason, and the report shows it.
+
+mod resources;
+
+pub use resources::{Resource, RESOURCES};
+
+use http::header::ACCEPT;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The Accept header that makes the API server answer with metadata only.
+pub const METADATA_ACCEPT: &str =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+/// Why a cluster could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The kubeconfig or in-cluster configuration could not be loaded.
+    #[error("cannot load the cluster configuration: {0}")]
+    Config(String),
+    /// The client could not be built.
+    #[error("cannot build the Kubernetes client")]
+    Client(#[source] Box<kube::Error>),
+    /// The API server could not be reached or refused the credentials.
+    #[error("cannot read {what} from the API server")]
+    Api {
+        /// What was requested.
+        what: String,
+        /// The cause.
+        #[source]
+        source: Box<kube::Error>,
+    },
+    /// A request timed out before the API server answered.
+    #[error("{what}: no answer from the API server within {secs} s")]
+    Timeout {
+        /// What was requested.
+        what: String,
+        /// The timeout.
+        secs: u64,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Progress of a read, for a progress bar.
+#[derive(Clone, Debug)]
+pub enum Progress {
+    /// Discovery is done: this many kinds will be listed.
+    Start {
+        /// Number of kinds.
+        kinds: usize,
+    },
+    /// One kind is done (or failed).
+    Done {
+        /// The resource (`pods`, `ingresses.networking.k8s.io`).
+        resource: String,
+        /// Objects read.
+        objects: usize,
+    },
+}
+
+/// A progress callback.
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// How to read a cluster.
+#[derive(Clone)]
+pub struct ReadOptions {
+    /// Kubeconfig file; default: `KUBECONFIG`, `~/.kube/config`, then in-cluster.
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context; default: the current context.
+    pub context: Option<String>,
+    /// Only this namespace (cluster-scoped kinds are still read).
+    pub namespace: Option<String>,
+    /// Kinds to read (`None`: every kind in [`RESOURCES`]).
+    pub kinds: Option<HashSet<String>>,
+    /// Page size of list requests (`limit`).
+    pub page_size: u32,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// Time limit of one request.
+    pub timeout: Duration,
+    /// Progress callback.
+    pub progress: Option<ProgressFn>,
+    /// Also read each Node's kubelet configuration through the API server's node proxy
+    /// (`/api/v1/nodes/NAME/proxy/configz`, needs `get nodes/proxy`), as
+    /// `KubeletConfiguration` objects named after their Node.
+    pub kubelet_config: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            kubeconfig: None,
+            context: None,
+            namespace: None,
+            kinds: None,
+            page_size: 500,
+            concurrency: 8,
+            timeout: Duration::from_secs(60),
+            progress: None,
+            kubelet_config: false,
+        }
+    }
+}
+
+impl std::fmt::Debug for ReadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("context", &self.context)
+            .field("namespace", &self.namespace)
+            .field("page_size", &self.page_size)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+/// A kind that could not be read, and why (the snapshot header keeps the same list).
+pub use palisade_load::snapshot::Unread as Unreadable;
+
+/// What a read produced.
+#[derive(Debug, Default)]
+pub struct ClusterRead {
+    /// The context name (`in-cluster` for the service-account configuration).
+    pub context: String,
+    /// The API server URL.
+    pub server: String,
+    /// `gitVersion` from `/version`.
+    pub server_version: Option<String>,
+    /// The objects as compact JSON (one line each, ready for a snapshot; about ten times
+    /// smaller than parsed values), `apiVersion`/`kind` set, `managedFields` removed;
+    /// Secrets as metadata.
+    pub objects: Vec<String>,
+    /// Objects read per resource.
+    pub counts: BTreeMap<String, usize>,
+    /// Kinds that could not be read.
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// The context names of a kubeconfig (for `--all-contexts`).
+pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, Error> {
+    let kc = match kubeconfig {
+        Some(p) => kube::config::Kubeconfig::read_from(p),
+        None => kube::config::Kubeconfig::read(),
+    }
+    .map_err(|e| Error::Config(e.to_string()))?;
+    Ok(kc.contexts.into_iter().map(|c| c.name).collect())
+}
+
+/// Reads the cluster (blocking; runs its own small runtime).
+pub fn read(opts: &ReadOptions) -> Result<ClusterRead, Error> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(Error::Runtime)?;
+    rt.block_on(read_async(opts))
+}
+
+async fn config(opts: &ReadOptions) -> Result<(kube::Config, String), Error> {
+    let kc = match &opts.kubeconfig {
+        Some(p) => {
+            Some(kube::config::Kubeconfig::read_from(p).map_err(|e| Error::Config(e.to_string()))?)
+        }
+        None => kube::config::Kubeconfig::read().ok(),
+    };
+    match kc {
+        Some(kc) => {
+            let name = opts
+                .context
+                .clone()
+                .or_else(|| kc.current_context.clone())
+                .unwrap_or_default();
+            let options = kube::config::KubeConfigOptions {
+                context: opts.context.clone(),
+                ..Default::default()
+            };
+            let cfg = kube::Config::from_custom_kubeconfig(kc, &options)
+                .await
+                .map_err(|e| Error::Config(e.to_string()))?;
+            Ok((cfg, name))
+        }
+        None if opts.context.is_some() => Err(Error::Config(
+            "no kubeconfig found (KUBECONFIG, ~/.kube/config) to take the context from".into(),
+        )),
+        None => kube::Config::incluster()
+            .map(|c| (c, "in-cluster".to_owned()))
+            .map_err(|e| Error::Config(format!("no kubeconfig and not in a cluster: {e}"))),
+    }
+}
+
+/// Reads the cluster.
+pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
+    let (mut cfg, context) = config(opts).await?;
+    // Our own per-request limit (below) answers first, with a clear message.
+    cfg.read_timeout = Some(opts.timeout * 2);
+    let server = cfg.cluster_url.to_string();
+    let client = kube::Client::try_from(cfg).map_err(|e| Error::Client(Box::new(e)))?;
+    let reader = Reader {
+        client,
+        timeout: opts.timeout,
+        sem: Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1))),
+    };
+    let version: Value = reader.get_json("/version", None, "/version").await?;
+    let server_version = version
+        .get("gitVersion")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+
+    // Discovery: which of the known resources does this server serve?
+    let wanted: Vec<&'static Resource> = RESOURCES
+        .iter()
+        .filter(|r| opts.kinds.as_ref().is_none_or(|k| k.contains(r.kind)))
+        .collect();
+    let apis: Value = reader.get_json("/apis", None, "discovery /apis").await?;
+    let mut served_gv: HashSet<String> = HashSet::from(["v1".to_owned()]);
+    for g in apis["groups"].as_array().into_iter().flatten() {
+        for v in g["versions"].as_array().into_iter().flatten() {
+            if let Some(gv) = v["groupVersion"].as_str() {
+                served_gv.insert(gv.to_owned());
+            }
+        }
+    }
+    let mut gvs: Vec<&str> = wanted
+        .iter()
+        .map(|r| r.api_version)
+        .filter(|gv| served_gv.contains(*gv))
+        .collect();
+    gvs.sort_unstable();
+    gvs.dedup();
+    let mut disc = tokio::task::JoinSet::new();
+    for gv in gvs {
+        let reader = reader.clone();
+        disc.spawn(async move {
+            let path = if gv == "v1" {
+                "/api/v1".to_owned()
+            } else {
+                format!("/apis/{gv}")
+            };
+            let doc = reader
+                .get_json(&path, None, &format!("discovery {path}"))
+                .await;
+            (gv, doc)
+        });
+    }
+    let mut served: HashSet<(String, String)> = HashSet::new();
+    while let Some(res) = disc.join_next().await {
+        let Ok((gv, doc)) = res else { continue };
+        let doc = doc?;
+        for r in doc["resources"].as_array().into_iter().flatten() {
+            if let Some(name) = r["name"].as_str() {
+                served.insert((gv.to_owned(), name.to_owned()));
+            }
+        }
+    }
+    let to_list: Vec<&'static Resource> = wanted
+        .into_iter()
+        .filter(|r| served.contains(&(r.api_version.to_owned(), r.plural.to_owned())))
+        .collect();
+    if let Some(p) = &opts.progress {
+        p(Progress::Start {
+            kinds: to_list.len(),
+        });
+    }
+
+    let mut lists = tokio::task::JoinSet::new();
+    for r in to_list {
+        let reader = reader.clone();
+        let page = opts.page_size;
+        let ns = if r.namespaced {
+            opts.namespace.clone()
+        } else {
+            None
+        };
+        let progress = opts.progress.clone();
+        lists.spawn(async move {
+            let out = reader.list(r, ns.as_deref(), page).await;
+            if let Some(p) = &progress {
+                p(Progress::Done {
+                    resource: r.resource_name(),
+                    objects: out.as_ref().map(Vec::len).unwrap_or(0),
+                });
+            }
+            (r, out)
+        });
+    }
+    let mut read = ClusterRead {
+        context,
+        server,
+        server_version,
+        ..ClusterRead::default()
+    };
+    let mut parts = Vec::new();
+    while let Some(res) = lists.join_next().await {
+        let Ok((r, out)) = res else { continue };
+        match out {
+            Ok(items) => {
+                read.counts.insert(r.resource_name(), items.len());
+                parts.push((r, items));
+            }
+            Err(u) => read.unreadable.push(u),
+        }
+    }
+    // A stable order: the table's order, then the server's order within a kind.
+    parts.sort_by_key(|(r, _)| RESOURCES.iter().position(|x| std::ptr::eq(x, *r)));
+    for (_, items) in parts {
+        read.objects.extend(items);
+    }
+    if opts.kubelet_config {
+        reader.kubelet_configs(&mut read).await;
+    }
+    read.unreadable.sort_by(|a, b| a.resource.cmp(&b.resource));
+    Ok(read)
+}
+
+/// The resource name under which kubelet configurations that cannot be read are listed.
+pub const CONFIGZ_RESOURCE: &str = "nodes/proxy";
+
+impl Reader {
+    /// Reads `/api/v1/nodes/NAME/proxy/configz` for every Node read; the Nodes whose kubelet
+    /// cannot be reached or whose proxy is forbidden are listed once, together.
+    async fn kubelet_configs(&self, read: &mut ClusterRead) {
+        let nodes: Vec<String> = read
+            .objects
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["kind"] == "Node" && v["apiVersion"] == "v1")
+            .filter_map(|v| v.pointer("/metadata/name")?.as_str().map(str::to_owned))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        for name in nodes {
+            let reader = self.clone();
+            tasks.spawn(async move {
+                let path = format!("/api/v1/nodes/{name}/proxy/configz");
+                (name, reader.get_raw(&path, None).await)
+            });
+        }
+        let mut failed: Vec<(String, u16, String)> = Vec::new();
+        let mut got = Vec::new();
+        while let Some(res) = tasks.join_next().await {
+            let Ok((name, out)) = res else { continue };
+            let parsed = out.map_err(|(f, _)| f).and_then(|text| {
+                serde_json::from_str::<Value>(&text)
+                    .map_err(|e| Failure::Other(format!("not JSON: {e}")))
+            });
+            match parsed {
+                Ok(mut v) => {
+                    let mut cfg = match v.get_mut("kubeletconfig").map(Value::take) {
+                        Some(Value::Object(m)) => m,
+                        _ => serde_json::Map::new(),
+                    };
+                    cfg.remove("apiVersion");
+                    cfg.remove("kind");
+                    let mut obj = serde_json::Map::new();
+                    obj.insert("apiVersion".into(), "kubelet.config.k8s.io/v1beta1".into());
+                    obj.insert("kind".into(), "KubeletConfiguration".into());
+                    obj.insert("metadata".into(), serde_json::json!({ "name": name }));
+                    obj.append(&mut cfg);
+                    got.push((name, Value::Object(obj).to_string()));
+                }
+                Err(Failure::Status(code, m)) => failed.push((name, code, m)),
+                Err(Failure::Timeout) => failed.push((
+                    name,
+                    0,
+                    format!("no answer within {} s", self.timeout.as_secs()),
+                )),
+                Err(Failure::Other(m)) => failed.push((name, 0, m)),
+            }
+        }
+        got.sort();
+        read.counts
+            .insert("nodes/proxy/configz".to_owned(), got.len());
+        read.objects.extend(got.into_iter().map(|(_, l)| l));
+        if !failed.is_empty() {
+            failed.sort();
+            let names: Vec<&str> = failed.iter().map(|f| f.0.as_str()).collect();
+            read.unreadable.push(Unreadable {
+                resource: CONFIGZ_RESOURCE.to_owned(),
+                status: failed[0].1,
+                message: format!(
+                    "kubelet configuration of {} node(s) ({}): {}",
+                    failed.len(),
+                    names.join(", "),
+                    failed[0].2
+                ),
+            });
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Reader {
+    client: kube::Client,
+    timeout: Duration,
+    sem: Arc<tokio::sync::Semaphore>,
+}
+
+enum Failure {
+    Status(u16, String),
+    Timeout,
+    Other(String),
+}
+
+impl Reader {
+    async fn get_raw(
+        &self,
+        path_and_query: &str,
+        accept: Option<&str>,
+    ) -> Result<String, (Failure, Option<kube::Error>)> {
+        let mut req = http::Request::get(path_and_query);
+        req = req.header(ACCEPT, accept.unwrap_or("application/json"));
+        let req = req
+            .body(Vec::new())
+            .map_err(|e| (Failure::Other(e.to_string()), None))?;
+        let _permit = self
+            .sem
+            .acquire()
+            .await
+            .map_err(|e| (Failure::Other(e.to_string()), None))?;
+        match tokio::time::timeout(self.timeout, self.client.request_text(req)).await {
+            Err(_) => Err((Failure::Timeout, None)),
+            Ok(Ok(text)) => Ok(text),
+            Ok(Err(kube::Error::Api(e))) => {
+                let msg = if e.message.is_empty() {
+                    e.reason.clone()
+                } else {
+                    e.message.clone()
+                };
+                Err((Failure::Status(e.code, msg), Some(kube::Error::Api(e))))
+            }
+            Ok(Err(e)) => Err((Failure::Other(format!("{e}")), Some(e))),
+        }
+    }
+
+    async fn get_json(&self, path: &str, accept: Option<&str>, what: &str) -> Result<Value, Error> {
+        match self.get_raw(path, accept).await {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| Error::Api {
+                what: what.to_owned(),
+                source: Box::new(kube::Error::SerdeError(e)),
+            }),
+            Err((Failure::Timeout, _)) => Err(Error::Timeout {
+                what: what.to_owned(),
+                secs: self.timeout.as_secs(),
+            }),
+            Err((_, Some(e))) => Err(Error::Api {
+                what: what.to_owned(),
+                source: Box::new(e),
+            }),
+            Err((Failure::Other(m), None)) | Err((Failure::Status(_, m), None)) => {
+                Err(Error::Config(m))
+            }
+        }
+    }
+
+    /// Lists one resource, following `continue` tokens. A 410 (the continue token expired)
+    /// starts the list again once.
+    async fn list(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        page: u32,
+    ) -> Result<Vec<String>, Unreadable> {
+        let base = r.collection_path(namespace);
+        let accept = r.metadata_only.then_some(METADATA_ACCEPT);
+        let mut restarted = false;
+        'again: loop {
+            let mut items = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut q = format!("{base}?limit={page}");
+                if let Some(t) = &token {
+                    q.push_str("&continue=");
+                    q.push_str(&encode_query(t));
+                }
+                let text = match self.get_raw(&q, accept).await {
+                    Ok(t) => t,
+                    Err((Failure::Status(410, _), _)) if !restarted => {
+                        restarted = true;
+                        continue 'again;
+                    }
+                    Err((f, _)) => {
+                        let (status, message) = match f {
+                            Failure::Status(s, m) => (s, m),
+                            Failure::Timeout => {
+                                (0, format!("no answer within {} s", self.timeout.as_secs()))
+                            }
+                            Failure::Other(m) => (0, m),
+                        };
+                        return Err(Unreadable {
+                            resource: r.resource_name(),
+                            status,
+                            message,
+                        });
+                    }
+                };
+                let mut list: Value = serde_json::from_str(&text).map_err(|e| Unreadable {
+                    resource: r.resource_name(),
+                    status: 200,
+                    message: format!("the answer is not a JSON list: {e}"),
+                })?;
+                if let Some(Value::Array(page_items)) = list.get_mut("items").map(Value::take) {
+                    items.reserve(page_items.len());
+                    items.extend(page_items.into_iter().map(|i| normalize(r, i).to_string()));
+                }
+                token = list
+                    .pointer("/metadata/continue")
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned);
+                if token.is_none() {
+                    return Ok(items);
+                }
+            }
+        }
+    }
+}
+
+/// Percent-encodes a continue token for a query string.
+fn encode_query(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Gives a list item its `apiVersion` and `kind` (lists omit them; metadata-only lists say
+/// `PartialObjectMetadata`) and drops `managedFields`.
+fn normalize(r: &Resource, mut item: Value) -> Value {
+    if let Value::Object(map) = &mut item {
+        if r.metadata_only {
+            // Keep only what a PartialObjectMetadata carries: the metadata.
+            map.retain(|k, _| k == "metadata");
+        }
+        map.insert("apiVersion".into(), Value::String(r.api_version.to_owned()));
+        map.insert("kind".into(), Value::String(r.kind.to_owned()));
+        if let Some(Value::Object(meta)) = map.get_mut("metadata") {
+            meta.remove("managedFields");
+        }
+        // Put apiVersion and kind first, as kubectl prints them.
+        let mut sorted = serde_json::Map::with_capacity(map.len());
+        for k in ["apiVersion", "kind", "metadata"] {
+            if let Some(v) = map.remove(k) {
+                sorted.insert(k.to_owned(), v);
+            }
+        }
+        sorted.append(map);
+        *map = sorted;
+    }
+    item
+}
+
+/// The read-only ClusterRole a scan or snapshot needs: get/list on exactly the resources it
+/// reads (and nothing else).
+pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>, kubelet_config: bool) -> String {
+    let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in RESOURCES
+        .iter()
+        .filter(|r| kinds.is_none_or(|k| k.contains(r.kind)))
+    {
+        by_group.entry(r.group()).or_default().push(r.plural);
+    }
+    let mut out = String::from(
+        "# The read-only ClusterRole `palisade scan --cluster` and `palisade snapshot` need.\n\
+         # Secrets are listed as metadata only (PartialObjectMetadataList): the API server\n\
+         # still authorizes that as `list secrets`, but never sends their values.\n\
+         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: palisade-reader\nrules:\n",
+    );
+    for (group, mut plurals) in by_group {
+        plurals.sort_unstable();
+        plurals.dedup();
+        out.push_str(&format!(
+            "  - apiGroups: [\"{group}\"]\n    resources: [{}]\n    verbs: [get, list]\n",
+            plurals.join(", ")
+        ));
+    }
+    if kubelet_config {
+        out.push_str("  - apiGroups: [\"\"]\n    resources: [nodes/proxy]\n    verbs: [get]\n");
+    }
+    out.push_str(
+        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n",
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_get_type_meta_and_lose_managed_fields() {
+        let pods = RESOURCES.iter().find(|r| r.kind == "Pod").unwrap();
+        let v = normalize(
+            pods,
+            serde_json::json!({"metadata":{"name":"p","managedFields":[{}]},"spec":{}}),
+        );
+        assert_eq!(v["kind"], "Pod");
+        assert_eq!(v["apiVersion"], "v1");
+        assert!(v["metadata"].get("managedFields").is_none());
+        let secrets = RESOURCES.iter().find(|r| r.kind == "Secret").unwrap();
+        let s = normalize(
+            secrets,
+            serde_json::json!({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"s"},"data":{"k":"dg=="}}),
+        );
+        assert_eq!(s["kind"], "Secret");
+        assert!(s.get("data").is_none());
+    }
+
+    #[test]
+    fn cluster_role_lists_exactly_what_is_read() {
+        let y = cluster_role_yaml(None, false);
+        assert!(
+            y.contains("resources: [configmaps, limitranges, namespaces, nodes, pods,"),
+            "{y}"
+        );
+        let pods_only: HashSet<String> = ["Pod".to_owned()].into();
+        let p = cluster_role_yaml(Some(&pods_only), true);
+        assert!(
+            p.contains("resources: [pods]")
+                && !p.contains("resources: [secrets")
+                && p.contains("resources: [nodes/proxy]\n    verbs: [get]\n"),
+            "{p}"
+        );
+        assert!(y.contains("verbs: [get, list]"));
+        assert!(!y.contains("watch"));
+        assert!(!y.contains('*') || y.contains("/apis/*"));
+    }
+
+    #[test]
+    fn continue_tokens_are_encoded() {
+        assert_eq!(encode_query("a+b/c="), "a%2Bb%2Fc%3D");
+    }
+}

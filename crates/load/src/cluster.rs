@@ -1,0 +1,259 @@
+//! Objects read from a cluster (live or from a snapshot) into a scan's input.
+//!
+//! Pods that a workload controls are reported once, as their owner: a Pod controlled by a
+//! ReplicaSet, Job, StatefulSet, DaemonSet or ReplicationController that was read is dropped,
+//! and so are ReplicaSets controlled by a Deployment and Jobs controlled by a CronJob. An
+//! owned object whose owner was not read (a 403 on deployments, say) is kept, so nothing goes
+//! unscanned.
+
+use crate::snapshot::Unread;
+use crate::Loaded;
+use palisade_core::{InputIssue, Object, SpanIndex};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// The file name of the input issue for a resource: `cluster/secrets`.
+pub fn resource_file(resource: &str) -> String {
+    format!("cluster/{resource}")
+}
+
+/// The controlling owner of an object (`ownerReferences` with `controller: true`), as
+/// `(kind, name)`.
+pub fn controller_of(v: &Value) -> Option<(&str, &str)> {
+    v.pointer("/metadata/ownerReferences")?
+        .as_array()?
+        .iter()
+        .find(|o| o.get("controller").and_then(Value::as_bool) == Some(true))
+        .and_then(|o| Some((o.get("kind")?.as_str()?, o.get("name")?.as_str()?)))
+}
+
+fn collapses(kind: &str, owner_kind: &str) -> bool {
+    matches!(
+        (kind, owner_kind),
+        (
+            "Pod",
+            "ReplicaSet" | "Job" | "StatefulSet" | "DaemonSet" | "ReplicationController"
+        ) | ("ReplicaSet", "Deployment")
+            | ("Job", "CronJob")
+    )
+}
+
+/// The identity and controlling owner of an object, read without building its value.
+#[derive(Debug, Default, serde::Deserialize)]
+struct Head {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    metadata: HeadMeta,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HeadMeta {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    namespace: String,
+    #[serde(default)]
+    owner_references: Vec<OwnerRef>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct OwnerRef {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    controller: Option<bool>,
+}
+
+impl Head {
+    fn of_value(v: &Value) -> Head {
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        Head {
+            kind: s("/kind"),
+            metadata: HeadMeta {
+                name: s("/metadata/name"),
+                namespace: s("/metadata/namespace"),
+                owner_references: controller_of(v)
+                    .map(|(k, n)| OwnerRef {
+                        kind: k.to_owned(),
+                        name: n.to_owned(),
+                        controller: Some(true),
+                    })
+                    .into_iter()
+                    .collect(),
+            },
+        }
+    }
+}
+
+const OWNER_KINDS: &[&str] = &[
+    "ReplicaSet",
+    "Job",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicationController",
+    "Deployment",
+    "CronJob",
+];
+
+fn owned_of(heads: &[Head]) -> HashSet<usize> {
+    let present: HashSet<(&str, &str, &str)> = heads
+        .iter()
+        .filter(|h| OWNER_KINDS.contains(&h.kind.as_str()))
+        .map(|h| {
+            (
+                h.kind.as_str(),
+                h.metadata.namespace.as_str(),
+                h.metadata.name.as_str(),
+            )
+        })
+        .collect();
+    heads
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            h.metadata
+                .owner_references
+                .iter()
+                .find(|o| o.controller == Some(true))
+                .is_some_and(|o| {
+                    collapses(&h.kind, &o.kind)
+                        && present.contains(&(
+                            o.kind.as_str(),
+                            h.metadata.namespace.as_str(),
+                            o.name.as_str(),
+                        ))
+                })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Indexes of the objects reported through their owner (see the module documentation).
+pub fn owned_indexes(values: &[Value]) -> HashSet<usize> {
+    let heads: Vec<Head> = values.iter().map(Head::of_value).collect();
+    owned_of(&heads)
+}
+
+fn issues(unreadable: &[Unread], origin: &str) -> Vec<InputIssue> {
+    unreadable
+        .iter()
+        .map(|u| {
+            let status = if u.status > 0 {
+                format!("HTTP {}: ", u.status)
+            } else {
+                String::new()
+            };
+            InputIssue {
+                file: resource_file(&u.resource),
+                line: 0,
+                column: 0,
+                message: format!(
+                    "could not be read from {origin}, not scanned ({status}{})",
+                    u.message
+                ),
+            }
+        })
+        .collect()
+}
+
+/// Turns objects read from a cluster into a scan's input: objects without source
+/// locations, owned Pods/ReplicaSets/Jobs collapsed into their owners, and one warning per
+/// kind that could not be read (file `cluster/<resource>`).
+pub fn loaded_from_cluster(values: Vec<Value>, unreadable: &[Unread], origin: &str) -> Loaded {
+    let owned = owned_indexes(&values);
+    let mut out = Loaded::default();
+    out.stats.files = 1;
+    for (i, v) in values.into_iter().enumerate() {
+        out.stats.documents += 1;
+        if owned.contains(&i) {
+            out.stats.skipped_documents += 1;
+            continue;
+        }
+        push(&mut out, v);
+    }
+    out.warnings = issues(unreadable, origin);
+    out
+}
+
+fn push(out: &mut Loaded, v: Value) {
+    match Object::from_value(v, None, SpanIndex::default()) {
+        Ok(o) => {
+            out.stats.objects += 1;
+            out.objects.push(o);
+        }
+        Err(_) => out.stats.skipped_documents += 1,
+    }
+}
+
+/// [`loaded_from_cluster`] from compact JSON lines (what the cluster reader and snapshots
+/// hold): owned objects are recognised from their metadata alone and never parsed in full,
+/// and each line is freed as soon as it is parsed.
+pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str) -> Loaded {
+    let heads: Vec<Head> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_default())
+        .collect();
+    let owned = owned_of(&heads);
+    drop(heads);
+    let mut out = Loaded::default();
+    out.stats.files = 1;
+    for (i, line) in lines.into_iter().enumerate() {
+        out.stats.documents += 1;
+        if owned.contains(&i) {
+            out.stats.skipped_documents += 1;
+            continue;
+        }
+        match serde_json::from_str::<Value>(&line) {
+            Ok(v) => push(&mut out, v),
+            Err(_) => out.stats.skipped_documents += 1,
+        }
+    }
+    out.warnings = issues(unreadable, origin);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn owned_pods_collapse_into_present_owners() {
+        let owner = |k: &str, n: &str| json!([{"kind":k,"name":n,"controller":true,"apiVersion":"apps/v1","uid":"u"}]);
+        let v = vec![
+            json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"a"}}),
+            json!({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"d-1","namespace":"a","ownerReferences":owner("Deployment","d")}}),
+            json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"d-1-x","namespace":"a","ownerReferences":owner("ReplicaSet","d-1")}}),
+            json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"lonely","namespace":"a"}}),
+            json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"orphan","namespace":"a","ownerReferences":owner("DaemonSet","gone")}}),
+        ];
+        let v2 = v.clone();
+        let l = loaded_from_cluster(
+            v,
+            &[Unread {
+                resource: "secrets".into(),
+                status: 403,
+                message: "forbidden".into(),
+            }],
+            "the cluster",
+        );
+        let names: Vec<_> = l.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["d", "lonely", "orphan"]);
+        assert!(l.objects.iter().all(|o| o.source.is_none()));
+        assert_eq!(l.warnings[0].file, "cluster/secrets");
+        assert!(l.warnings[0].message.contains("403"));
+        let lines: Vec<String> = v2.iter().map(Value::to_string).collect();
+        let l2 = loaded_from_lines(lines, &[], "x");
+        let names2: Vec<_> = l2.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names2, ["d", "lonely", "orphan"]);
+    }
+}

@@ -1,0 +1,280 @@
+//! The snapshot format: a cluster's objects preserved in one gzip-compressed file.
+//!
+//! Inside the gzip stream: one header line (JSON, `"format": "palisade-snapshot/v1"`) then
+//! one object per line (compact JSON). The header's `digest` is the SHA-256 of those object
+//! lines, exactly as stored (each followed by `\n`); reading verifies it. Objects carry no
+//! `managedFields`, and Secrets are metadata only (their values were never read).
+
+use flate2::read::GzDecoder;
+use flate2::write::GzEncoder;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+/// The `format` of the header.
+pub const FORMAT: &str = "palisade-snapshot/v1";
+
+/// A kind that could not be read when the snapshot was taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    /// The resource (`secrets`, `ingresses.networking.k8s.io`).
+    pub resource: String,
+    /// HTTP status, 0 when there was no answer.
+    pub status: u16,
+    /// Why.
+    pub message: String,
+}
+
+/// The header of a snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Header {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The kubeconfig context (or `in-cluster`).
+    pub context: String,
+    /// The API server URL.
+    pub server: String,
+    /// The API server's `gitVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_version: Option<String>,
+    /// When the snapshot was taken (RFC 3339, UTC).
+    pub created: String,
+    /// The Palisade version that wrote it.
+    pub palisade_version: String,
+    /// Number of objects.
+    pub objects: usize,
+    /// `sha256:HEX` over the object lines.
+    pub digest: String,
+    /// Kinds that could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<Unread>,
+}
+
+/// A snapshot read back.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// The header.
+    pub header: Header,
+    /// The objects.
+    pub objects: Vec<Value>,
+}
+
+/// Why a snapshot could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// I/O.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not a snapshot, or a damaged one.
+    #[error("{file}: not a Palisade snapshot: {reason}")]
+    Format {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The content does not match the header's digest.
+    #[error("{file}: snapshot digest mismatch: the header says {expected}, the content is {actual} (the file was modified or truncated)")]
+    Digest {
+        /// The file.
+        file: String,
+        /// The header's digest.
+        expected: String,
+        /// The content's digest.
+        actual: String,
+    },
+}
+
+/// True when the bytes start like a snapshot (the gzip magic number).
+pub fn has_magic(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b])
+}
+
+/// True when a path names a snapshot: `.snapshot` (or `.snapshot.gz`) extension, or a file
+/// starting with the gzip magic number.
+pub fn is_snapshot_path(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    if name.ends_with(".snapshot") || name.ends_with(".snapshot.gz") {
+        return true;
+    }
+    let mut head = [0u8; 2];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|_| has_magic(&head))
+}
+
+/// Fills `header.digest` and `header.objects` and writes the snapshot.
+pub fn write(path: &Path, header: Header, objects: &[Value]) -> Result<Header, SnapshotError> {
+    let lines: Vec<String> = objects.iter().map(Value::to_string).collect();
+    write_lines(path, header, &lines)
+}
+
+/// [`write`] with objects already serialized as compact JSON, one per string (no newline).
+pub fn write_lines(
+    path: &Path,
+    mut header: Header,
+    objects: &[String],
+) -> Result<Header, SnapshotError> {
+    let io = |source| SnapshotError::Io {
+        file: path.display().to_string(),
+        source,
+    };
+    let mut hasher = Sha256::new();
+    for o in objects {
+        hasher.update(o.as_bytes());
+        hasher.update(b"\n");
+    }
+    header.format = FORMAT.to_owned();
+    header.objects = objects.len();
+    header.digest = hex_digest(hasher);
+    let file = std::fs::File::create(path).map_err(io)?;
+    let mut gz = GzEncoder::new(
+        std::io::BufWriter::new(file),
+        flate2::Compression::default(),
+    );
+    serde_json::to_writer(&mut gz, &header).map_err(|e| io(e.into()))?;
+    gz.write_all(b"\n").map_err(io)?;
+    for o in objects {
+        gz.write_all(o.as_bytes()).map_err(io)?;
+        gz.write_all(b"\n").map_err(io)?;
+    }
+    gz.finish().map_err(io)?.flush().map_err(io)?;
+    Ok(header)
+}
+
+fn hex_digest(h: Sha256) -> String {
+    let out = h.finalize();
+    let mut s = String::from("sha256:");
+    for b in out {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn digest(payload: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(payload);
+    hex_digest(h)
+}
+
+/// Reads a snapshot and verifies its digest.
+pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
+    let (header, lines) = read_lines(path)?;
+    let name = path.display().to_string();
+    let mut objects = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        let v: Value = serde_json::from_str(line).map_err(|e| SnapshotError::Format {
+            file: name.clone(),
+            reason: format!("object {}: {e}", i + 1),
+        })?;
+        objects.push(v);
+    }
+    Ok(Snapshot { header, objects })
+}
+
+/// Reads a snapshot's header and its objects as compact JSON lines, and verifies the digest.
+pub fn read_lines(path: &Path) -> Result<(Header, Vec<String>), SnapshotError> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| SnapshotError::Io {
+        file: name.clone(),
+        source,
+    })?;
+    read_lines_from(&name, file)
+}
+
+/// [`read_lines`] from a reader; `name` is used in errors.
+pub fn read_lines_from(name: &str, r: impl Read) -> Result<(Header, Vec<String>), SnapshotError> {
+    let format_err = |reason: String| SnapshotError::Format {
+        file: name.to_owned(),
+        reason,
+    };
+    let mut r = BufReader::new(GzDecoder::new(r));
+    let mut first = String::new();
+    r.read_line(&mut first)
+        .map_err(|e| format_err(format!("cannot decompress: {e}")))?;
+    let header: Header = serde_json::from_str(first.trim_end())
+        .map_err(|e| format_err(format!("bad header: {e}")))?;
+    if header.format != FORMAT {
+        return Err(format_err(format!(
+            "unknown format `{}` (expected {FORMAT})",
+            header.format
+        )));
+    }
+    let mut payload = String::new();
+    r.read_to_string(&mut payload)
+        .map_err(|e| format_err(format!("cannot decompress: {e}")))?;
+    let actual = digest(payload.as_bytes());
+    if actual != header.digest {
+        return Err(SnapshotError::Digest {
+            file: name.to_owned(),
+            expected: header.digest.clone(),
+            actual,
+        });
+    }
+    let lines = payload
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok((header, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header() -> Header {
+        Header {
+            format: String::new(),
+            context: "c".into(),
+            server: "https://x".into(),
+            server_version: Some("v1.32.13".into()),
+            created: "2026-11-23T00:00:00Z".into(),
+            palisade_version: "0.1.0".into(),
+            objects: 0,
+            digest: String::new(),
+            unreadable: vec![],
+        }
+    }
+
+    #[test]
+    fn round_trip_and_tamper_detection() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.snapshot");
+        let objs =
+            vec![serde_json::json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"a"}})];
+        let h = write(&p, header(), &objs).unwrap();
+        assert!(h.digest.starts_with("sha256:"));
+        assert!(is_snapshot_path(&p));
+        let s = read(&p).unwrap();
+        assert_eq!(s.objects, objs);
+        assert_eq!(s.header.objects, 1);
+
+        // Rewrite with a changed object but the old header.
+        let mut bad = Vec::new();
+        {
+            let mut gz = GzEncoder::new(&mut bad, flate2::Compression::fast());
+            serde_json::to_writer(&mut gz, &h).unwrap();
+            gz.write_all(
+                b"\n{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"b\"}}\n",
+            )
+            .unwrap();
+            gz.finish().unwrap();
+        }
+        std::fs::write(&p, bad).unwrap();
+        let e = read(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("a.snapshot") && e.contains("digest mismatch"),
+            "{e}"
+        );
+    }
+}
