@@ -13,6 +13,7 @@
 //! manifests. The library never prints: it logs through `tracing`.
 
 pub mod api;
+pub mod audit;
 pub mod certs;
 pub mod client;
 pub mod error;

@@ -9,7 +9,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -48,13 +48,15 @@ impl ServerConfig {
     }
 }
 
-/// A bound server, ready to run.
+/// A bound server, ready to run: the admission webhook, or any router served the same way
+/// (TLS with certificate reload, graceful shutdown), such as the audit webhook backend.
 pub struct Server {
     listener: TcpListener,
     acceptor: TlsAcceptor,
     resolver: Arc<ReloadingResolver>,
     config: ServerConfig,
-    state: AppState,
+    app: axum::Router,
+    ready: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Server {
@@ -67,8 +69,19 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Loads the certificate and binds the address.
+    /// Loads the certificate and binds the address, for the admission webhook.
     pub async fn bind(config: ServerConfig, state: AppState) -> Result<Server, ServeError> {
+        let ready = state.ready.clone();
+        Server::bind_router(config, router(state), ready).await
+    }
+
+    /// Loads the certificate and binds the address, for any router; `ready` is set while
+    /// serving and cleared on shutdown (the router's `/readyz` should read it).
+    pub async fn bind_router(
+        config: ServerConfig,
+        app: axum::Router,
+        ready: Arc<AtomicBool>,
+    ) -> Result<Server, ServeError> {
         let key = certs::load_certified_key(&config.tls)?;
         let resolver = Arc::new(ReloadingResolver::new(key));
         let tls = certs::server_config(resolver.clone())?;
@@ -83,7 +96,8 @@ impl Server {
             acceptor: TlsAcceptor::from(tls),
             resolver,
             config,
-            state,
+            app,
+            ready,
         })
     }
 
@@ -101,22 +115,22 @@ impl Server {
             acceptor,
             resolver,
             config,
-            state,
+            app,
+            ready,
         } = self;
         let watcher = tokio::spawn(certs::watch(
             resolver,
             config.tls.clone(),
             config.reload_interval,
         ));
-        let app = router(state.clone());
         let graceful = GracefulShutdown::new();
-        state.ready.store(true, Ordering::Relaxed);
-        tracing::info!(addr = %listener.local_addr().map_err(ServeError::Accept)?, "palisade admission webhook listening");
-        let ready = state.ready.clone();
+        ready.store(true, Ordering::Relaxed);
+        tracing::info!(addr = %listener.local_addr().map_err(ServeError::Accept)?, "palisade listening");
+        let flag = ready.clone();
         let delay = config.shutdown_delay;
         let shutdown = async move {
             shutdown.await;
-            ready.store(false, Ordering::Relaxed);
+            flag.store(false, Ordering::Relaxed);
             if !delay.is_zero() {
                 tracing::info!(
                     delay_ms = delay.as_millis() as u64,
@@ -166,7 +180,7 @@ impl Server {
                 }
             });
         }
-        state.ready.store(false, Ordering::Relaxed);
+        ready.store(false, Ordering::Relaxed);
         drop(listener);
         tracing::info!(
             connections = graceful.count(),

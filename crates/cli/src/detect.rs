@@ -21,16 +21,8 @@ pub(crate) struct DetectArgs {
     /// Keep reading the (last) file as it grows, across log rotation.
     #[arg(long)]
     follow: bool,
-    /// Additional rule files (same YAML format as the built-in rules; they can also
-    /// disable or override built-in rules).
-    #[arg(long = "rules", value_name = "FILE")]
-    rule_files: Vec<PathBuf>,
-    /// Built-in or added rules to turn off (ids).
-    #[arg(long, value_delimiter = ',', value_name = "ID")]
-    disable: Vec<String>,
-    /// Client address ranges requests may come from (CIDRs); enables DET024.
-    #[arg(long, value_delimiter = ',', value_name = "CIDR")]
-    allowed_source_ranges: Vec<String>,
+    #[command(flatten)]
+    rules: RuleArgs,
     /// Output: jsonl (one alert per line, streamed), json, table, sarif.
     #[arg(long, short = 'f', default_value = "jsonl")]
     format: String,
@@ -42,13 +34,73 @@ pub(crate) struct DetectArgs {
     fail_on: String,
 }
 
+/// Which detection rules run, and with what.
+#[derive(Args, Debug, Default)]
+struct RuleArgs {
+    /// Additional rule files (same YAML format as the built-in rules; they can also
+    /// disable or override built-in rules).
+    #[arg(long = "rules", value_name = "FILE")]
+    rule_files: Vec<PathBuf>,
+    /// Built-in or added rules to turn off (ids).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    disable: Vec<String>,
+    /// Client address ranges requests may come from (CIDRs); enables DET024.
+    #[arg(long, value_delimiter = ',', value_name = "CIDR")]
+    allowed_source_ranges: Vec<String>,
+}
+
+impl RuleArgs {
+    fn detector(&self) -> anyhow::Result<(RuleSet, Detector)> {
+        let rules = rule_set(self)?;
+        let mut ranges = Vec::new();
+        for r in &self.allowed_source_ranges {
+            ranges.push(
+                r.parse()
+                    .with_context(|| format!("`{r}` is not a CIDR range"))?,
+            );
+        }
+        let det = Detector::with_options(
+            rules.clone(),
+            DetectorOptions {
+                allowed_source_ranges: ranges,
+                ..DetectorOptions::default()
+            },
+        );
+        Ok((rules, det))
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum DetectCommand {
+    /// Serve an HTTPS audit webhook backend: the API server posts audit events
+    /// (`--audit-webhook-config-file`, see `webhook-config`); alerts are printed as JSON lines.
+    Serve(ServeArgs),
     /// List the detection rules.
     Rules,
     /// Print the kubeconfig-format file the API server's `--audit-webhook-config-file` takes,
     /// pointing at `palisade detect serve`.
     WebhookConfig(WebhookConfigArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Serving certificate (PEM, leaf first); reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    tls_cert: PathBuf,
+    /// Serving key (PEM); reloaded when the file changes.
+    #[arg(long, value_name = "FILE")]
+    tls_key: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:8444")]
+    addr: std::net::SocketAddr,
+    /// Largest accepted batch of events, in bytes.
+    #[arg(long, default_value_t = 32 << 20)]
+    max_body_bytes: usize,
+    /// Append alerts to this file instead of printing them.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    rules: RuleArgs,
 }
 
 #[derive(Args, Debug)]
@@ -121,11 +173,11 @@ impl Sink {
 
 pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
     match &args.command {
-        Some(DetectCommand::Rules) => return list_rules(&args),
+        Some(DetectCommand::Rules) => return list_rules(&args.rules),
         Some(DetectCommand::WebhookConfig(w)) => return webhook_config(w),
+        Some(DetectCommand::Serve(a)) => return serve(a),
         None => {}
     }
-    let rules = rule_set(&args)?;
     let format = match args.format.as_str() {
         "jsonl" => Format::Jsonl,
         "json" => Format::Json,
@@ -134,20 +186,7 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         other => bail!("unknown format `{other}` (expected jsonl, json, table, sarif)"),
     };
     let fail_on = severity_rank(&args.fail_on)?;
-    let mut ranges = Vec::new();
-    for r in &args.allowed_source_ranges {
-        ranges.push(
-            r.parse()
-                .with_context(|| format!("`{r}` is not a CIDR range"))?,
-        );
-    }
-    let mut det = Detector::with_options(
-        rules.clone(),
-        DetectorOptions {
-            allowed_source_ranges: ranges,
-            ..DetectorOptions::default()
-        },
-    );
+    let (rules, mut det) = args.rules.detector()?;
     let out: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?)
@@ -202,7 +241,7 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
     Ok(if failing { Exit::Findings } else { Exit::Clean })
 }
 
-fn rule_set(args: &DetectArgs) -> anyhow::Result<RuleSet> {
+fn rule_set(args: &RuleArgs) -> anyhow::Result<RuleSet> {
     let mut rules = RuleSet::builtin();
     for f in &args.rule_files {
         rules.load_file(f).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -314,7 +353,7 @@ fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()
     }
 }
 
-fn list_rules(args: &DetectArgs) -> anyhow::Result<Exit> {
+fn list_rules(args: &RuleArgs) -> anyhow::Result<Exit> {
     let rules = rule_set(args)?;
     let mut out = format!(
         "{:<7} {:<36} {:<9} {:<22} {}\n",
@@ -331,6 +370,71 @@ fn list_rules(args: &DetectArgs) -> anyhow::Result<Exit> {
         ));
     }
     emit(&out)?;
+    Ok(Exit::Clean)
+}
+
+/// `palisade detect serve`: the audit webhook backend.
+fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
+    use palisade_admission::audit::{audit_router, AuditState};
+    use palisade_admission::certs::TlsFiles;
+    use palisade_admission::{Server, ServerConfig};
+    use std::sync::{Arc, Mutex};
+    let (_, det) = args.rules.detector()?;
+    let out: Box<dyn Write + Send> = match &args.output {
+        Some(p) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("cannot write {}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout()),
+    };
+    let out = Arc::new(Mutex::new(out));
+    let sink = Arc::new(move |alerts: &[Alert]| {
+        let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
+        for a in alerts {
+            let _ = writeln!(o, "{}", a.to_json_line());
+        }
+        let _ = o.flush();
+    });
+    let mut state = AuditState::new(det, sink);
+    state.max_body_bytes = args.max_body_bytes;
+    let config = ServerConfig::new(
+        args.addr,
+        TlsFiles {
+            cert: args.tls_cert.clone(),
+            key: args.tls_key.clone(),
+        },
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        // Held RequestReceived events are evaluated when their request never completes.
+        let idle = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                let s = idle.clone();
+                let _ = tokio::task::spawn_blocking(move || s.flush()).await;
+            }
+        });
+        let ready = state.ready.clone();
+        let server = Server::bind_router(config, audit_router(state.clone()), ready).await?;
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "palisade detect serve: listening on {}",
+                server.local_addr()?
+            );
+        }
+        server.run(palisade_admission::shutdown_signal()).await?;
+        state.flush();
+        anyhow::Ok(())
+    })?;
     Ok(Exit::Clean)
 }
 

@@ -739,3 +739,87 @@ fn admission_install_generates_certs_and_scans_clean() {
     let o = palisade(&["admission", "install", "--replicas", "1"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn detect_serve_receives_audit_batches_over_tls() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let o = palisade(&[
+        "admission",
+        "install",
+        "--gen-certs",
+        certs.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "detect",
+            "serve",
+            "--tls-cert",
+            certs.join("tls.crt").to_str().unwrap(),
+            "--tls-key",
+            certs.join("tls.key").to_str().unwrap(),
+            "--addr",
+            &addr,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let ca = std::fs::read_to_string(certs.join("ca.crt")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ok, bad) = runtime.block_on(async {
+        let config = palisade_admission::client::tls_config(&ca).unwrap();
+        let sock: std::net::SocketAddr = addr.parse().unwrap();
+        // The server may take a moment to listen.
+        let mut client = None;
+        for _ in 0..100 {
+            match palisade_admission::client::Client::connect(sock, config.clone(), "127.0.0.1")
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+        let mut client = client.expect("the server listens");
+        let list = format!(
+            "{{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"items\":[{}]}}",
+            exec_event("s1", "mallory")
+        );
+        let ok = client.post("/audit", list.into()).await.unwrap();
+        let bad = client.post("/audit", "not json".into()).await.unwrap();
+        (ok.0.as_u16(), bad.0.as_u16())
+    });
+    assert_eq!((ok, bad), (200, 400));
+    let alert = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("an alert");
+    let v: serde_json::Value = serde_json::from_str(&alert).unwrap();
+    assert_eq!(v["ruleId"], "DET001");
+    assert_eq!(v["user"], "mallory");
+    child.kill().unwrap();
+    let _ = child.wait();
+}
