@@ -8,10 +8,9 @@ pub(crate) mod secret_in_manifest;
 pub(crate) mod secret_outside_external_store;
 pub(crate) mod service_account_token_automount;
 
-/// Names that may hold a credential but are too common to report on the name alone
-/// (`ENCRYPTION_KEY`, `SIGNING_KEY`, `SESSION_SALT`, `WEBHOOK_HMAC`): reported only with a
-/// high-entropy value ([`high_entropy`]).
-pub(crate) fn weak_credential_name(name: &str) -> bool {
+/// A variable or key name in lower snake case, camelCase split (`clientSecret` →
+/// `client_secret`, `DB-PASSWORD` → `db_password`).
+fn snake_words(name: &str) -> String {
     let mut words = String::with_capacity(name.len() + 4);
     for (i, c) in name.chars().enumerate() {
         if i > 0 && c.is_ascii_uppercase() && name.as_bytes()[i - 1].is_ascii_lowercase() {
@@ -23,6 +22,14 @@ pub(crate) fn weak_credential_name(name: &str) -> bool {
             '_'
         });
     }
+    words
+}
+
+/// Names that may hold a credential but are too common to report on the name alone
+/// (`ENCRYPTION_KEY`, `SIGNING_KEY`, `SESSION_SALT`, `WEBHOOK_HMAC`): reported only with a
+/// high-entropy value ([`high_entropy`]).
+pub(crate) fn weak_credential_name(name: &str) -> bool {
+    let words = snake_words(name);
     let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
     let Some(last) = parts.last() else {
         return false;
@@ -122,28 +129,7 @@ pub(crate) fn classify(name: &str, value: &str) -> Option<&'static str> {
 /// True when a variable or key name says it holds a credential (`DB_PASSWORD`,
 /// `api-key`, `clientSecret`), and not a reference to one (`PASSWORD_FILE`, `TOKEN_PATH`).
 pub(crate) fn credential_name(name: &str) -> bool {
-    let n: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    // camelCase keys: clientSecret -> client_secret
-    let mut words = String::with_capacity(n.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if i > 0 && c.is_ascii_uppercase() && name.as_bytes()[i - 1].is_ascii_lowercase() {
-            words.push('_');
-        }
-        words.push(if c.is_ascii_alphanumeric() {
-            c.to_ascii_lowercase()
-        } else {
-            '_'
-        });
-    }
+    let words = snake_words(name);
     let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
     let Some(last) = parts.last() else {
         return false;
@@ -180,7 +166,7 @@ pub(crate) fn credential_name(name: &str) -> bool {
             || joined.ends_with(&format!("_{w}"))
             || joined.starts_with(&format!("{w}_")) && parts.len() <= 2 && !REFERENCE.contains(last)
             || (w.len() > 6 && !w.contains('_') && parts.last().is_some_and(|l| l.ends_with(w)))
-    }) && !n.is_empty()
+    }) && !name.is_empty()
 }
 
 /// Recognises values that are credentials whatever their name: PEM private keys, cloud access
