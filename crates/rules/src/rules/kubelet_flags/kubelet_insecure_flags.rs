@@ -1,11 +1,12 @@
-use super::{FlagCheck, Test::*};
 use palisade_core::{Context, Object, Rule};
+use palisade_node::checks::Component;
 
 declare_rule! {
     /// ## What it checks
-    /// The flags of `kubelet` containers in pod manifests (kubelets run as pods by some
+    /// The flags of `kubelet` containers in Pod manifests (kubelets run as pods by some
     /// installers and test setups; a kubelet running as a host service is `palisade node`'s),
-    /// against the CIS Kubernetes Benchmark section 4.2: `--anonymous-auth=false` (4.2.1),
+    /// evaluated with the same CIS table as `palisade node` (its automated section 4.2 checks,
+    /// with the kubelet's defaults for unset flags), for example: `--anonymous-auth=false` (4.2.1),
     /// `--authorization-mode` not `AlwaysAllow` (4.2.2), `--client-ca-file` set (4.2.3),
     /// `--read-only-port=0` (4.2.4), `--streaming-connection-idle-timeout` not 0 (4.2.5),
     /// `--protect-kernel-defaults=true` (4.2.6), `--make-iptables-util-chains` not false
@@ -48,72 +49,9 @@ declare_rule! {
     tags: ["node"],
     level: None,
     scope: Object,
-    kinds: palisade_core::podspec::WORKLOAD_KINDS,
+    kinds: &["Pod"],
     options: &[],
 }
-
-const CHECKS: &[FlagCheck] = &[
-    FlagCheck {
-        cis: "4.2.1",
-        flags: &["--anonymous-auth"],
-        test: Is("false"),
-    },
-    FlagCheck {
-        cis: "4.2.2",
-        flags: &["--authorization-mode"],
-        test: Excludes("AlwaysAllow"),
-    },
-    FlagCheck {
-        cis: "4.2.3",
-        flags: &["--client-ca-file"],
-        test: Set,
-    },
-    FlagCheck {
-        cis: "4.2.4",
-        flags: &["--read-only-port"],
-        test: Is("0"),
-    },
-    FlagCheck {
-        cis: "4.2.5",
-        flags: &["--streaming-connection-idle-timeout"],
-        test: Not("0"),
-    },
-    FlagCheck {
-        cis: "4.2.6",
-        flags: &["--protect-kernel-defaults"],
-        test: Is("true"),
-    },
-    FlagCheck {
-        cis: "4.2.7",
-        flags: &["--make-iptables-util-chains"],
-        test: Not("false"),
-    },
-    FlagCheck {
-        cis: "4.2.8",
-        flags: &["--hostname-override"],
-        test: Unset,
-    },
-    FlagCheck {
-        cis: "4.2.10",
-        flags: &["--tls-cert-file", "--tls-private-key-file"],
-        test: Set,
-    },
-    FlagCheck {
-        cis: "4.2.11",
-        flags: &["--rotate-certificates"],
-        test: Not("false"),
-    },
-    FlagCheck {
-        cis: "4.2.12",
-        flags: &["--feature-gates"],
-        test: GateNotFalse("RotateKubeletServerCertificate"),
-    },
-    FlagCheck {
-        cis: "4.2.13",
-        flags: &["--tls-cipher-suites"],
-        test: StrongCiphers,
-    },
-];
 
 impl Rule for KubeletInsecureFlags {
     fn meta(&self) -> &'static palisade_core::RuleMeta {
@@ -121,6 +59,6 @@ impl Rule for KubeletInsecureFlags {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        super::check_component(object, cx, "kubelet", CHECKS);
+        crate::rules::control_plane::check_component(Component::Kubelet, object, cx);
     }
 }
