@@ -883,38 +883,8 @@ pub(crate) fn resolve<'a>(
             }
         }
         Root::SourceIps => return list(&ev.source_ips, &p.segs, f),
-        Root::UserExtra => return ev.user.extra.as_ref().is_some_and(|v| walk(v, &p.segs, f)),
-        Root::RequestObject => return ev.request_object().is_some_and(|v| walk(v, &p.segs, f)),
-        Root::ResponseObject => return ev.response_object().is_some_and(|v| walk(v, &p.segs, f)),
-        Root::PodSpec => return ev.pod_spec().is_some_and(|v| walk(v, &p.segs, f)),
-        Root::Elem => return elem.is_some_and(|v| walk(v, &p.segs, f)),
-        Root::Annotations => {
-            let Some(Seg::Key(k)) = p.segs.first() else {
-                return false;
-            };
-            return ev
-                .annotations()
-                .and_then(|m| m.get(k.as_str()))
-                .is_some_and(|v| walk(v, &p.segs[1..], f));
-        }
-        Root::Containers => {
-            let Some(spec) = ev.pod_spec() else {
-                return false;
-            };
-            let segs = match p.segs.first() {
-                Some(Seg::Wild) => &p.segs[1..],
-                _ => &p.segs[..],
-            };
-            for key in ["containers", "initContainers", "ephemeralContainers"] {
-                if let Some(Value::Array(a)) = spec.get(key) {
-                    for c in a {
-                        if walk(c, segs, f) {
-                            return true;
-                        }
-                    }
-                }
-            }
-            return false;
+        _ => {
+            return json_bases(p, ctx, elem, &mut |v, segs| walk(v, segs, f)).unwrap_or(false);
         }
     };
     match scalar {
@@ -930,6 +900,18 @@ fn resolve_raw<'a>(
     elem: Option<&'a Value>,
     f: &mut dyn FnMut(&'a Value) -> bool,
 ) -> bool {
+    json_bases(p, ctx, elem, &mut |v, segs| walk_raw(v, segs, f)).unwrap_or(false)
+}
+
+/// Visits the JSON values a JSON-backed root stands for (bodies, annotations, every
+/// container of the pod spec), each with the path segments still to walk, until `visit`
+/// returns true. `None` when the root is not JSON-backed.
+fn json_bases<'a, 'p>(
+    p: &'p Path,
+    ctx: &Ctx<'a>,
+    elem: Option<&'a Value>,
+    visit: &mut dyn FnMut(&'a Value, &'p [Seg]) -> bool,
+) -> Option<bool> {
     let ev = ctx.ev;
     let base: Option<&'a Value> = match p.root {
         Root::UserExtra => ev.user.extra.as_ref(),
@@ -939,35 +921,32 @@ fn resolve_raw<'a>(
         Root::Elem => elem,
         Root::Annotations => {
             let Some(Seg::Key(k)) = p.segs.first() else {
-                return false;
+                return Some(false);
             };
-            return ev
-                .annotations()
-                .and_then(|m| m.get(k.as_str()))
-                .is_some_and(|v| walk_raw(v, &p.segs[1..], f));
+            return Some(
+                ev.annotations()
+                    .and_then(|m| m.get(k.as_str()))
+                    .is_some_and(|v| visit(v, &p.segs[1..])),
+            );
         }
         Root::Containers => {
             let Some(spec) = ev.pod_spec() else {
-                return false;
+                return Some(false);
             };
             let segs = match p.segs.first() {
                 Some(Seg::Wild) => &p.segs[1..],
                 _ => &p.segs[..],
             };
-            for key in ["containers", "initContainers", "ephemeralContainers"] {
-                if let Some(Value::Array(a)) = spec.get(key) {
-                    for c in a {
-                        if walk_raw(c, segs, f) {
-                            return true;
-                        }
-                    }
-                }
-            }
-            return false;
+            let found = ["containers", "initContainers", "ephemeralContainers"]
+                .iter()
+                .filter_map(|key| spec.get(*key).and_then(Value::as_array))
+                .flatten()
+                .any(|c| visit(c, segs));
+            return Some(found);
         }
-        _ => None,
+        _ => return None,
     };
-    base.is_some_and(|v| walk_raw(v, &p.segs, f))
+    Some(base.is_some_and(|v| visit(v, &p.segs)))
 }
 
 fn walk_raw<'a>(v: &'a Value, segs: &[Seg], f: &mut dyn FnMut(&'a Value) -> bool) -> bool {

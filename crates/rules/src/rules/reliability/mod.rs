@@ -22,6 +22,13 @@ pub(crate) fn replicated(
         .filter(|(_, o)| o.group() == "apps")
 }
 
+/// The Deployments and StatefulSets that run two or more replicas, with the count.
+pub(crate) fn multi_replica(
+    inv: &Inventory,
+) -> impl Iterator<Item = (palisade_core::ObjectId, &Object, u64)> {
+    replicated(inv).filter_map(|(id, o)| replicas(o).filter(|n| *n >= 2).map(|n| (id, o, n)))
+}
+
 /// `spec.replicas` (1 when unset, as the API server defaults it); `None` when it is not a
 /// number (templating).
 pub(crate) fn replicas(o: &Object) -> Option<u64> {

@@ -61,13 +61,7 @@ impl Rule for ReplicasNotSpread {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        for (id, o) in super::replicated(inv) {
-            let Some(n) = super::replicas(o) else {
-                continue;
-            };
-            if n < 2 {
-                continue;
-            }
+        for (id, o, n) in super::multi_replica(inv) {
             let Some(pod) = PodTemplate::of(o) else {
                 continue;
             };

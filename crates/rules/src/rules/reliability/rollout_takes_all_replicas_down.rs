@@ -57,13 +57,7 @@ impl Rule for RolloutTakesAllReplicasDown {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        for (id, o) in super::replicated(inv) {
-            let Some(n) = super::replicas(o) else {
-                continue;
-            };
-            if n < 2 {
-                continue;
-            }
+        for (id, o, n) in super::multi_replica(inv) {
             let (strategy, field) = if o.kind == "Deployment" {
                 (
                     "/spec/strategy",
