@@ -24,6 +24,8 @@ struct Inputs {
     /// Output format: table or json.
     #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json"])]
     format: String,
+    #[command(flatten)]
+    limits: crate::scan::InputLimitArgs,
 }
 
 #[derive(Args, Debug)]
@@ -102,8 +104,12 @@ enum NetCommand {
     },
 }
 
-fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Value>> {
-    let loaded = palisade_load::load_paths(paths);
+fn load(paths: &[PathBuf], limits: crate::scan::InputLimitArgs) -> anyhow::Result<Vec<Value>> {
+    let opts = palisade_load::LoadOptions {
+        limits: limits.limits(),
+        ..palisade_load::LoadOptions::default()
+    };
+    let loaded = palisade_load::load_paths_with(paths, &opts);
     if !loaded.errors.is_empty() {
         let list: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
         bail!("cannot read the input:\n  {}", list.join("\n  "));
@@ -138,7 +144,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
             inputs,
         } => {
             let req = request(&verb, &resource, &r)?;
-            let rbac = Rbac::from_objects(&load(&inputs.paths)?);
+            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
             let grants = rbac.who_can(&req);
             if inputs.format == "json" {
                 json_out(&grants)?;
@@ -175,7 +181,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
             inputs,
         } => {
             let req = request(&verb, &resource, &r)?;
-            let rbac = Rbac::from_objects(&load(&inputs.paths)?);
+            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
             let s = Subject::parse(&subject);
             let decision: Decision = match s.kind {
                 SubjectKind::Group => rbac.can(&s, &req),
@@ -206,7 +212,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
             })
         }
         RbacCommand::Risks { inputs } => {
-            let rbac = Rbac::from_objects(&load(&inputs.paths)?);
+            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
             let risks = rbac.risks();
             if inputs.format == "json" {
                 json_out(&risks)?;
@@ -241,7 +247,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
             Ok(Exit::Clean)
         }
         RbacCommand::Paths { inputs } => {
-            let rbac = Rbac::from_objects(&load(&inputs.paths)?);
+            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
             let paths = rbac.escalation_paths();
             if inputs.format == "json" {
                 json_out(&paths)?;
@@ -293,7 +299,7 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
             port,
             inputs,
         } => {
-            let np = Netpol::from_objects(&load(&inputs.paths)?);
+            let np = Netpol::from_objects(&load(&inputs.paths, inputs.limits)?);
             let from = Endpoint::parse(&from).map_err(|e| anyhow::anyhow!("{e}"))?;
             let to = Endpoint::parse(&to).map_err(|e| anyhow::anyhow!("{e}"))?;
             let port = port

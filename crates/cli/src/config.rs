@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 /// The file looked for in the working directory when `--config` is not given.
 pub(crate) const DEFAULT_FILE: &str = "palisade.yaml";
 
+/// Largest configuration file read (a policy with thousands of exceptions is far smaller).
+const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
 /// Loads the policy: the given file, else `palisade.yaml` in the working directory, else the
 /// default policy. Every problem in the file is returned at once.
 pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec<PolicyError>>> {
@@ -16,8 +19,10 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec
         None => return Ok(Ok(Policy::default())),
     };
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(&path)
+    let bytes = palisade_load::read_file_bounded(&path, MAX_CONFIG_BYTES)
         .with_context(|| format!("cannot read configuration {name}"))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| anyhow::anyhow!("configuration {name} is not UTF-8 text ({e})"))?;
     let docs = match palisade_load::yaml::parse_documents(&text, 1, true) {
         Ok(d) => d,
         Err(e) => {
@@ -29,6 +34,21 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec
             }]))
         }
     };
+    if let Some(doc) = docs.first() {
+        if !doc.duplicate_keys.is_empty() {
+            // A key written twice says two things; the policy cannot guess which is meant.
+            return Ok(Err(doc
+                .duplicate_keys
+                .iter()
+                .map(|d| PolicyError {
+                    file: name.clone(),
+                    line: d.line,
+                    column: d.column,
+                    message: format!("duplicate key `{}`", d.key),
+                })
+                .collect()));
+        }
+    }
     let Some(doc) = docs.into_iter().next() else {
         return Ok(Ok(Policy {
             file: Some(name),

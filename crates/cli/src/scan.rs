@@ -70,6 +70,28 @@ pub(crate) struct ScanArgs {
     /// writes one): VER004 reports those affecting the running component versions.
     #[arg(long, value_name = "DIR")]
     cve_data: Option<PathBuf>,
+    #[command(flatten)]
+    limits: InputLimitArgs,
+}
+
+/// Bounds on the input files (`scan`, `rbac`, `net`).
+#[derive(Args, Debug, Clone, Copy)]
+pub(crate) struct InputLimitArgs {
+    /// Largest input file (or standard input) read, in bytes; a larger one is an input error.
+    #[arg(long, value_name = "BYTES", default_value_t = palisade_load::InputLimits::DEFAULT_MAX_FILE_BYTES)]
+    max_file_bytes: u64,
+    /// Longest line read, in bytes; a document holding a longer one is an input error.
+    #[arg(long, value_name = "BYTES", default_value_t = palisade_load::InputLimits::DEFAULT_MAX_LINE_BYTES)]
+    max_line_bytes: usize,
+}
+
+impl InputLimitArgs {
+    pub(crate) fn limits(self) -> palisade_load::InputLimits {
+        palisade_load::InputLimits {
+            max_file_bytes: self.max_file_bytes,
+            max_line_bytes: self.max_line_bytes,
+        }
+    }
 }
 
 #[allow(clippy::print_stderr)]
@@ -163,6 +185,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     } else {
         let load_opts = palisade_load::LoadOptions {
             keep_kinds: keep.map(std::sync::Arc::new),
+            limits: args.limits.limits(),
         };
         vec![(
             None,

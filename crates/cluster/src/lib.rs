@@ -544,6 +544,10 @@ fn encode_query(s: &str) -> String {
 /// Gives a list item its `apiVersion` and `kind` (lists omit them; metadata-only lists say
 /// `PartialObjectMetadata`) and drops `managedFields`.
 fn normalize(r: &Resource, mut item: Value) -> Value {
+    if r.kind == "Secret" {
+        // Metadata only, yet annotations can still carry the values (the applied object).
+        palisade_core::redact_secret(&mut item);
+    }
     if let Value::Object(map) = &mut item {
         if r.metadata_only {
             // Keep only what a PartialObjectMetadata carries: the metadata.

@@ -26,7 +26,7 @@ pub use finding::{Finding, Severity};
 pub use image::{ImageRef, RegistryPattern};
 pub use inventory::{Inventory, ObjectId};
 pub use node::{CheckResult, CheckStatus, NodeReport};
-pub use object::{Object, ObjectRef, SourceLoc, SpanIndex, REDACTED};
+pub use object::{redact_secret, Object, ObjectRef, SourceLoc, SpanIndex, LAST_APPLIED, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};
 pub use report::{InputIssue, Report, ReportFinding, Summary};
 pub use rule::{Context, PssLevel, PssVersion, Rule, RuleMeta, RuleOption, Scope};

@@ -95,13 +95,44 @@ impl SpanIndex {
         self.root
     }
 
-    /// The same positions, with paths resolved from the node whose path hash is `root` (an
-    /// item of a `List`).
-    pub fn rooted_at(&self, root: u64) -> SpanIndex {
-        SpanIndex {
-            entries: self.entries.clone(),
-            root,
+    /// Splits the positions of a `List` document among its items: `roots` are the path
+    /// hashes of the items (`/items/0`, `/items/1`...), in document order. Each item gets the
+    /// positions written between its own start and the next item's, rooted at the item, so
+    /// the whole split costs one pass and each position is kept once (memory and time linear
+    /// in the List's size). Positions written before the first item (the List's own fields)
+    /// are dropped.
+    pub fn split_items(self, roots: &[u64]) -> Vec<SpanIndex> {
+        let wanted: std::collections::HashMap<u64, usize> =
+            roots.iter().enumerate().map(|(i, h)| (*h, i)).collect();
+        // Where each item's positions start in `entries` (the first entry of its root path).
+        let mut starts: Vec<Option<usize>> = vec![None; roots.len()];
+        for (at, (h, _, _)) in self.entries.iter().enumerate() {
+            if let Some(&i) = wanted.get(h) {
+                starts[i].get_or_insert(at);
+            }
         }
+        let mut out = Vec::with_capacity(roots.len());
+        let mut entries = self.entries;
+        // Cut from the back so every item's slice is moved, not copied twice.
+        let mut cut = entries.len();
+        let mut pieces: Vec<Vec<(u64, u32, u32)>> = vec![Vec::new(); roots.len()];
+        for i in (0..roots.len()).rev() {
+            if let Some(start) = starts[i].filter(|s| *s <= cut) {
+                pieces[i] = entries.split_off(start);
+                pieces[i].truncate(cut - start);
+                cut = start;
+            }
+        }
+        drop(entries);
+        for (piece, root) in pieces.into_iter().zip(roots) {
+            let mut piece = piece;
+            piece.shrink_to_fit();
+            out.push(SpanIndex {
+                entries: piece,
+                root: *root,
+            });
+        }
+        out
     }
 
     /// The position of the root node itself, when recorded.
@@ -125,8 +156,11 @@ impl SpanIndex {
     }
 
     fn find(&self, hash: u64) -> Option<(u32, u32)> {
+        // The last occurrence: a key written twice in a mapping takes its last value, so
+        // its position is the last one recorded for the path.
         self.entries
             .iter()
+            .rev()
             .find(|(h, _, _)| *h == hash)
             .map(|(_, l, c)| (*l, *c))
     }
@@ -338,7 +372,16 @@ pub fn string_map(v: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
         .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
 }
 
-fn redact_secret(value: &mut Value) {
+/// The annotation `kubectl apply` writes: the whole applied object, as JSON.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Removes a Secret's values from its JSON object, wherever the object carries them: `data`
+/// and `stringData` (every non-empty value becomes [`REDACTED`], keys stay), the
+/// `last-applied-configuration` annotation, and any other annotation whose value embeds an
+/// object with `data` or `stringData` (tools that record the applied object under their own
+/// key). Used on every path a Secret enters by: files, cluster reads, snapshots, admission
+/// requests, audit events.
+pub fn redact_secret(value: &mut Value) {
     for field in ["data", "stringData"] {
         if let Some(Value::Object(map)) = value.get_mut(field) {
             // Empty values stay empty (emptiness reveals nothing and tells a template with
@@ -349,14 +392,34 @@ fn redact_secret(value: &mut Value) {
                 }
             }
         } else if let Some(v) = value.get_mut(field) {
-            *v = Value::String(REDACTED.to_owned());
+            if !v.is_null() {
+                *v = Value::String(REDACTED.to_owned());
+            }
         }
     }
     if let Some(Value::Object(ann)) = value.pointer_mut("/metadata/annotations") {
-        if let Some(v) = ann.get_mut("kubectl.kubernetes.io/last-applied-configuration") {
-            *v = Value::String(REDACTED.to_owned());
+        for (k, v) in ann.iter_mut() {
+            if k == LAST_APPLIED || v.as_str().is_some_and(embeds_secret_values) {
+                *v = Value::String(REDACTED.to_owned());
+            }
         }
     }
+}
+
+/// True when an annotation value is (or holds) a serialized object with `data` or
+/// `stringData`: JSON, or a YAML document written by a tool.
+fn embeds_secret_values(text: &str) -> bool {
+    let t = text.trim_start();
+    if t.starts_with('{') {
+        if let Ok(Value::Object(m)) = serde_json::from_str::<Value>(t) {
+            return m.contains_key("data") || m.contains_key("stringData");
+        }
+    }
+    // Anything else that names the fields as keys (YAML, or JSON that does not parse) is
+    // treated as carrying them: a false positive only hides an annotation of a Secret.
+    ["\"data\"", "\"stringData\"", "data:", "stringData:"]
+        .iter()
+        .any(|k| text.contains(k))
 }
 
 #[cfg(test)]
@@ -379,6 +442,26 @@ mod tests {
         assert!(!text.contains("hunter2"), "{text}");
         assert_eq!(obj.value["data"]["p"], REDACTED);
         assert_eq!(obj.value["stringData"]["q"], REDACTED);
+    }
+
+    #[test]
+    fn annotations_embedding_the_secret_are_redacted_others_kept() {
+        let mut v = json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"s",
+            "annotations":{
+                "example.com/applied":"{\"apiVersion\":\"v1\",\"stringData\":{\"p\":\"hunter2\"}}",
+                "example.com/yaml":"apiVersion: v1\ndata:\n  p: aHVudGVyMg==\n",
+                "owner":"team-a",
+                "checksum/config":"4f2a"}},
+            "data":"aHVudGVyMg=="});
+        redact_secret(&mut v);
+        let text = v.to_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains("aHVudGVyMg"),
+            "{text}"
+        );
+        assert_eq!(v["metadata"]["annotations"]["owner"], "team-a");
+        assert_eq!(v["metadata"]["annotations"]["checksum/config"], "4f2a");
+        assert_eq!(v["data"], REDACTED);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 /// What an export wrote.
@@ -157,20 +158,20 @@ pub fn export(objects: &[Value], dir: &Path) -> std::io::Result<Exported> {
     }
     for ((ns, kind), items) in &groups {
         let d = dir.join(ns);
-        std::fs::create_dir_all(&d)?;
+        crate::create_private_dir(&d)?;
         let mut text = String::new();
         for item in items {
             text.push_str("---\n");
             text.push_str(&serde_yaml_ng::to_string(item).map_err(std::io::Error::other)?);
         }
         let path = d.join(format!("{}.yaml", kind.to_lowercase()));
-        std::fs::write(&path, text)?;
+        crate::create_private(&path)?.write_all(text.as_bytes())?;
         out.objects += items.len();
         out.files.push(path);
     }
     for (ns, names) in &secrets {
         let d = dir.join(ns);
-        std::fs::create_dir_all(&d)?;
+        crate::create_private_dir(&d)?;
         let mut text = String::from(
             "# Secrets to recreate. Palisade read them as metadata only: their values never\n\
              # left the API server, so they are not here. Recreate each from its source of\n\
@@ -181,7 +182,7 @@ pub fn export(objects: &[Value], dir: &Path) -> std::io::Result<Exported> {
             text.push_str(&format!("# - {n}\n"));
         }
         let path = d.join("secret.yaml");
-        std::fs::write(&path, text)?;
+        crate::create_private(&path)?.write_all(text.as_bytes())?;
         out.secrets += names.len();
         out.files.push(path);
     }

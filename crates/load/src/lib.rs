@@ -56,6 +56,98 @@ pub struct LoadOptions {
     /// The kinds whose whole object is needed; objects of other kinds are loaded with their
     /// identity and metadata only (their YAML is still parsed and checked). `None`: every kind.
     pub keep_kinds: Option<std::sync::Arc<std::collections::HashSet<String>>>,
+    /// Size limits on the input.
+    pub limits: InputLimits,
+}
+
+/// Bounds on what one input may cost. A file (or standard input) larger than
+/// `max_file_bytes` is refused without being read further; a document holding a line longer
+/// than `max_line_bytes` is refused and the file's other documents are still read. Alias
+/// expansion and nesting are bounded in every document (see [`yaml`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputLimits {
+    /// Largest file accepted, in bytes (default [`InputLimits::DEFAULT_MAX_FILE_BYTES`]).
+    pub max_file_bytes: u64,
+    /// Longest line accepted, in bytes (default [`InputLimits::DEFAULT_MAX_LINE_BYTES`]).
+    pub max_line_bytes: usize,
+}
+
+impl InputLimits {
+    /// 256 MiB: far above any rendered chart or cluster dump, far below the memory a
+    /// parsed file of that size takes.
+    pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 << 20;
+    /// 16 MiB: a compact JSON line of a large `List` fits; etcd caps one object at 1.5 MiB.
+    pub const DEFAULT_MAX_LINE_BYTES: usize = 16 << 20;
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            max_file_bytes: Self::DEFAULT_MAX_FILE_BYTES,
+            max_line_bytes: Self::DEFAULT_MAX_LINE_BYTES,
+        }
+    }
+}
+
+/// Creates (or truncates) a file only its owner can read and write (0600 on Unix), also when
+/// it already existed with wider permissions. Snapshots and exports are written this way: they
+/// describe a cluster's security posture, and nothing but their owner needs to read them.
+pub fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        opts.mode(0o600);
+        let file = opts.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(file)
+    }
+    #[cfg(not(unix))]
+    opts.open(path)
+}
+
+/// Creates a directory (and its parents) that only its owner can enter (0700 on Unix) for
+/// the directories it creates; existing ones are left as they are.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(path)
+}
+
+/// Reads a file of at most `max` bytes; a larger one is an error that says so, and what
+/// lies past the limit is never read (`/dev/zero` fails fast).
+pub fn read_file_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    std::fs::File::open(path).and_then(|f| read_bounded(f, max))
+}
+
+/// Reads at most `max` bytes; more is an error that says so (the rest is never read).
+fn read_bounded(mut r: impl Read, max: u64) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    (&mut r).take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than the limit of {max} bytes (--max-file-bytes)"),
+        ));
+    }
+    Ok(buf)
+}
+
+/// The first line of `text` longer than `max` bytes: its 0-based index and length.
+fn overlong_line(text: &str, max: usize) -> Option<(usize, usize)> {
+    if text.len() <= max {
+        return None;
+    }
+    text.split('\n')
+        .enumerate()
+        .find(|(_, l)| l.len() > max)
+        .map(|(i, l)| (i, l.len()))
 }
 
 impl LoadOptions {
@@ -177,12 +269,14 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Loaded {
             },
         };
     }
+    let max = opts.limits.max_file_bytes;
     let (name, text) = if path.as_os_str() == "-" {
-        let mut buf = Vec::new();
-        let r = std::io::stdin().lock().read_to_end(&mut buf);
-        (STDIN_NAME.to_owned(), r.map(|_| buf))
+        (
+            STDIN_NAME.to_owned(),
+            read_bounded(std::io::stdin().lock(), max),
+        )
     } else {
-        (path.display().to_string(), std::fs::read(path))
+        (path.display().to_string(), read_file_bounded(path, max))
     };
     match text {
         Ok(bytes) => match String::from_utf8(bytes) {
@@ -211,6 +305,10 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Loaded {
                 column: 0,
                 message: format!("cannot read: {e}"),
             }],
+            stats: InputStats {
+                files: 1,
+                ..InputStats::default()
+            },
             ..Loaded::default()
         },
     }
@@ -282,11 +380,26 @@ pub fn load_str_with(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
         return out;
     }
     for (line, piece) in split_documents(text) {
+        if let Some((i, len)) = overlong_line(piece, opts.limits.max_line_bytes) {
+            errors.push(InputIssue {
+                file: name.to_owned(),
+                line: line + i as u32,
+                column: 1,
+                message: format!(
+                    "document refused: line of {len} bytes is longer than the limit of {} bytes \
+                     (--max-line-bytes)",
+                    opts.limits.max_line_bytes
+                ),
+            });
+            continue;
+        }
         let parsed = match yaml::parse_documents_filtered(piece, line, true, filter) {
             // Tabs are where the two parser families disagree the other way: Kubernetes'
             // decoder rejects a tab used as indentation or separation.
             Ok(d) if piece.contains('\t') => yaml::parse_documents_compat(piece, line).map(|_| d),
             Ok(d) => Ok(d),
+            // A safety limit is not a disagreement between parsers: no second try.
+            Err(e) if e.limit => Err(e),
             Err(e) => yaml::parse_documents_compat(piece, line).map_err(|_| e),
         };
         match parsed {
@@ -295,7 +408,11 @@ pub fn load_str_with(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
                 file: name.to_owned(),
                 line: e.line,
                 column: e.column,
-                message: format!("invalid YAML: {}", e.reason),
+                message: if e.limit {
+                    format!("document refused: {}", e.reason)
+                } else {
+                    format!("invalid YAML: {}", e.reason)
+                },
             }),
         }
     }
@@ -314,6 +431,18 @@ pub fn load_str_with(name: &str, text: &str, opts: &LoadOptions) -> Loaded {
     }
     out.errors = errors;
     for doc in docs {
+        for dup in &doc.duplicate_keys {
+            out.warnings.push(InputIssue {
+                file: name.to_owned(),
+                line: dup.line,
+                column: dup.column,
+                message: format!(
+                    "duplicate key `{}` in one mapping: the last one is used (kubectl's strict \
+                     field validation rejects the document)",
+                    dup.key
+                ),
+            });
+        }
         if doc.value.is_null() {
             continue;
         }
@@ -343,8 +472,10 @@ fn add_object(out: &mut Loaded, value: Value, source: SourceLoc, spans: SpanInde
             return;
         };
         let items_hash = palisade_core::object::segment_hash(spans.root(), "items");
-        for (i, item) in items.into_iter().enumerate() {
-            let item_spans = spans.rooted_at(palisade_core::object::index_hash(items_hash, i));
+        let roots: Vec<u64> = (0..items.len())
+            .map(|i| palisade_core::object::index_hash(items_hash, i))
+            .collect();
+        for (item, item_spans) in items.into_iter().zip(spans.split_items(&roots)) {
             let item_source = match item_spans.resolve_root() {
                 Some((line, column)) => SourceLoc {
                     file: source.file.clone(),
@@ -459,5 +590,93 @@ mod tests {
         assert_eq!(names, ["a", "b", "c"]);
         assert_eq!(l.errors.len(), 1);
         assert!(l.errors[0].file.ends_with("missing.yaml"));
+    }
+
+    #[test]
+    fn large_lists_keep_each_position_once() {
+        let n = 20_000;
+        let mut t = String::from("apiVersion: v1\nkind: List\nitems:\n");
+        for i in 0..n {
+            t.push_str(&format!(
+                "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: c{i}\n  data:\n    k: v\n"
+            ));
+        }
+        let l = load_str("list.yaml", &t);
+        assert_eq!(l.objects.len(), n);
+        // Each item holds its own positions only: the total is linear in the List, where a
+        // copy of the List's positions per item would be n times larger.
+        let total: usize = l.objects.iter().map(|o| o.spans.len()).sum();
+        assert!(total <= 8 * n, "{total} positions for {n} items");
+        let last = &l.objects[n - 1];
+        assert_eq!(last.name, format!("c{}", n - 1));
+        let first_line = 4 + 6 * (n as u32 - 1);
+        assert_eq!(last.source.as_ref().unwrap().line, first_line);
+        assert_eq!(last.locate(Some("/data/k")).unwrap().line, first_line + 5);
+        assert_eq!(l.objects[0].locate(Some("/metadata/name")).unwrap().line, 7);
+    }
+
+    #[test]
+    fn alias_bombs_are_input_errors_and_other_documents_survive() {
+        let bomb = crate::yaml::limits::alias_bomb();
+        let t = format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: a}}\n---\n{bomb}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: b}}\n");
+        let l = load_str("bomb.yaml", &t);
+        assert_eq!(l.objects.len(), 2);
+        assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+        assert!(
+            l.errors[0].message.contains("excessive aliasing"),
+            "{:?}",
+            l.errors
+        );
+        assert!(l.errors[0].line > 4);
+    }
+
+    #[test]
+    fn oversized_files_and_lines_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("big.yaml");
+        std::fs::write(
+            &f,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n",
+        )
+        .unwrap();
+        let opts = LoadOptions {
+            limits: InputLimits {
+                max_file_bytes: 20,
+                ..InputLimits::default()
+            },
+            ..LoadOptions::default()
+        };
+        let l = load_file_with(&f, &opts);
+        assert!(l.objects.is_empty());
+        assert!(
+            l.errors[0].message.contains("limit of 20 bytes"),
+            "{:?}",
+            l.errors
+        );
+        assert_eq!(l.stats.files, 1);
+
+        let long = "x".repeat(100);
+        let t = format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: a}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: b}}\ndata: {{k: {long}}}\n");
+        let opts = LoadOptions {
+            limits: InputLimits {
+                max_line_bytes: 64,
+                ..InputLimits::default()
+            },
+            ..LoadOptions::default()
+        };
+        let l = load_str_with("long.yaml", &t, &opts);
+        assert_eq!(l.objects.len(), 1);
+        assert_eq!((l.errors[0].line, l.errors.len()), (8, 1), "{:?}", l.errors);
+        assert!(l.errors[0].message.contains("--max-line-bytes"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_warnings() {
+        let l = load_str("d.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostPID: false\n  hostPID: true\n");
+        assert_eq!(l.objects.len(), 1);
+        assert_eq!(l.objects[0].value["spec"]["hostPID"], true);
+        assert_eq!(l.warnings.len(), 1);
+        assert_eq!((l.warnings[0].line, l.warnings[0].column), (6, 3));
+        assert!(l.warnings[0].message.contains("duplicate key `hostPID`"));
     }
 }

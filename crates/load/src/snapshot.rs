@@ -136,7 +136,7 @@ pub fn write_lines(
     header.format = FORMAT.to_owned();
     header.objects = objects.len();
     header.digest = hex_digest(hasher);
-    let file = std::fs::File::create(path).map_err(io)?;
+    let file = crate::create_private(path).map_err(io)?;
     let mut gz = GzEncoder::new(
         std::io::BufWriter::new(file),
         flate2::Compression::default(),
@@ -223,9 +223,27 @@ pub fn read_lines_from(name: &str, r: impl Read) -> Result<(Header, Vec<String>)
     let lines = payload
         .lines()
         .filter(|l| !l.is_empty())
-        .map(str::to_owned)
+        .map(redact_line)
         .collect();
     Ok((header, lines))
+}
+
+/// A snapshot line as it may be used: a Secret's values, should a file written by another
+/// tool or an older version hold them, are redacted before anything reads the line.
+fn redact_line(line: &str) -> String {
+    if !(line.contains("\"Secret\"") || line.contains("\"Secret\\\"")) {
+        return line.to_owned();
+    }
+    match serde_json::from_str::<Value>(line) {
+        Ok(mut v)
+            if v.get("kind").and_then(Value::as_str) == Some("Secret")
+                && v.get("apiVersion").and_then(Value::as_str) == Some("v1") =>
+        {
+            palisade_core::redact_secret(&mut v);
+            v.to_string()
+        }
+        _ => line.to_owned(),
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub struct Document {
     pub line: u32,
     /// 1-based column of the document's first node.
     pub column: u32,
+    /// Mapping keys written more than once (the last occurrence is used, as Kubernetes'
+    /// decoder does when field validation is not strict).
+    pub duplicate_keys: Vec<DuplicateKey>,
 }
 
 /// A syntax error with its position (1-based, in the whole file).
@@ -37,6 +40,52 @@ pub struct SyntaxError {
     pub column: u32,
     /// What the parser says.
     pub reason: String,
+    /// The document is well-formed YAML but exceeds a safety limit (alias expansion,
+    /// nesting): no other parser is tried on it.
+    pub limit: bool,
+}
+
+/// Deepest nesting of mappings and sequences accepted in one document. Kubernetes objects
+/// nest a few dozen levels; the limit keeps hostile input from exhausting the stack of
+/// whatever walks the value later.
+pub const MAX_DEPTH: usize = 1000;
+
+/// go-yaml's alias-expansion bound: documents up to this many nodes may take up to 99% of
+/// their nodes from aliases...
+const ALIAS_RATIO_RANGE_LOW: u64 = 400_000;
+/// ... and documents of this many nodes or more at most 10%, scaling linearly between.
+const ALIAS_RATIO_RANGE_HIGH: u64 = 4_000_000;
+
+/// The share of a document's nodes that may come from alias expansion, as go-yaml (the
+/// decoder behind Kubernetes' YAML) allows it.
+fn allowed_alias_ratio(decoded: u64) -> f64 {
+    if decoded <= ALIAS_RATIO_RANGE_LOW {
+        0.99
+    } else if decoded >= ALIAS_RATIO_RANGE_HIGH {
+        0.10
+    } else {
+        let range = (ALIAS_RATIO_RANGE_HIGH - ALIAS_RATIO_RANGE_LOW) as f64;
+        0.99 - 0.89 * ((decoded - ALIAS_RATIO_RANGE_LOW) as f64 / range)
+    }
+}
+
+/// True when a document that has built `decoded` nodes, `aliased` of them by expanding
+/// aliases, exceeds go-yaml's bound ("document contains excessive aliasing").
+fn excessive_aliasing(decoded: u64, aliased: u64) -> bool {
+    aliased > 100
+        && decoded > 1000
+        && aliased as f64 / decoded as f64 > allowed_alias_ratio(decoded)
+}
+
+/// A mapping key written twice in one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    /// The key.
+    pub key: String,
+    /// 1-based line and column of the repeated (used) occurrence.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
 }
 
 enum Frame {
@@ -47,12 +96,15 @@ enum Frame {
         anchor: usize,
         merges: Vec<Value>,
         is_key: bool,
+        /// Nodes built before this one (its size, for an anchor, is the difference at its end).
+        start: u64,
     },
     Seq {
         items: Vec<Value>,
         hash: u64,
         anchor: usize,
         is_key: bool,
+        start: u64,
     },
 }
 
@@ -65,7 +117,15 @@ struct Builder<'k> {
     skip_stack: Vec<Option<bool>>,
     complex_key: Option<(u32, u32)>,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
+    /// Anchored values with their size in nodes (aliases they hold expanded).
+    anchors: HashMap<usize, (Value, u64)>,
+    /// Nodes built in the current document, aliases expanded.
+    decoded: u64,
+    /// Of those, the nodes that came from expanding aliases.
+    aliased: u64,
+    /// The first safety limit the document exceeded: position and reason.
+    refused: Option<(u32, u32, String)>,
+    duplicates: Vec<DuplicateKey>,
     spans: SpanIndex,
     line_offset: u32,
     record: bool,
@@ -131,11 +191,13 @@ impl Builder<'_> {
                 let (line, column) = self.doc_start.take().unwrap_or((1 + self.line_offset, 1));
                 let mut spans = std::mem::take(&mut self.spans);
                 spans.shrink_to_fit();
+                let duplicate_keys = std::mem::take(&mut self.duplicates);
                 self.docs.push(Document {
                     value,
                     spans,
                     line,
                     column,
+                    duplicate_keys,
                 });
                 self.anchors.clear();
             }
@@ -166,9 +228,19 @@ impl Builder<'_> {
         }
         let record = self.record;
         if let Some(Frame::Map {
-            key: slot, hash, ..
+            key: slot,
+            hash,
+            map,
+            ..
         }) = self.stack.last_mut()
         {
+            if !is_merge && map.contains_key(&key) {
+                self.duplicates.push(DuplicateKey {
+                    key: key.clone(),
+                    line: pos.0,
+                    column: pos.1,
+                });
+            }
             let h = segment_hash(*hash, &key);
             if record && !is_merge {
                 self.spans.push(h, pos.0, pos.1);
@@ -187,13 +259,15 @@ impl Builder<'_> {
     ) {
         match self.slot(span) {
             Slot::Key => {
+                self.decoded += 1;
                 let is_merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
                 self.set_key(text.into_owned(), is_merge, span);
             }
             Slot::Root | Slot::Value(_) => {
+                self.decoded += 1;
                 let v = resolve_scalar(text, style, tag.as_deref());
                 if anchor != 0 {
-                    self.anchors.insert(anchor, v.clone());
+                    self.anchors.insert(anchor, (v.clone(), 1));
                 }
                 self.put(v);
             }
@@ -201,7 +275,26 @@ impl Builder<'_> {
     }
 
     fn alias(&mut self, id: usize, span: &Span) {
-        let v = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
+        // Counted as go-yaml counts: the alias node itself, then every node of the anchored
+        // value again, as expanded (keys included).
+        let size = self.anchors.get(&id).map_or(1, |a| a.1);
+        self.decoded += 1 + size;
+        self.aliased += size;
+        if excessive_aliasing(self.decoded, self.aliased) {
+            // Refused before the copy is made: the expansion never happens.
+            let (line, column) = self.pos(span);
+            self.refused.get_or_insert((
+                line,
+                column,
+                format!(
+                    "document contains excessive aliasing: {} of its {} nodes would come from \
+                     expanding aliases (the limit Kubernetes' YAML decoder applies)",
+                    self.aliased, self.decoded
+                ),
+            ));
+            return;
+        }
+        let v = self.anchors.get(&id).map_or(Value::Null, |a| a.0.clone());
         match self.slot(span) {
             Slot::Key => {
                 let k = match v {
@@ -215,6 +308,17 @@ impl Builder<'_> {
     }
 
     fn start(&mut self, mapping: bool, anchor: usize, span: &Span) {
+        if self.stack.len() >= MAX_DEPTH {
+            let (line, column) = self.pos(span);
+            self.refused.get_or_insert((
+                line,
+                column,
+                format!("document nests deeper than {MAX_DEPTH} levels"),
+            ));
+            return;
+        }
+        let start = self.decoded;
+        self.decoded += 1;
         let (hash, is_key) = match self.slot(span) {
             Slot::Root => (ROOT_HASH, false),
             Slot::Key => (0, true),
@@ -229,6 +333,7 @@ impl Builder<'_> {
                 anchor,
                 merges: Vec::new(),
                 is_key,
+                start,
             }
         } else {
             Frame::Seq {
@@ -236,6 +341,7 @@ impl Builder<'_> {
                 hash,
                 anchor,
                 is_key,
+                start,
             }
         });
         if is_key {
@@ -249,28 +355,31 @@ impl Builder<'_> {
         let Some(frame) = self.stack.pop() else {
             return;
         };
-        let (value, anchor, is_key) = match frame {
+        let (value, anchor, is_key, start) = match frame {
             Frame::Map {
                 mut map,
                 anchor,
                 merges,
                 is_key,
+                start,
                 ..
             } => {
                 for m in merges {
                     merge_into(&mut map, m);
                 }
-                (Value::Object(map), anchor, is_key)
+                (Value::Object(map), anchor, is_key, start)
             }
             Frame::Seq {
                 items,
                 anchor,
                 is_key,
+                start,
                 ..
-            } => (Value::Array(items), anchor, is_key),
+            } => (Value::Array(items), anchor, is_key, start),
         };
         if anchor != 0 {
-            self.anchors.insert(anchor, value.clone());
+            let size = self.decoded - start;
+            self.anchors.insert(anchor, (value.clone(), size));
         }
         if is_key {
             self.record = !self.stack.iter().any(|f| {
@@ -330,6 +439,10 @@ pub fn parse_documents_filtered(
         complex_key: None,
         stack: Vec::new(),
         anchors: HashMap::new(),
+        decoded: 0,
+        aliased: 0,
+        refused: None,
+        duplicates: Vec::new(),
         spans: SpanIndex::default(),
         line_offset: first_line.saturating_sub(1),
         record: record_spans,
@@ -342,6 +455,7 @@ pub fn parse_documents_filtered(
             line: e.marker().line() as u32 + b.line_offset,
             column: e.marker().col() as u32 + 1,
             reason: e.info().to_owned(),
+            limit: false,
         })?;
         if b.skip_next {
             // `Some(expect_key)` for a mapping, `None` for a sequence.
@@ -384,8 +498,20 @@ pub fn parse_documents_filtered(
                 b.spans = SpanIndex::default();
                 b.doc_start = None;
                 b.record = record_spans;
+                b.decoded = 0;
+                b.aliased = 0;
+                b.duplicates.clear();
+                b.anchors.clear();
             }
             _ => {}
+        }
+        if let Some((line, column, reason)) = b.refused.take() {
+            return Err(SyntaxError {
+                line,
+                column,
+                reason,
+                limit: true,
+            });
         }
         if let Some((line, column)) = b.complex_key {
             // Kubernetes' decoder turns YAML into JSON, whose keys are strings: a mapping or
@@ -396,6 +522,7 @@ pub fn parse_documents_filtered(
                 reason:
                     "a mapping or sequence is used as a mapping key, which Kubernetes cannot decode"
                         .to_owned(),
+                limit: false,
             });
         }
     }
@@ -428,6 +555,7 @@ pub fn parse_documents_compat(text: &str, first_line: u32) -> Result<Vec<Documen
                     spans: SpanIndex::default(),
                     line,
                     column: 1,
+                    duplicate_keys: Vec::new(),
                 });
             }
             Err(e) => {
@@ -443,6 +571,7 @@ pub fn parse_documents_compat(text: &str, first_line: u32) -> Result<Vec<Documen
                         .next()
                         .unwrap_or_default()
                         .to_owned(),
+                    limit: false,
                 });
             }
         }
@@ -713,5 +842,102 @@ mod tests {
         assert_eq!(d[0].value["spec"]["args"][1], "b");
         // A tab used as separation: go-yaml rejects it.
         assert!(parse_documents_compat("a:\n  b: 1\n  c:\t\t[x]\n\t", 1).is_err());
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod limits {
+    use super::*;
+
+    /// Nine levels of nine aliases each: 9^9 (387 million) strings once expanded.
+    pub(crate) fn alias_bomb() -> String {
+        let mut s = String::from(
+            "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+        );
+        for (prev, cur) in ('a'..='h').zip('b'..='i') {
+            let refs = vec![format!("*{prev}"); 9].join(",");
+            s.push_str(&format!("{cur}: &{cur} [{refs}]\n"));
+        }
+        s
+    }
+
+    #[test]
+    fn alias_bombs_are_refused_before_they_expand() {
+        let text = alias_bomb();
+        assert!(text.len() < 400, "{}", text.len());
+        let e = parse_documents(&text, 1, true).unwrap_err();
+        assert!(e.limit, "{e}");
+        assert!(e.reason.contains("excessive aliasing"), "{e}");
+        // The alias that crossed the line, not the start of the document.
+        assert!(e.line >= 4, "{e}");
+    }
+
+    #[test]
+    fn nested_mapping_aliases_are_refused() {
+        // Each level is a mapping holding the previous level twice under two keys, with
+        // merge keys on top: the other way to multiply a small document.
+        let mut s = String::from("l0: &l0 {a: x, b: y}\n");
+        for i in 1..40 {
+            s.push_str(&format!(
+                "l{i}: &l{i} {{p: *l{p}, q: *l{p}, <<: *l{p}}}\n",
+                p = i - 1
+            ));
+        }
+        let e = parse_documents(&s, 1, true).unwrap_err();
+        assert!(e.limit && e.reason.contains("aliasing"), "{e}");
+    }
+
+    #[test]
+    fn ordinary_aliases_are_fine() {
+        // A realistic use: one anchored container spec reused a few hundred times.
+        let mut s = String::from(
+            "base: &c {name: c, image: nginx, ports: [{containerPort: 80}]}\nitems:\n",
+        );
+        for _ in 0..300 {
+            s.push_str("- *c\n");
+        }
+        let d = parse_documents(&s, 1, true).unwrap();
+        assert_eq!(d[0].value["items"][299]["image"], "nginx");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        // Flow collections: the parser's own recursion limit; block collections: ours.
+        let flow = format!(
+            "{}1{}",
+            "[".repeat(MAX_DEPTH + 5),
+            "]".repeat(MAX_DEPTH + 5)
+        );
+        assert!(parse_documents(&flow, 1, true).is_err());
+        let block: String = (0..MAX_DEPTH + 5)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
+        let e = parse_documents(&block, 1, true).unwrap_err();
+        assert!(
+            e.reason.contains("deeper") || e.reason.contains("recursion"),
+            "{e}"
+        );
+        assert_eq!(e.line as usize, MAX_DEPTH + 1, "{e}");
+        let ok = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        assert!(parse_documents(&ok, 1, true).is_ok());
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_and_the_last_one_wins() {
+        let text = "apiVersion: v1\nkind: Pod\nspec:\n  hostPID: false\n  containers: []\n  hostPID: true\n";
+        let d = parse_documents(text, 1, true).unwrap();
+        assert_eq!(d[0].value["spec"]["hostPID"], true);
+        assert_eq!(
+            d[0].duplicate_keys,
+            [DuplicateKey {
+                key: "hostPID".into(),
+                line: 6,
+                column: 3
+            }]
+        );
+        assert_eq!(d[0].spans.resolve("/spec/hostPID"), Some((6, 3)));
+        // Merged keys overridden by explicit ones are not duplicates.
+        let merged = parse_documents("a: &a {x: 1}\nb:\n  <<: *a\n  x: 2\n", 1, true).unwrap();
+        assert!(merged[0].duplicate_keys.is_empty());
     }
 }
