@@ -8,7 +8,7 @@ use palisade_core::config::Exception;
 use palisade_core::report::{ExpiredException, InputStats, Suppression};
 use palisade_core::{
     select, ComplianceSummary, Context, Finding, Framework, InputIssue, Inventory, ObjectId,
-    Policy, PssLevel, PssVersion, Report, ReportFinding, Rule, Scope,
+    Policy, PssLevel, PssVersion, Report, ReportFinding, Rule, Scope, SkippedRule, UnreadableKind,
 };
 use rayon::prelude::*;
 
@@ -79,6 +79,56 @@ pub struct InputSummary {
     pub warnings: Vec<InputIssue>,
     /// Input counts.
     pub stats: InputStats,
+    /// Kinds that could not be read (cluster scans, snapshots).
+    pub unreadable: Vec<UnreadableKind>,
+}
+
+/// The selected rules that cannot give a trustworthy answer because a kind they read could
+/// not be read. Inventory rules look across objects, often for something *missing* (a
+/// namespace without a NetworkPolicy, a cluster without a policy engine): with that kind
+/// unread they would report what they cannot see. Per-object rules still run: each of their
+/// findings is about an object that was read. An unreadable entry whose kind is unknown (a
+/// snapshot that did not record it) counts against every inventory rule.
+pub fn skipped_rules(
+    rules: &[&'static dyn Rule],
+    unreadable: &[UnreadableKind],
+) -> Vec<SkippedRule> {
+    if unreadable.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for r in rules {
+        let m = r.meta();
+        if m.scope != Scope::Inventory {
+            continue;
+        }
+        let mut missing: Vec<String> = Vec::new();
+        for u in unreadable {
+            let hit = u.kind.is_empty() || m.kinds.iter().any(|k| *k == "*" || *k == u.kind);
+            if hit {
+                let name = if u.kind.is_empty() {
+                    u.resource.clone()
+                } else {
+                    u.kind.clone()
+                };
+                if !missing.contains(&name) {
+                    missing.push(name);
+                }
+            }
+        }
+        if !missing.is_empty() {
+            out.push(SkippedRule {
+                rule_id: m.id,
+                rule_name: m.name,
+                reason: format!(
+                    "not evaluated: it needs {}, which could not be read",
+                    missing.join(", ")
+                ),
+                unreadable_kinds: missing,
+            });
+        }
+    }
+    out
 }
 
 /// The rules the options select, in registry order.
@@ -130,8 +180,16 @@ pub fn needed_kinds(opts: &Options) -> Option<std::collections::HashSet<String>>
 /// Runs the selected rules over the inventory and applies the policy.
 pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Report {
     let rules = selected_rules(opts);
-    let findings = run_rules(inventory, &rules, opts);
-    apply_policy(inventory, findings, &rules, input, opts)
+    let skipped = skipped_rules(&rules, &input.unreadable);
+    let runnable: Vec<&'static dyn Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| !skipped.iter().any(|s| s.rule_id == r.meta().id))
+        .collect();
+    let findings = run_rules(inventory, &runnable, opts);
+    let mut report = apply_policy(inventory, findings, &rules, input, opts);
+    report.skipped_rules = skipped;
+    report
 }
 
 /// Runs rules and returns their raw findings (no policy applied).
@@ -301,6 +359,8 @@ pub fn apply_policy(
         rollout: None,
         compliance,
         node: None,
+        unreadable: input.unreadable,
+        skipped_rules: Vec::new(),
     }
 }
 

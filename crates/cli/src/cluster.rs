@@ -243,14 +243,43 @@ pub(crate) struct DiffArgs {
 pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
     let old = snapshot::read(&args.old)?;
     let new = snapshot::read(&args.new)?;
-    let drift = palisade_load::diff::diff(&old.objects, &new.objects);
+    // A kind one side could not read is unknown there: not compared, and said so.
+    let unknown = |kind: &str| {
+        palisade_load::diff::unreadable_kind(&old.header.unreadable, kind)
+            || palisade_load::diff::unreadable_kind(&new.header.unreadable, kind)
+    };
+    let drift = palisade_load::diff::diff_known(&old.objects, &new.objects, &unknown);
+    let mut not_compared: Vec<String> = old
+        .header
+        .unreadable
+        .iter()
+        .chain(&new.header.unreadable)
+        .map(|u| {
+            if u.kind.is_empty() {
+                u.resource.clone()
+            } else {
+                u.kind.clone()
+            }
+        })
+        .collect();
+    not_compared.sort();
+    not_compared.dedup();
     let fail_on: Option<Severity> = match args.fail_on.as_deref() {
         Some("none") => None,
         Some(s) => Some(s.parse()?),
         None => Some(Severity::High),
     };
     let text = match args.format.as_str() {
-        "table" => diff_table(&old.header, &new.header, &drift),
+        "table" => {
+            let mut t = diff_table(&old.header, &new.header, &drift);
+            if !not_compared.is_empty() {
+                t.push_str(&format!(
+                    "not compared (could not be read in one of the snapshots): {}\n",
+                    not_compared.join(", ")
+                ));
+            }
+            t
+        }
         "json" => {
             let mut by: std::collections::BTreeMap<&str, usize> =
                 Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
@@ -262,6 +291,7 @@ pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
                 "old": {"file": args.old.display().to_string(), "context": old.header.context, "created": old.header.created, "digest": old.header.digest},
                 "new": {"file": args.new.display().to_string(), "context": new.header.context, "created": new.header.created, "digest": new.header.digest},
                 "drift": drift,
+                "notCompared": not_compared,
                 "summary": {"total": drift.len(), "bySeverity": by},
             });
             format!("{}\n", serde_json::to_string_pretty(&v)?)

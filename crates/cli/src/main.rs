@@ -55,13 +55,36 @@ enum Command {
     Admission(admission::AdmissionCommand),
 }
 
-/// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 2 usage
-/// or input error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 3 a
+/// partial cluster scan (some kinds could not be read; `--allow-partial` turns it off), 2
+/// usage or input error. When several apply (several contexts), [`Exit::worst`] decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exit {
     Clean = 0,
     Findings = 1,
+    Partial = 3,
     Error = 2,
+}
+
+impl Exit {
+    /// Precedence: an error over a partial scan over findings over clean.
+    fn rank(self) -> u8 {
+        match self {
+            Exit::Clean => 0,
+            Exit::Findings => 1,
+            Exit::Partial => 2,
+            Exit::Error => 3,
+        }
+    }
+
+    /// The one of the two that wins.
+    pub(crate) fn worst(self, other: Exit) -> Exit {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
 }
 
 /// Writes to stdout; a closed pipe (`palisade scan | head`) is not an error.

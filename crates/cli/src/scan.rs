@@ -72,6 +72,11 @@ pub(crate) struct ScanArgs {
     cve_data: Option<PathBuf>,
     #[command(flatten)]
     limits: InputLimitArgs,
+    /// Accept a partial cluster scan: when some kinds could not be read (403, timeout), exit
+    /// as if the scan were complete (0 or 1) instead of 3. The rules that need those kinds
+    /// are still not evaluated, and the report lists them.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 /// Bounds on the input files (`scan`, `rbac`, `net`).
@@ -208,7 +213,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             header,
             i > 0,
         )?;
-        exit = exit.max(e);
+        exit = exit.worst(e);
     }
     Ok(exit)
 }
@@ -237,6 +242,7 @@ fn finish(
             errors: loaded.errors,
             warnings: loaded.warnings,
             stats: loaded.stats,
+            unreadable: loaded.unreadable,
         },
         opts,
     );
@@ -299,6 +305,17 @@ fn finish(
     }
     let exit = if !report.errors.is_empty() {
         Exit::Error
+    } else if !report.unreadable.is_empty() && !args.allow_partial {
+        if format != Format::Table || args.output.is_some() {
+            eprintln!(
+                "warning: partial scan: {} kind{} could not be read, {} rule{} not evaluated (exit 3; --allow-partial to accept)",
+                report.unreadable.len(),
+                if report.unreadable.len() == 1 { "" } else { "s" },
+                report.skipped_rules.len(),
+                if report.skipped_rules.len() == 1 { "" } else { "s" },
+            );
+        }
+        Exit::Partial
     } else if fail_on.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t)) {
         Exit::Findings
     } else {

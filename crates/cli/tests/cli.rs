@@ -823,3 +823,88 @@ fn detect_serve_receives_audit_batches_over_tls() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// Nine levels of nine aliases: 9^9 strings once expanded, in under 400 bytes.
+fn alias_bomb() -> String {
+    let mut s = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (prev, cur) in ('a'..='h').zip('b'..='i') {
+        let refs = vec![format!("*{prev}"); 9].join(",");
+        s.push_str(&format!("{cur}: &{cur} [{refs}]\n"));
+    }
+    s
+}
+
+/// Runs palisade with its address space capped at 1 GiB: an input that makes it allocate
+/// more aborts it, and the test sees a signal instead of an exit code.
+#[cfg(unix)]
+fn palisade_capped(args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_yaml_is_refused_with_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = alias_bomb();
+    assert!(bomb.len() < 400);
+    let with_pod = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  hostPID: true\n  containers: [{{name: c, image: nginx}}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: bomb}}\n{bomb}"
+    );
+    let f = dir.path().join("bomb.yaml");
+    std::fs::write(&f, &with_pod).unwrap();
+    let f = f.to_str().unwrap();
+
+    let o = palisade_capped(&["scan", f, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let errors = report.to_string();
+    assert!(errors.contains("excessive aliasing"), "{errors}");
+    assert!(errors.contains("bomb.yaml"), "{errors}");
+    // The good document's findings are still there.
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["ruleId"] == "POD004" || f["ruleId"] == "POD003"),
+        "{errors}"
+    );
+
+    let o = palisade_capped(&["rbac", "risks", f]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("excessive aliasing"), "{}", stderr(&o));
+
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &cfg,
+        format!("failOn: high\nx:\n  {}", bomb.replace('\n', "\n  ")),
+    )
+    .unwrap();
+    let o = palisade_capped(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("aliasing"), "{}", stderr(&o));
+
+    // Endless input: refused at the size limit, not read to the end.
+    let o = palisade_capped(&["scan", "/dev/zero", "--max-file-bytes", "1000000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("limit of 1000000 bytes"),
+        "{}",
+        stdout(&o)
+    );
+}

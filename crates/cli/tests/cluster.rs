@@ -144,9 +144,28 @@ fn live_scan_reports_findings_without_locations_and_the_forbidden_kind() {
     srv.write_kubeconfig(&kc).unwrap();
 
     let o = live_scan(&kc);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // PodDisruptionBudgets are forbidden: a partial scan (exit 3), and the rules that need
+    // them are listed as not evaluated instead of reporting workloads without a budget.
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     let report = json(&o);
+    let skipped: Vec<&str> = report["skippedRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["ruleId"].as_str().unwrap())
+        .collect();
+    assert!(skipped.contains(&"REL003"), "{skipped:?}");
+    assert!(report["skippedRules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["unreadableKinds"] == serde_json::json!(["PodDisruptionBudget"])));
+    assert_eq!(report["unreadable"][0]["kind"], "PodDisruptionBudget");
+    assert!(report["input"]["ownedFolded"].as_u64().unwrap() > 50);
     let findings = report["findings"].as_array().unwrap();
+    assert!(findings
+        .iter()
+        .all(|f| !skipped.contains(&f["ruleId"].as_str().unwrap())));
     assert!(findings.len() > 20, "{findings:?}");
     assert!(findings.iter().all(|f| f.get("location").is_none()));
     assert!(
@@ -215,6 +234,30 @@ fn live_scan_reports_findings_without_locations_and_the_forbidden_kind() {
         srv.max_in_flight()
     );
     assert!(srv.max_in_flight() >= 2, "requests were not concurrent");
+
+    // Accepting the partial scan: the findings decide the exit code; the table still says
+    // what was not evaluated and what was read.
+    let o = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--allow-partial",
+            "--fail-on",
+            "none",
+            "--today",
+            "2026-11-23",
+        ],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("Not evaluated"), "{out}");
+    assert!(out.contains("REL003"), "{out}");
+    assert!(
+        out.contains("reported through their owner") && out.contains("1 kind could not be read"),
+        "{out}"
+    );
+    assert!(!out.contains("without apiVersion/kind skipped"), "{out}");
 }
 
 #[test]
@@ -476,8 +519,9 @@ fn snapshot_scan_diff_and_export_round_trip() {
         ],
         &kc,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o.stderr));
     let offline = json(&o);
+    assert_eq!(offline["skippedRules"], live["skippedRules"]);
     assert_eq!(finding_keys(&live), finding_keys(&offline));
     assert!(format!("{offline}").contains("cluster/poddisruptionbudgets.policy"));
 
@@ -612,4 +656,58 @@ fn snapshot_scan_diff_and_export_round_trip() {
 
 fn flate2_read(p: &Path) -> flate2::read::GzDecoder<std::fs::File> {
     flate2::read::GzDecoder::new(std::fs::File::open(p).unwrap())
+}
+
+#[test]
+fn diff_treats_kinds_unreadable_on_one_side_as_unknown() {
+    let Some(rec) = recordings() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let full = Replay::start(Config {
+        recordings: rec.clone(),
+        ..Config::default()
+    })
+    .unwrap();
+    let kc = dir.path().join("kubeconfig");
+    full.write_kubeconfig(&kc).unwrap();
+    let a = dir.path().join("admin.snapshot");
+    let o = palisade(&["snapshot", "-o", a.to_str().unwrap()], &kc);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // The same cluster read by someone who may not list RBAC objects.
+    let restricted = Replay::start(Config {
+        recordings: rec,
+        forbid: vec![
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles".to_owned(),
+            "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings".to_owned(),
+        ],
+        ..Config::default()
+    })
+    .unwrap();
+    let kc_r = dir.path().join("kubeconfig-r");
+    restricted.write_kubeconfig(&kc_r).unwrap();
+    let r = dir.path().join("restricted.snapshot");
+    let o = palisade(&["snapshot", "-o", r.to_str().unwrap()], &kc_r);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = palisade(
+        &[
+            "diff",
+            a.to_str().unwrap(),
+            r.to_str().unwrap(),
+            "-f",
+            "json",
+        ],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let d = json(&o);
+    assert_eq!(d["summary"]["total"], 0, "{d}");
+    assert_eq!(
+        d["notCompared"],
+        serde_json::json!(["ClusterRole", "ClusterRoleBinding"])
+    );
+    let o = palisade(&["diff", a.to_str().unwrap(), r.to_str().unwrap()], &kc);
+    assert!(
+        text(&o.stdout).contains("not compared (could not be read in one of the snapshots): ClusterRole, ClusterRoleBinding"),
+        "{}",
+        text(&o.stdout)
+    );
 }

@@ -389,6 +389,7 @@ impl Reader {
             let names: Vec<&str> = failed.iter().map(|f| f.0.as_str()).collect();
             read.unreadable.push(Unreadable {
                 resource: CONFIGZ_RESOURCE.to_owned(),
+                kind: "KubeletConfiguration".to_owned(),
                 status: failed[0].1,
                 message: format!(
                     "kubelet configuration of {} node(s) ({}): {}",
@@ -501,6 +502,7 @@ impl Reader {
                         };
                         return Err(Unreadable {
                             resource: r.resource_name(),
+                            kind: r.kind.to_owned(),
                             status,
                             message,
                         });
@@ -508,6 +510,7 @@ impl Reader {
                 };
                 let mut list: Value = serde_json::from_str(&text).map_err(|e| Unreadable {
                     resource: r.resource_name(),
+                    kind: r.kind.to_owned(),
                     status: 200,
                     message: format!("the answer is not a JSON list: {e}"),
                 })?;

@@ -121,6 +121,42 @@ pub struct InputStats {
     pub skipped_documents: usize,
     /// Files skipped because they are templates (Helm / Go template syntax).
     pub template_files: usize,
+    /// Objects read from a cluster or snapshot that are reported through their owner (Pods
+    /// of a ReplicaSet, ReplicaSets of a Deployment...), not on their own.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub owned_folded: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A kind a cluster scan (or the snapshot it reads) could not read: 403, timeout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnreadableKind {
+    /// The kind (`NetworkPolicy`); empty when only the resource is known.
+    pub kind: String,
+    /// The resource (`networkpolicies.networking.k8s.io`).
+    pub resource: String,
+    /// Why (`HTTP 403: ...`).
+    pub reason: String,
+}
+
+/// A selected rule that did not run, and why: it reports on the whole inventory (often on
+/// something *missing* from it) and a kind it reads could not be read, so any answer it
+/// gave could be wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkippedRule {
+    /// The rule id.
+    pub rule_id: &'static str,
+    /// The rule name.
+    pub rule_name: &'static str,
+    /// The kinds it needs that could not be read.
+    pub unreadable_kinds: Vec<String>,
+    /// A sentence for people.
+    pub reason: String,
 }
 
 /// Counts for the summary.
@@ -219,6 +255,10 @@ pub struct Report {
     pub compliance: Option<crate::compliance::ComplianceSummary>,
     /// Host check results (`palisade node`).
     pub node: Option<crate::node::NodeReport>,
+    /// Kinds that could not be read (cluster scans and snapshots): the scan is partial.
+    pub unreadable: Vec<UnreadableKind>,
+    /// Selected rules that did not run because a kind they need could not be read.
+    pub skipped_rules: Vec<SkippedRule>,
 }
 
 impl Report {

@@ -143,6 +143,21 @@ pub fn owned_indexes(values: &[Value]) -> HashSet<usize> {
     owned_of(&heads)
 }
 
+fn unreadable_kinds(unreadable: &[Unread]) -> Vec<palisade_core::UnreadableKind> {
+    unreadable
+        .iter()
+        .map(|u| palisade_core::UnreadableKind {
+            kind: u.kind.clone(),
+            resource: u.resource.clone(),
+            reason: if u.status > 0 {
+                format!("HTTP {}: {}", u.status, u.message)
+            } else {
+                u.message.clone()
+            },
+        })
+        .collect()
+}
+
 fn issues(unreadable: &[Unread], origin: &str) -> Vec<InputIssue> {
     unreadable
         .iter()
@@ -175,12 +190,13 @@ pub fn loaded_from_cluster(values: Vec<Value>, unreadable: &[Unread], origin: &s
     for (i, v) in values.into_iter().enumerate() {
         out.stats.documents += 1;
         if owned.contains(&i) {
-            out.stats.skipped_documents += 1;
+            out.stats.owned_folded += 1;
             continue;
         }
         push(&mut out, v);
     }
     out.warnings = issues(unreadable, origin);
+    out.unreadable = unreadable_kinds(unreadable);
     out
 }
 
@@ -209,7 +225,7 @@ pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str
     for (i, line) in lines.into_iter().enumerate() {
         out.stats.documents += 1;
         if owned.contains(&i) {
-            out.stats.skipped_documents += 1;
+            out.stats.owned_folded += 1;
             continue;
         }
         match serde_json::from_str::<Value>(&line) {
@@ -218,6 +234,7 @@ pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str
         }
     }
     out.warnings = issues(unreadable, origin);
+    out.unreadable = unreadable_kinds(unreadable);
     out
 }
 
@@ -241,6 +258,7 @@ mod tests {
             v,
             &[Unread {
                 resource: "secrets".into(),
+                kind: "Secret".into(),
                 status: 403,
                 message: "forbidden".into(),
             }],

@@ -78,17 +78,44 @@ fn index(values: &[Value]) -> BTreeMap<Key, Object> {
 
 /// The drift from `old` to `new`, most severe first.
 pub fn diff(old: &[Value], new: &[Value]) -> Vec<Drift> {
+    diff_known(old, new, &|_| false)
+}
+
+/// True when objects of `kind` are unknown in a snapshot that records `unreadable`: the
+/// kind (or, in snapshots that did not record kinds, its resource) could not be read.
+pub fn unreadable_kind(unreadable: &[crate::snapshot::Unread], kind: &str) -> bool {
+    let lower = kind.to_ascii_lowercase();
+    let plural = if lower.ends_with('s') || lower.ends_with('x') || lower.ends_with("ch") {
+        format!("{lower}es")
+    } else if let Some(stem) = lower.strip_suffix('y') {
+        format!("{stem}ies")
+    } else {
+        format!("{lower}s")
+    };
+    unreadable.iter().any(|u| {
+        if !u.kind.is_empty() {
+            return u.kind == kind;
+        }
+        let resource = u.resource.split('.').next().unwrap_or("");
+        resource == plural || resource == lower
+    })
+}
+
+/// [`diff`] where objects of kinds for which `unknown` is true are not compared: a kind one
+/// snapshot could not read is unknown there, neither added nor removed.
+pub fn diff_known(old: &[Value], new: &[Value], unknown: &dyn Fn(&str) -> bool) -> Vec<Drift> {
     let old = index(old);
     let new = index(new);
     let mut out = Vec::new();
     for (k, n) in &new {
         match old.get(k) {
+            None if unknown(&k.1) => {}
             None => added(n, &mut out),
             Some(o) => changed(o, n, &mut out),
         }
     }
     for (k, o) in &old {
-        if !new.contains_key(k) {
+        if !new.contains_key(k) && !unknown(&k.1) {
             removed(o, &mut out);
         }
     }

@@ -35,6 +35,8 @@ pub struct Loaded {
     pub warnings: Vec<InputIssue>,
     /// Counts.
     pub stats: InputStats,
+    /// Kinds a cluster scan or snapshot could not read.
+    pub unreadable: Vec<palisade_core::UnreadableKind>,
 }
 
 impl Loaded {
@@ -47,6 +49,8 @@ impl Loaded {
         self.stats.objects += other.stats.objects;
         self.stats.skipped_documents += other.stats.skipped_documents;
         self.stats.template_files += other.stats.template_files;
+        self.stats.owned_folded += other.stats.owned_folded;
+        self.unreadable.extend(other.unreadable);
     }
 }
 

@@ -21,6 +21,9 @@ pub const FORMAT: &str = "palisade-snapshot/v1";
 pub struct Unread {
     /// The resource (`secrets`, `ingresses.networking.k8s.io`).
     pub resource: String,
+    /// The kind (`Secret`); empty in snapshots that did not record it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
     /// HTTP status, 0 when there was no answer.
     pub status: u16,
     /// Why.

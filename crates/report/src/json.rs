@@ -39,6 +39,12 @@ struct JsonReport<'a> {
     expired_exceptions: &'a [ExpiredException],
     errors: &'a [InputIssue],
     warnings: &'a [InputIssue],
+    /// Kinds that could not be read: the scan is partial.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unreadable: &'a [palisade_core::UnreadableKind],
+    /// Selected rules that did not run, with the reason.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    skipped_rules: &'a [palisade_core::SkippedRule],
     #[serde(skip_serializing_if = "Option::is_none")]
     rollout: Option<&'a RolloutPreview>,
     rules: Vec<RuleSummary>,
@@ -64,6 +70,8 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         expired_exceptions: &report.expired_exceptions,
         errors: &report.errors,
         warnings: &report.warnings,
+        unreadable: &report.unreadable,
+        skipped_rules: &report.skipped_rules,
         rollout: report.rollout.as_ref(),
         rules: report
             .rules

@@ -19,6 +19,20 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
             .iter()
             .filter(|f| f.rule_id == rule.id)
             .collect();
+        let not_run = report.skipped_rules.iter().find(|s| s.rule_id == rule.id);
+        if let Some(nr) = not_run {
+            // Not evaluated: one skipped test case that says why (never a silent pass).
+            tests += 1;
+            let _ = writeln!(
+                suites,
+                "  <testsuite name=\"{} {}\" tests=\"1\" failures=\"0\" skipped=\"1\">\n    <testcase classname=\"{}\" name=\"not evaluated\">\n      <skipped message=\"{}\"/>\n    </testcase>\n  </testsuite>",
+                rule.id,
+                rule.name,
+                rule.id,
+                escape(nr.reason.as_str())
+            );
+            continue;
+        }
         let n = findings.len() + skipped.len();
         let count = n.max(1);
         tests += count;

@@ -144,6 +144,19 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    if !report.skipped_rules.is_empty() {
+        let _ = writeln!(out, "### Not evaluated\n");
+        for r in &report.skipped_rules {
+            let _ = writeln!(
+                out,
+                "- **{}** {}: {}",
+                r.rule_id,
+                r.rule_name,
+                cell(&r.reason)
+            );
+        }
+        out.push('\n');
+    }
     for (title, issues) in [
         ("Input errors", &report.errors),
         ("Input warnings", &report.warnings),

@@ -130,6 +130,13 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             n["locations"] = json!([loc]);
             n
         })
+        .chain(report.skipped_rules.iter().map(|r| {
+            json!({
+                "level": "warning",
+                "message": { "text": format!("{} {}: {}", r.rule_id, r.rule_name, r.reason) },
+                "associatedRule": { "id": r.rule_id, "index": index(r.rule_id) },
+            })
+        }))
         .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",

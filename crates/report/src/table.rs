@@ -211,6 +211,26 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    if !report.skipped_rules.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                Style::new().bold().fg_color(Some(AnsiColor::Yellow.into())),
+                "Not evaluated (a kind they need could not be read)"
+            )
+        );
+        for r in &report.skipped_rules {
+            let _ = writeln!(
+                out,
+                "  {} {}: needs {}",
+                r.rule_id,
+                r.rule_name,
+                r.unreadable_kinds.join(", ")
+            );
+        }
+        out.push('\n');
+    }
     if let Some(c) = &report.compliance {
         let _ = writeln!(
             out,
@@ -289,23 +309,57 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         "  suppressed: {} by exception, {} by annotation; expired exceptions: {}",
         s.suppressed_by_exception, s.suppressed_by_annotation, s.expired_exceptions
     );
-    let _ = writeln!(
-        out,
-        "  scanned {} object{} from {} file{} with {} rule{} (profile {}, Pod Security Standards {}); {} document{} without apiVersion/kind skipped, {} template file{} skipped, {} error{}",
-        st.objects,
-        if st.objects == 1 { "" } else { "s" },
-        st.files,
-        if st.files == 1 { "" } else { "s" },
-        report.rules.len(),
-        if report.rules.len() == 1 { "" } else { "s" },
-        report.profile.map(|p| p.to_string()).unwrap_or_else(|| "-".into()),
-        report.pss_version.map(|p| p.to_string()).unwrap_or_else(|| "latest".into()),
-        st.skipped_documents,
-        if st.skipped_documents == 1 { "" } else { "s" },
-        st.template_files,
-        if st.template_files == 1 { "" } else { "s" },
-        report.errors.len(),
-        if report.errors.len() == 1 { "" } else { "s" },
+    let rules = format!(
+        "{} rule{} (profile {}, Pod Security Standards {})",
+        report.rules.len() - report.skipped_rules.len(),
+        if report.rules.len() - report.skipped_rules.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
+        report
+            .profile
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "-".into()),
+        report
+            .pss_version
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "latest".into()),
     );
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if st.owned_folded > 0 || !report.unreadable.is_empty() {
+        // A cluster or a snapshot: objects read, folded into their owners, kinds unread.
+        let _ = writeln!(
+            out,
+            "  read {} object{} ({} reported through their owner), scanned {} with {}; {} kind{} could not be read, {} rule{} not evaluated, {} error{}",
+            st.documents,
+            plural(st.documents),
+            st.owned_folded,
+            st.objects,
+            rules,
+            report.unreadable.len(),
+            plural(report.unreadable.len()),
+            report.skipped_rules.len(),
+            plural(report.skipped_rules.len()),
+            report.errors.len(),
+            plural(report.errors.len()),
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  scanned {} object{} from {} file{} with {}; {} document{} without apiVersion/kind skipped, {} template file{} skipped, {} error{}",
+            st.objects,
+            plural(st.objects),
+            st.files,
+            plural(st.files),
+            rules,
+            st.skipped_documents,
+            plural(st.skipped_documents),
+            st.template_files,
+            plural(st.template_files),
+            report.errors.len(),
+            plural(report.errors.len()),
+        );
+    }
     out
 }

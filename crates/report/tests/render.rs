@@ -32,6 +32,7 @@ fn sample() -> Report {
             errors: loaded.errors,
             warnings: loaded.warnings,
             stats: loaded.stats,
+            unreadable: loaded.unreadable,
         },
         &opts,
     )
