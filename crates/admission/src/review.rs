@@ -177,8 +177,15 @@ impl Evaluator {
     /// AdmissionReview request (the HTTP layer answers 400); every real request gets a
     /// well-formed response that echoes its uid.
     pub fn review(&self, body: &[u8], today: Date) -> Result<Outcome, ReviewError> {
-        let review: AdmissionReview<DynamicObject> =
-            serde_json::from_slice(body).map_err(ReviewError::Json)?;
+        let review: AdmissionReview<DynamicObject> = if mentions_secret(body) {
+            // A Secret's values are removed before the request is read any further: nothing
+            // after this point (rules, findings, logs, metrics) can see them.
+            let mut v: Value = serde_json::from_slice(body).map_err(ReviewError::Json)?;
+            redact_secrets_in_review(&mut v);
+            serde_json::from_value(v).map_err(ReviewError::Json)?
+        } else {
+            serde_json::from_slice(body).map_err(ReviewError::Json)?
+        };
         if review.types.kind != "AdmissionReview" {
             return Err(ReviewError::NotAReview(review.types.kind));
         }
@@ -286,6 +293,27 @@ impl Evaluator {
         let raw = run_rules(&inventory, &self.rules, opts);
         let report = apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts);
         Ok(report.findings)
+    }
+}
+
+/// True when the body may hold a Secret (a cheap scan before any parsing).
+fn mentions_secret(body: &[u8]) -> bool {
+    body.windows(8).any(|w| w == b"\"Secret\"")
+}
+
+/// Redacts the values of the request's `object` and `oldObject` when they are Secrets.
+fn redact_secrets_in_review(review: &mut Value) {
+    let Some(req) = review.get_mut("request") else {
+        return;
+    };
+    for field in ["object", "oldObject"] {
+        if let Some(obj) = req.get_mut(field) {
+            let is_secret = obj.get("kind").and_then(Value::as_str) == Some("Secret")
+                && obj.get("apiVersion").and_then(Value::as_str) == Some("v1");
+            if is_secret {
+                palisade_core::redact_secret(obj);
+            }
+        }
     }
 }
 
@@ -407,4 +435,37 @@ fn respond(
     response.result.code = 403;
     response.result.reason = "Forbidden".to_owned();
     (response, Verdict::Denied)
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_in_requests_are_redacted_before_anything_reads_them() {
+        let secret = |v: &str| {
+            json!({"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": "s", "namespace": "a", "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration":
+                        json!({"stringData": {"p": v}}).to_string()}},
+                "data": {"p": "aHVudGVyMg=="}, "stringData": {"q": v}})
+        };
+        let mut review = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u", "object": secret("hunter2-new"), "oldObject": secret("hunter2-old")}});
+        assert!(mentions_secret(review.to_string().as_bytes()));
+        redact_secrets_in_review(&mut review);
+        let text = review.to_string();
+        for v in ["hunter2", "aHVudGVyMg"] {
+            assert!(!text.contains(v), "{text}");
+        }
+        assert_eq!(
+            review["request"]["object"]["data"]["p"],
+            palisade_core::REDACTED
+        );
+        // Other kinds are left as they are.
+        let mut cm = json!({"request": {"object": {"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "v"}}}});
+        redact_secrets_in_review(&mut cm);
+        assert_eq!(cm["request"]["object"]["data"]["k"], "v");
+    }
 }

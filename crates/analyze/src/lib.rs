@@ -14,6 +14,9 @@ use rayon::prelude::*;
 
 pub mod rollout;
 
+/// The newest Pod Security Standards minor version whose checks the evaluator knows.
+pub const PSS_NEWEST_MINOR: u32 = palisade_pss::Version::NEWEST_MINOR;
+
 /// The annotation with which an object's owner can ask to ignore rules, honoured only when
 /// the policy sets `allowAnnotationExceptions: true`. Its value is a comma-separated list of
 /// selectors (`POD001, IMG`) or `all`.

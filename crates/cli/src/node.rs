@@ -70,6 +70,13 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
             },
         },
     );
+    if node.components.is_empty() {
+        bail!(
+            "no Kubernetes component found under {} (no control-plane or kubelet process, static pod manifest, \
+             kubelet configuration or systemd unit): nothing was checked; point --root at a node's root file system",
+            args.root.display()
+        );
+    }
     let failed = node.totals.fail > 0;
     let report = Report {
         node: Some(node),

@@ -142,6 +142,14 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .map(str::parse::<PssVersion>)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    if let Some(PssVersion::Minor(m)) = pss_version {
+        // One minor ahead of the newest known version is accepted (a release whose checks
+        // did not change); further is a typo, not a policy.
+        let newest = palisade_analyze::PSS_NEWEST_MINOR;
+        if m > newest + 1 {
+            bail!("--pss-version v1.{m} is not a Pod Security Standards version Palisade knows (newest: v1.{newest}; `latest` follows the newest)");
+        }
+    }
     let fail_on: Option<Severity> = match args.fail_on.as_deref() {
         Some("none") => None,
         Some(s) => Some(s.parse()?),

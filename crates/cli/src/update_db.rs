@@ -30,6 +30,12 @@ pub(crate) fn run(args: UpdateDbArgs) -> anyhow::Result<Exit> {
         .with_context(|| format!("cannot read {}", feed.display()))?;
     let cves =
         palisade_node::cve::from_json_feed(&text).with_context(|| format!("{}", feed.display()))?;
+    if cves.is_empty() {
+        bail!(
+            "{} holds no CVE (expected the official Kubernetes CVE feed, JSON Feed format): nothing written",
+            feed.display()
+        );
+    }
     let with_ranges = cves.iter().filter(|c| !c.affected.is_empty()).count();
     let n = palisade_node::cve::write_dir(&cves, &args.out)?;
     emit(&format!(

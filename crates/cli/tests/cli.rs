@@ -908,3 +908,65 @@ fn hostile_yaml_is_refused_with_bounded_memory() {
         stdout(&o)
     );
 }
+
+/// What was not evaluated is said, never passed silently.
+#[test]
+fn nothing_to_check_is_an_error_not_a_pass() {
+    // Empty standard input (a failed `helm template` upstream of the pipe).
+    let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("standard input is empty"),
+        "{}",
+        stdout(&o)
+    );
+
+    let o = palisade(&["scan", "examples/insecure", "--pss-version", "v1.99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("v1.99"), "{}", stderr(&o));
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        "examples/palisade-hardened.yaml",
+        "--pss-version",
+        "v1.30",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let empty = tempfile::tempdir().unwrap();
+    let e = empty.path().to_str().unwrap();
+    let o = palisade(&["node", "--root", e]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no Kubernetes component found"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = palisade(&["scan", "examples/insecure", "--cve-data", e]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("holds no CVE record"), "{}", stderr(&o));
+
+    let feed = empty.path().join("feed.json");
+    std::fs::write(
+        &feed,
+        r#"{"version":"https://jsonfeed.org/version/1.1","items":[]}"#,
+    )
+    .unwrap();
+    let out = empty.path().join("out");
+    let o = palisade(&[
+        "update-db",
+        "--from-file",
+        feed.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("holds no CVE"), "{}", stderr(&o));
+    assert!(!out.exists());
+}

@@ -283,6 +283,22 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Loaded {
         (path.display().to_string(), read_file_bounded(path, max))
     };
     match text {
+        Ok(bytes) if bytes.is_empty() && path.as_os_str() == "-" => Loaded {
+            // An empty pipe is most often a command that failed upstream (`helm template`
+            // with an error): scanning nothing must not pass silently.
+            errors: vec![InputIssue {
+                file: name,
+                line: 1,
+                column: 1,
+                message: "standard input is empty: nothing to scan (did the command before the pipe fail?)"
+                    .to_owned(),
+            }],
+            stats: InputStats {
+                files: 1,
+                ..InputStats::default()
+            },
+            ..Loaded::default()
+        },
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => load_str_with(&name, &text, opts),
             Err(e) => Loaded {

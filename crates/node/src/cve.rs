@@ -65,6 +65,12 @@ impl Cve {
 /// Errors reading CVE data.
 #[derive(Debug, thiserror::Error)]
 pub enum CveError {
+    /// The directory holds no CVE record: a wrong path would otherwise report no CVE.
+    #[error("{path} holds no CVE record (CVE-*.yaml, as `palisade update-db` writes)")]
+    Empty {
+        /// The directory.
+        path: String,
+    },
     /// A file or directory could not be read.
     #[error("cannot read {path}")]
     Io {
@@ -140,6 +146,11 @@ impl CveDatabase {
                 source: e,
             })?;
             cves.push(cve);
+        }
+        if cves.is_empty() {
+            return Err(CveError::Empty {
+                path: dir.display().to_string(),
+            });
         }
         cves.sort_by(|a, b| a.cve.cmp(&b.cve));
         Ok(CveDatabase { cves })
