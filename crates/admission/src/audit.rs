@@ -3,9 +3,12 @@
 //! as they arrive. Served like the admission webhook (TLS with certificate reload, graceful
 //! shutdown) by [`crate::server::Server::bind_router`].
 
+use crate::api::api_error::ApiError;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::{get, post};
 use axum::Router;
 use palisade_detect::{Alert, Detector};
@@ -55,6 +58,8 @@ impl AuditState {
 }
 
 /// `POST /audit` (an EventList, a single Event, or JSON lines), `/healthz`, `/readyz`.
+/// Batches larger than [`AuditState::max_body_bytes`] are refused with 413 (a JSON
+/// [`ApiError`], see [`crate::api::limit_body`]).
 pub fn audit_router(state: AuditState) -> Router {
     let limit = state.max_body_bytes;
     Router::new()
@@ -62,6 +67,10 @@ pub fn audit_router(state: AuditState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            limit,
+            crate::api::limit_body,
+        ))
         .with_state(state)
 }
 
@@ -73,7 +82,11 @@ async fn readyz(State(state): State<AuditState>) -> (StatusCode, &'static str) {
     }
 }
 
-async fn receive(State(state): State<AuditState>, body: Bytes) -> (StatusCode, String) {
+async fn receive(
+    State(state): State<AuditState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, String), ApiError> {
+    let body = body.map_err(|r| crate::api::body_rejection(r, state.max_body_bytes))?;
     let detector = state.detector.clone();
     // Parsing and evaluation are CPU work: off the async threads.
     let result = tokio::task::spawn_blocking(move || {
@@ -88,7 +101,7 @@ async fn receive(State(state): State<AuditState>, body: Bytes) -> (StatusCode, S
         )
     })
     .await;
-    match result {
+    Ok(match result {
         Ok((alerts, events, bad)) => {
             if !alerts.is_empty() {
                 (state.sink)(&alerts);
@@ -109,5 +122,5 @@ async fn receive(State(state): State<AuditState>, body: Bytes) -> (StatusCode, S
             StatusCode::INTERNAL_SERVER_ERROR,
             "evaluation failed\n".to_owned(),
         ),
-    }
+    })
 }

@@ -132,6 +132,14 @@ impl Client {
         matches!(self.sender, Sender::H2(_))
     }
 
+    /// True once the connection is closed (by either side).
+    pub fn is_closed(&self) -> bool {
+        match &self.sender {
+            Sender::H1(s) => s.is_closed(),
+            Sender::H2(s) => s.is_closed(),
+        }
+    }
+
     /// The DER of the certificate the server presented.
     pub fn peer_certificate(&self) -> Option<&[u8]> {
         self.peer_certificate.as_deref()

@@ -237,15 +237,34 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
         .as_deref()
         .map(|pem| base64(pem.as_bytes()))
         .unwrap_or_default();
-    let rule = |group: &str, resources: &[&str]| {
-        json!({
-            "apiGroups": [group],
-            "apiVersions": ["v1"],
-            "operations": ["CREATE", "UPDATE"],
-            "resources": resources,
-            "scope": "Namespaced",
+    // Every kind a rule evaluated at admission reads (the default policy's selection),
+    // grouped by API group and version; with `matchPolicy: Equivalent` other versions of the
+    // same resources are sent converted.
+    let mut by_gv: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
+    for r in admission_resources() {
+        let (group, version) = r
+            .api_version
+            .rsplit_once('/')
+            .unwrap_or(("", r.api_version));
+        let list = by_gv.entry((group, version)).or_default();
+        list.push(r.plural.to_owned());
+        if r.kind == "Pod" {
+            // Ephemeral containers are added through their own subresource.
+            list.push("pods/ephemeralcontainers".to_owned());
+        }
+    }
+    let webhook_rules: Vec<Value> = by_gv
+        .into_iter()
+        .map(|((group, version), resources)| {
+            json!({
+                "apiGroups": [group],
+                "apiVersions": [version],
+                "operations": ["CREATE", "UPDATE"],
+                "resources": resources,
+                "scope": "*",
+            })
         })
-    };
+        .collect();
     let webhook = json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
@@ -268,14 +287,7 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
                     "values": ["kube-system", ns],
                 }],
             },
-            "rules": [
-                rule(
-                    "",
-                    &["pods", "pods/ephemeralcontainers", "replicationcontrollers", "podtemplates"],
-                ),
-                rule("apps", &["deployments", "statefulsets", "daemonsets", "replicasets"]),
-                rule("batch", &["jobs", "cronjobs"]),
-            ],
+            "rules": webhook_rules,
         }],
     });
     vec![
@@ -288,6 +300,25 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
         network_policy,
         webhook,
     ]
+}
+
+/// The resources the webhook is registered for: those of the kinds the default policy's
+/// admission rules read (every known resource when a rule reads every kind).
+pub fn admission_resources() -> Vec<&'static palisade_core::resources::Resource> {
+    let today = jiff::civil::date(2026, 1, 1);
+    let evaluator = crate::review::Evaluator::new(
+        palisade_analyze::Options::new(today),
+        crate::review::EvaluatorOptions::default(),
+    );
+    let kinds = evaluator.evaluated_kinds();
+    palisade_core::resources::RESOURCES
+        .iter()
+        .filter(|r| {
+            kinds
+                .as_ref()
+                .is_none_or(|k| k.iter().any(|(_, kind)| *kind == r.kind))
+        })
+        .collect()
 }
 
 /// The manifests as one multi-document YAML stream, with comments on what to do next.

@@ -8,9 +8,9 @@
 //!
 //! Layout (after kubewarden's policy-server): [`review`] parses and evaluates one review
 //! (pure, synchronous: the fuzz target); [`api`] holds the routes, handlers, state and the
-//! error type; [`server`] the HTTPS accept loop with graceful shutdown; [`certs`] TLS with hot
-//! reload and a small CA; [`metrics`] the Prometheus metrics; [`install`] the deployment
-//! manifests. The library never prints: it logs through `tracing`.
+//! error type; [`server`] the HTTPS accept loop with connection limits, deadlines and graceful
+//! shutdown; [`certs`] TLS with hot reload and a small CA; [`metrics`] the Prometheus metrics;
+//! [`install`] the deployment manifests. The library never prints: it logs through `tracing`.
 
 pub mod api;
 pub mod audit;

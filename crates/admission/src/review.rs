@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube_core::DynamicObject;
 use palisade_analyze::{apply_policy, run_rules, selected_rules, InputSummary, Options};
-use palisade_core::{Inventory, Mode, Object, ReportFinding, Rule, Scope, SpanIndex};
+use palisade_core::{Inventory, Mode, Object, ReportFinding, Rule, SpanIndex};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -20,18 +20,36 @@ pub const AUDIT_ANNOTATION: &str = "findings";
 /// The API versions of `AdmissionReview` this webhook answers (in the request's version).
 pub const REVIEW_API_VERSIONS: &[&str] = &["admission.k8s.io/v1", "admission.k8s.io/v1beta1"];
 
-/// The kinds evaluated at admission, with their API group: Pods and every workload kind.
-pub const EVALUATED_KINDS: &[(&str, &str)] = &[
-    ("", "Pod"),
-    ("", "PodTemplate"),
-    ("", "ReplicationController"),
-    ("apps", "Deployment"),
-    ("apps", "StatefulSet"),
-    ("apps", "DaemonSet"),
-    ("apps", "ReplicaSet"),
-    ("batch", "Job"),
-    ("batch", "CronJob"),
+/// The users the kube-controller-manager acts as: its own identity, or (with
+/// `--use-service-account-credentials`, kubeadm's default) one service account per
+/// controller in kube-system.
+fn is_controller_user(username: &str) -> bool {
+    username == "system:kube-controller-manager"
+        || username
+            .strip_prefix("system:serviceaccount:kube-system:")
+            .is_some_and(|sa| sa.ends_with("-controller"))
+}
+
+/// The workload kinds whose controllers create the objects they own.
+const OWNER_KINDS: &[&str] = &[
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
 ];
+
+/// The kind of the object's controlling owner, when it is a workload.
+fn controlling_workload(obj: &DynamicObject) -> Option<String> {
+    obj.metadata
+        .owner_references
+        .as_ref()?
+        .iter()
+        .find(|o| o.controller == Some(true) && OWNER_KINDS.contains(&o.kind.as_str()))
+        .map(|o| format!("{} {}", o.kind, o.name))
+}
 
 /// What the webhook answered, for metrics and logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -73,6 +91,10 @@ pub struct Decided {
     pub mode: Mode,
     /// True when the old object (UPDATE) already had this violation.
     pub preexisting: bool,
+    /// The workload whose controller created this object (a ReplicaSet's Pod, a
+    /// Deployment's ReplicaSet): its deny-mode findings are warnings, because the workload
+    /// itself was the object admitted (see [`Evaluator::review`]).
+    pub created_for: Option<String>,
 }
 
 /// The result of one review.
@@ -130,6 +152,8 @@ pub struct Evaluator {
     /// Options for the last day seen (exceptions expire by day).
     options: Mutex<Arc<Options>>,
     rules: Vec<&'static dyn Rule>,
+    /// The kinds those rules read (`None`: every kind).
+    kinds: Option<HashSet<&'static str>>,
     settings: EvaluatorOptions,
 }
 
@@ -145,16 +169,60 @@ impl std::fmt::Debug for Evaluator {
 impl Evaluator {
     /// An evaluator for these analysis options (their `today` is replaced per request).
     pub fn new(options: Options, settings: EvaluatorOptions) -> Evaluator {
-        // Admission sees one object at a time: inventory-wide rules (which need the other
-        // objects of the cluster) are left to `palisade scan`.
-        let rules = selected_rules(&options)
+        // Admission sees one object at a time: the rules whose verdict depends on that
+        // object alone run (every per-object rule, and the inventory rules that report an
+        // object for what it says itself); the rules that need the rest of the cluster (an
+        // absent NetworkPolicy or disruption budget, RBAC escalation paths) are left to
+        // `palisade scan`.
+        let rules: Vec<&'static dyn Rule> = selected_rules(&options)
             .into_iter()
-            .filter(|r| r.meta().scope == Scope::Object)
+            .filter(|r| r.object_local())
             .collect();
+        let kinds = if rules.iter().any(|r| r.meta().kinds.contains(&"*")) {
+            None
+        } else {
+            Some(
+                rules
+                    .iter()
+                    .flat_map(|r| r.meta().kinds.iter().copied())
+                    .collect(),
+            )
+        };
         Evaluator {
             options: Mutex::new(Arc::new(options)),
             rules,
+            kinds,
             settings,
+        }
+    }
+
+    /// The kinds evaluated at admission, with their API group where Palisade knows it: every
+    /// kind a selected rule reads (`None`: every kind).
+    pub fn evaluated_kinds(&self) -> Option<Vec<(&'static str, &'static str)>> {
+        let kinds = self.kinds.as_ref()?;
+        let mut out: Vec<(&'static str, &'static str)> = palisade_core::resources::RESOURCES
+            .iter()
+            .filter(|r| kinds.contains(r.kind))
+            .map(|r| (r.group(), r.kind))
+            .collect();
+        out.sort();
+        Some(out)
+    }
+
+    fn evaluates(&self, group: &str, kind: &str) -> bool {
+        let Some(kinds) = &self.kinds else {
+            return true;
+        };
+        if !kinds.contains(kind) {
+            return false;
+        }
+        // A known kind is matched with its group (a `Pod` of another API group is not one).
+        match palisade_core::resources::RESOURCES
+            .iter()
+            .find(|r| r.kind == kind)
+        {
+            Some(r) => r.group() == group || legacy(r.group(), group),
+            None => true,
         }
     }
 
@@ -218,9 +286,7 @@ impl Evaluator {
             findings: Vec::new(),
             subject,
         };
-        let evaluated_kind = EVALUATED_KINDS.iter().any(|(g, k)| {
-            *k == req.kind.kind && (*g == req.kind.group || legacy(g, &req.kind.group))
-        });
+        let evaluated_kind = self.evaluates(&req.kind.group, &req.kind.kind);
         let evaluated_op = matches!(req.operation, Operation::Create | Operation::Update);
         // Subresources carry other objects (Scale, exec options) or status; the exception
         // is a Pod's ephemeral containers, which are added through their own subresource
@@ -252,12 +318,22 @@ impl Evaluator {
                 .unwrap_or_default(),
             _ => HashSet::new(),
         };
+        // An object a controller creates for its workload (a ReplicaSet's Pods, a
+        // Deployment's ReplicaSets, a CronJob's Jobs) follows the workload's verdict: the
+        // workload was the object admitted (or it predates the policy), so a deny here would
+        // only make the controller fail forever (`FailedCreate`) on scale-up or rollout. Its
+        // violations come back as warnings. Only the controllers' own identities get this:
+        // anyone else creating an object with an ownerReference is evaluated as usual.
+        let created_for = (req.operation == Operation::Create
+            && is_controller_user(req.user_info.username.as_deref().unwrap_or("")))
+        .then(|| controlling_workload(object))
+        .flatten();
         let findings: Vec<Decided> = new
             .into_iter()
             .map(|f| {
                 let preexisting =
                     old_keys.contains(&(f.rule_id, f.path.clone(), f.message.clone()));
-                let mode = if preexisting && f.mode == Mode::Deny {
+                let mode = if (preexisting || created_for.is_some()) && f.mode == Mode::Deny {
                     Mode::Warn
                 } else {
                     f.mode
@@ -266,6 +342,7 @@ impl Evaluator {
                     finding: f,
                     mode,
                     preexisting,
+                    created_for: created_for.clone(),
                 }
             })
             .collect();
@@ -402,6 +479,10 @@ fn respond(
                     let mut w = format!("palisade: {}", describe(&d.finding));
                     if d.preexisting {
                         w.push_str(" (already present before this update; denied for new objects)");
+                    } else if let (Some(owner), Mode::Deny) = (&d.created_for, d.finding.mode) {
+                        w.push_str(&format!(
+                            " (created by a controller for {owner}, whose own admission decides)"
+                        ));
                     }
                     w
                 })

@@ -1,18 +1,42 @@
-//! The HTTPS server: accept loop, TLS with hot reload, graceful shutdown.
+//! The HTTPS server: accept loop, TLS with hot reload, connection limits and deadlines,
+//! graceful shutdown.
+//!
+//! Every connection is bounded in time and in number, so that idle or slow clients cannot
+//! hold the webhook (with `failurePolicy: Fail`, a webhook that runs out of connections or
+//! file descriptors blocks every change to the objects it validates):
+//!
+//! - a new connection must complete its TLS handshake within
+//!   [`ServerConfig::handshake_timeout`] and deliver a complete first request head within
+//!   [`ServerConfig::header_timeout`] of being accepted (handshake included), or it is closed;
+//! - after that, a connection is closed when no request has started or finished on it for
+//!   [`ServerConfig::idle_timeout`] (HTTP/1.1 keep-alive and HTTP/2 alike: an HTTP/2 client
+//!   gets a GOAWAY first). This also bounds a request that stops making progress: a body sent
+//!   too slowly, a response the client does not read;
+//! - at most [`ServerConfig::max_connections`] connections are served at once. At the limit
+//!   the server stops accepting until a connection closes: new connections wait in the
+//!   kernel's listen backlog and are served in order as slots free up, rather than being
+//!   refused (which would fail the API server's call at once).
+//!
+//! When the server closes a connection after an answer while the client may still be
+//! sending (a request body refused with 413), it keeps reading and discarding for a few
+//! seconds before closing the socket, so that the client reads the answer instead of a
+//! connection reset.
+
+mod connection;
 
 use crate::api::{router, AppState};
 use crate::certs::{self, ReloadingResolver, TlsFiles};
 use crate::error::ServeError;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use connection::{Phase, Setup, HTTP2_MAX_CONCURRENT_STREAMS};
+use hyper_util::rt::TokioExecutor;
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore, TryAcquireError};
 use tokio_rustls::TlsAcceptor;
 
 /// How to run the server.
@@ -26,8 +50,31 @@ pub struct ServerConfig {
     pub reload_interval: Duration,
     /// How long in-flight requests may take to finish after a shutdown signal (default 20 s).
     pub drain_timeout: Duration,
-    /// Time allowed for a TLS handshake (default 10 s).
+    /// Time allowed for a TLS handshake (default 10 s; never more than
+    /// [`header_timeout`](Self::header_timeout), which includes the handshake).
     pub handshake_timeout: Duration,
+    /// Time from accepting a connection to a complete first request head, TLS handshake
+    /// included (default 10 s). A connection that sends nothing, or only part of a request
+    /// head, is closed when it passes. The API server sends its request as soon as its
+    /// connection is up, so 10 s is generous for it while keeping idle connections from
+    /// piling up. A connection asked to close when idle that does not close within this time
+    /// is dropped.
+    pub header_timeout: Duration,
+    /// Once a connection has sent a first request: how long it may go without a request
+    /// starting or finishing before it is closed (default 120 s). This must be longer than
+    /// the client's own idle timeout for keep-alive connections: the API server's webhook
+    /// client (Go `net/http`) keeps idle connections up to 90 s (`IdleConnTimeout`), and a
+    /// server that closes one just as the client reuses it can fail that client's POST (Go
+    /// does not retry a POST once it is written). At 120 s the client always closes first.
+    /// The time to complete the next request head is part of this idle time.
+    pub idle_timeout: Duration,
+    /// Connections served at once (default 512; at least 1). At the limit the server stops
+    /// accepting until a connection closes: new connections wait in the listen backlog. 512 is
+    /// far above what a few API servers need (one HTTP/2 connection each, or a few dozen
+    /// HTTP/1.1 keep-alive connections) and stays under a 1024 open-file limit (the Linux
+    /// default soft limit, which some container runtimes pass on). Probes on the same port
+    /// wait at the limit too.
+    pub max_connections: usize,
     /// After the shutdown signal, how long to keep accepting connections while reporting
     /// not ready, so that the Service stops routing here before the listener closes
     /// (default 0; the CLI uses 3 s).
@@ -35,6 +82,13 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// Default header timeout: 10 s.
+    pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Default idle timeout: 120 s.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+    /// Default connection limit: 512.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
     /// A configuration with default timings.
     pub fn new(addr: SocketAddr, tls: TlsFiles) -> ServerConfig {
         ServerConfig {
@@ -43,6 +97,9 @@ impl ServerConfig {
             reload_interval: Duration::from_secs(1),
             drain_timeout: Duration::from_secs(20),
             handshake_timeout: Duration::from_secs(10),
+            header_timeout: ServerConfig::DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: ServerConfig::DEFAULT_IDLE_TIMEOUT,
+            max_connections: ServerConfig::DEFAULT_MAX_CONNECTIONS,
             shutdown_delay: Duration::ZERO,
         }
     }
@@ -123,9 +180,22 @@ impl Server {
             config.tls.clone(),
             config.reload_interval,
         ));
-        let graceful = GracefulShutdown::new();
+        // Each connection holds one permit from its accept to its close; all permits back
+        // means every connection is closed.
+        let slots = config
+            .max_connections
+            .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        let limit = Arc::new(Semaphore::new(slots));
+        let (phase, _) = watch::channel(Phase::Serving);
+        let builder = Arc::new(http_builder());
         ready.store(true, Ordering::Relaxed);
-        tracing::info!(addr = %listener.local_addr().map_err(ServeError::Accept)?, "palisade listening");
+        tracing::info!(
+            addr = %listener.local_addr().map_err(ServeError::Accept)?,
+            max_connections = slots,
+            header_timeout_ms = config.header_timeout.as_millis() as u64,
+            idle_timeout_ms = config.idle_timeout.as_millis() as u64,
+            "palisade listening"
+        );
         let flag = ready.clone();
         let delay = config.shutdown_delay;
         let shutdown = async move {
@@ -140,7 +210,31 @@ impl Server {
             }
         };
         tokio::pin!(shutdown);
+        let mut at_limit = false;
         loop {
+            let permit = match limit.clone().try_acquire_owned() {
+                Ok(p) => {
+                    at_limit = false;
+                    p
+                }
+                Err(TryAcquireError::Closed) => break,
+                Err(TryAcquireError::NoPermits) => {
+                    if !at_limit {
+                        tracing::warn!(
+                            max_connections = slots,
+                            "connection limit reached; not accepting until a connection closes"
+                        );
+                        at_limit = true;
+                    }
+                    tokio::select! {
+                        p = limit.clone().acquire_owned() => match p {
+                            Ok(p) => p,
+                            Err(_) => break,
+                        },
+                        () = &mut shutdown => break,
+                    }
+                }
+            };
             let (tcp, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok(a) => a,
@@ -153,49 +247,56 @@ impl Server {
                 },
                 () = &mut shutdown => break,
             };
+            let accepted = tokio::time::Instant::now();
             let _ = tcp.set_nodelay(true);
-            let acceptor = acceptor.clone();
-            let service = TowerToHyperService::new(app.clone());
-            let watch = graceful.watcher();
-            let handshake_timeout = config.handshake_timeout;
-            tokio::spawn(async move {
-                let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await
-                {
-                    Ok(Ok(s)) => s,
-                    Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
-                        return;
-                    }
-                    Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        return;
-                    }
-                };
-                // No header-read timer: the API server keeps idle keep-alive connections,
-                // and closing them under it would fail its next POST.
-                let builder = auto::Builder::new(TokioExecutor::new());
-                let conn = builder.serve_connection(TokioIo::new(tls), service);
-                if let Err(e) = watch.watch(conn).await {
-                    tracing::debug!(%peer, error = %e, "connection ended with an error");
-                }
-            });
+            tokio::spawn(connection::serve(Setup {
+                tcp,
+                peer,
+                accepted,
+                permit,
+                acceptor: acceptor.clone(),
+                builder: builder.clone(),
+                app: app.clone(),
+                phase: phase.subscribe(),
+                handshake_timeout: config.handshake_timeout,
+                header_timeout: config.header_timeout,
+                idle_timeout: config.idle_timeout,
+            }));
         }
         ready.store(false, Ordering::Relaxed);
         drop(listener);
         tracing::info!(
-            connections = graceful.count(),
+            connections = slots - limit.available_permits(),
             "shutting down: draining in-flight requests"
         );
-        if tokio::time::timeout(config.drain_timeout, graceful.shutdown())
+        phase.send_replace(Phase::Draining);
+        let all_closed = limit.acquire_many(slots as u32);
+        if tokio::time::timeout(config.drain_timeout, all_closed)
             .await
             .is_err()
         {
-            tracing::warn!("drain timeout reached; closing remaining connections");
+            tracing::warn!(
+                connections = slots - limit.available_permits(),
+                "drain timeout reached; closing remaining connections"
+            );
         }
+        phase.send_replace(Phase::Abort);
         watcher.abort();
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// HTTP/1.1 and HTTP/2 (chosen by the client's first bytes; ALPN offers both). The
+/// deadlines are kept by the connection task, not by hyper's timers: hyper's HTTP/1 header
+/// read timeout restarts after every response, so it cannot give a new connection a shorter
+/// deadline than a kept-alive one, and it does not cover the protocol detection before it.
+fn http_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http2()
+        .max_concurrent_streams(HTTP2_MAX_CONCURRENT_STREAMS);
+    builder
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

@@ -46,6 +46,33 @@ pub(crate) struct ServeArgs {
     /// Evaluations at once (default: the number of CPUs).
     #[arg(long, value_name = "N")]
     max_concurrent: Option<usize>,
+    /// Connections served at once; at the limit, new connections wait in the listen backlog
+    /// until one closes.
+    #[arg(
+        long,
+        default_value_t = ServerConfig::DEFAULT_MAX_CONNECTIONS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        value_name = "N"
+    )]
+    max_connections: usize,
+    /// Time from accepting a connection to its first complete request head, TLS handshake
+    /// included, in milliseconds; a connection that has sent no request by then is closed.
+    #[arg(
+        long,
+        default_value_t = ServerConfig::DEFAULT_HEADER_TIMEOUT.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "MS"
+    )]
+    header_timeout_ms: u64,
+    /// Close a connection after this long without a request starting or finishing, in
+    /// milliseconds; keep it above the API server's 90 s keep-alive idle timeout.
+    #[arg(
+        long,
+        default_value_t = ServerConfig::DEFAULT_IDLE_TIMEOUT.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "MS"
+    )]
+    idle_timeout_ms: u64,
     /// On UPDATE, also deny violations the old object already had (default: those are
     /// returned as warnings; only violations the update introduces are denied).
     #[arg(long)]
@@ -123,6 +150,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     let state = AppState::new(evaluator, Arc::new(SystemClock), limits);
     let config = ServerConfig {
         shutdown_delay: Duration::from_millis(args.shutdown_delay_ms),
+        max_connections: args.max_connections,
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
         ..ServerConfig::new(
             args.addr,
             TlsFiles {

@@ -3,10 +3,12 @@
 use crate::{emit, Exit};
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use palisade_detect::{Alert, Detector, DetectorOptions, RuleSet, Severity};
+use palisade_detect::{
+    Alert, Detector, DetectorOptions, InputError, LineReader, RuleSet, Severity,
+};
 use serde_json::json;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -32,6 +34,19 @@ pub(crate) struct DetectArgs {
     /// Exit 1 when an alert is at or above this severity (`none`: never).
     #[arg(long, default_value = "high", value_name = "SEVERITY")]
     fail_on: String,
+    /// Longest accepted line of a JSON-lines log (`16MiB`, `512KiB`, bytes); longer lines are
+    /// skipped without being read into memory and reported as input errors.
+    #[arg(long, default_value = "16MiB", value_parser = size_arg, value_name = "SIZE")]
+    max_line_bytes: usize,
+    /// Largest single JSON document (a pretty-printed Event or EventList) read at once.
+    #[arg(long, default_value = "256MiB", value_parser = size_arg, value_name = "SIZE")]
+    max_document_bytes: usize,
+}
+
+fn size_arg(s: &str) -> Result<usize, String> {
+    palisade_detect::parse_size(s)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{s}` is not a size such as 16MiB, 512KiB or 1048576"))
 }
 
 /// Which detection rules run, and with what.
@@ -50,7 +65,7 @@ struct RuleArgs {
 }
 
 impl RuleArgs {
-    fn detector(&self) -> anyhow::Result<(RuleSet, Detector)> {
+    fn detector(&self, base: DetectorOptions) -> anyhow::Result<(RuleSet, Detector)> {
         let rules = rule_set(self)?;
         let mut ranges = Vec::new();
         for r in &self.allowed_source_ranges {
@@ -63,7 +78,7 @@ impl RuleArgs {
             rules.clone(),
             DetectorOptions {
                 allowed_source_ranges: ranges,
-                ..DetectorOptions::default()
+                ..base
             },
         );
         Ok((rules, det))
@@ -96,6 +111,33 @@ struct ServeArgs {
     /// Largest accepted batch of events, in bytes.
     #[arg(long, default_value_t = 32 << 20)]
     max_body_bytes: usize,
+    /// Connections served at once; at the limit, new connections wait in the listen backlog
+    /// until one closes.
+    #[arg(
+        long,
+        default_value_t = palisade_admission::ServerConfig::DEFAULT_MAX_CONNECTIONS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        value_name = "N"
+    )]
+    max_connections: usize,
+    /// Time from accepting a connection to its first complete request head, TLS handshake
+    /// included, in milliseconds; a connection that has sent no request by then is closed.
+    #[arg(
+        long,
+        default_value_t = palisade_admission::ServerConfig::DEFAULT_HEADER_TIMEOUT.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "MS"
+    )]
+    header_timeout_ms: u64,
+    /// Close a connection after this long without a request starting or finishing, in
+    /// milliseconds; keep it above the API server's 90 s keep-alive idle timeout.
+    #[arg(
+        long,
+        default_value_t = palisade_admission::ServerConfig::DEFAULT_IDLE_TIMEOUT.as_millis() as u64,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "MS"
+    )]
+    idle_timeout_ms: u64,
     /// Append alerts to this file instead of printing them.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -186,7 +228,11 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         other => bail!("unknown format `{other}` (expected jsonl, json, table, sarif)"),
     };
     let fail_on = severity_rank(&args.fail_on)?;
-    let (rules, mut det) = args.rules.detector()?;
+    let (rules, mut det) = args.rules.detector(DetectorOptions {
+        max_line_bytes: args.max_line_bytes,
+        max_document_bytes: args.max_document_bytes,
+        ..DetectorOptions::default()
+    })?;
     let out: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?)
@@ -212,17 +258,19 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
     }
     sink.push(det.flush())?;
     let stats = det.stats();
+    let errors = det.take_input_errors();
     let text = match format {
         Format::Jsonl => String::new(),
         Format::Json => {
             serde_json::to_string_pretty(&json!({
                 "schemaVersion": 1,
                 "alerts": sink.alerts,
-                "stats": {"events": stats.events, "alerts": stats.alerts, "badLines": stats.bad_lines, "nonEvents": stats.non_events},
+                "stats": {"events": stats.events, "alerts": stats.alerts, "badLines": stats.bad_lines, "nonEvents": stats.non_events, "oversized": stats.oversized, "badItems": stats.bad_items},
+                "inputErrors": errors.iter().map(input_error_json).collect::<Vec<_>>(),
             }))? + "\n"
         }
         Format::Table => table(&sink.alerts),
-        Format::Sarif => sarif(&sink.alerts, &rules),
+        Format::Sarif => sarif(&sink.alerts, &rules, &errors),
     };
     if !text.is_empty() {
         match &args.output {
@@ -230,11 +278,19 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
             None => emit(&text)?,
         }
     }
+    report_input_errors(&errors);
+    let total_errors = stats.bad_lines + stats.oversized + stats.bad_items;
     #[allow(clippy::print_stderr)]
     {
+        if total_errors > errors.len() as u64 {
+            eprintln!(
+                "palisade detect: {} more input errors not listed",
+                total_errors - errors.len() as u64
+            );
+        }
         eprintln!(
-            "palisade detect: {} events, {} alerts, {} lines not JSON, {} JSON values not audit events",
-            stats.events, stats.alerts, stats.bad_lines, stats.non_events
+            "palisade detect: {} events, {} alerts, {} lines not JSON, {} JSON values not audit events, {} lines or documents over the size limit, {} EventList items not audit events",
+            stats.events, stats.alerts, stats.bad_lines, stats.non_events, stats.oversized, stats.bad_items
         );
     }
     let failing = fail_on.is_some_and(|t| sink.worst.is_some_and(|w| w >= t));
@@ -254,16 +310,19 @@ fn rule_set(args: &RuleArgs) -> anyhow::Result<RuleSet> {
     Ok(rules)
 }
 
-/// Whether a text is one JSON document (a pretty-printed Event or EventList) rather than
-/// JSON lines: its first line is not a complete JSON value.
-fn is_single_document(first_line: &str) -> bool {
-    let t = first_line.trim();
-    !t.is_empty()
-        && serde_json::from_str::<serde::de::IgnoredAny>(t).is_err()
-        && (t.starts_with('{') || t.starts_with('['))
+fn input_error_json(e: &InputError) -> serde_json::Value {
+    json!({"file": e.file, "line": e.line, "item": e.item, "kind": e.kind.as_str(), "message": e.message})
+}
+
+fn report_input_errors(errors: &[InputError]) {
+    #[allow(clippy::print_stderr)]
+    for e in errors {
+        eprintln!("palisade detect: {e}");
+    }
 }
 
 fn read_all(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()> {
+    let label = path.display().to_string();
     let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(BufReader::new(std::io::stdin()))
     } else {
@@ -271,58 +330,35 @@ fn read_all(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<
             File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
         ))
     };
-    let mut lines = reader.lines();
-    let Some(first) = lines.next().transpose()? else {
-        return Ok(());
-    };
-    if is_single_document(&first) {
-        let mut doc = first.into_bytes();
-        doc.push(b'\n');
-        for l in lines {
-            doc.extend_from_slice(l?.as_bytes());
-            doc.push(b'\n');
-        }
-        return sink.push(det.feed_document(&doc));
-    }
-    sink.push(det.feed_line(&first))?;
-    let mut buf = Vec::new();
-    for l in lines {
-        let l = l?;
-        det.feed_line_into(&l, &mut buf);
-        sink.push(std::mem::take(&mut buf))?;
-    }
-    Ok(())
+    det.feed_reader(&label, reader, |alerts| sink.push(alerts))
 }
 
 /// Tails a growing log: reads what is there, then polls for new lines; when the file is
 /// replaced (rotation: another inode) or truncated, starts again from its beginning. Runs
-/// until interrupted.
+/// until interrupted. Lines are read with the detector's line limit.
 fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let open = |p: &Path| -> anyhow::Result<(BufReader<File>, u64)> {
+    let label = path.display().to_string();
+    let max = det.options().max_line_bytes;
+    let open = |p: &Path| -> anyhow::Result<(LineReader<BufReader<File>>, u64)> {
         let f = File::open(p).with_context(|| format!("cannot read {}", p.display()))?;
         let ino = f.metadata()?.ino();
-        Ok((BufReader::new(f), ino))
+        Ok((LineReader::new(BufReader::new(f), max), ino))
     };
     let (mut reader, mut ino) = open(path)?;
-    let mut offset = 0u64;
-    let mut partial = String::new();
     let mut idle = 0u32;
+    let mut out = Vec::new();
     loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line)?;
-        if n > 0 && line.ends_with('\n') {
-            offset += n as u64;
-            partial.push_str(&line);
-            sink.push(det.feed_line(partial.trim_end()))?;
-            partial.clear();
+        let mut got = false;
+        while let Some(line) = reader.next_line()? {
+            det.feed_read_line(&label, line, &mut out);
+            sink.push(std::mem::take(&mut out))?;
+            got = true;
+        }
+        report_input_errors(&det.take_input_errors());
+        if got {
             idle = 0;
             continue;
-        }
-        if n > 0 {
-            // An incomplete last line: keep it until the writer finishes it.
-            offset += n as u64;
-            partial.push_str(&line);
         }
         std::thread::sleep(Duration::from_millis(250));
         idle += 1;
@@ -331,24 +367,22 @@ fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()
             sink.push(det.flush())?;
         }
         match std::fs::metadata(path) {
-            Ok(m) if m.ino() != ino || m.size() < offset => {
+            Ok(m) if m.ino() != ino || m.size() < reader.consumed() => {
                 // Rotated or truncated: finish the old file, then start the new one.
-                let mut rest = String::new();
-                reader.read_to_string(&mut rest)?;
-                for l in rest.lines() {
-                    sink.push(det.feed_line(l))?;
+                while let Some(line) = reader.next_line()? {
+                    det.feed_read_line(&label, line, &mut out);
                 }
+                if let Some(line) = reader.finish() {
+                    det.feed_read_line(&label, line, &mut out);
+                }
+                sink.push(std::mem::take(&mut out))?;
+                report_input_errors(&det.take_input_errors());
                 if let Ok((r, i)) = open(path) {
                     reader = r;
                     ino = i;
-                    offset = 0;
-                    partial.clear();
                 }
             }
-            Ok(_) => {
-                reader.seek(SeekFrom::Start(offset))?;
-            }
-            Err(_) => {} // between rename and re-creation
+            _ => {} // unchanged, or between rename and re-creation
         }
     }
 }
@@ -379,7 +413,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
     use palisade_admission::certs::TlsFiles;
     use palisade_admission::{Server, ServerConfig};
     use std::sync::{Arc, Mutex};
-    let (_, det) = args.rules.detector()?;
+    let (_, det) = args.rules.detector(DetectorOptions::default())?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(
             std::fs::OpenOptions::new()
@@ -400,13 +434,18 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
     });
     let mut state = AuditState::new(det, sink);
     state.max_body_bytes = args.max_body_bytes;
-    let config = ServerConfig::new(
-        args.addr,
-        TlsFiles {
-            cert: args.tls_cert.clone(),
-            key: args.tls_key.clone(),
-        },
-    );
+    let config = ServerConfig {
+        max_connections: args.max_connections,
+        header_timeout: Duration::from_millis(args.header_timeout_ms),
+        idle_timeout: Duration::from_millis(args.idle_timeout_ms),
+        ..ServerConfig::new(
+            args.addr,
+            TlsFiles {
+                cert: args.tls_cert.clone(),
+                key: args.tls_key.clone(),
+            },
+        )
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -509,7 +548,7 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
-fn sarif(alerts: &[Alert], rules: &RuleSet) -> String {
+fn sarif(alerts: &[Alert], rules: &RuleSet, errors: &[InputError]) -> String {
     let driver_rules: Vec<_> = rules
         .rules()
         .iter()
@@ -538,26 +577,29 @@ fn sarif(alerts: &[Alert], rules: &RuleSet) -> String {
             })
         })
         .collect();
+    let notifications: Vec<_> = errors
+        .iter()
+        .map(|e| {
+            let mut location = json!({"artifactLocation": {"uri": e.file}});
+            if e.line > 0 {
+                location["region"] = json!({"startLine": e.line});
+            }
+            json!({
+                "level": "warning",
+                "message": {"text": e.to_string()},
+                "locations": [{"physicalLocation": location}],
+                "properties": {"kind": e.kind.as_str()},
+            })
+        })
+        .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "palisade-detect", "version": env!("CARGO_PKG_VERSION"), "informationUri": "https://github.com/palisade-dev/palisade", "rules": driver_rules}},
+            "invocations": [{"executionSuccessful": true, "toolExecutionNotifications": notifications}],
             "results": results,
         }],
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_single_document;
-
-    #[test]
-    fn document_detection() {
-        assert!(is_single_document("{"));
-        assert!(is_single_document("{\"kind\": \"EventList\","));
-        assert!(!is_single_document("{\"kind\":\"Event\"}"));
-        assert!(!is_single_document("not json"));
-    }
 }

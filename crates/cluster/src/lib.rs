@@ -10,9 +10,7 @@
 //! A kind that cannot be read (403, timeout, error) does not stop the read: it is listed in
 //! [`ClusterRead::unreadable`] with the reason, and the report shows it.
 
-mod resources;
-
-pub use resources::{Resource, RESOURCES};
+pub use palisade_core::resources::{Resource, RESOURCES};
 
 use http::header::ACCEPT;
 use serde_json::Value;

@@ -16,6 +16,7 @@ pub mod node;
 pub mod object;
 pub mod podspec;
 pub mod report;
+pub mod resources;
 pub mod rule;
 pub mod select;
 pub mod selector;

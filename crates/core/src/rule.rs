@@ -178,6 +178,16 @@ pub trait Rule: Send + Sync {
 
     /// Checks the whole inventory (rules of [`Scope::Inventory`]).
     fn check_inventory(&self, _inventory: &Inventory, _cx: &mut Context<'_>) {}
+
+    /// True when the rule's verdict on an object depends on that object alone (and on what
+    /// Kubernetes defines, such as the bootstrap `cluster-admin` role), so that an admission
+    /// request, which carries one object, gets the verdict a scan gives. Every per-object
+    /// rule is; an inventory rule is when it only ever reports an object for what that object
+    /// says itself (a binding to `cluster-admin`, a NetworkPolicy admitting every address),
+    /// never for something missing elsewhere in the cluster.
+    fn object_local(&self) -> bool {
+        self.meta().scope == Scope::Object
+    }
 }
 
 static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();

@@ -2,18 +2,33 @@
 //!
 //! State is bounded: the per-request stage de-duplication table, held
 //! `RequestReceived` events and threshold buckets are all pruned by event time
-//! and capped in size.
+//! and capped in size. Input is bounded too: lines over
+//! [`DetectorOptions::max_line_bytes`] and documents over
+//! [`DetectorOptions::max_document_bytes`] are refused and reported as
+//! [`InputError`]s, as are lines that are not JSON and `EventList` items that
+//! are not audit events.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::{self, BufRead, Read};
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use ipnet::IpNet;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::alert::{Alert, AlertObject};
 use crate::event::Event;
 use crate::expr::{resolve, Ctx};
+use crate::input::{
+    json_error_reason, InputError, InputErrorKind, Line, LineReader, DEFAULT_MAX_DOCUMENT_BYTES,
+    DEFAULT_MAX_LINE_BYTES, MAX_KEPT_INPUT_ERRORS,
+};
+use crate::redact::{cap_list, truncate_field, MAX_FIELD_BYTES};
 use crate::rules::{Piece, Rule, RuleSet, Special, ThresholdKey};
+
+/// The file name used for input given without one.
+const UNNAMED: &str = "<input>";
 
 /// Detector settings.
 #[derive(Debug, Clone)]
@@ -30,6 +45,14 @@ pub struct DetectorOptions {
     /// Upper bound on remembered audit ids, held events and threshold buckets
     /// (each).
     pub max_state_entries: usize,
+    /// Longest accepted line of JSON-lines input, in bytes
+    /// ([`DEFAULT_MAX_LINE_BYTES`], 16 MiB). Longer lines are skipped and
+    /// reported; [`Detector::feed_reader`] skips them without reading them into
+    /// memory.
+    pub max_line_bytes: usize,
+    /// Largest single JSON document (a pretty-printed `Event` or `EventList`)
+    /// accepted, in bytes ([`DEFAULT_MAX_DOCUMENT_BYTES`], 256 MiB).
+    pub max_document_bytes: usize,
 }
 
 impl Default for DetectorOptions {
@@ -39,6 +62,8 @@ impl Default for DetectorOptions {
             request_received_grace_micros: 5_000_000,
             dedup_window_micros: 600_000_000,
             max_state_entries: 100_000,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
         }
     }
 }
@@ -54,6 +79,10 @@ pub struct Stats {
     pub bad_lines: u64,
     /// JSON that was not an audit event.
     pub non_events: u64,
+    /// Lines and documents over the size limits, skipped.
+    pub oversized: u64,
+    /// `EventList` items that were not audit events (the other items were evaluated).
+    pub bad_items: u64,
 }
 
 struct Bucket {
@@ -81,6 +110,8 @@ pub struct Detector {
     by_resource: HashMap<String, Arc<[u32]>>,
     /// Rule indices for resources not in `by_resource`.
     any_resource: Arc<[u32]>,
+    /// The first input errors, with their location.
+    input_errors: Vec<InputError>,
 }
 
 impl Detector {
@@ -133,7 +164,13 @@ impl Detector {
             needs_source,
             by_resource,
             any_resource,
+            input_errors: Vec::new(),
         }
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &DetectorOptions {
+        &self.opts
     }
 
     /// The active (enabled) rules.
@@ -153,6 +190,48 @@ impl Detector {
         self.stats
     }
 
+    /// Input errors kept so far (the first [`MAX_KEPT_INPUT_ERRORS`]; all are
+    /// counted in [`Stats`]).
+    pub fn input_errors(&self) -> &[InputError] {
+        &self.input_errors
+    }
+
+    /// Takes the input errors kept so far, making room for new ones.
+    pub fn take_input_errors(&mut self) -> Vec<InputError> {
+        std::mem::take(&mut self.input_errors)
+    }
+
+    fn record(
+        &mut self,
+        file: &str,
+        line: u64,
+        item: Option<usize>,
+        kind: InputErrorKind,
+        message: String,
+    ) {
+        if self.input_errors.len() < MAX_KEPT_INPUT_ERRORS {
+            self.input_errors.push(InputError {
+                file: file.to_string(),
+                line,
+                item,
+                kind,
+                message,
+            });
+        }
+    }
+
+    fn line_too_long(&mut self, file: &str, line: u64, bytes: u64) {
+        self.stats.oversized += 1;
+        let max = self.opts.max_line_bytes;
+        self.record(
+            file,
+            line,
+            None,
+            InputErrorKind::LineTooLong,
+            format!("line of {bytes} bytes is over the limit of {max} bytes; skipped"),
+        );
+    }
+
     /// Feeds one line of JSON-lines input. Blank lines are ignored; lines that are
     /// not JSON or not audit events are counted, never fatal.
     pub fn feed_line(&mut self, line: &str) -> Vec<Alert> {
@@ -163,40 +242,231 @@ impl Detector {
 
     /// Like [`Detector::feed_line`] but appends alerts to `out`.
     pub fn feed_line_into(&mut self, line: &str, out: &mut Vec<Alert>) {
+        self.feed_line_at(UNNAMED, 0, line, out);
+    }
+
+    /// Like [`Detector::feed_line_into`], naming the line's file and number in the
+    /// input errors it causes.
+    pub fn feed_line_at(&mut self, file: &str, number: u64, line: &str, out: &mut Vec<Alert>) {
+        if line.len() > self.opts.max_line_bytes {
+            self.line_too_long(file, number, line.len() as u64);
+            return;
+        }
         let line = line.trim_start_matches('\u{feff}').trim();
         if line.is_empty() {
             return;
         }
-        match serde_json::from_str::<Event>(line) {
-            Ok(ev) => self.handle_doc(ev, out),
-            Err(_) => self.count_bad(line.as_bytes()),
+        self.handle_text(line, file, number, out);
+    }
+
+    /// Like [`Detector::feed_line_at`] for bytes; a line that is not UTF-8 counts as
+    /// not JSON.
+    pub fn feed_line_bytes_at(
+        &mut self,
+        file: &str,
+        number: u64,
+        line: &[u8],
+        out: &mut Vec<Alert>,
+    ) {
+        match std::str::from_utf8(line) {
+            Ok(text) => self.feed_line_at(file, number, text, out),
+            Err(_) if line.len() > self.opts.max_line_bytes => {
+                self.line_too_long(file, number, line.len() as u64);
+            }
+            Err(_) => {
+                self.stats.bad_lines += 1;
+                self.record(
+                    file,
+                    number,
+                    None,
+                    InputErrorKind::NotJson,
+                    "not UTF-8 text".to_string(),
+                );
+            }
         }
+    }
+
+    /// Feeds one line from a [`LineReader`] over `file` (an over-long line is counted and
+    /// reported).
+    pub fn feed_read_line(&mut self, file: &str, line: Line<'_>, out: &mut Vec<Alert>) {
+        match line {
+            Line::Text { number, text } => self.feed_line_bytes_at(file, number, text, out),
+            Line::TooLong { number, bytes } => self.line_too_long(file, number, bytes),
+        }
+    }
+
+    /// Parses one JSON text (a line, or one value of a document) starting at `line`.
+    fn handle_text(&mut self, text: &str, file: &str, line: u64, out: &mut Vec<Alert>) {
+        match serde_json::from_str::<Event>(text) {
+            Ok(ev) => self.handle_doc(ev, Some(text), file, line, out),
+            Err(e) => {
+                if let Some(items) = list_items(text) {
+                    // A list whose envelope is not an audit event list still has items.
+                    let lines = value_lines(text, &items, line);
+                    for (i, (raw, l)) in items.iter().zip(lines).enumerate() {
+                        match serde_json::from_str::<Event>(raw.get()) {
+                            Ok(ev) => self.handle_doc(ev, Some(raw.get()), file, l, out),
+                            Err(e) => self.bad_item(file, l, i, e.line(), json_error_reason(&e)),
+                        }
+                    }
+                } else if serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok() {
+                    self.stats.non_events += 1;
+                } else {
+                    self.stats.bad_lines += 1;
+                    let at = line + (e.line() as u64).saturating_sub(1);
+                    self.record(
+                        file,
+                        at,
+                        None,
+                        InputErrorKind::NotJson,
+                        format!("not JSON: {}", json_error_reason(&e)),
+                    );
+                }
+            }
+        }
+    }
+
+    fn bad_item(&mut self, file: &str, line: u64, index: usize, in_item: usize, msg: String) {
+        self.stats.bad_items += 1;
+        let at = if line == 0 {
+            0
+        } else {
+            line + (in_item as u64).saturating_sub(1)
+        };
+        self.record(
+            file,
+            at,
+            Some(index),
+            InputErrorKind::BadItem,
+            format!("not an audit event ({msg}); the other items were evaluated"),
+        );
     }
 
     /// Feeds a whole document: one event, an `EventList`, several concatenated
     /// JSON values, or JSON lines. Unparseable parts are counted line by line.
     pub fn feed_document(&mut self, doc: &[u8]) -> Vec<Alert> {
         let mut out = Vec::new();
-        let mut stream = serde_json::Deserializer::from_slice(doc).into_iter::<Event>();
-        let mut offset = 0;
-        loop {
-            match stream.next() {
-                None => break,
-                Some(Ok(ev)) => {
-                    offset = stream.byte_offset();
-                    self.handle_doc(ev, &mut out);
+        self.feed_document_at(UNNAMED, doc, &mut out);
+        out
+    }
+
+    /// Like [`Detector::feed_document`], naming the document's file in the input
+    /// errors it causes, and appending alerts to `out`. A document over
+    /// [`DetectorOptions::max_document_bytes`] is refused.
+    pub fn feed_document_at(&mut self, file: &str, doc: &[u8], out: &mut Vec<Alert>) {
+        if doc.len() > self.opts.max_document_bytes {
+            self.document_too_large(file, Some(doc.len()));
+            return;
+        }
+        let text = String::from_utf8_lossy(doc);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        // Values are read as events; one that is JSON but not an event is read again
+        // on its own (it may be a list with good items), and reading goes on after it.
+        let mut pos = 0usize;
+        let mut line = 1u64;
+        let mut counted = 0usize;
+        'values: loop {
+            let rest = &text[pos..];
+            let mut stream = serde_json::Deserializer::from_str(rest).into_iter::<Event>();
+            loop {
+                let before = stream.byte_offset();
+                let start = pos + before + leading_whitespace(&rest[before..]);
+                let next = stream.next();
+                if next.is_some() {
+                    line += newlines(&text[counted..start]);
+                    counted = start;
                 }
-                Some(Err(_)) => {
-                    // Fall back to line-by-line for the rest.
-                    let rest = String::from_utf8_lossy(&doc[offset..]);
-                    for line in rest.lines() {
-                        self.feed_line_into(line, &mut out);
+                match next {
+                    None => break 'values,
+                    Some(Ok(ev)) => {
+                        let end = pos + stream.byte_offset();
+                        self.handle_doc(ev, Some(&text[start..end]), file, line, out);
                     }
-                    break;
+                    Some(Err(_)) => {
+                        let raw = serde_json::Deserializer::from_str(&text[start..])
+                            .into_iter::<&RawValue>()
+                            .next();
+                        if let Some(Ok(raw)) = raw {
+                            self.handle_text(raw.get(), file, line, out);
+                            pos = start + raw.get().len();
+                            continue 'values;
+                        }
+                        // Not JSON: line by line for the rest.
+                        let from = pos + before;
+                        let first = line.saturating_sub(newlines(&text[from..start]));
+                        for (i, l) in text[from..].split('\n').enumerate() {
+                            self.feed_line_at(file, first + i as u64, l, out);
+                        }
+                        break 'values;
+                    }
                 }
             }
         }
-        out
+    }
+
+    fn document_too_large(&mut self, file: &str, bytes: Option<usize>) {
+        self.stats.oversized += 1;
+        let max = self.opts.max_document_bytes;
+        let size = match bytes {
+            Some(b) => format!("of {b} bytes"),
+            None => "larger than the limit".to_string(),
+        };
+        self.record(
+            file,
+            0,
+            None,
+            InputErrorKind::DocumentTooLarge,
+            format!("JSON document {size} is over the limit of {max} bytes; not read"),
+        );
+    }
+
+    /// Reads a whole audit log: JSON lines, or one (pretty-printed) JSON document
+    /// when its first line is not a complete JSON value. Lines over
+    /// [`DetectorOptions::max_line_bytes`] are skipped without being held in
+    /// memory; a document over [`DetectorOptions::max_document_bytes`] is not
+    /// read. Alerts go to `sink` as they are raised; input errors are counted and
+    /// kept (see [`Detector::input_errors`]). Held `RequestReceived` events stay
+    /// held: call [`Detector::flush`] at the end of all input.
+    pub fn feed_reader<R, E, F>(&mut self, file: &str, reader: R, mut sink: F) -> Result<(), E>
+    where
+        R: BufRead,
+        E: From<io::Error>,
+        F: FnMut(Vec<Alert>) -> Result<(), E>,
+    {
+        let mut lines = LineReader::new(reader, self.opts.max_line_bytes);
+        let mut out = Vec::new();
+        let mut first = true;
+        loop {
+            let mut document = None;
+            match lines.next_line()? {
+                None => break,
+                Some(Line::Text { text, .. }) if first && is_single_document(text) => {
+                    let mut doc = text.to_vec();
+                    doc.push(b'\n');
+                    document = Some(doc);
+                }
+                Some(line) => self.feed_read_line(file, line, &mut out),
+            }
+            if let Some(mut doc) = document {
+                let limit = self.opts.max_document_bytes;
+                let room = limit.saturating_add(1).saturating_sub(doc.len()) as u64;
+                lines.into_inner().take(room).read_to_end(&mut doc)?;
+                if doc.len() > limit {
+                    self.document_too_large(file, None);
+                } else {
+                    self.feed_document_at(file, &doc, &mut out);
+                }
+                return sink(out);
+            }
+            first = false;
+            if !out.is_empty() {
+                sink(std::mem::take(&mut out))?;
+            }
+        }
+        if let Some(line) = lines.finish() {
+            self.feed_read_line(file, line, &mut out);
+        }
+        sink(out)
     }
 
     /// Evaluates held `RequestReceived` events that never saw a later stage.
@@ -212,18 +482,27 @@ impl Detector {
         out
     }
 
-    fn count_bad(&mut self, bytes: &[u8]) {
-        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() {
-            self.stats.non_events += 1;
-        } else {
-            self.stats.bad_lines += 1;
-        }
-    }
-
-    fn handle_doc(&mut self, ev: Event, out: &mut Vec<Alert>) {
+    /// One parsed document; `text` is its JSON text, starting at `line`.
+    fn handle_doc(
+        &mut self,
+        mut ev: Event,
+        text: Option<&str>,
+        file: &str,
+        line: u64,
+        out: &mut Vec<Alert>,
+    ) {
         if ev.is_list() {
+            if !ev.item_errors.is_empty() {
+                let lines = text
+                    .and_then(|t| list_items(t).map(|items| value_lines(t, &items, line)))
+                    .unwrap_or_default();
+                for err in std::mem::take(&mut ev.item_errors) {
+                    let l = lines.get(err.index).copied().unwrap_or(line);
+                    self.bad_item(file, l, err.index, err.line, err.message);
+                }
+            }
             for item in ev.items.unwrap_or_default() {
-                self.handle_doc(item, out);
+                self.handle_doc(item, None, file, line, out);
             }
             return;
         }
@@ -241,7 +520,8 @@ impl Detector {
         out
     }
 
-    fn feed_event_into(&mut self, ev: Event, out: &mut Vec<Alert>) {
+    fn feed_event_into(&mut self, mut ev: Event, out: &mut Vec<Alert>) {
+        ev.scrub_bodies();
         self.stats.events += 1;
         if let Some(t) = ev.time_micros() {
             if t > self.now {
@@ -339,6 +619,8 @@ impl Detector {
             Some(l) => Arc::clone(l),
             None => Arc::clone(&self.any_resource),
         };
+        // The event as alert text may show it, built once when a rule's output needs it.
+        let mut view: Option<Event> = None;
         for &ri32 in list.iter() {
             let ri = ri32 as usize;
             let rule = &self.rules[ri];
@@ -404,13 +686,88 @@ impl Detector {
                 }
             }
             let rule = &self.rules[ri];
-            out.push(make_alert(rule, &ctx, count));
+            let shown = if rule.output.iter().any(needs_view) {
+                Some(&*view.get_or_insert_with(|| ev.output_view()))
+            } else {
+                None
+            };
+            out.push(make_alert(rule, &ctx, shown, count));
             self.stats.alerts += 1;
         }
     }
 }
 
-fn make_alert(rule: &Rule, ctx: &Ctx<'_>, count: Option<u32>) -> Alert {
+/// Whether an output piece shows the request URI or body fields (masked in the
+/// output view of the event).
+fn needs_view(p: &Piece) -> bool {
+    matches!(p, Piece::Field(_) | Piece::Special(Special::Uri))
+}
+
+/// The JSON texts of the `items` of a list document, when it has any.
+fn list_items(text: &str) -> Option<Vec<&RawValue>> {
+    #[derive(Deserialize)]
+    struct Items<'a> {
+        #[serde(borrow)]
+        items: Vec<&'a RawValue>,
+    }
+    serde_json::from_str::<Items<'_>>(text)
+        .ok()
+        .map(|l| l.items)
+}
+
+/// Byte offset of `part` inside `whole`, when it is a slice of it.
+fn offset_in(whole: &str, part: &str) -> Option<usize> {
+    let off = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    (off + part.len() <= whole.len()).then_some(off)
+}
+
+fn leading_whitespace(s: &str) -> usize {
+    s.len() - s.trim_start_matches([' ', '\t', '\n', '\r']).len()
+}
+
+fn newlines(s: &str) -> u64 {
+    s.bytes().filter(|&b| b == b'\n').count() as u64
+}
+
+/// The line each of `values` (slices of `text`, in order) starts on, `text`
+/// starting on `line` (0: unknown).
+fn value_lines(text: &str, values: &[&RawValue], line: u64) -> Vec<u64> {
+    let mut counted = 0;
+    let mut at = line;
+    values
+        .iter()
+        .map(|v| {
+            if line == 0 {
+                return 0;
+            }
+            if let Some(off) = offset_in(text, v.get()).filter(|&o| o >= counted) {
+                at += newlines(&text[counted..off]);
+                counted = off;
+            }
+            at
+        })
+        .collect()
+}
+
+/// Whether a first line starts a single JSON document (a pretty-printed Event or
+/// EventList) rather than JSON lines: it is not a complete JSON value.
+fn is_single_document(first_line: &[u8]) -> bool {
+    let t = first_line
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(first_line);
+    let t = t.trim_ascii();
+    !t.is_empty()
+        && (t[0] == b'{' || t[0] == b'[')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(t).is_err()
+}
+
+fn capped(s: &str) -> String {
+    let mut s = s.to_string();
+    truncate_field(&mut s, MAX_FIELD_BYTES);
+    s
+}
+
+fn make_alert(rule: &Rule, ctx: &Ctx<'_>, view: Option<&Event>, count: Option<u32>) -> Alert {
     let ev = ctx.ev;
     let object = ev
         .object_ref
@@ -437,42 +794,67 @@ fn make_alert(rule: &Rule, ctx: &Ctx<'_>, count: Option<u32>) -> Alert {
             object.name = n;
         }
     }
+    for part in [
+        &mut object.resource,
+        &mut object.namespace,
+        &mut object.name,
+        &mut object.subresource,
+        &mut object.api_group,
+    ] {
+        truncate_field(part, MAX_FIELD_BYTES);
+    }
+    let shown = view.unwrap_or(ev);
+    let shown_ctx = Ctx {
+        ev: shown,
+        source_outside: ctx.source_outside,
+    };
     let mut msg = String::new();
+    let mut piece = String::new();
     for p in &rule.output {
+        piece.clear();
         match p {
-            Piece::Text(t) => msg.push_str(t),
+            Piece::Text(t) => {
+                msg.push_str(t);
+                continue;
+            }
             Piece::Field(path) => {
                 let mut first = true;
-                resolve(path, ctx, None, &mut |v| {
+                resolve(path, &shown_ctx, None, &mut |v| {
                     if !first {
-                        msg.push(',');
+                        piece.push(',');
                     }
                     first = false;
-                    v.render(&mut msg);
+                    v.render(&mut piece);
                     false
                 });
                 if first {
-                    msg.push_str("<none>");
+                    piece.push_str("<none>");
                 }
             }
-            Piece::Special(s) => render_special(*s, ev, &object, rule, count, &mut msg),
+            Piece::Special(s) => render_special(*s, shown, &object, rule, count, &mut piece),
         }
+        truncate_field(&mut piece, MAX_FIELD_BYTES);
+        msg.push_str(&piece);
     }
+    let mut groups = ev.user.groups.clone();
+    cap_list(&mut groups);
+    let mut source_ips = ev.source_ips.clone();
+    cap_list(&mut source_ips);
     Alert {
-        time: ev.time_str().to_string(),
+        time: capped(ev.time_str()),
         rule_id: rule.id.clone(),
         rule_name: rule.name.clone(),
         severity: rule.severity,
         message: msg,
-        user: ev.user.username.clone(),
-        groups: ev.user.groups.clone(),
-        impersonated_user: ev.impersonated_user.as_ref().map(|u| u.username.clone()),
-        source_ips: ev.source_ips.clone(),
-        verb: ev.verb.clone(),
+        user: capped(&ev.user.username),
+        groups,
+        impersonated_user: ev.impersonated_user.as_ref().map(|u| capped(&u.username)),
+        source_ips,
+        verb: capped(&ev.verb),
         object,
         code: ev.code(),
         mitre: rule.mitre.clone(),
-        audit_id: ev.audit_id.clone(),
+        audit_id: capped(&ev.audit_id),
         count,
     }
 }

@@ -2,13 +2,21 @@
 //!
 //! Request and response bodies are kept as raw JSON text and parsed into a
 //! [`serde_json::Value`] only when a rule asks for them (see
-//! [`Event::request_object`]).
+//! [`Event::request_object`]). Bodies that may hold Secret values or tokens are parsed when
+//! the event is read, and those values dropped (see [`crate::scrub`]): no rule, alert or
+//! output ever sees them.
 
 use std::cell::OnceCell;
+use std::fmt;
 
+use serde::de::{SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+
+use crate::input::json_error_reason;
+use crate::redact::{redact_json, redact_uri};
+use crate::scrub::{needs_scrub, scrub_body, BodyContext};
 
 fn nd<'de, D, T>(d: D) -> Result<T, D::Error>
 where
@@ -77,77 +85,213 @@ pub struct ResponseStatus {
     pub status: String,
 }
 
+/// An `EventList` item that could not be read as an audit event (a field of the wrong
+/// type, for instance). The other items of the list are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    /// 0-based index of the item in `items`.
+    pub index: usize,
+    /// 1-based line, within the item's own text, where reading stopped.
+    pub line: usize,
+    /// Why (without the values of the input).
+    pub message: String,
+}
+
 /// One audit event.
 ///
 /// Unknown fields are ignored; every field is optional. `requestObject` and
-/// `responseObject` are kept raw and parsed lazily.
+/// `responseObject` are kept raw and parsed lazily, except that Secret values and tokens are
+/// dropped from them when the event is read.
 #[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(from = "Wire")]
 pub struct Event {
     /// `Event` or `EventList` (or absent in some old captures).
     pub kind: Option<Value>,
     /// `audit.k8s.io/v1`, `audit.k8s.io/v1beta1` or absent.
-    #[serde(deserialize_with = "nd")]
     pub api_version: String,
     /// Audit level (`Metadata`, `Request`, `RequestResponse`).
-    #[serde(deserialize_with = "nd")]
     pub level: String,
     /// Unique id of the request; shared by all stages of one request.
-    #[serde(rename = "auditID")]
-    #[serde(deserialize_with = "nd")]
     pub audit_id: String,
     /// `RequestReceived`, `ResponseStarted`, `ResponseComplete` or `Panic`.
-    #[serde(deserialize_with = "nd")]
     pub stage: String,
     /// Request URI including the query string.
-    #[serde(rename = "requestURI")]
-    #[serde(deserialize_with = "nd")]
     pub request_uri: String,
     /// Kubernetes verb (`get`, `list`, `create`, ...).
-    #[serde(deserialize_with = "nd")]
     pub verb: String,
     /// Authenticated user.
     pub user: UserInfo,
     /// User being impersonated, if any.
     pub impersonated_user: Option<UserInfo>,
     /// Source IPs, client first.
-    #[serde(rename = "sourceIPs")]
-    #[serde(deserialize_with = "nd")]
     pub source_ips: Vec<String>,
     /// User agent string.
-    #[serde(deserialize_with = "nd")]
     pub user_agent: String,
     /// Target object.
     pub object_ref: Option<ObjectRef>,
     /// Response status (absent for `RequestReceived`).
     pub response_status: Option<ResponseStatus>,
-    /// Raw request body (present at `Request`/`RequestResponse` levels).
+    /// Raw request body (present at `Request`/`RequestResponse` levels), Secret values
+    /// dropped.
     pub request_object: Option<Box<RawValue>>,
-    /// Raw response body (present at `RequestResponse` level).
+    /// Raw response body (present at `RequestResponse` level), Secret values dropped.
     pub response_object: Option<Box<RawValue>>,
     /// Time the request reached the API server (RFC 3339).
-    #[serde(deserialize_with = "nd")]
     pub request_received_timestamp: String,
     /// Time of this stage (RFC 3339).
-    #[serde(deserialize_with = "nd")]
     pub stage_timestamp: String,
     /// Raw audit annotations (authorization decision, Pod Security, ...); see
     /// [`Event::annotations`].
-    #[serde(rename = "annotations")]
     pub annotations_raw: Option<Box<RawValue>>,
-    /// The events of an `EventList` (only set on list documents).
+    /// The events of an `EventList` (only set on list documents); items that are not audit
+    /// events are left out and described in [`Event::item_errors`].
     pub items: Option<Vec<Event>>,
-    #[serde(skip)]
+    /// The `EventList` items that could not be read.
+    pub item_errors: Vec<ItemError>,
+    scrubbed: bool,
     req_cache: OnceCell<Value>,
-    #[serde(skip)]
     resp_cache: OnceCell<Value>,
-    #[serde(skip)]
     ann_cache: OnceCell<Value>,
 }
 
+/// The wire form of [`Event`].
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "an audit event object")]
+struct Wire {
+    kind: Option<Value>,
+    #[serde(deserialize_with = "nd")]
+    api_version: String,
+    #[serde(deserialize_with = "nd")]
+    level: String,
+    #[serde(rename = "auditID")]
+    #[serde(deserialize_with = "nd")]
+    audit_id: String,
+    #[serde(deserialize_with = "nd")]
+    stage: String,
+    #[serde(rename = "requestURI")]
+    #[serde(deserialize_with = "nd")]
+    request_uri: String,
+    #[serde(deserialize_with = "nd")]
+    verb: String,
+    user: UserInfo,
+    impersonated_user: Option<UserInfo>,
+    #[serde(rename = "sourceIPs")]
+    #[serde(deserialize_with = "nd")]
+    source_ips: Vec<String>,
+    #[serde(deserialize_with = "nd")]
+    user_agent: String,
+    object_ref: Option<ObjectRef>,
+    response_status: Option<ResponseStatus>,
+    request_object: Option<Box<RawValue>>,
+    response_object: Option<Box<RawValue>>,
+    #[serde(deserialize_with = "nd")]
+    request_received_timestamp: String,
+    #[serde(deserialize_with = "nd")]
+    stage_timestamp: String,
+    #[serde(rename = "annotations")]
+    annotations_raw: Option<Box<RawValue>>,
+    items: Option<Items>,
+}
+
+/// `EventList` items, read one by one so that a bad item does not lose the others.
+#[derive(Default)]
+struct Items {
+    events: Vec<Event>,
+    errors: Vec<ItemError>,
+}
+
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Items, D::Error> {
+        struct ItemsVisitor;
+        impl<'de> Visitor<'de> for ItemsVisitor {
+            type Value = Items;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of audit events")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Items, A::Error> {
+                let mut items = Items::default();
+                let mut index = 0;
+                while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
+                    match serde_json::from_str::<Event>(raw.get()) {
+                        Ok(ev) => items.events.push(ev),
+                        Err(e) => items.errors.push(ItemError {
+                            index,
+                            line: e.line(),
+                            message: json_error_reason(&e),
+                        }),
+                    }
+                    index += 1;
+                }
+                Ok(items)
+            }
+        }
+        d.deserialize_seq(ItemsVisitor)
+    }
+}
+
+impl From<Wire> for Event {
+    fn from(w: Wire) -> Event {
+        let (items, item_errors) = match w.items {
+            Some(i) => (Some(i.events), i.errors),
+            None => (None, Vec::new()),
+        };
+        let mut ev = Event {
+            kind: w.kind,
+            api_version: w.api_version,
+            level: w.level,
+            audit_id: w.audit_id,
+            stage: w.stage,
+            request_uri: w.request_uri,
+            verb: w.verb,
+            user: w.user,
+            impersonated_user: w.impersonated_user,
+            source_ips: w.source_ips,
+            user_agent: w.user_agent,
+            object_ref: w.object_ref,
+            response_status: w.response_status,
+            request_object: w.request_object,
+            response_object: w.response_object,
+            request_received_timestamp: w.request_received_timestamp,
+            stage_timestamp: w.stage_timestamp,
+            annotations_raw: w.annotations_raw,
+            items,
+            item_errors,
+            ..Event::default()
+        };
+        ev.scrub_bodies();
+        ev
+    }
+}
+
+/// Drops secret values from one raw body, leaving the parsed result in `cache`.
+fn scrub_raw(raw: &mut Option<Box<RawValue>>, cache: &mut OnceCell<Value>, ctx: BodyContext) {
+    let Some(text) = raw.as_ref().map(|r| r.get()) else {
+        return;
+    };
+    if !needs_scrub(text, ctx) {
+        return;
+    }
+    let Ok(mut v) = serde_json::from_str::<Value>(text) else {
+        *raw = None;
+        *cache = OnceCell::new();
+        return;
+    };
+    if scrub_body(&mut v, ctx) {
+        *raw = serde_json::to_string(&v)
+            .ok()
+            .and_then(|s| RawValue::from_string(s).ok());
+    }
+    *cache = OnceCell::from(v);
+}
+
 fn lazy<'a>(raw: &Option<Box<RawValue>>, cell: &'a OnceCell<Value>) -> Option<&'a Value> {
-    let raw = raw.as_ref()?;
-    let v = cell.get_or_init(|| serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+    let v = match cell.get() {
+        Some(v) => v,
+        None => {
+            let raw = raw.as_ref()?;
+            cell.get_or_init(|| serde_json::from_str(raw.get()).unwrap_or(Value::Null))
+        }
+    };
     if v.is_null() {
         None
     } else {
@@ -159,6 +303,64 @@ impl Event {
     /// Parses one event (or an `EventList`) from JSON text.
     pub fn from_json(text: &str) -> serde_json::Result<Event> {
         serde_json::from_str(text)
+    }
+
+    /// Drops Secret values and tokens from the request and response bodies (done when an
+    /// event is read; again only for events built otherwise).
+    pub(crate) fn scrub_bodies(&mut self) {
+        if self.scrubbed {
+            return;
+        }
+        self.scrubbed = true;
+        let ctx = match &self.object_ref {
+            Some(o) => BodyContext {
+                secrets: o.resource == "secrets",
+                tokens: o.subresource == "token" || o.resource == "tokenreviews",
+            },
+            None => BodyContext::default(),
+        };
+        scrub_raw(&mut self.request_object, &mut self.req_cache, ctx);
+        scrub_raw(&mut self.response_object, &mut self.resp_cache, ctx);
+    }
+
+    /// A copy of the event for rendering alert text: the request URI, the bodies and
+    /// `user.extra` with credentials masked (see [`crate::redact`]).
+    pub(crate) fn output_view(&self) -> Event {
+        let masked = |v: Option<&Value>| {
+            let mut c = v.cloned().unwrap_or(Value::Null);
+            redact_json(&mut c, None);
+            OnceCell::from(c)
+        };
+        let mut user = self.user.clone();
+        if let Some(extra) = user.extra.as_mut() {
+            redact_json(extra, None);
+        }
+        Event {
+            kind: self.kind.clone(),
+            api_version: self.api_version.clone(),
+            level: self.level.clone(),
+            audit_id: self.audit_id.clone(),
+            stage: self.stage.clone(),
+            request_uri: redact_uri(&self.request_uri).into_owned(),
+            verb: self.verb.clone(),
+            user,
+            impersonated_user: self.impersonated_user.clone(),
+            source_ips: self.source_ips.clone(),
+            user_agent: self.user_agent.clone(),
+            object_ref: self.object_ref.clone(),
+            response_status: self.response_status.clone(),
+            request_object: None,
+            response_object: None,
+            request_received_timestamp: self.request_received_timestamp.clone(),
+            stage_timestamp: self.stage_timestamp.clone(),
+            annotations_raw: self.annotations_raw.clone(),
+            items: None,
+            item_errors: Vec::new(),
+            scrubbed: true,
+            req_cache: masked(self.request_object()),
+            resp_cache: masked(self.response_object()),
+            ann_cache: OnceCell::new(),
+        }
     }
 
     /// The request body, parsed on first use (`None` when absent or `null`).

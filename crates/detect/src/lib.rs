@@ -17,17 +17,27 @@
 //! ```
 
 pub mod alert;
+mod credentials;
 pub mod detector;
 pub mod event;
 pub mod expr;
 pub mod falco_map;
 pub mod glob;
+pub mod input;
+pub mod redact;
 pub mod rules;
+pub mod scrub;
 
 pub use alert::{Alert, AlertObject};
 pub use detector::{Detector, DetectorOptions, Stats};
-pub use event::{Event, ObjectRef, ResponseStatus, UserInfo};
+pub use event::{Event, ItemError, ObjectRef, ResponseStatus, UserInfo};
 pub use expr::{Expr, ParseError};
+pub use input::{
+    parse_size, InputError, InputErrorKind, Line, LineReader, DEFAULT_MAX_DOCUMENT_BYTES,
+    DEFAULT_MAX_LINE_BYTES,
+};
+pub use redact::{MASK, MAX_FIELD_BYTES};
 pub use rules::{
     Except, Rule, RuleError, RuleSet, Severity, Threshold, ThresholdKey, BUILTIN_RULES_YAML,
 };
+pub use scrub::REDACTED;

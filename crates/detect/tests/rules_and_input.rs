@@ -1,7 +1,10 @@
 //! Rule-file errors, user rule files, bad input lines, stage de-duplication,
-//! thresholds and source ranges.
+//! thresholds and source ranges; input limits and bad `EventList` items; what
+//! alerts never repeat (credentials in commands, Secret values).
 
-use palisade_detect::{Detector, DetectorOptions, RuleSet};
+use palisade_detect::{
+    Alert, Detector, DetectorOptions, Event, InputErrorKind, RuleSet, MAX_FIELD_BYTES,
+};
 
 const RULE: &str = r#"
 rules:
@@ -445,4 +448,447 @@ fn state_is_bounded_and_pruned() {
         ));
     }
     assert_eq!(d.state_entries(), 0);
+}
+
+/// `application/x-www-form-urlencoded`, as kubectl writes exec commands.
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn exec_event(id: &str, command: &[&str]) -> String {
+    let query: Vec<String> = command
+        .iter()
+        .map(|c| format!("command={}", form_encode(c)))
+        .chain(["container=db".to_string(), "stdin=true".to_string()])
+        .collect();
+    serde_json::json!({
+        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+        "auditID": id, "stage": "ResponseComplete", "verb": "create",
+        "requestURI": format!("/api/v1/namespaces/dev/pods/db-0/exec?{}", query.join("&")),
+        "user": {"username": "alice", "groups": ["dev"]}, "sourceIPs": ["10.0.0.5"],
+        "objectRef": {"resource": "pods", "namespace": "dev", "name": "db-0", "subresource": "exec"},
+        "responseStatus": {"code": 101},
+        "stageTimestamp": "2026-01-01T00:00:00Z"
+    })
+    .to_string()
+}
+
+/// Every text an alert can end up in: its JSON line and its debug form (the table and
+/// SARIF outputs render the same fields).
+fn alert_text(alerts: &[Alert]) -> String {
+    alerts
+        .iter()
+        .map(|a| format!("{}\n{a:?}\n", a.to_json_line()))
+        .collect()
+}
+
+#[test]
+fn exec_commands_keep_their_name_and_lose_their_credentials() {
+    let user_rule = r#"
+rules:
+  - id: DET901
+    name: exec-uri-field
+    severity: low
+    mitre: [T1609]
+    condition: objectRef.subresource == "exec"
+    output: "{requestURI}"
+"#;
+    let mut rules = RuleSet::builtin();
+    rules.add_yaml("mine.yaml", user_rule).unwrap();
+    let mut d = Detector::new(rules);
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["mysql", "-uroot", "-pHunter2a", "shop"],
+            "Hunter2a",
+            "command=mysql",
+        ),
+        (
+            &["mysqladmin", "--password=Hunter2b", "status"],
+            "Hunter2b",
+            "command=mysqladmin",
+        ),
+        (
+            &["kubectl", "--token", "Hunter2c", "get", "pods"],
+            "Hunter2c",
+            "command=kubectl",
+        ),
+        (&["env", "TOKEN=Hunter2d", "sh"], "Hunter2d", "command=env"),
+        (
+            &["sh", "-c", "TOKEN=Hunter2e env"],
+            "Hunter2e",
+            "command=sh",
+        ),
+        (
+            &[
+                "curl",
+                "-H",
+                "Authorization: Bearer Hunter2f",
+                "https://api.internal",
+            ],
+            "Hunter2f",
+            "command=curl",
+        ),
+        (
+            &["psql", "postgresql://app:Hunter2g@db:5432/shop"],
+            "Hunter2g",
+            "command=psql",
+        ),
+        (
+            &["sh", "-c", "mysql -uroot -pHunter2h -e 'select 1'"],
+            "Hunter2h",
+            "mysql+-uroot+-p***",
+        ),
+        (
+            &["curl", "-u", "admin:Hunter2i", "http://x"],
+            "Hunter2i",
+            "admin%3A***",
+        ),
+    ];
+    for (i, (command, secret, kept)) in cases.iter().enumerate() {
+        let line = exec_event(&format!("x{i}"), command);
+        assert!(line.contains(&form_encode(secret)));
+        let alerts = d.feed_line(&line);
+        let ids: Vec<&str> = alerts.iter().map(|a| a.rule_id.as_str()).collect();
+        assert_eq!(ids, ["DET001", "DET901"], "{command:?}");
+        let text = alert_text(&alerts);
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+        for a in &alerts {
+            assert!(a.message.contains(kept), "{kept} missing: {}", a.message);
+            assert!(a.message.contains("***"), "{}", a.message);
+            assert!(a.message.contains("container=db"), "{}", a.message);
+        }
+    }
+    // Commands without credentials are shown as they are.
+    let plain = d.feed_line(&exec_event("p", &["ls", "-la", "/var/lib/mysql"]));
+    assert!(
+        plain[0].message.ends_with(
+            "exec?command=ls&command=-la&command=%2Fvar%2Flib%2Fmysql&container=db&stdin=true"
+        ),
+        "{}",
+        plain[0].message
+    );
+}
+
+#[test]
+fn body_fields_in_outputs_are_masked() {
+    let user_rule = r#"
+rules:
+  - id: DET902
+    name: pod-dump
+    severity: low
+    mitre: [T1610]
+    condition: objectRef.resource == "pods" && verb == "create"
+    output: "{containers.env} {containers.args} {requestObject.spec.containers.env.value}"
+"#;
+    let mut d = Detector::new(RuleSet::from_yaml("mine.yaml", user_rule).unwrap());
+    let ev = serde_json::json!({
+        "kind": "Event", "auditID": "p1", "stage": "ResponseComplete", "verb": "create",
+        "level": "Request", "user": {"username": "bob"},
+        "objectRef": {"resource": "pods", "namespace": "dev", "name": "web"},
+        "responseStatus": {"code": 201},
+        "requestObject": {"kind": "Pod", "spec": {"containers": [{
+            "name": "app", "image": "app:1",
+            "command": ["mysqld"], "args": ["--password=Hunter3a", "--port=3306"],
+            "env": [{"name": "DB_PASSWORD", "value": "Hunter3b"}, {"name": "MODE", "value": "prod"}]
+        }]}}
+    })
+    .to_string();
+    let alerts = d.feed_line(&ev);
+    assert_eq!(alerts.len(), 1);
+    let text = alert_text(&alerts);
+    assert!(!text.contains("Hunter3"), "{text}");
+    for kept in [
+        "DB_PASSWORD",
+        "MODE",
+        "prod",
+        "--port=3306",
+        "--password=***",
+    ] {
+        assert!(
+            alerts[0].message.contains(kept),
+            "{kept}: {}",
+            alerts[0].message
+        );
+    }
+}
+
+fn secret_event(id: &str) -> String {
+    let applied = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "prod"},
+        "stringData": {"password": "CANARY-applied"}
+    })
+    .to_string();
+    let secret = serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "prod", "annotations": {
+            "kubectl.kubernetes.io/last-applied-configuration": applied,
+            "note": "{\"data\":{\"x\":\"CANARY-note\"}}"
+        }},
+        "data": {"password": "Q0FOQVJZLWRhdGE="},
+        "stringData": {"token": "CANARY-string"},
+        "type": "Opaque"
+    });
+    serde_json::json!({
+        "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse",
+        "auditID": id, "stage": "ResponseComplete", "verb": "create",
+        "requestURI": "/api/v1/namespaces/prod/secrets?fieldManager=kubectl-client-side-apply",
+        "user": {"username": "mallory", "groups": ["dev"]},
+        "objectRef": {"resource": "secrets", "namespace": "prod", "name": "db", "apiVersion": "v1"},
+        "responseStatus": {"code": 201},
+        "requestObject": secret, "responseObject": secret,
+        "stageTimestamp": "2026-01-01T00:00:00Z"
+    })
+    .to_string()
+}
+
+const CANARIES: &[&str] = &[
+    "CANARY-applied",
+    "Q0FOQVJZLWRhdGE",
+    "CANARY-string",
+    "CANARY-note",
+    "CANARY-list",
+    "CANARY-table",
+    "CANARY-item",
+];
+
+fn assert_no_canary(what: &str, text: &str) {
+    for c in CANARIES {
+        assert!(!text.contains(c), "{c} in {what}: {text}");
+    }
+}
+
+#[test]
+fn secret_values_are_dropped_when_events_are_read() {
+    let dump = r#"
+rules:
+  - id: DET903
+    name: dump-bodies
+    severity: low
+    mitre: [T1552.007]
+    condition: objectRef.resource == "secrets"
+    output: "{requestObject} | {responseObject} | {requestObject.data.password} | {responseObject.metadata.annotations}"
+  - id: DET904
+    name: secret-has-password-key
+    severity: low
+    mitre: [T1552.007]
+    condition: exists(requestObject.data.password) && exists(requestObject.stringData.token)
+    output: "{name} {requestObject.type}"
+"#;
+    let mut rules = RuleSet::builtin();
+    rules.add_yaml("dump.yaml", dump).unwrap();
+    let mut d = Detector::new(rules);
+
+    // The parsed event holds no secret value, raw or parsed.
+    let ev = Event::from_json(&secret_event("s0")).unwrap();
+    let raw = format!(
+        "{} {}",
+        ev.request_object.as_ref().unwrap().get(),
+        ev.response_object.as_ref().unwrap().get()
+    );
+    assert_no_canary("raw bodies", &raw);
+    assert!(raw.contains("\"password\"") && raw.contains("Opaque"));
+    assert_no_canary("parsed body", &ev.request_object().unwrap().to_string());
+
+    // A single line, an EventList (one line and pretty-printed), and a read log.
+    let line = secret_event("s1");
+    let list = format!(
+        r#"{{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{},{}]}}"#,
+        secret_event("s2"),
+        r#"{"kind":"Event","auditID":"bad","user":"CANARY-item"}"#
+    );
+    let pretty = serde_json::to_string_pretty(
+        &serde_json::from_str::<serde_json::Value>(&list.replace("\"s2\"", "\"s3\"")).unwrap(),
+    )
+    .unwrap();
+    let list_response = serde_json::json!({
+        "kind": "Event", "auditID": "s4", "stage": "ResponseComplete", "verb": "list",
+        "level": "RequestResponse", "user": {"username": "mallory"},
+        "objectRef": {"resource": "secrets", "namespace": "prod"},
+        "responseStatus": {"code": 200},
+        "responseObject": {"kind": "SecretList", "items": [{"metadata": {"name": "a"}, "data": {"k": "CANARY-list"}}]}
+    })
+    .to_string();
+    let table_response = serde_json::json!({
+        "kind": "Event", "auditID": "s5", "stage": "ResponseComplete", "verb": "list",
+        "level": "RequestResponse", "user": {"username": "mallory"},
+        "objectRef": {"resource": "secrets", "namespace": "prod"},
+        "responseStatus": {"code": 200},
+        "responseObject": {"kind": "Table", "rows": [{"cells": ["a", "Opaque"], "object": {
+            "kind": "PartialObjectMetadata",
+            "metadata": {"name": "a", "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"k\":\"CANARY-table\"}}"}}}}]}
+    })
+    .to_string();
+    let mut alerts = d.feed_line(&line);
+    alerts.extend(d.feed_line(&list));
+    alerts.extend(d.feed_document(pretty.as_bytes()));
+    alerts.extend(d.feed_line(&list_response));
+    alerts.extend(d.feed_line(&table_response));
+    let log = format!("{line}\n{list}\n");
+    d.feed_reader("audit.log", log.as_bytes(), |a| {
+        alerts.extend(a);
+        Ok::<(), std::io::Error>(())
+    })
+    .unwrap();
+    alerts.extend(d.flush());
+
+    let dumps = alerts.iter().filter(|a| a.rule_id == "DET903").count();
+    assert_eq!(dumps, 7, "{alerts:#?}");
+    let keys = alerts.iter().filter(|a| a.rule_id == "DET904").count();
+    assert_eq!(keys, 5, "rules still see which keys a Secret has");
+    assert!(alerts.iter().any(|a| a.message.contains("<redacted>")));
+    assert_no_canary("alerts", &alert_text(&alerts));
+    let errors: String = d.input_errors().iter().map(|e| format!("{e}\n")).collect();
+    assert_eq!(d.stats().bad_items, 3, "{errors}");
+    assert_no_canary("input errors", &errors);
+    assert_no_canary("stats", &format!("{:?}", d.stats()));
+}
+
+#[test]
+fn a_bad_event_list_item_does_not_lose_the_others() {
+    let mut d = Detector::new(RuleSet::builtin());
+    let good = |id: &str| exec_event(id, &["sh"]);
+    let doc = format!(
+        "{{\n  \"kind\": \"EventList\",\n  \"apiVersion\": \"audit.k8s.io/v1\",\n  \"items\": [\n    {},\n    {{\"kind\": \"Event\", \"auditID\": \"b\",\n     \"verb\": 5}},\n    {}\n  ]\n}}\n",
+        good("g1"),
+        good("g2")
+    );
+    let mut alerts = Vec::new();
+    d.feed_reader("list.json", doc.as_bytes(), |a| {
+        alerts.extend(a);
+        Ok::<(), std::io::Error>(())
+    })
+    .unwrap();
+    let ids: Vec<&str> = alerts.iter().map(|a| a.audit_id.as_str()).collect();
+    assert_eq!(ids, ["g1", "g2"]);
+    assert_eq!(d.stats().bad_items, 1);
+    let e = &d.input_errors()[0];
+    assert_eq!(
+        (e.file.as_str(), e.line, e.item, e.kind),
+        ("list.json", 7, Some(1), InputErrorKind::BadItem)
+    );
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with(
+            "list.json:7: EventList item 1: not an audit event (invalid type: integer `5`"
+        ),
+        "{shown}"
+    );
+
+    // On one line, with the line number given; and with an envelope that is not an
+    // audit event list but has items.
+    let line = format!(
+        r#"{{"kind":"EventList","items":[{},null,{}]}}"#,
+        good("g3"),
+        good("g4")
+    );
+    let mut out = Vec::new();
+    d.feed_line_at("audit.log", 12, &line, &mut out);
+    let broken_envelope = format!(
+        r#"{{"kind":"EventList","apiVersion":7,"items":[{},{{"verb":[]}}]}}"#,
+        good("g5")
+    );
+    d.feed_line_at("audit.log", 13, &broken_envelope, &mut out);
+    let ids: Vec<&str> = out.iter().map(|a| a.audit_id.as_str()).collect();
+    assert_eq!(ids, ["g3", "g4", "g5"]);
+    let located: Vec<String> = d.input_errors()[1..]
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    assert_eq!(located.len(), 2, "{located:?}");
+    assert!(
+        located[0].starts_with("audit.log:12: EventList item 1: "),
+        "{located:?}"
+    );
+    assert!(
+        located[1].starts_with("audit.log:13: EventList item 1: "),
+        "{located:?}"
+    );
+    assert_eq!(d.stats().bad_items, 3);
+    assert_eq!(d.stats().events, 5);
+
+    // JSON lines fed as one document: a line that is not JSON is located too.
+    let doc = format!("{}\n\nnot json\n{}\n", good("g6"), good("g7"));
+    d.take_input_errors();
+    let mut out = Vec::new();
+    d.feed_document_at("batch.jsonl", doc.as_bytes(), &mut out);
+    assert_eq!(out.len(), 2);
+    let e = &d.input_errors()[0];
+    assert_eq!(
+        (e.file.as_str(), e.line, e.kind),
+        ("batch.jsonl", 3, InputErrorKind::NotJson)
+    );
+}
+
+#[test]
+fn long_lines_are_refused_and_long_fields_cut() {
+    let opts = DetectorOptions {
+        max_line_bytes: 1 << 20,
+        ..DetectorOptions::default()
+    };
+    let mut d = Detector::with_options(RuleSet::builtin(), opts);
+    let first = format!("{}\n", exec_event("l1", &["sh"]));
+    let last = format!("\n{}\n", exec_event("l3", &["sh"]));
+    // A 24 MiB line between two events, never held in memory as a whole.
+    let huge = std::io::repeat(b'x').take(24 << 20);
+    use std::io::Read as _;
+    let input = std::io::BufReader::new(first.as_bytes().chain(huge).chain(last.as_bytes()));
+    let mut alerts = Vec::new();
+    d.feed_reader("big.log", input, |a| {
+        alerts.extend(a);
+        Ok::<(), std::io::Error>(())
+    })
+    .unwrap();
+    let ids: Vec<&str> = alerts.iter().map(|a| a.audit_id.as_str()).collect();
+    assert_eq!(ids, ["l1", "l3"]);
+    assert_eq!(d.stats().oversized, 1);
+    let e = &d.input_errors()[0];
+    assert_eq!(
+        (e.file.as_str(), e.line, e.kind),
+        ("big.log", 2, InputErrorKind::LineTooLong)
+    );
+    assert!(e.to_string().contains("25165824 bytes"), "{e}");
+    // The same limit on a line given as text.
+    let mut out = Vec::new();
+    d.feed_line_at("big.log", 9, &"y".repeat((1 << 20) + 1), &mut out);
+    assert_eq!(d.stats().oversized, 2);
+
+    // A long URI (within the line limit) and a long user name are cut in the alert.
+    let mut long = exec_event("l4", &["echo", &"a".repeat(200_000)]);
+    long = long.replace("\"alice\"", &format!("\"{}\"", "u".repeat(5000)));
+    let a = &d.feed_line(&long)[0];
+    assert!(a.message.len() < 3 * MAX_FIELD_BYTES, "{}", a.message.len());
+    assert!(a.message.contains("bytes truncated)"), "{}", a.message);
+    assert!(a.user.len() < MAX_FIELD_BYTES + 40 && a.user.ends_with("(3976 bytes truncated)"));
+    assert!(a.to_json_line().len() < 8 * MAX_FIELD_BYTES);
+
+    // A document over its limit is not read.
+    let opts = DetectorOptions {
+        max_document_bytes: 4096,
+        ..DetectorOptions::default()
+    };
+    let mut d = Detector::with_options(RuleSet::builtin(), opts);
+    let doc = format!(
+        "{{\n \"kind\": \"EventList\",\n \"items\": [{}, {}]\n}}\n",
+        exec_event("d1", &["sh"]),
+        exec_event("d2", &[&"b".repeat(5000)])
+    );
+    let mut alerts = Vec::new();
+    d.feed_reader("doc.json", doc.as_bytes(), |a| {
+        alerts.extend(a);
+        Ok::<(), std::io::Error>(())
+    })
+    .unwrap();
+    assert!(alerts.is_empty());
+    assert_eq!(d.input_errors()[0].kind, InputErrorKind::DocumentTooLarge);
+    assert_eq!(d.input_errors()[0].file, "doc.json");
 }

@@ -5,6 +5,7 @@ use super::state::AppState;
 use crate::certs::error_chain;
 use crate::review::Verdict;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +14,11 @@ use std::time::Instant;
 use tracing::Instrument;
 
 /// `POST /validate`: an AdmissionReview in, an AdmissionReview out.
-pub async fn validate(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+pub async fn validate(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|r| super::body_rejection(r, state.limits.max_body_bytes))?;
     let started = Instant::now();
     let today = state.clock.today();
     let evaluator = state.evaluator.clone();

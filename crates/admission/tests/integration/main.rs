@@ -2,8 +2,12 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// Idle, slow and oversized clients over real TLS: deadlines, the connection limit, 413s.
+mod connections;
 // The recorded AdmissionReviews from a real kube-apiserver, through `router().oneshot`.
 mod corpus;
+// Admission = scan: the same rule ids for every fixture and real-world object.
+mod equality;
 // The deployment manifests pass Palisade's own restricted profile.
 mod install;
 // Malformed input, limits and modes through `router().oneshot`.

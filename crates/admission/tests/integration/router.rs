@@ -1,11 +1,17 @@
 //! Malformed input, limits and the side routes, through `router().oneshot` (no socket).
 
 use crate::util::{date, oneshot, privileged_pod, review, state};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use palisade_admission::audit::{audit_router, AuditState};
 use palisade_admission::FixedClock;
+use palisade_detect::{Detector, RuleSet};
+use serde_json::Value;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 use tower::ServiceExt;
 
 fn deny_state() -> palisade_admission::AppState {
@@ -73,8 +79,138 @@ async fn oversized_bodies_are_refused() {
     let mut big = review("u1", "CREATE", privileged_pod("a", "p"));
     big["request"]["object"]["metadata"]["annotations"] =
         serde_json::json!({ "filler": "x".repeat(3 * 1024 * 1024) });
-    let (status, _) = oneshot(&state, big.to_string()).await;
+    let (status, resp) = oneshot(&state, big.to_string()).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_too_large(&resp, None, 3 * 1024 * 1024);
+}
+
+/// The 413 answer: a Kubernetes `Status` naming the limit (and the declared length).
+fn assert_too_large(resp: &Value, declared: Option<u64>, limit: usize) {
+    assert_eq!(resp["apiVersion"], "v1", "{resp}");
+    assert_eq!(resp["kind"], "Status", "{resp}");
+    assert_eq!(resp["status"], "Failure", "{resp}");
+    assert_eq!(resp["reason"], "RequestEntityTooLarge", "{resp}");
+    assert_eq!(resp["code"], 413, "{resp}");
+    let message = resp["message"].as_str().expect("message");
+    assert!(
+        message.contains(&format!("limit of {limit} bytes")),
+        "{message}"
+    );
+    match declared {
+        Some(n) => assert!(message.contains(&format!("of {n} bytes ")), "{message}"),
+        None => assert!(message.starts_with("request body exceeds"), "{message}"),
+    }
+    assert_eq!(resp["error"].as_str(), Some(message));
+}
+
+/// A request body that never arrives.
+struct Never;
+
+impl hyper::body::Body for Never {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        Poll::Pending
+    }
+}
+
+/// A request body of this many 512-byte chunks, without a declared length.
+struct Chunks(usize);
+
+impl hyper::body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if self.0 == 0 {
+            return Poll::Ready(None);
+        }
+        self.0 -= 1;
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from(vec![
+            b' ';
+            512
+        ])))))
+    }
+}
+
+/// POSTs a body that never arrives, with this declared length; the answer must not wait
+/// for the body.
+async fn post_unsent(
+    app: axum::Router,
+    path: &str,
+    declared: u64,
+) -> (StatusCode, Option<String>, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header("content-type", "application/json")
+        .header("content-length", declared.to_string())
+        .body(Body::new(Never))
+        .expect("request");
+    let resp = tokio::time::timeout(Duration::from_secs(10), app.oneshot(req))
+        .await
+        .expect("answered without reading the body")
+        .expect("infallible");
+    let status = resp.status();
+    let connection = resp
+        .headers()
+        .get("connection")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (
+        status,
+        connection,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_without_reading_the_body() {
+    let app = palisade_admission::router(deny_state());
+    let (status, connection, resp) = post_unsent(app, "/validate", 50 * 1024 * 1024).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_too_large(&resp, Some(50 * 1024 * 1024), 3 * 1024 * 1024);
+    // HTTP/1.1: the unread body makes the connection unusable.
+    assert_eq!(connection.as_deref(), Some("close"));
+}
+
+#[tokio::test]
+async fn audit_batches_over_the_limit_get_the_same_413() {
+    let mut audit = AuditState::new(
+        Detector::new(RuleSet::empty()),
+        Arc::new(|_: &[palisade_detect::Alert]| {}),
+    );
+    audit.max_body_bytes = 1024;
+    let app = audit_router(audit);
+    let (status, _, resp) = post_unsent(app.clone(), "/audit", 1_000_000).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_too_large(&resp, Some(1_000_000), 1024);
+    // Without a declared length: cut at the limit.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/audit")
+        .body(Body::new(Chunks(4)))
+        .expect("request");
+    let resp = app.clone().oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    assert_too_large(&serde_json::from_slice(&bytes).expect("JSON"), None, 1024);
+    // Under the limit: accepted.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/audit")
+        .body(Body::from("{\"kind\":\"EventList\",\"items\":[]}"))
+        .expect("request");
+    let resp = app.oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test]

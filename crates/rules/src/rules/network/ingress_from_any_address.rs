@@ -47,6 +47,11 @@ impl Rule for IngressFromAnyAddress {
         &Self::META
     }
 
+    fn object_local(&self) -> bool {
+        // Reported on the object that says it, from that object alone.
+        true
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
         for r in np.policies_allowing_any_ip() {

@@ -48,6 +48,11 @@ impl Rule for PolicyAllowsAllNamespaces {
         &Self::META
     }
 
+    fn object_local(&self) -> bool {
+        // Reported on the object that says it, from that object alone.
+        true
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
         // Rules without peers (`ingress: [{ports: ...}]`) admit every source on purpose; only an

@@ -45,6 +45,11 @@ impl Rule for DefaultServiceAccountBound {
         &Self::META
     }
 
+    fn object_local(&self) -> bool {
+        // Reported on the object that says it, from that object alone.
+        true
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let rbac = rbac(inv);
         report_binding_subjects(inv, cx, &rbac.default_service_account_bindings(), |b| {

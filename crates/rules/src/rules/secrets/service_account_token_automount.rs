@@ -55,6 +55,12 @@ impl Rule for ServiceAccountTokenAutomount {
         &Self::META
     }
 
+    fn object_local(&self) -> bool {
+        // The Pod's ServiceAccount may turn the token off for every Pod that uses it: the
+        // verdict needs that other object.
+        false
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         let Some(pod) = PodTemplate::of(object) else {
             return;

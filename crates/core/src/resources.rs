@@ -1,4 +1,5 @@
-//! The kinds Palisade reads from a cluster.
+//! The kinds Palisade reads from a cluster (and admits at its webhook): kind, API version,
+//! resource name, scope. Data only; the cluster reader and the webhook installer share it.
 
 /// One resource Palisade lists.
 #[derive(Debug)]

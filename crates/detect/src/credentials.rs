@@ -1,0 +1,315 @@
+//! Credential-like names and values: the classifier of rule SEC002 (literal credentials in
+//! environment variables), applied here to decide what alerts must not repeat.
+
+/// A variable or key name in lower snake case, camelCase split (`clientSecret` →
+/// `client_secret`, `DB-PASSWORD` → `db_password`).
+fn snake_words(name: &str) -> String {
+    let mut words = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if i > 0 && c.is_ascii_uppercase() && name.as_bytes()[i - 1].is_ascii_lowercase() {
+            words.push('_');
+        }
+        words.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        });
+    }
+    words
+}
+
+/// Names that may hold a credential but are too common to report on the name alone
+/// (`ENCRYPTION_KEY`, `SIGNING_KEY`, `SESSION_SALT`, `WEBHOOK_HMAC`): reported only with a
+/// high-entropy value ([`high_entropy`]).
+pub(crate) fn weak_credential_name(name: &str) -> bool {
+    let words = snake_words(name);
+    let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
+    let Some(last) = parts.last() else {
+        return false;
+    };
+    const NOT_SECRET: &[&str] = &[
+        "public",
+        "pub",
+        "cache",
+        "partition",
+        "sort",
+        "primary",
+        "routing",
+        "idempotency",
+        "foreign",
+        "lookup",
+        "hash",
+        "shard",
+        "row",
+        "object",
+        "s3",
+        "prefix",
+        "label",
+    ];
+    if parts.iter().any(|p| NOT_SECRET.contains(p)) {
+        return false;
+    }
+    matches!(
+        *last,
+        "key" | "auth" | "salt" | "signature" | "hmac" | "seed" | "pass" | "pw" | "cred" | "creds"
+    ) || parts.contains(&"signing")
+        || parts.contains(&"encryption")
+}
+
+/// True when a value looks randomly generated: at least 16 characters without whitespace,
+/// at least two character classes, and Shannon entropy of 3.5 bits per character or more.
+/// URLs, paths and dotted names (hosts, Java properties) do not count.
+pub(crate) fn high_entropy(value: &str) -> bool {
+    let v = value.trim();
+    let n = v.chars().count();
+    if !(16..=1024).contains(&n)
+        || v.chars().any(char::is_whitespace)
+        || v.contains("://")
+        || v.starts_with('/')
+        || is_placeholder(v)
+    {
+        return false;
+    }
+    if v.split('.').count() > 2
+        && v.split('.')
+            .all(|p| p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        return false;
+    }
+    let classes = [
+        v.chars().any(|c| c.is_ascii_lowercase()),
+        v.chars().any(|c| c.is_ascii_uppercase()),
+        v.chars().any(|c| c.is_ascii_digit()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if classes < 2 {
+        return false;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for c in v.chars() {
+        *counts.entry(c).or_insert(0u32) += 1;
+    }
+    let entropy: f64 = counts
+        .values()
+        .map(|&k| {
+            let p = f64::from(k) / n as f64;
+            -p * p.log2()
+        })
+        .sum();
+    entropy >= 3.5
+}
+
+/// True when a variable or key name says it holds a credential (`DB_PASSWORD`,
+/// `api-key`, `clientSecret`), and not a reference to one (`PASSWORD_FILE`, `TOKEN_PATH`).
+pub(crate) fn credential_name(name: &str) -> bool {
+    let words = snake_words(name);
+    let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
+    let Some(last) = parts.last() else {
+        return false;
+    };
+    const REFERENCE: &[&str] = &[
+        "file", "path", "dir", "name", "ref", "key_ref", "url", "uri", "length", "len", "policy",
+        "enabled", "type", "mode", "header", "id", "version", "ttl", "expiry",
+    ];
+    if REFERENCE.contains(last) || (*last == "ref" || *last == "secret_ref") {
+        return false;
+    }
+    let joined = parts.join("_");
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "access_key",
+        "secret_key",
+        "private_key",
+        "credential",
+        "credentials",
+        "auth_key",
+        "client_secret",
+        "connection_string",
+        "conn_str",
+        "passphrase",
+    ];
+    WORDS.iter().any(|w| {
+        joined == *w
+            || joined.ends_with(&format!("_{w}"))
+            || joined.starts_with(&format!("{w}_")) && parts.len() <= 2 && !REFERENCE.contains(last)
+            || (w.len() > 6 && !w.contains('_') && parts.last().is_some_and(|l| l.ends_with(w)))
+    }) && !name.is_empty()
+}
+
+/// Recognises values that are credentials whatever their name: PEM private keys, cloud access
+/// keys, well-known token formats, and URLs or connection strings with an inline password.
+pub(crate) fn credential_shape(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY-----") {
+        return Some("a PEM private key");
+    }
+    let bytes = v.as_bytes();
+    for (prefix, what) in [
+        ("AKIA", "an AWS access key id"),
+        ("ASIA", "an AWS temporary access key id"),
+    ] {
+        if let Some(pos) = v.find(prefix) {
+            let rest = &bytes[pos..];
+            if rest.len() >= 20
+                && rest[..20]
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+            {
+                return Some(what);
+            }
+        }
+    }
+    for (prefix, what) in [
+        ("ghp_", "a GitHub token"),
+        ("gho_", "a GitHub token"),
+        ("github_pat_", "a GitHub token"),
+        ("glpat-", "a GitLab token"),
+        ("xoxb-", "a Slack token"),
+        ("xoxp-", "a Slack token"),
+        ("sk_live_", "a Stripe secret key"),
+        ("AIza", "a Google API key"),
+    ] {
+        if v.starts_with(prefix) && v.len() >= prefix.len() + 16 {
+            return Some(what);
+        }
+    }
+    if is_jwt(v) {
+        return Some("a JSON Web Token");
+    }
+    if v.contains("AccountKey=") && v.contains("DefaultEndpointsProtocol") {
+        return Some("an Azure storage connection string");
+    }
+    if v.contains("SharedAccessKey=") {
+        return Some("a connection string with a shared access key");
+    }
+    // scheme://user:password@host with a literal password
+    if let Some(idx) = v.find("://") {
+        let rest = &v[idx + 3..];
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if let Some((userinfo, _host)) = authority.rsplit_once('@') {
+            if let Some((_, pass)) = userinfo.split_once(':') {
+                if !pass.is_empty() && !is_placeholder(pass) {
+                    return Some("a URL with an inline password");
+                }
+            }
+        }
+    }
+    let lower = v.to_ascii_lowercase();
+    for key in ["password=", "pwd="] {
+        if let Some(pos) = lower.find(key) {
+            let after = &v[pos + key.len()..];
+            let val = after.split(';').next().unwrap_or("").trim();
+            if !val.is_empty() && !is_placeholder(val) && lower.contains(';') {
+                return Some("a connection string with a password");
+            }
+        }
+    }
+    None
+}
+
+/// A JSON Web Token: `eyJ<header>.eyJ<payload>.<signature>`, base64url segments.
+fn is_jwt(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts[1].starts_with("eyJ")
+        && parts[0].len() >= 10
+        && parts[1].len() >= 10
+        && parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// Values that stand for a secret rather than being one: empty, templating (`${X}`,
+/// `$(X)`, `{{ x }}`), obvious placeholders.
+pub(crate) fn is_placeholder(v: &str) -> bool {
+    let t = v.trim();
+    if t.is_empty() || t.len() < 4 {
+        return true;
+    }
+    let lower = t.to_ascii_lowercase();
+    t.starts_with("${")
+        || t.starts_with("$(")
+        || t.starts_with('$')
+            && t[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        || t.contains("{{")
+        || t.starts_with('<') && t.ends_with('>')
+        || matches!(
+            lower.as_str(),
+            "changeme"
+                | "change-me"
+                | "changeit"
+                | "password"
+                | "secret"
+                | "token"
+                | "xxxx"
+                | "xxxxxx"
+                | "redacted"
+                | "none"
+                | "null"
+                | "true"
+                | "false"
+                | "example"
+        )
+        || lower.starts_with("your-")
+        || lower.starts_with("your_")
+        || lower.starts_with("insert_")
+        || lower.starts_with("replace_")
+        || lower.starts_with("replace-me")
+        // an upper-case identifier standing for a value to substitute: `GOOGLE_API_KEY_VAL`,
+        // `HF_TOKEN`, `DB_PASSWORD_HERE`
+        || (t.contains('_')
+            && t.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && t.starts_with(|c: char| c.is_ascii_uppercase()))
+        || t.starts_with('/') // a file path
+}
+
+/// True when the value given for `name` must not be repeated: the name says it holds a
+/// credential (whatever the value, placeholders included), a weaker credential name comes with
+/// a high-entropy value, or the value has the shape of a credential.
+pub(crate) fn sensitive_pair(name: &str, value: &str) -> bool {
+    !value.is_empty()
+        && (credential_name(name)
+            || (weak_credential_name(name) && high_entropy(value))
+            || credential_shape(value).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_shapes() {
+        for n in [
+            "PASSWORD",
+            "db-password",
+            "clientSecret",
+            "API_KEY",
+            "GITHUB_TOKEN",
+            "token",
+        ] {
+            assert!(credential_name(n), "{n}");
+        }
+        for n in ["PASSWORD_FILE", "TOKEN_PATH", "username", "DB_HOST", "KEY"] {
+            assert!(!credential_name(n), "{n}");
+        }
+        assert!(credential_shape("postgres://app:s3cr3tpw@db:5432/app").is_some());
+        assert!(credential_shape("hello world").is_none());
+        assert!(sensitive_pair("password", "x"));
+        assert!(sensitive_pair("ENCRYPTION_KEY", "q8Zt3LmX0vR7pK2wYc9N"));
+        assert!(!sensitive_pair("ENCRYPTION_KEY", "development"));
+        assert!(!sensitive_pair("password", ""));
+        assert!(!sensitive_pair("user", "root"));
+    }
+}
