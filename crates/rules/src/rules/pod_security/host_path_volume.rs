@@ -119,7 +119,13 @@ fn exposed(mount: &str) -> Option<&'static str> {
 /// How a critical mount is described: `volume "v" mounts /var, which contains
 /// /var/run/docker.sock`.
 fn describe(volume: &str, written: &str, mount: &str, sensitive: &str) -> String {
-    let shown = if written.is_empty() { mount } else { written };
+    // A trailing `/` changes nothing worth a word: `/etc/` is shown as `/etc`.
+    let trimmed = written.trim_end_matches('/');
+    let shown = if trimmed.is_empty() || trimmed == mount {
+        mount
+    } else {
+        written
+    };
     if sensitive != mount {
         format!("volume {volume:?} mounts {shown}, which contains {sensitive}")
     } else if shown != mount {
@@ -215,7 +221,15 @@ mod tests {
     fn names_the_contained_path_when_it_differs() {
         assert_eq!(
             describe("v", "/var/", "/var", "/var/run/docker.sock"),
-            r#"volume "v" mounts /var/, which contains /var/run/docker.sock"#
+            r#"volume "v" mounts /var, which contains /var/run/docker.sock"#
+        );
+        assert_eq!(
+            describe("v", "/etc/", "/etc", "/etc"),
+            r#"volume "v" mounts /etc"#
+        );
+        assert_eq!(
+            describe("v", "//", "/", "/var/run/docker.sock"),
+            r#"volume "v" mounts /, which contains /var/run/docker.sock"#
         );
         assert_eq!(
             describe(
