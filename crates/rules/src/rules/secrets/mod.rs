@@ -1,6 +1,7 @@
 //! `SEC`: secrets handling. Findings name keys and describe values; they never contain a value.
 
 pub(crate) mod credentials_in_configmap;
+pub(crate) mod embedded;
 pub(crate) mod legacy_service_account_token;
 pub(crate) mod literal_secret_in_env;
 pub(crate) mod secret_in_env_var;
