@@ -931,8 +931,8 @@ positives, all fixed before the sample above was drawn (each with a fixture):
   is a flag is now recognised by its image name only.
 - REL004 reported 11 microservices-demo Deployments (no namespace in the manifest) although
   HorizontalPodAutoscalers with `namespace: default` target them. An object without a namespace
-  now matches any namespace when REL003, REL004 and REL006 relate workloads to autoscalers and
-  budgets.
+  is now in `default` when REL003, REL004 and REL006 relate workloads to autoscalers and
+  budgets, as for the NET and RBAC rules.
 
 ## Known limits (documented, not fixed)
 

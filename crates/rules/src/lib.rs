@@ -8,5 +8,7 @@
 mod macros;
 pub mod registry;
 mod rules;
+#[cfg(test)]
+mod testing;
 
 pub use registry::{all, find, RULES};

@@ -13,6 +13,10 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Add `except: [169.254.169.254/32]` to the ipBlock, or allow only the destinations the workload needs.
+    /// The finding's fix names each egress rule that lets the endpoint through and fits how it does: an egress
+    /// rule without `to` (`egress: [{}]`, allow all) has no ipBlock to add an `except` to, so the fix is to list
+    /// the destinations the workload needs; an ipBlock that is the endpoint itself (`169.254.169.254/32`) has to
+    /// be removed, since a block cannot except itself.
     ///
     /// ## Example
     /// ```yaml
@@ -79,8 +83,92 @@ impl Rule for MetadataEndpointReachable {
                 .iter()
                 .map(|r| format!("{} egress rule #{}", r.policy, r.rule_index))
                 .collect();
+            let fixes: Vec<String> = reach
+                .verdict
+                .egress
+                .admitted_by
+                .iter()
+                .map(|r| fix_for(inv, r))
+                .collect();
             cx.report_on(id, None, format!("{} {}/{} can reach the instance metadata endpoint 169.254.169.254 (allowed by {})", w.kind, w.namespace, w.name, by.join(", ")))
-                .fix("add `except: [169.254.169.254/32]` to the egress ipBlock");
+                .fix(fixes.join("; "));
         }
+    }
+}
+
+/// The fix for one egress rule that admits the metadata endpoint, fitted to how it admits
+/// it: a rule without peers allows every destination (nothing to add an `except` to), an
+/// ipBlock wider than the endpoint takes an `except`, and a block that is the endpoint
+/// alone (`169.254.169.254/32`, which cannot except itself) has to go.
+fn fix_for(inv: &Inventory, r: &RuleRef) -> String {
+    let at = format!("egress rule #{} of {}", r.rule_index, r.policy);
+    let Some(peer) = r.peer_index else {
+        return format!(
+            "{at} has no `to` and allows every destination: list the destinations the workload needs in `to` \
+             (for the internet, an ipBlock `0.0.0.0/0` with `except: [169.254.169.254/32]`)"
+        );
+    };
+    let cidr = find(inv, "NetworkPolicy", &r.policy.namespace, &r.policy.name)
+        .map(|id| inv.get(id))
+        .and_then(|p| {
+            p.pointer(&format!(
+                "/spec/egress/{}/to/{peer}/ipBlock/cidr",
+                r.rule_index
+            ))
+        })
+        .and_then(serde_json::Value::as_str);
+    match cidr {
+        Some(c) if c.trim().ends_with("/32") => format!(
+            "{at} allows {c}, the metadata endpoint itself: remove that peer (give the workload a \
+             workload identity instead of node credentials)"
+        ),
+        Some(c) => format!("add `except: [169.254.169.254/32]` to the ipBlock {c} of {at}"),
+        None => format!("add `except: [169.254.169.254/32]` to the egress ipBlock of {at}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::run_fixture;
+
+    fn fixes(file: &str) -> Vec<String> {
+        run_fixture(&MetadataEndpointReachable, file)
+            .into_iter()
+            .map(|(_, f)| f.fix.expect("NET006 always has a fix"))
+            .collect()
+    }
+
+    #[test]
+    fn allow_all_egress_is_not_told_to_add_an_except() {
+        let fixes = fixes("fail_allow_all_egress.yaml");
+        assert_eq!(fixes.len(), 1);
+        assert!(
+            fixes[0].starts_with(
+                "egress rule #0 of shop/allow-all-egress has no `to` and allows every destination"
+            ),
+            "{}",
+            fixes[0]
+        );
+        assert!(!fixes[0].contains("to the ipBlock"), "{}", fixes[0]);
+    }
+
+    #[test]
+    fn a_wide_ip_block_takes_an_except() {
+        assert_eq!(
+            fixes("fail_internet_egress_without_except.yaml"),
+            ["add `except: [169.254.169.254/32]` to the ipBlock 0.0.0.0/0 of egress rule #0 of shop/egress"]
+        );
+    }
+
+    #[test]
+    fn the_endpoint_itself_is_removed_not_excepted() {
+        let fixes = fixes("fail_metadata_block_itself.yaml");
+        assert_eq!(fixes.len(), 1);
+        assert!(
+            fixes[0].starts_with("egress rule #0 of shop/egress allows 169.254.169.254/32, the metadata endpoint itself: remove that peer"),
+            "{}",
+            fixes[0]
+        );
     }
 }

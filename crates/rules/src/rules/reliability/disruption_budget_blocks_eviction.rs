@@ -1,4 +1,4 @@
-use palisade_core::{selector, Context, Inventory, Rule};
+use palisade_core::{Context, Inventory, Rule};
 use serde_json::Value;
 
 declare_rule! {
@@ -8,6 +8,9 @@ declare_rule! {
     /// Deployment or StatefulSet it selects (same namespace, selector matching the pod
     /// template's labels; an unset `replicas` counts as 1). A `minAvailable` number whose
     /// workload is not in the scan is not judged. Selected workloads scaled to 0 pass.
+    /// Objects written without a namespace are in `default` (as for REL003 and the NET and
+    /// RBAC rules), and selectors follow the API (`{}` selects nothing in `policy/v1beta1`;
+    /// an invalid selector selects nothing), as REL003 documents.
     ///
     /// ## Why it matters
     /// `kubectl drain` waits for ever on such a budget: node upgrades, node-image patching
@@ -61,21 +64,16 @@ impl Rule for DisruptionBudgetBlocksEviction {
                 continue;
             }
             let empty = serde_json::Map::new();
-            let selected: Vec<_> = pdb
-                .pointer("/spec/selector")
-                .map(|sel| {
-                    super::replicated(inv)
-                        .filter(|(_, w)| super::same_namespace(w, pdb))
-                        .filter(|(_, w)| {
-                            let labels = w
-                                .pointer("/spec/template/metadata/labels")
-                                .and_then(Value::as_object)
-                                .unwrap_or(&empty);
-                            !labels.is_empty() && selector::matches(sel, labels)
-                        })
-                        .collect()
+            let selected: Vec<_> = super::replicated(inv)
+                .filter(|(_, w)| super::same_namespace(w, pdb))
+                .filter(|(_, w)| {
+                    let labels = w
+                        .pointer("/spec/template/metadata/labels")
+                        .and_then(Value::as_object)
+                        .unwrap_or(&empty);
+                    !labels.is_empty() && super::pdb_selects(pdb, labels)
                 })
-                .unwrap_or_default();
+                .collect();
             // Budgets over workloads scaled to zero block nothing.
             if !selected.is_empty() && selected.iter().all(|(_, w)| super::replicas(w) == Some(0)) {
                 continue;

@@ -1,4 +1,4 @@
-use palisade_core::{selector, Context, Inventory, Rule};
+use palisade_core::{Context, Inventory, Rule};
 use serde_json::Value;
 
 declare_rule! {
@@ -7,6 +7,15 @@ declare_rule! {
     /// autoscaler) for which no PodDisruptionBudget in the same namespace selects the pod
     /// template's labels. An inventory-wide rule: it needs every PodDisruptionBudget of the
     /// scan, so scan the workload together with its budgets.
+    ///
+    /// A budget counts only when its selector selects the pod template's labels with the
+    /// API's semantics (`matchLabels` and `matchExpressions` `In`, `NotIn`, `Exists`,
+    /// `DoesNotExist`), in the workload's namespace. Objects written without a namespace are
+    /// in `default`, as for the NET and RBAC rules: they are in the same namespace as each
+    /// other and as `default`'s objects, and a budget in another namespace never counts. An
+    /// empty selector `{}` selects every pod of its namespace in `policy/v1` and none in
+    /// `policy/v1beta1`; a missing or `null` selector selects nothing, and so does an
+    /// invalid one (the API server rejects it, and the eviction API skips it).
     ///
     /// ## Why it matters
     /// Node drains during upgrades and node-image patching (which the platform must do
@@ -78,11 +87,9 @@ impl Rule for MissingDisruptionBudget {
                     .pointer("/spec/template/metadata/labels")
                     .and_then(Value::as_object)
                     .unwrap_or(&empty);
-                let covered = pdbs.iter().any(|p| {
-                    super::same_namespace(p, o)
-                        && p.pointer("/spec/selector")
-                            .is_some_and(|s| selector::matches(s, labels))
-                });
+                let covered = pdbs
+                    .iter()
+                    .any(|p| super::same_namespace(p, o) && super::pdb_selects(p, labels));
                 if !covered {
                     cx.report_on(
                         id,

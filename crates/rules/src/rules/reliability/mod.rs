@@ -9,7 +9,8 @@ pub(crate) mod replicas_not_spread;
 pub(crate) mod rollout_takes_all_replicas_down;
 pub(crate) mod single_replica;
 
-use palisade_core::{Inventory, Object};
+use palisade_core::labels::LabelSelector;
+use palisade_core::{selector, Inventory, Object};
 use serde_json::Value;
 
 /// The Deployments and StatefulSets (group `apps`) of the inventory.
@@ -38,11 +39,36 @@ pub(crate) fn replicas(o: &Object) -> Option<u64> {
     }
 }
 
-/// True when two objects may live in the same namespace: the same namespace, or one of them
-/// names none (a manifest without `metadata.namespace` goes wherever it is applied, usually
-/// with the objects it ships with).
+/// The namespace an object is in: its own, or `default` when it names none, as the NET and
+/// RBAC rules read it. Objects written without a namespace are thus in the same namespace as
+/// each other and as objects of `default`, and in no other.
+pub(crate) fn namespace_of(o: &Object) -> &str {
+    o.namespace.as_deref().unwrap_or("default")
+}
+
+/// True when two objects are in the same namespace ([`namespace_of`]).
 pub(crate) fn same_namespace(a: &Object, b: &Object) -> bool {
-    a.namespace == b.namespace || a.namespace.is_none() || b.namespace.is_none()
+    namespace_of(a) == namespace_of(b)
+}
+
+/// True when a PodDisruptionBudget selects pods with these labels (in its own namespace;
+/// the caller checks that), with the API's semantics:
+/// * no `selector`, or `null`: nothing;
+/// * `{}` (no requirement at all): every pod of the namespace for `policy/v1`, nothing for
+///   `policy/v1beta1`, which defined an empty selector as selecting nothing;
+/// * an invalid selector (an unknown operator, `In` without values, a value that is not a
+///   string): nothing; the API server refuses to store it, and the eviction API skips a
+///   budget whose selector does not parse.
+pub(crate) fn pdb_selects(pdb: &Object, labels: &serde_json::Map<String, Value>) -> bool {
+    let Some(sel) = pdb.pointer("/spec/selector") else {
+        return false;
+    };
+    if pdb.api_version == "policy/v1beta1"
+        && LabelSelector::from_value(sel).is_ok_and(|s| s.is_empty())
+    {
+        return false;
+    }
+    selector::matches(sel, labels)
 }
 
 /// True when an autoscaler of the inventory (HorizontalPodAutoscaler, KEDA ScaledObject)

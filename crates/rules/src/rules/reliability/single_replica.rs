@@ -4,9 +4,11 @@ declare_rule! {
     /// ## What it checks
     /// Deployments and StatefulSets that run a single replica (`replicas: 1`, or no
     /// `replicas`, which defaults to 1) and that no HorizontalPodAutoscaler or KEDA
-    /// ScaledObject of the scan targets (in the same namespace; an object without a namespace
-    /// matches any). `replicas: 0` (scaled down on purpose) and templated
-    /// counts pass. An inventory rule: scan the workload with its autoscaler.
+    /// ScaledObject of the scan targets (in the same namespace; objects written without a
+    /// namespace are in `default`, as for the NET and RBAC rules, so an autoscaler without a
+    /// namespace no longer matches a workload of another namespace). `replicas: 0` (scaled
+    /// down on purpose) and templated counts pass. An inventory rule: scan the workload with
+    /// its autoscaler.
     ///
     /// ## Why it matters
     /// One replica means downtime at every rollout, node drain, node-image upgrade, eviction

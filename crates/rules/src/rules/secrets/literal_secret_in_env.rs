@@ -12,9 +12,13 @@ declare_rule! {
     /// password). Names that only may hold a credential (`ENCRYPTION_KEY`, `SIGNING_KEY`,
     /// `SESSION_SALT`, but not `CACHE_KEY` or `PUBLIC_KEY`) are reported when the value looks
     /// randomly generated (16+ characters, mixed character classes, high entropy).
-    /// Placeholders (`changeme`, `<password>`, `${VAR}`, `$(VAR)`, `{{ .Values.x }}`, file
-    /// paths) and references pass, as do variables filled from a Secret
-    /// (`valueFrom.secretKeyRef`).
+    /// Placeholders (`changeme`, `<password>`, `${VAR}`, `$(VAR)`, `{{ .Values.x }}`,
+    /// `********`, file paths, `file:`/`vault:` references) and references pass, as do
+    /// variables filled from a Secret (`valueFrom.secretKeyRef`). Booleans never count, and
+    /// numbers only under a password name (`MYSQL_PASSWORD=1234` is reported,
+    /// `TOKEN_TTL_SECONDS=3600` is not). Key material by name counts (`OCI_CLI_KEY_CONTENT`,
+    /// `STORAGE_ACCOUNT_KEY`); public halves do not (`PUBLIC_KEY`, `publishableKey`). SEC003
+    /// shares this classifier.
     ///
     /// The finding names the variable and the kind of credential; the value itself is never
     /// printed or stored, in any output format.

@@ -1,6 +1,7 @@
 //! `SEC`: secrets handling. Findings name keys and describe values; they never contain a value.
 
 pub(crate) mod credentials_in_configmap;
+pub(crate) mod embedded;
 pub(crate) mod legacy_service_account_token;
 pub(crate) mod literal_secret_in_env;
 pub(crate) mod secret_in_env_var;
@@ -114,7 +115,7 @@ pub(crate) fn classify(name: &str, value: &str) -> Option<&'static str> {
     if let Some(shape) = credential_shape(value) {
         return Some(shape);
     }
-    if value.contains('\n') {
+    if value.contains('\n') || is_boolean(value) || is_number(value) && !password_name(name) {
         return None;
     }
     if credential_name(name) && !is_placeholder(value) {
@@ -126,14 +127,52 @@ pub(crate) fn classify(name: &str, value: &str) -> Option<&'static str> {
     None
 }
 
+/// A number (`30`, `0.5`, `-1`): a count, a port or a timeout (`SECRET_TTL=3600`), not a
+/// credential, unless the name says password ([`password_name`]: `MYSQL_PASSWORD=1234` is a
+/// weak password, but a password).
+pub(crate) fn is_number(v: &str) -> bool {
+    v.trim().parse::<f64>().is_ok_and(f64::is_finite)
+}
+
+/// A boolean (`true`, `yes`, `off`, `enabled`...): a switch, never a credential.
+pub(crate) fn is_boolean(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "on" | "off" | "enabled" | "disabled"
+    )
+}
+
+/// A name whose last word is a password (`DB_PASSWORD`, `redisPasswd`, `SIM_PIN`).
+fn password_name(name: &str) -> bool {
+    let words = snake_words(name);
+    words
+        .rsplit('_')
+        .find(|p| !p.is_empty())
+        .is_some_and(|last| {
+            matches!(
+                last,
+                "password" | "passwd" | "pwd" | "passphrase" | "passcode" | "pin"
+            ) || last.ends_with("password")
+        })
+}
+
 /// True when a variable or key name says it holds a credential (`DB_PASSWORD`,
-/// `api-key`, `clientSecret`), and not a reference to one (`PASSWORD_FILE`, `TOKEN_PATH`).
+/// `api-key`, `clientSecret`, `OCI_CLI_KEY_CONTENT`, `sshPrivateKey`), and not a reference
+/// to one (`PASSWORD_FILE`, `TOKEN_PATH`) nor a public half (`PUBLIC_KEY`,
+/// `publishableKey`). `KEY` alone, `keyspace`, `monkey` or `keyring-path` are not
+/// credential names.
 pub(crate) fn credential_name(name: &str) -> bool {
     let words = snake_words(name);
     let parts: Vec<&str> = words.split('_').filter(|p| !p.is_empty()).collect();
     let Some(last) = parts.last() else {
         return false;
     };
+    if parts
+        .iter()
+        .any(|p| matches!(*p, "public" | "publishable" | "pub"))
+    {
+        return false;
+    }
     const REFERENCE: &[&str] = &[
         "file", "path", "dir", "name", "ref", "key_ref", "url", "uri", "length", "len", "policy",
         "enabled", "type", "mode", "header", "id", "version", "ttl", "expiry",
@@ -153,6 +192,10 @@ pub(crate) fn credential_name(name: &str) -> bool {
         "access_key",
         "secret_key",
         "private_key",
+        "key_content",
+        "key_contents",
+        "key_data",
+        "account_key",
         "credential",
         "credentials",
         "auth_key",
@@ -264,12 +307,22 @@ pub(crate) fn is_placeholder(v: &str) -> bool {
     let lower = t.to_ascii_lowercase();
     t.starts_with("${")
         || t.starts_with("$(")
+        // `$VAR`, Argo CD's `$secret-name:key` and `$oidc.clientSecret`, Grafana's
+        // `$__file{/path}` and `$__env{VAR}`
         || t.starts_with('$')
             && t[1..]
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-' | '/'))
+        || t.starts_with("$__")
         || t.contains("{{")
         || t.starts_with('<') && t.ends_with('>')
+        // a masked value: `********`, `xxxxxxxx`
+        || t.chars().all(|c| c == '*')
+        || lower.chars().all(|c| c == 'x')
+        || lower.starts_with("file:")
+        || lower.starts_with("env:")
+        || lower.starts_with("vault:")
+        || lower.starts_with("ref+")
         || matches!(
             lower.as_str(),
             "changeme"
@@ -326,6 +379,11 @@ mod tests {
             "POSTGRES_PASSWORD",
             "private_key",
             "redisPassword",
+            "OCI_CLI_KEY_CONTENT",
+            "sshPrivateKey",
+            "GCP_SA_KEY_DATA",
+            "STORAGE_ACCOUNT_KEY",
+            "db.password",
         ] {
             assert!(credential_name(n), "{n}");
         }
@@ -341,6 +399,15 @@ mod tests {
             "TOKENIZER",
             "username",
             "secret_ref",
+            "keyspace",
+            "monkey",
+            "public_key",
+            "PUBLIC_KEY_CONTENT",
+            "publishableKey",
+            "keyring-path",
+            "KEY_CONTENT_TYPE",
+            "private_key_file",
+            "passwd_file",
         ] {
             assert!(!credential_name(n), "{n}");
         }
@@ -365,9 +432,38 @@ mod tests {
         ] {
             assert!(is_placeholder(p), "{p}");
         }
-        for v in ["migration", "Pr0d-DB-pw-2024!", "S3CR3TPASSWORD"] {
+        for p in [
+            "$argocd-secret:oidc.clientSecret",
+            "$oidc.auth0.clientSecret",
+            "$__file{/etc/secrets/pw}",
+            "********",
+            "XXXXXXXX",
+            "file:/run/secrets/db",
+            "/run/secrets/x",
+            "$(DB_PASS)",
+            "{{ .Values.password }}",
+        ] {
+            assert!(is_placeholder(p), "{p}");
+        }
+        for v in [
+            "migration",
+            "Pr0d-DB-pw-2024!",
+            "S3CR3TPASSWORD",
+            "$ecret pw!",
+        ] {
             assert!(!is_placeholder(v), "{v}");
         }
+        for v in ["30", "3600", "0.5", "-1", "true", "Off", "enabled"] {
+            assert!(is_number(v) || is_boolean(v), "{v}");
+            assert_eq!(classify("SECRET_TIMEOUT", v), None, "{v}");
+            assert_eq!(classify("API_TOKEN", v), None, "{v}");
+        }
+        // a number under a password name is a (weak) password; a boolean never is
+        assert_eq!(classify("MYSQL_PASSWORD", "1234"), Some("a credential"));
+        assert_eq!(classify("redisPassword", "123456"), Some("a credential"));
+        assert_eq!(classify("DB_PASSWORD", "true"), None);
+        assert!(!is_number("12ab"));
+        assert!(!is_number("inf"), "not finite: a word");
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         assert_eq!(credential_shape(jwt), Some("a JSON Web Token"));
         assert!(credential_shape("eyJhbGciOiJIUzI1NiJ9").is_none());
