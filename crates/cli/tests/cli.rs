@@ -823,3 +823,89 @@ fn detect_serve_receives_audit_batches_over_tls() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// Writes `name` with `text` in `dir` and gives its path as a string.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+const NAMESPACED_CLUSTER_OBJECTS: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: secret-admin, namespace: shop}
+rules:
+- {apiGroups: [\"\"], resources: [secrets], verbs: [\"*\"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: api-admin, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: api, namespace: shop}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ci-secrets, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: secret-admin}
+subjects:
+- {kind: ServiceAccount, name: runner, namespace: ci}
+";
+
+/// A ClusterRoleBinding or ClusterRole written with `metadata.namespace` is the cluster-scoped
+/// object it names (the API server clears the namespace): `scan` reports on it as `rbac can`
+/// grants through it.
+#[test]
+fn cluster_scoped_rbac_objects_with_a_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "rbac.yaml", NAMESPACED_CLUSTER_OBJECTS);
+    let o = palisade(&["scan", &f, "--select", "RBAC", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings: Vec<(String, String, Option<String>)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["ruleId"].as_str().unwrap().to_owned(),
+                f["object"]["name"].as_str().unwrap().to_owned(),
+                f["object"]["namespace"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert!(
+        findings.contains(&("RBAC001".into(), "api-admin".into(), None)),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&("RBAC003".into(), "ci-secrets".into(), None)),
+        "{findings:?}"
+    );
+    // The queries agree: cluster-wide, in any namespace.
+    let o = palisade(&[
+        "rbac",
+        "can",
+        "system:serviceaccount:ci:runner",
+        "delete",
+        "secrets",
+        "-n",
+        "prod",
+        &f,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("via ClusterRoleBinding ci-secrets -> ClusterRole secret-admin"),
+        "{}",
+        stdout(&o)
+    );
+    let o = palisade(&["rbac", "risks", &f]);
+    let out = stdout(&o);
+    assert!(
+        out.lines().any(|l| l.starts_with("ClusterAdmin")
+            && l.contains("serviceaccount shop/api")
+            && l.contains("cluster-wide")),
+        "{out}"
+    );
+}

@@ -293,7 +293,9 @@ fn rbac_api(obj: &Value) -> bool {
 
 pub(crate) fn describe(obj: &Value) -> String {
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
-    let ns = meta_str(obj, "namespace");
+    // The namespace of a cluster-scoped object is ignored (cleared by the API server).
+    let ns = meta_str(obj, "namespace")
+        .filter(|_| !matches!(kind, "ClusterRole" | "ClusterRoleBinding" | "Namespace"));
     let name = meta_str(obj, "name").unwrap_or("?");
     match ns {
         Some(ns) => format!("{kind} {ns}/{name}"),
