@@ -113,7 +113,8 @@ pub struct GrantRef {
     pub role_namespace: Option<String>,
     /// Role name.
     pub role_name: String,
-    /// Index of the rule in the role's effective (aggregated) rules.
+    /// Index of the rule in the role's effective rules (aggregated; for a bootstrap role,
+    /// reconciled: the manifest's rules first, then the bootstrap rules added back).
     pub rule_index: usize,
     /// The binding's subject that matched (service-account namespace defaulted).
     pub subject: Subject,
@@ -207,28 +208,37 @@ impl Rbac {
     /// controller would (until it converges). Namespaced objects without
     /// `metadata.namespace` are placed in `default` (as `kubectl apply` would with a
     /// default context). The bootstrap ClusterRole `cluster-admin` is added when the
-    /// objects do not define it, as every API server has it.
+    /// objects do not define it, as every API server has it; when they do, its effective
+    /// rules are those the API server reconciles it to at start-up: the manifest's rules
+    /// plus the bootstrap rules they do not cover, unless the role is annotated
+    /// `rbac.authorization.kubernetes.io/autoupdate: "false"` (then the manifest's alone).
     pub fn from_objects<'a>(objs: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut rbac = Rbac::default();
         for o in objs {
             rbac.add(o, 0);
         }
-        // `cluster-admin` is a bootstrap role every API server creates and reconciles; manifests
-        // bind to it without defining it.
-        let key = (RoleKind::ClusterRole, None, "cluster-admin".to_string());
-        if !rbac.role_index.contains_key(&key) {
-            let builtin = serde_json::json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "ClusterRole",
-                "metadata": {"name": "cluster-admin", "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
-                "rules": [
-                    {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-                    {"nonResourceURLs": ["*"], "verbs": ["*"]}
-                ]
-            });
-            rbac.add(&builtin, 0);
+        let mut defined = Vec::new();
+        for builtin in crate::bootstrap::cluster_roles() {
+            let Ok(expected) = parse_role(&builtin, RoleKind::ClusterRole) else {
+                continue;
+            };
+            let key = (RoleKind::ClusterRole, None, expected.name.clone());
+            match rbac.role_index.get(&key) {
+                Some(&i) => defined.push((i, expected)),
+                None => rbac.add(&builtin, 0),
+            }
         }
         rbac.aggregate();
+        // Reconciliation runs on the stored role, whose rules the aggregation controller
+        // has already written when it is aggregated; roles that aggregate a reconciled one
+        // then see its new rules.
+        let mut changed = false;
+        for (i, expected) in &defined {
+            changed |= crate::bootstrap::reconcile(&mut rbac.roles[*i], expected);
+        }
+        if changed {
+            rbac.aggregate();
+        }
         rbac.index();
         rbac
     }
