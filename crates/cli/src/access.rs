@@ -150,6 +150,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                 json_out(&grants)?;
                 return Ok(Exit::Clean);
             }
+            // One entry per subject (the engine lists each once), its paths below it.
             let mut out = format!("Subjects that can {req}:\n");
             for g in &grants {
                 if g.superuser {
@@ -158,16 +159,20 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                         "  {}  (bypasses RBAC: members of system:masters are always allowed)",
                         g.subject
                     );
+                } else {
+                    let _ = writeln!(out, "  {}", g.subject);
                 }
                 for v in &g.via {
-                    let _ = writeln!(out, "  {}  via {v}", g.subject);
+                    let _ = writeln!(out, "      via {v}");
                 }
             }
+            let distinct: std::collections::BTreeSet<&Subject> =
+                grants.iter().map(|g| &g.subject).collect();
             let _ = writeln!(
                 out,
                 "{} subject{}",
-                grants.len(),
-                if grants.len() == 1 { "" } else { "s" }
+                distinct.len(),
+                if distinct.len() == 1 { "" } else { "s" }
             );
             emit(&out)?;
             Ok(Exit::Clean)

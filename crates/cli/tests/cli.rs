@@ -909,3 +909,64 @@ fn cluster_scoped_rbac_objects_with_a_namespace() {
         "{out}"
     );
 }
+
+/// `rbac who-can` lists each subject once, with every path that grants under it, and counts
+/// distinct subjects.
+#[test]
+fn who_can_lists_each_subject_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "rbac.yaml",
+        "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: masters-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: \"system:masters\", apiGroup: rbac.authorization.k8s.io}
+- {kind: Group, name: \"system:masters\", apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: masters-b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: \"system:masters\", apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: api, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: api}
+- {kind: ServiceAccount, name: api, namespace: shop}
+- {kind: User, name: \"system:serviceaccount:shop:api\", apiGroup: rbac.authorization.k8s.io}
+",
+    );
+    let o = palisade(&["rbac", "who-can", "get", "secrets", "-n", "shop", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("system:masters").count(), 2, "{out}"); // the subject + its note
+    assert_eq!(out.matches("group system:masters").count(), 1, "{out}");
+    assert_eq!(out.matches("serviceaccount shop/api").count(), 1, "{out}");
+    assert_eq!(
+        out.matches("via ClusterRoleBinding masters-a ").count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("via ClusterRoleBinding masters-b ").count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(out.matches("via RoleBinding shop/api ").count(), 1, "{out}");
+    assert!(out.ends_with("\n2 subjects\n"), "{out}");
+    let o = palisade(&[
+        "rbac", "who-can", "get", "secrets", "-n", "shop", &f, "-f", "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v[0]["via"].as_array().unwrap().len(), 2, "{v:?}");
+}

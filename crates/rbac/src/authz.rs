@@ -116,7 +116,8 @@ pub struct GrantRef {
     /// Index of the rule in the role's effective rules (aggregated; for a bootstrap role,
     /// reconciled: the manifest's rules first, then the bootstrap rules added back).
     pub rule_index: usize,
-    /// The binding's subject that matched (service-account namespace defaulted).
+    /// The binding's subject that matched, as [`Binding::resolved_subject`] resolves it
+    /// (service-account namespace defaulted).
     pub subject: Subject,
 }
 
@@ -545,8 +546,10 @@ impl Rbac {
     }
 
     /// Every subject allowed to perform `request`, with the binding → role → rule paths.
-    /// Group subjects are listed as groups (not expanded). `system:masters` is always
-    /// listed first as a superuser. Sorted by subject.
+    /// Each subject appears once (see [`Binding::resolved_subject`]: a service account
+    /// written as a `User` named `system:serviceaccount:NS:NAME` is that service account),
+    /// with every distinct path. Group subjects are listed as groups (not expanded).
+    /// `system:masters` is always listed first as a superuser. Sorted by subject.
     pub fn who_can(&self, request: &Request) -> Vec<SubjectGrant> {
         let ns = request.namespace();
         let mut role_cache: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -583,6 +586,12 @@ impl Rbac {
                 }
             }
         }
+        // One entry per subject (the map's key: kind, name, and namespace for service
+        // accounts), every distinct path listed under it.
+        for via in result.values_mut() {
+            via.sort();
+            via.dedup();
+        }
         let masters = Subject::group(SYSTEM_MASTERS);
         let masters_via = result.remove(&masters).unwrap_or_default();
         let mut out = vec![SubjectGrant {
@@ -590,14 +599,10 @@ impl Rbac {
             superuser: true,
             via: masters_via,
         }];
-        out.extend(result.into_iter().map(|(subject, mut via)| {
-            via.sort();
-            via.dedup();
-            SubjectGrant {
-                subject,
-                superuser: false,
-                via,
-            }
+        out.extend(result.into_iter().map(|(subject, via)| SubjectGrant {
+            subject,
+            superuser: false,
+            via,
         }));
         out
     }

@@ -331,14 +331,31 @@ impl Binding {
             .or(self.namespace.as_deref())
     }
 
-    /// The subject with a service-account namespace defaulted (see [`Binding::subject_namespace`]).
+    /// The identity a subject stands for: a service-account namespace defaulted (see
+    /// [`Binding::subject_namespace`]), and a `User` named `system:serviceaccount:NS:NAME`
+    /// taken as the service account NS/NAME, whose user name it is (the authorizer's
+    /// `appliesToUser` compares a User subject's name with the request's user name, so both
+    /// forms grant the same identity and are one subject).
     pub fn resolved_subject(&self, s: &Subject) -> Subject {
-        let mut out = s.clone();
-        if s.kind == SubjectKind::ServiceAccount {
-            out.namespace = self.subject_namespace(s).map(str::to_string);
+        match s.kind {
+            SubjectKind::ServiceAccount => {
+                let mut out = s.clone();
+                out.namespace = self.subject_namespace(s).map(str::to_string);
+                out
+            }
+            SubjectKind::User => service_account_of_username(&s.name).unwrap_or_else(|| s.clone()),
+            SubjectKind::Group => s.clone(),
         }
-        out
     }
+}
+
+/// The service account a user name denotes: `system:serviceaccount:NS:NAME` with exactly
+/// two non-empty parts after the prefix (`serviceaccount.SplitUsername`).
+fn service_account_of_username(name: &str) -> Option<Subject> {
+    let rest = name.strip_prefix("system:serviceaccount:")?;
+    let (ns, sa) = rest.split_once(':')?;
+    (!ns.is_empty() && !sa.is_empty() && !sa.contains(':'))
+        .then(|| Subject::service_account(ns, sa))
 }
 
 /// A ServiceAccount object in the inventory.
@@ -576,6 +593,42 @@ mod tests {
         assert!(urls.covers(&sub));
         sub.non_resource_urls = vec!["/apis".into()];
         assert!(!urls.covers(&sub));
+    }
+
+    #[test]
+    fn a_user_named_as_a_service_account_is_that_service_account() {
+        let b = Binding {
+            kind: BindingKind::RoleBinding,
+            namespace: Some("shop".into()),
+            name: "b".into(),
+            role_ref: RoleRef {
+                kind: RoleKind::ClusterRole,
+                name: "view".into(),
+            },
+            subjects: vec![],
+        };
+        assert_eq!(
+            b.resolved_subject(&Subject::user("system:serviceaccount:ci:runner")),
+            Subject::service_account("ci", "runner")
+        );
+        for not_sa in [
+            "system:serviceaccount:ci",
+            "system:serviceaccount::x",
+            "system:serviceaccount:a:b:c",
+        ] {
+            assert_eq!(
+                b.resolved_subject(&Subject::user(not_sa)),
+                Subject::user(not_sa)
+            );
+        }
+        assert_eq!(
+            b.resolved_subject(&Subject {
+                kind: SubjectKind::ServiceAccount,
+                name: "api".into(),
+                namespace: None
+            }),
+            Subject::service_account("shop", "api")
+        );
     }
 
     #[test]
