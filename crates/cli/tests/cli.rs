@@ -970,3 +970,76 @@ subjects:
     assert_eq!(v.len(), 2, "{v:?}");
     assert_eq!(v[0]["via"].as_array().unwrap().len(), 2, "{v:?}");
 }
+
+/// `rbac` and `net` queries read past a malformed document as `scan` does: the document is
+/// named on stderr with its line, the answer covers the rest, and the exit code is 2.
+#[test]
+fn access_queries_go_on_past_malformed_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.yaml", NAMESPACED_CLUSTER_OBJECTS);
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: [\n",
+    );
+    let runs: [(&[&str], &str, &str); 6] = [
+        (&["rbac", "risks"], &good, "ClusterAdmin"),
+        (
+            &["rbac", "who-can", "get", "secrets"],
+            &good,
+            "serviceaccount shop/api",
+        ),
+        (
+            &[
+                "rbac",
+                "can",
+                "system:serviceaccount:shop:api",
+                "get",
+                "secrets",
+            ],
+            &good,
+            "yes",
+        ),
+        (&["rbac", "can", "nobody", "get", "secrets"], &good, "no"),
+        (&["rbac", "paths"], &good, "escalation path"),
+        (
+            &["net", "can", "shop/frontend", "shop/api", "--port", "8080"],
+            "examples/hardened",
+            "allowed",
+        ),
+    ];
+    for (args, input, answer) in runs {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([bad.as_str(), input]);
+        let o = palisade(&all);
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
+        assert!(out.contains(answer), "{args:?}: {out}");
+        // `error: FILE:LINE:COLUMN: reason`, at the second document (lines 5-8).
+        assert!(
+            err.lines().any(|l| l
+                .strip_prefix(&format!("error: {bad}:"))
+                .and_then(|rest| rest.split(':').next()?.parse::<u32>().ok())
+                .is_some_and(|line| (5..=8).contains(&line))
+                && l.contains("invalid YAML")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("warning: 1 input error") && err.contains("covers only"),
+            "{args:?}: {err}"
+        );
+    }
+    // A file that cannot be read at all is an input error too.
+    let o = palisade(&["rbac", "risks", "no-such-file.yaml", &good]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("ClusterAdmin"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("error: no-such-file.yaml: cannot read"),
+        "{}",
+        stderr(&o)
+    );
+    // Clean input keeps the answer's own exit code.
+    let o = palisade(&["rbac", "can", "nobody", "get", "secrets", &good]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
