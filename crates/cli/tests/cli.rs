@@ -1043,3 +1043,77 @@ fn access_queries_go_on_past_malformed_input() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).is_empty(), "{}", stderr(&o));
 }
+
+/// A scan of files says that the rules relating objects took the files as one cluster, in
+/// every report format; a snapshot is a cluster and gets no such note.
+#[test]
+fn file_scans_note_the_one_cluster_assumption() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "rbac.yaml", NAMESPACED_CLUSTER_OBJECTS);
+    let o = palisade(&["scan", &f, "examples/insecure/api.yaml"]);
+    let out = stdout(&o);
+    let note = out
+        .lines()
+        .find(|l| l.starts_with("  note: the 2 scanned files were taken as one whole cluster"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        note.contains("RBAC010") && note.contains("NET001"),
+        "{note}"
+    );
+    let o = palisade(&["scan", &f, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        v["input"]["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with("the scanned file was taken as a whole cluster")),
+        "{}",
+        v["input"]
+    );
+    let o = palisade(&["scan", &f, "--format", "markdown"]);
+    assert!(
+        stdout(&o).contains("> **Note:** the scanned file was taken as a whole cluster"),
+        "{}",
+        stdout(&o)
+    );
+    // Rules that look at one object at a time need no note.
+    let o = palisade(&["scan", &f, "--select", "RBAC002", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["input"].get("notes").is_none(), "{}", v["input"]);
+    // The same objects from a snapshot: no note.
+    let snap = dir.path().join("c.snapshot");
+    let objects: Vec<serde_json::Value> =
+        palisade_load::load_str("x.yaml", NAMESPACED_CLUSTER_OBJECTS)
+            .objects
+            .into_iter()
+            .map(|o| o.value)
+            .collect();
+    palisade_load::snapshot::write(
+        &snap,
+        palisade_load::snapshot::Header {
+            format: String::new(),
+            context: "test".into(),
+            server: "https://127.0.0.1:6443".into(),
+            server_version: None,
+            created: "2026-11-23T00:00:00Z".into(),
+            palisade_version: "0.0.0".into(),
+            objects: 0,
+            digest: String::new(),
+            unreadable: Vec::new(),
+        },
+        &objects,
+    )
+    .unwrap();
+    let o = palisade(&["scan", snap.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["input"]["objects"], 3, "{}", v["input"]);
+    assert!(v["input"].get("notes").is_none(), "{}", v["input"]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["ruleId"] == "RBAC001"),
+        "{}",
+        v["findings"]
+    );
+}

@@ -307,5 +307,8 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         report.errors.len(),
         if report.errors.len() == 1 { "" } else { "s" },
     );
+    for n in &report.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
     out
 }
