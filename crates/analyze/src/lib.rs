@@ -349,6 +349,7 @@ pub fn apply_policy(
     let compliance = opts
         .framework
         .map(|f| ComplianceSummary::compute(f, &metas, &active));
+    let notes = one_cluster_note(inventory, &metas).into_iter().collect();
     Report {
         findings: active,
         suppressed,
@@ -356,6 +357,7 @@ pub fn apply_policy(
         errors: input.errors,
         warnings: input.warnings,
         stats: input.stats,
+        notes,
         rules: metas,
         profile: Some(opts.profile()),
         pss_version: Some(opts.pss_version()),
@@ -365,6 +367,82 @@ pub fn apply_policy(
         unreadable: input.unreadable,
         skipped_rules: Vec::new(),
     }
+}
+
+/// The assumption the rules that relate objects to each other (inventory-scope rules: RBAC
+/// bindings to roles and service accounts, NetworkPolicies to pods, workloads to
+/// disruption budgets, the cluster's admission and node set-up...) make about manifest
+/// files: that together they are the whole cluster. Objects read from a cluster or a
+/// snapshot have no source file and need no such note.
+fn one_cluster_note(
+    inventory: &Inventory,
+    metas: &[&'static palisade_core::RuleMeta],
+) -> Option<String> {
+    let files: std::collections::BTreeSet<&str> = inventory
+        .objects()
+        .iter()
+        .filter_map(|o| o.source.as_ref().map(|s| &*s.file))
+        .collect();
+    let ids: Vec<&str> = metas
+        .iter()
+        .filter(|m| m.scope == Scope::Inventory)
+        .map(|m| m.id)
+        .collect();
+    if files.is_empty() || ids.is_empty() {
+        return None;
+    }
+    let rules = id_ranges(&ids);
+    Some(if files.len() == 1 {
+        format!(
+            "the scanned file was taken as a whole cluster by the rules that relate objects to each other ({rules}): objects the cluster holds beyond this file are not seen; scan the cluster (--cluster) or a snapshot to judge a real cluster"
+        )
+    } else {
+        format!(
+            "the {} scanned files were taken as one whole cluster by the rules that relate objects to each other ({rules}): objects in different files are assumed to share a cluster, and objects the cluster holds beyond these files are not seen; scan the cluster (--cluster) or a snapshot to judge a real cluster",
+            files.len()
+        )
+    })
+}
+
+/// Rule ids with runs of consecutive numbers shortened: `RBAC003-RBAC005, NET001`.
+fn id_ranges(ids: &[&str]) -> String {
+    let split = |id: &str| {
+        let at = id.find(|c: char| c.is_ascii_digit()).unwrap_or(id.len());
+        (id[..at].to_owned(), id[at..].parse::<u32>().ok())
+    };
+    let mut sorted: Vec<&str> = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Option<(&str, &str, String, u32)> = None; // first, last, prefix, last number
+    let close = |run: Option<(&str, &str, String, u32)>, out: &mut Vec<String>| {
+        if let Some((first, last, _, _)) = run {
+            out.push(if first == last {
+                first.to_owned()
+            } else {
+                format!("{first}-{last}")
+            });
+        }
+    };
+    for id in sorted {
+        let (prefix, n) = split(id);
+        match (&mut run, n) {
+            (Some((_, last, p, ln)), Some(n)) if *p == prefix && n == *ln + 1 => {
+                *last = id;
+                *ln = n;
+            }
+            (_, Some(n)) => {
+                close(run.take(), &mut out);
+                run = Some((id, id, prefix, n));
+            }
+            (_, None) => {
+                close(run.take(), &mut out);
+                out.push(id.to_owned());
+            }
+        }
+    }
+    close(run, &mut out);
+    out.join(", ")
 }
 
 fn exception_suppression(ex: &Exception) -> Suppression {
@@ -380,6 +458,44 @@ fn exception_suppression(ex: &Exception) -> Suppression {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rule_id_ranges() {
+        assert_eq!(
+            id_ranges(&["RBAC004", "NET001", "RBAC003", "RBAC005", "RBAC010", "NET002", "SEC007"]),
+            "NET001-NET002, RBAC003-RBAC005, RBAC010, SEC007"
+        );
+        assert_eq!(id_ranges(&["X"]), "X");
+    }
+
+    #[test]
+    fn files_are_noted_as_one_cluster() {
+        let opts = Options::new(today("2027-01-31"));
+        let inv = inventory(PRIVILEGED);
+        let r = analyze(&inv, InputSummary::default(), &opts);
+        assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
+        assert!(r.notes[0].contains("RBAC010") && r.notes[0].contains("NET001"));
+        // Objects read from a cluster or a snapshot carry no source file: no note.
+        let from_cluster = Inventory::new(
+            inv.into_objects()
+                .into_iter()
+                .map(|mut o| {
+                    o.source = None;
+                    o
+                })
+                .collect(),
+        );
+        assert!(analyze(&from_cluster, InputSummary::default(), &opts)
+            .notes
+            .is_empty());
+        // Nor when no rule relates objects.
+        let mut per_object = Options::new(today("2027-01-31"));
+        per_object.select = vec!["POD001".into()];
+        let inv = inventory(PRIVILEGED);
+        assert!(analyze(&inv, InputSummary::default(), &per_object)
+            .notes
+            .is_empty());
+    }
     use palisade_core::SpanIndex;
 
     fn policy(yaml: &str) -> Policy {

@@ -2,7 +2,7 @@
 //! over the same inputs as `scan`.
 
 use crate::{emit, Exit};
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use palisade_netpol::{Endpoint, Netpol, PortSpec};
 use palisade_rbac::{Decision, Rbac, Reason, Request, Subject, SubjectKind, UserInfo};
@@ -104,17 +104,45 @@ enum NetCommand {
     },
 }
 
-fn load(paths: &[PathBuf], limits: crate::scan::InputLimitArgs) -> anyhow::Result<Vec<Value>> {
+/// The objects that could be read, and how many input errors there were.
+struct Input {
+    objects: Vec<Value>,
+    errors: usize,
+}
+
+impl Input {
+    /// The exit code of an answer: an input error (2) wins over the answer's own code, as
+    /// in `scan`; the answer is printed all the same, with a warning.
+    #[allow(clippy::print_stderr)]
+    fn exit(&self, answer: Exit) -> Exit {
+        if self.errors == 0 {
+            return answer;
+        }
+        eprintln!(
+            "warning: {} input error{} (listed above): the answer covers only the documents that could be read",
+            self.errors,
+            if self.errors == 1 { "" } else { "s" }
+        );
+        Exit::Error
+    }
+}
+
+/// Reads the inputs as `scan` does: a malformed document or unreadable file is reported on
+/// stderr (`error: FILE:LINE:COLUMN: reason`) and the rest is still evaluated.
+#[allow(clippy::print_stderr)]
+fn load(paths: &[PathBuf], limits: crate::scan::InputLimitArgs) -> Input {
     let opts = palisade_load::LoadOptions {
         limits: limits.limits(),
         ..palisade_load::LoadOptions::default()
     };
     let loaded = palisade_load::load_paths_with(paths, &opts);
-    if !loaded.errors.is_empty() {
-        let list: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
-        bail!("cannot read the input:\n  {}", list.join("\n  "));
+    for e in &loaded.errors {
+        eprintln!("error: {e}");
     }
-    Ok(loaded.objects.into_iter().map(|o| o.value).collect())
+    Input {
+        objects: loaded.objects.into_iter().map(|o| o.value).collect(),
+        errors: loaded.errors.len(),
+    }
 }
 
 fn request(verb: &str, resource: &str, r: &RequestArgs) -> anyhow::Result<Request> {
@@ -144,12 +172,14 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
             inputs,
         } => {
             let req = request(&verb, &resource, &r)?;
-            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
+            let input = load(&inputs.paths, inputs.limits);
+            let rbac = Rbac::from_objects(&input.objects);
             let grants = rbac.who_can(&req);
             if inputs.format == "json" {
                 json_out(&grants)?;
-                return Ok(Exit::Clean);
+                return Ok(input.exit(Exit::Clean));
             }
+            // One entry per subject (the engine lists each once), its paths below it.
             let mut out = format!("Subjects that can {req}:\n");
             for g in &grants {
                 if g.superuser {
@@ -158,19 +188,23 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                         "  {}  (bypasses RBAC: members of system:masters are always allowed)",
                         g.subject
                     );
+                } else {
+                    let _ = writeln!(out, "  {}", g.subject);
                 }
                 for v in &g.via {
-                    let _ = writeln!(out, "  {}  via {v}", g.subject);
+                    let _ = writeln!(out, "      via {v}");
                 }
             }
+            let distinct: std::collections::BTreeSet<&Subject> =
+                grants.iter().map(|g| &g.subject).collect();
             let _ = writeln!(
                 out,
                 "{} subject{}",
-                grants.len(),
-                if grants.len() == 1 { "" } else { "s" }
+                distinct.len(),
+                if distinct.len() == 1 { "" } else { "s" }
             );
             emit(&out)?;
-            Ok(Exit::Clean)
+            Ok(input.exit(Exit::Clean))
         }
         RbacCommand::Can {
             subject,
@@ -181,7 +215,8 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
             inputs,
         } => {
             let req = request(&verb, &resource, &r)?;
-            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
+            let input = load(&inputs.paths, inputs.limits);
+            let rbac = Rbac::from_objects(&input.objects);
             let s = Subject::parse(&subject);
             let decision: Decision = match s.kind {
                 SubjectKind::Group => rbac.can(&s, &req),
@@ -205,18 +240,19 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                 }
                 emit(&out)?;
             }
-            Ok(if decision.allowed {
+            Ok(input.exit(if decision.allowed {
                 Exit::Clean
             } else {
                 Exit::Findings
-            })
+            }))
         }
         RbacCommand::Risks { inputs } => {
-            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
+            let input = load(&inputs.paths, inputs.limits);
+            let rbac = Rbac::from_objects(&input.objects);
             let risks = rbac.risks();
             if inputs.format == "json" {
                 json_out(&risks)?;
-                return Ok(Exit::Clean);
+                return Ok(input.exit(Exit::Clean));
             }
             let mut out = String::new();
             for r in &risks {
@@ -244,14 +280,15 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                 if risks.len() == 1 { "" } else { "s" }
             );
             emit(&out)?;
-            Ok(Exit::Clean)
+            Ok(input.exit(Exit::Clean))
         }
         RbacCommand::Paths { inputs } => {
-            let rbac = Rbac::from_objects(&load(&inputs.paths, inputs.limits)?);
+            let input = load(&inputs.paths, inputs.limits);
+            let rbac = Rbac::from_objects(&input.objects);
             let paths = rbac.escalation_paths();
             if inputs.format == "json" {
                 json_out(&paths)?;
-                return Ok(Exit::Clean);
+                return Ok(input.exit(Exit::Clean));
             }
             let mut out = String::new();
             for (i, p) in paths.iter().enumerate() {
@@ -286,7 +323,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                 if paths.len() == 1 { "" } else { "s" }
             );
             emit(&out)?;
-            Ok(Exit::Clean)
+            Ok(input.exit(Exit::Clean))
         }
     }
 }
@@ -299,7 +336,8 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
             port,
             inputs,
         } => {
-            let np = Netpol::from_objects(&load(&inputs.paths, inputs.limits)?);
+            let input = load(&inputs.paths, inputs.limits);
+            let np = Netpol::from_objects(&input.objects);
             let from = Endpoint::parse(&from).map_err(|e| anyhow::anyhow!("{e}"))?;
             let to = Endpoint::parse(&to).map_err(|e| anyhow::anyhow!("{e}"))?;
             let port = port
@@ -309,7 +347,11 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
             let v = np
                 .can(&from, &to, port.as_ref())
                 .map_err(|e| anyhow::anyhow!("{e}"))
-                .context("cannot answer")?;
+                .context(if input.errors > 0 {
+                    "cannot answer (some input could not be read: see the errors above)"
+                } else {
+                    "cannot answer"
+                })?;
             if inputs.format == "json" {
                 json_out(&v)?;
             } else {
@@ -345,11 +387,11 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
                 }
                 emit(&out)?;
             }
-            Ok(if v.allowed {
+            Ok(input.exit(if v.allowed {
                 Exit::Clean
             } else {
                 Exit::Findings
-            })
+            }))
         }
     }
 }

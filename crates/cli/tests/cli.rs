@@ -970,3 +970,297 @@ fn nothing_to_check_is_an_error_not_a_pass() {
     assert!(stderr(&o).contains("holds no CVE"), "{}", stderr(&o));
     assert!(!out.exists());
 }
+
+/// Writes `name` with `text` in `dir` and gives its path as a string.
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_str().unwrap().to_owned()
+}
+
+const NAMESPACED_CLUSTER_OBJECTS: &str = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: secret-admin, namespace: shop}
+rules:
+- {apiGroups: [\"\"], resources: [secrets], verbs: [\"*\"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: api-admin, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: api, namespace: shop}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ci-secrets, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: secret-admin}
+subjects:
+- {kind: ServiceAccount, name: runner, namespace: ci}
+";
+
+/// A ClusterRoleBinding or ClusterRole written with `metadata.namespace` is the cluster-scoped
+/// object it names (the API server clears the namespace): `scan` reports on it as `rbac can`
+/// grants through it.
+#[test]
+fn cluster_scoped_rbac_objects_with_a_namespace() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "rbac.yaml", NAMESPACED_CLUSTER_OBJECTS);
+    let o = palisade(&["scan", &f, "--select", "RBAC", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings: Vec<(String, String, Option<String>)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["ruleId"].as_str().unwrap().to_owned(),
+                f["object"]["name"].as_str().unwrap().to_owned(),
+                f["object"]["namespace"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert!(
+        findings.contains(&("RBAC001".into(), "api-admin".into(), None)),
+        "{findings:?}"
+    );
+    assert!(
+        findings.contains(&("RBAC003".into(), "ci-secrets".into(), None)),
+        "{findings:?}"
+    );
+    // The queries agree: cluster-wide, in any namespace.
+    let o = palisade(&[
+        "rbac",
+        "can",
+        "system:serviceaccount:ci:runner",
+        "delete",
+        "secrets",
+        "-n",
+        "prod",
+        &f,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("via ClusterRoleBinding ci-secrets -> ClusterRole secret-admin"),
+        "{}",
+        stdout(&o)
+    );
+    let o = palisade(&["rbac", "risks", &f]);
+    let out = stdout(&o);
+    assert!(
+        out.lines().any(|l| l.starts_with("ClusterAdmin")
+            && l.contains("serviceaccount shop/api")
+            && l.contains("cluster-wide")),
+        "{out}"
+    );
+}
+
+/// `rbac who-can` lists each subject once, with every path that grants under it, and counts
+/// distinct subjects.
+#[test]
+fn who_can_lists_each_subject_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "rbac.yaml",
+        "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: masters-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: \"system:masters\", apiGroup: rbac.authorization.k8s.io}
+- {kind: Group, name: \"system:masters\", apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: masters-b}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: Group, name: \"system:masters\", apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: api, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects:
+- {kind: ServiceAccount, name: api}
+- {kind: ServiceAccount, name: api, namespace: shop}
+- {kind: User, name: \"system:serviceaccount:shop:api\", apiGroup: rbac.authorization.k8s.io}
+",
+    );
+    let o = palisade(&["rbac", "who-can", "get", "secrets", "-n", "shop", &f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches("system:masters").count(), 2, "{out}"); // the subject + its note
+    assert_eq!(out.matches("group system:masters").count(), 1, "{out}");
+    assert_eq!(out.matches("serviceaccount shop/api").count(), 1, "{out}");
+    assert_eq!(
+        out.matches("via ClusterRoleBinding masters-a ").count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("via ClusterRoleBinding masters-b ").count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(out.matches("via RoleBinding shop/api ").count(), 1, "{out}");
+    assert!(out.ends_with("\n2 subjects\n"), "{out}");
+    let o = palisade(&[
+        "rbac", "who-can", "get", "secrets", "-n", "shop", &f, "-f", "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v[0]["via"].as_array().unwrap().len(), 2, "{v:?}");
+}
+
+/// `rbac` and `net` queries read past a malformed document as `scan` does: the document is
+/// named on stderr with its line, the answer covers the rest, and the exit code is 2.
+#[test]
+fn access_queries_go_on_past_malformed_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.yaml", NAMESPACED_CLUSTER_OBJECTS);
+    let bad = write(
+        dir.path(),
+        "bad.yaml",
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: x}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: [\n",
+    );
+    let runs: [(&[&str], &str, &str); 6] = [
+        (&["rbac", "risks"], &good, "ClusterAdmin"),
+        (
+            &["rbac", "who-can", "get", "secrets"],
+            &good,
+            "serviceaccount shop/api",
+        ),
+        (
+            &[
+                "rbac",
+                "can",
+                "system:serviceaccount:shop:api",
+                "get",
+                "secrets",
+            ],
+            &good,
+            "yes",
+        ),
+        (&["rbac", "can", "nobody", "get", "secrets"], &good, "no"),
+        (&["rbac", "paths"], &good, "escalation path"),
+        (
+            &["net", "can", "shop/frontend", "shop/api", "--port", "8080"],
+            "examples/hardened",
+            "allowed",
+        ),
+    ];
+    for (args, input, answer) in runs {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend([bad.as_str(), input]);
+        let o = palisade(&all);
+        let (out, err) = (stdout(&o), stderr(&o));
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {out}{err}");
+        assert!(out.contains(answer), "{args:?}: {out}");
+        // `error: FILE:LINE:COLUMN: reason`, at the second document (lines 5-8).
+        assert!(
+            err.lines().any(|l| l
+                .strip_prefix(&format!("error: {bad}:"))
+                .and_then(|rest| rest.split(':').next()?.parse::<u32>().ok())
+                .is_some_and(|line| (5..=8).contains(&line))
+                && l.contains("invalid YAML")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains("warning: 1 input error") && err.contains("covers only"),
+            "{args:?}: {err}"
+        );
+    }
+    // A file that cannot be read at all is an input error too.
+    let o = palisade(&["rbac", "risks", "no-such-file.yaml", &good]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("ClusterAdmin"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("error: no-such-file.yaml: cannot read"),
+        "{}",
+        stderr(&o)
+    );
+    // Clean input keeps the answer's own exit code.
+    let o = palisade(&["rbac", "can", "nobody", "get", "secrets", &good]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+/// A scan of files says that the rules relating objects took the files as one cluster, in
+/// every report format; a snapshot is a cluster and gets no such note.
+#[test]
+fn file_scans_note_the_one_cluster_assumption() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "rbac.yaml", NAMESPACED_CLUSTER_OBJECTS);
+    let o = palisade(&["scan", &f, "examples/insecure/api.yaml"]);
+    let out = stdout(&o);
+    let note = out
+        .lines()
+        .find(|l| l.starts_with("  note: the 2 scanned files were taken as one whole cluster"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        note.contains("RBAC010") && note.contains("NET001"),
+        "{note}"
+    );
+    let o = palisade(&["scan", &f, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        v["input"]["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with("the scanned file was taken as a whole cluster")),
+        "{}",
+        v["input"]
+    );
+    let o = palisade(&["scan", &f, "--format", "markdown"]);
+    assert!(
+        stdout(&o).contains("> **Note:** the scanned file was taken as a whole cluster"),
+        "{}",
+        stdout(&o)
+    );
+    // Rules that look at one object at a time need no note.
+    let o = palisade(&["scan", &f, "--select", "RBAC002", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["input"].get("notes").is_none(), "{}", v["input"]);
+    // The same objects from a snapshot: no note.
+    let snap = dir.path().join("c.snapshot");
+    let objects: Vec<serde_json::Value> =
+        palisade_load::load_str("x.yaml", NAMESPACED_CLUSTER_OBJECTS)
+            .objects
+            .into_iter()
+            .map(|o| o.value)
+            .collect();
+    palisade_load::snapshot::write(
+        &snap,
+        palisade_load::snapshot::Header {
+            format: String::new(),
+            context: "test".into(),
+            server: "https://127.0.0.1:6443".into(),
+            server_version: None,
+            created: "2026-11-23T00:00:00Z".into(),
+            palisade_version: "0.0.0".into(),
+            objects: 0,
+            digest: String::new(),
+            unreadable: Vec::new(),
+        },
+        &objects,
+    )
+    .unwrap();
+    let o = palisade(&["scan", snap.to_str().unwrap(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["input"]["objects"], 3, "{}", v["input"]);
+    assert!(v["input"].get("notes").is_none(), "{}", v["input"]);
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["ruleId"] == "RBAC001"),
+        "{}",
+        v["findings"]
+    );
+}

@@ -137,3 +137,30 @@ impl Inventory {
             .copied()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::SpanIndex;
+    use serde_json::json;
+
+    #[test]
+    fn cluster_scoped_objects_are_found_without_namespace() {
+        let obj = |v| Object::from_value(v, None, SpanIndex::default()).unwrap();
+        let inv = Inventory::new(vec![
+            obj(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": "admins", "namespace": "shop"}}),
+            ),
+            obj(
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {"name": "readers", "namespace": "shop"}}),
+            ),
+        ]);
+        assert!(inv.find("ClusterRoleBinding", None, "admins").is_some());
+        assert!(inv
+            .find("ClusterRoleBinding", Some("shop"), "admins")
+            .is_none());
+        assert!(inv.find("RoleBinding", Some("shop"), "readers").is_some());
+    }
+}

@@ -251,7 +251,9 @@ pub struct Object {
     pub kind: String,
     /// `metadata.name` (or `generateName*`).
     pub name: String,
-    /// `metadata.namespace`, if written.
+    /// `metadata.namespace`, if written, for a namespaced kind. Always `None` for the
+    /// built-in cluster-scoped kinds ([`is_cluster_scoped`]): the API server ignores (clears)
+    /// the namespace of a cluster-scoped object. The JSON value keeps what was written.
     pub namespace: Option<String>,
     /// Where the document starts; `None` for objects read from a cluster.
     pub source: Option<SourceLoc>,
@@ -293,10 +295,16 @@ impl Object {
                     .map(|g| format!("{g}*"))
             })
             .unwrap_or_default();
+        // The API server clears the namespace of a cluster-scoped object
+        // (`EnsureObjectNamespaceMatchesRequestNamespace` in k8s.io/apiserver
+        // pkg/registry/rest/create.go: "cluster-scoped, clear namespace"), and kubectl sends
+        // such an object to the cluster-scoped path whatever it says: a ClusterRoleBinding
+        // written with `metadata.namespace` is the cluster-wide binding of that name.
         let namespace = meta
             .and_then(|m| m.get("namespace"))
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
+            .filter(|_| !is_cluster_scoped(group_of(&api_version), &kind))
             .map(str::to_owned);
         if kind == "Secret" && api_version == "v1" {
             redact_secret(&mut value);
@@ -314,10 +322,7 @@ impl Object {
 
     /// The API group (`apps` for `apps/v1`, empty for the core group).
     pub fn group(&self) -> &str {
-        match self.api_version.rsplit_once('/') {
-            Some((g, _)) => g,
-            None => "",
-        }
+        group_of(&self.api_version)
     }
 
     /// The object's identity.
@@ -362,6 +367,90 @@ impl Object {
             column,
         })
     }
+}
+
+/// The API group of an `apiVersion` (`apps` for `apps/v1`, empty for the core group).
+pub fn group_of(api_version: &str) -> &str {
+    match api_version.rsplit_once('/') {
+        Some((g, _)) => g,
+        None => "",
+    }
+}
+
+/// The cluster-scoped kinds of the built-in API, by group: the resources a v1.32 API server
+/// lists with `namespaced: false` in discovery (`/api/v1`, `/apis/GROUP/VERSION`), plus the
+/// cluster-scoped kinds of beta and alpha APIs an administrator can enable. Custom resources
+/// are not known here (their scope is in their CustomResourceDefinition).
+const CLUSTER_SCOPED: &[(&str, &[&str])] = &[
+    (
+        "",
+        &["Namespace", "Node", "PersistentVolume", "ComponentStatus"],
+    ),
+    (
+        "rbac.authorization.k8s.io",
+        &["ClusterRole", "ClusterRoleBinding"],
+    ),
+    (
+        "admissionregistration.k8s.io",
+        &[
+            "ValidatingWebhookConfiguration",
+            "MutatingWebhookConfiguration",
+            "ValidatingAdmissionPolicy",
+            "ValidatingAdmissionPolicyBinding",
+            "MutatingAdmissionPolicy",
+            "MutatingAdmissionPolicyBinding",
+        ],
+    ),
+    ("apiextensions.k8s.io", &["CustomResourceDefinition"]),
+    ("apiregistration.k8s.io", &["APIService"]),
+    (
+        "authentication.k8s.io",
+        &["TokenReview", "SelfSubjectReview"],
+    ),
+    (
+        "authorization.k8s.io",
+        &[
+            "SubjectAccessReview",
+            "SelfSubjectAccessReview",
+            "SelfSubjectRulesReview",
+        ],
+    ),
+    (
+        "certificates.k8s.io",
+        &["CertificateSigningRequest", "ClusterTrustBundle"],
+    ),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        &["FlowSchema", "PriorityLevelConfiguration"],
+    ),
+    (
+        "networking.k8s.io",
+        &["IngressClass", "IPAddress", "ServiceCIDR"],
+    ),
+    ("node.k8s.io", &["RuntimeClass"]),
+    ("scheduling.k8s.io", &["PriorityClass"]),
+    (
+        "storage.k8s.io",
+        &[
+            "StorageClass",
+            "CSIDriver",
+            "CSINode",
+            "VolumeAttachment",
+            "VolumeAttributesClass",
+        ],
+    ),
+    ("resource.k8s.io", &["DeviceClass", "ResourceSlice"]),
+    ("storagemigration.k8s.io", &["StorageVersionMigration"]),
+    ("internal.apiserver.k8s.io", &["StorageVersion"]),
+    ("policy", &["PodSecurityPolicy"]),
+];
+
+/// Whether `kind` of API group `group` is a cluster-scoped kind of the built-in API (see
+/// [`Object::namespace`], which is `None` for these whatever the manifest says).
+pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
+    CLUSTER_SCOPED
+        .iter()
+        .any(|(g, kinds)| *g == group && kinds.contains(&kind))
 }
 
 /// Iterates the string entries of a JSON object (non-string values are skipped).
@@ -477,6 +566,31 @@ mod tests {
         assert!(obj.value["data"]["n"].is_null());
         assert_eq!(obj.value["data"]["x"], REDACTED);
         assert_eq!(obj.value["stringData"]["q"], "");
+    }
+
+    #[test]
+    fn cluster_scoped_objects_have_no_namespace() {
+        let obj = |v| Object::from_value(v, None, SpanIndex::default()).unwrap();
+        let crb = obj(json!({"apiVersion":"rbac.authorization.k8s.io/v1",
+            "kind":"ClusterRoleBinding","metadata":{"name":"b","namespace":"shop"}}));
+        assert_eq!(crb.namespace, None);
+        assert_eq!(crb.reference().to_string(), "ClusterRoleBinding b");
+        // The value keeps what was written.
+        assert_eq!(crb.value["metadata"]["namespace"], "shop");
+        let cr = obj(json!({"apiVersion":"rbac.authorization.k8s.io/v1beta1",
+            "kind":"ClusterRole","metadata":{"name":"r","namespace":"shop"}}));
+        assert_eq!(cr.namespace, None);
+        let ns = obj(json!({"apiVersion":"v1","kind":"Namespace",
+            "metadata":{"name":"shop","namespace":"default"}}));
+        assert_eq!(ns.namespace, None);
+        // Namespaced kinds keep theirs; a kind of the same name in another group is not
+        // the built-in one.
+        let rb = obj(json!({"apiVersion":"rbac.authorization.k8s.io/v1",
+            "kind":"RoleBinding","metadata":{"name":"b","namespace":"shop"}}));
+        assert_eq!(rb.namespace.as_deref(), Some("shop"));
+        let other = obj(json!({"apiVersion":"example.com/v1",
+            "kind":"ClusterRole","metadata":{"name":"r","namespace":"shop"}}));
+        assert_eq!(other.namespace.as_deref(), Some("shop"));
     }
 
     #[test]

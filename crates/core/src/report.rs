@@ -243,6 +243,9 @@ pub struct Report {
     pub warnings: Vec<InputIssue>,
     /// Input counts.
     pub stats: InputStats,
+    /// Notes on how the input was evaluated, shown with the input summary (e.g. that
+    /// manifest files were taken as one cluster by the rules that relate objects).
+    pub notes: Vec<String>,
     /// The rules that ran.
     pub rules: Vec<&'static RuleMeta>,
     /// The profile used.

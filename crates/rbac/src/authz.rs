@@ -113,9 +113,11 @@ pub struct GrantRef {
     pub role_namespace: Option<String>,
     /// Role name.
     pub role_name: String,
-    /// Index of the rule in the role's effective (aggregated) rules.
+    /// Index of the rule in the role's effective rules (aggregated; for a bootstrap role,
+    /// reconciled: the manifest's rules first, then the bootstrap rules added back).
     pub rule_index: usize,
-    /// The binding's subject that matched (service-account namespace defaulted).
+    /// The binding's subject that matched, as [`Binding::resolved_subject`] resolves it
+    /// (service-account namespace defaulted).
     pub subject: Subject,
 }
 
@@ -207,28 +209,37 @@ impl Rbac {
     /// controller would (until it converges). Namespaced objects without
     /// `metadata.namespace` are placed in `default` (as `kubectl apply` would with a
     /// default context). The bootstrap ClusterRole `cluster-admin` is added when the
-    /// objects do not define it, as every API server has it.
+    /// objects do not define it, as every API server has it; when they do, its effective
+    /// rules are those the API server reconciles it to at start-up: the manifest's rules
+    /// plus the bootstrap rules they do not cover, unless the role is annotated
+    /// `rbac.authorization.kubernetes.io/autoupdate: "false"` (then the manifest's alone).
     pub fn from_objects<'a>(objs: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut rbac = Rbac::default();
         for o in objs {
             rbac.add(o, 0);
         }
-        // `cluster-admin` is a bootstrap role every API server creates and reconciles; manifests
-        // bind to it without defining it.
-        let key = (RoleKind::ClusterRole, None, "cluster-admin".to_string());
-        if !rbac.role_index.contains_key(&key) {
-            let builtin = serde_json::json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1",
-                "kind": "ClusterRole",
-                "metadata": {"name": "cluster-admin", "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
-                "rules": [
-                    {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-                    {"nonResourceURLs": ["*"], "verbs": ["*"]}
-                ]
-            });
-            rbac.add(&builtin, 0);
+        let mut defined = Vec::new();
+        for builtin in crate::bootstrap::cluster_roles() {
+            let Ok(expected) = parse_role(&builtin, RoleKind::ClusterRole) else {
+                continue;
+            };
+            let key = (RoleKind::ClusterRole, None, expected.name.clone());
+            match rbac.role_index.get(&key) {
+                Some(&i) => defined.push((i, expected)),
+                None => rbac.add(&builtin, 0),
+            }
         }
         rbac.aggregate();
+        // Reconciliation runs on the stored role, whose rules the aggregation controller
+        // has already written when it is aggregated; roles that aggregate a reconciled one
+        // then see its new rules.
+        let mut changed = false;
+        for (i, expected) in &defined {
+            changed |= crate::bootstrap::reconcile(&mut rbac.roles[*i], expected);
+        }
+        if changed {
+            rbac.aggregate();
+        }
         rbac.index();
         rbac
     }
@@ -535,8 +546,10 @@ impl Rbac {
     }
 
     /// Every subject allowed to perform `request`, with the binding → role → rule paths.
-    /// Group subjects are listed as groups (not expanded). `system:masters` is always
-    /// listed first as a superuser. Sorted by subject.
+    /// Each subject appears once (see [`Binding::resolved_subject`]: a service account
+    /// written as a `User` named `system:serviceaccount:NS:NAME` is that service account),
+    /// with every distinct path. Group subjects are listed as groups (not expanded).
+    /// `system:masters` is always listed first as a superuser. Sorted by subject.
     pub fn who_can(&self, request: &Request) -> Vec<SubjectGrant> {
         let ns = request.namespace();
         let mut role_cache: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -573,6 +586,12 @@ impl Rbac {
                 }
             }
         }
+        // One entry per subject (the map's key: kind, name, and namespace for service
+        // accounts), every distinct path listed under it.
+        for via in result.values_mut() {
+            via.sort();
+            via.dedup();
+        }
         let masters = Subject::group(SYSTEM_MASTERS);
         let masters_via = result.remove(&masters).unwrap_or_default();
         let mut out = vec![SubjectGrant {
@@ -580,14 +599,10 @@ impl Rbac {
             superuser: true,
             via: masters_via,
         }];
-        out.extend(result.into_iter().map(|(subject, mut via)| {
-            via.sort();
-            via.dedup();
-            SubjectGrant {
-                subject,
-                superuser: false,
-                via,
-            }
+        out.extend(result.into_iter().map(|(subject, via)| SubjectGrant {
+            subject,
+            superuser: false,
+            via,
         }));
         out
     }

@@ -33,6 +33,7 @@
 
 mod analysis;
 mod authz;
+mod bootstrap;
 mod model;
 mod request;
 /// Label selectors (shared with the rest of Palisade).
@@ -45,6 +46,6 @@ pub use authz::{
 };
 pub use model::{
     Binding, BindingKind, PolicyRule, Role, RoleKind, RoleRef, ServiceAccountRef, Subject,
-    SubjectKind, ALL,
+    SubjectKind, ALL, AUTOUPDATE_ANNOTATION,
 };
 pub use request::{ParseError, Request, Target};

@@ -60,6 +60,70 @@ impl PolicyRule {
         })
     }
 
+    /// `BreakdownRule` (`pkg/registry/rbac/validation/policy_comparator.go`): one rule per
+    /// group × resource × verb (× resource name), then one per non-resource URL × verb.
+    pub(crate) fn breakdown(&self) -> Vec<PolicyRule> {
+        let one = |s: &String| vec![s.clone()];
+        let mut out = Vec::new();
+        for group in &self.api_groups {
+            for resource in &self.resources {
+                for verb in &self.verbs {
+                    let atom = |names: Vec<String>| PolicyRule {
+                        verbs: one(verb),
+                        api_groups: one(group),
+                        resources: one(resource),
+                        resource_names: names,
+                        non_resource_urls: Vec::new(),
+                    };
+                    if self.resource_names.is_empty() {
+                        out.push(atom(Vec::new()));
+                    } else {
+                        out.extend(self.resource_names.iter().map(|n| atom(one(n))));
+                    }
+                }
+            }
+        }
+        for url in &self.non_resource_urls {
+            for verb in &self.verbs {
+                out.push(PolicyRule {
+                    verbs: one(verb),
+                    non_resource_urls: one(url),
+                    ..PolicyRule::default()
+                });
+            }
+        }
+        out
+    }
+
+    /// `ruleCovers` (`policy_comparator.go`): whether this rule grants everything `sub` grants.
+    pub(crate) fn covers(&self, sub: &PolicyRule) -> bool {
+        let has = |set: &[String], x: &str| set.iter().any(|s| s == x);
+        let has_all = |set: &[String], xs: &[String]| xs.iter().all(|x| has(set, x));
+        let verbs = has(&self.verbs, ALL) || has_all(&self.verbs, &sub.verbs);
+        let groups = has(&self.api_groups, ALL) || has_all(&self.api_groups, &sub.api_groups);
+        // `resourceCoversAll`: `*`, an exact match, or `*/subresource` for a subresource.
+        let resources = has(&self.resources, ALL)
+            || sub.resources.iter().all(|path| {
+                has(&self.resources, path)
+                    || path
+                        .split_once('/')
+                        .is_some_and(|(_, sr)| has(&self.resources, &format!("*/{sr}")))
+            });
+        // `nonResourceURLsCoversAll`: exact, or a trailing-`*` prefix.
+        let urls = sub.non_resource_urls.iter().all(|path| {
+            self.non_resource_urls.iter().any(|owner| {
+                owner == path
+                    || (owner.ends_with('*') && path.starts_with(owner.trim_end_matches('*')))
+            })
+        });
+        let names = if sub.resource_names.is_empty() {
+            self.resource_names.is_empty()
+        } else {
+            self.resource_names.is_empty() || has_all(&self.resource_names, &sub.resource_names)
+        };
+        verbs && groups && resources && names && urls
+    }
+
     fn from_value(v: &Value) -> Result<Self, String> {
         if !v.is_object() {
             return Err("rule is not an object".into());
@@ -89,6 +153,10 @@ fn str_list(v: &Value, key: &str) -> Result<Vec<String>, String> {
     }
 }
 
+/// `rbacv1.AutoUpdateAnnotationKey`: `"false"` stops the API server from reconciling a
+/// bootstrap role.
+pub const AUTOUPDATE_ANNOTATION: &str = "rbac.authorization.kubernetes.io/autoupdate";
+
 /// Kind of a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum RoleKind {
@@ -114,6 +182,10 @@ pub struct Role {
     /// `aggregationRule.clusterRoleSelectors`, when the ClusterRole has an aggregation rule.
     #[serde(skip)]
     pub aggregation: Option<Vec<LabelSelector>>,
+    /// The role carries `rbac.authorization.kubernetes.io/autoupdate: "false"`: the API
+    /// server's reconciliation of bootstrap roles leaves it as written.
+    #[serde(skip)]
+    pub autoupdate_disabled: bool,
 }
 
 /// Kind of a binding.
@@ -259,14 +331,31 @@ impl Binding {
             .or(self.namespace.as_deref())
     }
 
-    /// The subject with a service-account namespace defaulted (see [`Binding::subject_namespace`]).
+    /// The identity a subject stands for: a service-account namespace defaulted (see
+    /// [`Binding::subject_namespace`]), and a `User` named `system:serviceaccount:NS:NAME`
+    /// taken as the service account NS/NAME, whose user name it is (the authorizer's
+    /// `appliesToUser` compares a User subject's name with the request's user name, so both
+    /// forms grant the same identity and are one subject).
     pub fn resolved_subject(&self, s: &Subject) -> Subject {
-        let mut out = s.clone();
-        if s.kind == SubjectKind::ServiceAccount {
-            out.namespace = self.subject_namespace(s).map(str::to_string);
+        match s.kind {
+            SubjectKind::ServiceAccount => {
+                let mut out = s.clone();
+                out.namespace = self.subject_namespace(s).map(str::to_string);
+                out
+            }
+            SubjectKind::User => service_account_of_username(&s.name).unwrap_or_else(|| s.clone()),
+            SubjectKind::Group => s.clone(),
         }
-        out
     }
+}
+
+/// The service account a user name denotes: `system:serviceaccount:NS:NAME` with exactly
+/// two non-empty parts after the prefix (`serviceaccount.SplitUsername`).
+fn service_account_of_username(name: &str) -> Option<Subject> {
+    let rest = name.strip_prefix("system:serviceaccount:")?;
+    let (ns, sa) = rest.split_once(':')?;
+    (!ns.is_empty() && !sa.is_empty() && !sa.contains(':'))
+        .then(|| Subject::service_account(ns, sa))
 }
 
 /// A ServiceAccount object in the inventory.
@@ -293,7 +382,9 @@ fn rbac_api(obj: &Value) -> bool {
 
 pub(crate) fn describe(obj: &Value) -> String {
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
-    let ns = meta_str(obj, "namespace");
+    // The namespace of a cluster-scoped object is ignored (cleared by the API server).
+    let ns = meta_str(obj, "namespace")
+        .filter(|_| !matches!(kind, "ClusterRole" | "ClusterRoleBinding" | "Namespace"));
     let name = meta_str(obj, "name").unwrap_or("?");
     match ns {
         Some(ns) => format!("{kind} {ns}/{name}"),
@@ -333,6 +424,13 @@ pub(crate) fn parse_role(obj: &Value, kind: RoleKind) -> Result<Role, String> {
         }
         _ => None,
     };
+    // `computeReconciledRole` (pkg/registry/rbac/reconciliation/reconcile_role.go) protects a
+    // role whose annotation is exactly the string "false".
+    let autoupdate_disabled = obj
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(AUTOUPDATE_ANNOTATION))
+        .and_then(Value::as_str)
+        == Some("false");
     Ok(Role {
         kind,
         namespace,
@@ -340,6 +438,7 @@ pub(crate) fn parse_role(obj: &Value, kind: RoleKind) -> Result<Role, String> {
         labels: labels_of(obj),
         rules,
         aggregation,
+        autoupdate_disabled,
     })
 }
 
@@ -460,6 +559,76 @@ mod tests {
         assert!(r.non_resource_url_matches("/api/v1"));
         assert!(r.non_resource_url_matches("/api/"));
         assert!(!r.non_resource_url_matches("/apis"));
+    }
+
+    #[test]
+    fn breakdown_and_covers_follow_the_policy_comparator() {
+        // 2 groups × 1 resource × 2 verbs × 2 names.
+        let r = rule(&["get", "list"], &["", "apps"], &["pods"], &["a", "b"]);
+        let atoms = r.breakdown();
+        assert_eq!(atoms.len(), 8);
+        assert!(atoms
+            .iter()
+            .all(|a| r.covers(a) && a.resource_names.len() == 1));
+        let admin = rule(&["*"], &["*"], &["*"], &[]);
+        assert!(atoms.iter().all(|a| admin.covers(a)));
+        // 1 URL × 2 verbs; a resource rule never covers a non-resource URL.
+        let mut nr = rule(&["get", "head"], &[], &[], &[]);
+        nr.non_resource_urls = vec!["/healthz".into()];
+        let atoms = nr.breakdown();
+        assert_eq!(atoms.len(), 2);
+        assert!(atoms.iter().all(|a| nr.covers(a) && !admin.covers(a)));
+        // `*/status` covers `pods/status`, not `pods`.
+        let status = rule(&["get"], &[""], &["*/status"], &[]);
+        assert!(status.covers(&rule(&["get"], &[""], &["pods/status"], &[])));
+        assert!(!status.covers(&rule(&["get"], &[""], &["pods"], &[])));
+        // A rule limited to names does not cover the unrestricted rule.
+        let named = rule(&["get"], &[""], &["pods"], &["a"]);
+        assert!(!named.covers(&rule(&["get"], &[""], &["pods"], &[])));
+        // Trailing-`*` non-resource URLs cover by prefix.
+        let mut urls = rule(&["get"], &[], &[], &[]);
+        urls.non_resource_urls = vec!["/api/*".into()];
+        let mut sub = rule(&["get"], &[], &[], &[]);
+        sub.non_resource_urls = vec!["/api/v1".into()];
+        assert!(urls.covers(&sub));
+        sub.non_resource_urls = vec!["/apis".into()];
+        assert!(!urls.covers(&sub));
+    }
+
+    #[test]
+    fn a_user_named_as_a_service_account_is_that_service_account() {
+        let b = Binding {
+            kind: BindingKind::RoleBinding,
+            namespace: Some("shop".into()),
+            name: "b".into(),
+            role_ref: RoleRef {
+                kind: RoleKind::ClusterRole,
+                name: "view".into(),
+            },
+            subjects: vec![],
+        };
+        assert_eq!(
+            b.resolved_subject(&Subject::user("system:serviceaccount:ci:runner")),
+            Subject::service_account("ci", "runner")
+        );
+        for not_sa in [
+            "system:serviceaccount:ci",
+            "system:serviceaccount::x",
+            "system:serviceaccount:a:b:c",
+        ] {
+            assert_eq!(
+                b.resolved_subject(&Subject::user(not_sa)),
+                Subject::user(not_sa)
+            );
+        }
+        assert_eq!(
+            b.resolved_subject(&Subject {
+                kind: SubjectKind::ServiceAccount,
+                name: "api".into(),
+                namespace: None
+            }),
+            Subject::service_account("shop", "api")
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade_rbac::{Rbac, Reason, Request, Subject, UserInfo};
+use palisade_rbac::{GrantRef, Rbac, Reason, Request, Subject, UserInfo};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -54,6 +54,32 @@ fn request(case: &Value) -> Request {
         r = r.named(n);
     }
     r
+}
+
+/// `Kind/[ns/]binding -> Kind/[ns/]role#rule`, sorted (duplicates kept).
+fn paths(via: &[GrantRef]) -> Vec<String> {
+    let mut got: Vec<String> = via
+        .iter()
+        .map(|g| {
+            let b = match &g.binding_namespace {
+                Some(ns) => format!("{:?}/{ns}/{}", g.binding_kind, g.binding_name),
+                None => format!("{:?}/{}", g.binding_kind, g.binding_name),
+            };
+            let r = match &g.role_namespace {
+                Some(ns) => format!("{:?}/{ns}/{}", g.role_kind, g.role_name),
+                None => format!("{:?}/{}", g.role_kind, g.role_name),
+            };
+            format!("{b} -> {r}#{}", g.rule_index)
+        })
+        .collect();
+    got.sort();
+    got
+}
+
+fn strings(v: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = v.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    out.sort();
+    out
 }
 
 fn run_fixture(path: &Path) -> usize {
@@ -114,28 +140,7 @@ fn run_fixture(path: &Path) -> usize {
             other => panic!("{ctx}: bad expect {other}"),
         }
         if let Some(via) = case.get("via").and_then(Value::as_array) {
-            let mut got: Vec<String> = d
-                .via
-                .iter()
-                .map(|g| {
-                    let b = match &g.binding_namespace {
-                        Some(ns) => format!("{:?}/{ns}/{}", g.binding_kind, g.binding_name),
-                        None => format!("{:?}/{}", g.binding_kind, g.binding_name),
-                    };
-                    let r = match &g.role_namespace {
-                        Some(ns) => format!("{:?}/{ns}/{}", g.role_kind, g.role_name),
-                        None => format!("{:?}/{}", g.role_kind, g.role_name),
-                    };
-                    format!("{b} -> {r}#{}", g.rule_index)
-                })
-                .collect();
-            got.sort();
-            let mut want: Vec<String> = via
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect();
-            want.sort();
-            assert_eq!(got, want, "{ctx}: via");
+            assert_eq!(paths(&d.via), strings(via), "{ctx}: via");
         }
         checks += 1;
     }
@@ -144,6 +149,39 @@ fn run_fixture(path: &Path) -> usize {
         let req = request(case);
         let res = rbac.who_can(&req);
         let ctx = format!("{name}: who-can {req}");
+        // Every subject once, every path once under it.
+        let mut subjects: Vec<&Subject> = res.iter().map(|g| &g.subject).collect();
+        subjects.sort();
+        subjects.dedup();
+        assert_eq!(subjects.len(), res.len(), "{ctx}: a subject listed twice");
+        for g in &res {
+            let mut p = g.via.clone();
+            p.sort();
+            p.dedup();
+            assert_eq!(
+                p.len(),
+                g.via.len(),
+                "{ctx}: a path listed twice for {}",
+                g.subject
+            );
+        }
+        if let Some(n) = case.get("subjects").and_then(Value::as_u64) {
+            assert_eq!(res.len() as u64, n, "{ctx}: subjects {res:#?}");
+            checks += 1;
+        }
+        if let Some(want) = case.get("paths").and_then(Value::as_object) {
+            for (subj, via) in want {
+                let subj = Subject::parse(subj);
+                let hit = res.iter().find(|g| g.subject == subj);
+                let got = hit.map(|g| paths(&g.via)).unwrap_or_default();
+                assert_eq!(
+                    got,
+                    strings(via.as_array().unwrap()),
+                    "{ctx}: paths of {subj}"
+                );
+                checks += 1;
+            }
+        }
         assert!(
             res.iter()
                 .any(|g| g.superuser && g.subject == Subject::group("system:masters")),

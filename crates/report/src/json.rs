@@ -23,6 +23,15 @@ struct RuleSummary {
     tags: &'static [&'static str],
 }
 
+/// The input summary: the counts, and the notes on how the input was evaluated.
+#[derive(Serialize)]
+struct Input<'a> {
+    #[serde(flatten)]
+    stats: &'a InputStats,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+}
+
 /// The document, serialized straight from the report (no intermediate JSON tree: a large
 /// scan's report is written with little more memory than the report itself).
 #[derive(Serialize)]
@@ -33,7 +42,7 @@ struct JsonReport<'a> {
     profile: Option<PssLevel>,
     pss_version: Option<PssVersion>,
     summary: Summary,
-    input: &'a InputStats,
+    input: Input<'a>,
     findings: &'a [ReportFinding],
     suppressed: &'a [ReportFinding],
     expired_exceptions: &'a [ExpiredException],
@@ -64,7 +73,10 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         profile: report.profile,
         pss_version: report.pss_version,
         summary: report.summary(),
-        input: &report.stats,
+        input: Input {
+            stats: &report.stats,
+            notes: &report.notes,
+        },
         findings: &report.findings,
         suppressed: &report.suppressed,
         expired_exceptions: &report.expired_exceptions,

@@ -56,6 +56,9 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
         "Scanned {} objects from {} files with {} rules. Suppressed: {} by exception, {} by annotation. Expired exceptions: {}.\n",
         report.stats.objects, report.stats.files, report.rules.len(), s.suppressed_by_exception, s.suppressed_by_annotation, s.expired_exceptions
     );
+    for n in &report.notes {
+        let _ = writeln!(out, "> **Note:** {}\n", cell(n));
+    }
     if !report.findings.is_empty() {
         rows(&mut out, &report.findings);
         out.push('\n');

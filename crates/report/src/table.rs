@@ -361,5 +361,8 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             plural(report.errors.len()),
         );
     }
+    for n in &report.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
     out
 }

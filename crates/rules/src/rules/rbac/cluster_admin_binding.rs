@@ -6,7 +6,10 @@ declare_rule! {
     /// Users, groups and service accounts granted every verb on every resource (`cluster-admin` or any role with
     /// `*`/`*`/`*`) cluster-wide, or namespace-wide through a RoleBinding. Kubernetes' own bootstrap bindings
     /// (`system:*`) and `system:*` users and groups other than the anonymous and all-authenticated groups are not
-    /// reported. The finding is on the binding that grants it.
+    /// reported. The finding is on the binding that grants it. A `cluster-admin` ClusterRole defined in the manifests
+    /// keeps every verb on every resource: the API server adds the bootstrap rules back at start-up, unless the role
+    /// is annotated `rbac.authorization.kubernetes.io/autoupdate: "false"`. A ClusterRoleBinding written with a
+    /// namespace binds cluster-wide (the API server ignores the namespace of a cluster-scoped object).
     ///
     /// ## Why it matters
     /// cluster-admin can read every Secret, exec into every pod and rewrite RBAC itself: a stolen token of such a
