@@ -167,7 +167,8 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
                     "containers": [{
                         "name": "webhook",
                         "image": opts.image,
-                        "imagePullPolicy": "IfNotPresent",
+                        // A tag can move: pull it each time; a digest cannot.
+                        "imagePullPolicy": if opts.image.contains("@sha256:") { "IfNotPresent" } else { "Always" },
                         "args": [
                             "admission", "serve",
                             "--config", "/etc/palisade/palisade.yaml",

@@ -55,6 +55,22 @@ fn install_manifests_pass_the_restricted_profile() {
         assert!(report.findings.is_empty(), "{:#?}", report.findings);
         assert!(report.suppressed.is_empty());
     }
+    // The default image is a version tag: exactly the digest finding the README names, and
+    // the tag is pulled each time.
+    let text = render(&InstallOptions::default());
+    let loaded = palisade_load::load_str("install.yaml", &text);
+    let inventory = Inventory::new(loaded.objects);
+    let report = analyze(
+        &inventory,
+        InputSummary::default(),
+        &Options {
+            profile: Some(PssLevel::Restricted),
+            ..Options::new("2026-11-23".parse().expect("date"))
+        },
+    );
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.rule_id).collect();
+    assert_eq!(ids, ["IMG002"], "{:#?}", report.findings);
+    assert!(text.contains("imagePullPolicy: Always"));
 }
 
 #[test]
