@@ -346,9 +346,16 @@ pub fn apply_policy(
             findings: expired_hits[e.index],
         })
         .collect();
-    let compliance = opts
-        .framework
-        .map(|f| ComplianceSummary::compute(f, &metas, &active));
+    let compliance = opts.framework.map(|f| {
+        // A rule evaluated something when an object it applies to was scanned (and it was
+        // not skipped for an unreadable kind).
+        let evaluated = |id: &str| {
+            rules
+                .iter()
+                .any(|r| r.meta().id == id && inventory.objects().iter().any(|o| r.applies_to(o)))
+        };
+        ComplianceSummary::compute(f, &metas, &active, &evaluated)
+    });
     let notes = one_cluster_note(inventory, &metas).into_iter().collect();
     Report {
         findings: active,

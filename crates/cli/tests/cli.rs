@@ -584,7 +584,9 @@ fn frameworks_list_rules_by_control_and_summarise_compliance() {
     let k01 = controls.iter().find(|x| x["control"] == "K01").unwrap();
     assert_eq!(k01["status"], "fail");
     assert_eq!(
-        c["passed"].as_u64().unwrap() + c["failed"].as_u64().unwrap(),
+        c["passed"].as_u64().unwrap()
+            + c["failed"].as_u64().unwrap()
+            + c["notEvaluated"].as_u64().unwrap(),
         controls.len() as u64
     );
     // Every rule that ran maps to OWASP.
@@ -1263,4 +1265,44 @@ fn file_scans_note_the_one_cluster_assumption() {
         "{}",
         v["findings"]
     );
+}
+
+/// A compliance control whose rules had nothing to judge is "not evaluated", never "pass".
+#[test]
+fn framework_controls_without_input_are_not_evaluated() {
+    let status = |args: &[&str], control: &str| {
+        let o = palisade(args);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["compliance"]["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["control"] == control)
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    let apps = [
+        "scan",
+        "examples/insecure",
+        "--framework",
+        "cis",
+        "-f",
+        "json",
+        "--fail-on",
+        "none",
+    ];
+    assert_eq!(status(&apps, "1.2"), "notEvaluated");
+    assert_eq!(status(&apps, "4.2"), "notEvaluated");
+    assert_eq!(status(&apps, "5.1.1"), "fail");
+    let cp = [
+        "scan",
+        "examples/node/etc/kubernetes/manifests",
+        "--framework",
+        "cis",
+        "-f",
+        "json",
+        "--fail-on",
+        "none",
+    ];
+    assert_ne!(status(&cp, "1.2"), "notEvaluated");
 }

@@ -119,12 +119,15 @@ pub fn rules_by_control<'a>(
 
 /// Whether a control passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "camelCase")]
 pub enum ControlStatus {
     /// None of its rules has an active finding.
     Pass,
     /// At least one of its rules has an active finding.
     Fail,
+    /// None of its rules had anything to judge in the input (a control-plane control on
+    /// application manifests): neither passed nor failed.
+    NotEvaluated,
 }
 
 /// One control of a compliance summary.
@@ -151,17 +154,21 @@ pub struct ComplianceSummary {
     pub passed: usize,
     /// Controls that failed.
     pub failed: usize,
+    /// Controls none of whose rules applied to the input.
+    pub not_evaluated: usize,
     /// Every control covered by the rules that ran, in natural order.
     pub controls: Vec<ControlResult>,
 }
 
 impl ComplianceSummary {
     /// Computes the summary: a control fails when any of its rules has an active finding
-    /// (suppressed findings do not count).
+    /// (suppressed findings do not count), and is not evaluated when none of its rules
+    /// `evaluated` (had anything in the input to judge).
     pub fn compute(
         framework: Framework,
         rules: &[&'static RuleMeta],
         findings: &[ReportFinding],
+        evaluated: &dyn Fn(&str) -> bool,
     ) -> ComplianceSummary {
         let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
         for f in findings {
@@ -178,8 +185,10 @@ impl ComplianceSummary {
                     control,
                     status: if n > 0 {
                         ControlStatus::Fail
-                    } else {
+                    } else if rs.iter().any(|r| evaluated(r.id)) {
                         ControlStatus::Pass
+                    } else {
+                        ControlStatus::NotEvaluated
                     },
                     rules: rs.iter().map(|r| r.id).collect(),
                     findings: n,
@@ -195,6 +204,10 @@ impl ComplianceSummary {
             failed: controls
                 .iter()
                 .filter(|c| c.status == ControlStatus::Fail)
+                .count(),
+            not_evaluated: controls
+                .iter()
+                .filter(|c| c.status == ControlStatus::NotEvaluated)
                 .count(),
             controls,
         }

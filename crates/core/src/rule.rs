@@ -188,6 +188,15 @@ pub trait Rule: Send + Sync {
     fn object_local(&self) -> bool {
         self.meta().scope == Scope::Object
     }
+
+    /// True when the rule has something to judge in this object: an object of a kind it
+    /// reads, by default; a rule about one control-plane component only a Pod running it. A
+    /// compliance control none of whose rules applies to any scanned object is *not
+    /// evaluated*, not passed.
+    fn applies_to(&self, object: &Object) -> bool {
+        let kinds = self.meta().kinds;
+        kinds.contains(&"*") || kinds.contains(&object.kind.as_str())
+    }
 }
 
 static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();

@@ -95,11 +95,12 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
     if let Some(c) = &report.compliance {
         let _ = writeln!(
             out,
-            "### Compliance: {} ({}): {} passed, {} failed\n\n| control | status | findings | rules |\n|---|---|---|---|",
+            "### Compliance: {} ({}): {} passed, {} failed, {} not evaluated\n\n| control | status | findings | rules |\n|---|---|---|---|",
             c.framework.title(),
             c.framework,
             c.passed,
-            c.failed
+            c.failed,
+            c.not_evaluated
         );
         for x in &c.controls {
             let _ = writeln!(
@@ -110,6 +111,7 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
                 match x.status {
                     palisade_core::compliance::ControlStatus::Pass => "pass",
                     palisade_core::compliance::ControlStatus::Fail => "**fail**",
+                    palisade_core::compliance::ControlStatus::NotEvaluated => "not evaluated",
                 },
                 x.findings,
                 x.rules.join(", ")

@@ -238,12 +238,13 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             p.paint(
                 Style::new().bold().underline(),
                 &format!(
-                    "Compliance: {} ({}): {} control{} passed, {} failed",
+                    "Compliance: {} ({}): {} control{} passed, {} failed, {} not evaluated (nothing in the input they apply to)",
                     c.framework.title(),
                     c.framework,
                     c.passed,
                     if c.passed == 1 { "" } else { "s" },
-                    c.failed
+                    c.failed,
+                    c.not_evaluated
                 )
             )
         );
@@ -257,6 +258,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             let status = match x.status {
                 palisade_core::compliance::ControlStatus::Pass => "PASS",
                 palisade_core::compliance::ControlStatus::Fail => "FAIL",
+                palisade_core::compliance::ControlStatus::NotEvaluated => "NOT EVALUATED",
             };
             let _ = writeln!(
                 out,

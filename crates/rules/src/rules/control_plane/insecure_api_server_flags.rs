@@ -63,6 +63,10 @@ impl Rule for InsecureApiServerFlags {
         &Self::META
     }
 
+    fn applies_to(&self, object: &Object) -> bool {
+        crate::rules::control_plane::runs_component(Component::ApiServer, object)
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         super::check_component(Component::ApiServer, object, cx);
     }

@@ -63,6 +63,10 @@ impl Rule for InsecureControllerManagerFlags {
         &Self::META
     }
 
+    fn applies_to(&self, object: &Object) -> bool {
+        crate::rules::control_plane::runs_component(Component::ControllerManager, object)
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         super::check_component(Component::ControllerManager, object, cx);
     }

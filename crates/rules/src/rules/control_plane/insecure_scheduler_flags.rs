@@ -63,6 +63,10 @@ impl Rule for InsecureSchedulerFlags {
         &Self::META
     }
 
+    fn applies_to(&self, object: &Object) -> bool {
+        crate::rules::control_plane::runs_component(Component::Scheduler, object)
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         super::check_component(Component::Scheduler, object, cx);
     }

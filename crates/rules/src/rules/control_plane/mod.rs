@@ -34,6 +34,29 @@ fn flag_path(container: &Value, base: &str, flag: &str) -> Option<String> {
 /// Evaluates the automated CIS flag checks of `component` on every container of a Pod that
 /// runs it; one finding per failing check, at the flag (or the container's command when the
 /// flag is missing), with the CIS id as a property. Manual checks are not evaluated.
+/// True when the object is a Pod with a container running `component`.
+pub(crate) fn runs_component(component: Component, object: &Object) -> bool {
+    object.kind == "Pod"
+        && object.group().is_empty()
+        && object
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| container_component(c).is_some_and(|(found, _)| found == component))
+            })
+}
+
+/// True when the object is a Pod with a container running any Kubernetes component.
+pub(crate) fn runs_any_component(object: &Object) -> bool {
+    object.kind == "Pod"
+        && object.group().is_empty()
+        && object
+            .pointer("/spec/containers")
+            .and_then(Value::as_array)
+            .is_some_and(|cs| cs.iter().any(|c| container_component(c).is_some()))
+}
+
 pub(crate) fn check_component(component: Component, object: &Object, cx: &mut Context<'_>) {
     if object.kind != "Pod" || !object.group().is_empty() {
         return;

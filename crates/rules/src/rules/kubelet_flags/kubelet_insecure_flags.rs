@@ -58,6 +58,10 @@ impl Rule for KubeletInsecureFlags {
         &Self::META
     }
 
+    fn applies_to(&self, object: &Object) -> bool {
+        crate::rules::control_plane::runs_component(Component::Kubelet, object)
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         crate::rules::control_plane::check_component(Component::Kubelet, object, cx);
     }

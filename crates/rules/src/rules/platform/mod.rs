@@ -23,6 +23,12 @@ pub(crate) fn cluster_anchor(inv: &Inventory) -> Option<ObjectId> {
         .map(|(id, _)| id)
 }
 
+/// True for the objects that make a scan a whole cluster's ([`cluster_anchor`]): the rules
+/// that report something missing from a cluster apply to nothing else.
+pub(crate) fn is_cluster_anchor(o: &Object) -> bool {
+    o.group().is_empty() && (o.kind == "Node" || (o.kind == "Namespace" && o.name == "kube-system"))
+}
+
 /// The DaemonSets of the inventory matching any of the needles in their name or in one of
 /// their container images (case-insensitive).
 pub(crate) fn daemonset_matching<'a>(inv: &'a Inventory, needles: &[&str]) -> Option<&'a Object> {

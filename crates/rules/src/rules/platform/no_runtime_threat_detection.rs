@@ -64,6 +64,10 @@ impl Rule for NoRuntimeThreatDetection {
         &Self::META
     }
 
+    fn applies_to(&self, object: &palisade_core::Object) -> bool {
+        super::is_cluster_anchor(object)
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let Some(anchor) = super::cluster_anchor(inv) else {
             return;

@@ -56,6 +56,11 @@ impl Rule for NodeVersionSkew {
         &Self::META
     }
 
+    fn applies_to(&self, object: &palisade_core::Object) -> bool {
+        // Versions come from Nodes and control-plane Pods, not from application Pods.
+        object.kind == "Node" || crate::rules::control_plane::runs_any_component(object)
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let Some(api) = api_server_version(inv) else {
             return;

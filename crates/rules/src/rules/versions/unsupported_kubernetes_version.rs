@@ -70,6 +70,11 @@ impl Rule for UnsupportedKubernetesVersion {
         &Self::META
     }
 
+    fn applies_to(&self, object: &palisade_core::Object) -> bool {
+        // Versions come from Nodes and control-plane Pods, not from application Pods.
+        object.kind == "Node" || crate::rules::control_plane::runs_any_component(object)
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let today = today(cx);
         let fix =
