@@ -20,12 +20,13 @@ use serde_json::value::RawValue;
 use crate::alert::{Alert, AlertObject};
 use crate::event::Event;
 use crate::expr::{resolve, Ctx};
+use crate::group::{GroupOptions, Grouper};
 use crate::input::{
     json_error_reason, InputError, InputErrorKind, Line, LineReader, DEFAULT_MAX_DOCUMENT_BYTES,
     DEFAULT_MAX_LINE_BYTES, MAX_KEPT_INPUT_ERRORS,
 };
 use crate::redact::{cap_list, truncate_field, MAX_FIELD_BYTES};
-use crate::rules::{Piece, Rule, RuleSet, Special, ThresholdKey};
+use crate::rules::{Piece, Rule, RuleSet, Severity, Special, ThresholdKey};
 
 /// The file name used for input given without one.
 const UNNAMED: &str = "<input>";
@@ -53,6 +54,13 @@ pub struct DetectorOptions {
     /// Largest single JSON document (a pretty-printed `Event` or `EventList`)
     /// accepted, in bytes ([`DEFAULT_MAX_DOCUMENT_BYTES`], 256 MiB).
     pub max_document_bytes: usize,
+    /// Grouping of repeated alerts (same rule and subject within a window, 60 s by
+    /// default): see [`GroupOptions`].
+    pub grouping: GroupOptions,
+    /// How long (event time) after kubectl's failed WebSocket attempt at an exec, attach or
+    /// port-forward its SPDY retry of the same command is awaited (5 s): the attempt's alerts
+    /// are held that long and dropped when the retry raises the same rule. 0 turns this off.
+    pub retry_window_micros: i64,
 }
 
 impl Default for DetectorOptions {
@@ -64,6 +72,8 @@ impl Default for DetectorOptions {
             max_state_entries: 100_000,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            grouping: GroupOptions::default(),
+            retry_window_micros: 5_000_000,
         }
     }
 }
@@ -73,8 +83,13 @@ impl Default for DetectorOptions {
 pub struct Stats {
     /// Audit events evaluated (list items count individually).
     pub events: u64,
-    /// Alerts raised.
+    /// Alerts reported (group summaries included, folded alerts not).
     pub alerts: u64,
+    /// Alerts folded into a group summary instead of being reported on their own.
+    pub grouped: u64,
+    /// Alerts of kubectl's failed WebSocket attempts dropped because its SPDY retry of the
+    /// same command raised the same rule (the retry's alert names the attempt's audit id).
+    pub retries_merged: u64,
     /// Input that was not JSON.
     pub bad_lines: u64,
     /// JSON that was not an audit event.
@@ -89,6 +104,42 @@ struct Bucket {
     times: VecDeque<i64>,
     quiet_until: i64,
     last: i64,
+}
+
+/// Alerts of a failed WebSocket attempt, waiting for kubectl's SPDY retry.
+struct HeldAttempt {
+    time: i64,
+    code: i64,
+    alerts: Vec<(u32, i64, Alert)>,
+}
+
+/// User, impersonated user and request URI of an exec, attach or port-forward request.
+type RetryKey = (String, String, String);
+
+/// Whether the event is an exec, attach or port-forward request: `Some(true)` for a GET
+/// (kubectl's WebSocket attempt), `Some(false)` for a POST (SPDY).
+fn streaming_request(ev: &Event) -> Option<bool> {
+    let o = ev.object_ref.as_ref()?;
+    if o.resource != "pods" || !matches!(o.subresource.as_str(), "exec" | "attach" | "portforward")
+    {
+        return None;
+    }
+    match ev.verb.as_str() {
+        "get" => Some(true),
+        "create" => Some(false),
+        _ => None,
+    }
+}
+
+fn retry_key(ev: &Event) -> RetryKey {
+    (
+        ev.user.username.clone(),
+        ev.impersonated_user
+            .as_ref()
+            .map(|u| u.username.clone())
+            .unwrap_or_default(),
+        ev.request_uri.clone(),
+    )
 }
 
 /// Evaluates rules over a stream of audit events.
@@ -112,6 +163,10 @@ pub struct Detector {
     any_resource: Arc<[u32]>,
     /// The first input errors, with their location.
     input_errors: Vec<InputError>,
+    /// Alerts of failed WebSocket attempts, by request, waiting for the SPDY retry.
+    retries: HashMap<RetryKey, HeldAttempt>,
+    retries_order: VecDeque<(i64, RetryKey)>,
+    grouper: Grouper,
 }
 
 impl Detector {
@@ -129,7 +184,10 @@ impl Detector {
             .filter(|r| r.enabled && (ranges || !r.condition.uses_source_ranges()))
             .cloned()
             .collect();
-        let needs_source = rules.iter().any(|r| r.condition.uses_source_ranges());
+        let needs_source = rules.iter().any(|r| {
+            r.condition.uses_source_ranges()
+                || r.variants.iter().any(|v| v.when.uses_source_ranges())
+        });
         // Index: rules that only match some resources are evaluated only for those.
         let required: Vec<Option<Vec<String>>> = rules
             .iter()
@@ -152,7 +210,6 @@ impl Detector {
         }
         Detector {
             rules,
-            opts,
             stats: Stats::default(),
             now: i64::MIN,
             seen: HashMap::new(),
@@ -165,6 +222,10 @@ impl Detector {
             by_resource,
             any_resource,
             input_errors: Vec::new(),
+            retries: HashMap::new(),
+            retries_order: VecDeque::new(),
+            grouper: Grouper::new(opts.grouping.clone(), opts.max_state_entries),
+            opts,
         }
     }
 
@@ -179,15 +240,23 @@ impl Detector {
     }
 
     /// Number of entries currently held in windowed state (remembered audit ids,
-    /// held `RequestReceived` events, threshold buckets). Bounded by
-    /// [`DetectorOptions::max_state_entries`] per kind and pruned by event time.
+    /// held `RequestReceived` events, threshold buckets, held WebSocket attempts, open
+    /// alert groups). Bounded by [`DetectorOptions::max_state_entries`] per kind and pruned
+    /// by event time.
     pub fn state_entries(&self) -> usize {
-        self.seen.len() + self.pending.len() + self.buckets.len()
+        self.seen.len()
+            + self.pending.len()
+            + self.buckets.len()
+            + self.retries.len()
+            + self.grouper.len()
     }
 
     /// Counters so far.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            grouped: self.grouper.folded,
+            ..self.stats
+        }
     }
 
     /// Input errors kept so far (the first [`MAX_KEPT_INPUT_ERRORS`]; all are
@@ -471,6 +540,12 @@ impl Detector {
 
     /// Evaluates held `RequestReceived` events that never saw a later stage.
     /// Call at the end of input.
+    ///
+    /// Also reports what is held for later: the alerts of a failed WebSocket attempt still
+    /// waiting for its retry, and every open alert group (its summary, or in hold mode its
+    /// one alert). Nothing held is lost, but a group flushed early is summarised early;
+    /// a front-end that calls this periodically while input goes on should call
+    /// [`Detector::tick`] instead, and this at the end of input.
     pub fn flush(&mut self) -> Vec<Alert> {
         let mut out = Vec::new();
         let held: Vec<(i64, String)> = self.pending_order.drain(..).collect();
@@ -479,6 +554,36 @@ impl Detector {
                 self.evaluate(&ev, &mut out);
             }
         }
+        self.release_retries(i64::MAX, &mut out);
+        let mut closed = Vec::new();
+        self.grouper.close_all(&mut closed);
+        self.report(closed, &mut out);
+        out
+    }
+
+    /// For streaming front-ends (`--follow`, the audit webhook), called periodically with
+    /// the current time (microseconds since the Unix epoch, the clock event timestamps are
+    /// in): reports what is due by then although no later event has arrived: held
+    /// `RequestReceived` events past their grace period, WebSocket attempts whose retry did
+    /// not come, and the summaries of alert groups whose window has closed. Held state that
+    /// is not due stays held. Event time is not moved: `now` is only compared with it.
+    pub fn tick(&mut self, now: i64) -> Vec<Alert> {
+        let mut out = Vec::new();
+        while let Some((t, _)) = self.pending_order.front() {
+            if t.saturating_add(self.opts.request_received_grace_micros) >= now {
+                break;
+            }
+            let Some((_, id)) = self.pending_order.pop_front() else {
+                break;
+            };
+            if let Some(ev) = self.pending.remove(&id) {
+                self.evaluate(&ev, &mut out);
+            }
+        }
+        self.release_retries(now, &mut out);
+        let mut closed = Vec::new();
+        self.grouper.close_due(now, &mut closed);
+        self.report(closed, &mut out);
         out
     }
 
@@ -529,6 +634,10 @@ impl Detector {
             }
         }
         self.release_pending(out);
+        self.release_retries(self.now, out);
+        let mut closed = Vec::new();
+        self.grouper.close_due(self.now, &mut closed);
+        self.report(closed, out);
         self.events_since_gc += 1;
         if self.events_since_gc >= 1024 {
             self.events_since_gc = 0;
@@ -621,6 +730,7 @@ impl Detector {
         };
         // The event as alert text may show it, built once when a rule's output needs it.
         let mut view: Option<Event> = None;
+        let mut fresh: Vec<(u32, Alert)> = Vec::new();
         for &ri32 in list.iter() {
             let ri = ri32 as usize;
             let rule = &self.rules[ri];
@@ -686,14 +796,142 @@ impl Detector {
                 }
             }
             let rule = &self.rules[ri];
-            let shown = if rule.output.iter().any(needs_view) {
+            let variant = rule.variants.iter().find(|v| v.when.eval_ctx(&ctx));
+            let severity = variant.and_then(|v| v.severity).unwrap_or(rule.severity);
+            let output = variant
+                .and_then(|v| v.output.as_deref())
+                .unwrap_or(&rule.output);
+            let shown = if output.iter().any(needs_view) {
                 Some(&*view.get_or_insert_with(|| ev.output_view()))
             } else {
                 None
             };
-            out.push(make_alert(rule, &ctx, shown, count));
-            self.stats.alerts += 1;
+            fresh.push((ri32, make_alert(rule, severity, output, &ctx, shown, count)));
         }
+        self.after_evaluate(ev, t, fresh, out);
+    }
+
+    /// Routes the alerts one event raised: holds those of a failed WebSocket attempt,
+    /// merges a retry with its held attempt, and passes the rest to grouping.
+    fn after_evaluate(
+        &mut self,
+        ev: &Event,
+        t: i64,
+        fresh: Vec<(u32, Alert)>,
+        out: &mut Vec<Alert>,
+    ) {
+        let window = self.opts.retry_window_micros;
+        let streaming = if window > 0 {
+            streaming_request(ev)
+        } else {
+            None
+        };
+        let mut fresh = fresh;
+        match streaming {
+            // kubectl falls back to SPDY when the WebSocket upgrade is answered with anything
+            // but 101: hold the attempt's alerts for the retry.
+            Some(true) if !fresh.is_empty() && ev.code().is_some_and(|c| c >= 400) => {
+                let key = retry_key(ev);
+                if let Some(old) = self.retries.remove(&key) {
+                    self.release_attempt(old, out);
+                }
+                if self.retries.len() >= self.opts.max_state_entries {
+                    while let Some((_, k)) = self.retries_order.pop_front() {
+                        if let Some(old) = self.retries.remove(&k) {
+                            self.release_attempt(old, out);
+                            break;
+                        }
+                    }
+                }
+                self.retries_order.push_back((t, key.clone()));
+                self.retries.insert(
+                    key,
+                    HeldAttempt {
+                        time: t,
+                        code: ev.code().unwrap_or(0),
+                        alerts: fresh.into_iter().map(|(ri, a)| (ri, t, a)).collect(),
+                    },
+                );
+                return;
+            }
+            Some(false) if !self.retries.is_empty() => {
+                let key = retry_key(ev);
+                if self
+                    .retries
+                    .get(&key)
+                    .is_some_and(|h| t >= h.time && t.saturating_sub(h.time) <= window)
+                {
+                    if let Some(held) = self.retries.remove(&key) {
+                        let mut rest = Vec::new();
+                        for (ri, at, a) in held.alerts {
+                            match fresh.iter_mut().find(|(r, _)| *r == ri) {
+                                Some((_, retry)) => {
+                                    self.stats.retries_merged += 1;
+                                    retry.related_audit_ids.push(a.audit_id.clone());
+                                    retry.message.push_str(&format!(
+                                        " (kubectl's SPDY retry after its WebSocket attempt failed with code {})",
+                                        held.code
+                                    ));
+                                }
+                                None => rest.push((ri, at, a)),
+                            }
+                        }
+                        self.release_attempt(
+                            HeldAttempt {
+                                time: held.time,
+                                code: held.code,
+                                alerts: rest,
+                            },
+                            out,
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+        for (ri, a) in fresh {
+            self.group(ri, a, t, out);
+        }
+    }
+
+    /// Reports the held alerts of a WebSocket attempt (no retry came, or it raised other
+    /// rules).
+    fn release_attempt(&mut self, held: HeldAttempt, out: &mut Vec<Alert>) {
+        for (ri, t, a) in held.alerts {
+            self.group(ri, a, t, out);
+        }
+    }
+
+    /// Releases held WebSocket attempts whose retry window ended before `now`.
+    fn release_retries(&mut self, now: i64, out: &mut Vec<Alert>) {
+        let window = self.opts.retry_window_micros;
+        while let Some((t, _)) = self.retries_order.front() {
+            if now != i64::MAX && t.saturating_add(window) >= now {
+                break;
+            }
+            let Some((t, key)) = self.retries_order.pop_front() else {
+                break;
+            };
+            // The entry may have been replaced by a later attempt with the same key.
+            if self.retries.get(&key).is_some_and(|h| h.time == t) {
+                if let Some(held) = self.retries.remove(&key) {
+                    self.release_attempt(held, out);
+                }
+            }
+        }
+    }
+
+    /// Passes an alert to grouping, reporting what comes out.
+    fn group(&mut self, ri: u32, alert: Alert, t: i64, out: &mut Vec<Alert>) {
+        let mut done = Vec::new();
+        self.grouper
+            .add(&self.rules[ri as usize], ri, alert, t, &mut done);
+        self.report(done, out);
+    }
+
+    fn report(&mut self, alerts: Vec<Alert>, out: &mut Vec<Alert>) {
+        self.stats.alerts += alerts.len() as u64;
+        out.extend(alerts);
     }
 }
 
@@ -767,7 +1005,14 @@ fn capped(s: &str) -> String {
     s
 }
 
-fn make_alert(rule: &Rule, ctx: &Ctx<'_>, view: Option<&Event>, count: Option<u32>) -> Alert {
+fn make_alert(
+    rule: &Rule,
+    severity: Severity,
+    output: &[Piece],
+    ctx: &Ctx<'_>,
+    view: Option<&Event>,
+    count: Option<u32>,
+) -> Alert {
     let ev = ctx.ev;
     let object = ev
         .object_ref
@@ -810,7 +1055,7 @@ fn make_alert(rule: &Rule, ctx: &Ctx<'_>, view: Option<&Event>, count: Option<u3
     };
     let mut msg = String::new();
     let mut piece = String::new();
-    for p in &rule.output {
+    for p in output {
         piece.clear();
         match p {
             Piece::Text(t) => {
@@ -844,7 +1089,7 @@ fn make_alert(rule: &Rule, ctx: &Ctx<'_>, view: Option<&Event>, count: Option<u3
         time: capped(ev.time_str()),
         rule_id: rule.id.clone(),
         rule_name: rule.name.clone(),
-        severity: rule.severity,
+        severity,
         message: msg,
         user: capped(&ev.user.username),
         groups,
@@ -856,6 +1101,8 @@ fn make_alert(rule: &Rule, ctx: &Ctx<'_>, view: Option<&Event>, count: Option<u3
         mitre: rule.mitre.clone(),
         audit_id: capped(&ev.audit_id),
         count,
+        group: None,
+        related_audit_ids: Vec::new(),
     }
 }
 

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::input::json_error_reason;
-use crate::redact::{redact_json, redact_uri};
+use crate::redact::{percent_decode, redact_json, redact_message, redact_uri};
 use crate::scrub::{needs_scrub, scrub_body, BodyContext};
 
 fn nd<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -323,7 +323,8 @@ impl Event {
         scrub_raw(&mut self.response_object, &mut self.resp_cache, ctx);
     }
 
-    /// A copy of the event for rendering alert text: the request URI, the bodies and
+    /// A copy of the event for rendering alert text: the request URI, the bodies, the
+    /// response status message (which can quote a kubelet URL with the exec command) and
     /// `user.extra` with credentials masked (see [`crate::redact`]).
     pub(crate) fn output_view(&self) -> Event {
         let masked = |v: Option<&Value>| {
@@ -348,7 +349,15 @@ impl Event {
             source_ips: self.source_ips.clone(),
             user_agent: self.user_agent.clone(),
             object_ref: self.object_ref.clone(),
-            response_status: self.response_status.clone(),
+            response_status: self.response_status.clone().map(|mut st| {
+                if let Some(m) = redact_message(&st.message) {
+                    st.message = m;
+                }
+                if let Some(r) = redact_message(&st.reason) {
+                    st.reason = r;
+                }
+                st
+            }),
             request_object: None,
             response_object: None,
             request_received_timestamp: self.request_received_timestamp.clone(),
@@ -430,14 +439,97 @@ impl Event {
         }
     }
 
-    /// True when the request was a dry run (`dryRun=All` in the query).
+    /// True when the request was a server-side dry run, which changes nothing.
+    ///
+    /// The audit event has no field for it (kubernetes/kubernetes#117988); what the API
+    /// server went by is in the request:
+    ///
+    /// * create, update and patch read `dryRun` from the query only: `dryRun=All` there
+    ///   (key and value percent-decoded, the value exactly `All`, the only value the API
+    ///   server accepts) is a dry run;
+    /// * delete and deletecollection read their `DeleteOptions` from the body when one is
+    ///   sent, and then ignore the query. A recorded body (audit level `Request` and above)
+    ///   decides by its `dryRun`. Without one, the query decides only at level `Request` or
+    ///   `RequestResponse`, where a body would have been recorded; at `Metadata` level (or
+    ///   with no level) a delete is never taken for a dry run, so that `?dryRun=All` next to
+    ///   a body without it cannot hide a real deletion. kubectl sends `--dry-run=server`
+    ///   deletes as a body, so at `Metadata` level they look like deletions;
+    /// * an eviction (`pods/eviction`) is a dry run when its query or its body's
+    ///   `deleteOptions` say so (the API server merges the two).
     pub fn dry_run(&self) -> bool {
-        match self.request_uri.find('?') {
-            Some(i) => self.request_uri[i + 1..]
-                .split('&')
-                .any(|kv| kv.starts_with("dryRun=") && kv.len() > "dryRun=".len()),
-            None => false,
+        let query = query_dry_run(&self.request_uri);
+        match self.verb.as_str() {
+            "delete" | "deletecollection" => match self.request_object() {
+                Some(body) => options_dry_run(body, "DeleteOptions"),
+                None => query && matches!(self.level.as_str(), "Request" | "RequestResponse"),
+            },
+            _ => {
+                query
+                    || (self
+                        .object_ref
+                        .as_ref()
+                        .is_some_and(|o| o.subresource == "eviction")
+                        && self
+                            .request_object()
+                            .and_then(|b| b.get("deleteOptions"))
+                            .is_some_and(|o| options_dry_run(o, "DeleteOptions")))
+            }
         }
+    }
+
+    /// Who refused the request, if it was refused by a policy decision:
+    ///
+    /// * `"authorization"`: an authorizer (RBAC, Node, a webhook authorizer) said no: code
+    ///   403 with the audit annotation `authorization.k8s.io/decision: forbid`. When the
+    ///   event has no decision annotation at all (stripped or very old logs), a 403 whose
+    ///   message is the authorizer's (`... is forbidden: User "..." cannot ...`) or empty.
+    /// * `"admission"`: the request was authorized, then rejected by an admission plugin,
+    ///   webhook or policy: a status of 400 or more whose message is a webhook denial
+    ///   (`admission webhook "..." denied the request`, `failed calling webhook`), Pod
+    ///   Security (`violates PodSecurity`), a ValidatingAdmissionPolicy, a quota, a
+    ///   terminating namespace, or another authorized 403 `... is forbidden: ...`
+    ///   (RBAC escalation prevention, `attempting to grant RBAC permissions not currently
+    ///   held`, is neither).
+    ///
+    /// `None` for requests that succeeded or failed otherwise (not found, conflict, the
+    /// kubelet unreachable...).
+    pub fn refused_by(&self) -> Option<&'static str> {
+        const AUTHORIZER: &[&str] = &["forbidden: User \""];
+        const ADMISSION: &[&str] = &[
+            "admission webhook \"",
+            "failed calling webhook \"",
+            "violates PodSecurity",
+            "ValidatingAdmissionPolicy '",
+            "exceeded quota",
+            "unable to create new content in namespace",
+        ];
+        let code = self.code()?;
+        if code < 400 {
+            return None;
+        }
+        let msg = self
+            .response_status
+            .as_ref()
+            .map(|s| s.message.as_str())
+            .unwrap_or("");
+        let decision = self.annotation("authorization.k8s.io/decision");
+        if code == 403 {
+            match decision {
+                Some("forbid") => return Some("authorization"),
+                None if msg.is_empty() || AUTHORIZER.iter().any(|p| msg.contains(p)) => {
+                    return Some("authorization")
+                }
+                _ => {}
+            }
+        }
+        if decision == Some("forbid") {
+            return None;
+        }
+        let admission = ADMISSION.iter().any(|p| msg.contains(p))
+            || (code == 403
+                && msg.contains(" is forbidden: ")
+                && !msg.contains("attempting to grant RBAC permissions"));
+        admission.then_some("admission")
     }
 
     /// The event time (stage timestamp, else request timestamp) in microseconds since
@@ -482,6 +574,35 @@ impl Event {
         }
         None
     }
+}
+
+/// Whether a request query has `dryRun=All` (keys and values percent-decoded, as the API
+/// server reads them; pairs holding `;` are dropped, as Go's `url.ParseQuery` drops them).
+fn query_dry_run(uri: &str) -> bool {
+    let Some(i) = uri.find('?') else {
+        return false;
+    };
+    let query = uri[i + 1..].split('#').next().unwrap_or("");
+    query.split('&').any(|kv| {
+        if kv.contains(';') {
+            return false;
+        }
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        percent_decode(k) == "dryRun" && percent_decode(v) == "All"
+    })
+}
+
+/// Whether options of `kind` (or without a kind) in a request body ask for a dry run.
+fn options_dry_run(options: &Value, kind: &str) -> bool {
+    let kind_ok = match options.get("kind") {
+        None | Some(Value::Null) => true,
+        Some(k) => k.as_str() == Some(kind),
+    };
+    kind_ok
+        && options
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|v| v.as_str() == Some("All")))
 }
 
 /// Parses an RFC 3339 UTC or offset timestamp into microseconds since the epoch.

@@ -23,21 +23,24 @@ pub mod event;
 pub mod expr;
 pub mod falco_map;
 pub mod glob;
+pub mod group;
 pub mod input;
 pub mod redact;
 pub mod rules;
 pub mod scrub;
 
-pub use alert::{Alert, AlertObject};
+pub use alert::{Alert, AlertGroup, AlertObject};
 pub use detector::{Detector, DetectorOptions, Stats};
 pub use event::{Event, ItemError, ObjectRef, ResponseStatus, UserInfo};
 pub use expr::{Expr, ParseError};
+pub use group::GroupOptions;
 pub use input::{
     parse_size, InputError, InputErrorKind, Line, LineReader, DEFAULT_MAX_DOCUMENT_BYTES,
     DEFAULT_MAX_LINE_BYTES,
 };
 pub use redact::{MASK, MAX_FIELD_BYTES};
 pub use rules::{
-    Except, Rule, RuleError, RuleSet, Severity, Threshold, ThresholdKey, BUILTIN_RULES_YAML,
+    ClientExcept, Except, GroupSpec, Rule, RuleError, RuleSet, Severity, Threshold, ThresholdKey,
+    Variant, BUILTIN_RULES_YAML,
 };
 pub use scrub::REDACTED;

@@ -659,7 +659,8 @@ pub(crate) fn redact_json(v: &mut Value, key: Option<&str>) -> bool {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes `%XX` escapes and `+` (as in a form-encoded query).
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -698,6 +699,60 @@ fn percent_encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// Masks credentials in a free-text message, such as a response status message: a URL or
+/// request path in it is masked like a request URI (an exec error can quote the kubelet URL
+/// with the command's `command=` arguments), any other word like a value (credential shapes,
+/// `key=value` pairs with a credential-like key, passwords in URLs). `None` when nothing
+/// needs masking.
+pub(crate) fn redact_message(msg: &str) -> Option<String> {
+    if msg.is_empty() {
+        return None;
+    }
+    let trim = |c: char| {
+        matches!(
+            c,
+            '"' | '\'' | '(' | ')' | '[' | ']' | '<' | '>' | ',' | ';' | ':'
+        )
+    };
+    let mut out = String::with_capacity(msg.len());
+    let mut changed = false;
+    let mut rest = msg;
+    while !rest.is_empty() {
+        let ws = rest.len() - rest.trim_start().len();
+        out.push_str(&rest[..ws]);
+        rest = &rest[ws..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        rest = &rest[end..];
+        let inner = word.trim_matches(trim);
+        let start = word.find(inner).unwrap_or(0);
+        let masked = if inner.is_empty() {
+            None
+        } else if inner.contains("://") || (inner.starts_with('/') && inner.contains('?')) {
+            let uri = redact_uri(inner);
+            match redact_urls(&uri) {
+                Some(u) => Some(u),
+                None => match uri {
+                    Cow::Owned(u) => Some(u),
+                    Cow::Borrowed(_) => None,
+                },
+            }
+        } else {
+            redact_value(inner)
+        };
+        match masked {
+            Some(m) => {
+                out.push_str(&word[..start]);
+                out.push_str(&m);
+                out.push_str(&word[start + inner.len()..]);
+                changed = true;
+            }
+            None => out.push_str(word),
+        }
+    }
+    changed.then_some(out)
 }
 
 /// The request URI with credentials masked: the `command=` arguments of exec and attach
@@ -757,6 +812,35 @@ mod tests {
         let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
         redact_argv(&mut w);
         w
+    }
+
+    #[test]
+    fn messages() {
+        let m = redact_message(
+            "error sending request: Post \"https://10.0.0.1:10250/exec/ns/p/c?command=mysql&command=-pS3cretX&output=1\": dial tcp 10.0.0.1:10250: connect: connection refused",
+        )
+        .unwrap();
+        assert!(!m.contains("S3cretX"), "{m}");
+        assert!(
+            m.starts_with("error sending request: Post \"https://10.0.0.1:10250/exec/ns/p/c?command=mysql&command=-p***&output=1\": dial tcp"),
+            "{m}"
+        );
+        let m = redact_message(
+            "failed calling webhook \"x\": Post \"https://hook:Pw0rd@hook.svc/validate?timeout=10s\": EOF",
+        )
+        .unwrap();
+        assert!(
+            m.contains("https://hook:***@hook.svc/validate") && !m.contains("Pw0rd"),
+            "{m}"
+        );
+        let m = redact_message("container env DB_PASSWORD=hunter2 is not allowed").unwrap();
+        assert_eq!(m, "container env DB_PASSWORD=*** is not allowed");
+        assert_eq!(
+            redact_message("pod web does not have a host assigned"),
+            None
+        );
+        assert_eq!(redact_message(""), None);
+        assert_eq!(redact_message("  \"\" ::: ()"), None);
     }
 
     #[test]

@@ -78,6 +78,75 @@ pub struct Except {
     pub namespaces: Vec<String>,
     /// Globs `namespace:name` over service-account users (`system:serviceaccount:NS:NAME`).
     pub service_accounts: Vec<String>,
+    /// Known clients: each entry exempts a request only when its subject **and** its user
+    /// agent match (see [`ClientExcept`]).
+    pub clients: Vec<ClientExcept>,
+}
+
+/// An allowlisted client: a subject (users or service accounts) and, optionally, the user
+/// agents it uses. A request matches when its user matches one of `users` or
+/// `serviceAccounts`, and, when `userAgents` is given, its `User-Agent` matches one of them.
+///
+/// The user agent is chosen by the client, so it never exempts a request on its own: an
+/// entry must name a subject, a user pattern must name someone (not only `*` and `?`), and a
+/// service-account pattern must spell its namespace out (anyone who can create service
+/// accounts in some namespace could otherwise take a matching name). The user agent narrows
+/// the exemption: the subject's token used from another tool (a stolen token in `kubectl`)
+/// still alerts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ClientExcept {
+    /// Globs over `user.username`.
+    pub users: Vec<String>,
+    /// Globs `namespace:name` over service-account users; the namespace has no wildcard.
+    pub service_accounts: Vec<String>,
+    /// Globs over `userAgent`; empty means any user agent.
+    pub user_agents: Vec<String>,
+}
+
+impl ClientExcept {
+    /// Whether the event comes from this client.
+    pub fn matches(&self, ev: &crate::Event) -> bool {
+        let user = ev.user.username.as_str();
+        let subject = self.users.iter().any(|g| glob_match(g, user))
+            || user
+                .strip_prefix("system:serviceaccount:")
+                .is_some_and(|sa| self.service_accounts.iter().any(|g| glob_match(g, sa)));
+        subject
+            && (self.user_agents.is_empty()
+                || self
+                    .user_agents
+                    .iter()
+                    .any(|g| glob_match(g, &ev.user_agent)))
+    }
+
+    /// Why the entry is refused, if it is.
+    fn check(&self) -> Result<(), String> {
+        if self.users.is_empty() && self.service_accounts.is_empty() {
+            return Err("an except.clients entry needs users or serviceAccounts: a user agent is chosen by the client and never exempts a request on its own".into());
+        }
+        let wild = |p: &str| p.chars().all(|c| c == '*' || c == '?');
+        if let Some(u) = self.users.iter().find(|u| wild(u)) {
+            return Err(format!(
+                "except.clients: user pattern '{u}' matches everyone; name the user"
+            ));
+        }
+        for sa in &self.service_accounts {
+            match sa.split_once(':') {
+                Some((ns, name))
+                    if !ns.is_empty()
+                        && !name.is_empty()
+                        && !ns.contains(['*', '?'])
+                        && !wild(name) => {}
+                _ => {
+                    return Err(format!(
+                        "except.clients: service account '{sa}' must be NAMESPACE:NAME with the namespace spelled out"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Except {
@@ -86,6 +155,11 @@ impl Except {
         self.groups.extend(other.groups);
         self.namespaces.extend(other.namespaces);
         self.service_accounts.extend(other.service_accounts);
+        self.clients.extend(other.clients);
+    }
+
+    fn check(&self) -> Result<(), String> {
+        self.clients.iter().try_for_each(ClientExcept::check)
     }
 
     /// Whether the event's identity or namespace is allowlisted.
@@ -115,7 +189,7 @@ impl Except {
                 return true;
             }
         }
-        false
+        self.clients.iter().any(|c| c.matches(ev))
     }
 }
 
@@ -141,6 +215,91 @@ pub struct Threshold {
     pub window_micros: i64,
     /// Grouping key.
     pub by: ThresholdKey,
+}
+
+/// How a rule's repeated alerts are grouped (see the README, "Grouping").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupSpec {
+    /// Whether the rule's alerts are grouped at all.
+    pub enabled: bool,
+    /// The rule's own window in microseconds; `None`: the detector's
+    /// ([`crate::GroupOptions::window_micros`]).
+    pub window_micros: Option<i64>,
+    /// Whether the namespace is part of the group key (the rule and the subject always are).
+    pub by_namespace: bool,
+}
+
+impl Default for GroupSpec {
+    fn default() -> Self {
+        GroupSpec {
+            enabled: true,
+            window_micros: None,
+            by_namespace: false,
+        }
+    }
+}
+
+/// What a group key is made of, besides the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum GroupBy {
+    User,
+    Namespace,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupYaml {
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default)]
+    window: Option<String>,
+    #[serde(default)]
+    by: Vec<GroupBy>,
+}
+
+impl GroupYaml {
+    fn compile(self) -> Result<GroupSpec, String> {
+        let window_micros = match &self.window {
+            None => None,
+            Some(w) => Some(
+                parse_duration_micros(w)
+                    .ok_or_else(|| format!("group window '{w}' is not a duration like 60s"))?,
+            ),
+        };
+        if !self.by.is_empty() && !self.by.contains(&GroupBy::User) {
+            return Err("group by must include user: a group never mixes identities".to_string());
+        }
+        Ok(GroupSpec {
+            enabled: self.enabled,
+            window_micros,
+            by_namespace: self.by.contains(&GroupBy::Namespace),
+        })
+    }
+}
+
+/// A variant of a rule's alert: when its condition holds (on an event the rule matched),
+/// it replaces the rule's severity and/or output. The first matching variant wins.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    /// The condition source text.
+    pub when_source: String,
+    /// The severity instead of the rule's, if set.
+    pub severity: Option<Severity>,
+    /// The output template source instead of the rule's, if set.
+    pub output_source: Option<String>,
+    pub(crate) when: Expr,
+    pub(crate) output: Option<Vec<Piece>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariantYaml {
+    when: String,
+    #[serde(default)]
+    severity: Option<Severity>,
+    #[serde(default)]
+    output: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +331,10 @@ struct RuleYaml {
     except: Except,
     #[serde(default)]
     threshold: Option<ThresholdYaml>,
+    #[serde(default)]
+    variants: Vec<VariantYaml>,
+    #[serde(default)]
+    group: Option<GroupYaml>,
     #[serde(default = "yes")]
     enabled: bool,
 }
@@ -186,6 +349,8 @@ struct OverrideYaml {
     id: String,
     #[serde(default)]
     except: Except,
+    #[serde(default)]
+    group: Option<GroupYaml>,
     #[serde(default)]
     enabled: Option<bool>,
 }
@@ -300,6 +465,10 @@ pub struct Rule {
     pub except: Except,
     /// Optional aggregation.
     pub threshold: Option<Threshold>,
+    /// Alternative severities and outputs, by condition (first match wins).
+    pub variants: Vec<Variant>,
+    /// How repeated alerts of the rule are grouped (threshold rules never are).
+    pub group: GroupSpec,
     /// Disabled rules are kept but never evaluated.
     pub enabled: bool,
     /// Where the rule was defined (`file:line`).
@@ -479,6 +648,47 @@ impl RuleSet {
                     format!("rule {}: {m}", r.id),
                 )
             })?;
+            r.except.check().map_err(|m| {
+                err(
+                    find_line(text, &r.id, Some("except")),
+                    format!("rule {}: {m}", r.id),
+                )
+            })?;
+            let mut variants = Vec::new();
+            for v in r.variants {
+                let vl = find_line(text, &r.id, Some("variants"));
+                if v.severity.is_none() && v.output.is_none() {
+                    return Err(err(
+                        vl,
+                        format!("rule {}: a variant needs a severity or an output", r.id),
+                    ));
+                }
+                let when = Expr::parse(&v.when)
+                    .map_err(|e| err(vl, format!("rule {}: variant when: {e}", r.id)))?;
+                let output = match &v.output {
+                    None => None,
+                    Some(o) => Some(
+                        parse_template(o)
+                            .map_err(|m| err(vl, format!("rule {}: variant: {m}", r.id)))?,
+                    ),
+                };
+                variants.push(Variant {
+                    when_source: v.when.trim().to_string(),
+                    severity: v.severity,
+                    output_source: v.output,
+                    when,
+                    output,
+                });
+            }
+            let group = match r.group {
+                None => GroupSpec::default(),
+                Some(g) => g.compile().map_err(|m| {
+                    err(
+                        find_line(text, &r.id, Some("group")),
+                        format!("rule {}: {m}", r.id),
+                    )
+                })?,
+            };
             let threshold = match r.threshold {
                 None => None,
                 Some(t) => {
@@ -516,6 +726,8 @@ impl RuleSet {
                 output_source: r.output,
                 except: r.except,
                 threshold,
+                variants,
+                group,
                 enabled: r.enabled,
                 condition,
                 output,
@@ -535,7 +747,15 @@ impl RuleSet {
             let Some(rule) = next.rules.iter_mut().find(|x| x.id == o.id) else {
                 return Err(err(line, format!("overrides: no rule with id {}", o.id)));
             };
+            o.except
+                .check()
+                .map_err(|m| err(line, format!("overrides: rule {}: {m}", o.id)))?;
             rule.except.extend(o.except);
+            if let Some(g) = o.group {
+                rule.group = g
+                    .compile()
+                    .map_err(|m| err(line, format!("overrides: rule {}: {m}", o.id)))?;
+            }
             if let Some(e) = o.enabled {
                 rule.enabled = e;
             }
