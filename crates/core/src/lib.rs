@@ -8,6 +8,7 @@
 
 pub mod compliance;
 pub mod config;
+pub mod credentials;
 pub mod finding;
 pub mod image;
 pub mod inventory;
