@@ -34,6 +34,24 @@ fn read(path: &Path) -> Result<Vec<u8>, TlsError> {
     })
 }
 
+/// Reads a file that must hold one or more PEM certificates (a CA bundle): its bytes, or an
+/// error naming the file when it holds none or is not PEM.
+pub fn read_certificates_pem(path: &Path) -> Result<Vec<u8>, TlsError> {
+    let pem = read(path)?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| TlsError::Pem {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::NoCertificate {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(pem)
+}
+
 /// Reads and checks a certificate chain and key.
 pub fn load_certified_key(files: &TlsFiles) -> Result<CertifiedKey, TlsError> {
     let cert_pem = read(&files.cert)?;

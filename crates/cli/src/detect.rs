@@ -481,7 +481,9 @@ fn webhook_config(w: &WebhookConfigArgs) -> anyhow::Result<Exit> {
     use base64::Engine as _;
     let ca = match &w.ca {
         Some(p) => {
-            let pem = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            let pem = palisade_admission::certs::read_certificates_pem(p).map_err(|e| {
+                anyhow::anyhow!("--ca: {}", palisade_admission::certs::error_chain(&e))
+            })?;
             format!(
                 "\n    certificate-authority-data: {}",
                 base64::engine::general_purpose::STANDARD.encode(pem)

@@ -1306,3 +1306,20 @@ fn framework_controls_without_input_are_not_evaluated() {
     ];
     assert_ne!(status(&cp, "1.2"), "notEvaluated");
 }
+
+#[test]
+fn webhook_config_refuses_a_ca_that_is_not_pem() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(dir.path(), "ca.txt", "not a certificate\n");
+    let o = palisade(&[
+        "detect",
+        "webhook-config",
+        "--server",
+        "https://palisade.example:8443/audit",
+        "--ca",
+        &bad,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no certificate in"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+}
