@@ -195,6 +195,55 @@ pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Re
     report
 }
 
+/// [`analyze`], with the rules that relate objects to each other (inventory rules) run on each
+/// partition of the inventory on its own: each partition (a list of object indexes) is taken
+/// as one cluster, as `--cluster-boundary directory` takes each top-level directory. Per-object
+/// rules, the policy and the report are as in [`analyze`].
+pub fn analyze_partitioned(
+    inventory: &Inventory,
+    partitions: &[Vec<usize>],
+    prepare: &dyn Fn(&Inventory),
+    input: InputSummary,
+    opts: &Options,
+) -> Report {
+    let rules = selected_rules(opts);
+    let skipped = skipped_rules(&rules, &input.unreadable);
+    let runnable: Vec<&'static dyn Rule> = rules
+        .iter()
+        .copied()
+        .filter(|r| !skipped.iter().any(|s| s.rule_id == r.meta().id))
+        .collect();
+    let (object_rules, inventory_rules): (Vec<_>, Vec<_>) = runnable
+        .iter()
+        .copied()
+        .partition(|r| r.meta().scope == Scope::Object);
+    let mut findings = run_rules(inventory, &object_rules, opts);
+    for part in partitions {
+        let objects: Vec<palisade_core::Object> = part
+            .iter()
+            .map(|&i| inventory.objects()[i].clone())
+            .collect();
+        let sub = Inventory::new(objects);
+        prepare(&sub);
+        for mut f in run_rules(&sub, &inventory_rules, opts) {
+            // Back to the object's place in the whole inventory.
+            f.object = ObjectId(part[f.object.0]);
+            findings.push(f);
+        }
+    }
+    let mut report = apply_policy(inventory, findings, &rules, input, opts);
+    report.skipped_rules = skipped;
+    if report.notes.iter().any(|n| n.contains("whole cluster")) {
+        let ids: Vec<&str> = inventory_rules.iter().map(|r| r.meta().id).collect();
+        report.notes = vec![format!(
+            "each of the {} top-level directories was taken as its own whole cluster by the rules that relate objects to each other ({}) (--cluster-boundary directory): objects in different directories are never related, and objects a cluster holds beyond its directory are not seen",
+            partitions.len(),
+            id_ranges(&ids)
+        )];
+    }
+    report
+}
+
 /// Runs rules and returns their raw findings (no policy applied).
 pub fn run_rules(
     inventory: &Inventory,

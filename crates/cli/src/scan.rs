@@ -77,6 +77,47 @@ pub(crate) struct ScanArgs {
     /// are still not evaluated, and the report lists them.
     #[arg(long)]
     allow_partial: bool,
+    /// What the rules that relate objects to each other take as one cluster when scanning
+    /// files: `all` (default: every file scanned together) or `directory` (each top-level
+    /// directory under a PATH is its own cluster: `clusters/prod/`, `clusters/dev/`).
+    #[arg(long, value_enum, default_value = "all")]
+    cluster_boundary: ClusterBoundary,
+}
+
+/// See [`ScanArgs::cluster_boundary`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ClusterBoundary {
+    All,
+    Directory,
+}
+
+/// Groups objects by the top-level directory under the scanned PATH their file is in (files
+/// directly under a PATH, and PATHs that are files, form one group per PATH).
+fn directory_partitions(paths: &[PathBuf], inventory: &Inventory) -> Vec<Vec<usize>> {
+    let mut groups: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for (i, o) in inventory.objects().iter().enumerate() {
+        let file = o
+            .source
+            .as_ref()
+            .map(|s| PathBuf::from(&*s.file))
+            .unwrap_or_default();
+        let key = paths
+            .iter()
+            .find_map(|p| {
+                let rel = file.strip_prefix(p).ok()?;
+                let mut comps = rel.components();
+                let first = comps.next()?;
+                // A file directly under PATH belongs to PATH's own group.
+                Some(if comps.next().is_some() {
+                    p.join(first).display().to_string()
+                } else {
+                    p.display().to_string()
+                })
+            })
+            .unwrap_or_else(|| file.display().to_string());
+        groups.entry(key).or_default().push(i);
+    }
+    groups.into_values().collect()
 }
 
 /// Bounds on the input files (`scan`, `rbac`, `net`).
@@ -238,22 +279,34 @@ fn finish(
     append: bool,
 ) -> anyhow::Result<Exit> {
     let inventory = Inventory::new(loaded.objects);
-    if let Some(dir) = &args.cve_data {
-        let db = palisade_node::cve::CveDatabase::load(dir)
-            .with_context(|| format!("--cve-data {}", dir.display()))?;
-        // VER004 reads it from the inventory's derived-view cache.
-        inventory.derived(move |_| db);
-    }
-    let mut report = analyze(
-        &inventory,
-        InputSummary {
-            errors: loaded.errors,
-            warnings: loaded.warnings,
-            stats: loaded.stats,
-            unreadable: loaded.unreadable,
-        },
-        opts,
-    );
+    let cves = match &args.cve_data {
+        Some(dir) => Some(
+            palisade_node::cve::CveDatabase::load(dir)
+                .with_context(|| format!("--cve-data {}", dir.display()))?,
+        ),
+        None => None,
+    };
+    // VER004 reads the CVE data from the inventory's derived-view cache.
+    let prepare = |inv: &Inventory| {
+        if let Some(db) = &cves {
+            let db = db.clone();
+            inv.derived(move |_| db);
+        }
+    };
+    prepare(&inventory);
+    let input = InputSummary {
+        errors: loaded.errors,
+        warnings: loaded.warnings,
+        stats: loaded.stats,
+        unreadable: loaded.unreadable,
+    };
+    let mut report = if args.cluster_boundary == ClusterBoundary::Directory && !args.cluster.cluster
+    {
+        let parts = directory_partitions(&args.paths, &inventory);
+        palisade_analyze::analyze_partitioned(&inventory, &parts, &prepare, input, opts)
+    } else {
+        analyze(&inventory, input, opts)
+    };
     if let Some(level) = preview {
         report.rollout = Some(palisade_analyze::rollout::preview(
             &inventory,

@@ -1323,3 +1323,50 @@ fn webhook_config_refuses_a_ca_that_is_not_pem() {
     assert!(stderr(&o).contains("no certificate in"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
 }
+
+/// `--cluster-boundary directory`: each top-level directory is its own cluster for the rules
+/// that relate objects (a default-deny policy in prod does not cover dev's namespace).
+#[test]
+fn cluster_boundary_directory_keeps_clusters_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("clusters");
+    std::fs::create_dir_all(root.join("prod")).unwrap();
+    std::fs::create_dir_all(root.join("dev")).unwrap();
+    let ns_and_pod = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec:\n  containers: [{name: c, image: nginx}]\n";
+    write(
+        &root.join("prod"),
+        "app.yaml",
+        &format!("{ns_and_pod}---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: default-deny, namespace: shop}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n"),
+    );
+    write(&root.join("dev"), "app.yaml", ns_and_pod);
+    let root = root.to_str().unwrap();
+    let ids = |boundary: &str| {
+        let o = palisade(&[
+            "scan",
+            root,
+            "--select",
+            "NET001",
+            "--cluster-boundary",
+            boundary,
+            "-f",
+            "json",
+            "--fail-on",
+            "none",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let files: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["location"]["file"].as_str().unwrap().to_owned())
+            .collect();
+        (files, v["input"]["notes"].to_string())
+    };
+    let (all, note) = ids("all");
+    assert!(all.is_empty(), "{all:?}");
+    assert!(note.contains("one whole cluster"), "{note}");
+    let (per_dir, note) = ids("directory");
+    assert_eq!(per_dir.len(), 1, "{per_dir:?}");
+    assert!(per_dir[0].ends_with("dev/app.yaml"), "{per_dir:?}");
+    assert!(note.contains("its own whole cluster"), "{note}");
+}
