@@ -68,6 +68,7 @@ fn read_options(
         timeout: Duration::from_secs(c.request_timeout.max(1)),
         progress: progress_bar(),
         kubelet_config: c.kubelet_config,
+        full_crds: false,
     }
 }
 
@@ -187,7 +188,9 @@ pub(crate) struct SnapshotArgs {
 /// `palisade snapshot`.
 #[allow(clippy::print_stderr)]
 pub(crate) fn snapshot(args: SnapshotArgs) -> anyhow::Result<Exit> {
-    let opts = read_options(&args.connect, args.connect.context.clone(), None);
+    let mut opts = read_options(&args.connect, args.connect.context.clone(), None);
+    // An export restores CRDs (and the custom resources that need them) from the snapshot.
+    opts.full_crds = true;
     let read = palisade_cluster::read(&opts).context("cannot read the cluster")?;
     let header = snapshot::Header {
         format: snapshot::FORMAT.to_owned(),
@@ -382,13 +385,21 @@ pub(crate) fn export(args: ExportArgs) -> anyhow::Result<Exit> {
     let s = snapshot::read(&args.snapshot)?;
     let e = palisade_load::export::export(&s.objects, &args.dir)
         .with_context(|| format!("cannot write {}", args.dir.display()))?;
-    emit(&format!(
+    let mut text = format!(
         "wrote {} objects in {} files under {}; {} Secrets listed to recreate (their values were never read); {} objects left out (created by controllers or the control plane)\n",
         e.objects,
         e.files.len(),
         args.dir.display(),
         e.secrets,
         e.skipped
-    ))?;
+    );
+    if e.crds_without_spec > 0 {
+        text.push_str(&format!(
+            "warning: {} CustomResourceDefinitions are in the snapshot without their schemas (read as metadata only) and cannot be applied: they are listed in {} to reinstall from their source; `palisade snapshot` reads them in full\n",
+            e.crds_without_spec,
+            args.dir.join("_cluster").join("customresourcedefinition.yaml").display()
+        ));
+    }
+    emit(&text)?;
     Ok(Exit::Clean)
 }

@@ -234,6 +234,15 @@ fn live_scan_reports_findings_without_locations_and_the_forbidden_kind() {
         srv.max_in_flight()
     );
     assert!(srv.max_in_flight() >= 2, "requests were not concurrent");
+    // Every request names the tool (audit logs and `palisade detect` tell its reads by it).
+    let agents = srv.user_agents();
+    assert!(!agents.is_empty());
+    assert!(
+        agents
+            .iter()
+            .all(|a| a.as_deref().is_some_and(|a| a.starts_with("palisade/"))),
+        "{agents:?}"
+    );
 
     // Accepting the partial scan: the findings decide the exit code; the table still says
     // what was not evaluated and what was read.
@@ -621,36 +630,478 @@ fn snapshot_scan_diff_and_export_round_trip() {
     let services = std::fs::read_to_string(out_dir.join("shop/service.yaml")).unwrap();
     assert!(!services.contains("clusterIP: 10."), "{services}");
 
-    if Command::new("kubectl")
-        .arg("version")
-        .arg("--client")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: kubectl is not on PATH (export round trip)");
+    // Nothing the control plane creates or a controller recreates.
+    let all_exported: String = files_under(&out_dir)
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    for gone in [
+        "kube-root-ca.crt",
+        "kube-apiserver-legacy-service-account-token-tracking",
+        "name: extension-apiserver-authentication\n",
+        "kubernetes.io/bootstrapping: rbac-defaults",
+        "timeAdded",
+        "podCIDR",
+        "tolerationSeconds: 300",
+        "deprecated.daemonset.template.generation",
+        "kube-api-access-",
+        "kubernetes.io/service-account.uid",
+    ] {
+        assert!(!all_exported.contains(gone), "{gone} exported");
+    }
+    assert!(
+        !out_dir.join("default/service.yaml").exists(),
+        "the kubernetes Service exported"
+    );
+    let nodes = std::fs::read_to_string(out_dir.join("_cluster/node.yaml")).unwrap();
+    assert!(
+        !nodes.contains("node.kubernetes.io/unreachable") && nodes.contains("key: dedicated"),
+        "{nodes}"
+    );
+    let namespaces = std::fs::read_to_string(out_dir.join("_cluster/namespace.yaml")).unwrap();
+    assert!(
+        !namespaces.contains("kubernetes.io/metadata.name")
+            && !namespaces.contains("name: kube-public\n")
+            && namespaces.contains("name: shop\n"),
+        "{namespaces}"
+    );
+    let sas = std::fs::read_to_string(out_dir.join("shop/serviceaccount.yaml")).unwrap();
+    assert!(!sas.contains("name: default\n"), "{sas}");
+    // The user's service-account token Secret is a manifest the token controller fills in.
+    let ci_secrets = std::fs::read_to_string(out_dir.join("ci/secret.yaml")).unwrap();
+    assert!(
+        ci_secrets.contains("name: runner-token\n")
+            && ci_secrets.contains("type: kubernetes.io/service-account-token\n")
+            && ci_secrets.contains("# - registry-creds\n"),
+        "{ci_secrets}"
+    );
+    // CRDs are exported with their schemas (the snapshot read them in full).
+    let crds =
+        std::fs::read_to_string(out_dir.join("_cluster/customresourcedefinition.yaml")).unwrap();
+    assert!(
+        crds.contains("name: applications.argoproj.io\n") && crds.contains("openAPIV3Schema:"),
+        "CRDs exported without their schemas"
+    );
+    // The string "no" in an argument stays a string (kubectl would read it as false).
+    let argocd = std::fs::read_to_string(out_dir.join("argocd/deployment.yaml")).unwrap();
+    assert!(argocd.contains("- 'no'\n"), "{argocd}");
+
+    if !kubectl_available() {
         return;
     }
     // The made-up AzureIdentity kind exists only in the replay server's discovery, not in
     // the recorded OpenAPI documents kubectl validates against.
     std::fs::remove_file(out_dir.join("legacy/azureidentity.yaml")).unwrap();
+    // A server-side dry run: kubectl decodes every manifest, then the replayed API server
+    // decodes it strictly against the recorded OpenAPI schemas, checks that its namespace
+    // exists, that new objects do not exist yet and that updates leave immutable fields
+    // alone (see palisade-replay's dryrun module).
     let o = Command::new("kubectl")
-        .args(["apply", "--dry-run=client", "--validate=strict", "-R", "-f"])
+        .args(["apply", "--dry-run=server", "-R", "-f"])
         .arg(&out_dir)
         .arg("--kubeconfig")
         .arg(&kc)
         .output()
         .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
+    let errors: Vec<String> = text(&o.stderr)
+        .lines()
+        .filter(|l| !l.starts_with("Warning: "))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        o.status.code() == Some(0) && errors.is_empty(),
         "kubectl: {}{}",
         text(&o.stdout),
-        text(&o.stderr)
+        errors.join("\n")
     );
     let applied = text(&o.stdout);
     assert!(
-        applied.contains("deployment.apps/frontend created (dry run)"),
+        applied.contains("deployment.apps/frontend configured (server dry run)")
+            && applied.contains("secret/runner-token ")
+            && applied.contains(
+                "customresourcedefinition.apiextensions.k8s.io/applications.argoproj.io configured (server dry run)"
+            ),
         "{applied}"
+    );
+    let written = applied
+        .lines()
+        .filter(|l| l.ends_with("(server dry run)"))
+        .count();
+    assert!(written > 300, "{written} objects applied: {applied}");
+    // A write without dryRun is refused: the replay server never stores anything.
+    let reqs = srv.requests();
+    assert!(
+        reqs.iter()
+            .filter(|r| !r.starts_with("GET "))
+            .all(|r| r.contains("dryRun=All")),
+        "{reqs:?}"
+    );
+}
+
+fn kubectl_available() -> bool {
+    let ok = Command::new("kubectl")
+        .arg("version")
+        .arg("--client")
+        .output()
+        .is_ok();
+    if !ok {
+        eprintln!("skipped: kubectl is not on PATH (export round trip)");
+    }
+    ok
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn live_scan_reports_sec006_from_secret_types_read_as_metadata() {
+    let Some(rec) = recordings() else { return };
+    let secrets = palisade_replay::recorded_items(&rec, "/api/v1/secrets").unwrap();
+    let token = |s: &&Value| s["type"] == "kubernetes.io/service-account-token";
+    let expected: BTreeSet<String> = secrets
+        .iter()
+        .filter(token)
+        .map(|s| {
+            format!(
+                "{}/{}",
+                s["metadata"]["namespace"].as_str().unwrap(),
+                s["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(expected.len(), 2, "{expected:?}");
+    let srv = Replay::start(Config {
+        recordings: rec.clone(),
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let o = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--select",
+            "SEC006",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report = json(&o);
+    let found: BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "SEC006")
+        .map(|f| {
+            format!(
+                "{}/{}",
+                f["object"]["namespace"].as_str().unwrap(),
+                f["object"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
+    let out = text(&o.stdout) + &text(&o.stderr);
+    assert!(
+        !out.contains(&a_secret_value(&rec)),
+        "a secret value leaked"
+    );
+    // Two metadata-only lists, one per side of the field selector; never a full Secret.
+    let secret_reqs: Vec<(String, Option<String>)> = srv
+        .requests_with_accept()
+        .into_iter()
+        .filter(|(r, _)| r.contains("/secrets"))
+        .collect();
+    assert_eq!(secret_reqs.len(), 2, "{secret_reqs:?}");
+    for (r, accept) in &secret_reqs {
+        assert_eq!(
+            accept.as_deref(),
+            Some(palisade_cluster::METADATA_ACCEPT),
+            "{r}"
+        );
+    }
+    assert!(secret_reqs
+        .iter()
+        .any(|(r, _)| r.contains("fieldSelector=type=kubernetes.io/service-account-token")));
+    assert!(secret_reqs
+        .iter()
+        .any(|(r, _)| r.contains("fieldSelector=type!=kubernetes.io/service-account-token")));
+
+    // One namespace: the namespaced lists carry the same selectors.
+    let o = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "-n",
+            "ci",
+            "--select",
+            "SEC006",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        &kc,
+    );
+    let report = json(&o);
+    let names: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["runner-token"]);
+
+    // The snapshot records the type of exactly those Secrets, and no value.
+    let snap = dir.path().join("s.snapshot");
+    let o = palisade(&["snapshot", "-o", snap.to_str().unwrap()], &kc);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let s = palisade_load::snapshot::read(&snap).unwrap();
+    let read: Vec<&Value> = s.objects.iter().filter(|o| o["kind"] == "Secret").collect();
+    assert_eq!(read.len(), secrets.len());
+    let typed: BTreeSet<String> = read
+        .iter()
+        .filter(|s| s.get("type").is_some())
+        .map(|s| {
+            assert_eq!(s["type"], "kubernetes.io/service-account-token");
+            format!(
+                "{}/{}",
+                s["metadata"]["namespace"].as_str().unwrap(),
+                s["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(typed, expected);
+    assert!(read.iter().all(|s| s.get("data").is_none()));
+    // Secrets stay in the API server's order (namespace, name).
+    let order: Vec<(String, String)> = read
+        .iter()
+        .map(|s| {
+            (
+                s["metadata"]["namespace"].as_str().unwrap().to_owned(),
+                s["metadata"]["name"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+}
+
+#[test]
+fn replay_answers_field_selectors_as_the_api_server() {
+    let Some(rec) = recordings() else { return };
+    let srv = Replay::start(Config {
+        recordings: rec,
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    if !kubectl_available() {
+        return;
+    }
+    let get = |args: &[&str]| {
+        Command::new("kubectl")
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .output()
+            .unwrap()
+    };
+    let o = get(&[
+        "get",
+        "secrets",
+        "-A",
+        "--field-selector",
+        "type=kubernetes.io/tls",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(
+        text(&o.stdout),
+        "secret/storefront-tls\n",
+        "{}",
+        text(&o.stderr)
+    );
+    let o = get(&[
+        "get",
+        "pods",
+        "-A",
+        "--field-selector",
+        "spec.nonexistent=x",
+    ]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(
+        text(&o.stderr).contains("field label not supported: spec.nonexistent"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn export_yaml_reads_back_in_kubectl_as_written() {
+    let Some(rec) = recordings() else { return };
+    // Strings kubectl (go-yaml, YAML 1.1) would read as something else if written plain.
+    let tricky = [
+        "no",
+        "yes",
+        "on",
+        "off",
+        "y",
+        "N",
+        "true",
+        "False",
+        "null",
+        "~",
+        "",
+        "1.0",
+        "1",
+        "010",
+        "0o17",
+        "0x1F",
+        "0b101",
+        "1_000",
+        "1e3",
+        ".inf",
+        "-.inf",
+        ".nan",
+        "2001-12-14",
+        "2026-11-23T15:14:45Z",
+        "12:30",
+        "190:20:30",
+        "<<",
+        "=",
+        "-",
+        "- a",
+        "a: b",
+        "a #b",
+        "#a",
+        "&a",
+        "*a",
+        "!a",
+        "|",
+        ">",
+        "%a",
+        "@a",
+        "'a'",
+        "\"a\"",
+        "[a]",
+        "{a: b}",
+        " lead",
+        "trail ",
+        "a\nb",
+        "a\nb\n",
+        "a\nb\n\n",
+        "\na",
+        "  indented\nx",
+        "tab\there",
+        "nel\u{85}x",
+        "ls\u{2028}x",
+        "bom\u{feff}",
+        "ünïcødé",
+        "--appendonly",
+    ];
+    let data: serde_json::Map<String, Value> = tricky
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("k{i}"), Value::from(*s)))
+        .collect();
+    let cm = serde_json::json!({"apiVersion":"v1","kind":"ConfigMap",
+        "metadata":{"name":"tricky","namespace":"web","uid":"u1","resourceVersion":"1",
+            "labels":{"enabled":"no","tier":"1.0"},"annotations":{"when":"2001-12-14","mask":"0x1F","none":"~"}},
+        "data":data});
+    let deploy = serde_json::json!({"apiVersion":"apps/v1","kind":"Deployment",
+        "metadata":{"name":"tricky","namespace":"web"},
+        "spec":{"selector":{"matchLabels":{"app":"tricky"}},"template":{"metadata":{"labels":{"app":"tricky"}},
+            "spec":{"containers":[{"name":"c","image":"redis:8","args":["--save","","--appendonly","no"],
+                "env":[{"name":"DEBUG","value":"on"},{"name":"RATIO","value":"1.0"}]}]}}}});
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("t.snapshot");
+    let header = palisade_load::snapshot::Header {
+        format: palisade_load::snapshot::FORMAT.to_owned(),
+        context: "t".into(),
+        server: "https://127.0.0.1".into(),
+        server_version: Some("v1.32.13".into()),
+        created: "2026-11-23T16:00:00Z".into(),
+        palisade_version: "test".into(),
+        objects: 0,
+        digest: String::new(),
+        unreadable: Vec::new(),
+    };
+    palisade_load::snapshot::write(&snap, header, &[cm.clone(), deploy.clone()]).unwrap();
+    let out_dir = dir.path().join("export");
+    let kc = dir.path().join("kubeconfig");
+    let o = palisade(
+        &["export", snap.to_str().unwrap(), out_dir.to_str().unwrap()],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    // Palisade's loader reads every exported document back as the exported object.
+    for f in files_under(&out_dir) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let docs = palisade_load::yaml::parse_documents(&text, 1, false).unwrap();
+        for d in docs {
+            let name = d.value["kind"].as_str().unwrap().to_owned();
+            let mut want = if name == "ConfigMap" {
+                cm.clone()
+            } else {
+                deploy.clone()
+            };
+            palisade_load::export::clean(&mut want);
+            assert_eq!(d.value, want, "{}", f.display());
+        }
+    }
+    if !kubectl_available() {
+        return;
+    }
+    // kubectl reads them the same: the replayed API server echoes what kubectl sent.
+    let srv = Replay::start(Config {
+        recordings: rec,
+        ..Config::default()
+    })
+    .unwrap();
+    srv.write_kubeconfig(&kc).unwrap();
+    let o = Command::new("kubectl")
+        .args(["apply", "--dry-run=server", "-o", "json", "-R", "-f"])
+        .arg(&out_dir)
+        .arg("--kubeconfig")
+        .arg(&kc)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "kubectl: {}", text(&o.stderr));
+    let back = json(&o);
+    let items: Vec<Value> = match back["kind"].as_str() {
+        Some("List") => back["items"].as_array().unwrap().clone(),
+        _ => vec![back],
+    };
+    let cm_back = items.iter().find(|i| i["kind"] == "ConfigMap").unwrap();
+    assert_eq!(cm_back["data"], cm["data"]);
+    assert_eq!(cm_back["metadata"]["labels"], cm["metadata"]["labels"]);
+    assert_eq!(cm_back["metadata"]["annotations"]["when"], "2001-12-14");
+    assert_eq!(cm_back["metadata"]["annotations"]["mask"], "0x1F");
+    assert_eq!(cm_back["metadata"]["annotations"]["none"], "~");
+    let d_back = items.iter().find(|i| i["kind"] == "Deployment").unwrap();
+    assert_eq!(
+        d_back.pointer("/spec/template/spec/containers/0"),
+        deploy.pointer("/spec/template/spec/containers/0")
     );
 }
 
@@ -710,4 +1161,72 @@ fn diff_treats_kinds_unreadable_on_one_side_as_unknown() {
         "{}",
         text(&o.stdout)
     );
+}
+
+#[test]
+fn replay_dry_run_answers_like_the_api_server() {
+    let Some(rec) = recordings() else { return };
+    if !kubectl_available() {
+        return;
+    }
+    let srv = Replay::start(Config {
+        recordings: rec,
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let run = |verb: &[&str], manifest: &str| {
+        let f = dir.path().join("m.yaml");
+        std::fs::write(&f, manifest).unwrap();
+        let o = Command::new("kubectl")
+            .args(verb)
+            .arg("-f")
+            .arg(&f)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .output()
+            .unwrap();
+        (o.status.code(), text(&o.stdout) + &text(&o.stderr))
+    };
+    let apply = ["apply", "--dry-run=server"];
+    let cm = |ns: &str, name: &str, extra: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  a: b\n{extra}")
+    };
+    let (code, out) = run(&apply, &cm("web", "new-settings", ""));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("configmap/new-settings created (server dry run)"),
+        "{out}"
+    );
+    let (code, out) = run(&apply, &cm("nope", "x", ""));
+    assert_ne!(code, Some(0));
+    assert!(out.contains("namespaces \"nope\" not found"), "{out}");
+    let (code, out) = run(
+        &["create", "--dry-run=server"],
+        &cm("web", "feature-flags", ""),
+    );
+    assert_ne!(code, Some(0));
+    assert!(
+        out.contains("configmaps \"feature-flags\" already exists"),
+        "{out}"
+    );
+    let (code, out) = run(&apply, &cm("web", "new-settings", "bogus: 1\n"));
+    assert_ne!(code, Some(0));
+    assert!(
+        out.contains("strict decoding error: unknown field \"bogus\""),
+        "{out}"
+    );
+    let svc = "apiVersion: v1\nkind: Service\nmetadata:\n  name: frontend\n  namespace: shop\nspec:\n  clusterIP: 10.0.0.199\n  selector:\n    app: frontend\n  ports:\n  - port: 80\n    targetPort: 8080\n";
+    let (code, out) = run(&apply, svc);
+    assert_ne!(code, Some(0));
+    assert!(
+        out.contains("spec.clusterIP: Invalid value") && out.contains("field is immutable"),
+        "{out}"
+    );
+    // Without --dry-run the write is refused: the replay server never stores anything.
+    let (code, out) = run(&["apply"], &cm("web", "new-settings", ""));
+    assert_ne!(code, Some(0));
+    assert!(out.contains("read-only"), "{out}");
 }

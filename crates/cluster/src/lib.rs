@@ -7,6 +7,20 @@
 //! flight. Secrets are listed as `PartialObjectMetadataList`, so no Secret value ever leaves
 //! the API server. `managedFields` are dropped as objects arrive.
 //!
+//! A metadata-only Secret has no `type`, and SEC006 needs it. The type is read without the
+//! values with field selectors, in two metadata-only lists that together hold every Secret
+//! exactly once: `type=kubernetes.io/service-account-token` (those items get
+//! `type: kubernetes.io/service-account-token`) and `type!=kubernetes.io/service-account-token`
+//! (those items get no `type`: they are known not to be service-account tokens; which other
+//! type they have is not read, as no rule needs it). That is one list request more than a
+//! plain metadata list, the same `list secrets` permission, and exact: the type of a Secret
+//! cannot change, so no Secret can be in both lists. [`SECRET_TYPES_READ`] names the types
+//! read this way.
+//!
+//! CustomResourceDefinitions are listed as metadata (their schemas are large and no rule
+//! reads them) unless [`ReadOptions::full_crds`] asks for them in full, as `palisade
+//! snapshot` does so that an export can restore them.
+//!
 //! A kind that cannot be read (403, timeout, error) does not stop the read: it is listed in
 //! [`ClusterRead::unreadable`] with the reason, and the report shows it.
 
@@ -22,6 +36,11 @@ use std::time::Duration;
 /// The Accept header that makes the API server answer with metadata only.
 pub const METADATA_ACCEPT: &str =
     "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+
+/// The Secret types the reader recognises (with a `type=` field selector) and sets on the
+/// metadata-only Secrets it returns: the ones a rule reads (SEC006). A Secret without `type`
+/// in the result is of none of these.
+pub const SECRET_TYPES_READ: &[&str] = &["kubernetes.io/service-account-token"];
 
 /// Why a cluster could not be read at all.
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +116,9 @@ pub struct ReadOptions {
     /// (`/api/v1/nodes/NAME/proxy/configz`, needs `get nodes/proxy`), as
     /// `KubeletConfiguration` objects named after their Node.
     pub kubelet_config: bool,
+    /// List CustomResourceDefinitions in full (with their schemas) instead of as metadata:
+    /// what a snapshot needs for an export to restore them.
+    pub full_crds: bool,
 }
 
 impl Default for ReadOptions {
@@ -111,6 +133,7 @@ impl Default for ReadOptions {
             timeout: Duration::from_secs(60),
             progress: None,
             kubelet_config: false,
+            full_crds: false,
         }
     }
 }
@@ -200,11 +223,20 @@ async fn config(opts: &ReadOptions) -> Result<(kube::Config, String), Error> {
     }
 }
 
+/// The User-Agent of every request the reader sends.
+pub const USER_AGENT: &str = concat!("palisade/", env!("CARGO_PKG_VERSION"));
+
 /// Reads the cluster.
 pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
     let (mut cfg, context) = config(opts).await?;
     // Our own per-request limit (below) answers first, with a clear message.
     cfg.read_timeout = Some(opts.timeout * 2);
+    // Audit logs name the tool (`palisade detect` tells its own reads by it, together
+    // with the service account it runs as).
+    cfg.headers.push((
+        http::header::USER_AGENT,
+        http::HeaderValue::from_static(USER_AGENT),
+    ));
     let server = cfg.cluster_url.to_string();
     let client = kube::Client::try_from(cfg).map_err(|e| Error::Client(Box::new(e)))?;
     let reader = Reader {
@@ -284,8 +316,19 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
             None
         };
         let progress = opts.progress.clone();
+        let metadata_only =
+            r.metadata_only && !(opts.full_crds && r.kind == "CustomResourceDefinition");
         lists.spawn(async move {
-            let out = reader.list(r, ns.as_deref(), page).await;
+            let out = if r.kind == "Secret" && r.api_version == "v1" {
+                reader.list_secrets(r, ns.as_deref(), page).await
+            } else {
+                let spec = ListSpec {
+                    metadata_only,
+                    field_selector: None,
+                    set_type: None,
+                };
+                reader.list(r, ns.as_deref(), page, &spec).await
+            };
             if let Some(p) = &progress {
                 p(Progress::Done {
                     resource: r.resource_name(),
@@ -413,6 +456,16 @@ enum Failure {
     Other(String),
 }
 
+/// How one list is requested and its items completed.
+struct ListSpec {
+    /// Ask for `PartialObjectMetadataList` and keep only the metadata.
+    metadata_only: bool,
+    /// A `fieldSelector`.
+    field_selector: Option<String>,
+    /// The Secret `type` to set on every item (the field selector guarantees it).
+    set_type: Option<&'static str>,
+}
+
 impl Reader {
     async fn get_raw(
         &self,
@@ -464,6 +517,60 @@ impl Reader {
         }
     }
 
+    /// Lists Secrets as metadata, with their type where a rule needs it (see the module
+    /// documentation): one list per type in [`SECRET_TYPES_READ`], with `type=T`, and one of
+    /// the rest, with `type!=T` for each. Every Secret is in exactly one of them. The result
+    /// is in the API server's order (namespace, name).
+    async fn list_secrets(
+        &self,
+        r: &'static Resource,
+        namespace: Option<&str>,
+        page: u32,
+    ) -> Result<Vec<String>, Unreadable> {
+        let mut specs: Vec<ListSpec> = SECRET_TYPES_READ
+            .iter()
+            .map(|t| ListSpec {
+                metadata_only: true,
+                field_selector: Some(format!("type={t}")),
+                set_type: Some(*t),
+            })
+            .collect();
+        specs.push(ListSpec {
+            metadata_only: true,
+            field_selector: Some(
+                SECRET_TYPES_READ
+                    .iter()
+                    .map(|t| format!("type!={t}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            set_type: None,
+        });
+        let mut tasks = Vec::new();
+        for spec in &specs {
+            tasks.push(self.list(r, namespace, page, spec));
+        }
+        let mut all = Vec::new();
+        for out in join_all(tasks).await {
+            all.extend(out?);
+        }
+        let mut keyed: Vec<((String, String), String)> = all
+            .into_iter()
+            .map(|l| {
+                let v: Value = serde_json::from_str(&l).unwrap_or_default();
+                let s = |p: &str| {
+                    v.pointer(p)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                ((s("/metadata/namespace"), s("/metadata/name")), l)
+            })
+            .collect();
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(keyed.into_iter().map(|(_, l)| l).collect())
+    }
+
     /// Lists one resource, following `continue` tokens. A 410 (the continue token expired)
     /// starts the list again once.
     async fn list(
@@ -471,15 +578,21 @@ impl Reader {
         r: &'static Resource,
         namespace: Option<&str>,
         page: u32,
+        spec: &ListSpec,
     ) -> Result<Vec<String>, Unreadable> {
-        let base = r.collection_path(namespace);
-        let accept = r.metadata_only.then_some(METADATA_ACCEPT);
+        let mut base = format!("{}?", r.collection_path(namespace));
+        if let Some(sel) = &spec.field_selector {
+            base.push_str("fieldSelector=");
+            base.push_str(&encode_query(sel));
+            base.push('&');
+        }
+        let accept = spec.metadata_only.then_some(METADATA_ACCEPT);
         let mut restarted = false;
         'again: loop {
             let mut items = Vec::new();
             let mut token: Option<String> = None;
             loop {
-                let mut q = format!("{base}?limit={page}");
+                let mut q = format!("{base}limit={page}");
                 if let Some(t) = &token {
                     q.push_str("&continue=");
                     q.push_str(&encode_query(t));
@@ -514,7 +627,11 @@ impl Reader {
                 })?;
                 if let Some(Value::Array(page_items)) = list.get_mut("items").map(Value::take) {
                     items.reserve(page_items.len());
-                    items.extend(page_items.into_iter().map(|i| normalize(r, i).to_string()));
+                    items.extend(
+                        page_items.into_iter().map(|i| {
+                            normalize(r, i, spec.metadata_only, spec.set_type).to_string()
+                        }),
+                    );
                 }
                 token = list
                     .pointer("/metadata/continue")
@@ -542,17 +659,46 @@ fn encode_query(s: &str) -> String {
     out
 }
 
+/// Runs futures concurrently (each still waits for the request semaphore) and returns their
+/// outputs in order.
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in pinned.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
 /// Gives a list item its `apiVersion` and `kind` (lists omit them; metadata-only lists say
-/// `PartialObjectMetadata`) and drops `managedFields`.
-fn normalize(r: &Resource, mut item: Value) -> Value {
+/// `PartialObjectMetadata`) and drops `managedFields`. A metadata-only item keeps only its
+/// metadata, plus `type` when the list's field selector established it (`set_type`).
+fn normalize(r: &Resource, mut item: Value, metadata_only: bool, set_type: Option<&str>) -> Value {
     if r.kind == "Secret" {
         // Metadata only, yet annotations can still carry the values (the applied object).
         palisade_core::redact_secret(&mut item);
     }
     if let Value::Object(map) = &mut item {
-        if r.metadata_only {
+        if metadata_only {
             // Keep only what a PartialObjectMetadata carries: the metadata.
             map.retain(|k, _| k == "metadata");
+        }
+        if let Some(t) = set_type {
+            map.insert("type".into(), Value::String(t.to_owned()));
         }
         map.insert("apiVersion".into(), Value::String(r.api_version.to_owned()));
         map.insert("kind".into(), Value::String(r.kind.to_owned()));
@@ -585,7 +731,8 @@ pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>, kubelet_config: bool) 
     let mut out = String::from(
         "# The read-only ClusterRole `palisade scan --cluster` and `palisade snapshot` need.\n\
          # Secrets are listed as metadata only (PartialObjectMetadataList): the API server\n\
-         # still authorizes that as `list secrets`, but never sends their values.\n\
+         # still authorizes that as `list secrets`, but never sends their values. (They are\n\
+         # read in two lists split by a field selector on their type: the same permission.)\n\
          apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: palisade-reader\nrules:\n",
     );
     for (group, mut plurals) in by_group {
@@ -615,6 +762,8 @@ mod tests {
         let v = normalize(
             pods,
             serde_json::json!({"metadata":{"name":"p","managedFields":[{}]},"spec":{}}),
+            false,
+            None,
         );
         assert_eq!(v["kind"], "Pod");
         assert_eq!(v["apiVersion"], "v1");
@@ -623,9 +772,23 @@ mod tests {
         let s = normalize(
             secrets,
             serde_json::json!({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"s"},"data":{"k":"dg=="}}),
+            true,
+            None,
         );
         assert_eq!(s["kind"], "Secret");
-        assert!(s.get("data").is_none());
+        assert!(s.get("data").is_none() && s.get("type").is_none());
+        // A type the field selector established is set; values never are.
+        let t = normalize(
+            secrets,
+            serde_json::json!({"metadata":{"name":"t"},"data":{"token":"dG9rZW4="},"type":"Opaque"}),
+            true,
+            Some("kubernetes.io/service-account-token"),
+        );
+        assert_eq!(
+            t,
+            serde_json::json!({"apiVersion":"v1","kind":"Secret","metadata":{"name":"t"},
+                "type":"kubernetes.io/service-account-token"})
+        );
     }
 
     #[test]

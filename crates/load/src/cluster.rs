@@ -5,6 +5,10 @@
 //! and so are ReplicaSets controlled by a Deployment and Jobs controlled by a CronJob. An
 //! owned object whose owner was not read (a 403 on deployments, say) is kept, so nothing goes
 //! unscanned.
+//!
+//! CustomResourceDefinitions are scanned as metadata, as a live scan reads them: a snapshot
+//! carries their schemas (for `palisade export`), and the scan of a snapshot drops them as
+//! it reads, so that it sees what the live scan saw and does not hold megabytes of schema.
 
 use crate::snapshot::Unread;
 use crate::Loaded;
@@ -200,8 +204,23 @@ pub fn loaded_from_cluster(values: Vec<Value>, unreadable: &[Unread], origin: &s
     out
 }
 
+/// A CustomResourceDefinition keeps only its identity and metadata (see the module
+/// documentation).
+fn metadata_only_crd(mut v: Value) -> Value {
+    let is_crd = v.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+        && v.get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.starts_with("apiextensions.k8s.io/"));
+    if is_crd {
+        if let Value::Object(m) = &mut v {
+            m.retain(|k, _| matches!(k.as_str(), "apiVersion" | "kind" | "metadata"));
+        }
+    }
+    v
+}
+
 fn push(out: &mut Loaded, v: Value) {
-    match Object::from_value(v, None, SpanIndex::default()) {
+    match Object::from_value(metadata_only_crd(v), None, SpanIndex::default()) {
         Ok(o) => {
             out.stats.objects += 1;
             out.objects.push(o);
@@ -273,5 +292,21 @@ mod tests {
         let l2 = loaded_from_lines(lines, &[], "x");
         let names2: Vec<_> = l2.objects.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names2, ["d", "lonely", "orphan"]);
+    }
+
+    #[test]
+    fn crd_schemas_are_not_scanned() {
+        let crd = json!({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
+            "metadata":{"name":"widgets.example.com"},"spec":{"group":"example.com","versions":[]},
+            "status":{"acceptedNames":{}}});
+        let l = loaded_from_lines(vec![crd.to_string()], &[], "x");
+        assert_eq!(l.objects.len(), 1);
+        assert!(l.objects[0].pointer("/spec").is_none());
+        assert_eq!(l.objects[0].name, "widgets.example.com");
+        // Any other kind keeps its body.
+        let cm =
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"spec":{"a":1}});
+        let l = loaded_from_cluster(vec![cm], &[], "x");
+        assert!(l.objects[0].pointer("/spec/a").is_some());
     }
 }

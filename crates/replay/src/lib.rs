@@ -9,9 +9,18 @@
 //! collection the recorded discovery lists but that was not recorded is empty (the cluster
 //! had none); anything else is a `404 NotFound` Status. On top of that a test can forbid
 //! paths (403), delay them, and serve synthesized lists with server-side pagination.
+//!
+//! Beyond the recordings, it answers from the recorded objects as the API server would:
+//! lists with a `fieldSelector` (filtered from the recorded list of the collection, as
+//! metadata when asked; a field the kind does not support is the server's 400), single
+//! objects (`GET .../NAME`, 404 when absent), and server-side dry-run writes
+//! (`kubectl apply --dry-run=server`; see [`dryrun`]). It never stores anything.
+
+mod dryrun;
+mod objects;
 
 use base64::Engine as _;
-use http_body_util::Full;
+use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use serde_json::{json, Value};
@@ -111,6 +120,8 @@ pub struct Stats {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     requests: Mutex<Vec<String>>,
+    accepts: Mutex<Vec<(String, Option<String>)>>,
+    user_agents: Mutex<Vec<Option<String>>>,
 }
 
 struct State {
@@ -119,8 +130,17 @@ struct State {
     entries: Vec<Entry>,
     /// (api prefix, plural) -> (kind, apiVersion) from the recorded discovery documents.
     collections: HashMap<(String, String), (String, String)>,
+    /// (api prefix, plural) of the namespaced resources.
+    namespaced: HashSet<(String, String)>,
+    /// Parsed object lists by cluster-wide collection path.
+    lists: Mutex<HashMap<String, Arc<Vec<Value>>>>,
+    /// Parsed OpenAPI v3 documents by group-version.
+    openapi: Mutex<HashMap<String, Option<Arc<Value>>>>,
     stats: Arc<Stats>,
 }
+
+/// The largest request body the server reads (a large CRD is about 1 MiB).
+const MAX_BODY: usize = 16 << 20;
 
 /// A running replay server. It stops when dropped.
 pub struct Replay {
@@ -188,8 +208,14 @@ fn read_body(e: &Entry) -> std::io::Result<Vec<u8>> {
     }
 }
 
-fn discovery_collections(entries: &[Entry]) -> HashMap<(String, String), (String, String)> {
+type Collections = (
+    HashMap<(String, String), (String, String)>,
+    HashSet<(String, String)>,
+);
+
+fn discovery_collections(entries: &[Entry]) -> Collections {
     let mut out = HashMap::new();
+    let mut namespaced = HashSet::new();
     for e in entries {
         let is_disc = e.user == "admin"
             && e.status == 200
@@ -212,13 +238,16 @@ fn discovery_collections(entries: &[Entry]) -> HashMap<(String, String), (String
             if name.contains('/') {
                 continue;
             }
+            if r["namespaced"].as_bool() == Some(true) {
+                namespaced.insert((e.path.clone(), name.to_owned()));
+            }
             out.insert(
                 (e.path.clone(), name.to_owned()),
                 (kind.to_owned(), gv.clone()),
             );
         }
     }
-    out
+    (out, namespaced)
 }
 
 /// A certificate authority and a server certificate for 127.0.0.1 / localhost.
@@ -259,7 +288,7 @@ impl Replay {
     /// Starts a server on 127.0.0.1 (a free port) in its own thread.
     pub fn start(cfg: Config) -> std::io::Result<Replay> {
         let entries = load_index(&cfg.recordings)?;
-        let collections = discovery_collections(&entries);
+        let (collections, namespaced) = discovery_collections(&entries);
         let (ca_pem, tls) = certificates().map_err(|e| std::io::Error::other(e.to_string()))?;
         let stats = Arc::new(Stats::default());
         let state = Arc::new(State {
@@ -267,6 +296,9 @@ impl Replay {
             expired: Mutex::new(HashSet::new()),
             entries,
             collections,
+            namespaced,
+            lists: Mutex::new(HashMap::new()),
+            openapi: Mutex::new(HashMap::new()),
             stats: stats.clone(),
         });
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -342,6 +374,24 @@ impl Replay {
             .unwrap_or_default()
     }
 
+    /// The requests seen so far with their Accept header (`GET /path?query`, Accept).
+    pub fn requests_with_accept(&self) -> Vec<(String, Option<String>)> {
+        self.stats
+            .accepts
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
+    /// The User-Agent header of each request seen so far, in order.
+    pub fn user_agents(&self) -> Vec<Option<String>> {
+        self.stats
+            .user_agents
+            .lock()
+            .map(|r| r.clone())
+            .unwrap_or_default()
+    }
+
     /// A kubeconfig with the contexts `replay` (user admin) and `replay-nobody` (user nobody),
     /// current context `replay`.
     pub fn kubeconfig(&self) -> String {
@@ -403,25 +453,37 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
         .filter(|kv| !kv.is_empty() && !kv.starts_with("timeout="))
         .collect::<Vec<_>>()
         .join("&");
+    let line = format!(
+        "{} {}{}{}",
+        req.method(),
+        path,
+        if query.is_empty() { "" } else { "?" },
+        query
+    );
+    let accept = req
+        .headers()
+        .get(hyper::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if let Ok(mut r) = stats.requests.lock() {
-        r.push(format!(
-            "{} {}{}{}",
-            req.method(),
-            path,
-            if query.is_empty() { "" } else { "?" },
-            query
-        ));
+        r.push(line.clone());
+    }
+    if let Ok(mut r) = stats.accepts.lock() {
+        r.push((line, accept.clone()));
+    }
+    if let Ok(mut r) = stats.user_agents.lock() {
+        r.push(
+            req.headers()
+                .get(hyper::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        );
     }
     for (p, d) in &state.cfg.delays {
         if *p == path {
             tokio::time::sleep(*d).await;
         }
     }
-    let accept = req
-        .headers()
-        .get(hyper::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let user = match req
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -432,12 +494,41 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
         Some(a) if a == format!("Bearer {NOBODY_TOKEN}") => "nobody",
         Some(_) => "bad-token",
     };
+    let method = req.method().as_str().to_owned();
+    let content_type = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let request_body = if method == "GET" || method == "HEAD" {
+        Vec::new()
+    } else {
+        match Limited::new(req.into_body(), MAX_BODY).collect().await {
+            Ok(b) => b.to_bytes().to_vec(),
+            Err(_) => {
+                let (code, ctype, body) = status(
+                    413,
+                    "RequestEntityTooLarge",
+                    "the request body is too large or could not be read",
+                );
+                return Response::builder()
+                    .status(code)
+                    .header("content-type", ctype)
+                    .body(Full::new(Bytes::from(body)))
+                    .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
+            }
+        }
+    };
     let (code, ctype, body, headers) = answer(
         &state,
-        req.method().as_str(),
-        &path,
-        &query,
-        accept.as_deref(),
+        &Request_ {
+            method: &method,
+            path: &path,
+            query: &query,
+            accept: accept.as_deref(),
+            content_type: content_type.as_deref(),
+            body: &request_body,
+        },
         user,
     );
     let mut resp = Response::builder()
@@ -487,14 +578,24 @@ fn is_discovery(path: &str) -> bool {
 
 type Answer = (u16, String, Vec<u8>, Vec<(String, String)>);
 
-fn answer(
-    state: &State,
-    method: &str,
-    path: &str,
-    query: &str,
-    accept: Option<&str>,
-    user: &str,
-) -> Answer {
+/// What [`answer`] needs of a request.
+struct Request_<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    accept: Option<&'a str>,
+    content_type: Option<&'a str>,
+    body: &'a [u8],
+}
+
+fn answer(state: &State, req: &Request_<'_>, user: &str) -> Answer {
+    let Request_ {
+        method,
+        path,
+        query,
+        accept,
+        ..
+    } = *req;
     let plain = |(c, t, b): (u16, String, Vec<u8>)| (c, t, b, Vec::new());
     let params: HashMap<&str, &str> = query
         .split('&')
@@ -611,6 +712,17 @@ fn answer(
             Err(err) => plain(status(500, "InternalError", &err.to_string())),
         };
     }
+    if !matches!(method, "GET" | "HEAD") {
+        return dryrun::write(
+            state,
+            method,
+            path,
+            &params,
+            req.content_type,
+            req.body,
+            user,
+        );
+    }
     match user {
         "bad-token" => return plain(status(401, "Unauthorized", "Unauthorized")),
         "admin" => {}
@@ -620,6 +732,48 @@ fn answer(
                 "{plural} is forbidden: User \"{other}\" cannot get resource \"{plural}\" in API group \"{group}\"")));
         }
         _ => {}
+    }
+    // A list with a field selector: the recorded list, filtered as the API server would.
+    if params.contains_key("fieldSelector") {
+        if let Some(a) = objects::selected_list(state, path, &params, accept) {
+            return plain(a);
+        }
+    }
+    // One object: from the recorded list of its collection.
+    if let Some(p) =
+        objects::parse_path(path).filter(|p| p.name.is_some() && p.subresource.is_none())
+    {
+        if collection(state, &p.cluster_collection()).is_some() {
+            return match objects::object(state, &p) {
+                Some(mut o) if accept.is_some_and(|a| a.contains("as=PartialObjectMetadata")) => {
+                    let m = o.get_mut("metadata").map(Value::take).unwrap_or_default();
+                    o = json!({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":m});
+                    plain((200, "application/json".into(), o.to_string().into_bytes()))
+                }
+                Some(o) => plain((200, "application/json".into(), o.to_string().into_bytes())),
+                None => {
+                    let name = p.name.clone().unwrap_or_default();
+                    let group = p
+                        .prefix
+                        .strip_prefix("/apis/")
+                        .and_then(|r| r.split('/').next())
+                        .unwrap_or("");
+                    let qualified = if group.is_empty() {
+                        p.plural.clone()
+                    } else {
+                        format!("{}.{group}", p.plural)
+                    };
+                    let body = json!({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",
+                        "message":format!("{qualified} \"{name}\" not found"),"reason":"NotFound",
+                        "details":{"name":name,"group":group,"kind":p.plural},"code":404});
+                    plain((
+                        404,
+                        "application/json".into(),
+                        body.to_string().into_bytes(),
+                    ))
+                }
+            };
+        }
     }
     // A collection the server serves but that was not recorded: the cluster had none.
     if method == "GET" && !params.contains_key("continue") {
@@ -713,46 +867,7 @@ fn synthetic_page(
     params: &HashMap<&str, &str>,
     accept: Option<&str>,
 ) -> (u16, String, Vec<u8>) {
-    let start: usize = params
-        .get("continue")
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let limit: usize = params
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .filter(|l| *l > 0)
-        .unwrap_or(usize::MAX);
-    let end = start.saturating_add(limit).min(list.items.len());
-    let meta_only = accept.is_some_and(|a| a.contains("as=PartialObjectMetadataList"));
-    let items: Vec<Value> = list.items[start.min(end)..end]
-        .iter()
-        .map(|i| {
-            if meta_only {
-                json!({"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":i["metadata"]})
-            } else {
-                i.clone()
-            }
-        })
-        .collect();
-    let mut meta = json!({"resourceVersion":"1655"});
-    if end < list.items.len() {
-        meta["continue"] = json!(end.to_string());
-        meta["remainingItemCount"] = json!(list.items.len() - end);
-    }
-    let (api_version, kind) = if meta_only {
-        (
-            "meta.k8s.io/v1".to_owned(),
-            "PartialObjectMetadataList".to_owned(),
-        )
-    } else {
-        (list.api_version.clone(), list.kind.clone())
-    };
-    let body = json!({"kind":kind,"apiVersion":api_version,"metadata":meta,"items":items});
-    (
-        200,
-        "application/json".into(),
-        body.to_string().into_bytes(),
-    )
+    objects::serve_list(list, None, params, accept)
 }
 
 /// Reads a recorded unpaginated list (admin, JSON) by path, e.g. `/api/v1/pods`.
