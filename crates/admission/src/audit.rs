@@ -43,8 +43,22 @@ impl AuditState {
         }
     }
 
-    /// Evaluates held `RequestReceived` events whose later stage never came (call it when
-    /// the input goes idle).
+    /// Reports what is due by now although no later event came: held `RequestReceived`
+    /// events past their grace period, exec attempts whose retry never came, and the
+    /// summaries of alert groups whose window closed (call it periodically).
+    pub fn tick(&self) {
+        let now = jiff::Timestamp::now().as_microsecond();
+        let alerts = self
+            .detector
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .tick(now as i64);
+        if !alerts.is_empty() {
+            (self.sink)(&alerts);
+        }
+    }
+
+    /// Evaluates everything still held (call it at the end of input, on shutdown).
     pub fn flush(&self) {
         let alerts = self
             .detector

@@ -362,9 +362,10 @@ fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()
         }
         std::thread::sleep(Duration::from_millis(250));
         idle += 1;
-        if idle == 8 {
-            // Input is idle: evaluate held RequestReceived events.
-            sink.push(det.flush())?;
+        if idle % 4 == 0 {
+            // Each second of idle input: report what is due (held RequestReceived events past
+            // their grace, exec attempts without a retry, closed alert groups).
+            sink.push(det.tick(jiff::Timestamp::now().as_microsecond() as i64))?;
         }
         match std::fs::metadata(path) {
             Ok(m) if m.ino() != ino || m.size() < reader.consumed() => {
@@ -451,14 +452,16 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
-        // Held RequestReceived events are evaluated when their request never completes.
+        // What is due although no later event came (held RequestReceived events, exec
+        // attempts without their retry, closed alert groups) is reported each second; the
+        // rest stays held until shutdown.
         let idle = state.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
                 let s = idle.clone();
-                let _ = tokio::task::spawn_blocking(move || s.flush()).await;
+                let _ = tokio::task::spawn_blocking(move || s.tick()).await;
             }
         });
         let ready = state.ready.clone();
