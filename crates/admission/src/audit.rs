@@ -52,7 +52,7 @@ impl AuditState {
             .detector
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .tick(now as i64);
+            .tick(now);
         if !alerts.is_empty() {
             (self.sink)(&alerts);
         }

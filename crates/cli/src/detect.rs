@@ -365,7 +365,7 @@ fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()
         if idle % 4 == 0 {
             // Each second of idle input: report what is due (held RequestReceived events past
             // their grace, exec attempts without a retry, closed alert groups).
-            sink.push(det.tick(jiff::Timestamp::now().as_microsecond() as i64))?;
+            sink.push(det.tick(jiff::Timestamp::now().as_microsecond()))?;
         }
         match std::fs::metadata(path) {
             Ok(m) if m.ino() != ino || m.size() < reader.consumed() => {
