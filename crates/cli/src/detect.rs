@@ -362,7 +362,7 @@ fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()
         }
         std::thread::sleep(Duration::from_millis(250));
         idle += 1;
-        if idle % 4 == 0 {
+        if idle.is_multiple_of(4) {
             // Each second of idle input: report what is due (held RequestReceived events past
             // their grace, exec attempts without a retry, closed alert groups).
             sink.push(det.tick(jiff::Timestamp::now().as_microsecond()))?;
