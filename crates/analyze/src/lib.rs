@@ -12,6 +12,7 @@ use palisade_core::{
 };
 use rayon::prelude::*;
 
+pub mod catalogue;
 pub mod rollout;
 
 /// The newest Pod Security Standards minor version whose checks the evaluator knows.
@@ -398,6 +399,30 @@ mod tests {
 
     fn today(s: &str) -> Date {
         s.parse().unwrap()
+    }
+
+    fn policy_errors(yaml: &str) -> Vec<String> {
+        let docs = palisade_load::yaml::parse_documents(yaml, 1, true).unwrap();
+        match Policy::from_value(&docs[0].value, &docs[0].spans, "p.yaml", catalogue::all()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn policy_names_host_checks_and_detection_rules() {
+        let ok = "select: [ALL]\nignore: [DET011, \"1.2\", tls.kubelet]\nrules:\n  1.2.1: {severity: low}\n  DET001: {severity: critical, enabled: true}\n  tls.cert-expiry: {enabled: false}\nexceptions:\n- rules: [\"4.2.1\", DET002, \"cis:1.1\"]\n  match: {kind: Node, name: cp-*}\n  reason: hardened by the image\n";
+        assert_eq!(policy_errors(ok), Vec::<String>::new());
+        let bad = "ignore: [1.2, DET999]\nrules:\n  9.9.9: {severity: low}\n";
+        let errors = policy_errors(bad);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("in quotes (\"1.2\")"), "{errors:?}");
+        assert!(errors[1].contains("unknown rule id `9.9.9`"), "{errors:?}");
+        let errors = policy_errors("ignore: [DET999]\n");
+        assert!(
+            errors[0].contains("`DET999` in ignore selects no rule"),
+            "{errors:?}"
+        );
     }
 
     #[test]

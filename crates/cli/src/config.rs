@@ -55,8 +55,13 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec
             ..Policy::default()
         }));
     };
-    let metas = palisade_rules::registry::metas();
-    Ok(Policy::from_value(&doc.value, &doc.spans, &name, &metas))
+    // The whole catalogue: one policy file names rules, host checks and detection rules.
+    Ok(Policy::from_value(
+        &doc.value,
+        &doc.spans,
+        &name,
+        palisade_analyze::catalogue::all(),
+    ))
 }
 
 /// A commented template of every setting (`palisade init`).

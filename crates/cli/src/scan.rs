@@ -124,9 +124,12 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             .to_datetime(jiff::Timestamp::now())
             .date(),
     };
-    let metas = palisade_rules::registry::metas();
+    let metas = palisade_analyze::catalogue::scan_rules();
     for s in args.select.iter().chain(&args.ignore) {
         if !select::is_known(s, &metas) {
+            if select::is_known(s, palisade_analyze::catalogue::all()) {
+                bail!("`{s}` selects no rule that `palisade scan` runs, only host checks (`palisade node`) or detection rules (`palisade detect`)");
+            }
             bail!("`{s}` selects no rule (see `palisade rules`)");
         }
     }

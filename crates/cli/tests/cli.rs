@@ -252,6 +252,105 @@ fn rules_and_explain() {
 }
 
 #[test]
+fn catalogue_covers_host_checks_and_detection_rules() {
+    let o = palisade(&["explain", "DET001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for h in [
+        "# DET001 pod-exec-attach",
+        "mitre:T1609",
+        "## What it detects",
+    ] {
+        assert!(out.contains(h), "{h} missing:\n{out}");
+    }
+    let o = palisade(&["explain", "1.2.1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for h in [
+        "# 1.2.1\n",
+        "--anonymous-auth",
+        "cis:1.2.1",
+        "Family: CP",
+        "manual",
+    ] {
+        assert!(out.contains(h), "{h} missing:\n{out}");
+    }
+    let o = palisade(&["explain", "tls.encryption-at-rest"]);
+    assert!(stdout(&o).contains("cis:1.2.27"), "{}", stdout(&o));
+
+    let ids = |args: &[&str]| -> Vec<(String, String)> {
+        let o = palisade(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_owned(),
+                    r["command"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = ids(&["rules", "--format", "json"]);
+    for (id, command) in [("POD001", "scan"), ("1.2.6", "node"), ("DET001", "detect")] {
+        assert!(
+            all.contains(&(id.to_owned(), command.to_owned())),
+            "{id} ({command}) missing"
+        );
+    }
+    let det = ids(&["rules", "--format", "json", "--select", "DET"]);
+    assert!(
+        det.len() >= 20
+            && det
+                .iter()
+                .all(|(id, c)| id.starts_with("DET") && c == "detect")
+    );
+    let section = ids(&["rules", "--format", "json", "--select", "1.2"]);
+    assert!(
+        section.iter().all(|(id, _)| id.starts_with("1.2.")),
+        "{section:?}"
+    );
+    assert!(section.iter().any(|(id, _)| id == "1.2.30"));
+    let cis = ids(&["rules", "--format", "json", "--select", "cis:1.2"]);
+    for id in ["CP001", "1.2.6", "tls.audit-log"] {
+        assert!(cis.iter().any(|(i, _)| i == id), "cis:1.2 misses {id}");
+    }
+
+    // One policy file names rules of every engine without an unknown-id error.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &cfg,
+        "ignore: [DET011, \"1.2.15\"]\nrules:\n  1.2.1: {severity: low}\n  DET001: {severity: critical}\n  tls.cert-expiry: {enabled: false}\nexceptions:\n- rules: [\"4.2.1\", DET002, POD001]\n  match: {kind: Node, name: cp-*}\n  reason: hardened by the image\n",
+    )
+    .unwrap();
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::write(&cfg, "ignore: [1.2]\nrules:\n  DET999: {enabled: false}\n").unwrap();
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("in quotes (\"1.2\")"), "{err}");
+    assert!(err.contains("unknown rule id `DET999`"), "{err}");
+    // `palisade scan --select` names what scan runs.
+    let o = palisade(&["scan", "examples/hardened", "--select", "DET"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("detection rules"), "{}", stderr(&o));
+}
+
+#[test]
 fn sarif_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.sarif");
