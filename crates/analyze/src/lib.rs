@@ -8,11 +8,13 @@ use palisade_core::config::Exception;
 use palisade_core::report::{ExpiredException, InputStats, Suppression};
 use palisade_core::{
     select, ComplianceSummary, Context, Finding, Framework, InputIssue, Inventory, ObjectId,
-    Policy, PssLevel, PssVersion, Report, ReportFinding, Rule, Scope, SkippedRule, UnreadableKind,
+    Policy, PssLevel, PssVersion, Report, ReportFinding, Rule, RuleMeta, Scope, SkippedRule,
+    UnreadableKind,
 };
 use rayon::prelude::*;
 
 pub mod catalogue;
+pub mod node;
 pub mod rollout;
 
 /// The newest Pod Security Standards minor version whose checks the evaluator knows.
@@ -137,33 +139,37 @@ pub fn skipped_rules(
 
 /// The rules the options select, in registry order.
 pub fn selected_rules(opts: &Options) -> Vec<&'static dyn Rule> {
+    palisade_rules::all()
+        .iter()
+        .copied()
+        .filter(|r| is_selected(r.meta(), opts))
+        .collect()
+}
+
+/// Whether the options select a rule, host check or detection rule: chosen by `--select`
+/// (else the policy's `select`; nothing given: every rule), not ignored by the policy or
+/// `--ignore`, not `enabled: false`, within the profile and the framework.
+pub fn is_selected(m: &RuleMeta, opts: &Options) -> bool {
     let profile = opts.profile();
     let select: &[String] = if opts.select.is_empty() {
         &opts.policy.select
     } else {
         &opts.select
     };
-    palisade_rules::all()
+    let chosen = select.is_empty() || select.iter().any(|s| select::matches(s, m));
+    let ignored = opts
+        .policy
+        .ignore
         .iter()
-        .copied()
-        .filter(|r| {
-            let m = r.meta();
-            let chosen = select.is_empty() || select.iter().any(|s| select::matches(s, m));
-            let ignored = opts
-                .policy
-                .ignore
-                .iter()
-                .chain(&opts.ignore)
-                .any(|s| select::matches(s, m));
-            let enabled = opts.policy.rule(m.id).and_then(|c| c.enabled) != Some(false);
-            let in_profile = match m.level {
-                None => true,
-                Some(level) => level <= profile && profile != PssLevel::Privileged,
-            };
-            let in_framework = opts.framework.is_none_or(|f| f.covers(m));
-            chosen && !ignored && enabled && in_profile && in_framework
-        })
-        .collect()
+        .chain(&opts.ignore)
+        .any(|s| select::matches(s, m));
+    let enabled = opts.policy.rule(m.id).and_then(|c| c.enabled) != Some(false);
+    let in_profile = match m.level {
+        None => true,
+        Some(level) => level <= profile && profile != PssLevel::Privileged,
+    };
+    let in_framework = opts.framework.is_none_or(|f| f.covers(m));
+    chosen && !ignored && enabled && in_profile && in_framework
 }
 
 /// The kinds the selected rules read (`None` when one of them reads every kind): what the
@@ -368,7 +374,7 @@ pub fn apply_policy(
     }
 }
 
-fn exception_suppression(ex: &Exception) -> Suppression {
+pub(crate) fn exception_suppression(ex: &Exception) -> Suppression {
     Suppression::Exception {
         index: ex.index,
         reason: ex.reason.clone(),

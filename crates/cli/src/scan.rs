@@ -105,14 +105,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let policy = match config::load(args.config.as_deref())? {
         Ok(p) => p,
         Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            eprintln!(
-                "error: the configuration has {} problem{}",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" }
-            );
+            config::print_errors(&errors);
             return Ok(Exit::Error);
         }
     };

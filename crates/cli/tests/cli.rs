@@ -751,6 +751,142 @@ fn node_checks_on_the_example_root() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `palisade node` applies the policy as `scan` does: selection, severities, exceptions on
+/// `Node/<hostname>` (listed, never hidden), expiry with `--today`, `--fail-on`.
+#[test]
+fn node_policy_exceptions_selection_and_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &cfg,
+        "failOn: critical\nignore: [access]\nrules:\n  1.2.15: {severity: critical}\n  tls.audit-log: {enabled: false}\nexceptions:\n- rules: [\"1.2.6\", \"1.2.15\"]\n  match: {kind: Node, name: cp-*}\n  reason: break-glass node\n  owner: platform\n  expires: 2027-01-31\n- rules: [\"cis:1.2.2\"]\n  match: {kind: Node, name: another-node}\n  reason: not this node\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let node = |extra: &[&str]| {
+        let mut args = vec!["node", "--root", "examples/node", "--config", cfg];
+        args.extend_from_slice(extra);
+        palisade(&args)
+    };
+    // The exception covers both critical FAILs on 2027-01-31: below failOn, exit 0.
+    let o = node(&["--today", "2027-01-31", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids = |key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["ruleId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("suppressed"), ["1.2.6", "1.2.15"]);
+    assert!(ids("findings").contains(&"1.2.2".to_owned()));
+    assert_eq!(v["suppressed"][0]["object"]["name"], "cp-1");
+    assert_eq!(v["suppressed"][0]["object"]["kind"], "Node");
+    assert_eq!(v["suppressed"][1]["severity"], "critical");
+    assert_eq!(v["summary"]["suppressedByException"], 2);
+    let results = v["node"]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| {
+        let id = r["id"].as_str().unwrap();
+        !id.starts_with("access.") && id != "tls.audit-log"
+    }));
+    let r126 = results.iter().find(|r| r["id"] == "1.2.6").unwrap();
+    assert_eq!(r126["status"], "FAIL");
+    assert_eq!(r126["suppression"]["reason"], "break-glass node");
+    assert_eq!(v["node"]["totals"]["suppressed"], 2);
+    assert_eq!(v["node"]["host"], "cp-1");
+
+    // The table lists the suppression under its result and counts it.
+    let o = node(&["--today", "2027-01-31"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "suppressed by exception #0: break-glass node (owner platform), expires 2027-01-31"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("2 SUPPRESSED"), "{out}");
+
+    // The day after, the exception has expired: the FAILs are back and it is listed.
+    let o = node(&["--today", "2027-02-01"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Expired exceptions (no longer applied)"),
+        "{out}"
+    );
+    assert!(out.contains("2 finding(s) reported again"), "{out}");
+
+    // --fail-on overrides failOn; none never fails.
+    let o = node(&["--today", "2027-01-31", "--fail-on", "high"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = node(&["--today", "2027-02-01", "--fail-on", "none"]);
+    assert_eq!(o.status.code(), Some(0));
+    // Without a config, any FAIL fails the run; a WARN alone does not.
+    let o = palisade(&[
+        "node",
+        "--root",
+        "examples/node",
+        "--select",
+        "access.sshd-listen-address",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = palisade(&["node", "--root", "examples/node", "--select", "1.2.15"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    // --select replaces the config's selection; selectors must name host checks.
+    let o = node(&["--select", "cis:1.1", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["node"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"].as_str().unwrap().starts_with("1.1.")));
+    let o = palisade(&["node", "--root", "examples/node", "--select", "POD001"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("selects no host check"),
+        "{}",
+        stderr(&o)
+    );
+    // A configuration error is reported with its line, as for scan.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "rules:\n  9.9.9: {enabled: false}\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let o = palisade(&[
+        "node",
+        "--root",
+        "examples/node",
+        "--config",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.yaml:2:3: unknown rule id `9.9.9`"),
+        "{}",
+        stderr(&o)
+    );
+    // A selection without any host check is an error, not a pass.
+    std::fs::write(dir.path().join("pod.yaml"), "select: [POD]\n").unwrap();
+    let pod = dir.path().join("pod.yaml");
+    let o = palisade(&[
+        "node",
+        "--root",
+        "examples/node",
+        "--config",
+        pod.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("leaves no host check"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn update_db_converts_a_feed_file() {
     let dir = tempfile::tempdir().unwrap();

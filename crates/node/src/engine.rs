@@ -49,6 +49,7 @@ pub(crate) fn result(
         file,
         remediation: remediation.map(str::to_owned),
         automated,
+        suppression: None,
     }
 }
 
@@ -149,6 +150,7 @@ pub fn run(root: &Root, opts: &Options) -> NodeReport {
     let mut report = NodeReport {
         benchmark: opts.benchmark.clone(),
         root: root.base().display().to_string(),
+        host: String::new(),
         components: d
             .components
             .iter()

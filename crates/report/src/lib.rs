@@ -64,10 +64,10 @@ pub struct RenderOptions {
 pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     if let Some(n) = &report.node {
         match format {
-            Format::Table => return node::table(n, opts),
+            Format::Table => return node::table(report, n, opts),
             Format::Sarif => return node::sarif(n, opts),
             Format::Junit => return node::junit(n),
-            Format::Markdown => return node::markdown(n),
+            Format::Markdown => return node::markdown(report, n),
             Format::Json => {}
         }
     }
@@ -77,6 +77,47 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
         Format::Sarif => sarif::render(report, opts),
         Format::Junit => junit::render(report, opts),
         Format::Markdown => markdown::render(report, opts),
+    }
+}
+
+/// A location for people: `file:line`, or the file alone when the finding concerns the
+/// whole file (line 0: a host file of `palisade node`).
+pub(crate) fn loc_text(l: &palisade_core::SourceLoc) -> String {
+    if l.line > 0 {
+        format!("{}:{}", l.file, l.line)
+    } else {
+        l.file.to_string()
+    }
+}
+
+/// How a suppression reads for people: `suppressed by exception #0: reason (owner o,
+/// expires 2027-01-31)`.
+pub(crate) fn suppression_text(s: &palisade_core::report::Suppression) -> String {
+    match s {
+        palisade_core::report::Suppression::Exception {
+            index,
+            reason,
+            owner,
+            expires,
+            ..
+        } => format!(
+            "suppressed by exception #{index}: {reason}{}{}",
+            owner
+                .as_ref()
+                .map(|o| format!(" (owner {o})"))
+                .unwrap_or_default(),
+            expires
+                .as_ref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default()
+        ),
+        palisade_core::report::Suppression::Annotation { reason } => format!(
+            "suppressed by annotation palisade.dev/ignore{}",
+            reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
     }
 }
 

@@ -46,10 +46,11 @@ fn result(f: &ReportFinding, rule_index: usize) -> Value {
         }]
     });
     if let Some(l) = &f.location {
-        location["physicalLocation"] = json!({
-            "artifactLocation": { "uri": uri(&l.file) },
-            "region": { "startLine": l.line, "startColumn": l.column },
-        });
+        location["physicalLocation"] = json!({ "artifactLocation": { "uri": uri(&l.file) } });
+        if l.line > 0 {
+            location["physicalLocation"]["region"] =
+                json!({ "startLine": l.line, "startColumn": l.column.max(1) });
+        }
     }
     let mut properties = json!({
         "severity": f.severity,

@@ -169,10 +169,12 @@ fn node_report() -> palisade_core::Report {
         file: Some("/etc/kubernetes/manifests/kube-apiserver.yaml".to_owned()),
         remediation: Some("fix it".to_owned()),
         automated: status != CheckStatus::Manual,
+        suppression: None,
     };
     let mut node = NodeReport {
         benchmark: "cis-1.12".to_owned(),
         root: "/host".to_owned(),
+        host: String::new(),
         components: vec![NodeComponent {
             name: "kube-apiserver".to_owned(),
             sources: vec!["process 42".to_owned()],
