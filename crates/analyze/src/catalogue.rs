@@ -115,6 +115,17 @@ pub fn severity(s: palisade_detect::Severity) -> Severity {
     }
 }
 
+/// A finding's severity as a detection severity (for alerts written as JSON lines).
+pub fn detect_severity(s: Severity) -> palisade_detect::Severity {
+    match s {
+        Severity::Critical => palisade_detect::Severity::Critical,
+        Severity::High => palisade_detect::Severity::High,
+        Severity::Medium => palisade_detect::Severity::Medium,
+        Severity::Low => palisade_detect::Severity::Low,
+        Severity::Info => palisade_detect::Severity::Info,
+    }
+}
+
 /// The book recommendation a host check section serves.
 fn book(c: &CheckInfo) -> &'static str {
     match c.section {

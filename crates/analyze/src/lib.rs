@@ -14,6 +14,7 @@ use palisade_core::{
 use rayon::prelude::*;
 
 pub mod catalogue;
+pub mod detect;
 pub mod node;
 pub mod rollout;
 
@@ -371,6 +372,7 @@ pub fn apply_policy(
         node: None,
         unreadable: input.unreadable,
         skipped_rules: Vec::new(),
+        events: None,
     }
 }
 

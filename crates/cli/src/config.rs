@@ -86,8 +86,8 @@ profile: restricted
 # Admission mode when neither the rule nor the namespace sets one: audit | warn | deny.
 defaultMode: audit
 
-# `palisade scan` exits 1 when a finding is at or above this severity, `palisade node`
-# when a FAIL is: critical | high | medium | low | info.
+# `palisade scan` and `palisade detect` exit 1 when a finding (an alert) is at or above
+# this severity, `palisade node` when a FAIL is: critical | high | medium | low | info.
 failOn: high
 
 # Rule selection: ids (POD001), prefixes and families (POD, IMG), rule names
@@ -114,7 +114,8 @@ namespaces:
 
 # Exceptions are owned by the platform team and expire: on the day after `expires` the
 # finding is reported again and the exception is listed as expired. A host check's
-# exception matches its node: match: { kind: Node, name: <hostname> }.
+# exception matches its node: match: { kind: Node, name: <hostname> }; a detection
+# rule's, the audit event's object: match: { namespace: dev, kind: Pod, name: debug-* }.
 exceptions:
   # - rules: [POD004]
   #   match: { namespace: monitoring, kind: DaemonSet, name: node-exporter }

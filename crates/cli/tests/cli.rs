@@ -472,7 +472,8 @@ fn detect_json_lines_bad_lines_and_eventlists() {
     std::fs::write(&f, list).unwrap();
     let o = palisade(&["detect", f.to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["alerts"].as_array().unwrap().len(), 2);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(v["events"]["events"], 2);
     let o = palisade(&[
         "detect",
         f.to_str().unwrap(),
@@ -485,6 +486,180 @@ fn detect_json_lines_bad_lines_and_eventlists() {
     let o = palisade(&["detect", f.to_str().unwrap(), "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 2);
+}
+
+/// The SARIF 2.1.0 schema of ../shared/schemas, when present, as a validator.
+fn sarif_validator() -> Option<jsonschema::Validator> {
+    let path = root()
+        .ancestors()
+        .map(|a| a.join("shared/schemas/sarif-2.1.0.schema.json"))
+        .find(|p| p.is_file())?;
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The published schema's `language` patterns have a stray `]`, which the validator's
+    // meta-schema check rejects as a regex; they are replaced by their intent.
+    for def in ["run", "toolComponent"] {
+        schema["definitions"][def]["properties"]["language"]["pattern"] =
+            serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+    }
+    Some(
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("schema compiles"),
+    )
+}
+
+fn assert_valid_sarif(doc: &serde_json::Value) {
+    let Some(validator) = sarif_validator() else {
+        eprintln!("SKIPPED: ../shared/schemas/sarif-2.1.0.schema.json not found");
+        return;
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF invalid:\n{}", errors.join("\n"));
+    let mut broken = doc.clone();
+    broken["runs"][0]["tool"]["driver"]["rules"][0]["id"] = serde_json::json!(7);
+    assert!(!validator.is_valid(&broken), "the validation can fail");
+}
+
+/// Alerts are findings: the policy's selection, severities and exceptions apply, and the
+/// report formats are palisade-report's writers (SARIF valid against the schema).
+#[test]
+fn detect_alerts_are_findings_with_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let port_forward = exec_event("p1", "bob")
+        .replace("/exec?command=sh", "/portforward")
+        .replace(
+            "\"subresource\":\"exec\"",
+            "\"subresource\":\"portforward\"",
+        );
+    std::fs::write(
+        &log,
+        format!(
+            "{}\n{}\n{}\n",
+            exec_event("a1", "alice"),
+            exec_event("a2", "alice")
+                .replace("pods/web/", "pods/debug-1/")
+                .replace("\"name\":\"web\"", "\"name\":\"debug-1\""),
+            port_forward
+        ),
+    )
+    .unwrap();
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &cfg,
+        "ignore: [DET002]\nrules:\n  DET001: {severity: critical}\nexceptions:\n- rules: [pod-exec-attach]\n  match: {namespace: dev, kind: Pod, name: debug-*}\n  reason: debugging pods\n  expires: 2027-01-31\n",
+    )
+    .unwrap();
+    let (log, cfg) = (log.to_str().unwrap(), cfg.to_str().unwrap());
+    let detect = |extra: &[&str]| {
+        let mut args = vec!["detect", log, "--config", cfg, "--today", "2027-01-31"];
+        args.extend_from_slice(extra);
+        palisade(&args)
+    };
+    let o = detect(&["--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (f["ruleId"].as_str(), f["severity"].as_str()),
+        (Some("DET001"), Some("critical"))
+    );
+    assert_eq!(f["object"]["kind"], "Pod");
+    assert_eq!(f["object"]["name"], "web");
+    assert_eq!(f["properties"]["user"], "alice");
+    assert_eq!(f["properties"]["verb"], "create");
+    assert_eq!(f["properties"]["auditID"], "a1");
+    assert!(f["properties"]["time"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-23"));
+    let s = &v["suppressed"][0];
+    assert_eq!(s["object"]["name"], "debug-1");
+    assert_eq!(s["suppression"]["reason"], "debugging pods");
+    assert_eq!(v["events"]["events"], 3);
+    assert!(v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"] != "DET002"));
+
+    // Streaming JSON lines: the same verdicts, suppressed alerts marked, not hidden.
+    let o = detect(&[]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["severity"], "critical");
+    assert!(lines[0].get("suppression").is_none());
+    assert_eq!(lines[1]["suppression"]["kind"], "exception");
+
+    // The table lists the suppressed alert apart, with the event counts.
+    let out = stdout(&detect(&["--format", "table"]));
+    assert!(out.contains("Suppressed findings"), "{out}");
+    assert!(out.contains("read 3 events"), "{out}");
+
+    // SARIF through the one writer, valid against the schema.
+    let o = detect(&["--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_valid_sarif(&doc);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().any(|r| r["suppressions"].is_array()));
+    assert_ne!(
+        results[0]["partialFingerprints"], results[1]["partialFingerprints"],
+        "two events, two fingerprints"
+    );
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let det001 = rules.iter().find(|r| r["id"] == "DET001").unwrap();
+    assert!(det001["help"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("## What it detects"));
+
+    // Expired: the alert counts again; --fail-on and failOn.
+    let o = palisade(&[
+        "detect",
+        log,
+        "--config",
+        cfg,
+        "--today",
+        "2027-02-01",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(v["expiredExceptions"][0]["findings"], 1);
+    assert_eq!(detect(&["--fail-on", "none"]).status.code(), Some(0));
+    std::fs::write(cfg, "failOn: critical\nrules:\n  DET002: {severity: low}\n").unwrap();
+    let o = palisade(&["detect", log, "--config", cfg, "--select", "DET002"]);
+    assert_eq!(o.status.code(), Some(0), "low is below failOn critical");
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].contains("\"ruleId\":\"DET002\"") && lines[0].contains("\"severity\":\"low\"")
+    );
+    // Selectors must name detection rules; configuration errors exit 2.
+    let o = palisade(&["detect", log, "--select", "POD001"]);
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::write(cfg, "ignore: [DET999]\n").unwrap();
+    let o = palisade(&["detect", log, "--config", cfg]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`DET999` in ignore selects no rule"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

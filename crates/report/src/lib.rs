@@ -126,12 +126,15 @@ pub(crate) fn suppression_text(s: &palisade_core::report::Suppression) -> String
 pub(crate) fn fingerprint(f: &palisade_core::ReportFinding) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let ns = f.object.namespace.as_deref().unwrap_or("");
+    // A detection alert is one event: its audit ID tells two alerts on one object apart.
+    let event = f.properties.get("auditID").map_or("", String::as_str);
     for part in [
         f.rule_id,
         &f.object.kind,
         ns,
         &f.object.name,
         f.path.as_deref().unwrap_or(""),
+        event,
     ] {
         for b in part.as_bytes().iter().chain(b"\x00") {
             h ^= u64::from(*b);

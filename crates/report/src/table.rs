@@ -30,7 +30,12 @@ impl Painter {
 fn location(f: &ReportFinding) -> String {
     match &f.location {
         Some(l) => crate::loc_text(l),
-        None => f.path.clone().unwrap_or_default(),
+        // A detection alert: when it happened.
+        None => f
+            .path
+            .clone()
+            .or_else(|| f.properties.get("time").cloned())
+            .unwrap_or_default(),
     }
 }
 
@@ -307,7 +312,26 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             .unwrap_or_else(|| "latest".into()),
     );
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    if st.owned_folded > 0 || !report.unreadable.is_empty() {
+    if let Some(ev) = &report.events {
+        // Audit events (`palisade detect`).
+        let n = report.rules.len();
+        let _ = writeln!(
+            out,
+            "  read {} event{} with {n} detection rule{}: {} alert{} raised; {} line{} not JSON, {} JSON value{} not audit events, {} over the size limit, {} EventList item{} not audit events",
+            ev.events,
+            plural(ev.events as usize),
+            plural(n),
+            ev.alerts,
+            plural(ev.alerts as usize),
+            ev.bad_lines,
+            plural(ev.bad_lines as usize),
+            ev.non_events,
+            plural(ev.non_events as usize),
+            ev.oversized,
+            ev.bad_items,
+            plural(ev.bad_items as usize),
+        );
+    } else if st.owned_folded > 0 || !report.unreadable.is_empty() {
         // A cluster or a snapshot: objects read, folded into their owners, kinds unread.
         let _ = writeln!(
             out,
