@@ -983,6 +983,29 @@ fn node_policy_exceptions_selection_and_fail_on() {
     );
     assert!(out.contains("2 SUPPRESSED"), "{out}");
 
+    // SARIF: the report's one writer, host checks as rules from the catalogue.
+    let o = node(&["--today", "2027-01-31", "--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_valid_sarif(&doc);
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let r126 = results.iter().find(|r| r["ruleId"] == "1.2.6").unwrap();
+    assert_eq!(r126["suppressions"][0]["justification"], "break-glass node");
+    assert_eq!(
+        r126["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "Node/cp-1"
+    );
+    let rule = &run["tool"]["driver"]["rules"][r126["ruleIndex"].as_u64().unwrap() as usize];
+    assert_eq!(rule["id"], "1.2.6");
+    assert!(rule["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("cis:1.2.6")));
+    assert_eq!(run["properties"]["totals"]["suppressed"], 2);
+    assert!(results
+        .iter()
+        .all(|r| r["ruleId"] != "access.sshd-root-login"));
+
     // The day after, the exception has expired: the FAILs are back and it is listed.
     let o = node(&["--today", "2027-02-01"]);
     assert_eq!(o.status.code(), Some(1));

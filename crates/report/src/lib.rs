@@ -65,10 +65,10 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     if let Some(n) = &report.node {
         match format {
             Format::Table => return node::table(report, n, opts),
-            Format::Sarif => return node::sarif(n, opts),
             Format::Junit => return node::junit(n),
             Format::Markdown => return node::markdown(report, n),
-            Format::Json => {}
+            // One writer: host checks' FAILs and WARNs are findings of the report.
+            Format::Json | Format::Sarif => {}
         }
     }
     match format {

@@ -1,12 +1,13 @@
-//! Host check results (`palisade node`): grouped by CIS section with PASS / FAIL / WARN /
-//! MANUAL / SKIP counts, in every format.
+//! Host check results (`palisade node`) as people read them: grouped by CIS section with
+//! PASS / FAIL / WARN / MANUAL / SKIP counts, in the table, Markdown and JUnit. JSON and SARIF
+//! are the report's writers: a FAIL or WARN is a finding there, with the node's counts as
+//! properties of the run.
 
 use crate::RenderOptions;
 use anstyle::{AnsiColor, Style};
 use palisade_core::node::{CheckStatus, NodeReport, StatusCounts};
-use palisade_core::{CheckResult, Report, Severity};
+use palisade_core::{CheckResult, Report};
 use quick_xml::escape::escape;
-use serde_json::{json, Value};
 use std::fmt::Write;
 
 fn status_style(s: CheckStatus) -> Style {
@@ -178,90 +179,6 @@ pub(crate) fn markdown(report: &Report, n: &NodeReport) -> String {
         }
     }
     out
-}
-
-fn level(r: &CheckResult) -> &'static str {
-    match (r.status, r.severity) {
-        (CheckStatus::Fail, Severity::Critical | Severity::High) => "error",
-        (CheckStatus::Fail, _) => "warning",
-        (CheckStatus::Warn, _) => "warning",
-        _ => "note",
-    }
-}
-
-fn sarif_rule_id(r: &CheckResult) -> String {
-    if r.id.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        format!("CIS-{}", r.id)
-    } else {
-        r.id.clone()
-    }
-}
-
-/// SARIF 2.1.0: one rule per check, one result per FAIL and WARN (with `kind: fail`), and
-/// the section counts in the run's properties.
-pub(crate) fn sarif(n: &NodeReport, opts: &RenderOptions) -> String {
-    let mut ids: Vec<String> = Vec::new();
-    let mut rules: Vec<Value> = Vec::new();
-    for r in &n.results {
-        let id = sarif_rule_id(r);
-        if !ids.contains(&id) {
-            ids.push(id.clone());
-            rules.push(json!({
-                "id": id,
-                "shortDescription": { "text": r.title },
-                "properties": { "section": r.section, "family": r.family, "automated": r.automated },
-            }));
-        }
-    }
-    let results: Vec<Value> = n
-        .results
-        .iter()
-        .filter(|r| matches!(r.status, CheckStatus::Fail | CheckStatus::Warn))
-        .map(|r| {
-            let id = sarif_rule_id(r);
-            let mut res = json!({
-                "ruleId": id,
-                "ruleIndex": ids.iter().position(|i| *i == id).unwrap_or(0),
-                "level": level(r),
-                "message": { "text": format!("{} {}: {}", r.status, r.title, r.observed) },
-                "properties": { "status": r.status, "severity": r.severity, "section": r.section },
-            });
-            if let Some(f) = &r.file {
-                res["locations"] = json!([{ "physicalLocation": { "artifactLocation": { "uri": format!("file://{f}") } } }]);
-            }
-            if let Some(fix) = &r.remediation {
-                res["properties"]["fix"] = json!(fix);
-            }
-            if let Some(palisade_core::report::Suppression::Exception { reason, .. }) =
-                &r.suppression
-            {
-                res["suppressions"] = json!([{ "kind": "external", "justification": reason }]);
-            }
-            res
-        })
-        .collect();
-    let sections: Vec<Value> = n
-        .sections
-        .iter()
-        .map(|s| json!({ "id": s.id, "title": s.title, "counts": s.counts }))
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "palisade",
-                "version": opts.tool_version,
-                "informationUri": "https://github.com/palisade-dev/palisade",
-                "rules": rules,
-            }},
-            "results": results,
-            "properties": { "benchmark": n.benchmark, "sections": sections, "totals": n.totals },
-        }],
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
 }
 
 /// JUnit: one test suite per section, one test case per check; FAIL is a failure, WARN a
