@@ -15,6 +15,7 @@ use rayon::prelude::*;
 
 pub mod catalogue;
 pub mod detect;
+pub mod drift;
 pub mod node;
 pub mod rollout;
 
