@@ -166,6 +166,19 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         ignore: args.ignore.clone(),
         today,
     };
+    // A configuration shared with `palisade node` and `palisade detect` may select only their
+    // rules: nothing checked is an error, never a clean scan.
+    if palisade_analyze::selected_rules(&opts).is_empty() && !args.cluster.print_rbac {
+        bail!(
+            "the selection leaves no rule of `palisade scan` to run (select: [{}], profile {})",
+            if opts.select.is_empty() {
+                opts.policy.select.join(", ")
+            } else {
+                opts.select.join(", ")
+            },
+            opts.profile()
+        );
+    }
     let preview = args
         .preview_enforce
         .as_deref()

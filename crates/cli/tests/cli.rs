@@ -344,6 +344,20 @@ fn catalogue_covers_host_checks_and_detection_rules() {
     let err = stderr(&o);
     assert!(err.contains("in quotes (\"1.2\")"), "{err}");
     assert!(err.contains("unknown rule id `DET999`"), "{err}");
+    // A configuration that selects only host checks leaves scan nothing to do: an error.
+    std::fs::write(&cfg, "select: [DET, \"1.2\"]\n").unwrap();
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("leaves no rule of `palisade scan`"),
+        "{}",
+        stderr(&o)
+    );
     // `palisade scan --select` names what scan runs.
     let o = palisade(&["scan", "examples/hardened", "--select", "DET"]);
     assert_eq!(o.status.code(), Some(2));
