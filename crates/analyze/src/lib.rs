@@ -8,10 +8,15 @@ use palisade_core::config::Exception;
 use palisade_core::report::{ExpiredException, InputStats, Suppression};
 use palisade_core::{
     select, ComplianceSummary, Context, Finding, Framework, InputIssue, Inventory, ObjectId,
-    Policy, PssLevel, PssVersion, Report, ReportFinding, Rule, Scope, SkippedRule, UnreadableKind,
+    Policy, PssLevel, PssVersion, Report, ReportFinding, Rule, RuleMeta, Scope, SkippedRule,
+    UnreadableKind,
 };
 use rayon::prelude::*;
 
+pub mod catalogue;
+pub mod detect;
+pub mod drift;
+pub mod node;
 pub mod rollout;
 
 /// The newest Pod Security Standards minor version whose checks the evaluator knows.
@@ -136,33 +141,37 @@ pub fn skipped_rules(
 
 /// The rules the options select, in registry order.
 pub fn selected_rules(opts: &Options) -> Vec<&'static dyn Rule> {
+    palisade_rules::all()
+        .iter()
+        .copied()
+        .filter(|r| is_selected(r.meta(), opts))
+        .collect()
+}
+
+/// Whether the options select a rule, host check or detection rule: chosen by `--select`
+/// (else the policy's `select`; nothing given: every rule), not ignored by the policy or
+/// `--ignore`, not `enabled: false`, within the profile and the framework.
+pub fn is_selected(m: &RuleMeta, opts: &Options) -> bool {
     let profile = opts.profile();
     let select: &[String] = if opts.select.is_empty() {
         &opts.policy.select
     } else {
         &opts.select
     };
-    palisade_rules::all()
+    let chosen = select.is_empty() || select.iter().any(|s| select::matches(s, m));
+    let ignored = opts
+        .policy
+        .ignore
         .iter()
-        .copied()
-        .filter(|r| {
-            let m = r.meta();
-            let chosen = select.is_empty() || select.iter().any(|s| select::matches(s, m));
-            let ignored = opts
-                .policy
-                .ignore
-                .iter()
-                .chain(&opts.ignore)
-                .any(|s| select::matches(s, m));
-            let enabled = opts.policy.rule(m.id).and_then(|c| c.enabled) != Some(false);
-            let in_profile = match m.level {
-                None => true,
-                Some(level) => level <= profile && profile != PssLevel::Privileged,
-            };
-            let in_framework = opts.framework.is_none_or(|f| f.covers(m));
-            chosen && !ignored && enabled && in_profile && in_framework
-        })
-        .collect()
+        .chain(&opts.ignore)
+        .any(|s| select::matches(s, m));
+    let enabled = opts.policy.rule(m.id).and_then(|c| c.enabled) != Some(false);
+    let in_profile = match m.level {
+        None => true,
+        Some(level) => level <= profile && profile != PssLevel::Privileged,
+    };
+    let in_framework = opts.framework.is_none_or(|f| f.covers(m));
+    chosen && !ignored && enabled && in_profile && in_framework
 }
 
 /// The kinds the selected rules read (`None` when one of them reads every kind): what the
@@ -422,6 +431,7 @@ pub fn apply_policy(
         node: None,
         unreadable: input.unreadable,
         skipped_rules: Vec::new(),
+        events: None,
     }
 }
 
@@ -501,7 +511,7 @@ fn id_ranges(ids: &[&str]) -> String {
     out.join(", ")
 }
 
-fn exception_suppression(ex: &Exception) -> Suppression {
+pub(crate) fn exception_suppression(ex: &Exception) -> Suppression {
     Suppression::Exception {
         index: ex.index,
         reason: ex.reason.clone(),
@@ -570,6 +580,30 @@ mod tests {
 
     fn today(s: &str) -> Date {
         s.parse().unwrap()
+    }
+
+    fn policy_errors(yaml: &str) -> Vec<String> {
+        let docs = palisade_load::yaml::parse_documents(yaml, 1, true).unwrap();
+        match Policy::from_value(&docs[0].value, &docs[0].spans, "p.yaml", catalogue::all()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn policy_names_host_checks_and_detection_rules() {
+        let ok = "select: [ALL]\nignore: [DET011, \"1.2\", tls.kubelet]\nrules:\n  1.2.1: {severity: low}\n  DET001: {severity: critical, enabled: true}\n  tls.cert-expiry: {enabled: false}\nexceptions:\n- rules: [\"4.2.1\", DET002, \"cis:1.1\"]\n  match: {kind: Node, name: cp-*}\n  reason: hardened by the image\n";
+        assert_eq!(policy_errors(ok), Vec::<String>::new());
+        let bad = "ignore: [1.2, DET999]\nrules:\n  9.9.9: {severity: low}\n";
+        let errors = policy_errors(bad);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].contains("in quotes (\"1.2\")"), "{errors:?}");
+        assert!(errors[1].contains("unknown rule id `9.9.9`"), "{errors:?}");
+        let errors = policy_errors("ignore: [DET999]\n");
+        assert!(
+            errors[0].contains("`DET999` in ignore selects no rule"),
+            "{errors:?}"
+        );
     }
 
     #[test]

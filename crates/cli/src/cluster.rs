@@ -251,7 +251,13 @@ pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
         palisade_load::diff::unreadable_kind(&old.header.unreadable, kind)
             || palisade_load::diff::unreadable_kind(&new.header.unreadable, kind)
     };
-    let drift = palisade_load::diff::diff_known(&old.objects, &new.objects, &unknown);
+    // Workload drift is the findings of the Pod Security baseline rules that appear or go.
+    let drift = palisade_load::diff::diff_known(
+        &old.objects,
+        &new.objects,
+        &unknown,
+        &palisade_analyze::drift::workload_findings,
+    );
     let mut not_compared: Vec<String> = old
         .header
         .unreadable

@@ -55,8 +55,26 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec
             ..Policy::default()
         }));
     };
-    let metas = palisade_rules::registry::metas();
-    Ok(Policy::from_value(&doc.value, &doc.spans, &name, &metas))
+    // The whole catalogue: one policy file names rules, host checks and detection rules.
+    Ok(Policy::from_value(
+        &doc.value,
+        &doc.spans,
+        &name,
+        palisade_analyze::catalogue::all(),
+    ))
+}
+
+/// Prints every problem of a configuration file, then how many there are.
+#[allow(clippy::print_stderr)]
+pub(crate) fn print_errors(errors: &[PolicyError]) {
+    for e in errors {
+        eprintln!("error: {e}");
+    }
+    eprintln!(
+        "error: the configuration has {} problem{}",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" }
+    );
 }
 
 /// A commented template of every setting (`palisade init`).
@@ -68,12 +86,14 @@ profile: restricted
 # Admission mode when neither the rule nor the namespace sets one: audit | warn | deny.
 defaultMode: audit
 
-# `palisade scan` exits 1 when a finding is at or above this severity:
-# critical | high | medium | low | info.
+# `palisade scan` and `palisade detect` exit 1 when a finding (an alert) is at or above
+# this severity, `palisade node` when a FAIL is: critical | high | medium | low | info.
 failOn: high
 
 # Rule selection: ids (POD001), prefixes and families (POD, IMG), rule names
-# (privileged-container), tags (pss) and references (cis:5.2, book:ops.rbac, owasp:K01).
+# (privileged-container), tags (pss) and references (cis:5.2, book:ops.rbac, owasp:K01);
+# host checks of `palisade node` by id or section ("1.2.1", "1.2", tls: quote the numbers)
+# and detection rules (DET001, DET).
 # select: [ALL]
 # ignore: [REL002]
 
@@ -93,7 +113,9 @@ namespaces:
   # kube-system: { mode: audit }
 
 # Exceptions are owned by the platform team and expire: on the day after `expires` the
-# finding is reported again and the exception is listed as expired.
+# finding is reported again and the exception is listed as expired. A host check's
+# exception matches its node: match: { kind: Node, name: <hostname> }; a detection
+# rule's, the audit event's object: match: { namespace: dev, kind: Pod, name: debug-* }.
 exceptions:
   # - rules: [POD004]
   #   match: { namespace: monitoring, kind: DaemonSet, name: node-exporter }

@@ -1,14 +1,15 @@
 //! `palisade detect`: threat detection over Kubernetes audit logs.
 
-use crate::{emit, Exit};
+use crate::{config, emit, Exit};
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use palisade_detect::{
-    Alert, Detector, DetectorOptions, InputError, LineReader, RuleSet, Severity,
-};
-use serde_json::json;
+use palisade_analyze::detect::{fails, AlertPolicy};
+use palisade_analyze::Options;
+use palisade_core::{select, ReportFinding, Severity};
+use palisade_detect::{Alert, Detector, DetectorOptions, InputError, LineReader, RuleSet};
+use palisade_report::RenderOptions;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -25,15 +26,23 @@ pub(crate) struct DetectArgs {
     follow: bool,
     #[command(flatten)]
     rules: RuleArgs,
-    /// Output: jsonl (one alert per line, streamed), json, table, sarif.
+    /// Output: jsonl (one alert per line, streamed), or a report: json, table, sarif, junit,
+    /// markdown.
     #[arg(long, short = 'f', default_value = "jsonl")]
     format: String,
     /// Write the output to this file.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Exit 1 when an alert is at or above this severity (`none`: never).
-    #[arg(long, default_value = "high", value_name = "SEVERITY")]
-    fail_on: String,
+    /// Exit 1 when an alert is at or above this severity (`none`: never); suppressed alerts
+    /// never count. Default: the config's failOn, else high.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+    /// The day exceptions are evaluated against (YYYY-MM-DD), default today.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    /// Colour in the table output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: crate::scan::ColorChoice,
     /// Longest accepted line of a JSON-lines log (`16MiB`, `512KiB`, bytes); longer lines are
     /// skipped without being read into memory and reported as input errors.
     #[arg(long, default_value = "16MiB", value_parser = size_arg, value_name = "SIZE")]
@@ -62,11 +71,75 @@ struct RuleArgs {
     /// Client address ranges requests may come from (CIDRs); enables DET024.
     #[arg(long, value_delimiter = ',', value_name = "CIDR")]
     allowed_source_ranges: Vec<String>,
+    /// Policy file (default: ./palisade.yaml when present): its select, ignore, rules
+    /// (enabled, severity) and exceptions apply to alerts; an exception matches the audit
+    /// event's object (`match: {namespace: dev, kind: Pod, name: web-*}`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Detection rules to run (replaces the config's `select`): ids, DET, names, references
+    /// such as mitre:T1609. Comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    select: Vec<String>,
+    /// Detection rules not to run (added to the config's `ignore`).
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    ignore: Vec<String>,
+}
+
+/// The configuration file has problems (printed already): exit 2.
+#[derive(Debug)]
+struct InvalidConfig;
+
+impl std::fmt::Display for InvalidConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid configuration")
+    }
+}
+
+impl std::error::Error for InvalidConfig {}
+
+/// The detection rules, the detector and the policy that turns its alerts into findings.
+struct Detection {
+    rules: RuleSet,
+    detector: Detector,
+    policy: AlertPolicy,
 }
 
 impl RuleArgs {
-    fn detector(&self, base: DetectorOptions) -> anyhow::Result<(RuleSet, Detector)> {
-        let rules = rule_set(self)?;
+    /// The rule set with the policy's selection applied, and the policy.
+    fn policy(&self, today: jiff::civil::Date) -> anyhow::Result<(RuleSet, AlertPolicy)> {
+        let policy = match config::load(self.config.as_deref())? {
+            Ok(p) => p,
+            Err(errors) => {
+                config::print_errors(&errors);
+                return Err(InvalidConfig.into());
+            }
+        };
+        let mut rules = rule_set(self)?;
+        let metas = palisade_analyze::catalogue::detection_metas(&rules);
+        for s in self.select.iter().chain(&self.ignore) {
+            if !select::is_known(s, &metas) {
+                bail!("`{s}` selects no detection rule (see `palisade detect rules`)");
+            }
+        }
+        let opts = Options {
+            policy,
+            select: self.select.clone(),
+            ignore: self.ignore.clone(),
+            ..Options::new(today)
+        };
+        let policy = AlertPolicy::new(&rules, opts);
+        if policy.select(&mut rules) == 0 {
+            bail!("the selection leaves no detection rule to run (--select, --ignore, --disable and the configuration's select, ignore and rules)");
+        }
+        Ok((rules, policy))
+    }
+
+    fn detector(
+        &self,
+        base: DetectorOptions,
+        today: jiff::civil::Date,
+    ) -> anyhow::Result<Detection> {
+        let (rules, policy) = self.policy(today)?;
         let mut ranges = Vec::new();
         for r in &self.allowed_source_ranges {
             ranges.push(
@@ -74,22 +147,56 @@ impl RuleArgs {
                     .with_context(|| format!("`{r}` is not a CIDR range"))?,
             );
         }
-        let det = Detector::with_options(
+        let detector = Detector::with_options(
             rules.clone(),
             DetectorOptions {
                 allowed_source_ranges: ranges,
                 ..base
             },
         );
-        Ok((rules, det))
+        Ok(Detection {
+            rules,
+            detector,
+            policy,
+        })
     }
+}
+
+fn today_local() -> jiff::civil::Date {
+    jiff::tz::TimeZone::system()
+        .to_datetime(jiff::Timestamp::now())
+        .date()
+}
+
+/// An alert as a JSON line, as the detector writes it, with the policy's effective severity
+/// and, when an exception covers it, its `suppression`.
+fn json_line(a: &Alert, f: &ReportFinding) -> String {
+    let effective = palisade_analyze::catalogue::detect_severity(f.severity);
+    let mut line = if effective == a.severity {
+        a.to_json_line()
+    } else {
+        Alert {
+            severity: effective,
+            ..a.clone()
+        }
+        .to_json_line()
+    };
+    if let Some(s) = &f.suppression {
+        if line.ends_with('}') {
+            line.pop();
+            line.push_str(",\"suppression\":");
+            line.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "{}".to_owned()));
+            line.push('}');
+        }
+    }
+    line
 }
 
 #[derive(Subcommand, Debug)]
 enum DetectCommand {
     /// Serve an HTTPS audit webhook backend: the API server posts audit events
     /// (`--audit-webhook-config-file`, see `webhook-config`); alerts are printed as JSON lines.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// List the detection rules.
     Rules,
     /// Print the kubeconfig-format file the API server's `--audit-webhook-config-file` takes,
@@ -159,54 +266,37 @@ struct WebhookConfigArgs {
     ca: Option<PathBuf>,
 }
 
-fn severity_rank(s: &str) -> anyhow::Result<Option<u8>> {
-    Ok(match s {
-        "none" => None,
-        "info" => Some(0),
-        "low" => Some(1),
-        "medium" => Some(2),
-        "high" => Some(3),
-        "critical" => Some(4),
-        _ => bail!("unknown severity `{s}` (expected critical, high, medium, low, info or none)"),
-    })
-}
-
-fn rank(s: Severity) -> u8 {
-    match s.as_str() {
-        "info" => 0,
-        "low" => 1,
-        "medium" => 2,
-        "high" => 3,
-        _ => 4,
-    }
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
+    /// One alert per line, streamed.
     Jsonl,
-    Json,
-    Table,
-    Sarif,
+    /// A report, rendered by palisade-report.
+    Report(palisade_report::Format),
 }
 
 struct Sink {
     format: Format,
     out: Box<dyn Write>,
-    alerts: Vec<Alert>,
-    worst: Option<u8>,
+    policy: AlertPolicy,
+    findings: Vec<ReportFinding>,
+    fail_on: Option<Severity>,
+    failing: bool,
 }
 
 impl Sink {
     fn push(&mut self, alerts: Vec<Alert>) -> anyhow::Result<()> {
         for a in alerts {
-            self.worst = self.worst.max(Some(rank(a.severity)));
+            let Some(f) = self.policy.apply(&a) else {
+                continue;
+            };
+            self.failing |= fails(&f, self.fail_on);
             if self.format == Format::Jsonl {
-                match writeln!(self.out, "{}", a.to_json_line()).and_then(|_| self.out.flush()) {
+                match writeln!(self.out, "{}", json_line(&a, &f)).and_then(|_| self.out.flush()) {
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                     r => r?,
                 }
             } else {
-                self.alerts.push(a);
+                self.findings.push(f);
             }
         }
         Ok(())
@@ -222,17 +312,39 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
     }
     let format = match args.format.as_str() {
         "jsonl" => Format::Jsonl,
-        "json" => Format::Json,
-        "table" => Format::Table,
-        "sarif" => Format::Sarif,
-        other => bail!("unknown format `{other}` (expected jsonl, json, table, sarif)"),
+        other => Format::Report(other.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "unknown format `{other}` (expected jsonl, json, table, sarif, junit, markdown)"
+            )
+        })?),
     };
-    let fail_on = severity_rank(&args.fail_on)?;
-    let (rules, mut det) = args.rules.detector(DetectorOptions {
-        max_line_bytes: args.max_line_bytes,
-        max_document_bytes: args.max_document_bytes,
-        ..DetectorOptions::default()
-    })?;
+    let today = match &args.today {
+        Some(d) => d
+            .parse()
+            .with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
+        None => today_local(),
+    };
+    let Detection {
+        rules,
+        detector: mut det,
+        policy,
+    } = match args.rules.detector(
+        DetectorOptions {
+            max_line_bytes: args.max_line_bytes,
+            max_document_bytes: args.max_document_bytes,
+            ..DetectorOptions::default()
+        },
+        today,
+    ) {
+        Ok(d) => d,
+        Err(e) if e.is::<InvalidConfig>() => return Ok(Exit::Error),
+        Err(e) => return Err(e),
+    };
+    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
+        Some("none") => None,
+        Some(s) => Some(s.parse()?),
+        None => Some(policy.options().policy.fail_on.unwrap_or(Severity::High)),
+    };
     let out: Box<dyn Write> = match &args.output {
         Some(p) => {
             Box::new(File::create(p).with_context(|| format!("cannot write {}", p.display()))?)
@@ -242,8 +354,10 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
     let mut sink = Sink {
         format,
         out,
-        alerts: Vec::new(),
-        worst: None,
+        policy,
+        findings: Vec::new(),
+        fail_on,
+        failing: false,
     };
     if args.files.is_empty() {
         bail!("give an audit log file, or `-` for stdin");
@@ -261,16 +375,27 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
     let errors = det.take_input_errors();
     let text = match format {
         Format::Jsonl => String::new(),
-        Format::Json => {
-            serde_json::to_string_pretty(&json!({
-                "schemaVersion": 1,
-                "alerts": sink.alerts,
-                "stats": {"events": stats.events, "alerts": stats.alerts, "badLines": stats.bad_lines, "nonEvents": stats.non_events, "oversized": stats.oversized, "badItems": stats.bad_items},
-                "inputErrors": errors.iter().map(input_error_json).collect::<Vec<_>>(),
-            }))? + "\n"
+        Format::Report(f) => {
+            let findings = std::mem::take(&mut sink.findings);
+            let report = sink.policy.report(&rules, findings, &errors, stats);
+            let color = match args.color {
+                crate::scan::ColorChoice::Always => true,
+                crate::scan::ColorChoice::Never => false,
+                crate::scan::ColorChoice::Auto => {
+                    args.output.is_none()
+                        && std::io::stdout().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            palisade_report::render(
+                &report,
+                f,
+                &RenderOptions {
+                    color,
+                    tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                },
+            )
         }
-        Format::Table => table(&sink.alerts),
-        Format::Sarif => sarif(&sink.alerts, &rules, &errors),
     };
     if !text.is_empty() {
         match &args.output {
@@ -279,6 +404,9 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         }
     }
     report_input_errors(&errors);
+    if format == Format::Jsonl {
+        report_expired(&sink.policy);
+    }
     let total_errors = stats.bad_lines + stats.oversized + stats.bad_items;
     #[allow(clippy::print_stderr)]
     {
@@ -293,8 +421,28 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
             stats.events, stats.alerts, stats.bad_lines, stats.non_events, stats.oversized, stats.bad_items
         );
     }
-    let failing = fail_on.is_some_and(|t| sink.worst.is_some_and(|w| w >= t));
-    Ok(if failing { Exit::Findings } else { Exit::Clean })
+    Ok(if sink.failing {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}
+
+/// The expired exceptions, on stderr (the JSON-lines stream holds alerts only).
+fn report_expired(policy: &AlertPolicy) {
+    #[allow(clippy::print_stderr)]
+    for e in policy.expired() {
+        eprintln!(
+            "palisade detect: exception #{} ({}, expires {}) has expired: {} alert(s) reported again",
+            e.exception.index,
+            e.exception.rules.join(", "),
+            e.exception
+                .expires
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            e.findings
+        );
+    }
 }
 
 fn rule_set(args: &RuleArgs) -> anyhow::Result<RuleSet> {
@@ -308,10 +456,6 @@ fn rule_set(args: &RuleArgs) -> anyhow::Result<RuleSet> {
         }
     }
     Ok(rules)
-}
-
-fn input_error_json(e: &InputError) -> serde_json::Value {
-    json!({"file": e.file, "line": e.line, "item": e.item, "kind": e.kind.as_str(), "message": e.message})
 }
 
 fn report_input_errors(errors: &[InputError]) {
@@ -389,7 +533,11 @@ fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()
 }
 
 fn list_rules(args: &RuleArgs) -> anyhow::Result<Exit> {
-    let rules = rule_set(args)?;
+    let (rules, _) = match args.policy(today_local()) {
+        Ok(r) => r,
+        Err(e) if e.is::<InvalidConfig>() => return Ok(Exit::Error),
+        Err(e) => return Err(e),
+    };
     let mut out = format!(
         "{:<7} {:<36} {:<9} {:<22} {}\n",
         "ID", "NAME", "SEVERITY", "MITRE", "ENABLED"
@@ -414,7 +562,19 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
     use palisade_admission::certs::TlsFiles;
     use palisade_admission::{Server, ServerConfig};
     use std::sync::{Arc, Mutex};
-    let (_, det) = args.rules.detector(DetectorOptions::default())?;
+    let Detection {
+        detector: det,
+        policy,
+        ..
+    } = match args
+        .rules
+        .detector(DetectorOptions::default(), today_local())
+    {
+        Ok(d) => d,
+        Err(e) if e.is::<InvalidConfig>() => return Ok(Exit::Error),
+        Err(e) => return Err(e),
+    };
+    let policy = std::sync::Mutex::new(policy);
     let out: Box<dyn Write + Send> = match &args.output {
         Some(p) => Box::new(
             std::fs::OpenOptions::new()
@@ -427,9 +587,14 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
     };
     let out = Arc::new(Mutex::new(out));
     let sink = Arc::new(move |alerts: &[Alert]| {
+        let mut policy = policy.lock().unwrap_or_else(|e| e.into_inner());
+        // Exceptions expire against the day each batch arrives.
+        policy.set_today(today_local());
         let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
         for a in alerts {
-            let _ = writeln!(o, "{}", a.to_json_line());
+            if let Some(f) = policy.apply(a) {
+                let _ = writeln!(o, "{}", json_line(a, &f));
+            }
         }
         let _ = o.flush();
     });
@@ -516,95 +681,4 @@ users:
         w.server
     ))?;
     Ok(Exit::Clean)
-}
-
-fn table(alerts: &[Alert]) -> String {
-    let mut out = String::new();
-    for a in alerts {
-        out.push_str(&format!(
-            "{}  {:<8} {} {:<30} {:<24} {:<8} {}  {}\n",
-            a.time,
-            a.severity.as_str().to_uppercase(),
-            a.rule_id,
-            a.rule_name,
-            a.user,
-            a.verb,
-            a.object.display(),
-            a.message
-        ));
-    }
-    let mut by_rule: std::collections::BTreeMap<(&str, &str), usize> =
-        std::collections::BTreeMap::new();
-    for a in alerts {
-        *by_rule.entry((&a.rule_id, &a.rule_name)).or_default() += 1;
-    }
-    out.push_str(&format!("\n{} alerts\n", alerts.len()));
-    for ((id, name), n) in by_rule {
-        out.push_str(&format!("  {id} {name}: {n}\n"));
-    }
-    out
-}
-
-fn sarif_level(s: Severity) -> &'static str {
-    match rank(s) {
-        3 | 4 => "error",
-        2 => "warning",
-        _ => "note",
-    }
-}
-
-fn sarif(alerts: &[Alert], rules: &RuleSet, errors: &[InputError]) -> String {
-    let driver_rules: Vec<_> = rules
-        .rules()
-        .iter()
-        .map(|r| {
-            json!({
-                "id": r.id,
-                "name": r.name,
-                "shortDescription": {"text": r.description.lines().next().unwrap_or(&r.name)},
-                "fullDescription": {"text": r.description},
-                "defaultConfiguration": {"level": sarif_level(r.severity)},
-                "properties": {"tags": r.mitre.iter().map(|m| format!("mitre:{m}")).collect::<Vec<_>>()},
-            })
-        })
-        .collect();
-    let results: Vec<_> = alerts
-        .iter()
-        .map(|a| {
-            json!({
-                "ruleId": a.rule_id,
-                "ruleIndex": rules.rules().iter().position(|r| r.id == a.rule_id).unwrap_or(0),
-                "level": sarif_level(a.severity),
-                "message": {"text": a.message},
-                "locations": [{"logicalLocations": [{"fullyQualifiedName": a.object.display(), "kind": "resource"}]}],
-                "partialFingerprints": {"auditID/v1": a.audit_id},
-                "properties": {"time": a.time, "user": a.user, "groups": a.groups, "sourceIPs": a.source_ips, "verb": a.verb, "mitre": a.mitre, "auditID": a.audit_id},
-            })
-        })
-        .collect();
-    let notifications: Vec<_> = errors
-        .iter()
-        .map(|e| {
-            let mut location = json!({"artifactLocation": {"uri": e.file}});
-            if e.line > 0 {
-                location["region"] = json!({"startLine": e.line});
-            }
-            json!({
-                "level": "warning",
-                "message": {"text": e.to_string()},
-                "locations": [{"physicalLocation": location}],
-                "properties": {"kind": e.kind.as_str()},
-            })
-        })
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "palisade-detect", "version": env!("CARGO_PKG_VERSION"), "informationUri": "https://github.com/palisade-dev/palisade", "rules": driver_rules}},
-            "invocations": [{"executionSuccessful": true, "toolExecutionNotifications": notifications}],
-            "results": results,
-        }],
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }

@@ -31,8 +31,9 @@ fn level(m: &RuleMeta) -> String {
 }
 
 pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
-    let metas: Vec<&RuleMeta> = palisade_rules::registry::metas()
-        .into_iter()
+    let metas: Vec<&RuleMeta> = palisade_analyze::catalogue::all()
+        .iter()
+        .copied()
         .filter(|m| args.select.is_empty() || args.select.iter().any(|s| select::matches(s, m)))
         .collect();
     if metas.is_empty() && !args.select.is_empty() {
@@ -49,6 +50,7 @@ pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
                 serde_json::json!({
                     "id": m.id, "name": m.name, "severity": m.severity, "summary": m.summary,
                     "family": m.family(), "level": m.level, "scope": m.scope,
+                    "command": m.scope.command(),
                     "references": m.references, "tags": m.tags, "options": m.options,
                 })
             })
@@ -56,30 +58,59 @@ pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
         emit(&(serde_json::to_string_pretty(&v)? + "\n"))?;
         return Ok(Exit::Clean);
     }
-    let nw = metas.iter().map(|m| m.name.len()).max().unwrap_or(4);
-    let mut out = format!(
-        "{:<7} {:<nw$}  {:<8}  {:<10}  SUMMARY\n",
-        "ID", "NAME", "SEVERITY", "PSS LEVEL"
-    );
-    for m in &metas {
-        let _ = writeln!(
-            out,
-            "{:<7} {:<nw$}  {:<8}  {:<10}  {}",
-            m.id,
-            m.name,
-            m.severity.as_str(),
-            level(m),
-            m.summary
-        );
-        let _ = writeln!(
-            out,
-            "{:<7} {:<nw$}  {:<8}  {:<10}  refs: {}",
-            "",
-            "",
-            "",
-            "",
-            m.references.join(", ")
-        );
+    let mut out = String::new();
+    for (command, title) in [
+        ("scan", "Rules (palisade scan)"),
+        ("node", "Host checks (palisade node)"),
+        ("detect", "Detection rules (palisade detect)"),
+    ] {
+        let group: Vec<&&RuleMeta> = metas
+            .iter()
+            .filter(|m| m.scope.command() == command)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let iw = group.iter().map(|m| m.id.len()).max().unwrap_or(2).max(7);
+        let nw = group.iter().map(|m| m.name.len()).max().unwrap_or(4);
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{title}: {}\n", group.len());
+        // Host checks are named by their id (the name column would repeat it) and belong to
+        // CP, NODE or VER; only the rules of `palisade scan` have a Pod Security level.
+        let row = |id: &str, name: &str, fam: &str, sev: &str, pss: &str, text: &str| match command
+        {
+            "node" => format!("{id:<iw$} {fam:<6} {sev:<8}  {text}\n"),
+            "detect" => format!("{id:<iw$} {name:<nw$}  {sev:<8}  {text}\n"),
+            _ => format!("{id:<iw$} {name:<nw$}  {sev:<8}  {pss:<10}  {text}\n"),
+        };
+        out.push_str(&row(
+            "ID",
+            "NAME",
+            "FAMILY",
+            "SEVERITY",
+            "PSS LEVEL",
+            "SUMMARY",
+        ));
+        for m in group {
+            out.push_str(&row(
+                m.id,
+                m.name,
+                m.family(),
+                m.severity.as_str(),
+                &level(m),
+                m.summary,
+            ));
+            out.push_str(&row(
+                "",
+                "",
+                "",
+                "",
+                "",
+                &format!("refs: {}", m.references.join(", ")),
+            ));
+        }
     }
     let _ = writeln!(
         out,
@@ -143,32 +174,37 @@ fn by_control(f: Framework, metas: &[&RuleMeta], format: &str) -> anyhow::Result
 }
 
 pub(crate) fn explain(args: ExplainArgs) -> anyhow::Result<Exit> {
-    let Some(rule) = palisade_rules::find(&args.rule) else {
+    let found = palisade_analyze::catalogue::find_all(&args.rule);
+    let Some(m) = found.first().copied() else {
         bail!("unknown rule `{}` (see `palisade rules`)", args.rule);
     };
-    let m = rule.meta();
-    let mut out = format!("# {} {}\n\n{}\n\n", m.id, m.name, m.summary);
+    let mut out = if m.name == m.id {
+        format!("# {}\n\n{}\n\n", m.id, m.summary)
+    } else {
+        format!("# {} {}\n\n{}\n\n", m.id, m.name, m.summary)
+    };
     let _ = writeln!(out, "- Severity: {}", m.severity);
+    let _ = writeln!(out, "- Family: {}", m.family());
     if let Some(l) = m.level {
         let _ = writeln!(
             out,
             "- Pod Security Standards level: {l} (runs under the {l} and stricter profiles)"
         );
     }
-    let _ = writeln!(
-        out,
-        "- Scope: {}",
-        match m.scope {
-            palisade_core::Scope::Object => "each object",
-            palisade_core::Scope::Inventory => "the whole scan (inventory rule)",
-        }
-    );
+    let _ = writeln!(out, "- Scope: {}", m.scope.describe());
     let _ = writeln!(out, "- References: {}", m.references.join(", "));
     if !m.tags.is_empty() {
         let _ = writeln!(out, "- Tags: {}", m.tags.join(", "));
     }
     for o in m.options {
         let _ = writeln!(out, "- Option `{}`: {}", o.name, o.doc);
+    }
+    for other in &found[1..] {
+        let _ = writeln!(
+            out,
+            "- Also named `{}`: {} (`palisade explain {}`)",
+            m.name, other.id, other.id
+        );
     }
     out.push('\n');
     out.push_str(&m.doc_markdown());

@@ -37,7 +37,8 @@ enum Command {
     /// NetworkPolicy queries: can traffic flow between two endpoints?
     Net(access::NetArgs),
     /// CIS control-plane and node checks on a host: component flags, kubelet config, file
-    /// permissions, certificates, encryption at rest, audit, SSH exposure. Exit 1 on a FAIL.
+    /// permissions, certificates, encryption at rest, audit, SSH exposure. Exit 1 on a FAIL
+    /// at or above --fail-on (default: the config's failOn, else any FAIL).
     Node(Box<node::NodeArgs>),
     /// Convert the Kubernetes CVE feed (JSON Feed, from a file) into the CVE directory that
     /// `--cve-data` reads. Downloading the feed is not implemented: pass the file.

@@ -1,9 +1,11 @@
 //! `palisade node`: CIS control-plane and worker checks on a host.
 
-use crate::{emit, Exit};
+use crate::{config, emit, Exit};
 use anyhow::{bail, Context as _};
 use clap::Args;
-use palisade_core::Report;
+use palisade_analyze::node::{apply_node_policy, node_fails};
+use palisade_analyze::Options;
+use palisade_core::{select, Severity};
 use palisade_report::{render, Format, RenderOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -36,10 +38,66 @@ pub(crate) struct NodeArgs {
     /// matched against it.
     #[arg(long, value_name = "DIR")]
     cve_data: Option<PathBuf>,
+    /// Policy file (default: ./palisade.yaml when present): its select, ignore, rules
+    /// (enabled, severity) and exceptions apply to host checks; an exception matches the
+    /// node as `match: {kind: Node, name: HOST}` (HOST from DIR/etc/hostname, else DIR).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Host checks to run (replaces the config's `select`): ids (1.2.1), sections (1.2,
+    /// tls), families (CP, NODE, VER), references (cis:4.2). Comma-separated or repeated.
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    select: Vec<String>,
+    /// Host checks not to run (added to the config's `ignore`).
+    #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
+    ignore: Vec<String>,
+    /// Exit 1 when a FAIL at or above this severity remains (critical, high, medium, low,
+    /// info), or `none` to always exit 0 on FAILs. Default: the config's failOn, else any
+    /// FAIL. WARN, MANUAL and suppressed results never fail the run.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+    /// The day exceptions are evaluated against (YYYY-MM-DD); default: the day of --at,
+    /// else today.
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+}
+
+/// The node's name for exceptions: the root's `/etc/hostname` (first line), else the root
+/// path as given.
+fn host_name(root: &palisade_node::Root, dir: &std::path::Path) -> String {
+    root.read_bytes("/etc/hostname")
+        .ok()
+        .filter(|b| b.len() <= 4096)
+        .and_then(|b| {
+            String::from_utf8_lossy(&b)
+                .lines()
+                .next()
+                .map(|l| l.trim().to_owned())
+        })
+        .filter(|h| !h.is_empty() && !h.chars().any(char::is_control))
+        .unwrap_or_else(|| dir.display().to_string())
 }
 
 pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let policy = match config::load(args.config.as_deref())? {
+        Ok(p) => p,
+        Err(errors) => {
+            config::print_errors(&errors);
+            return Ok(Exit::Error);
+        }
+    };
+    let host_checks = palisade_analyze::catalogue::host_checks();
+    for s in args.select.iter().chain(&args.ignore) {
+        if !select::is_known(s, host_checks) {
+            bail!("`{s}` selects no host check of `palisade node` (see `palisade rules --select host`)");
+        }
+    }
+    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
+        Some("none") => None,
+        Some(s) => Some(s.parse()?),
+        // Without a threshold, any FAIL fails the run.
+        None => Some(policy.fail_on.unwrap_or(Severity::Info)),
+    };
     if !palisade_node::BENCHMARKS.contains(&args.benchmark.as_str()) {
         bail!(
             "unknown benchmark `{}` (expected one of: {})",
@@ -56,8 +114,28 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
             .with_context(|| format!("--at `{t}` is not an RFC 3339 time"))?,
         None => jiff::Timestamp::now(),
     };
+    let today: jiff::civil::Date = match &args.today {
+        Some(d) => d
+            .parse()
+            .with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
+        None if args.at.is_some() => jiff::tz::TimeZone::UTC.to_datetime(now).date(),
+        None => jiff::tz::TimeZone::system().to_datetime(now).date(),
+    };
+    let opts = Options {
+        policy,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        ..Options::new(today)
+    };
+    if palisade_analyze::node::selected_checks(&opts).is_empty() {
+        bail!(
+            "the selection leaves no host check to run (the configuration's select: [{}]; --select chooses host checks)",
+            opts.policy.select.join(", ")
+        );
+    }
+    let root = palisade_node::Root::new(&args.root);
     let node = palisade_node::run(
-        &palisade_node::Root::new(&args.root),
+        &root,
         &palisade_node::Options {
             benchmark: args.benchmark.clone(),
             now,
@@ -77,11 +155,8 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
             args.root.display()
         );
     }
-    let failed = node.totals.fail > 0;
-    let report = Report {
-        node: Some(node),
-        ..Report::default()
-    };
+    let report = apply_node_policy(node, &host_name(&root, &args.root), &opts);
+    let failed = report.node.as_ref().is_some_and(|n| node_fails(n, fail_on));
     let color = match args.color {
         crate::scan::ColorChoice::Always => true,
         crate::scan::ColorChoice::Never => false,

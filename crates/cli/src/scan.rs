@@ -146,14 +146,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let policy = match config::load(args.config.as_deref())? {
         Ok(p) => p,
         Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            eprintln!(
-                "error: the configuration has {} problem{}",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" }
-            );
+            config::print_errors(&errors);
             return Ok(Exit::Error);
         }
     };
@@ -165,9 +158,12 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             .to_datetime(jiff::Timestamp::now())
             .date(),
     };
-    let metas = palisade_rules::registry::metas();
+    let metas = palisade_analyze::catalogue::scan_rules();
     for s in args.select.iter().chain(&args.ignore) {
         if !select::is_known(s, &metas) {
+            if select::is_known(s, palisade_analyze::catalogue::all()) {
+                bail!("`{s}` selects no rule that `palisade scan` runs, only host checks (`palisade node`) or detection rules (`palisade detect`)");
+            }
             bail!("`{s}` selects no rule (see `palisade rules`)");
         }
     }
@@ -211,6 +207,19 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         ignore: args.ignore.clone(),
         today,
     };
+    // A configuration shared with `palisade node` and `palisade detect` may select only their
+    // rules: nothing checked is an error, never a clean scan.
+    if palisade_analyze::selected_rules(&opts).is_empty() && !args.cluster.print_rbac {
+        bail!(
+            "the selection leaves no rule of `palisade scan` to run (select: [{}], profile {})",
+            if opts.select.is_empty() {
+                opts.policy.select.join(", ")
+            } else {
+                opts.select.join(", ")
+            },
+            opts.profile()
+        );
+    }
     let preview = args
         .preview_enforce
         .as_deref()

@@ -252,6 +252,119 @@ fn rules_and_explain() {
 }
 
 #[test]
+fn catalogue_covers_host_checks_and_detection_rules() {
+    let o = palisade(&["explain", "DET001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for h in [
+        "# DET001 pod-exec-attach",
+        "mitre:T1609",
+        "## What it detects",
+    ] {
+        assert!(out.contains(h), "{h} missing:\n{out}");
+    }
+    let o = palisade(&["explain", "1.2.1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for h in [
+        "# 1.2.1\n",
+        "--anonymous-auth",
+        "cis:1.2.1",
+        "Family: CP",
+        "manual",
+    ] {
+        assert!(out.contains(h), "{h} missing:\n{out}");
+    }
+    let o = palisade(&["explain", "tls.encryption-at-rest"]);
+    assert!(stdout(&o).contains("cis:1.2.27"), "{}", stdout(&o));
+
+    let ids = |args: &[&str]| -> Vec<(String, String)> {
+        let o = palisade(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_owned(),
+                    r["command"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = ids(&["rules", "--format", "json"]);
+    for (id, command) in [("POD001", "scan"), ("1.2.6", "node"), ("DET001", "detect")] {
+        assert!(
+            all.contains(&(id.to_owned(), command.to_owned())),
+            "{id} ({command}) missing"
+        );
+    }
+    let det = ids(&["rules", "--format", "json", "--select", "DET"]);
+    assert!(
+        det.len() >= 20
+            && det
+                .iter()
+                .all(|(id, c)| id.starts_with("DET") && c == "detect")
+    );
+    let section = ids(&["rules", "--format", "json", "--select", "1.2"]);
+    assert!(
+        section.iter().all(|(id, _)| id.starts_with("1.2.")),
+        "{section:?}"
+    );
+    assert!(section.iter().any(|(id, _)| id == "1.2.30"));
+    let cis = ids(&["rules", "--format", "json", "--select", "cis:1.2"]);
+    for id in ["CP001", "1.2.6", "tls.audit-log"] {
+        assert!(cis.iter().any(|(i, _)| i == id), "cis:1.2 misses {id}");
+    }
+
+    // One policy file names rules of every engine without an unknown-id error.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &cfg,
+        "ignore: [DET011, \"1.2.15\"]\nrules:\n  1.2.1: {severity: low}\n  DET001: {severity: critical}\n  tls.cert-expiry: {enabled: false}\nexceptions:\n- rules: [\"4.2.1\", DET002, POD001]\n  match: {kind: Node, name: cp-*}\n  reason: hardened by the image\n",
+    )
+    .unwrap();
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_ne!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::write(&cfg, "ignore: [1.2]\nrules:\n  DET999: {enabled: false}\n").unwrap();
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("in quotes (\"1.2\")"), "{err}");
+    assert!(err.contains("unknown rule id `DET999`"), "{err}");
+    // A configuration that selects only host checks leaves scan nothing to do: an error.
+    std::fs::write(&cfg, "select: [DET, \"1.2\"]\n").unwrap();
+    let o = palisade(&[
+        "scan",
+        "examples/hardened",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("leaves no rule of `palisade scan`"),
+        "{}",
+        stderr(&o)
+    );
+    // `palisade scan --select` names what scan runs.
+    let o = palisade(&["scan", "examples/hardened", "--select", "DET"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("detection rules"), "{}", stderr(&o));
+}
+
+#[test]
 fn sarif_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.sarif");
@@ -373,7 +486,8 @@ fn detect_json_lines_bad_lines_and_eventlists() {
     std::fs::write(&f, list).unwrap();
     let o = palisade(&["detect", f.to_str().unwrap(), "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["alerts"].as_array().unwrap().len(), 2);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(v["events"]["events"], 2);
     let o = palisade(&[
         "detect",
         f.to_str().unwrap(),
@@ -386,6 +500,180 @@ fn detect_json_lines_bad_lines_and_eventlists() {
     let o = palisade(&["detect", f.to_str().unwrap(), "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 2);
+}
+
+/// The SARIF 2.1.0 schema of ../shared/schemas, when present, as a validator.
+fn sarif_validator() -> Option<jsonschema::Validator> {
+    let path = root()
+        .ancestors()
+        .map(|a| a.join("shared/schemas/sarif-2.1.0.schema.json"))
+        .find(|p| p.is_file())?;
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The published schema's `language` patterns have a stray `]`, which the validator's
+    // meta-schema check rejects as a regex; they are replaced by their intent.
+    for def in ["run", "toolComponent"] {
+        schema["definitions"][def]["properties"]["language"]["pattern"] =
+            serde_json::json!("^[a-zA-Z]{2}(-[a-zA-Z]{2})?$");
+    }
+    Some(
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .expect("schema compiles"),
+    )
+}
+
+fn assert_valid_sarif(doc: &serde_json::Value) {
+    let Some(validator) = sarif_validator() else {
+        eprintln!("SKIPPED: ../shared/schemas/sarif-2.1.0.schema.json not found");
+        return;
+    };
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF invalid:\n{}", errors.join("\n"));
+    let mut broken = doc.clone();
+    broken["runs"][0]["tool"]["driver"]["rules"][0]["id"] = serde_json::json!(7);
+    assert!(!validator.is_valid(&broken), "the validation can fail");
+}
+
+/// Alerts are findings: the policy's selection, severities and exceptions apply, and the
+/// report formats are palisade-report's writers (SARIF valid against the schema).
+#[test]
+fn detect_alerts_are_findings_with_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let port_forward = exec_event("p1", "bob")
+        .replace("/exec?command=sh", "/portforward")
+        .replace(
+            "\"subresource\":\"exec\"",
+            "\"subresource\":\"portforward\"",
+        );
+    std::fs::write(
+        &log,
+        format!(
+            "{}\n{}\n{}\n",
+            exec_event("a1", "alice"),
+            exec_event("a2", "alice")
+                .replace("pods/web/", "pods/debug-1/")
+                .replace("\"name\":\"web\"", "\"name\":\"debug-1\""),
+            port_forward
+        ),
+    )
+    .unwrap();
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &cfg,
+        "ignore: [DET002]\nrules:\n  DET001: {severity: critical}\nexceptions:\n- rules: [pod-exec-attach]\n  match: {namespace: dev, kind: Pod, name: debug-*}\n  reason: debugging pods\n  expires: 2027-01-31\n",
+    )
+    .unwrap();
+    let (log, cfg) = (log.to_str().unwrap(), cfg.to_str().unwrap());
+    let detect = |extra: &[&str]| {
+        let mut args = vec!["detect", log, "--config", cfg, "--today", "2027-01-31"];
+        args.extend_from_slice(extra);
+        palisade(&args)
+    };
+    let o = detect(&["--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (f["ruleId"].as_str(), f["severity"].as_str()),
+        (Some("DET001"), Some("critical"))
+    );
+    assert_eq!(f["object"]["kind"], "Pod");
+    assert_eq!(f["object"]["name"], "web");
+    assert_eq!(f["properties"]["user"], "alice");
+    assert_eq!(f["properties"]["verb"], "create");
+    assert_eq!(f["properties"]["auditID"], "a1");
+    assert!(f["properties"]["time"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-23"));
+    let s = &v["suppressed"][0];
+    assert_eq!(s["object"]["name"], "debug-1");
+    assert_eq!(s["suppression"]["reason"], "debugging pods");
+    assert_eq!(v["events"]["events"], 3);
+    assert!(v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"] != "DET002"));
+
+    // Streaming JSON lines: the same verdicts, suppressed alerts marked, not hidden.
+    let o = detect(&[]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["severity"], "critical");
+    assert!(lines[0].get("suppression").is_none());
+    assert_eq!(lines[1]["suppression"]["kind"], "exception");
+
+    // The table lists the suppressed alert apart, with the event counts.
+    let out = stdout(&detect(&["--format", "table"]));
+    assert!(out.contains("Suppressed findings"), "{out}");
+    assert!(out.contains("read 3 events"), "{out}");
+
+    // SARIF through the one writer, valid against the schema.
+    let o = detect(&["--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_valid_sarif(&doc);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().any(|r| r["suppressions"].is_array()));
+    assert_ne!(
+        results[0]["partialFingerprints"], results[1]["partialFingerprints"],
+        "two events, two fingerprints"
+    );
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let det001 = rules.iter().find(|r| r["id"] == "DET001").unwrap();
+    assert!(det001["help"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("## What it detects"));
+
+    // Expired: the alert counts again; --fail-on and failOn.
+    let o = palisade(&[
+        "detect",
+        log,
+        "--config",
+        cfg,
+        "--today",
+        "2027-02-01",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+    assert_eq!(v["expiredExceptions"][0]["findings"], 1);
+    assert_eq!(detect(&["--fail-on", "none"]).status.code(), Some(0));
+    std::fs::write(cfg, "failOn: critical\nrules:\n  DET002: {severity: low}\n").unwrap();
+    let o = palisade(&["detect", log, "--config", cfg, "--select", "DET002"]);
+    assert_eq!(o.status.code(), Some(0), "low is below failOn critical");
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].contains("\"ruleId\":\"DET002\"") && lines[0].contains("\"severity\":\"low\"")
+    );
+    // Selectors must name detection rules; configuration errors exit 2.
+    let o = palisade(&["detect", log, "--select", "POD001"]);
+    assert_eq!(o.status.code(), Some(2));
+    std::fs::write(cfg, "ignore: [DET999]\n").unwrap();
+    let o = palisade(&["detect", log, "--config", cfg]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`DET999` in ignore selects no rule"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -652,6 +940,165 @@ fn node_checks_on_the_example_root() {
     }
     let o = palisade(&["node", "--root", "examples/node", "--benchmark", "cis-9.9"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// `palisade node` applies the policy as `scan` does: selection, severities, exceptions on
+/// `Node/<hostname>` (listed, never hidden), expiry with `--today`, `--fail-on`.
+#[test]
+fn node_policy_exceptions_selection_and_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &cfg,
+        "failOn: critical\nignore: [access]\nrules:\n  1.2.15: {severity: critical}\n  tls.audit-log: {enabled: false}\nexceptions:\n- rules: [\"1.2.6\", \"1.2.15\"]\n  match: {kind: Node, name: cp-*}\n  reason: break-glass node\n  owner: platform\n  expires: 2027-01-31\n- rules: [\"cis:1.2.2\"]\n  match: {kind: Node, name: another-node}\n  reason: not this node\n",
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let node = |extra: &[&str]| {
+        let mut args = vec!["node", "--root", "examples/node", "--config", cfg];
+        args.extend_from_slice(extra);
+        palisade(&args)
+    };
+    // The exception covers both critical FAILs on 2027-01-31: below failOn, exit 0.
+    let o = node(&["--today", "2027-01-31", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids = |key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["ruleId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(ids("suppressed"), ["1.2.6", "1.2.15"]);
+    assert!(ids("findings").contains(&"1.2.2".to_owned()));
+    assert_eq!(v["suppressed"][0]["object"]["name"], "cp-1");
+    assert_eq!(v["suppressed"][0]["object"]["kind"], "Node");
+    assert_eq!(v["suppressed"][1]["severity"], "critical");
+    assert_eq!(v["summary"]["suppressedByException"], 2);
+    let results = v["node"]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| {
+        let id = r["id"].as_str().unwrap();
+        !id.starts_with("access.") && id != "tls.audit-log"
+    }));
+    let r126 = results.iter().find(|r| r["id"] == "1.2.6").unwrap();
+    assert_eq!(r126["status"], "FAIL");
+    assert_eq!(r126["suppression"]["reason"], "break-glass node");
+    assert_eq!(v["node"]["totals"]["suppressed"], 2);
+    assert_eq!(v["node"]["host"], "cp-1");
+
+    // The table lists the suppression under its result and counts it.
+    let o = node(&["--today", "2027-01-31"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "suppressed by exception #0: break-glass node (owner platform), expires 2027-01-31"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("2 SUPPRESSED"), "{out}");
+
+    // SARIF: the report's one writer, host checks as rules from the catalogue.
+    let o = node(&["--today", "2027-01-31", "--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_valid_sarif(&doc);
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let r126 = results.iter().find(|r| r["ruleId"] == "1.2.6").unwrap();
+    assert_eq!(r126["suppressions"][0]["justification"], "break-glass node");
+    assert_eq!(
+        r126["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "Node/cp-1"
+    );
+    let rule = &run["tool"]["driver"]["rules"][r126["ruleIndex"].as_u64().unwrap() as usize];
+    assert_eq!(rule["id"], "1.2.6");
+    assert!(rule["properties"]["tags"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("cis:1.2.6")));
+    assert_eq!(run["properties"]["totals"]["suppressed"], 2);
+    assert!(results
+        .iter()
+        .all(|r| r["ruleId"] != "access.sshd-root-login"));
+
+    // The day after, the exception has expired: the FAILs are back and it is listed.
+    let o = node(&["--today", "2027-02-01"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Expired exceptions (no longer applied)"),
+        "{out}"
+    );
+    assert!(out.contains("2 finding(s) reported again"), "{out}");
+
+    // --fail-on overrides failOn; none never fails.
+    let o = node(&["--today", "2027-01-31", "--fail-on", "high"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = node(&["--today", "2027-02-01", "--fail-on", "none"]);
+    assert_eq!(o.status.code(), Some(0));
+    // Without a config, any FAIL fails the run; a WARN alone does not.
+    let o = palisade(&[
+        "node",
+        "--root",
+        "examples/node",
+        "--select",
+        "access.sshd-listen-address",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = palisade(&["node", "--root", "examples/node", "--select", "1.2.15"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    // --select replaces the config's selection; selectors must name host checks.
+    let o = node(&["--select", "cis:1.1", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["node"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["id"].as_str().unwrap().starts_with("1.1.")));
+    let o = palisade(&["node", "--root", "examples/node", "--select", "POD001"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("selects no host check"),
+        "{}",
+        stderr(&o)
+    );
+    // A configuration error is reported with its line, as for scan.
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "rules:\n  9.9.9: {enabled: false}\n",
+    )
+    .unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let o = palisade(&[
+        "node",
+        "--root",
+        "examples/node",
+        "--config",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.yaml:2:3: unknown rule id `9.9.9`"),
+        "{}",
+        stderr(&o)
+    );
+    // A selection without any host check is an error, not a pass.
+    std::fs::write(dir.path().join("pod.yaml"), "select: [POD]\n").unwrap();
+    let pod = dir.path().join("pod.yaml");
+    let o = palisade(&[
+        "node",
+        "--root",
+        "examples/node",
+        "--config",
+        pod.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("leaves no host check"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -586,7 +586,7 @@ fn snapshot_scan_diff_and_export_round_trip() {
     assert!(has("high admission removed"), "{items:#?}");
     assert!(has("high pod-security changed team-a"), "{items:#?}");
     assert!(
-        has("high workload changed cartservice now has hostNetwork"),
+        has("high workload changed cartservice now POD004 host-namespaces: host namespaces (hostNetwork=true)"),
         "{items:#?}"
     );
     assert!(has("medium exposure changed frontend"), "{items:#?}");

@@ -303,6 +303,28 @@ impl Validator<'_> {
     }
 
     fn selectors(&mut self, v: &Value, ptr: &str, what: &str, rules: &[&RuleMeta]) -> Vec<String> {
+        // Host check ids and CIS sections (`1.2`, `4.2.1`) read as numbers when unquoted.
+        let numbers: Vec<(String, &Value)> = match v {
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, x)| (format!("{ptr}/{i}"), x))
+                .collect(),
+            x => vec![(ptr.to_owned(), x)],
+        };
+        let mut quoted = false;
+        for (p, x) in numbers.into_iter().filter(|(_, x)| x.is_number()) {
+            quoted = true;
+            self.error(
+                &p,
+                format!(
+                    "{what}: write `{x}` in quotes (\"{x}\"): unquoted, YAML reads it as a number"
+                ),
+            );
+        }
+        if quoted {
+            return Vec::new();
+        }
         let list = self.string_list(v, ptr, what);
         for (i, s) in list.iter().enumerate() {
             if !select::is_known(s, rules) {

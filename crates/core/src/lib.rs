@@ -30,5 +30,7 @@ pub use inventory::{Inventory, ObjectId};
 pub use node::{CheckResult, CheckStatus, NodeReport};
 pub use object::{redact_secret, Object, ObjectRef, SourceLoc, SpanIndex, LAST_APPLIED, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};
-pub use report::{InputIssue, Report, ReportFinding, SkippedRule, Summary, UnreadableKind};
+pub use report::{
+    EventStats, InputIssue, Report, ReportFinding, SkippedRule, Summary, UnreadableKind,
+};
 pub use rule::{Context, PssLevel, PssVersion, Rule, RuleMeta, RuleOption, Scope};

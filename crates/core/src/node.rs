@@ -65,11 +65,27 @@ pub struct StatusCounts {
     pub manual: usize,
     /// SKIP results.
     pub skip: usize,
+    /// FAIL and WARN results suppressed by an exception (counted here, not as FAIL or WARN).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub suppressed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl StatusCounts {
     /// Adds one result.
     pub fn add(&mut self, s: CheckStatus) {
+        self.add_result(s, false);
+    }
+
+    /// Adds one result; a suppressed FAIL or WARN counts as suppressed.
+    pub fn add_result(&mut self, s: CheckStatus, suppressed: bool) {
+        if suppressed && matches!(s, CheckStatus::Fail | CheckStatus::Warn) {
+            self.suppressed += 1;
+            return;
+        }
         match s {
             CheckStatus::Pass => self.pass += 1,
             CheckStatus::Fail => self.fail += 1,
@@ -123,6 +139,10 @@ pub struct CheckResult {
     pub remediation: Option<String>,
     /// Whether the benchmark marks the check automated (false: manual).
     pub automated: bool,
+    /// Present when an exception of the configuration covers this FAIL or WARN: it is
+    /// listed and counted as suppressed, and does not fail the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<crate::report::Suppression>,
 }
 
 /// A section of results.
@@ -158,6 +178,10 @@ pub struct NodeReport {
     pub benchmark: String,
     /// The host root the checks read (`/` on a host).
     pub root: String,
+    /// The node's name as exceptions match it (`match: {kind: Node, name: ...}`): the
+    /// root's `/etc/hostname`, else the root path.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub host: String,
     /// The components found.
     pub components: Vec<NodeComponent>,
     /// Sections in benchmark order, with counts.
@@ -177,12 +201,13 @@ impl NodeReport {
             s.counts = StatusCounts::default();
         }
         for r in &self.results {
-            self.totals.add(r.status);
+            let suppressed = r.suppression.is_some();
+            self.totals.add_result(r.status, suppressed);
             match self.sections.iter_mut().find(|s| s.id == r.section) {
-                Some(s) => s.counts.add(r.status),
+                Some(s) => s.counts.add_result(r.status, suppressed),
                 None => {
                     let mut counts = StatusCounts::default();
-                    counts.add(r.status);
+                    counts.add_result(r.status, suppressed);
                     self.sections.push(NodeSection {
                         id: r.section.clone(),
                         title: r.section.clone(),
@@ -191,8 +216,9 @@ impl NodeReport {
                 }
             }
         }
-        self.sections
-            .retain(|s| CheckStatus::ALL.iter().any(|st| s.counts.get(*st) > 0));
+        self.sections.retain(|s| {
+            s.counts.suppressed > 0 || CheckStatus::ALL.iter().any(|st| s.counts.get(*st) > 0)
+        });
         let order: Vec<String> = self.sections.iter().map(|s| s.id.clone()).collect();
         self.results
             .sort_by_key(|r| order.iter().position(|s| *s == r.section));

@@ -131,6 +131,24 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
+/// Counts of the audit events `palisade detect` read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventStats {
+    /// Audit events evaluated (`EventList` items count individually).
+    pub events: u64,
+    /// Alerts raised (before the policy: suppressed ones included).
+    pub alerts: u64,
+    /// Lines that were not JSON.
+    pub bad_lines: u64,
+    /// JSON values that were not audit events.
+    pub non_events: u64,
+    /// Lines and documents over the size limits, skipped.
+    pub oversized: u64,
+    /// `EventList` items that were not audit events.
+    pub bad_items: u64,
+}
+
 /// A kind a cluster scan (or the snapshot it reads) could not read: 403, timeout.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -262,6 +280,8 @@ pub struct Report {
     pub unreadable: Vec<UnreadableKind>,
     /// Selected rules that did not run because a kind they need could not be read.
     pub skipped_rules: Vec<SkippedRule>,
+    /// The audit events read (`palisade detect`): the findings are its alerts.
+    pub events: Option<EventStats>,
 }
 
 impl Report {

@@ -85,7 +85,9 @@ impl Serialize for PssVersion {
     }
 }
 
-/// Whether a rule looks at one object at a time or at the whole inventory.
+/// What a rule looks at: one object at a time or the whole inventory (the rules of
+/// `palisade scan`), a host (the checks of `palisade node`), or one audit event at a time
+/// (the detection rules of `palisade detect`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
@@ -93,6 +95,31 @@ pub enum Scope {
     Object,
     /// [`Rule::check_inventory`] runs once per scan, over every object.
     Inventory,
+    /// A host check of `palisade node` (files, flags and processes of a node).
+    Host,
+    /// A detection rule of `palisade detect`, evaluated on audit events.
+    Event,
+}
+
+impl Scope {
+    /// The command that evaluates rules of this scope: `scan`, `node` or `detect`.
+    pub fn command(self) -> &'static str {
+        match self {
+            Scope::Object | Scope::Inventory => "scan",
+            Scope::Host => "node",
+            Scope::Event => "detect",
+        }
+    }
+
+    /// How the documentation describes the scope.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::Object => "each object",
+            Scope::Inventory => "the whole scan (inventory rule)",
+            Scope::Host => "a host (palisade node)",
+            Scope::Event => "each audit event (palisade detect)",
+        }
+    }
 }
 
 /// The type of a rule option's value.
@@ -148,6 +175,10 @@ pub struct RuleMeta {
     pub kinds: &'static [&'static str],
     /// Options accepted in the configuration.
     pub options: &'static [RuleOption],
+    /// The family, when the id does not start with it: host checks are named by their CIS
+    /// id or section (`1.2.1`, `tls.cert-expiry`) and belong to `CP`, `NODE` or `VER`.
+    /// `None`: the id's letters.
+    pub family_name: Option<&'static str>,
 }
 
 impl RuleMeta {
@@ -161,9 +192,10 @@ impl RuleMeta {
         out
     }
 
-    /// The rule family: the id's letters (`POD`).
+    /// The rule family: the id's letters (`POD`), or the family a host check belongs to.
     pub fn family(&self) -> &'static str {
-        self.id.trim_end_matches(|c: char| c.is_ascii_digit())
+        self.family_name
+            .unwrap_or_else(|| self.id.trim_end_matches(|c: char| c.is_ascii_digit()))
     }
 }
 

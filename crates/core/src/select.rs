@@ -3,6 +3,9 @@
 //! A selector is one of:
 //! - `ALL`: every rule;
 //! - an id or an id prefix: `POD001`, `POD0`, `POD` (a family is its prefix);
+//! - a family: `CP`, `NODE` and `VER` also select the host checks of those families;
+//! - a dotted id or a prefix of it ending at a dot: `1.2.1`, `1.2` (the host checks of CIS
+//!   section 1.2), `tls` (every `tls.*` host check);
 //! - a rule name: `privileged-container`;
 //! - a reference or a reference prefix: `cis`, `cis:5.2`, `book:ops.rbac`, `owasp:K01`
 //!   (prefixes match whole segments: `cis:5.2` matches `cis:5.2.1`, not `cis:5.21`);
@@ -35,6 +38,15 @@ pub fn matches(selector: &str, rule: &RuleMeta) -> bool {
         && upper.chars().all(|c| c.is_ascii_alphanumeric())
         && rule.id.starts_with(&upper)
     {
+        return true;
+    }
+    if rule
+        .family_name
+        .is_some_and(|f| f.eq_ignore_ascii_case(sel))
+    {
+        return true;
+    }
+    if rule.id.contains('.') && segment_prefix(sel, rule.id) {
         return true;
     }
     if rule.name == sel {
@@ -91,7 +103,51 @@ mod tests {
         scope: Scope::Object,
         kinds: &["Pod"],
         options: &[],
+        family_name: None,
     };
+
+    static HOST: RuleMeta = RuleMeta {
+        id: "1.2.1",
+        name: "1.2.1",
+        severity: Severity::High,
+        summary: "",
+        doc: "",
+        references: &["cis:1.2.1"],
+        tags: &["host"],
+        level: None,
+        scope: Scope::Host,
+        kinds: &[],
+        options: &[],
+        family_name: Some("CP"),
+    };
+
+    static OWN: RuleMeta = RuleMeta {
+        id: "tls.cert-expiry",
+        name: "tls.cert-expiry",
+        family_name: Some("CP"),
+        references: &[],
+        ..HOST
+    };
+
+    #[test]
+    fn host_check_selectors() {
+        for s in [
+            "1.2.1", "1.2", "1", "cis:1.2", "cis", "CP", "cp", "host", "ALL",
+        ] {
+            assert!(matches(s, &HOST), "{s} should match");
+        }
+        for s in ["1.2.10", "1.21", "1.2.1.1", "NODE", "cis:1.2.10", "2", ""] {
+            assert!(!matches(s, &HOST), "{s} should not match");
+        }
+        for s in ["tls", "TLS", "tls.cert-expiry", "tls.cert", "CP"] {
+            assert!(matches(s, &OWN), "{s} should match");
+        }
+        for s in ["tls.certs", "tl", "access", "cis"] {
+            assert!(!matches(s, &OWN), "{s} should not match");
+        }
+        // A family name does not select rules of other families by accident.
+        assert!(!matches("CP", &META));
+    }
 
     #[test]
     fn selectors() {

@@ -1,13 +1,16 @@
 //! Security-relevant drift between two snapshots.
 //!
 //! What counts: RBAC roles and bindings added, removed or changed; admission webhook
-//! configurations added, removed or changed; workloads that became privileged or joined a
-//! host namespace (or mount a host path); Services that became exposed (LoadBalancer,
-//! NodePort, externalIPs) and Ingresses added or changed; namespace Pod Security labels
-//! changed; container images changed. Status, resourceVersion and other bookkeeping never
-//! count. Every item has a severity, so `palisade diff --fail-on` can gate on it.
+//! configurations added, removed or changed; workloads whose rule findings changed (the
+//! caller gives the rules: `palisade diff` runs the Pod Security baseline rules, so a
+//! workload that became privileged, joined a host namespace or mounts a host path is the
+//! finding of POD001, POD004 or POD005 that appeared); Services that became exposed
+//! (LoadBalancer, NodePort, externalIPs) and Ingresses added or changed; namespace Pod
+//! Security labels changed; container images changed. Status, resourceVersion and other
+//! bookkeeping never count. Every item has a severity, so `palisade diff --fail-on` can gate
+//! on it.
 
-use palisade_core::{Object, ObjectRef, PodTemplate, Severity, SpanIndex};
+use palisade_core::{Object, ObjectRef, PodTemplate, ReportFinding, Severity, SpanIndex};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -49,7 +52,14 @@ pub struct Drift {
     pub object: ObjectRef,
     /// What changed, in words.
     pub detail: String,
+    /// The rule whose finding appeared or disappeared (workload drift).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
+
+/// The rules that classify workload drift: their findings on one workload (Pod, Deployment,
+/// any kind with a pod template), compared between the snapshots.
+pub type WorkloadRules<'a> = &'a dyn Fn(&Object) -> Vec<ReportFinding>;
 
 type Key = (String, String, Option<String>, String);
 
@@ -76,9 +86,9 @@ fn index(values: &[Value]) -> BTreeMap<Key, Object> {
         .collect()
 }
 
-/// The drift from `old` to `new`, most severe first.
-pub fn diff(old: &[Value], new: &[Value]) -> Vec<Drift> {
-    diff_known(old, new, &|_| false)
+/// The drift from `old` to `new`, most severe first; `rules` classify workload drift.
+pub fn diff(old: &[Value], new: &[Value], rules: WorkloadRules<'_>) -> Vec<Drift> {
+    diff_known(old, new, &|_| false, rules)
 }
 
 /// True when objects of `kind` are unknown in a snapshot that records `unreadable`: the
@@ -103,15 +113,20 @@ pub fn unreadable_kind(unreadable: &[crate::snapshot::Unread], kind: &str) -> bo
 
 /// [`diff`] where objects of kinds for which `unknown` is true are not compared: a kind one
 /// snapshot could not read is unknown there, neither added nor removed.
-pub fn diff_known(old: &[Value], new: &[Value], unknown: &dyn Fn(&str) -> bool) -> Vec<Drift> {
+pub fn diff_known(
+    old: &[Value],
+    new: &[Value],
+    unknown: &dyn Fn(&str) -> bool,
+    rules: WorkloadRules<'_>,
+) -> Vec<Drift> {
     let old = index(old);
     let new = index(new);
     let mut out = Vec::new();
     for (k, n) in &new {
         match old.get(k) {
             None if unknown(&k.1) => {}
-            None => added(n, &mut out),
-            Some(o) => changed(o, n, &mut out),
+            None => added(n, rules, &mut out),
+            Some(o) => changed(o, n, rules, &mut out),
         }
     }
     for (k, o) in &old {
@@ -143,7 +158,64 @@ fn push(
         change,
         object: o.reference(),
         detail,
+        rule: None,
     });
+}
+
+fn rule_text(f: &ReportFinding) -> String {
+    format!("{} {}: {}", f.rule_id, f.rule_name, f.message)
+}
+
+fn push_rule(
+    out: &mut Vec<Drift>,
+    severity: Severity,
+    change: Change,
+    o: &Object,
+    f: &ReportFinding,
+    detail: String,
+) {
+    out.push(Drift {
+        severity,
+        category: "workload",
+        change,
+        object: o.reference(),
+        detail,
+        rule: Some(f.rule_id.to_owned()),
+    });
+}
+
+/// The findings that appear and disappear between two versions of a workload. A finding is
+/// its rule and message; a rule whose finding only changed (`hostPID` joined by
+/// `hostNetwork`) is one item, `now ... (was ...)`. What disappears is reported as info.
+fn workload_drift(o: &Object, n: &Object, rules: WorkloadRules<'_>, out: &mut Vec<Drift>) {
+    let key = |f: &ReportFinding| (f.rule_id, f.message.clone());
+    let before = rules(o);
+    let after = rules(n);
+    let mut gone: Vec<&ReportFinding> = before
+        .iter()
+        .filter(|b| !after.iter().any(|a| key(a) == key(b)))
+        .collect();
+    for f in after
+        .iter()
+        .filter(|a| !before.iter().any(|b| key(a) == key(b)))
+    {
+        let was = gone.iter().position(|g| g.rule_id == f.rule_id);
+        let detail = match was.map(|i| gone.remove(i)) {
+            Some(g) => format!("now {} (was: {})", rule_text(f), g.message),
+            None => format!("now {}", rule_text(f)),
+        };
+        push_rule(out, f.severity, Change::Changed, n, f, detail);
+    }
+    for g in gone {
+        push_rule(
+            out,
+            Severity::Info,
+            Change::Changed,
+            n,
+            g,
+            format!("no longer {}", rule_text(g)),
+        );
+    }
 }
 
 const RBAC: &[&str] = &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"];
@@ -256,45 +328,6 @@ fn security_content(o: &Object) -> Value {
     v
 }
 
-/// Host-level access of a workload: the privileged / host-namespace facts.
-fn host_facts(o: &Object) -> Vec<(Severity, String)> {
-    let Some(t) = PodTemplate::of(o) else {
-        return Vec::new();
-    };
-    let mut facts = Vec::new();
-    for f in ["hostNetwork", "hostPID", "hostIPC"] {
-        if t.flag(f) {
-            facts.push((Severity::High, format!("{f}: true")));
-        }
-    }
-    for c in t.containers() {
-        if c.security("privileged").and_then(Value::as_bool) == Some(true) {
-            facts.push((
-                Severity::Critical,
-                format!("container {} is privileged", c.name),
-            ));
-        }
-        let caps = c
-            .security("capabilities")
-            .and_then(|c| c.get("add"))
-            .and_then(Value::as_array);
-        for cap in caps.into_iter().flatten().filter_map(Value::as_str) {
-            if matches!(
-                cap,
-                "SYS_ADMIN" | "ALL" | "NET_ADMIN" | "SYS_PTRACE" | "SYS_MODULE"
-            ) {
-                facts.push((Severity::High, format!("container {} adds {cap}", c.name)));
-            }
-        }
-    }
-    for (_, v) in t.volumes() {
-        if let Some(p) = v.pointer("/hostPath/path").and_then(Value::as_str) {
-            facts.push((Severity::High, format!("mounts host path {p}")));
-        }
-    }
-    facts
-}
-
 fn images(o: &Object) -> BTreeMap<String, String> {
     PodTemplate::of(o)
         .map(|t| {
@@ -360,7 +393,7 @@ fn level_rank(l: Option<&str>) -> u8 {
     }
 }
 
-fn added(n: &Object, out: &mut Vec<Drift>) {
+fn added(n: &Object, rules: WorkloadRules<'_>, out: &mut Vec<Drift>) {
     if is_rbac(n) {
         push(
             out,
@@ -389,15 +422,9 @@ fn added(n: &Object, out: &mut Vec<Drift>) {
             "new Ingress".into(),
         );
     } else if PodTemplate::of(n).is_some() {
-        for (sev, f) in host_facts(n) {
-            push(
-                out,
-                sev,
-                "workload",
-                Change::Added,
-                n,
-                format!("new workload with {f}"),
-            );
+        for f in rules(n) {
+            let detail = format!("new workload: {}", rule_text(&f));
+            push_rule(out, f.severity, Change::Added, n, &f, detail);
         }
     }
     for e in exposure(n) {
@@ -458,7 +485,7 @@ fn removed(o: &Object, out: &mut Vec<Drift>) {
     }
 }
 
-fn changed(o: &Object, n: &Object, out: &mut Vec<Drift>) {
+fn changed(o: &Object, n: &Object, rules: WorkloadRules<'_>, out: &mut Vec<Drift>) {
     if is_rbac(n) || is_webhook(n) {
         if security_content(o) != security_content(n) {
             let (sev, cat) = if is_rbac(n) {
@@ -476,18 +503,8 @@ fn changed(o: &Object, n: &Object, out: &mut Vec<Drift>) {
         return;
     }
     if PodTemplate::of(n).is_some() {
-        let before: Vec<String> = host_facts(o).into_iter().map(|(_, f)| f).collect();
-        for (sev, f) in host_facts(n) {
-            if !before.contains(&f) {
-                push(
-                    out,
-                    sev,
-                    "workload",
-                    Change::Changed,
-                    n,
-                    format!("now has {f}"),
-                );
-            }
+        if security_content(o) != security_content(n) {
+            workload_drift(o, n, rules, out);
         }
         let (bi, ai) = (images(o), images(n));
         for (c, img) in &ai {
@@ -620,7 +637,7 @@ mod tests {
         new[1]["spec"]["template"]["spec"]["containers"][0]["image"] = json!("x:2");
         new[2]["spec"]["type"] = json!("NodePort");
         new.push(json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"b"},"roleRef":{"kind":"ClusterRole","name":"cluster-admin"},"subjects":[{"kind":"User","name":"eve"}]}));
-        let d = diff(&old, &new);
+        let d = diff(&old, &new, &host_pid);
         let cats: Vec<_> = d.iter().map(|x| (x.severity, x.category)).collect();
         assert_eq!(
             cats,
@@ -632,6 +649,64 @@ mod tests {
                 (Severity::Low, "image"),
             ]
         );
-        assert!(diff(&old, &old).is_empty());
+        let w = d.iter().find(|x| x.category == "workload").unwrap();
+        assert_eq!(w.rule.as_deref(), Some("POD004"));
+        assert_eq!(w.detail, "now POD004 host-namespaces: hostPID=true");
+        assert!(diff(&old, &old, &host_pid).is_empty());
+        // The way back: the finding disappears, reported as info.
+        let back = diff(&new, &old, &host_pid);
+        let w = back.iter().find(|x| x.category == "workload").unwrap();
+        assert_eq!(w.severity, Severity::Info);
+        assert!(w.detail.starts_with("no longer POD004"), "{}", w.detail);
+    }
+
+    /// A stand-in for the rules: POD004 on hostPID.
+    fn host_pid(o: &Object) -> Vec<ReportFinding> {
+        let Some(t) = PodTemplate::of(o) else {
+            return Vec::new();
+        };
+        if !t.flag("hostPID") {
+            return Vec::new();
+        }
+        vec![ReportFinding {
+            rule_id: "POD004",
+            rule_name: "host-namespaces",
+            severity: Severity::High,
+            message: "hostPID=true".into(),
+            object: o.reference(),
+            location: None,
+            path: None,
+            fix: None,
+            mode: Default::default(),
+            properties: Default::default(),
+            suppression: None,
+        }]
+    }
+
+    #[test]
+    fn a_changed_finding_is_one_item() {
+        let rules = |o: &Object| -> Vec<ReportFinding> {
+            let mut f = host_pid(o);
+            if let (Some(f), Some(t)) = (f.first_mut(), PodTemplate::of(o)) {
+                if t.flag("hostNetwork") {
+                    f.message = "hostNetwork=true, hostPID=true".into();
+                }
+            }
+            f
+        };
+        let old = vec![
+            json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"a"},"spec":{"hostPID":true,"containers":[{"name":"c","image":"x:1"}]}}),
+        ];
+        let mut new = old.clone();
+        new[0]["spec"]["hostNetwork"] = json!(true);
+        let d = diff(&old, &new, &rules);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(
+            d[0].detail,
+            "now POD004 host-namespaces: hostNetwork=true, hostPID=true (was: hostPID=true)"
+        );
+        let added = diff(&[], &new, &rules);
+        assert_eq!(added[0].change, Change::Added);
+        assert!(added[0].detail.starts_with("new workload: POD004"));
     }
 }

@@ -1,9 +1,9 @@
 //! Node access: the SSH daemon's configuration (`/etc/ssh/sshd_config` and the files it
 //! includes, first value wins as in sshd; settings under `Match` blocks are not global).
 
-use crate::engine::result;
+use crate::checks::own;
 use crate::root::Root;
-use palisade_core::{CheckResult, CheckStatus, Severity};
+use palisade_core::{CheckResult, CheckStatus};
 use std::collections::BTreeMap;
 
 /// The sshd configuration file.
@@ -98,34 +98,15 @@ fn read_into(
 /// The SSH checks.
 pub fn sshd_checks(root: &Root) -> Vec<CheckResult> {
     let Some(settings) = sshd_settings(root) else {
-        return vec![result(
-            "access.sshd-present",
-            "NODE",
-            "SSH daemon exposure",
+        return vec![own::SSHD_PRESENT.result(
             CheckStatus::Pass,
-            Severity::Info,
             None,
             format!("{SSHD_CONFIG} not found: no SSH daemon configured"),
             None,
-            None,
-            None,
-            true,
         )];
     };
     let get = |k: &str| settings.get(k).map(|(v, f)| (v.as_str(), f.clone()));
-    let mut out = vec![result(
-        "access.sshd-present",
-        "NODE",
-        "SSH daemon exposure",
-        CheckStatus::Pass,
-        Severity::Info,
-        None,
-        format!("{SSHD_CONFIG} present: the node runs an SSH daemon; its settings are checked below (prefer ephemeral access: kubectl debug node, a bastion with short-lived certificates)"),
-        Some("no standing SSH access to nodes".to_owned()),
-        Some(SSHD_CONFIG.to_owned()),
-        Some("remove or disable sshd on nodes, or restrict it to a bastion"),
-        true,
-    )];
+    let mut out = vec![own::SSHD_PRESENT.result(        CheckStatus::Pass,        None,        format!("{SSHD_CONFIG} present: the node runs an SSH daemon; its settings are checked below (prefer ephemeral access: kubectl debug node, a bastion with short-lived certificates)"),        Some(SSHD_CONFIG.to_owned()),    )];
     let (root_login, file) =
         get("permitrootlogin").map_or(("prohibit-password", None), |(v, f)| (v, Some(f)));
     let rl = root_login.to_ascii_lowercase();
@@ -134,42 +115,28 @@ pub fn sshd_checks(root: &Root) -> Vec<CheckResult> {
         "forced-commands-only" => CheckStatus::Warn,
         _ => CheckStatus::Fail,
     };
-    out.push(result(
-        "access.sshd-root-login",
-        "NODE",
-        "SSH does not allow root to log in with a password",
+    out.push(own::SSHD_ROOT_LOGIN.result(
         status,
-        Severity::High,
         None,
         match &file {
             Some(f) => format!("PermitRootLogin {root_login} ({f})"),
             None => "PermitRootLogin unset (default prohibit-password)".to_owned(),
         },
-        Some("PermitRootLogin no (or prohibit-password)".to_owned()),
         file.or(Some(SSHD_CONFIG.to_owned())),
-        Some("set PermitRootLogin no"),
-        true,
     ));
     let (pw, file) = get("passwordauthentication").map_or(("yes", None), |(v, f)| (v, Some(f)));
-    out.push(result(
-        "access.sshd-password-auth",
-        "NODE",
-        "SSH does not accept passwords",
+    out.push(own::SSHD_PASSWORD_AUTH.result(
         if pw.eq_ignore_ascii_case("no") {
             CheckStatus::Pass
         } else {
             CheckStatus::Fail
         },
-        Severity::High,
         None,
         match &file {
             Some(f) => format!("PasswordAuthentication {pw} ({f})"),
             None => "PasswordAuthentication unset (default yes)".to_owned(),
         },
-        Some("PasswordAuthentication no".to_owned()),
         file.or(Some(SSHD_CONFIG.to_owned())),
-        Some("set PasswordAuthentication no (and KbdInteractiveAuthentication no)"),
-        true,
     ));
     let listen = get("listenaddress");
     let any = listen.as_ref().is_none_or(|(v, _)| {
@@ -181,25 +148,18 @@ pub fn sshd_checks(root: &Root) -> Vec<CheckResult> {
             matches!(host, "0.0.0.0" | "::" | "[::]" | "*")
         })
     });
-    out.push(result(
-        "access.sshd-listen-address",
-        "NODE",
-        "SSH listens on a management address only",
+    out.push(own::SSHD_LISTEN_ADDRESS.result(
         if any {
             CheckStatus::Warn
         } else {
             CheckStatus::Pass
         },
-        Severity::Low,
         None,
         match &listen {
             Some((v, f)) => format!("ListenAddress {v} ({f})"),
             None => "ListenAddress unset (default: every address)".to_owned(),
         },
-        Some("a management-network address".to_owned()),
         listen.map(|(_, f)| f).or(Some(SSHD_CONFIG.to_owned())),
-        Some("set ListenAddress to the management interface's address"),
-        true,
     ));
     out
 }

@@ -1,7 +1,7 @@
 //! Runs the checks on a host root and builds the [`NodeReport`].
 
 use crate::checks::cis::{self, FILE_CHECKS, FLAG_CHECKS, MANUAL_ONLY, SECTIONS};
-use crate::checks::{Component, FileCheck, FileTarget, FlagCheck};
+use crate::checks::{own, Component, FileCheck, FileTarget, FlagCheck};
 use crate::discover::{discover, kubelet_unit_files, Discovery, Found};
 use crate::flags::Flags;
 use crate::root::Root;
@@ -36,14 +36,9 @@ pub(crate) fn result(
     remediation: Option<&str>,
     automated: bool,
 ) -> CheckResult {
-    let section = if id.contains('.') && id.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        cis::section_of(id).to_owned()
-    } else {
-        id.split('.').next().unwrap_or(id).to_owned()
-    };
     CheckResult {
         id: id.to_owned(),
-        section,
+        section: section_of_check(id).to_owned(),
         family,
         title: title.to_owned(),
         status,
@@ -54,6 +49,17 @@ pub(crate) fn result(
         file,
         remediation: remediation.map(str::to_owned),
         automated,
+        suppression: None,
+    }
+}
+
+/// The section a check id is reported under: its CIS section (`1.2.3` → `1.2`), or the
+/// part before the first dot (`tls.cert-expiry` → `tls`).
+pub fn section_of_check(id: &str) -> &str {
+    if id.contains('.') && id.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        cis::section_of(id)
+    } else {
+        id.split('.').next().unwrap_or(id)
     }
 }
 
@@ -144,6 +150,7 @@ pub fn run(root: &Root, opts: &Options) -> NodeReport {
     let mut report = NodeReport {
         benchmark: opts.benchmark.clone(),
         root: root.base().display().to_string(),
+        host: String::new(),
         components: d
             .components
             .iter()
@@ -169,7 +176,8 @@ pub fn run(root: &Root, opts: &Options) -> NodeReport {
     report
 }
 
-fn id_key(id: &str) -> Vec<u32> {
+/// Sorts check ids numerically by segment (`1.2.9` before `1.2.10`).
+pub(crate) fn id_key(id: &str) -> Vec<u32> {
     id.split('.')
         .map(|p| p.parse().unwrap_or(u32::MAX))
         .collect()
@@ -451,19 +459,7 @@ fn version_checks(d: &Discovery, opts: &Options) -> Vec<CheckResult> {
                 format!("v{v}: older than every release in the table"),
             ),
         };
-        out.push(result(
-            "version.supported-release",
-            family(*c),
-            "Kubernetes release is supported (not past its end of life)",
-            status,
-            Severity::High,
-            Some(*c),
-            text,
-            Some("a release before its end of life".to_owned()),
-            f.manifest.clone(),
-            Some("upgrade one minor at a time to a supported release"),
-            true,
-        ));
+        out.push(own::SUPPORTED_RELEASE.result(status, Some(*c), text, f.manifest.clone()));
     }
     if let Some(db) = &opts.cves {
         let matches = db.matching(&running);
@@ -477,16 +473,12 @@ fn version_checks(d: &Discovery, opts: &Options) -> Vec<CheckResult> {
                 })
                 .collect();
             let c = Component::from_binary(&r.component);
-            out.push(result(
-                "version.known-cves",
-                c.map_or("VER", family),
-                "No known CVE affects the running version",
+            out.push(own::KNOWN_CVES.result(
                 if hits.is_empty() {
                     CheckStatus::Pass
                 } else {
                     CheckStatus::Fail
                 },
-                Severity::High,
                 c,
                 if hits.is_empty() {
                     format!(
@@ -498,10 +490,7 @@ fn version_checks(d: &Discovery, opts: &Options) -> Vec<CheckResult> {
                 } else {
                     format!("{} v{}: {}", r.component, r.version, hits.join(", "))
                 },
-                Some("no CVE whose affected range contains the version".to_owned()),
                 None,
-                Some("upgrade to the fixing patch release"),
-                true,
             ));
         }
     }

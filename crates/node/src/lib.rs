@@ -10,6 +10,7 @@
 //! specs found in manifests and clusters.
 
 pub mod access;
+pub mod catalog;
 pub mod checks;
 pub mod cve;
 pub mod discover;

@@ -3,6 +3,7 @@
 //! Secrets at rest and audit logging.
 
 use crate::checks::kubelet::kubelet_tls_checks;
+use crate::checks::own;
 use crate::checks::Component;
 use crate::discover::{Discovery, Found};
 use crate::engine::result;
@@ -115,9 +116,9 @@ pub fn cert_results(where_: &str, pem: &[u8], now: jiff::Timestamp) -> Vec<Check
         Ok(c) => c,
         Err(e) => {
             return vec![result(
-                "tls.cert-expiry",
-                "CP",
-                "Certificate can be read",
+                own::CERT_EXPIRY.id,
+                own::CERT_EXPIRY.family,
+                own::CERT_UNREADABLE_TITLE,
                 CheckStatus::Warn,
                 Severity::Low,
                 None,
@@ -159,32 +160,19 @@ pub fn cert_results(where_: &str, pem: &[u8], now: jiff::Timestamp) -> Vec<Check
                 ),
             )
         };
-        out.push(result(
-            "tls.cert-expiry",
-            "CP",
-            "Certificates are not expired nor expiring within 30 days",
-            status,
-            sev,
-            None,
-            text,
-            Some(format!("valid for more than {EXPIRY_WARN_DAYS} days")),
-            Some(where_.to_owned()),
-            Some("renew the certificate (kubeadm certs renew all, or your PKI's process) and restart the components that use it"),
-            true,
-        ));
+        let mut r = own::CERT_EXPIRY.result(status, None, text, Some(where_.to_owned()));
+        r.severity = sev;
+        out.push(r);
         let weak = (c.algorithm == "RSA" && c.bits < 2048) || c.algorithm == "DSA";
-        out.push(result(
-            "tls.key-strength",
-            "CP",
-            "Certificate keys are strong (RSA >= 2048 bits, ECDSA, Ed25519)",
-            if weak { CheckStatus::Fail } else { CheckStatus::Pass },
-            Severity::High,
+        out.push(own::KEY_STRENGTH.result(
+            if weak {
+                CheckStatus::Fail
+            } else {
+                CheckStatus::Pass
+            },
             None,
             format!("{where_}: {} {} {} bits", c.subject, c.algorithm, c.bits),
-            Some("RSA of 2048 bits or more, or ECDSA/Ed25519".to_owned()),
             Some(where_.to_owned()),
-            Some("reissue the certificate with an RSA key of at least 2048 bits or an ECDSA P-256 key"),
-            true,
         ));
     }
     out
@@ -325,18 +313,11 @@ fn read_encryption(root: &Root, api: &Found) -> (CheckStatus, String, Option<Str
 /// CIS 1.2.28 (manual): the encryption providers, observed only.
 pub fn encryption_manual(root: &Root, api: &Found) -> CheckResult {
     let (_, text, file) = read_encryption(root, api);
-    result(
-        crate::checks::cis::ENCRYPTION_PROVIDERS_ID,
-        "CP",
-        "Ensure that encryption providers are appropriately configured",
+    own::ENCRYPTION_PROVIDERS.result(
         CheckStatus::Manual,
-        Severity::High,
         Some(Component::ApiServer),
         format!("{text} (CIS marks this check manual: observed only; see tls.encryption-at-rest)"),
-        Some("aescbc, kms or secretbox first for secrets".to_owned()),
         file,
-        Some("configure an EncryptionConfiguration with kms v2, aescbc or secretbox first for secrets"),
-        false,
     )
 }
 
@@ -362,25 +343,18 @@ pub fn checks(root: &Root, d: &Discovery, now: jiff::Timestamp) -> Vec<CheckResu
         let c = Some(Component::ApiServer);
         let min = api_flag(api, "tls-min-version");
         let weak = min.is_some_and(weak_tls_version);
-        out.push(result(
-            "tls.apiserver-tls-min-version",
-            "CP",
-            "API server accepts TLS 1.2 or newer only",
+        out.push(own::APISERVER_TLS_MIN_VERSION.result(
             if weak {
                 CheckStatus::Fail
             } else {
                 CheckStatus::Pass
             },
-            Severity::Medium,
             c,
             match min {
                 Some(v) => format!("--tls-min-version={v}"),
                 None => "--tls-min-version unset (default VersionTLS12)".to_owned(),
             },
-            Some("VersionTLS12 or VersionTLS13".to_owned()),
             None,
-            Some("set --tls-min-version=VersionTLS12"),
-            true,
         ));
         let suites = api_flag(api, "tls-cipher-suites");
         let weak: Vec<&str> = suites
@@ -391,41 +365,22 @@ pub fn checks(root: &Root, d: &Discovery, now: jiff::Timestamp) -> Vec<CheckResu
                     .collect()
             })
             .unwrap_or_default();
-        out.push(result(
-            "tls.apiserver-cipher-suites",
-            "CP",
-            "API server offers no weak TLS cipher suites",
+        out.push(own::APISERVER_CIPHER_SUITES.result(
             if weak.is_empty() {
                 CheckStatus::Pass
             } else {
                 CheckStatus::Fail
             },
-            Severity::Medium,
             c,
             match (suites, weak.is_empty()) {
                 (None, _) => "--tls-cipher-suites unset (Go's secure defaults)".to_owned(),
                 (Some(_), true) => "--tls-cipher-suites lists AEAD suites only".to_owned(),
                 (Some(_), false) => format!("weak suites: {}", weak.join(", ")),
             },
-            Some("no CBC, RC4, 3DES or static-RSA suites".to_owned()),
             None,
-            Some("remove the weak suites from --tls-cipher-suites"),
-            true,
         ));
         let (status, text, file) = read_encryption(root, api);
-        out.push(result(
-            "tls.encryption-at-rest",
-            "CP",
-            "Secrets are encrypted at rest (kms v2, aescbc or secretbox first)",
-            status,
-            Severity::High,
-            c,
-            text,
-            Some("kms v2, aescbc or secretbox as the first provider for secrets".to_owned()),
-            file,
-            Some("write an EncryptionConfiguration with kms (apiVersion v2) or aescbc first for secrets, pass it with --encryption-provider-config, then rewrite Secrets (kubectl get secrets -A -o json | kubectl replace -f -)"),
-            true,
-        ));
+        out.push(own::ENCRYPTION_AT_REST.result(status, c, text, file));
         // Audit policy.
         let (status, text, file) = match api_flag(api, "audit-policy-file") {
             None => (
@@ -460,41 +415,22 @@ pub fn checks(root: &Root, d: &Discovery, now: jiff::Timestamp) -> Vec<CheckResu
                 Err(e) => (CheckStatus::Fail, format!("{p}: {e}"), Some(p.to_owned())),
             },
         };
-        out.push(result(
-            "tls.audit-policy",
-            "CP",
-            "An audit policy is configured",
-            status,
-            Severity::Medium,
-            c,
-            text,
-            Some("--audit-policy-file naming an audit.k8s.io Policy with rules".to_owned()),
-            file,
-            Some("write an audit Policy (Metadata for most resources, RequestResponse for RBAC and secrets access as metadata) and pass it with --audit-policy-file"),
-            true,
-        ));
+        out.push(own::AUDIT_POLICY.result(status, c, text, file));
         let log = api_flag(api, "audit-log-path");
         let hook = api_flag(api, "audit-webhook-config-file");
-        out.push(result(
-            "tls.audit-log",
-            "CP",
-            "Audit events are written to a log or a webhook",
+        out.push(own::AUDIT_LOG.result(
             if log.is_some() || hook.is_some() {
                 CheckStatus::Pass
             } else {
                 CheckStatus::Fail
             },
-            Severity::Medium,
             c,
             match (log, hook) {
                 (Some(l), _) => format!("--audit-log-path={l}"),
                 (None, Some(h)) => format!("--audit-webhook-config-file={h}"),
                 _ => "neither --audit-log-path nor --audit-webhook-config-file is set".to_owned(),
             },
-            Some("--audit-log-path or --audit-webhook-config-file".to_owned()),
             None,
-            Some("set --audit-log-path (with rotation flags) or --audit-webhook-config-file"),
-            true,
         ));
     }
     if let Some(k) = d.get(Component::Kubelet) {

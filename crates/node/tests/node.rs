@@ -667,3 +667,38 @@ fn old_control_plane_reports_end_of_life_and_known_cves() {
         "{others:?}"
     );
 }
+
+/// Every result of the hardened tree and its insecure twin is a check of the catalogue, with
+/// the catalogue's title, section and family: the list the rule catalogue is built from is
+/// the list the engine reports.
+#[test]
+fn every_result_is_in_the_catalogue() {
+    let catalogue = palisade_node::catalog::checks();
+    let mut insecure = hardened();
+    insecure.expired_cert = true;
+    insecure.weak_key = true;
+    insecure.kubelet_config = INSECURE_KUBELET;
+    let mut seen = BTreeSet::new();
+    for r in [build(&hardened()).run(), build(&insecure).run()] {
+        for c in &r.results {
+            let Some(info) = catalogue.iter().find(|i| i.id == c.id) else {
+                panic!("{} is not in the catalogue", c.id);
+            };
+            assert_eq!(c.section, info.section, "{}", c.id);
+            assert_eq!(c.family, info.family, "{}", c.id);
+            assert_eq!(c.automated, info.automated, "{}", c.id);
+            if c.status != CheckStatus::Skip {
+                assert_eq!(c.title, info.title, "{}", c.id);
+            }
+            seen.insert(c.id.clone());
+        }
+    }
+    // The trees exercise most of the catalogue (what is left needs other hosts: kube-proxy,
+    // CVE data, an older benchmark).
+    assert!(
+        seen.len() * 10 >= catalogue.len() * 8,
+        "{} of {}",
+        seen.len(),
+        catalogue.len()
+    );
+}

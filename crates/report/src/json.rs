@@ -61,6 +61,8 @@ struct JsonReport<'a> {
     compliance: Option<&'a palisade_core::compliance::ComplianceSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     node: Option<&'a palisade_core::node::NodeReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<&'a palisade_core::EventStats>,
 }
 
 pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
@@ -99,6 +101,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             .collect(),
         compliance: report.compliance.as_ref(),
         node: report.node.as_ref(),
+        events: report.events.as_ref(),
     };
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');

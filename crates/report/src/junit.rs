@@ -45,11 +45,7 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
             skipped.len()
         );
         for f in &findings {
-            let loc = f
-                .location
-                .as_ref()
-                .map(|l| format!("{}:{}", l.file, l.line))
-                .unwrap_or_default();
+            let loc = f.location.as_ref().map(crate::loc_text).unwrap_or_default();
             let _ = writeln!(
                 suites,
                 "    <testcase classname=\"{}\" name=\"{}\" file=\"{}\">\n      <failure message=\"{}\" type=\"{}\">{}{}</failure>\n    </testcase>",

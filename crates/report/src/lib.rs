@@ -64,11 +64,11 @@ pub struct RenderOptions {
 pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     if let Some(n) = &report.node {
         match format {
-            Format::Table => return node::table(n, opts),
-            Format::Sarif => return node::sarif(n, opts),
+            Format::Table => return node::table(report, n, opts),
             Format::Junit => return node::junit(n),
-            Format::Markdown => return node::markdown(n),
-            Format::Json => {}
+            Format::Markdown => return node::markdown(report, n),
+            // One writer: host checks' FAILs and WARNs are findings of the report.
+            Format::Json | Format::Sarif => {}
         }
     }
     match format {
@@ -80,17 +80,61 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     }
 }
 
+/// A location for people: `file:line`, or the file alone when the finding concerns the
+/// whole file (line 0: a host file of `palisade node`).
+pub(crate) fn loc_text(l: &palisade_core::SourceLoc) -> String {
+    if l.line > 0 {
+        format!("{}:{}", l.file, l.line)
+    } else {
+        l.file.to_string()
+    }
+}
+
+/// How a suppression reads for people: `suppressed by exception #0: reason (owner o,
+/// expires 2027-01-31)`.
+pub(crate) fn suppression_text(s: &palisade_core::report::Suppression) -> String {
+    match s {
+        palisade_core::report::Suppression::Exception {
+            index,
+            reason,
+            owner,
+            expires,
+            ..
+        } => format!(
+            "suppressed by exception #{index}: {reason}{}{}",
+            owner
+                .as_ref()
+                .map(|o| format!(" (owner {o})"))
+                .unwrap_or_default(),
+            expires
+                .as_ref()
+                .map(|e| format!(", expires {e}"))
+                .unwrap_or_default()
+        ),
+        palisade_core::report::Suppression::Annotation { reason } => format!(
+            "suppressed by annotation palisade.dev/ignore{}",
+            reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
 /// A stable fingerprint of a finding: rule, object and field, not the message or the line, so
 /// it survives reformatting of the file.
 pub(crate) fn fingerprint(f: &palisade_core::ReportFinding) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let ns = f.object.namespace.as_deref().unwrap_or("");
+    // A detection alert is one event: its audit ID tells two alerts on one object apart.
+    let event = f.properties.get("auditID").map_or("", String::as_str);
     for part in [
         f.rule_id,
         &f.object.kind,
         ns,
         &f.object.name,
         f.path.as_deref().unwrap_or(""),
+        event,
     ] {
         for b in part.as_bytes().iter().chain(b"\x00") {
             h ^= u64::from(*b);

@@ -12,7 +12,7 @@ fn rows(out: &mut String, findings: &[ReportFinding]) {
         let loc = f
             .location
             .as_ref()
-            .map(|l| format!("`{}:{}`", l.file, l.line))
+            .map(|l| format!("`{}`", crate::loc_text(l)))
             .unwrap_or_default();
         let _ = writeln!(
             out,

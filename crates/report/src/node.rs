@@ -1,12 +1,13 @@
-//! Host check results (`palisade node`): grouped by CIS section with PASS / FAIL / WARN /
-//! MANUAL / SKIP counts, in every format.
+//! Host check results (`palisade node`) as people read them: grouped by CIS section with
+//! PASS / FAIL / WARN / MANUAL / SKIP counts, in the table, Markdown and JUnit. JSON and SARIF
+//! are the report's writers: a FAIL or WARN is a finding there, with the node's counts as
+//! properties of the run.
 
 use crate::RenderOptions;
 use anstyle::{AnsiColor, Style};
 use palisade_core::node::{CheckStatus, NodeReport, StatusCounts};
-use palisade_core::{CheckResult, Severity};
+use palisade_core::{CheckResult, Report};
 use quick_xml::escape::escape;
-use serde_json::{json, Value};
 use std::fmt::Write;
 
 fn status_style(s: CheckStatus) -> Style {
@@ -20,14 +21,19 @@ fn status_style(s: CheckStatus) -> Style {
 }
 
 fn counts_text(c: &StatusCounts) -> String {
-    format!(
+    let mut text = format!(
         "{} PASS, {} FAIL, {} WARN, {} MANUAL, {} SKIP",
         c.pass, c.fail, c.warn, c.manual, c.skip
-    )
+    );
+    if c.suppressed > 0 {
+        text.push_str(&format!(", {} SUPPRESSED", c.suppressed));
+    }
+    text
 }
 
-/// The table.
-pub(crate) fn table(n: &NodeReport, opts: &RenderOptions) -> String {
+/// The table: results by section, each suppression under its result, then the expired
+/// exceptions and the summary.
+pub(crate) fn table(report: &Report, n: &NodeReport, opts: &RenderOptions) -> String {
     let paint = |style: Style, text: &str| {
         if opts.color {
             format!("{style}{text}{style:#}")
@@ -37,6 +43,9 @@ pub(crate) fn table(n: &NodeReport, opts: &RenderOptions) -> String {
     };
     let mut out = String::new();
     let _ = writeln!(out, "Benchmark {} on root {}", n.benchmark, n.root);
+    if !n.host.is_empty() && n.host != n.root {
+        let _ = writeln!(out, "Node {}", n.host);
+    }
     if n.components.is_empty() {
         let _ = writeln!(out, "No Kubernetes component found.");
     }
@@ -80,8 +89,15 @@ pub(crate) fn table(n: &NodeReport, opts: &RenderOptions) -> String {
                         let _ = writeln!(out, "         fix: {fix}");
                     }
                 }
+                if let Some(s) = &r.suppression {
+                    let _ = writeln!(out, "         {}", crate::suppression_text(s));
+                }
             }
         }
+    }
+    if !report.expired_exceptions.is_empty() {
+        out.push('\n');
+        crate::table::expired_exceptions(&mut out, &crate::table::Painter(opts.color), report);
     }
     let _ = writeln!(out, "\n== Summary: {}", counts_text(&n.totals));
     out
@@ -91,8 +107,15 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+fn status_text(r: &CheckResult) -> String {
+    match r.suppression {
+        Some(_) => format!("{} (suppressed)", r.status),
+        None => r.status.to_string(),
+    }
+}
+
 /// Markdown.
-pub(crate) fn markdown(n: &NodeReport) -> String {
+pub(crate) fn markdown(report: &Report, n: &NodeReport) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "## Palisade node checks ({})\n", n.benchmark);
     let _ = writeln!(out, "**{}**\n", counts_text(&n.totals));
@@ -124,96 +147,38 @@ pub(crate) fn markdown(n: &NodeReport) -> String {
         );
         let _ = writeln!(out, "| status | id | check | observed |\n|---|---|---|---|");
         for r in n.section_results(&s.id) {
+            let observed = match &r.suppression {
+                Some(s) => format!("{} ({})", r.observed, crate::suppression_text(s)),
+                None => r.observed.clone(),
+            };
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} |",
-                r.status,
+                status_text(r),
                 r.id,
                 cell(&r.title),
-                cell(&r.observed)
+                cell(&observed)
+            );
+        }
+    }
+    if !report.expired_exceptions.is_empty() {
+        let _ = writeln!(out, "\n### Expired exceptions (no longer applied)\n");
+        for e in &report.expired_exceptions {
+            let _ = writeln!(
+                out,
+                "- #{} `{}` expired {}: {} ({} result(s) reported again)",
+                e.exception.index,
+                e.exception.rules.join(", "),
+                e.exception
+                    .expires
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                cell(&e.exception.reason),
+                e.findings
             );
         }
     }
     out
-}
-
-fn level(r: &CheckResult) -> &'static str {
-    match (r.status, r.severity) {
-        (CheckStatus::Fail, Severity::Critical | Severity::High) => "error",
-        (CheckStatus::Fail, _) => "warning",
-        (CheckStatus::Warn, _) => "warning",
-        _ => "note",
-    }
-}
-
-fn sarif_rule_id(r: &CheckResult) -> String {
-    if r.id.chars().next().is_some_and(|c| c.is_ascii_digit()) {
-        format!("CIS-{}", r.id)
-    } else {
-        r.id.clone()
-    }
-}
-
-/// SARIF 2.1.0: one rule per check, one result per FAIL and WARN (with `kind: fail`), and
-/// the section counts in the run's properties.
-pub(crate) fn sarif(n: &NodeReport, opts: &RenderOptions) -> String {
-    let mut ids: Vec<String> = Vec::new();
-    let mut rules: Vec<Value> = Vec::new();
-    for r in &n.results {
-        let id = sarif_rule_id(r);
-        if !ids.contains(&id) {
-            ids.push(id.clone());
-            rules.push(json!({
-                "id": id,
-                "shortDescription": { "text": r.title },
-                "properties": { "section": r.section, "family": r.family, "automated": r.automated },
-            }));
-        }
-    }
-    let results: Vec<Value> = n
-        .results
-        .iter()
-        .filter(|r| matches!(r.status, CheckStatus::Fail | CheckStatus::Warn))
-        .map(|r| {
-            let id = sarif_rule_id(r);
-            let mut res = json!({
-                "ruleId": id,
-                "ruleIndex": ids.iter().position(|i| *i == id).unwrap_or(0),
-                "level": level(r),
-                "message": { "text": format!("{} {}: {}", r.status, r.title, r.observed) },
-                "properties": { "status": r.status, "severity": r.severity, "section": r.section },
-            });
-            if let Some(f) = &r.file {
-                res["locations"] = json!([{ "physicalLocation": { "artifactLocation": { "uri": format!("file://{f}") } } }]);
-            }
-            if let Some(fix) = &r.remediation {
-                res["properties"]["fix"] = json!(fix);
-            }
-            res
-        })
-        .collect();
-    let sections: Vec<Value> = n
-        .sections
-        .iter()
-        .map(|s| json!({ "id": s.id, "title": s.title, "counts": s.counts }))
-        .collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "palisade",
-                "version": opts.tool_version,
-                "informationUri": "https://github.com/palisade-dev/palisade",
-                "rules": rules,
-            }},
-            "results": results,
-            "properties": { "benchmark": n.benchmark, "sections": sections, "totals": n.totals },
-        }],
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
 }
 
 /// JUnit: one test suite per section, one test case per check; FAIL is a failure, WARN a
@@ -226,7 +191,7 @@ pub(crate) fn junit(n: &NodeReport) -> String {
         n.benchmark,
         n.results.len(),
         n.totals.fail + n.totals.warn,
-        n.totals.manual + n.totals.skip
+        n.totals.manual + n.totals.skip + n.totals.suppressed
     );
     for s in &n.sections {
         let c = &s.counts;
@@ -235,9 +200,9 @@ pub(crate) fn junit(n: &NodeReport) -> String {
             "  <testsuite name=\"{} {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
             escape(s.id.as_str()),
             escape(s.title.as_str()),
-            c.pass + c.fail + c.warn + c.manual + c.skip,
+            c.pass + c.fail + c.warn + c.manual + c.skip + c.suppressed,
             c.fail + c.warn,
-            c.manual + c.skip
+            c.manual + c.skip + c.suppressed
         );
         for r in n.section_results(&s.id) {
             let name = format!("{} {}", r.id, r.title);
@@ -247,6 +212,16 @@ pub(crate) fn junit(n: &NodeReport) -> String {
                 escape(s.id.as_str()),
                 escape(name.as_str())
             );
+            if let Some(s) = &r.suppression {
+                let _ = writeln!(
+                    out,
+                    ">\n      <skipped message=\"{} {}: {}\"/>\n    </testcase>",
+                    r.status,
+                    escape(crate::suppression_text(s).as_str()),
+                    escape(r.observed.as_str())
+                );
+                continue;
+            }
             match r.status {
                 CheckStatus::Pass => out.push_str("/>\n"),
                 CheckStatus::Fail | CheckStatus::Warn => {

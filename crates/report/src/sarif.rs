@@ -35,6 +35,17 @@ fn uri(path: &str) -> String {
     out
 }
 
+/// A result's level: its severity's, at most `warning` for a host check's WARN (a weaker
+/// setting or something close to failing, not a failure).
+fn result_level(f: &ReportFinding) -> &'static str {
+    let l = level(f.severity);
+    if l == "error" && f.properties.get("status").map(String::as_str) == Some("WARN") {
+        "warning"
+    } else {
+        l
+    }
+}
+
 fn result(f: &ReportFinding, rule_index: usize) -> Value {
     let mut location = json!({
         "logicalLocations": [{
@@ -46,10 +57,11 @@ fn result(f: &ReportFinding, rule_index: usize) -> Value {
         }]
     });
     if let Some(l) = &f.location {
-        location["physicalLocation"] = json!({
-            "artifactLocation": { "uri": uri(&l.file) },
-            "region": { "startLine": l.line, "startColumn": l.column },
-        });
+        location["physicalLocation"] = json!({ "artifactLocation": { "uri": uri(&l.file) } });
+        if l.line > 0 {
+            location["physicalLocation"]["region"] =
+                json!({ "startLine": l.line, "startColumn": l.column.max(1) });
+        }
     }
     let mut properties = json!({
         "severity": f.severity,
@@ -68,7 +80,7 @@ fn result(f: &ReportFinding, rule_index: usize) -> Value {
     let mut r = json!({
         "ruleId": f.rule_id,
         "ruleIndex": rule_index,
-        "level": level(f.severity),
+        "level": result_level(f),
         "message": { "text": f.message },
         "locations": [location],
         "partialFingerprints": { "palisade/v1": fingerprint(f) },
@@ -138,7 +150,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             })
         }))
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -155,6 +167,26 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             "results": results,
         }],
     });
+    // What is not a result: the host checks' counts by status and section, the events read.
+    let mut run_properties = serde_json::Map::new();
+    if let Some(n) = &report.node {
+        let sections: Vec<Value> = n
+            .sections
+            .iter()
+            .map(|s| json!({ "id": s.id, "title": s.title, "counts": s.counts }))
+            .collect();
+        run_properties.insert("benchmark".into(), json!(n.benchmark));
+        run_properties.insert("root".into(), json!(n.root));
+        run_properties.insert("host".into(), json!(n.host));
+        run_properties.insert("sections".into(), json!(sections));
+        run_properties.insert("totals".into(), json!(n.totals));
+    }
+    if let Some(e) = &report.events {
+        run_properties.insert("events".into(), json!(e));
+    }
+    if !run_properties.is_empty() {
+        doc["runs"][0]["properties"] = Value::Object(run_properties);
+    }
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s

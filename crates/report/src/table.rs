@@ -15,10 +15,10 @@ fn severity_style(s: Severity) -> Style {
     }
 }
 
-struct Painter(bool);
+pub(crate) struct Painter(pub(crate) bool);
 
 impl Painter {
-    fn paint(&self, style: Style, text: &str) -> String {
+    pub(crate) fn paint(&self, style: Style, text: &str) -> String {
         if self.0 {
             format!("{style}{text}{style:#}")
         } else {
@@ -29,8 +29,13 @@ impl Painter {
 
 fn location(f: &ReportFinding) -> String {
     match &f.location {
-        Some(l) => format!("{}:{}", l.file, l.line),
-        None => f.path.clone().unwrap_or_default(),
+        Some(l) => crate::loc_text(l),
+        // A detection alert: when it happened.
+        None => f
+            .path
+            .clone()
+            .or_else(|| f.properties.get("time").cloned())
+            .unwrap_or_default(),
     }
 }
 
@@ -68,32 +73,7 @@ fn group(out: &mut String, p: &Painter, findings: &[ReportFinding], suppressed: 
             }
             if suppressed {
                 if let Some(s) = &f.suppression {
-                    let why = match s {
-                        palisade_core::report::Suppression::Exception {
-                            index,
-                            reason,
-                            owner,
-                            expires,
-                            ..
-                        } => format!(
-                            "suppressed by exception #{index}: {reason}{}{}",
-                            owner
-                                .as_ref()
-                                .map(|o| format!(" (owner {o})"))
-                                .unwrap_or_default(),
-                            expires
-                                .as_ref()
-                                .map(|e| format!(", expires {e}"))
-                                .unwrap_or_default()
-                        ),
-                        palisade_core::report::Suppression::Annotation { reason } => format!(
-                            "suppressed by annotation palisade.dev/ignore{}",
-                            reason
-                                .as_ref()
-                                .map(|r| format!(": {r}"))
-                                .unwrap_or_default()
-                        ),
-                    };
+                    let why = crate::suppression_text(s);
                     let _ = writeln!(out, "  {:<8} {:>6} {:<width$}  {why}", "", "", "");
                 }
             }
@@ -103,18 +83,8 @@ fn group(out: &mut String, p: &Painter, findings: &[ReportFinding], suppressed: 
     }
 }
 
-pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
-    let p = Painter(opts.color);
-    let mut out = String::new();
-    group(&mut out, &p, &report.findings, false);
-    if !report.suppressed.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            p.paint(Style::new().bold().underline(), "Suppressed findings")
-        );
-        group(&mut out, &p, &report.suppressed, true);
-    }
+/// The exceptions that have expired, with the findings they would have covered.
+pub(crate) fn expired_exceptions(out: &mut String, p: &Painter, report: &Report) {
     if !report.expired_exceptions.is_empty() {
         let _ = writeln!(
             out,
@@ -147,6 +117,21 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+}
+
+pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let p = Painter(opts.color);
+    let mut out = String::new();
+    group(&mut out, &p, &report.findings, false);
+    if !report.suppressed.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(Style::new().bold().underline(), "Suppressed findings")
+        );
+        group(&mut out, &p, &report.suppressed, true);
+    }
+    expired_exceptions(&mut out, &p, report);
     if let Some(r) = &report.rollout {
         let _ = writeln!(
             out,
@@ -329,7 +314,26 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
             .unwrap_or_else(|| "latest".into()),
     );
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    if st.owned_folded > 0 || !report.unreadable.is_empty() {
+    if let Some(ev) = &report.events {
+        // Audit events (`palisade detect`).
+        let n = report.rules.len();
+        let _ = writeln!(
+            out,
+            "  read {} event{} with {n} detection rule{}: {} alert{} raised; {} line{} not JSON, {} JSON value{} not audit events, {} over the size limit, {} EventList item{} not audit events",
+            ev.events,
+            plural(ev.events as usize),
+            plural(n),
+            ev.alerts,
+            plural(ev.alerts as usize),
+            ev.bad_lines,
+            plural(ev.bad_lines as usize),
+            ev.non_events,
+            plural(ev.non_events as usize),
+            ev.oversized,
+            ev.bad_items,
+            plural(ev.bad_items as usize),
+        );
+    } else if st.owned_folded > 0 || !report.unreadable.is_empty() {
         // A cluster or a snapshot: objects read, folded into their owners, kinds unread.
         let _ = writeln!(
             out,

@@ -169,10 +169,12 @@ fn node_report() -> palisade_core::Report {
         file: Some("/etc/kubernetes/manifests/kube-apiserver.yaml".to_owned()),
         remediation: Some("fix it".to_owned()),
         automated: status != CheckStatus::Manual,
+        suppression: None,
     };
     let mut node = NodeReport {
         benchmark: "cis-1.12".to_owned(),
         root: "/host".to_owned(),
+        host: String::new(),
         components: vec![NodeComponent {
             name: "kube-apiserver".to_owned(),
             sources: vec!["process 42".to_owned()],
@@ -214,10 +216,12 @@ fn node_report() -> palisade_core::Report {
         totals: Default::default(),
     };
     node.recount();
-    palisade_core::Report {
-        node: Some(node),
-        ..Default::default()
-    }
+    // The policy makes each FAIL and WARN a finding (host = root: the table names no node).
+    palisade_analyze::node::apply_node_policy(
+        node,
+        "/host",
+        &Options::new("2026-06-01".parse().unwrap()),
+    )
 }
 
 #[test]
@@ -238,6 +242,38 @@ fn node_report_in_every_format() {
         serde_json::from_str(&render(&r, Format::Sarif, &opts())).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "FAIL and WARN only");
+    // One writer: host checks are results like findings, with the catalogue's rules.
+    assert_eq!(results[0]["ruleId"], "1.2.6");
+    assert_eq!(results[0]["level"], "error");
+    assert_eq!(results[1]["ruleId"], "tls.cert-expiry");
+    assert_eq!(
+        results[1]["level"], "warning",
+        "a WARN is at most a warning"
+    );
+    assert_eq!(
+        results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"],
+        "Node//host"
+    );
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "/etc/kubernetes/manifests/kube-apiserver.yaml"
+    );
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let ids: Vec<&str> = rules.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["1.2.1", "1.2.6", "1.2.15", "tls.cert-expiry"]);
+    assert!(rules[1]["help"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("--authorization-mode"));
+    assert_eq!(
+        results[0]["ruleIndex"].as_u64(),
+        Some(1),
+        "ruleIndex points at the result's rule"
+    );
+    assert_eq!(sarif["runs"][0]["properties"]["totals"]["fail"], 1);
+    assert_eq!(sarif["runs"][0]["properties"]["benchmark"], "cis-1.12");
     if let Some(schema) = schema_path() {
         let mut schema: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(schema).unwrap()).unwrap();

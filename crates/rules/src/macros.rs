@@ -31,6 +31,7 @@ macro_rules! declare_rule {
                 scope: palisade_core::Scope::$scope,
                 kinds: $kinds,
                 options: $options,
+                family_name: None,
             };
         }
     };

@@ -19,6 +19,8 @@ pub(crate) fn run(rule: &dyn Rule, yaml: &str) -> Vec<(String, Finding)> {
             }
         }
         Scope::Inventory => rule.check_inventory(&inv, &mut cx),
+        // Host checks and detection rules are not in the scan catalogue's rule set.
+        Scope::Host | Scope::Event => unreachable!("{} is not a scan rule", rule.meta().id),
     }
     cx.take_findings()
         .into_iter()

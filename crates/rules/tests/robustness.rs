@@ -43,6 +43,9 @@ fn run_all(objects: Vec<Object>) {
                 }
             }
             Scope::Inventory => rule.check_inventory(&inv, &mut cx),
+            Scope::Host | Scope::Event => {
+                panic!("{}: the catalogue's rules read objects", rule.meta().id)
+            }
         }
         // Every finding must point somewhere resolvable or nowhere: locating never panics.
         for f in cx.take_findings() {

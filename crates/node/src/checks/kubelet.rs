@@ -3,11 +3,12 @@
 //! the same way as the file on a host.
 
 use super::cis::FLAG_CHECKS;
+use super::own;
 use super::Component;
-use crate::engine::{flag_result, result};
+use crate::engine::flag_result;
 use crate::flags::Flags;
 use crate::tls::{weak_cipher, weak_tls_version};
-use palisade_core::{CheckResult, CheckStatus, Severity};
+use palisade_core::{CheckResult, CheckStatus};
 use serde_json::Value;
 
 /// Every kubelet check (CIS §4.2 of the benchmark `minor`, and the TLS checks) over a
@@ -46,25 +47,18 @@ pub fn kubelet_tls_checks(flags: &Flags, config: Option<&Value>) -> Vec<CheckRes
     let mut out = Vec::new();
     let min = setting(flags, config, "tls-min-version", "/tlsMinVersion");
     let weak = min.as_deref().is_some_and(weak_tls_version);
-    out.push(result(
-        "tls.kubelet-tls-min-version",
-        "NODE",
-        "Kubelet accepts TLS 1.2 or newer only",
+    out.push(own::KUBELET_TLS_MIN_VERSION.result(
         if weak {
             CheckStatus::Fail
         } else {
             CheckStatus::Pass
         },
-        Severity::Medium,
         k,
         match &min {
             Some(v) => format!("tlsMinVersion={v}"),
             None => "tlsMinVersion unset (default VersionTLS12)".to_owned(),
         },
-        Some("VersionTLS12 or VersionTLS13".to_owned()),
         None,
-        Some("set tlsMinVersion: VersionTLS12 in the kubelet config"),
-        true,
     ));
     let suites = setting(flags, config, "tls-cipher-suites", "/tlsCipherSuites");
     let weak: Vec<String> = suites
@@ -77,26 +71,19 @@ pub fn kubelet_tls_checks(flags: &Flags, config: Option<&Value>) -> Vec<CheckRes
                 .collect()
         })
         .unwrap_or_default();
-    out.push(result(
-        "tls.kubelet-cipher-suites",
-        "NODE",
-        "Kubelet offers no weak TLS cipher suites",
+    out.push(own::KUBELET_CIPHER_SUITES.result(
         if weak.is_empty() {
             CheckStatus::Pass
         } else {
             CheckStatus::Fail
         },
-        Severity::Medium,
         k,
         match (&suites, weak.is_empty()) {
             (None, _) => "tlsCipherSuites unset (Go's secure defaults)".to_owned(),
             (Some(_), true) => "tlsCipherSuites lists AEAD suites only".to_owned(),
             (Some(_), false) => format!("weak suites: {}", weak.join(", ")),
         },
-        Some("no CBC, RC4, 3DES or static-RSA suites".to_owned()),
         None,
-        Some("remove the weak suites from tlsCipherSuites"),
-        true,
     ));
     let ca = setting(
         flags,
@@ -104,45 +91,26 @@ pub fn kubelet_tls_checks(flags: &Flags, config: Option<&Value>) -> Vec<CheckRes
         "client-ca-file",
         "/authentication/x509/clientCAFile",
     );
-    out.push(result(
-        "tls.kubelet-client-cert-auth",
-        "NODE",
-        "Kubelet authenticates clients with certificates",
+    out.push(own::KUBELET_CLIENT_CERT_AUTH.result(
         if ca.is_some() {
             CheckStatus::Pass
         } else {
             CheckStatus::Fail
         },
-        Severity::High,
         k,
         match &ca {
             Some(c) => format!("authentication.x509.clientCAFile={c}"),
             None => "authentication.x509.clientCAFile unset".to_owned(),
         },
-        Some("a client CA file".to_owned()),
         None,
-        Some("set authentication.x509.clientCAFile to the cluster CA"),
-        true,
     ));
     let bootstrap = setting(flags, config, "server-tls-bootstrap", "/serverTLSBootstrap");
     let cert = setting(flags, config, "tls-cert-file", "/tlsCertFile");
     let ok = bootstrap.as_deref() == Some("true") || cert.is_some();
-    out.push(result(
-        "tls.kubelet-serving-cert",
-        "NODE",
-        "Kubelet serves with a CA-signed certificate (serverTLSBootstrap or tlsCertFile)",
-        if ok { CheckStatus::Pass } else { CheckStatus::Warn },
-        Severity::Medium,
-        k,
-        match (&bootstrap, &cert) {
+    out.push(own::KUBELET_SERVING_CERT.result(        if ok { CheckStatus::Pass } else { CheckStatus::Warn },        k,        match (&bootstrap, &cert) {
             (_, Some(c)) => format!("tlsCertFile={c}"),
             (Some(b), None) => format!("serverTLSBootstrap={b}"),
             (None, None) => "serverTLSBootstrap unset (default false) and no tlsCertFile: the kubelet serves a self-signed certificate".to_owned(),
-        },
-        Some("serverTLSBootstrap: true (with CSR approval) or tlsCertFile".to_owned()),
-        None,
-        Some("set serverTLSBootstrap: true and approve kubelet-serving CSRs, so the API server can verify the kubelet (--kubelet-certificate-authority)"),
-        true,
-    ));
+        },        None,    ));
     out
 }

@@ -5,6 +5,7 @@
 
 pub mod cis;
 pub mod kubelet;
+pub mod own;
 
 use crate::flags::{value_text, Effective, Flags, Origin};
 use palisade_core::Severity;
