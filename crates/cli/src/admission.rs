@@ -139,6 +139,13 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
             deny_only_new_on_update: !args.deny_preexisting,
         },
     );
+    if evaluator.rule_ids().is_empty() {
+        // A webhook that evaluates nothing would admit everything while looking installed.
+        bail!(
+            "the policy selects no rule that admission evaluates (host checks, detection rules and \
+             rules that need the whole cluster run elsewhere); check `select`/`ignore` in the configuration"
+        );
+    }
     let mut limits = Limits {
         max_body_bytes: args.max_body_bytes,
         timeout: Duration::from_millis(args.timeout_ms),

@@ -1817,3 +1817,26 @@ fn cluster_boundary_directory_keeps_clusters_apart() {
     assert!(per_dir[0].ends_with("dev/app.yaml"), "{per_dir:?}");
     assert!(note.contains("its own whole cluster"), "{note}");
 }
+
+/// A webhook whose policy selects nothing it can evaluate refuses to start.
+#[test]
+fn admission_serve_refuses_a_policy_with_no_admission_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "palisade.yaml", "select: [DET]\n");
+    let o = palisade(&[
+        "admission",
+        "serve",
+        "--config",
+        &cfg,
+        "--tls-cert",
+        "missing.crt",
+        "--tls-key",
+        "missing.key",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("selects no rule that admission evaluates"),
+        "{}",
+        stderr(&o)
+    );
+}
