@@ -5,7 +5,7 @@
 //! name}`: `kind` from the resource, `Pod` for `pods`).
 
 use crate::catalogue;
-use crate::{exception_suppression, is_selected, Options};
+use crate::{exception_for, is_selected, Options};
 use palisade_core::report::ExpiredException;
 use palisade_core::resources::RESOURCES;
 use palisade_core::{EventStats, InputIssue, ObjectRef, Report, ReportFinding, RuleMeta, Severity};
@@ -154,32 +154,21 @@ impl AlertPolicy {
         }
         let ns = f.object.namespace.as_deref();
         f.mode = policy.mode(meta.id, ns);
-        for ex in &policy.exceptions {
-            if !ex.covers(meta, ns, &f.object.kind, &f.object.name) {
-                continue;
-            }
-            if ex.expired(self.opts.today) {
-                self.expired_hits[ex.index] += 1;
-                continue;
-            }
-            f.suppression = Some(exception_suppression(ex));
-            break;
-        }
+        f.suppression = exception_for(
+            policy,
+            meta,
+            ns,
+            &f.object.kind,
+            &f.object.name,
+            self.opts.today,
+            &mut self.expired_hits,
+        );
         Some(f)
     }
 
     /// The exceptions expired on the policy's day, with the alerts they would have covered.
     pub fn expired(&self) -> Vec<ExpiredException> {
-        self.opts
-            .policy
-            .exceptions
-            .iter()
-            .filter(|e| e.expired(self.opts.today))
-            .map(|e| ExpiredException {
-                exception: e.clone(),
-                findings: self.expired_hits[e.index],
-            })
-            .collect()
+        crate::expired_exceptions(&self.opts.policy, self.opts.today, &self.expired_hits)
     }
 
     /// The report of a run: the findings (in arrival order) split into active and

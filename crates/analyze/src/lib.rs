@@ -192,16 +192,25 @@ pub fn needed_kinds(opts: &Options) -> Option<std::collections::HashSet<String>>
 /// Runs the selected rules over the inventory and applies the policy.
 pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Report {
     let rules = selected_rules(opts);
-    let skipped = skipped_rules(&rules, &input.unreadable);
-    let runnable: Vec<&'static dyn Rule> = rules
-        .iter()
-        .copied()
-        .filter(|r| !skipped.iter().any(|s| s.rule_id == r.meta().id))
-        .collect();
+    let (runnable, skipped) = runnable_rules(&rules, &input.unreadable);
     let findings = run_rules(inventory, &runnable, opts);
     let mut report = apply_policy(inventory, findings, &rules, input, opts);
     report.skipped_rules = skipped;
     report
+}
+
+/// The rules that can run, and those skipped because a kind they need was not read.
+fn runnable_rules(
+    rules: &[&'static dyn Rule],
+    unreadable: &[UnreadableKind],
+) -> (Vec<&'static dyn Rule>, Vec<SkippedRule>) {
+    let skipped = skipped_rules(rules, unreadable);
+    let runnable = rules
+        .iter()
+        .copied()
+        .filter(|r| !skipped.iter().any(|s| s.rule_id == r.meta().id))
+        .collect();
+    (runnable, skipped)
 }
 
 /// [`analyze`], with the rules that relate objects to each other (inventory rules) run on each
@@ -216,12 +225,7 @@ pub fn analyze_partitioned(
     opts: &Options,
 ) -> Report {
     let rules = selected_rules(opts);
-    let skipped = skipped_rules(&rules, &input.unreadable);
-    let runnable: Vec<&'static dyn Rule> = rules
-        .iter()
-        .copied()
-        .filter(|r| !skipped.iter().any(|s| s.rule_id == r.meta().id))
-        .collect();
+    let (runnable, skipped) = runnable_rules(&rules, &input.unreadable);
     let (object_rules, inventory_rules): (Vec<_>, Vec<_>) = runnable
         .iter()
         .copied()
@@ -342,18 +346,15 @@ pub fn apply_policy(
             .and_then(|c| c.severity)
             .or(f.severity)
             .unwrap_or(meta.severity);
-        let mut suppression = None;
-        for ex in &policy.exceptions {
-            if !ex.covers(meta, ns, &obj.kind, &obj.name) {
-                continue;
-            }
-            if ex.expired(opts.today) {
-                expired_hits[ex.index] += 1;
-                continue;
-            }
-            suppression = Some(exception_suppression(ex));
-            break;
-        }
+        let mut suppression = exception_for(
+            policy,
+            meta,
+            ns,
+            &obj.kind,
+            &obj.name,
+            opts.today,
+            &mut expired_hits,
+        );
         if suppression.is_none()
             && policy.allow_annotation_exceptions
             && annotation_ignores(obj, meta)
@@ -395,15 +396,7 @@ pub fn apply_policy(
     };
     active.sort_by(order);
     suppressed.sort_by(order);
-    let expired_exceptions = policy
-        .exceptions
-        .iter()
-        .filter(|e| e.expired(opts.today))
-        .map(|e| ExpiredException {
-            exception: e.clone(),
-            findings: expired_hits[e.index],
-        })
-        .collect();
+    let expired_exceptions = expired_exceptions(policy, opts.today, &expired_hits);
     let compliance = opts.framework.map(|f| {
         // A rule evaluated something when an object it applies to was scanned (and it was
         // not skipped for an unreadable kind).
@@ -509,6 +502,48 @@ fn id_ranges(ids: &[&str]) -> String {
     }
     close(run, &mut out);
     out.join(", ")
+}
+
+/// The first unexpired exception of the policy that covers this rule and object, as a
+/// suppression; expired exceptions that would have covered it are counted in `expired_hits`
+/// (indexed like `policy.exceptions`). Shared by scan findings, host checks and alerts.
+pub(crate) fn exception_for(
+    policy: &Policy,
+    meta: &palisade_core::RuleMeta,
+    namespace: Option<&str>,
+    kind: &str,
+    name: &str,
+    today: Date,
+    expired_hits: &mut [usize],
+) -> Option<Suppression> {
+    for ex in &policy.exceptions {
+        if !ex.covers(meta, namespace, kind, name) {
+            continue;
+        }
+        if ex.expired(today) {
+            expired_hits[ex.index] += 1;
+            continue;
+        }
+        return Some(exception_suppression(ex));
+    }
+    None
+}
+
+/// The policy's exceptions expired on `today`, with the findings each would have covered.
+pub(crate) fn expired_exceptions(
+    policy: &Policy,
+    today: Date,
+    expired_hits: &[usize],
+) -> Vec<ExpiredException> {
+    policy
+        .exceptions
+        .iter()
+        .filter(|e| e.expired(today))
+        .map(|e| ExpiredException {
+            exception: e.clone(),
+            findings: expired_hits[e.index],
+        })
+        .collect()
 }
 
 pub(crate) fn exception_suppression(ex: &Exception) -> Suppression {

@@ -4,8 +4,7 @@
 //! exception matches it by rule selector and `match: {kind: Node, name: <host>}`.
 
 use crate::catalogue;
-use crate::{exception_suppression, is_selected, Options};
-use palisade_core::report::ExpiredException;
+use crate::{exception_for, expired_exceptions, is_selected, Options};
 use palisade_core::{
     CheckResult, CheckStatus, NodeReport, ObjectRef, Report, ReportFinding, RuleMeta, Severity,
     SourceLoc,
@@ -95,17 +94,15 @@ pub fn apply_node_policy(mut node: NodeReport, host: &str, opts: &Options) -> Re
         if !matches!(r.status, CheckStatus::Fail | CheckStatus::Warn) {
             continue;
         }
-        for ex in &policy.exceptions {
-            if !ex.covers(meta, None, &object.kind, &object.name) {
-                continue;
-            }
-            if ex.expired(opts.today) {
-                expired_hits[ex.index] += 1;
-                continue;
-            }
-            r.suppression = Some(exception_suppression(ex));
-            break;
-        }
+        r.suppression = exception_for(
+            policy,
+            meta,
+            None,
+            &object.kind,
+            &object.name,
+            opts.today,
+            &mut expired_hits,
+        );
         let f = finding(r, meta, host, opts);
         if f.suppression.is_some() {
             suppressed.push(f);
@@ -114,15 +111,7 @@ pub fn apply_node_policy(mut node: NodeReport, host: &str, opts: &Options) -> Re
         }
     }
     node.recount();
-    let expired_exceptions = policy
-        .exceptions
-        .iter()
-        .filter(|e| e.expired(opts.today))
-        .map(|e| ExpiredException {
-            exception: e.clone(),
-            findings: expired_hits[e.index],
-        })
-        .collect();
+    let expired_exceptions = expired_exceptions(policy, opts.today, &expired_hits);
     let mut rules: Vec<&'static RuleMeta> = Vec::new();
     for r in &node.results {
         if let Some(m) = meta_of(r) {

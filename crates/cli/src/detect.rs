@@ -9,7 +9,7 @@ use palisade_core::{select, ReportFinding, Severity};
 use palisade_detect::{Alert, Detector, DetectorOptions, InputError, LineReader, RuleSet};
 use palisade_report::RenderOptions;
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -378,15 +378,7 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         Format::Report(f) => {
             let findings = std::mem::take(&mut sink.findings);
             let report = sink.policy.report(&rules, findings, &errors, stats);
-            let color = match args.color {
-                crate::scan::ColorChoice::Always => true,
-                crate::scan::ColorChoice::Never => false,
-                crate::scan::ColorChoice::Auto => {
-                    args.output.is_none()
-                        && std::io::stdout().is_terminal()
-                        && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
+            let color = args.color.enabled(args.output.is_some());
             palisade_report::render(
                 &report,
                 f,

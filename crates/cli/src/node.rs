@@ -7,7 +7,6 @@ use palisade_analyze::node::{apply_node_policy, node_fails};
 use palisade_analyze::Options;
 use palisade_core::{select, Severity};
 use palisade_report::{render, Format, RenderOptions};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -157,15 +156,7 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
     }
     let report = apply_node_policy(node, &host_name(&root, &args.root), &opts);
     let failed = report.node.as_ref().is_some_and(|n| node_fails(n, fail_on));
-    let color = match args.color {
-        crate::scan::ColorChoice::Always => true,
-        crate::scan::ColorChoice::Never => false,
-        crate::scan::ColorChoice::Auto => {
-            args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = args.color.enabled(args.output.is_some());
     let text = render(
         &report,
         format,

@@ -16,6 +16,22 @@ pub(crate) enum ColorChoice {
     Never,
 }
 
+impl ColorChoice {
+    /// Whether to colour output going to stdout (never when it goes to a file, a pipe, or
+    /// with `NO_COLOR`, unless asked for).
+    pub(crate) fn enabled(self, to_file: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                !to_file
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub(crate) struct ScanArgs {
     /// Files or directories to scan (recursively: *.yaml, *.yml, *.json), snapshots
@@ -325,15 +341,7 @@ fn finish(
             },
         ));
     }
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none()
-        }
-    };
+    let color = args.color.enabled(args.output.is_some());
     let text = render(
         &report,
         format,

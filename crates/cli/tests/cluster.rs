@@ -4,7 +4,9 @@
 
 #![allow(clippy::print_stderr)]
 
-use palisade_replay::{find_recordings, Config, CustomKind, Replay};
+mod common;
+use common::{files_under, palisade, recordings};
+use palisade_replay::{Config, CustomKind, Replay};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,14 +14,6 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 const FORBIDDEN: &str = "/apis/policy/v1/poddisruptionbudgets";
-
-fn recordings() -> Option<PathBuf> {
-    let r = find_recordings(Path::new(env!("CARGO_MANIFEST_DIR")));
-    if r.is_none() {
-        eprintln!("skipped: shared/corpus/apiserver-recordings not found above CARGO_MANIFEST_DIR");
-    }
-    r
-}
 
 /// A made-up custom resource the rules know (deprecated pod-managed identity), served slowly.
 fn azure_identity() -> CustomKind {
@@ -58,15 +52,6 @@ fn server(rec: PathBuf) -> Replay {
         ..Config::default()
     })
     .unwrap()
-}
-
-fn palisade(args: &[&str], kubeconfig: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
 }
 
 fn text(b: &[u8]) -> String {
@@ -748,19 +733,6 @@ fn kubectl_available() -> bool {
         eprintln!("skipped: kubectl is not on PATH (export round trip)");
     }
     ok
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 #[test]

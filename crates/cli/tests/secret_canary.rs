@@ -5,13 +5,15 @@
 
 #![allow(clippy::print_stderr)]
 
+mod common;
 use base64::Engine as _;
-use palisade_replay::{find_recordings, Config, Replay, SyntheticList};
+use common::{files_under, palisade, recordings};
+use palisade_replay::{Config, Replay, SyntheticList};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::sync::Arc;
 
 const FORMATS: [&str; 5] = ["table", "json", "sarif", "junit", "markdown"];
@@ -20,14 +22,6 @@ const FORMATS: [&str; 5] = ["table", "json", "sarif", "junit", "markdown"];
 const CANARY_PASSWORD: &str = "canary-pw-7f3a91c2e5";
 const CANARY_TOKEN: &str = "canary-token-0b8d4e6a13";
 const CANARY_ANNOTATION: &str = "canary-in-annotation-55e1d0";
-
-fn recordings() -> Option<PathBuf> {
-    let r = find_recordings(Path::new(env!("CARGO_MANIFEST_DIR")));
-    if r.is_none() {
-        eprintln!("skipped: shared/corpus/apiserver-recordings not found above CARGO_MANIFEST_DIR");
-    }
-    r
-}
 
 fn canary_secret(annotation_value: &str) -> Value {
     let applied = json!({"apiVersion": "v1", "kind": "Secret",
@@ -145,15 +139,6 @@ fn server(rec: &Path, secrets: Vec<Value>) -> Replay {
     .unwrap()
 }
 
-fn palisade(args: &[&str], kubeconfig: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .env("KUBECONFIG", kubeconfig)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
 fn gunzip(path: &Path) -> Vec<u8> {
     let mut out = Vec::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
@@ -171,19 +156,6 @@ fn assert_private(path: &Path) {
 
 #[cfg(not(unix))]
 fn assert_private(_: &Path) {}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
 
 #[test]
 fn no_secret_value_reaches_any_output() {
