@@ -16,6 +16,7 @@ pub mod api;
 pub mod audit;
 pub mod certs;
 pub mod client;
+pub mod cluster_view;
 pub mod error;
 pub mod install;
 pub mod metrics;
@@ -23,6 +24,7 @@ pub mod review;
 pub mod server;
 
 pub use api::{router, AppState, Clock, FixedClock, Limits, SystemClock};
+pub use cluster_view::{ClusterView, NotReady, StaticView};
 pub use error::{CertGenError, ReviewError, ServeError, TlsError};
-pub use review::{Evaluator, EvaluatorOptions, Outcome, Verdict};
+pub use review::{Evaluator, EvaluatorOptions, FailurePolicy, Outcome, Verdict};
 pub use server::{shutdown_signal, Server, ServerConfig};

@@ -2,12 +2,13 @@
 //! body, the policy and the day, so that it can be unit-tested, fuzzed and run on a blocking
 //! thread. Nothing here does I/O.
 
+use crate::cluster_view::{ClusterView, NotReady};
 use crate::error::ReviewError;
 use jiff::civil::Date;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube_core::DynamicObject;
 use palisade_analyze::{apply_policy, run_rules, selected_rules, InputSummary, Options};
-use palisade_core::{Inventory, Mode, Object, ReportFinding, Rule, SpanIndex};
+use palisade_core::{AdmissionNeeds, Inventory, Mode, Object, ReportFinding, Rule, SpanIndex};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -95,6 +96,9 @@ pub struct Decided {
     /// Deployment's ReplicaSet): its deny-mode findings are warnings, because the workload
     /// itself was the object admitted (see [`Evaluator::review`]).
     pub created_for: Option<String>,
+    /// True for a rule that reports something missing elsewhere in the cluster
+    /// ([`AdmissionNeeds::ClusterAbsence`]): its deny-mode findings are warnings here.
+    pub absence: bool,
 }
 
 /// The result of one review.
@@ -106,6 +110,10 @@ pub struct Outcome {
     pub verdict: Verdict,
     /// The findings acted on (empty when skipped).
     pub findings: Vec<Decided>,
+    /// The rules that needed the cluster cache and could not run because it has not synced
+    /// (or cannot read) a kind they read; the response says so (see
+    /// [`EvaluatorOptions::failure_policy`]).
+    pub not_evaluated: Vec<&'static str>,
     /// The request's operation, kind and namespace/name, for logs.
     pub subject: Subject,
 }
@@ -136,13 +144,52 @@ pub struct EvaluatorOptions {
     /// old object already had is returned as a warning instead (so that scaling or
     /// relabelling an existing workload is not blocked by an older violation).
     pub deny_only_new_on_update: bool,
+    /// What to do when a rule in deny mode needs the cluster cache and the cache cannot
+    /// answer (not synced yet, or a kind it cannot read): `Fail` denies, as the API server
+    /// does when a webhook with `failurePolicy: Fail` cannot answer; `Ignore` admits with a
+    /// warning naming the rules not evaluated. Either way the response says so.
+    pub failure_policy: FailurePolicy,
 }
 
 impl Default for EvaluatorOptions {
     fn default() -> Self {
         EvaluatorOptions {
             deny_only_new_on_update: true,
+            failure_policy: FailurePolicy::Fail,
         }
+    }
+}
+
+/// The webhook's `failurePolicy`, applied by the webhook itself when the cluster cache
+/// cannot answer for a rule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FailurePolicy {
+    /// Deny when a deny-mode rule cannot be evaluated.
+    #[default]
+    Fail,
+    /// Admit, with a warning.
+    Ignore,
+}
+
+impl std::str::FromStr for FailurePolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "Fail" => Ok(FailurePolicy::Fail),
+            "Ignore" => Ok(FailurePolicy::Ignore),
+            _ => Err(format!(
+                "unknown failure policy `{s}` (expected Fail or Ignore)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for FailurePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FailurePolicy::Fail => "Fail",
+            FailurePolicy::Ignore => "Ignore",
+        })
     }
 }
 
@@ -154,6 +201,10 @@ pub struct Evaluator {
     rules: Vec<&'static dyn Rule>,
     /// The kinds those rules read (`None`: every kind).
     kinds: Option<HashSet<&'static str>>,
+    /// The selected rules that need the rest of the cluster (run only with a view).
+    cluster_rules: Vec<&'static dyn Rule>,
+    /// The cluster cache, when the webhook keeps one.
+    view: Option<Arc<dyn ClusterView>>,
     settings: EvaluatorOptions,
 }
 
@@ -169,31 +220,83 @@ impl std::fmt::Debug for Evaluator {
 impl Evaluator {
     /// An evaluator for these analysis options (their `today` is replaced per request).
     pub fn new(options: Options, settings: EvaluatorOptions) -> Evaluator {
-        // Admission sees one object at a time: the rules whose verdict depends on that
-        // object alone run (every per-object rule, and the inventory rules that report an
-        // object for what it says itself); the rules that need the rest of the cluster (an
-        // absent NetworkPolicy or disruption budget, RBAC escalation paths) are left to
-        // `palisade scan`.
-        let rules: Vec<&'static dyn Rule> = selected_rules(&options)
-            .into_iter()
-            .filter(|r| r.object_local())
+        // Admission sees one object at a time: without a cluster cache, the rules whose
+        // verdict depends on that object alone run (every per-object rule, and the inventory
+        // rules that report an object for what it says itself); with one
+        // ([`Evaluator::with_cluster_view`]), also the rules that read other objects. Facts
+        // about the whole cluster are left to `palisade scan`.
+        let selected = selected_rules(&options);
+        let rules: Vec<&'static dyn Rule> = selected
+            .iter()
+            .copied()
+            .filter(|r| r.admission_needs() == AdmissionNeeds::Object)
             .collect();
-        let kinds = if rules.iter().any(|r| r.meta().kinds.contains(&"*")) {
-            None
-        } else {
-            Some(
-                rules
-                    .iter()
-                    .flat_map(|r| r.meta().kinds.iter().copied())
-                    .collect(),
-            )
-        };
-        Evaluator {
+        let cluster_rules: Vec<&'static dyn Rule> = selected
+            .iter()
+            .copied()
+            .filter(|r| {
+                matches!(
+                    r.admission_needs(),
+                    AdmissionNeeds::Cluster | AdmissionNeeds::ClusterAbsence
+                )
+            })
+            .collect();
+        let mut evaluator = Evaluator {
             options: Mutex::new(Arc::new(options)),
             rules,
-            kinds,
+            kinds: None,
+            cluster_rules,
+            view: None,
             settings,
+        };
+        evaluator.kinds = evaluator.kinds_read();
+        evaluator
+    }
+
+    /// Evaluates the rules that need the rest of the cluster too, reading it from `view`
+    /// (the webhook's watch cache) with the object under review overlaid.
+    pub fn with_cluster_view(mut self, view: Arc<dyn ClusterView>) -> Evaluator {
+        self.view = Some(view);
+        self.kinds = self.kinds_read();
+        self
+    }
+
+    /// The rules run at admission.
+    fn active_rules(&self) -> impl Iterator<Item = &'static dyn Rule> + '_ {
+        let cluster: &[&'static dyn Rule] = if self.view.is_some() {
+            &self.cluster_rules
+        } else {
+            &[]
+        };
+        self.rules.iter().chain(cluster).copied()
+    }
+
+    fn kinds_read(&self) -> Option<HashSet<&'static str>> {
+        let mut kinds = HashSet::new();
+        for r in self.active_rules() {
+            for k in r.meta().kinds {
+                if *k == "*" {
+                    return None;
+                }
+                kinds.insert(*k);
+            }
         }
+        Some(kinds)
+    }
+
+    /// The kinds the cluster cache must hold: those the cluster-reading rules read.
+    pub fn cluster_kinds(&self) -> HashSet<&'static str> {
+        self.cluster_rules
+            .iter()
+            .flat_map(|r| r.meta().kinds.iter().copied())
+            .filter(|k| *k != "*")
+            .collect()
+    }
+
+    /// The ids of the selected rules that need the rest of the cluster: evaluated only with
+    /// a cluster view.
+    pub fn cluster_rule_ids(&self) -> Vec<&'static str> {
+        self.cluster_rules.iter().map(|r| r.meta().id).collect()
     }
 
     /// The kinds evaluated at admission, with their API group where Palisade knows it: every
@@ -228,7 +331,7 @@ impl Evaluator {
 
     /// The ids of the rules evaluated at admission.
     pub fn rule_ids(&self) -> Vec<&'static str> {
-        self.rules.iter().map(|r| r.meta().id).collect()
+        self.active_rules().map(|r| r.meta().id).collect()
     }
 
     fn options_for(&self, today: Date) -> Arc<Options> {
@@ -284,6 +387,7 @@ impl Evaluator {
             review: response.into_review(),
             verdict: Verdict::Skipped,
             findings: Vec::new(),
+            not_evaluated: Vec::new(),
             subject,
         };
         let evaluated_kind = self.evaluates(&req.kind.group, &req.kind.kind);
@@ -302,20 +406,53 @@ impl Evaluator {
             return Ok(skip(response, subject));
         };
         let opts = self.options_for(today);
-        let new = self.evaluate(object, &req, &opts)?;
+        let new_object = to_object(object, &req)?;
+        let mut new = self.evaluate(&new_object, &opts);
+        // The rules that read the rest of the cluster, from the cache with this object in
+        // place of its stored version.
+        let cluster: Vec<&'static dyn Rule> = match &self.view {
+            Some(_) => self
+                .cluster_rules
+                .iter()
+                .copied()
+                .filter(|r| r.applies_to(&new_object))
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut not_ready: Vec<NotReady> = Vec::new();
+        let mut cluster_ok = false;
+        if !cluster.is_empty() {
+            match self.evaluate_cluster(&new_object, &cluster, &opts) {
+                Ok(fs) => {
+                    new.extend(fs);
+                    cluster_ok = true;
+                }
+                Err(nr) => not_ready = nr,
+            }
+        }
+        // The violations the old object already had (only needed when one would deny).
         let old_keys: HashSet<(&'static str, Option<String>, String)> = match (
             &req.operation,
             &req.old_object,
             self.settings.deny_only_new_on_update,
         ) {
-            (Operation::Update, Some(old), true) => self
-                .evaluate(old, &req, &opts)
-                .map(|fs| {
-                    fs.into_iter()
-                        .map(|f| (f.rule_id, f.path, f.message))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            (Operation::Update, Some(old), true) if new.iter().any(|f| f.mode == Mode::Deny) => {
+                match to_object(old, &req) {
+                    Ok(old) => {
+                        let mut fs = self.evaluate(&old, &opts);
+                        if cluster_ok {
+                            fs.extend(
+                                self.evaluate_cluster(&old, &cluster, &opts)
+                                    .unwrap_or_default(),
+                            );
+                        }
+                        fs.into_iter()
+                            .map(|f| (f.rule_id, f.path, f.message))
+                            .collect()
+                    }
+                    Err(_) => HashSet::new(),
+                }
+            }
             _ => HashSet::new(),
         };
         // An object a controller creates for its workload (a ReplicaSet's Pods, a
@@ -328,12 +465,20 @@ impl Evaluator {
             && is_controller_user(req.user_info.username.as_deref().unwrap_or("")))
         .then(|| controlling_workload(object))
         .flatten();
+        let absence: HashSet<&'static str> = cluster
+            .iter()
+            .filter(|r| r.admission_needs() == AdmissionNeeds::ClusterAbsence)
+            .map(|r| r.meta().id)
+            .collect();
         let findings: Vec<Decided> = new
             .into_iter()
             .map(|f| {
                 let preexisting =
                     old_keys.contains(&(f.rule_id, f.path.clone(), f.message.clone()));
-                let mode = if (preexisting || created_for.is_some()) && f.mode == Mode::Deny {
+                let is_absence = absence.contains(f.rule_id);
+                let mode = if (preexisting || created_for.is_some() || is_absence)
+                    && f.mode == Mode::Deny
+                {
                     Mode::Warn
                 } else {
                     f.mode
@@ -343,33 +488,145 @@ impl Evaluator {
                     mode,
                     preexisting,
                     created_for: created_for.clone(),
+                    absence: is_absence,
                 }
             })
             .collect();
-        let (response, verdict) = respond(response, &subject, &findings);
+        let unevaluated = Unevaluated::new(&cluster, &not_ready, &new_object, &opts);
+        let (response, verdict) = respond(
+            response,
+            &subject,
+            &findings,
+            &unevaluated,
+            self.settings.failure_policy,
+        );
         Ok(Outcome {
             review: response.into_review(),
             verdict,
             findings,
+            not_evaluated: unevaluated.rules.iter().map(|(id, _)| *id).collect(),
             subject,
         })
     }
 
-    /// Runs the facade over one object; returns the active (unsuppressed) findings.
-    fn evaluate(
-        &self,
-        object: &DynamicObject,
-        req: &AdmissionRequest<DynamicObject>,
-        opts: &Options,
-    ) -> Result<Vec<ReportFinding>, ReviewError> {
-        let mut value = serde_json::to_value(object).map_err(ReviewError::Json)?;
-        fill_identity(&mut value, req);
-        let object = Object::from_value(value, None, SpanIndex::default())
-            .map_err(ReviewError::NotAnObject)?;
-        let inventory = Inventory::new(vec![object]);
+    /// Runs the object-local rules over one object; returns the active (unsuppressed)
+    /// findings.
+    fn evaluate(&self, object: &Object, opts: &Options) -> Vec<ReportFinding> {
+        let inventory = Inventory::new(vec![object.clone()]);
         let raw = run_rules(&inventory, &self.rules, opts);
-        let report = apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts);
-        Ok(report.findings)
+        apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts).findings
+    }
+
+    /// Runs rules that read the rest of the cluster over the cached objects of the kinds
+    /// they read, with `object` in place of its stored version; returns the active findings
+    /// about `object` (what this request can change), or the kinds the cache cannot answer
+    /// for.
+    fn evaluate_cluster(
+        &self,
+        object: &Object,
+        rules: &[&'static dyn Rule],
+        opts: &Options,
+    ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
+        let Some(view) = &self.view else {
+            return Ok(Vec::new());
+        };
+        let kinds: HashSet<&'static str> = rules
+            .iter()
+            .flat_map(|r| r.meta().kinds.iter().copied())
+            .filter(|k| *k != "*")
+            .collect();
+        let mut objects = view.objects(&kinds)?;
+        if !object.name.is_empty() {
+            objects.retain(|o| {
+                !(o.kind == object.kind
+                    && o.namespace == object.namespace
+                    && o.name == object.name
+                    && o.group() == object.group())
+            });
+        }
+        objects.push(object.clone());
+        let id = palisade_core::ObjectId(objects.len() - 1);
+        let inventory = Inventory::new(objects);
+        let raw: Vec<_> = run_rules(&inventory, rules, opts)
+            .into_iter()
+            .filter(|f| f.object == id)
+            .collect();
+        Ok(apply_policy(&inventory, raw, rules, InputSummary::default(), opts).findings)
+    }
+}
+
+/// The object of a request as the rules read it.
+fn to_object(
+    object: &DynamicObject,
+    req: &AdmissionRequest<DynamicObject>,
+) -> Result<Object, ReviewError> {
+    let mut value = serde_json::to_value(object).map_err(ReviewError::Json)?;
+    fill_identity(&mut value, req);
+    Object::from_value(value, None, SpanIndex::default()).map_err(ReviewError::NotAnObject)
+}
+
+/// The rules a review could not evaluate because the cluster cache could not answer, with
+/// the mode each has for the object.
+struct Unevaluated {
+    rules: Vec<(&'static str, Mode)>,
+    reason: String,
+}
+
+impl Unevaluated {
+    fn new(
+        rules: &[&'static dyn Rule],
+        not_ready: &[NotReady],
+        object: &Object,
+        opts: &Options,
+    ) -> Unevaluated {
+        if not_ready.is_empty() {
+            return Unevaluated {
+                rules: Vec::new(),
+                reason: String::new(),
+            };
+        }
+        let ns = object.namespace.as_deref();
+        let rules = rules
+            .iter()
+            .filter(|r| {
+                r.meta()
+                    .kinds
+                    .iter()
+                    .any(|k| not_ready.iter().any(|n| n.kind == *k))
+            })
+            .map(|r| {
+                let mode = match opts.policy.mode(r.meta().id, ns) {
+                    // A rule that reports something missing never denies at admission.
+                    Mode::Deny if r.admission_needs() == AdmissionNeeds::ClusterAbsence => {
+                        Mode::Warn
+                    }
+                    m => m,
+                };
+                (r.meta().id, mode)
+            })
+            .collect();
+        let reason = not_ready
+            .iter()
+            .map(|n| format!("{} ({})", n.kind, n.reason))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Unevaluated { rules, reason }
+    }
+
+    fn ids(&self, pick: impl Fn(Mode) -> bool) -> Vec<&'static str> {
+        self.rules
+            .iter()
+            .filter(|(_, m)| pick(*m))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    fn describe(&self, ids: &[&str]) -> String {
+        format!(
+            "{} not evaluated: the webhook's cluster cache cannot answer for {}",
+            ids.join(", "),
+            self.reason
+        )
     }
 }
 
@@ -448,14 +705,35 @@ pub fn describe(f: &ReportFinding) -> String {
     s
 }
 
+/// The key of the audit annotation that lists the audit-mode rules the cluster cache could
+/// not answer for.
+pub const NOT_EVALUATED_ANNOTATION: &str = "not-evaluated";
+
 fn respond(
     mut response: AdmissionResponse,
     subject: &Subject,
     findings: &[Decided],
+    unevaluated: &Unevaluated,
+    failure_policy: FailurePolicy,
 ) -> (AdmissionResponse, Verdict) {
     let denied: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Deny).collect();
     let warned: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Warn).collect();
     let audited: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Audit).collect();
+    // Rules the cache could not answer for: a deny-mode one follows the failure policy.
+    let fail_closed = if failure_policy == FailurePolicy::Fail {
+        unevaluated.ids(|m| m == Mode::Deny)
+    } else {
+        Vec::new()
+    };
+    let unevaluated_warn = unevaluated
+        .ids(|m| m == Mode::Warn || (m == Mode::Deny && failure_policy == FailurePolicy::Ignore));
+    let unevaluated_audit = unevaluated.ids(|m| m == Mode::Audit);
+    if !unevaluated_audit.is_empty() {
+        response.audit_annotations.insert(
+            NOT_EVALUATED_ANNOTATION.to_owned(),
+            unevaluated.describe(&unevaluated_audit),
+        );
+    }
     if !audited.is_empty() {
         let list: Vec<Value> = audited
             .iter()
@@ -471,26 +749,35 @@ fn respond(
             .audit_annotations
             .insert(AUDIT_ANNOTATION.to_owned(), Value::Array(list).to_string());
     }
-    if !warned.is_empty() {
-        response.warnings = Some(
-            warned
-                .iter()
-                .map(|d| {
-                    let mut w = format!("palisade: {}", describe(&d.finding));
-                    if d.preexisting {
-                        w.push_str(" (already present before this update; denied for new objects)");
-                    } else if let (Some(owner), Mode::Deny) = (&d.created_for, d.finding.mode) {
-                        w.push_str(&format!(
-                            " (created by a controller for {owner}, whose own admission decides)"
-                        ));
-                    }
-                    w
-                })
-                .collect(),
-        );
+    if !warned.is_empty() || !unevaluated_warn.is_empty() {
+        let mut warnings: Vec<String> = warned
+            .iter()
+            .map(|d| {
+                let mut w = format!("palisade: {}", describe(&d.finding));
+                if d.preexisting {
+                    w.push_str(" (already present before this update; denied for new objects)");
+                } else if let (Some(owner), Mode::Deny) = (&d.created_for, d.finding.mode) {
+                    w.push_str(&format!(
+                        " (created by a controller for {owner}, whose own admission decides)"
+                    ));
+                } else if d.absence && d.finding.mode == Mode::Deny {
+                    w.push_str(
+                        " (reports something missing elsewhere in the cluster, which the same apply may create next: a warning at admission, never a denial)",
+                    );
+                }
+                w
+            })
+            .collect();
+        if !unevaluated_warn.is_empty() {
+            warnings.push(format!(
+                "palisade: {}",
+                unevaluated.describe(&unevaluated_warn)
+            ));
+        }
+        response.warnings = Some(warnings);
     }
-    if denied.is_empty() {
-        let verdict = if !warned.is_empty() {
+    if denied.is_empty() && fail_closed.is_empty() {
+        let verdict = if !warned.is_empty() || !unevaluated_warn.is_empty() {
             Verdict::Warned
         } else if !audited.is_empty() {
             Verdict::Audited
@@ -503,14 +790,23 @@ fn respond(
         Some(ns) => format!("{} {}/{}", subject.kind, ns, subject.name),
         None => format!("{} {}", subject.kind, subject.name),
     };
-    let mut message = format!(
-        "palisade denied {target}: {} violation{} of rules in deny mode:",
-        denied.len(),
-        if denied.len() == 1 { "" } else { "s" }
-    );
+    let mut message = if denied.is_empty() {
+        format!("palisade denied {target}:")
+    } else {
+        format!(
+            "palisade denied {target}: {} violation{} of rules in deny mode:",
+            denied.len(),
+            if denied.len() == 1 { "" } else { "s" }
+        )
+    };
     for d in &denied {
         message.push_str("\n- ");
         message.push_str(&describe(&d.finding));
+    }
+    if !fail_closed.is_empty() {
+        message.push_str("\n- ");
+        message.push_str(&unevaluated.describe(&fail_closed));
+        message.push_str(" (deny-mode rules; the webhook's failure policy is Fail)");
     }
     let mut response = response.deny(message);
     response.result.code = 403;

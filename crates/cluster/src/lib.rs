@@ -24,6 +24,8 @@
 //! A kind that cannot be read (403, timeout, error) does not stop the read: it is listed in
 //! [`ClusterRead::unreadable`] with the reason, and the report shows it.
 
+pub mod watch;
+
 pub use palisade_core::resources::{Resource, RESOURCES};
 
 use http::header::ACCEPT;
@@ -226,8 +228,9 @@ async fn config(opts: &ReadOptions) -> Result<(kube::Config, String), Error> {
 /// The User-Agent of every request the reader sends.
 pub const USER_AGENT: &str = concat!("palisade/", env!("CARGO_PKG_VERSION"));
 
-/// Reads the cluster.
-pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
+/// A client for the configured cluster, with Palisade's User-Agent; and the context name
+/// and server URL.
+async fn client(opts: &ReadOptions) -> Result<(kube::Client, String, String), Error> {
     let (mut cfg, context) = config(opts).await?;
     // Our own per-request limit (below) answers first, with a clear message.
     cfg.read_timeout = Some(opts.timeout * 2);
@@ -239,22 +242,15 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
     ));
     let server = cfg.cluster_url.to_string();
     let client = kube::Client::try_from(cfg).map_err(|e| Error::Client(Box::new(e)))?;
-    let reader = Reader {
-        client,
-        timeout: opts.timeout,
-        sem: Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1))),
-    };
-    let version: Value = reader.get_json("/version", None, "/version").await?;
-    let server_version = version
-        .get("gitVersion")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    Ok((client, context, server))
+}
 
-    // Discovery: which of the known resources does this server serve?
-    let wanted: Vec<&'static Resource> = RESOURCES
-        .iter()
-        .filter(|r| opts.kinds.as_ref().is_none_or(|k| k.contains(r.kind)))
-        .collect();
+/// Discovery: which of the wanted resources the server serves (`/apis`, then the
+/// group-version documents of the wanted ones).
+async fn served_resources(
+    reader: &Reader,
+    wanted: Vec<&'static Resource>,
+) -> Result<Vec<&'static Resource>, Error> {
     let apis: Value = reader.get_json("/apis", None, "discovery /apis").await?;
     let mut served_gv: HashSet<String> = HashSet::from(["v1".to_owned()]);
     for g in apis["groups"].as_array().into_iter().flatten() {
@@ -296,10 +292,32 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
             }
         }
     }
-    let to_list: Vec<&'static Resource> = wanted
+    Ok(wanted
         .into_iter()
         .filter(|r| served.contains(&(r.api_version.to_owned(), r.plural.to_owned())))
+        .collect())
+}
+
+/// Reads the cluster.
+pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
+    let (client, context, server) = client(opts).await?;
+    let reader = Reader {
+        client,
+        timeout: opts.timeout,
+        sem: Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1))),
+    };
+    let version: Value = reader.get_json("/version", None, "/version").await?;
+    let server_version = version
+        .get("gitVersion")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+
+    // Discovery: which of the known resources does this server serve?
+    let wanted: Vec<&'static Resource> = RESOURCES
+        .iter()
+        .filter(|r| opts.kinds.as_ref().is_none_or(|k| k.contains(r.kind)))
         .collect();
+    let to_list = served_resources(&reader, wanted).await?;
     if let Some(p) = &opts.progress {
         p(Progress::Start {
             kinds: to_list.len(),

@@ -33,4 +33,4 @@ pub use podspec::{Container, ContainerKind, PodTemplate};
 pub use report::{
     EventStats, InputIssue, Report, ReportFinding, SkippedRule, Summary, UnreadableKind,
 };
-pub use rule::{Context, PssLevel, PssVersion, Rule, RuleMeta, RuleOption, Scope};
+pub use rule::{AdmissionNeeds, Context, PssLevel, PssVersion, Rule, RuleMeta, RuleOption, Scope};

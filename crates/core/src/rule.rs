@@ -221,6 +221,17 @@ pub trait Rule: Send + Sync {
         self.meta().scope == Scope::Object
     }
 
+    /// What admission needs to evaluate this rule on the one object a request carries: the
+    /// object alone (every object-local rule), the rest of the cluster from the webhook's
+    /// watch cache, or a whole-cluster scan.
+    fn admission_needs(&self) -> AdmissionNeeds {
+        if self.object_local() {
+            AdmissionNeeds::Object
+        } else {
+            AdmissionNeeds::ScanOnly
+        }
+    }
+
     /// True when the rule has something to judge in this object: an object of a kind it
     /// reads, by default; a rule about one control-plane component only a Pod running it. A
     /// compliance control none of whose rules applies to any scanned object is *not
@@ -228,6 +239,40 @@ pub trait Rule: Send + Sync {
     fn applies_to(&self, object: &Object) -> bool {
         let kinds = self.meta().kinds;
         kinds.contains(&"*") || kinds.contains(&object.kind.as_str())
+    }
+}
+
+/// What admission needs to give a rule's verdict on one object ([`Rule::admission_needs`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AdmissionNeeds {
+    /// The object alone.
+    Object,
+    /// The object and what the cluster holds of the kinds the rule reads (the role a binding
+    /// grants, the policies that select a workload): the webhook's watch cache, with the
+    /// object under review in place of its stored version.
+    Cluster,
+    /// Like [`AdmissionNeeds::Cluster`], for a rule that reports an object for something
+    /// *missing* elsewhere (a NetworkPolicy, a disruption budget, a ServiceAccount). The
+    /// missing object is commonly created by the same `kubectl apply`, right after, so at
+    /// admission such a finding warns and never denies.
+    ClusterAbsence,
+    /// A fact about the whole cluster (its version, whether it runs a policy engine): only a
+    /// scan answers it.
+    ScanOnly,
+}
+
+impl AdmissionNeeds {
+    /// How the documentation describes it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AdmissionNeeds::Object => "the object alone",
+            AdmissionNeeds::Cluster => "the object and the webhook's cluster cache (`--cluster-cache`)",
+            AdmissionNeeds::ClusterAbsence => {
+                "the object and the webhook's cluster cache (`--cluster-cache`); it warns at admission, never denies (it reports something missing, which the same apply may create next)"
+            }
+            AdmissionNeeds::ScanOnly => "not evaluated at admission (a fact about the whole cluster)",
+        }
     }
 }
 

@@ -15,11 +15,16 @@
 //! metadata when asked; a field the kind does not support is the server's 400), single
 //! objects (`GET .../NAME`, 404 when absent), and server-side dry-run writes
 //! (`kubectl apply --dry-run=server`; see [`dryrun`]). It never stores anything.
+//!
+//! Watches (`?watch=true`) stream the events a test sends with [`Replay::emit`], as JSON
+//! lines, until the request's `timeoutSeconds` or the server stops; lists keep answering
+//! from the recordings.
 
 mod dryrun;
 mod objects;
 
 use base64::Engine as _;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
@@ -137,6 +142,8 @@ struct State {
     /// Parsed OpenAPI v3 documents by group-version.
     openapi: Mutex<HashMap<String, Option<Arc<Value>>>>,
     stats: Arc<Stats>,
+    /// Watch events sent by [`Replay::emit`]: (cluster-wide collection path, event).
+    events: tokio::sync::broadcast::Sender<(String, Arc<Value>)>,
 }
 
 /// The largest request body the server reads (a large CRD is about 1 MiB).
@@ -145,6 +152,7 @@ const MAX_BODY: usize = 16 << 20;
 /// A running replay server. It stops when dropped.
 pub struct Replay {
     addr: SocketAddr,
+    events: tokio::sync::broadcast::Sender<(String, Arc<Value>)>,
     ca_pem: String,
     stats: Arc<Stats>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -291,7 +299,9 @@ impl Replay {
         let (collections, namespaced) = discovery_collections(&entries);
         let (ca_pem, tls) = certificates().map_err(|e| std::io::Error::other(e.to_string()))?;
         let stats = Arc::new(Stats::default());
+        let (events, _) = tokio::sync::broadcast::channel(1024);
         let state = Arc::new(State {
+            events: events.clone(),
             cfg,
             expired: Mutex::new(HashSet::new()),
             entries,
@@ -343,11 +353,30 @@ impl Replay {
         });
         Ok(Replay {
             addr,
+            events,
             ca_pem,
             stats,
             shutdown: Some(tx),
             thread: Some(thread),
         })
+    }
+
+    /// Sends a watch event (`ADDED`, `MODIFIED`, `DELETED`) about `object` to the watches
+    /// open on `collection` (the cluster-wide list path, `/api/v1/namespaces`) or on the
+    /// object's namespace within it. An object without `metadata.resourceVersion` gets one
+    /// above every recorded version. Returns the number of watches open.
+    pub fn emit(&self, collection: &str, event_type: &str, mut object: Value) -> usize {
+        static VERSION: AtomicUsize = AtomicUsize::new(1_000_000);
+        if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+            if !meta.contains_key("resourceVersion") {
+                let rv = VERSION.fetch_add(1, Ordering::SeqCst).to_string();
+                meta.insert("resourceVersion".into(), Value::String(rv));
+            }
+        }
+        let event = json!({"type": event_type, "object": object});
+        self.events
+            .send((collection.to_owned(), Arc::new(event)))
+            .unwrap_or(0)
     }
 
     /// `https://127.0.0.1:PORT`.
@@ -437,7 +466,86 @@ fn status(code: u16, reason: &str, message: &str) -> (u16, String, Vec<u8>) {
     )
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+type Body = BoxBody<Bytes, std::convert::Infallible>;
+
+fn full(body: Vec<u8>) -> Body {
+    Full::new(Bytes::from(body)).boxed()
+}
+
+/// A body fed by a channel: a watch stream.
+struct ChannelBody(tokio::sync::mpsc::Receiver<Bytes>);
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|o| o.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
+/// The namespace of a namespaced collection path, and its cluster-wide path:
+/// `/api/v1/namespaces/a/pods` -> (`a`, `/api/v1/pods`).
+fn split_namespace(path: &str) -> Option<(String, String)> {
+    let (prefix, rest) = path.split_once("/namespaces/")?;
+    let (ns, plural) = rest.split_once('/')?;
+    if plural.contains('/') || ns.is_empty() {
+        return None;
+    }
+    Some((ns.to_owned(), format!("{prefix}/{plural}")))
+}
+
+/// Answers a watch: the events [`Replay::emit`] sends to this collection, one JSON line
+/// each, until `timeoutSeconds` (at most 30 minutes) or shutdown.
+fn watch(state: &State, path: &str, params: &HashMap<&str, &str>) -> Response<Body> {
+    let (namespace, collection) = match split_namespace(path) {
+        Some((ns, c)) => (Some(ns), c),
+        None => (None, path.to_owned()),
+    };
+    let timeout = params
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(1800)
+        .min(1800);
+    let mut rx = state.events.subscribe();
+    let (tx, body_rx) = tokio::sync::mpsc::channel::<Bytes>(64);
+    tokio::spawn(async move {
+        let deadline = tokio::time::sleep(Duration::from_secs(timeout));
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                _ = &mut deadline => break,
+                _ = tx.closed() => break,
+                ev = rx.recv() => {
+                    let Ok((c, ev)) = ev else { break };
+                    let in_ns = namespace.as_deref().is_none_or(|ns| {
+                        ev.pointer("/object/metadata/namespace").and_then(Value::as_str) == Some(ns)
+                    });
+                    if c != collection || !in_ns {
+                        continue;
+                    }
+                    let mut line = ev.to_string().into_bytes();
+                    line.push(b'\n');
+                    if tx.send(Bytes::from(line)).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .body(ChannelBody(body_rx).boxed())
+        .unwrap_or_else(|_| Response::new(full(Vec::new())))
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
     let stats = state.stats.clone();
     let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
@@ -514,11 +622,35 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
                 return Response::builder()
                     .status(code)
                     .header("content-type", ctype)
-                    .body(Full::new(Bytes::from(body)))
-                    .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())));
+                    .body(full(body))
+                    .unwrap_or_else(|_| Response::new(full(Vec::new())));
             }
         }
     };
+    let is_watch = method == "GET"
+        && query
+            .split('&')
+            .any(|kv| kv == "watch=true" || kv == "watch=1");
+    if is_watch && user == "nobody" {
+        let (plural, group) = resource_of(&path);
+        let (code, ctype, body) = status(
+            403,
+            "Forbidden",
+            &format!("{plural} is forbidden: User \"nobody\" cannot watch resource \"{plural}\" in API group \"{group}\""),
+        );
+        return Response::builder()
+            .status(code)
+            .header("content-type", ctype)
+            .body(full(body))
+            .unwrap_or_else(|_| Response::new(full(Vec::new())));
+    }
+    if is_watch && user == "admin" && !state.cfg.forbid.iter().any(|p| *p == path) {
+        let params: HashMap<&str, &str> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .collect();
+        return watch(&state, &path, &params);
+    }
     let (code, ctype, body, headers) = answer(
         &state,
         &Request_ {
@@ -537,8 +669,8 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     for (k, v) in headers {
         resp = resp.header(k, v);
     }
-    resp.body(Full::new(Bytes::from(body)))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+    resp.body(full(body))
+        .unwrap_or_else(|_| Response::new(full(Vec::new())))
 }
 
 fn accept_score(entry: Option<&str>, req: Option<&str>) -> u8 {

@@ -44,6 +44,7 @@ fn state(deny_only_new_on_update: bool, today: &str) -> AppState {
         options(POLICY, today),
         EvaluatorOptions {
             deny_only_new_on_update,
+            ..EvaluatorOptions::default()
         },
     );
     AppState::new(

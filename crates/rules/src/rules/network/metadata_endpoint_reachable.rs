@@ -56,6 +56,10 @@ impl Rule for MetadataEndpointReachable {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
         for w in np.workloads() {

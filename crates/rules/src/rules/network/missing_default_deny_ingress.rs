@@ -49,6 +49,10 @@ impl Rule for MissingDefaultDenyIngress {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::ClusterAbsence
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         report_namespaces_without_default_deny(inv, cx, Direction::Ingress, "ingress");
     }

@@ -50,6 +50,10 @@ impl Rule for PodWithoutNetworkPolicy {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::ClusterAbsence
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
         for w in np.unselected_pods() {

@@ -55,6 +55,11 @@ impl Rule for PodManagedIdentity {
         &Self::META
     }
 
+    fn object_local(&self) -> bool {
+        // Reported on the object that uses the identity, for what it says itself.
+        true
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         for (i, o) in inv.objects().iter().enumerate() {
             let id = palisade_core::ObjectId(i);

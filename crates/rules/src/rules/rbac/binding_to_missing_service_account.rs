@@ -48,6 +48,10 @@ impl Rule for BindingToMissingServiceAccount {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::ClusterAbsence
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let rbac = rbac(inv);
         let known = |ns: &str| {

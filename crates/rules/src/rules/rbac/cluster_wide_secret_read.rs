@@ -55,6 +55,10 @@ impl Rule for ClusterWideSecretRead {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         report_risks_where(inv, cx, &[RiskKind::SecretRead], |r| r.namespace.is_none());
     }

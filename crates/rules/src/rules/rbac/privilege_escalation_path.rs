@@ -56,6 +56,10 @@ impl Rule for PrivilegeEscalationPath {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let rbac = rbac(inv);
         let mut seen = std::collections::HashSet::new();

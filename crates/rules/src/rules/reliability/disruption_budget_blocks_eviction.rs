@@ -58,6 +58,10 @@ impl Rule for DisruptionBudgetBlocksEviction {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         for (id, pdb) in inv.of_kind("PodDisruptionBudget") {
             if pdb.group() != "policy" {

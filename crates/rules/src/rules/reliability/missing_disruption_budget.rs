@@ -63,6 +63,10 @@ impl Rule for MissingDisruptionBudget {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::ClusterAbsence
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let pdbs: Vec<_> = inv
             .of_kind("PodDisruptionBudget")

@@ -76,6 +76,10 @@ impl Rule for ReplicasNotSpread {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         for (id, o, n) in super::multi_replica(inv) {
             let Some(pod) = PodTemplate::of(o) else {

@@ -56,6 +56,10 @@ impl Rule for RolloutTakesAllReplicasDown {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         for (id, o, n) in super::multi_replica(inv) {
             let (strategy, field) = if o.kind == "Deployment" {

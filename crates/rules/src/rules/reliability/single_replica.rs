@@ -53,6 +53,10 @@ impl Rule for SingleReplica {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::ClusterAbsence
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         for (id, o) in super::replicated(inv) {
             if super::replicas(o) != Some(1) || super::autoscaled(inv, o) {

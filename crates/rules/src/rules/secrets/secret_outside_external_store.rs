@@ -60,6 +60,10 @@ impl Rule for SecretOutsideExternalStore {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         // namespace -> secrets synced from the store
         let mut stores: HashMap<Option<&str>, HashSet<&str>> = HashMap::new();

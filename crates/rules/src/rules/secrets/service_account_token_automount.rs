@@ -55,6 +55,10 @@ impl Rule for ServiceAccountTokenAutomount {
         &Self::META
     }
 
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        palisade_core::AdmissionNeeds::Cluster
+    }
+
     fn object_local(&self) -> bool {
         // The Pod's ServiceAccount may turn the token off for every Pod that uses it: the
         // verdict needs that other object.

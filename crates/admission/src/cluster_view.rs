@@ -1,0 +1,77 @@
+//! The rest of the cluster, as the webhook sees it: the rules whose verdict on an object
+//! depends on other objects ([`palisade_core::AdmissionNeeds::Cluster`] and
+//! [`palisade_core::AdmissionNeeds::ClusterAbsence`]) read a [`ClusterView`], with the object
+//! under review in place of its stored version. The view is a watch cache kept by the
+//! front-end (`palisade admission serve --cluster-cache`, from `palisade-cluster`); this crate
+//! only reads it, so it holds no Kubernetes client.
+
+use palisade_core::Object;
+use std::collections::HashSet;
+
+/// A kind the view cannot answer for (yet), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotReady {
+    /// The kind (`ClusterRole`).
+    pub kind: String,
+    /// Why: still listing, or the last error of its watch (a 403, a timeout).
+    pub reason: String,
+}
+
+/// The cluster's objects, as a watch cache holds them.
+pub trait ClusterView: Send + Sync + std::fmt::Debug {
+    /// Copies of the objects of these kinds, or the kinds among them that the cache cannot
+    /// answer for (not synced yet, or their watch fails).
+    fn objects(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Object>, Vec<NotReady>>;
+}
+
+/// A fixed set of objects (tests, previews, and the equality test between scan and
+/// admission), every kind synced.
+#[derive(Debug, Default)]
+pub struct StaticView {
+    objects: Vec<Object>,
+    not_ready: Vec<NotReady>,
+}
+
+impl StaticView {
+    /// A view holding these objects.
+    pub fn new(objects: Vec<Object>) -> StaticView {
+        StaticView {
+            objects,
+            not_ready: Vec::new(),
+        }
+    }
+
+    /// A view that is not synced for these kinds.
+    pub fn not_ready(kinds: &[(&str, &str)]) -> StaticView {
+        StaticView {
+            objects: Vec::new(),
+            not_ready: kinds
+                .iter()
+                .map(|(k, r)| NotReady {
+                    kind: (*k).to_owned(),
+                    reason: (*r).to_owned(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl ClusterView for StaticView {
+    fn objects(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Object>, Vec<NotReady>> {
+        let missing: Vec<NotReady> = self
+            .not_ready
+            .iter()
+            .filter(|n| kinds.contains(n.kind.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(missing);
+        }
+        Ok(self
+            .objects
+            .iter()
+            .filter(|o| kinds.contains(o.kind.as_str()))
+            .cloned()
+            .collect())
+    }
+}

@@ -1,0 +1,292 @@
+//! A watch cache of the cluster, for the rules that need the rest of the cluster at
+//! admission (`palisade admission serve --cluster-cache`).
+//!
+//! One kube-rs [`watcher`](kube::runtime::watcher) per kind: a paginated list, then a watch
+//! from its resource version, resumed (and relisted when the version expired) with kube-rs's
+//! backoff after any error. Objects are normalized as the cluster reader normalizes them
+//! (`apiVersion`/`kind` set, `managedFields` dropped, Secrets as metadata with their
+//! embedded values redacted) and kept as Palisade [`Object`]s, so a request reads them
+//! without parsing. Kinds the server does not serve (a CRD that is not installed) are known
+//! to be empty. A kind is *synced* once its first list completed; until then, or while its
+//! first list keeps failing (a 403), [`ClusterCache::objects`] names it with the reason,
+//! and the webhook falls back per its failure policy. After the first sync, an interrupted
+//! watch keeps answering from what it holds while kube-rs resumes it (as informers do).
+
+use crate::{client, normalize, served_resources, Error, ReadOptions, Reader, Resource, RESOURCES};
+use futures_util::StreamExt as _;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt as _;
+use palisade_core::{Object, SpanIndex};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+type Key = (Option<String>, String);
+
+#[derive(Debug, Default)]
+struct KindState {
+    objects: HashMap<Key, Object>,
+    /// Objects of a (re)list in progress, swapped in when it completes.
+    buffer: Option<HashMap<Key, Object>>,
+    synced: bool,
+    /// The last error of the watch, until the next successful event.
+    error: Option<String>,
+}
+
+/// One kind's part of the cache.
+#[derive(Debug)]
+struct KindCache {
+    resource: &'static Resource,
+    state: RwLock<KindState>,
+}
+
+impl KindCache {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, KindState> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, KindState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn apply(&self, event: Result<Event<Value>, watcher::Error>) {
+        let mut st = self.write();
+        let convert = |v: Value| -> Option<(Key, Object)> {
+            let v = normalize(self.resource, v, self.resource.metadata_only, None);
+            let o = Object::from_value(v, None, SpanIndex::default()).ok()?;
+            Some(((o.namespace.clone(), o.name.clone()), o))
+        };
+        match event {
+            Err(e) => {
+                st.error = Some(describe(&e));
+                return;
+            }
+            Ok(Event::Init) => st.buffer = Some(HashMap::new()),
+            Ok(Event::InitApply(v)) => {
+                if let Some((k, o)) = convert(v) {
+                    st.buffer.get_or_insert_with(HashMap::new).insert(k, o);
+                }
+            }
+            Ok(Event::InitDone) => {
+                st.objects = st.buffer.take().unwrap_or_default();
+                st.synced = true;
+            }
+            Ok(Event::Apply(v)) => {
+                if let Some((k, o)) = convert(v) {
+                    st.objects.insert(k, o);
+                }
+            }
+            Ok(Event::Delete(v)) => {
+                if let Some((k, _)) = convert(v) {
+                    st.objects.remove(&k);
+                }
+            }
+        }
+        st.error = None;
+    }
+}
+
+/// What an error of a watch says, for the webhook's messages and logs.
+fn describe(e: &watcher::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(cause) = src {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        src = cause.source();
+    }
+    s
+}
+
+/// The state of one kind, for readiness logs and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindStatus {
+    /// The kind.
+    pub kind: &'static str,
+    /// `apiVersion`.
+    pub api_version: &'static str,
+    /// Listed at least once.
+    pub synced: bool,
+    /// Objects held.
+    pub objects: usize,
+    /// The last error of the watch, if the latest event was one.
+    pub error: Option<String>,
+}
+
+/// The watch cache: started with [`ClusterCache::start`] inside a Tokio runtime; its
+/// watchers stop when it is dropped.
+#[derive(Debug)]
+pub struct ClusterCache {
+    kinds: Vec<Arc<KindCache>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// The context name.
+    pub context: String,
+    /// The API server URL.
+    pub server: String,
+}
+
+impl Drop for ClusterCache {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl ClusterCache {
+    /// Connects (kubeconfig or in-cluster, as in [`ReadOptions`]; its `namespace` restricts
+    /// the namespaced kinds), discovers which of `kinds` the server serves and starts one
+    /// watcher per served kind. Returns at once; the kinds sync in the background.
+    pub async fn start(opts: &ReadOptions, kinds: &HashSet<&str>) -> Result<ClusterCache, Error> {
+        let (client, context, server) = client(opts).await?;
+        let reader = Reader {
+            client: client.clone(),
+            timeout: opts.timeout,
+            sem: Arc::new(tokio::sync::Semaphore::new(opts.concurrency.max(1))),
+        };
+        let wanted: Vec<&'static Resource> = RESOURCES
+            .iter()
+            .filter(|r| kinds.contains(r.kind))
+            .collect();
+        let served = served_resources(&reader, wanted.clone()).await?;
+        let mut cache = ClusterCache {
+            kinds: Vec::new(),
+            tasks: Vec::new(),
+            context,
+            server,
+        };
+        for r in wanted {
+            let is_served = served.iter().any(|s| std::ptr::eq(*s, r));
+            let kc = Arc::new(KindCache {
+                resource: r,
+                state: RwLock::new(KindState {
+                    // Not served: the cluster has none.
+                    synced: !is_served,
+                    ..KindState::default()
+                }),
+            });
+            cache.kinds.push(kc.clone());
+            if !is_served {
+                continue;
+            }
+            let ns = opts.namespace.clone().filter(|_| r.namespaced);
+            let page = opts.page_size;
+            let client = client.clone();
+            cache.tasks.push(tokio::spawn(async move {
+                run(client, kc, ns, page).await;
+            }));
+        }
+        Ok(cache)
+    }
+
+    /// Copies of the cached objects of these kinds, or the kinds among them that are not
+    /// synced, with the reason.
+    pub fn objects(&self, kinds: &HashSet<&str>) -> Result<Vec<Object>, Vec<(String, String)>> {
+        let mut out = Vec::new();
+        let mut missing = Vec::new();
+        for kc in self
+            .kinds
+            .iter()
+            .filter(|k| kinds.contains(k.resource.kind))
+        {
+            let st = kc.read();
+            if !st.synced {
+                let reason = match &st.error {
+                    Some(e) => e.clone(),
+                    None => "not listed yet".to_owned(),
+                };
+                missing.push((kc.resource.kind.to_owned(), reason));
+                continue;
+            }
+            if missing.is_empty() {
+                out.extend(st.objects.values().cloned());
+            }
+        }
+        if missing.is_empty() {
+            Ok(out)
+        } else {
+            Err(missing)
+        }
+    }
+
+    /// The state of each kind.
+    pub fn status(&self) -> Vec<KindStatus> {
+        self.kinds
+            .iter()
+            .map(|kc| {
+                let st = kc.read();
+                KindStatus {
+                    kind: kc.resource.kind,
+                    api_version: kc.resource.api_version,
+                    synced: st.synced,
+                    objects: st.objects.len(),
+                    error: st.error.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// True when every kind has been listed.
+    pub fn synced(&self) -> bool {
+        self.kinds.iter().all(|k| k.read().synced)
+    }
+
+    /// Waits until every kind has been listed, at most `timeout`; returns [`Self::synced`].
+    pub async fn wait_synced(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while !self.synced() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+}
+
+/// Runs one kind's watcher until the task is aborted.
+async fn run(client: kube::Client, kc: Arc<KindCache>, ns: Option<String>, page: u32) {
+    let r = kc.resource;
+    let (group, version) = match r.api_version.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", r.api_version),
+    };
+    let ar = ApiResource {
+        group: group.to_owned(),
+        version: version.to_owned(),
+        api_version: r.api_version.to_owned(),
+        kind: r.kind.to_owned(),
+        plural: r.plural.to_owned(),
+    };
+    let api: Api<DynamicObject> = match &ns {
+        Some(ns) => Api::namespaced_with(client, ns, &ar),
+        None => Api::all_with(client, &ar),
+    };
+    let cfg = watcher::Config::default().page_size(page.max(1));
+    if r.metadata_only {
+        let mut s = watcher::metadata_watcher(api, cfg)
+            .default_backoff()
+            .boxed();
+        while let Some(ev) = s.next().await {
+            kc.apply(ev.map(to_value));
+        }
+    } else {
+        let mut s = watcher::watcher(api, cfg).default_backoff().boxed();
+        while let Some(ev) = s.next().await {
+            kc.apply(ev.map(to_value));
+        }
+    }
+}
+
+fn to_value<K: serde::Serialize>(ev: Event<K>) -> Event<Value> {
+    let v = |k: K| serde_json::to_value(k).unwrap_or(Value::Null);
+    match ev {
+        Event::Apply(k) => Event::Apply(v(k)),
+        Event::Delete(k) => Event::Delete(v(k)),
+        Event::Init => Event::Init,
+        Event::InitApply(k) => Event::InitApply(v(k)),
+        Event::InitDone => Event::InitDone,
+    }
+}
