@@ -31,6 +31,10 @@ pub struct InstallOptions {
     pub ca_pem: Option<String>,
     /// The webhook's `timeoutSeconds` (1..=30).
     pub timeout_seconds: u32,
+    /// Run the webhook with `--cluster-cache`: a read-only ClusterRole (get, list, watch on
+    /// the kinds the cluster-reading rules read), an API token in the pod, and egress to the
+    /// API server.
+    pub cluster_cache: bool,
 }
 
 impl Default for InstallOptions {
@@ -42,6 +46,7 @@ impl Default for InstallOptions {
             image: DEFAULT_IMAGE.into(),
             ca_pem: None,
             timeout_seconds: 10,
+            cluster_cache: false,
         }
     }
 }
@@ -122,6 +127,26 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             "failureThreshold": 3,
         })
     };
+    let mut args: Vec<String> = [
+        "admission",
+        "serve",
+        "--config",
+        "/etc/palisade/palisade.yaml",
+        "--tls-cert",
+        "/etc/palisade/tls/tls.crt",
+        "--tls-key",
+        "/etc/palisade/tls/tls.key",
+    ]
+    .map(String::from)
+    .into();
+    args.push("--addr".into());
+    args.push(format!("0.0.0.0:{CONTAINER_PORT}"));
+    // The webhook's own fallback, when its cluster cache cannot answer, is the API server's.
+    args.push("--failure-policy".into());
+    args.push(opts.failure_policy.clone());
+    if opts.cluster_cache {
+        args.push("--cluster-cache".into());
+    }
     let deployment = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -138,7 +163,8 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
                 "metadata": { "labels": labels() },
                 "spec": {
                     "serviceAccountName": NAME,
-                    "automountServiceAccountToken": false,
+                    // Only the cluster cache talks to the API server.
+                    "automountServiceAccountToken": opts.cluster_cache,
                     "enableServiceLinks": false,
                     "terminationGracePeriodSeconds": 30,
                     "securityContext": {
@@ -169,13 +195,7 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
                         "image": opts.image,
                         // A tag can move: pull it each time; a digest cannot.
                         "imagePullPolicy": if opts.image.contains("@sha256:") { "IfNotPresent" } else { "Always" },
-                        "args": [
-                            "admission", "serve",
-                            "--config", "/etc/palisade/palisade.yaml",
-                            "--tls-cert", "/etc/palisade/tls/tls.crt",
-                            "--tls-key", "/etc/palisade/tls/tls.key",
-                            "--addr", format!("0.0.0.0:{CONTAINER_PORT}"),
-                        ],
+                        "args": args,
                         "ports": [{ "name": "https", "containerPort": CONTAINER_PORT, "protocol": "TCP" }],
                         "livenessProbe": probe("/healthz", 10),
                         "readinessProbe": probe("/readyz", 5),
@@ -230,7 +250,13 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             "podSelector": {},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{ "ports": [{ "protocol": "TCP", "port": "https" }] }],
-            "egress": [],
+            // The cluster cache calls the API server (443 behind the `kubernetes` Service,
+            // 6443 on its endpoints).
+            "egress": if opts.cluster_cache {
+                json!([{ "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }] }])
+            } else {
+                json!([])
+            },
         },
     });
     let ca_bundle = opts
@@ -242,7 +268,7 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
     // grouped by API group and version; with `matchPolicy: Equivalent` other versions of the
     // same resources are sent converted.
     let mut by_gv: std::collections::BTreeMap<(&str, &str), Vec<String>> = Default::default();
-    for r in admission_resources() {
+    for r in admission_resources(opts.cluster_cache) {
         let (group, version) = r
             .api_version
             .rsplit_once('/')
@@ -291,26 +317,82 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             "rules": webhook_rules,
         }],
     });
-    vec![
-        namespace,
-        service_account,
-        config,
-        deployment,
-        pdb,
-        service,
-        network_policy,
-        webhook,
+    let mut out = vec![namespace, service_account, config];
+    if opts.cluster_cache {
+        out.extend(cache_rbac(ns));
+    }
+    out.extend([deployment, pdb, service, network_policy, webhook]);
+    out
+}
+
+/// The read-only ClusterRole of the cluster cache (get, list and watch on exactly the
+/// resources the cluster-reading rules read; Secrets are watched as metadata, which the API
+/// server still authorizes as `list`/`watch secrets`) and its binding.
+fn cache_rbac(ns: &str) -> [Value; 2] {
+    let kinds = cache_evaluator().cluster_kinds();
+    let mut by_group: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for r in palisade_core::resources::RESOURCES
+        .iter()
+        .filter(|r| kinds.contains(r.kind))
+    {
+        by_group.entry(r.group()).or_default().push(r.plural);
+    }
+    let mut rules: Vec<Value> = by_group
+        .into_iter()
+        .map(|(group, mut plurals)| {
+            plurals.sort_unstable();
+            plurals.dedup();
+            json!({ "apiGroups": [group], "resources": plurals, "verbs": ["get", "list", "watch"] })
+        })
+        .collect();
+    // Discovery: which of those resources the server serves.
+    rules.push(
+        json!({ "nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*"], "verbs": ["get"] }),
+    );
+    let name = format!("{NAME}-cache");
+    [
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": { "name": name, "labels": labels() },
+            "rules": rules,
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": { "name": name, "labels": labels() },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name },
+            "subjects": [{ "kind": "ServiceAccount", "name": NAME, "namespace": ns }],
+        }),
     ]
 }
 
-/// The resources the webhook is registered for: those of the kinds the default policy's
-/// admission rules read (every known resource when a rule reads every kind).
-pub fn admission_resources() -> Vec<&'static palisade_core::resources::Resource> {
-    let today = jiff::civil::date(2026, 1, 1);
-    let evaluator = crate::review::Evaluator::new(
-        palisade_analyze::Options::new(today),
+/// The evaluator of the default policy, with a cluster view (its contents do not matter
+/// here: only which rules and kinds it evaluates).
+fn cache_evaluator() -> crate::review::Evaluator {
+    default_evaluator().with_cluster_view(std::sync::Arc::new(
+        crate::cluster_view::StaticView::default(),
+    ))
+}
+
+fn default_evaluator() -> crate::review::Evaluator {
+    crate::review::Evaluator::new(
+        palisade_analyze::Options::new(jiff::civil::date(2026, 1, 1)),
         crate::review::EvaluatorOptions::default(),
-    );
+    )
+}
+
+/// The resources the webhook is registered for: those of the kinds the default policy's
+/// admission rules read, with the cluster-reading rules' kinds when the webhook keeps a
+/// cluster cache (every known resource when a rule reads every kind).
+pub fn admission_resources(
+    cluster_cache: bool,
+) -> Vec<&'static palisade_core::resources::Resource> {
+    let evaluator = if cluster_cache {
+        cache_evaluator()
+    } else {
+        default_evaluator()
+    };
     let kinds = evaluator.evaluated_kinds();
     palisade_core::resources::RESOURCES
         .iter()

@@ -536,16 +536,31 @@ impl Evaluator {
             .filter(|k| *k != "*")
             .collect();
         let mut objects = view.objects(&kinds)?;
-        if !object.name.is_empty() {
-            objects.retain(|o| {
-                !(o.kind == object.kind
-                    && o.namespace == object.namespace
-                    && o.name == object.name
-                    && o.group() == object.group())
-            });
-        }
-        objects.push(object.clone());
-        let id = palisade_core::ObjectId(objects.len() - 1);
+        // The object takes the place of its stored version (the cache's order is kept: some
+        // rules report a namespace-wide finding on the first object they meet there).
+        let same = |o: &Object| {
+            !object.name.is_empty()
+                && o.kind == object.kind
+                && o.namespace == object.namespace
+                && o.name == object.name
+                && o.group() == object.group()
+        };
+        let at = match objects.iter().position(same) {
+            Some(i) => {
+                objects[i] = object.clone();
+                let mut j = 0;
+                objects.retain(|o| {
+                    j += 1;
+                    j - 1 == i || !same(o)
+                });
+                i
+            }
+            None => {
+                objects.push(object.clone());
+                objects.len() - 1
+            }
+        };
+        let id = palisade_core::ObjectId(at);
         let inventory = Inventory::new(objects);
         let raw: Vec<_> = run_rules(&inventory, rules, opts)
             .into_iter()

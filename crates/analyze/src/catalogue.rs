@@ -38,6 +38,15 @@ pub fn scan_rules() -> Vec<&'static RuleMeta> {
     palisade_rules::registry::metas()
 }
 
+/// What admission needs to evaluate a scan rule (`None` for host checks and detection
+/// rules, which admission does not run).
+pub fn admission_needs(id: &str) -> Option<palisade_core::AdmissionNeeds> {
+    palisade_rules::all()
+        .iter()
+        .find(|r| r.meta().id == id)
+        .map(|r| r.admission_needs())
+}
+
 /// The host checks of `palisade node`, in report order.
 pub fn host_checks() -> &'static [&'static RuleMeta] {
     static HOST: OnceLock<Vec<&'static RuleMeta>> = OnceLock::new();

@@ -7,9 +7,13 @@ use clap::{Args, Subcommand};
 use palisade_admission::certs::{service_dns_names, CertAuthority, TlsFiles};
 use palisade_admission::install::{self, InstallOptions};
 use palisade_admission::{
-    AppState, Evaluator, EvaluatorOptions, Limits, Server, ServerConfig, SystemClock,
+    AppState, ClusterView, Evaluator, EvaluatorOptions, FailurePolicy, Limits, NotReady, Server,
+    ServerConfig, SystemClock,
 };
 use palisade_analyze::Options;
+use palisade_cluster::watch::ClusterCache;
+use palisade_core::Object;
+use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -77,6 +81,23 @@ pub(crate) struct ServeArgs {
     /// returned as warnings; only violations the update introduces are denied).
     #[arg(long)]
     deny_preexisting: bool,
+    /// Keep a watch cache of the cluster (list + watch of the kinds they read, Secrets as
+    /// metadata) so that the rules that need the rest of the cluster (RBAC grants and paths,
+    /// NetworkPolicy coverage, disruption budgets...) run at admission too. Needs get, list
+    /// and watch on those kinds (`admission install --cluster-cache` grants them).
+    #[arg(long)]
+    cluster_cache: bool,
+    /// Kubeconfig for the cluster cache (default: in-cluster, else KUBECONFIG / ~/.kube/config).
+    #[arg(long, value_name = "FILE", requires = "cluster_cache")]
+    kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context for the cluster cache.
+    #[arg(long, requires = "cluster_cache")]
+    context: Option<String>,
+    /// When a deny-mode rule needs the cluster cache and the cache cannot answer (not
+    /// synced yet, or a kind it may not read): Fail denies, Ignore admits with a warning.
+    /// Match the webhook configuration's failurePolicy.
+    #[arg(long, default_value = "Fail", value_parser = ["Fail", "Ignore"])]
+    failure_policy: String,
     /// After SIGTERM, keep serving this long (milliseconds) while reporting not ready, so
     /// that the Service stops routing here first; then drain in-flight requests.
     #[arg(long, default_value_t = 3000, value_name = "MS")]
@@ -100,6 +121,11 @@ pub(crate) struct InstallArgs {
     /// Container image (pin a version, ideally a digest).
     #[arg(long, default_value = install::DEFAULT_IMAGE)]
     image: String,
+    /// Run the webhook with a watch cache of the cluster (`serve --cluster-cache`): adds a
+    /// read-only ClusterRole (get, list, watch) and its binding, mounts an API token in the
+    /// pod and allows egress to the API server.
+    #[arg(long)]
+    cluster_cache: bool,
     /// Write ca.crt, tls.crt and tls.key into DIR (a new CA and a serving certificate for
     /// the Service's DNS names and 127.0.0.1) and use the CA as caBundle.
     #[arg(long, value_name = "DIR")]
@@ -137,6 +163,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         options,
         EvaluatorOptions {
             deny_only_new_on_update: !args.deny_preexisting,
+            failure_policy: args
+                .failure_policy
+                .parse::<FailurePolicy>()
+                .map_err(anyhow::Error::msg)?,
         },
     );
     if evaluator.rule_ids().is_empty() {
@@ -154,7 +184,6 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     if let Some(n) = args.max_concurrent {
         limits.max_concurrent = n;
     }
-    let state = AppState::new(evaluator, Arc::new(SystemClock), limits);
     let config = ServerConfig {
         shutdown_delay: Duration::from_millis(args.shutdown_delay_ms),
         max_connections: args.max_connections,
@@ -173,10 +202,74 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
+        let evaluator = if args.cluster_cache {
+            let kinds = evaluator.cluster_kinds();
+            let opts = palisade_cluster::ReadOptions {
+                kubeconfig: args.kubeconfig.clone(),
+                context: args.context.clone(),
+                ..palisade_cluster::ReadOptions::default()
+            };
+            let cache = Arc::new(
+                ClusterCache::start(&opts, &kinds)
+                    .await
+                    .context("cannot start the cluster cache")?,
+            );
+            tracing::info!(
+                server = %cache.server,
+                kinds = kinds.len(),
+                rules = %evaluator.cluster_rule_ids().join(","),
+                "cluster cache started; rules that need it follow --failure-policy until it syncs"
+            );
+            tokio::spawn(log_sync(cache.clone()));
+            evaluator.with_cluster_view(Arc::new(CacheView(cache)))
+        } else {
+            evaluator
+        };
+        let state = AppState::new(evaluator, Arc::new(SystemClock), limits);
         let server = Server::bind(config, state).await?;
-        server.run(palisade_admission::shutdown_signal()).await
+        server
+            .run(palisade_admission::shutdown_signal())
+            .await
+            .map_err(anyhow::Error::from)
     })?;
     Ok(Exit::Clean)
+}
+
+/// The webhook's view of the cluster: the watch cache.
+#[derive(Debug)]
+struct CacheView(Arc<ClusterCache>);
+
+impl ClusterView for CacheView {
+    fn objects(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Object>, Vec<NotReady>> {
+        self.0.objects(kinds).map_err(|missing| {
+            missing
+                .into_iter()
+                .map(|(kind, reason)| NotReady { kind, reason })
+                .collect()
+        })
+    }
+}
+
+/// Logs when the cache has synced, or every minute which kinds it still cannot read.
+async fn log_sync(cache: Arc<ClusterCache>) {
+    let mut waited = 0u64;
+    loop {
+        if cache.wait_synced(Duration::from_secs(60)).await {
+            let objects: usize = cache.status().iter().map(|s| s.objects).sum();
+            tracing::info!(objects, "cluster cache synced");
+            return;
+        }
+        waited += 60;
+        for s in cache.status().into_iter().filter(|s| !s.synced) {
+            tracing::warn!(
+                kind = s.kind,
+                api_version = s.api_version,
+                error = s.error.as_deref().unwrap_or("still listing"),
+                waited_s = waited,
+                "cluster cache not synced"
+            );
+        }
+    }
 }
 
 fn init_tracing(format: &str) -> anyhow::Result<()> {
@@ -202,6 +295,7 @@ fn install(args: InstallArgs) -> anyhow::Result<Exit> {
         replicas: args.replicas,
         failure_policy: args.failure_policy,
         image: args.image,
+        cluster_cache: args.cluster_cache,
         ..InstallOptions::default()
     };
     if let Some(dir) = &args.gen_certs {

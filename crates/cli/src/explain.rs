@@ -192,6 +192,9 @@ pub(crate) fn explain(args: ExplainArgs) -> anyhow::Result<Exit> {
         );
     }
     let _ = writeln!(out, "- Scope: {}", m.scope.describe());
+    if let Some(a) = palisade_analyze::catalogue::admission_needs(m.id) {
+        let _ = writeln!(out, "- At admission: {}", a.describe());
+    }
     let _ = writeln!(out, "- References: {}", m.references.join(", "));
     if !m.tags.is_empty() {
         let _ = writeln!(out, "- Tags: {}", m.tags.join(", "));

@@ -1202,3 +1202,159 @@ fn replay_dry_run_answers_like_the_api_server() {
     assert_ne!(code, Some(0));
     assert!(out.contains("read-only"), "{out}");
 }
+
+/// A ClusterRoleBinding of user bob to `role`, as an AdmissionReview.
+fn binding_review(name: &str, role: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {
+            "uid": format!("uid-{name}"),
+            "kind": {"group": "rbac.authorization.k8s.io", "version": "v1", "kind": "ClusterRoleBinding"},
+            "resource": {"group": "rbac.authorization.k8s.io", "version": "v1", "resource": "clusterrolebindings"},
+            "name": name, "operation": "CREATE",
+            "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+            "object": {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                "metadata": {"name": name},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+                "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}]},
+            "dryRun": false
+        }
+    })
+    .to_string()
+}
+
+#[test]
+fn admission_with_a_cluster_cache_judges_bindings_by_the_live_roles() {
+    let Some(rec) = recordings() else { return };
+    let srv = Replay::start(Config {
+        recordings: rec,
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let certs = dir.path().join("certs");
+    let o = palisade(
+        &[
+            "admission",
+            "install",
+            "--gen-certs",
+            certs.to_str().unwrap(),
+        ],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let policy = dir.path().join("palisade.yaml");
+    std::fs::write(
+        &policy,
+        "profile: restricted\ndefaultMode: audit\nrules:\n  RBAC001: {mode: deny}\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "admission",
+            "serve",
+            "--config",
+            policy.to_str().unwrap(),
+            "--tls-cert",
+            certs.join("tls.crt").to_str().unwrap(),
+            "--tls-key",
+            certs.join("tls.key").to_str().unwrap(),
+            "--addr",
+            &addr,
+            "--cluster-cache",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ca = std::fs::read_to_string(certs.join("ca.crt")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answers = runtime.block_on(async {
+        let config = palisade_admission::client::tls_config(&ca).unwrap();
+        let sock: std::net::SocketAddr = addr.parse().unwrap();
+        let mut client = None;
+        for _ in 0..200 {
+            match palisade_admission::client::Client::connect(sock, config.clone(), "127.0.0.1")
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        let mut client = client.expect("the webhook listens");
+        let mut ask = async |name: &str, role: &str| -> Value {
+            let (status, body) = client
+                .post("/validate", binding_review(name, role).into())
+                .await
+                .unwrap();
+            assert_eq!(status.as_u16(), 200);
+            serde_json::from_slice::<Value>(&body).unwrap()["response"].clone()
+        };
+        // Until the cache has listed ClusterRoles, the deny-mode rule is not evaluated and
+        // the default failure policy (Fail) denies, saying so.
+        let mut first = None;
+        let mut synced = None;
+        for _ in 0..200 {
+            let r = ask("admins", "cluster-admin").await;
+            let msg = r["status"]["message"].as_str().unwrap_or("").to_owned();
+            if first.is_none() {
+                first = Some(r.clone());
+            }
+            if !msg.contains("not evaluated") {
+                synced = Some(r);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let view = ask("viewers", "view").await;
+        // A role created after the cache synced reaches it through the watch.
+        let sneaky = serde_json::json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "sneaky"},
+            "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]});
+        let before = ask("sneaky-binding", "sneaky").await;
+        let mut after = Value::Null;
+        for _ in 0..200 {
+            srv.emit("/apis/rbac.authorization.k8s.io/v1/clusterroles", "ADDED", sneaky.clone());
+            after = ask("sneaky-binding", "sneaky").await;
+            if after["allowed"] == false {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        (first, synced, view, before, after)
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+    let (first, synced, view, before, after) = answers;
+    let synced = synced.expect("the cache syncs");
+    assert_eq!(synced["allowed"], false, "{synced}");
+    let msg = synced["status"]["message"].as_str().unwrap();
+    assert!(msg.contains("RBAC001") && msg.contains("bob"), "{msg}");
+    let first = first.unwrap();
+    if first["status"]["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("not evaluated")
+    {
+        assert_eq!(first["allowed"], false, "{first}");
+    }
+    assert_eq!(view["allowed"], true, "{view}");
+    assert_eq!(before["allowed"], true, "{before}");
+    assert_eq!(after["allowed"], false, "{after}");
+}

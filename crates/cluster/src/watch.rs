@@ -181,8 +181,9 @@ impl ClusterCache {
         Ok(cache)
     }
 
-    /// Copies of the cached objects of these kinds, or the kinds among them that are not
-    /// synced, with the reason.
+    /// Copies of the cached objects of these kinds (owned Pods, ReplicaSets and Jobs folded
+    /// into their owners, as a cluster scan reads them), or the kinds among them that are
+    /// not synced, with the reason.
     pub fn objects(&self, kinds: &HashSet<&str>) -> Result<Vec<Object>, Vec<(String, String)>> {
         let mut out = Vec::new();
         let mut missing = Vec::new();
@@ -204,11 +205,19 @@ impl ClusterCache {
                 out.extend(st.objects.values().cloned());
             }
         }
-        if missing.is_empty() {
-            Ok(out)
-        } else {
-            Err(missing)
+        if !missing.is_empty() {
+            return Err(missing);
         }
+        // Owned Pods, ReplicaSets and Jobs are judged through their owners, as in a scan.
+        let owned = palisade_load::cluster::owned_object_indexes(&out);
+        if !owned.is_empty() {
+            let mut i = 0;
+            out.retain(|_| {
+                i += 1;
+                !owned.contains(&(i - 1))
+            });
+        }
+        Ok(out)
     }
 
     /// The state of each kind.

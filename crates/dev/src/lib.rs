@@ -39,6 +39,9 @@ pub fn rule_page(m: &RuleMeta) -> String {
         let _ = writeln!(out, "| Pod Security Standards level | {l} |");
     }
     let _ = writeln!(out, "| Scope | {} |", m.scope.describe());
+    if let Some(a) = palisade_analyze::catalogue::admission_needs(m.id) {
+        let _ = writeln!(out, "| At admission | {} |", a.describe());
+    }
     if matches!(m.scope, Scope::Object | Scope::Inventory) {
         let _ = writeln!(out, "| Kinds read | {} |", m.kinds.join(", "));
     }

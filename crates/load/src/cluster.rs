@@ -141,6 +141,33 @@ fn owned_of(heads: &[Head]) -> HashSet<usize> {
         .collect()
 }
 
+/// [`owned_indexes`] for parsed objects (the webhook's watch cache holds them so).
+pub fn owned_object_indexes(objects: &[Object]) -> HashSet<usize> {
+    let present: HashSet<(&str, Option<&str>, &str)> = objects
+        .iter()
+        .filter(|o| OWNER_KINDS.contains(&o.kind.as_str()))
+        .map(|o| (o.kind.as_str(), o.namespace.as_deref(), o.name.as_str()))
+        .collect();
+    objects
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            let controller = o
+                .pointer("/metadata/ownerReferences")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .find(|r| r.get("controller").and_then(Value::as_bool) == Some(true));
+            controller.is_some_and(|r| {
+                let kind = r.get("kind").and_then(Value::as_str).unwrap_or("");
+                let name = r.get("name").and_then(Value::as_str).unwrap_or("");
+                collapses(&o.kind, kind) && present.contains(&(kind, o.namespace.as_deref(), name))
+            })
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Indexes of the objects reported through their owner (see the module documentation).
 pub fn owned_indexes(values: &[Value]) -> HashSet<usize> {
     let heads: Vec<Head> = values.iter().map(Head::of_value).collect();

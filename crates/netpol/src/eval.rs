@@ -276,10 +276,20 @@ impl Netpol {
                 }
                 Ok(())
             }
-            k => match template_pointer(k) {
-                Some(ptr) => parse_workload(o, k, ptr).map(|w| self.workloads.push(w)),
-                None => Ok(()),
-            },
+            k => {
+                // A custom resource that happens to be called `Deployment` runs no pods.
+                let api = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+                let builtin = api.is_empty()
+                    || palisade_core::podspec::template_base(
+                        palisade_core::object::group_of(api),
+                        k,
+                    )
+                    .is_some();
+                match template_pointer(k).filter(|_| builtin) {
+                    Some(ptr) => parse_workload(o, k, ptr).map(|w| self.workloads.push(w)),
+                    None => Ok(()),
+                }
+            }
         };
         if let Err(e) = res {
             self.skipped.push(format!("{}: {e}", describe(o)));

@@ -644,7 +644,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
             .body(full(body))
             .unwrap_or_else(|_| Response::new(full(Vec::new())));
     }
-    if is_watch && user == "admin" && !state.cfg.forbid.iter().any(|p| *p == path) {
+    if is_watch && user == "admin" && !state.cfg.forbid.contains(&path) {
         let params: HashMap<&str, &str> = query
             .split('&')
             .filter_map(|kv| kv.split_once('='))

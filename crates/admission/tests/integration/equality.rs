@@ -1,16 +1,17 @@
 //! Admission = scan: every object of every rule fixture and of the real-world manifests gets,
 //! from the admission handler, exactly the rule ids `palisade scan` reports for it.
 //!
-//! The deliberate exception: rules that need the rest of the cluster to answer (an absent
-//! NetworkPolicy or disruption budget, RBAC escalation paths, version skew) are not
-//! object-local (`Rule::object_local`) and are not evaluated at admission; they are left out
-//! of the scan side too, and the test checks the list of such rules stays what the README
-//! says.
+//! Twice: without a cluster cache, where the rules that need the rest of the cluster (RBAC
+//! grants, NetworkPolicy coverage, disruption budgets) are not evaluated at admission and are
+//! left out of the scan side too; and with a cluster view holding the file's objects (what a
+//! watch cache of a cluster made of that file would hold), where every rule except those
+//! about the whole cluster (`AdmissionNeeds::ScanOnly`: its version, its policy engine) is
+//! compared. The test also checks the README names the rules each way leaves out.
 
 use crate::util::{corpus_dir, date};
-use palisade_admission::{Evaluator, EvaluatorOptions};
+use palisade_admission::{Evaluator, EvaluatorOptions, StaticView};
 use palisade_analyze::{analyze, InputSummary, Options};
-use palisade_core::{Inventory, ObjectRef};
+use palisade_core::{AdmissionNeeds, Inventory, ObjectRef};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -19,10 +20,16 @@ const TODAY: &str = "2026-11-23";
 
 type PerObject = BTreeMap<(String, ObjectRef, u32), BTreeSet<&'static str>>;
 
-fn local_rule(id: &str) -> bool {
-    palisade_rules::all()
-        .iter()
-        .any(|r| r.meta().id == id && r.object_local())
+/// Whether admission evaluates the rule, with or without a cluster view.
+fn admission_rule(id: &str, cluster: bool) -> bool {
+    palisade_rules::all().iter().any(|r| {
+        r.meta().id == id
+            && match r.admission_needs() {
+                AdmissionNeeds::Object => true,
+                AdmissionNeeds::Cluster | AdmissionNeeds::ClusterAbsence => cluster,
+                AdmissionNeeds::ScanOnly => false,
+            }
+    })
 }
 
 fn review_body(object: &Value, i: usize) -> Vec<u8> {
@@ -51,8 +58,9 @@ fn review_body(object: &Value, i: usize) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Compares scan and admission over the objects of `paths`; returns (objects, findings).
-fn compare(paths: &[PathBuf]) -> (usize, usize) {
+/// Compares scan and admission over the objects of `paths`, with a cluster view holding
+/// them or without one; returns (objects, findings).
+fn compare(paths: &[PathBuf], cluster: bool) -> (usize, usize) {
     let loaded = palisade_load::load_paths(paths);
     let objects: Vec<palisade_core::Object> = loaded.objects.clone();
     let opts = Options::new(date(TODAY));
@@ -67,7 +75,7 @@ fn compare(paths: &[PathBuf]) -> (usize, usize) {
         scan.entry(key(o)).or_default();
     }
     for f in &report.findings {
-        if !local_rule(f.rule_id) {
+        if !admission_rule(f.rule_id, cluster) {
             continue;
         }
         let loc = f.location.as_ref().expect("located");
@@ -83,7 +91,11 @@ fn compare(paths: &[PathBuf]) -> (usize, usize) {
             .expect("finding's object");
         scan.entry(key(owner)).or_default().insert(f.rule_id);
     }
-    let evaluator = Evaluator::new(opts.clone(), EvaluatorOptions::default());
+    let mut evaluator = Evaluator::new(opts.clone(), EvaluatorOptions::default());
+    if cluster {
+        evaluator =
+            evaluator.with_cluster_view(std::sync::Arc::new(StaticView::new(objects.clone())));
+    }
     let mut admission: PerObject = BTreeMap::new();
     let mut findings = 0;
     for (i, o) in objects.iter().enumerate() {
@@ -135,9 +147,11 @@ fn rule_fixtures_get_the_same_verdict_at_admission() {
         for f in std::fs::read_dir(d).expect("fixture dir") {
             let f = f.expect("entry").path();
             if f.extension().is_some_and(|e| e == "yaml") {
-                let (o, n) = compare(std::slice::from_ref(&f));
-                total.0 += o;
-                total.1 += n;
+                for cluster in [false, true] {
+                    let (o, n) = compare(std::slice::from_ref(&f), cluster);
+                    total.0 += o;
+                    total.1 += n;
+                }
             }
         }
     }
@@ -159,9 +173,11 @@ fn real_manifests_get_the_same_verdict_at_admission() {
     let (files, _) = palisade_load::expand_paths(&[corpus.join("real-manifests")]);
     let (mut objects, mut findings) = (0, 0);
     for f in &files {
-        let (o, n) = compare(std::slice::from_ref(f));
-        objects += o;
-        findings += n;
+        for cluster in [false, true] {
+            let (o, n) = compare(std::slice::from_ref(f), cluster);
+            objects += o;
+            findings += n;
+        }
     }
     println!(
         "{objects} real-world objects in {} files, {findings} admission findings",
@@ -172,12 +188,6 @@ fn real_manifests_get_the_same_verdict_at_admission() {
 
 #[test]
 fn rules_left_to_scan_are_the_documented_ones() {
-    let mut left: Vec<&str> = palisade_rules::all()
-        .iter()
-        .filter(|r| !r.object_local())
-        .map(|r| r.meta().id)
-        .collect();
-    left.sort();
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
             .expect("README");
@@ -186,10 +196,43 @@ fn rules_left_to_scan_are_the_documented_ones() {
         .expect("admission section");
     let section = &readme[start..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
-    for id in &left {
-        assert!(
-            section.contains(id),
-            "{id} is not evaluated at admission; the README's admission section must say so"
-        );
+    // Each list in the README is one paragraph starting with its marker.
+    let paragraph = |marker: &str| -> String {
+        let at = section
+            .find(marker)
+            .unwrap_or_else(|| panic!("the README's admission section lacks `{marker}`"));
+        let rest = &section[at..];
+        rest[..rest.find("\n\n").unwrap_or(rest.len())].to_owned()
+    };
+    for (marker, needs) in [
+        ("With `--cluster-cache`", AdmissionNeeds::Cluster),
+        ("Warn, never deny", AdmissionNeeds::ClusterAbsence),
+        ("Left to `palisade scan`", AdmissionNeeds::ScanOnly),
+    ] {
+        let text = paragraph(marker);
+        let mut ids: Vec<&str> = palisade_rules::all()
+            .iter()
+            .filter(|r| r.admission_needs() == needs)
+            .map(|r| r.meta().id)
+            .collect();
+        ids.sort();
+        for id in &ids {
+            assert!(
+                text.contains(id),
+                "{id} needs {needs:?} at admission; the README's `{marker}` paragraph must name it"
+            );
+        }
+        // And names no other rule.
+        for r in palisade_rules::all() {
+            let id = r.meta().id;
+            let named = text
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .any(|w| w == id);
+            assert!(
+                !named || ids.contains(&id),
+                "the README's `{marker}` paragraph names {id}, which needs {:?}",
+                r.admission_needs()
+            );
+        }
     }
 }

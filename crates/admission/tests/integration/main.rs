@@ -2,6 +2,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// Rules that read the rest of the cluster, from a cluster view; the failure policy.
+mod cluster;
 // Idle, slow and oversized clients over real TLS: deadlines, the connection limit, 413s.
 mod connections;
 // The recorded AdmissionReviews from a real kube-apiserver, through `router().oneshot`.
