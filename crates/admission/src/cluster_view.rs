@@ -22,6 +22,29 @@ pub trait ClusterView: Send + Sync + std::fmt::Debug {
     /// Copies of the objects of these kinds, or the kinds among them that the cache cannot
     /// answer for (not synced yet, or their watch fails).
     fn objects(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Object>, Vec<NotReady>>;
+
+    /// [`ClusterView::objects`] restricted to one namespace: its namespaced objects and the
+    /// Namespace itself (in the cache's order). Objects without a namespace count as
+    /// `default`'s, as the rules read them. The default filters [`ClusterView::objects`]; a
+    /// cache overrides it to copy only what it returns.
+    fn objects_in(
+        &self,
+        kinds: &HashSet<&'static str>,
+        namespace: &str,
+    ) -> Result<Vec<Object>, Vec<NotReady>> {
+        let mut all = self.objects(kinds)?;
+        all.retain(|o| in_namespace(o, namespace));
+        Ok(all)
+    }
+}
+
+/// Whether an object belongs to `namespace` for a namespace-scoped rule: its namespaced
+/// objects (no namespace: `default`), and the Namespace object itself.
+pub fn in_namespace(o: &Object, namespace: &str) -> bool {
+    if o.kind == "Namespace" && o.group().is_empty() {
+        return o.name == namespace;
+    }
+    o.namespace.as_deref().unwrap_or("default") == namespace
 }
 
 /// A fixed set of objects (tests, previews, and the equality test between scan and
@@ -56,8 +79,12 @@ impl StaticView {
     }
 }
 
-impl ClusterView for StaticView {
-    fn objects(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Object>, Vec<NotReady>> {
+impl StaticView {
+    fn collect(
+        &self,
+        kinds: &HashSet<&'static str>,
+        keep: impl Fn(&Object) -> bool,
+    ) -> Result<Vec<Object>, Vec<NotReady>> {
         let missing: Vec<NotReady> = self
             .not_ready
             .iter()
@@ -70,8 +97,22 @@ impl ClusterView for StaticView {
         Ok(self
             .objects
             .iter()
-            .filter(|o| kinds.contains(o.kind.as_str()))
+            .filter(|o| kinds.contains(o.kind.as_str()) && keep(o))
             .cloned()
             .collect())
+    }
+}
+
+impl ClusterView for StaticView {
+    fn objects(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Object>, Vec<NotReady>> {
+        self.collect(kinds, |_| true)
+    }
+
+    fn objects_in(
+        &self,
+        kinds: &HashSet<&'static str>,
+        namespace: &str,
+    ) -> Result<Vec<Object>, Vec<NotReady>> {
+        self.collect(kinds, |o| in_namespace(o, namespace))
     }
 }

@@ -530,12 +530,57 @@ impl Evaluator {
         let Some(view) = &self.view else {
             return Ok(Vec::new());
         };
+        // The rules that read only the object's namespace get only that namespace (much
+        // less to copy and judge in a large cluster); the others get the whole cluster.
+        let (scoped, wide): (Vec<&'static dyn Rule>, Vec<&'static dyn Rule>) =
+            rules.iter().partition(|r| r.admission_namespace_scoped());
+        let namespace = if object.kind == "Namespace" && object.group().is_empty() {
+            object.name.clone()
+        } else {
+            object
+                .namespace
+                .clone()
+                .unwrap_or_else(|| "default".to_owned())
+        };
+        let mut out = Vec::new();
+        let mut not_ready = Vec::new();
+        for (rules, ns) in [(scoped, Some(namespace.as_str())), (wide, None)] {
+            if rules.is_empty() {
+                continue;
+            }
+            match self.evaluate_over(view.as_ref(), object, &rules, ns, opts) {
+                Ok(fs) => out.extend(fs),
+                Err(nr) => not_ready.extend(nr),
+            }
+        }
+        if not_ready.is_empty() {
+            Ok(out)
+        } else {
+            not_ready.sort_by(|a, b| a.kind.cmp(&b.kind));
+            not_ready.dedup();
+            Err(not_ready)
+        }
+    }
+
+    /// [`Evaluator::evaluate_cluster`] for one group of rules, over one namespace or the
+    /// whole cluster.
+    fn evaluate_over(
+        &self,
+        view: &dyn ClusterView,
+        object: &Object,
+        rules: &[&'static dyn Rule],
+        namespace: Option<&str>,
+        opts: &Options,
+    ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
         let kinds: HashSet<&'static str> = rules
             .iter()
             .flat_map(|r| r.meta().kinds.iter().copied())
             .filter(|k| *k != "*")
             .collect();
-        let mut objects = view.objects(&kinds)?;
+        let mut objects = match namespace {
+            Some(ns) => view.objects_in(&kinds, ns)?,
+            None => view.objects(&kinds)?,
+        };
         // The object takes the place of its stored version (the cache's order is kept: some
         // rules report a namespace-wide finding on the first object they meet there).
         let same = |o: &Object| {

@@ -239,14 +239,24 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
 #[derive(Debug)]
 struct CacheView(Arc<ClusterCache>);
 
+fn not_ready(missing: Vec<(String, String)>) -> Vec<NotReady> {
+    missing
+        .into_iter()
+        .map(|(kind, reason)| NotReady { kind, reason })
+        .collect()
+}
+
 impl ClusterView for CacheView {
     fn objects(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Object>, Vec<NotReady>> {
-        self.0.objects(kinds).map_err(|missing| {
-            missing
-                .into_iter()
-                .map(|(kind, reason)| NotReady { kind, reason })
-                .collect()
-        })
+        self.0.objects(kinds).map_err(not_ready)
+    }
+
+    fn objects_in(
+        &self,
+        kinds: &HashSet<&'static str>,
+        namespace: &str,
+    ) -> Result<Vec<Object>, Vec<NotReady>> {
+        self.0.objects_in(kinds, namespace).map_err(not_ready)
     }
 }
 

@@ -185,6 +185,30 @@ impl ClusterCache {
     /// into their owners, as a cluster scan reads them), or the kinds among them that are
     /// not synced, with the reason.
     pub fn objects(&self, kinds: &HashSet<&str>) -> Result<Vec<Object>, Vec<(String, String)>> {
+        self.collect(kinds, |_| true)
+    }
+
+    /// [`ClusterCache::objects`] of one namespace: its namespaced objects (none: `default`)
+    /// and the Namespace itself; only those are copied.
+    pub fn objects_in(
+        &self,
+        kinds: &HashSet<&str>,
+        namespace: &str,
+    ) -> Result<Vec<Object>, Vec<(String, String)>> {
+        self.collect(kinds, |o| {
+            if o.kind == "Namespace" && o.group().is_empty() {
+                o.name == namespace
+            } else {
+                o.namespace.as_deref().unwrap_or("default") == namespace
+            }
+        })
+    }
+
+    fn collect(
+        &self,
+        kinds: &HashSet<&str>,
+        keep: impl Fn(&Object) -> bool,
+    ) -> Result<Vec<Object>, Vec<(String, String)>> {
         let mut out = Vec::new();
         let mut missing = Vec::new();
         for kc in self
@@ -202,7 +226,7 @@ impl ClusterCache {
                 continue;
             }
             if missing.is_empty() {
-                out.extend(st.objects.values().cloned());
+                out.extend(st.objects.values().filter(|o| keep(o)).cloned());
             }
         }
         if !missing.is_empty() {

@@ -232,6 +232,16 @@ pub trait Rule: Send + Sync {
         }
     }
 
+    /// True when, for a rule that needs the cluster at admission, its verdict on an object
+    /// depends only on the objects of that object's namespace (and the Namespace itself; a
+    /// reviewed Namespace stands for its own namespace): a disruption budget, a
+    /// NetworkPolicy, a ServiceAccount of the same namespace. The webhook then reads only
+    /// that namespace from its cache. RBAC rules are not: a ClusterRoleBinding grants in
+    /// every namespace.
+    fn admission_namespace_scoped(&self) -> bool {
+        false
+    }
+
     /// True when the rule has something to judge in this object: an object of a kind it
     /// reads, by default; a rule about one control-plane component only a Pod running it. A
     /// compliance control none of whose rules applies to any scanned object is *not

@@ -56,6 +56,10 @@ impl Rule for MetadataEndpointReachable {
         &Self::META
     }
 
+    fn admission_namespace_scoped(&self) -> bool {
+        true
+    }
+
     fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
         palisade_core::AdmissionNeeds::Cluster
     }

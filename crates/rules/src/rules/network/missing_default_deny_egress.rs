@@ -50,6 +50,10 @@ impl Rule for MissingDefaultDenyEgress {
         &Self::META
     }
 
+    fn admission_namespace_scoped(&self) -> bool {
+        true
+    }
+
     fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
         palisade_core::AdmissionNeeds::ClusterAbsence
     }

@@ -49,6 +49,10 @@ impl Rule for MissingDefaultDenyIngress {
         &Self::META
     }
 
+    fn admission_namespace_scoped(&self) -> bool {
+        true
+    }
+
     fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
         palisade_core::AdmissionNeeds::ClusterAbsence
     }

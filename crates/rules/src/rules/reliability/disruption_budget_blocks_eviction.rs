@@ -58,6 +58,10 @@ impl Rule for DisruptionBudgetBlocksEviction {
         &Self::META
     }
 
+    fn admission_namespace_scoped(&self) -> bool {
+        true
+    }
+
     fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
         palisade_core::AdmissionNeeds::Cluster
     }

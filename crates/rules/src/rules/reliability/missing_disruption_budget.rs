@@ -63,6 +63,10 @@ impl Rule for MissingDisruptionBudget {
         &Self::META
     }
 
+    fn admission_namespace_scoped(&self) -> bool {
+        true
+    }
+
     fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
         palisade_core::AdmissionNeeds::ClusterAbsence
     }
