@@ -420,6 +420,7 @@ pub fn apply_policy(
         profile: Some(opts.profile()),
         pss_version: Some(opts.pss_version()),
         rollout: None,
+        mode_preview: None,
         compliance,
         node: None,
         unreadable: input.unreadable,
@@ -680,6 +681,44 @@ mod tests {
         let r = analyze(&inv, InputSummary::default(), &opts);
         assert_eq!((r.findings.len(), r.suppressed.len()), (0, 1));
         assert_eq!(r.summary().suppressed_by_annotation, 1);
+    }
+
+    #[test]
+    fn the_most_specific_mode_wins() {
+        // (rule, namespace) > rule > namespace > default.
+        let p = policy(
+            "defaultMode: audit\nrules:\n  POD001: {mode: warn}\nnamespaces:\n  team-a:\n    mode: warn\n    rules:\n      POD001: deny\n      POD004: {mode: audit}\n  team-b: {mode: deny}\n",
+        );
+        assert_eq!(p.mode("POD001", Some("team-a")), palisade_core::Mode::Deny);
+        assert_eq!(p.mode("POD001", Some("team-b")), palisade_core::Mode::Warn);
+        assert_eq!(p.mode("POD004", Some("team-a")), palisade_core::Mode::Audit);
+        assert_eq!(p.mode("POD002", Some("team-a")), palisade_core::Mode::Warn);
+        assert_eq!(p.mode("POD002", Some("team-b")), palisade_core::Mode::Deny);
+        assert_eq!(p.mode("POD002", None), palisade_core::Mode::Audit);
+        // Unknown rule ids and bad modes are errors with their line.
+        let docs = palisade_load::yaml::parse_documents(
+            "namespaces:\n  a:\n    rules:\n      NOPE001: deny\n      POD001: forbid\n",
+            1,
+            true,
+        )
+        .unwrap();
+        let metas = palisade_rules::registry::metas();
+        let errs =
+            Policy::from_value(&docs[0].value, &docs[0].spans, "p.yaml", &metas).unwrap_err();
+        let text: Vec<String> = errs
+            .iter()
+            .map(|e| format!("{}: {}", e.line, e.message))
+            .collect();
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("4:") && e.contains("NOPE001")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("5:") && e.contains("forbid")),
+            "{text:?}"
+        );
     }
 
     #[test]

@@ -64,6 +64,12 @@ pub(crate) struct ScanArgs {
     /// `--pss-version`): lists, per namespace, the workloads that would be rejected.
     #[arg(long, value_name = "LEVEL")]
     preview_enforce: Option<String>,
+    /// Preview moving rules to an admission mode (audit, warn, deny): lists, per namespace
+    /// and rule, the objects with an active finding, i.e. what admission would reject (deny)
+    /// if that rule moved to MODE in that namespace, and each one's mode today (the most
+    /// specific setting of `palisade.yaml`).
+    #[arg(long, value_name = "MODE")]
+    preview_mode: Option<String>,
     /// Rules to run (replaces the config's `select`): ids, prefixes, families, names, tags,
     /// references such as cis:5.2 or book:ops.rbac. Comma-separated or repeated.
     #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
@@ -332,6 +338,14 @@ fn finish(
     } else {
         analyze(&inventory, input, opts)
     };
+    if let Some(mode) = &args.preview_mode {
+        let mode: palisade_core::Mode = mode.parse().map_err(anyhow::Error::msg)?;
+        report.mode_preview = Some(palisade_core::ModePreview::of(
+            &report.findings,
+            mode,
+            palisade_analyze::catalogue::admission_needs,
+        ));
+    }
     if let Some(level) = preview {
         report.rollout = Some(palisade_analyze::rollout::preview(
             &inventory,

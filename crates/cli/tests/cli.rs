@@ -1840,3 +1840,76 @@ fn admission_serve_refuses_a_policy_with_no_admission_rule() {
         stderr(&o)
     );
 }
+
+#[test]
+fn preview_mode_lists_per_namespace_and_rule_with_the_most_specific_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("palisade.yaml");
+    // POD001 denies in shop only; everything else audits; REL004 warns everywhere.
+    std::fs::write(
+        &cfg,
+        "defaultMode: audit\nrules:\n  REL004: {mode: warn}\nnamespaces:\n  shop:\n    rules:\n      POD001: deny\n",
+    )
+    .unwrap();
+    let o = palisade(&[
+        "scan",
+        "examples/",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--preview-mode",
+        "deny",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let entries = v["modePreview"]["entries"].as_array().unwrap();
+    let entry = |ns: &str, rule: &str| {
+        entries
+            .iter()
+            .find(|e| e["namespace"] == ns && e["ruleId"] == rule)
+            .unwrap_or_else(|| panic!("no entry for {ns} {rule}: {entries:?}"))
+    };
+    assert_eq!(v["modePreview"]["mode"], "deny");
+    assert_eq!(entry("shop", "POD001")["current"], "deny");
+    assert_eq!(entry("shop", "IMG002")["current"], "audit");
+    // The findings carry the same modes.
+    let modes: std::collections::BTreeSet<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "POD001")
+        .map(|f| format!("{} {}", f["object"]["namespace"], f["mode"]))
+        .collect();
+    assert!(modes.contains("\"shop\" \"deny\""), "{modes:?}");
+    // Every entry's objects are the findings' objects of that rule and namespace.
+    let n: usize = entries
+        .iter()
+        .map(|e| e["objects"].as_array().unwrap().len())
+        .sum();
+    let distinct: std::collections::BTreeSet<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["ruleId"], f["object"]))
+        .collect();
+    assert_eq!(n, distinct.len());
+    // The table names rules that only warn at admission.
+    let o = palisade(&[
+        "scan",
+        "examples/",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--preview-mode",
+        "deny",
+        "--fail-on",
+        "none",
+        "--color",
+        "never",
+    ]);
+    let out = stdout(&o);
+    assert!(out.contains("Mode preview"), "{out}");
+    assert!(out.contains("never denies"), "{out}");
+}

@@ -156,6 +156,9 @@ pub struct Policy {
     pub rules: BTreeMap<String, RuleConfig>,
     /// Per-namespace admission mode.
     pub namespaces: BTreeMap<String, Mode>,
+    /// Per-(namespace, rule) admission mode: `namespaces.<ns>.rules.<ID>`, the most specific
+    /// setting (namespace, then rule id).
+    pub namespace_rules: BTreeMap<String, BTreeMap<String, Mode>>,
     /// Exceptions.
     pub exceptions: Vec<Exception>,
     /// Whether `palisade.dev/ignore` annotations on objects are honoured.
@@ -492,12 +495,41 @@ impl Policy {
                 let Some(cm) = v.object(cfg, &ptr, &format!("namespaces.{ns}")) else {
                     continue;
                 };
-                v.unknown_keys(cm, &ptr, &["mode"], &format!("namespaces.{ns}"));
+                v.unknown_keys(cm, &ptr, &["mode", "rules"], &format!("namespaces.{ns}"));
                 if let Some(x) = cm.get("mode") {
                     if let Some(mode) =
                         v.parsed(x, &format!("{ptr}/mode"), &format!("namespaces.{ns}.mode"))
                     {
                         policy.namespaces.insert(ns.clone(), mode);
+                    }
+                }
+                let rules_ptr = format!("{ptr}/rules");
+                let what = format!("namespaces.{ns}.rules");
+                if let Some(rm) = cm.get("rules").and_then(|x| v.object(x, &rules_ptr, &what)) {
+                    for (id, x) in rm {
+                        let kp = format!("{rules_ptr}/{}", escape_segment(id));
+                        if !rules.iter().any(|m| m.id == id) {
+                            v.error(&kp, format!("unknown rule `{id}` in {what}"));
+                            continue;
+                        }
+                        // `POD001: deny` or `POD001: {mode: deny}`.
+                        let (x, mp) = match x {
+                            Value::Object(o) => {
+                                v.unknown_keys(o, &kp, &["mode"], &format!("{what}.{id}"));
+                                match o.get("mode") {
+                                    Some(m) => (m, format!("{kp}/mode")),
+                                    None => continue,
+                                }
+                            }
+                            other => (other, kp.clone()),
+                        };
+                        if let Some(mode) = v.parsed(x, &mp, &format!("{what}.{id}")) {
+                            policy
+                                .namespace_rules
+                                .entry(ns.clone())
+                                .or_default()
+                                .insert(id.clone(), mode);
+                        }
                     }
                 }
             }
@@ -529,12 +561,13 @@ impl Policy {
         self.rules.get(id)
     }
 
-    /// The admission mode of a rule in a namespace: the rule's mode, else the namespace's,
-    /// else the default.
+    /// The admission mode of a rule in a namespace, the most specific setting winning: the
+    /// rule's mode in that namespace, else the rule's mode, else the namespace's, else the
+    /// default. Identical in scan, audit and admission.
     pub fn mode(&self, rule: &str, namespace: Option<&str>) -> Mode {
-        self.rules
-            .get(rule)
-            .and_then(|r| r.mode)
+        namespace
+            .and_then(|ns| self.namespace_rules.get(ns)?.get(rule).copied())
+            .or_else(|| self.rules.get(rule).and_then(|r| r.mode))
             .or_else(|| namespace.and_then(|ns| self.namespaces.get(ns).copied()))
             .unwrap_or(self.default_mode)
     }

@@ -31,6 +31,7 @@ pub use node::{CheckResult, CheckStatus, NodeReport};
 pub use object::{redact_secret, Object, ObjectRef, SourceLoc, SpanIndex, LAST_APPLIED, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};
 pub use report::{
-    EventStats, InputIssue, Report, ReportFinding, SkippedRule, Summary, UnreadableKind,
+    EventStats, InputIssue, ModePreview, ModePreviewEntry, Report, ReportFinding, SkippedRule,
+    Summary, UnreadableKind,
 };
 pub use rule::{AdmissionNeeds, Context, PssLevel, PssVersion, Rule, RuleMeta, RuleOption, Scope};

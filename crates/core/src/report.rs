@@ -246,6 +246,73 @@ pub struct RolloutPreview {
     pub namespaces: Vec<NamespaceRollout>,
 }
 
+/// The answer to "what would admission reject if this rule, in this namespace, moved to
+/// MODE?": per (namespace, rule), the objects with an active finding today.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModePreview {
+    /// The previewed mode.
+    pub mode: Mode,
+    /// One entry per namespace and rule with active findings, by namespace then rule.
+    pub entries: Vec<ModePreviewEntry>,
+}
+
+/// One (namespace, rule) of a [`ModePreview`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModePreviewEntry {
+    /// The namespace (`None`: cluster-scoped objects).
+    pub namespace: Option<String>,
+    /// The rule.
+    pub rule_id: &'static str,
+    /// Its mode there today (the most specific setting).
+    pub current: Mode,
+    /// The objects it would reject (or rejects already, when `current` is the mode
+    /// previewed).
+    pub objects: Vec<ObjectRef>,
+    /// What admission needs to evaluate the rule (a rule about something missing warns and
+    /// never denies there; a fact about the whole cluster is not evaluated there).
+    pub admission: Option<crate::rule::AdmissionNeeds>,
+}
+
+impl ModePreview {
+    /// The preview of `mode` from a report's active findings; `needs` says what admission
+    /// needs for a rule id.
+    pub fn of(
+        findings: &[ReportFinding],
+        mode: Mode,
+        needs: impl Fn(&str) -> Option<crate::rule::AdmissionNeeds>,
+    ) -> ModePreview {
+        let mut by: std::collections::BTreeMap<
+            (Option<String>, &'static str),
+            (Mode, Vec<ObjectRef>),
+        > = Default::default();
+        for f in findings {
+            let e = by
+                .entry((f.object.namespace.clone(), f.rule_id))
+                .or_insert((f.mode, Vec::new()));
+            if !e.1.contains(&f.object) {
+                e.1.push(f.object.clone());
+            }
+        }
+        ModePreview {
+            mode,
+            entries: by
+                .into_iter()
+                .map(
+                    |((namespace, rule_id), (current, objects))| ModePreviewEntry {
+                        namespace,
+                        rule_id,
+                        current,
+                        objects,
+                        admission: needs(rule_id),
+                    },
+                )
+                .collect(),
+        }
+    }
+}
+
 /// Everything one analysis produced.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
@@ -272,6 +339,8 @@ pub struct Report {
     pub pss_version: Option<PssVersion>,
     /// The rollout preview, when asked for.
     pub rollout: Option<RolloutPreview>,
+    /// The mode preview (`--preview-mode`), when asked for.
+    pub mode_preview: Option<ModePreview>,
     /// The per-control compliance summary, when a framework was asked for.
     pub compliance: Option<crate::compliance::ComplianceSummary>,
     /// Host check results (`palisade node`).

@@ -56,6 +56,8 @@ struct JsonReport<'a> {
     skipped_rules: &'a [palisade_core::SkippedRule],
     #[serde(skip_serializing_if = "Option::is_none")]
     rollout: Option<&'a RolloutPreview>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mode_preview: Option<&'a palisade_core::ModePreview>,
     rules: Vec<RuleSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     compliance: Option<&'a palisade_core::compliance::ComplianceSummary>,
@@ -87,6 +89,7 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         unreadable: &report.unreadable,
         skipped_rules: &report.skipped_rules,
         rollout: report.rollout.as_ref(),
+        mode_preview: report.mode_preview.as_ref(),
         rules: report
             .rules
             .iter()

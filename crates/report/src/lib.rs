@@ -143,3 +143,77 @@ pub(crate) fn fingerprint(f: &palisade_core::ReportFinding) -> String {
     }
     format!("{h:016x}")
 }
+
+/// The heading of a mode preview.
+fn mode_preview_title(m: &palisade_core::ModePreview) -> String {
+    let mode = m.mode.to_string();
+    let would: usize = m
+        .entries
+        .iter()
+        .filter(|e| e.current != m.mode && counts(e, m.mode))
+        .map(|e| e.objects.len())
+        .sum();
+    format!(
+        "what admission would {} if these rules moved to {mode} in these namespaces ({would} object finding{} not in {mode} today)",
+        if m.mode == palisade_core::Mode::Deny { "reject" } else { "report" },
+        if would == 1 { "" } else { "s" },
+    )
+}
+
+/// Whether admission acts on the entry's findings in `mode`: not a rule that only warns at
+/// admission when previewing deny, nor one admission does not evaluate.
+fn counts(e: &palisade_core::ModePreviewEntry, mode: palisade_core::Mode) -> bool {
+    match e.admission {
+        Some(palisade_core::AdmissionNeeds::ScanOnly) => false,
+        Some(palisade_core::AdmissionNeeds::ClusterAbsence) => mode != palisade_core::Mode::Deny,
+        _ => true,
+    }
+}
+
+/// One line per (namespace, rule) of a mode preview.
+fn mode_preview_lines(m: &palisade_core::ModePreview) -> Vec<String> {
+    if m.entries.is_empty() {
+        return vec!["nothing: no active finding".to_owned()];
+    }
+    m.entries
+        .iter()
+        .map(|e| {
+            let names: Vec<String> = e
+                .objects
+                .iter()
+                .take(5)
+                .map(|o| format!("{} {}", o.kind, o.name))
+                .collect();
+            let more = e.objects.len().saturating_sub(names.len());
+            format!(
+                "{} {}: {} object{} ({}{}){}",
+                e.namespace.as_deref().unwrap_or("(cluster-scoped)"),
+                e.rule_id,
+                e.objects.len(),
+                if e.objects.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if more > 0 {
+                    format!(", {more} more")
+                } else {
+                    String::new()
+                },
+                if e.current == m.mode {
+                    format!("; already {} today", e.current)
+                } else {
+                    format!("; {} today", e.current)
+                },
+            ) + match e.admission {
+                Some(palisade_core::AdmissionNeeds::ClusterAbsence)
+                    if m.mode == palisade_core::Mode::Deny =>
+                {
+                    "; at admission it warns, never denies (it reports something missing)"
+                }
+                Some(palisade_core::AdmissionNeeds::Cluster) => {
+                    "; at admission with --cluster-cache"
+                }
+                Some(palisade_core::AdmissionNeeds::ScanOnly) => "; not evaluated at admission",
+                _ => "",
+            }
+        })
+        .collect()
+}

@@ -119,6 +119,13 @@ pub(crate) fn render(report: &Report, _opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+    if let Some(m) = &report.mode_preview {
+        let _ = writeln!(out, "### Mode preview: {}\n", crate::mode_preview_title(m));
+        for line in crate::mode_preview_lines(m) {
+            let _ = writeln!(out, "- {line}");
+        }
+        out.push('\n');
+    }
     if let Some(r) = &report.rollout {
         let _ = writeln!(
             out,

@@ -132,6 +132,20 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         group(&mut out, &p, &report.suppressed, true);
     }
     expired_exceptions(&mut out, &p, report);
+    if let Some(m) = &report.mode_preview {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.paint(
+                Style::new().bold().underline(),
+                &format!("Mode preview: {}", crate::mode_preview_title(m))
+            )
+        );
+        for line in crate::mode_preview_lines(m) {
+            let _ = writeln!(out, "  {line}");
+        }
+        out.push('\n');
+    }
     if let Some(r) = &report.rollout {
         let _ = writeln!(
             out,
