@@ -246,6 +246,8 @@ pub struct RolloutPreview {
     pub namespaces: Vec<NamespaceRollout>,
 }
 
+type PreviewKey = (Option<String>, &'static str);
+
 /// The answer to "what would admission reject if this rule, in this namespace, moved to
 /// MODE?": per (namespace, rule), the objects with an active finding today.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -283,10 +285,7 @@ impl ModePreview {
         mode: Mode,
         needs: impl Fn(&str) -> Option<crate::rule::AdmissionNeeds>,
     ) -> ModePreview {
-        let mut by: std::collections::BTreeMap<
-            (Option<String>, &'static str),
-            (Mode, Vec<ObjectRef>),
-        > = Default::default();
+        let mut by: BTreeMap<PreviewKey, (Mode, Vec<ObjectRef>)> = BTreeMap::new();
         for f in findings {
             let e = by
                 .entry((f.object.namespace.clone(), f.rule_id))
