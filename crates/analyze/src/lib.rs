@@ -257,6 +257,30 @@ pub fn analyze_partitioned(
     report
 }
 
+/// The (rule, object) pairs the selected rules evaluate, per namespace (`None`: cluster-scoped
+/// objects): the pairs a PolicyReport's summary counts, passing or not.
+pub fn evaluations(
+    inventory: &Inventory,
+    opts: &Options,
+) -> std::collections::BTreeMap<Option<String>, usize> {
+    let rules = selected_rules(opts);
+    let mut out = std::collections::BTreeMap::new();
+    for o in inventory.objects() {
+        let n = rules.iter().filter(|r| r.applies_to(o)).count();
+        if n > 0 {
+            // As a PolicyReport files it: a namespaced object without a namespace is in
+            // `default`.
+            let ns = match &o.namespace {
+                Some(ns) => Some(ns.clone()),
+                None if palisade_core::object::is_cluster_scoped(o.group(), &o.kind) => None,
+                None => Some("default".to_owned()),
+            };
+            *out.entry(ns).or_insert(0) += n;
+        }
+    }
+    out
+}
+
 /// Runs rules and returns their raw findings (no policy applied).
 pub fn run_rules(
     inventory: &Inventory,
@@ -421,6 +445,7 @@ pub fn apply_policy(
         pss_version: Some(opts.pss_version()),
         rollout: None,
         mode_preview: None,
+        evaluations: None,
         compliance,
         node: None,
         unreadable: input.unreadable,

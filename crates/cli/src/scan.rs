@@ -338,6 +338,9 @@ fn finish(
     } else {
         analyze(&inventory, input, opts)
     };
+    if format == Format::PolicyReport {
+        report.evaluations = Some(palisade_analyze::evaluations(&inventory, opts));
+    }
     if let Some(mode) = &args.preview_mode {
         let mode: palisade_core::Mode = mode.parse().map_err(anyhow::Error::msg)?;
         report.mode_preview = Some(palisade_core::ModePreview::of(

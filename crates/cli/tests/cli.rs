@@ -1913,3 +1913,81 @@ fn preview_mode_lists_per_namespace_and_rule_with_the_most_specific_mode() {
     assert!(out.contains("Mode preview"), "{out}");
     assert!(out.contains("never denies"), "{out}");
 }
+
+/// The openAPIV3Schema of a v1alpha2 PolicyReport CRD in ../shared/schemas, as a validator.
+fn policyreport_validator(file: &str) -> Option<jsonschema::Validator> {
+    let path = root()
+        .ancestors()
+        .map(|a| a.join("shared/schemas/policyreport").join(file))
+        .find(|p| p.is_file())?;
+    let crd: serde_json::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let version = crd["spec"]["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "v1alpha2")
+        .unwrap();
+    Some(jsonschema::validator_for(&version["schema"]["openAPIV3Schema"]).expect("schema compiles"))
+}
+
+#[test]
+fn policyreports_validate_against_the_v1alpha2_crds_with_exact_counts() {
+    let (Some(ns_schema), Some(cluster_schema)) = (
+        policyreport_validator("wgpolicyk8s.io_policyreports.yaml"),
+        policyreport_validator("wgpolicyk8s.io_clusterpolicyreports.yaml"),
+    ) else {
+        eprintln!("SKIPPED: ../shared/schemas/policyreport not found");
+        return;
+    };
+    let o = palisade(&[
+        "scan",
+        "examples/",
+        "--format",
+        "policyreport",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json = palisade(&["scan", "examples/", "--format", "json", "--fail-on", "none"]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let docs: Vec<serde_json::Value> = serde_yaml_ng::Deserializer::from_str(&stdout(&o))
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    assert!(docs.len() >= 2, "{docs:?}");
+    let mut fails = 0;
+    for d in &docs {
+        let v = if d["kind"] == "PolicyReport" {
+            &ns_schema
+        } else {
+            assert_eq!(d["kind"], "ClusterPolicyReport");
+            &cluster_schema
+        };
+        let errors: Vec<String> = v
+            .iter_errors(d)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", d["metadata"]);
+        let s = &d["summary"];
+        let results = d["results"].as_array().unwrap();
+        // Under the cap every failing pair is listed; pass counts what ran without finding.
+        assert_eq!(
+            s["fail"].as_u64().unwrap() as usize,
+            results.iter().filter(|r| r["result"] == "fail").count()
+        );
+        assert!(s["pass"].as_u64().unwrap() > 0, "{s}");
+        fails += s["fail"].as_u64().unwrap();
+    }
+    // One failing result per (rule, object) with an active finding.
+    let pairs: std::collections::BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["ruleId"], f["object"]))
+        .collect();
+    assert_eq!(fails as usize, pairs.len());
+    // A report the schema rejects is caught: the validation can fail.
+    let mut broken = docs[0].clone();
+    broken["results"][0]["result"] = serde_json::json!("maybe");
+    assert!(!ns_schema.is_valid(&broken) && !cluster_schema.is_valid(&broken));
+}

@@ -340,6 +340,9 @@ pub struct Report {
     pub rollout: Option<RolloutPreview>,
     /// The mode preview (`--preview-mode`), when asked for.
     pub mode_preview: Option<ModePreview>,
+    /// (rule, object) pairs evaluated, per namespace (`None`: cluster-scoped objects), when
+    /// asked for: the denominator of PolicyReport summaries.
+    pub evaluations: Option<BTreeMap<Option<String>, usize>>,
     /// The per-control compliance summary, when a framework was asked for.
     pub compliance: Option<crate::compliance::ComplianceSummary>,
     /// Host check results (`palisade node`).

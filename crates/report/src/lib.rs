@@ -10,6 +10,7 @@ mod json;
 mod junit;
 mod markdown;
 mod node;
+pub mod policyreport;
 mod sarif;
 mod table;
 
@@ -31,6 +32,8 @@ pub enum Format {
     Junit,
     /// Markdown, for pull-request comments.
     Markdown,
+    /// `wgpolicyk8s.io/v1alpha2` PolicyReports (one per namespace) and a ClusterPolicyReport.
+    PolicyReport,
 }
 
 impl FromStr for Format {
@@ -42,9 +45,10 @@ impl FromStr for Format {
             "sarif" => Format::Sarif,
             "junit" => Format::Junit,
             "markdown" | "md" => Format::Markdown,
+            "policyreport" => Format::PolicyReport,
             _ => {
                 return Err(format!(
-                    "unknown format `{s}` (expected one of: table, json, sarif, junit, markdown)"
+                    "unknown format `{s}` (expected one of: table, json, sarif, junit, markdown, policyreport)"
                 ))
             }
         })
@@ -68,7 +72,7 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
             Format::Junit => return node::junit(n),
             Format::Markdown => return node::markdown(report, n),
             // One writer: host checks' FAILs and WARNs are findings of the report.
-            Format::Json | Format::Sarif => {}
+            Format::Json | Format::Sarif | Format::PolicyReport => {}
         }
     }
     match format {
@@ -77,6 +81,7 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
         Format::Sarif => sarif::render(report, opts),
         Format::Junit => junit::render(report, opts),
         Format::Markdown => markdown::render(report, opts),
+        Format::PolicyReport => policyreport::render(report, opts),
     }
 }
 
