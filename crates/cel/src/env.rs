@@ -1,0 +1,443 @@
+//! The Kubernetes CEL environment: the `cel` crate's standard library and strings
+//! extension, plus the Kubernetes libraries this crate writes (see [`crate::ext`]), and the
+//! bounds every expression must fit in.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use cel::common::ast::{EntryExpr, Expr};
+use cel::{Context, Env, IdedExpr, Program, Value};
+
+/// The longest expression accepted, in bytes. Kubernetes bounds expressions by an estimated
+/// cost; the `cel` crate has no cost model, so Palisade bounds the text instead.
+pub const MAX_EXPRESSION_LEN: usize = 16 * 1024;
+
+/// How deeply comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) may nest:
+/// each level multiplies the work by the size of a list, so deeper nesting is refused at
+/// compile time rather than risking a run that does not end.
+pub const MAX_COMPREHENSION_DEPTH: usize = 3;
+
+/// How deeply the parser may recurse (parentheses, operators, calls).
+const MAX_PARSE_DEPTH: u16 = 64;
+
+/// How deeply operations may nest in the parsed expression (`a + b + c` is 3 levels):
+/// evaluation recurses once per level.
+pub const MAX_AST_DEPTH: usize = 64;
+
+/// The stack of the thread that parses an expression.
+const PARSE_STACK: usize = 256 << 20;
+
+/// An error compiling or evaluating CEL.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CelError {
+    /// The expression does not parse.
+    #[error("{expression:?} does not compile: {message}")]
+    Parse {
+        /// The expression text.
+        expression: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// The expression is longer than [`MAX_EXPRESSION_LEN`].
+    #[error("expression of {len} bytes is longer than the {max} bytes allowed")]
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The expression nests comprehensions deeper than [`MAX_COMPREHENSION_DEPTH`], or
+    /// operations deeper than [`MAX_AST_DEPTH`].
+    #[error("expression nests {depth} levels of {what}; at most {max} are allowed")]
+    TooComplex {
+        /// What is nested.
+        what: &'static str,
+        /// Its nesting depth.
+        depth: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The expression uses something Palisade does not evaluate (the `authorizer`).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// Evaluation failed (no such key, no matching overload, division by zero...).
+    #[error("{0}")]
+    Evaluation(String),
+    /// The expression evaluated to a value of the wrong type.
+    #[error("expression must evaluate to {want}, got {got}")]
+    Type {
+        /// What was expected.
+        want: &'static str,
+        /// What it evaluated to.
+        got: String,
+    },
+    /// A policy or code block is malformed.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The field path (`spec.validations[0].expression`).
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The Kubernetes CEL environment. Build it once and share it: compiling and evaluating
+/// need only `&self`.
+#[derive(Clone)]
+pub struct KubeCel {
+    env: Arc<Env>,
+}
+
+impl std::fmt::Debug for KubeCel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KubeCel")
+    }
+}
+
+impl Default for KubeCel {
+    fn default() -> Self {
+        KubeCel::new()
+    }
+}
+
+impl KubeCel {
+    /// The environment: the standard library with optional syntax (`a.?b`, `orValue`), the
+    /// strings extension, and the Kubernetes lists, regex, quantity, URL, IP and CIDR
+    /// libraries.
+    pub fn new() -> KubeCel {
+        let mut env = Env::stdlib();
+        // Each registration below declares names that are not in the standard library; a
+        // failure here is a programming error caught by every test.
+        env.add_extension(cel::extensions::strings)
+            .expect("strings extension registers");
+        crate::ext::register(&mut env).expect("Kubernetes libraries register");
+        KubeCel { env: Arc::new(env) }
+    }
+
+    /// Compiles one expression, checking it against the bounds of this crate.
+    pub fn compile(&self, source: &str) -> Result<Compiled, CelError> {
+        if source.len() > MAX_EXPRESSION_LEN {
+            return Err(CelError::TooLong {
+                len: source.len(),
+                max: MAX_EXPRESSION_LEN,
+            });
+        }
+        let env = Arc::clone(&self.env);
+        let text = source.to_owned();
+        // The parser recurses once per nesting level; it runs on a thread with a stack
+        // large enough for any expression within the length bound, whatever its shape.
+        let parsed = std::thread::Builder::new()
+            .name("cel-compile".into())
+            .stack_size(PARSE_STACK)
+            .spawn(move || -> Result<(Program, Walk), CelError> {
+                let parse_error = |e: cel::ParseErrors| CelError::Parse {
+                    expression: text.trim().to_owned(),
+                    message: e.to_string().trim().to_owned(),
+                };
+                let expr = env
+                    .parser()
+                    .max_recursion_depth(MAX_PARSE_DEPTH)
+                    .parse(&text)
+                    .map_err(parse_error)?;
+                let mut walk = Walk::default();
+                walk.visit(&expr, 0, 0);
+                if walk.max_depth > MAX_COMPREHENSION_DEPTH {
+                    return Err(CelError::TooComplex {
+                        what: "nested comprehensions",
+                        depth: walk.max_depth,
+                        max: MAX_COMPREHENSION_DEPTH,
+                    });
+                }
+                if walk.max_ast_depth > MAX_AST_DEPTH {
+                    return Err(CelError::TooComplex {
+                        what: "nested operations",
+                        depth: walk.max_ast_depth,
+                        max: MAX_AST_DEPTH,
+                    });
+                }
+                // Compiled through the environment so that the program carries its macros.
+                let program = env.compile(&text).map_err(parse_error)?;
+                Ok((program, walk))
+            })
+            .map_err(|e| CelError::Evaluation(format!("cannot start the compiler: {e}")))?
+            .join()
+            .map_err(|_| CelError::Parse {
+                expression: source.trim().to_owned(),
+                message: "the parser failed".into(),
+            })?;
+        let (program, walk) = parsed?;
+        Ok(Compiled {
+            program: Arc::new(program),
+            source: source.to_owned(),
+            variables: walk.variables,
+            all_variables: walk.all_variables,
+            idents: walk.idents,
+        })
+    }
+
+    /// Evaluates a compiled expression with the variables of `scope`.
+    pub fn evaluate(&self, compiled: &Compiled, scope: &Scope) -> Result<Value, CelError> {
+        if compiled.idents.contains("authorizer") && !scope.vars.contains_key("authorizer") {
+            return Err(CelError::Unsupported(
+                "the `authorizer` variable (authorization checks need the API server)".into(),
+            ));
+        }
+        let mut ctx = Context::with_env(Arc::clone(&self.env));
+        for (name, value) in &scope.vars {
+            ctx.add_variable_from_value(name.clone(), value.clone());
+        }
+        compiled
+            .program
+            .execute(&ctx)
+            .map_err(|e| CelError::Evaluation(e.to_string()))
+    }
+
+    /// Compiles and evaluates `source` to a boolean.
+    pub fn eval_bool(&self, source: &str, scope: &Scope) -> Result<bool, CelError> {
+        let c = self.compile(source)?;
+        as_bool(self.evaluate(&c, scope)?)
+    }
+}
+
+/// The boolean a validation or condition evaluated to.
+pub(crate) fn as_bool(v: Value) -> Result<bool, CelError> {
+    match v {
+        Value::Bool(b) => Ok(b),
+        other => Err(CelError::Type {
+            want: "bool",
+            got: crate::ext::type_name(&other).to_owned(),
+        }),
+    }
+}
+
+/// A compiled expression and what it references.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    program: Arc<Program>,
+    source: String,
+    /// Names `variables.NAME` refers to.
+    variables: BTreeSet<String>,
+    /// Whether `variables` is used other than as `variables.NAME` (indexed or whole).
+    all_variables: bool,
+    /// Every identifier.
+    idents: BTreeSet<String>,
+}
+
+impl Compiled {
+    /// The expression text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The composited variables (`variables.NAME`) this expression reads; `None` when it
+    /// may read any of them (`variables["x"]` or `variables` as a whole).
+    pub fn variable_refs(&self) -> Option<&BTreeSet<String>> {
+        (!self.all_variables).then_some(&self.variables)
+    }
+
+    /// Whether the expression names the identifier `name` (outside field selections).
+    pub fn uses_ident(&self, name: &str) -> bool {
+        self.idents.contains(name)
+    }
+}
+
+/// The variables an expression is evaluated with.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    vars: HashMap<String, Value>,
+}
+
+impl Scope {
+    /// An empty scope.
+    pub fn new() -> Scope {
+        Scope::default()
+    }
+
+    /// Binds `name` to a CEL value.
+    pub fn set(&mut self, name: &str, value: Value) -> &mut Scope {
+        self.vars.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Binds `name` to a JSON value.
+    pub fn set_json(&mut self, name: &str, value: &serde_json::Value) -> &mut Scope {
+        self.set(name, crate::json::to_cel(value))
+    }
+
+    /// A variable's value.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.vars.get(name)
+    }
+}
+
+#[derive(Default)]
+struct Walk {
+    max_depth: usize,
+    max_ast_depth: usize,
+    variables: BTreeSet<String>,
+    all_variables: bool,
+    idents: BTreeSet<String>,
+}
+
+impl Walk {
+    fn visit(&mut self, e: &IdedExpr, depth: usize, level: usize) {
+        let level = level + 1;
+        self.max_ast_depth = self.max_ast_depth.max(level);
+        if level > MAX_AST_DEPTH + 1 {
+            return;
+        }
+        match &e.expr {
+            Expr::Unspecified | Expr::Literal(_) => {}
+            Expr::Ident(name) => {
+                if name == "variables" {
+                    self.all_variables = true;
+                }
+                self.idents.insert(name.clone());
+            }
+            Expr::Select(s) => {
+                if let Expr::Ident(root) = &s.operand.expr {
+                    if root == "variables" {
+                        self.variables.insert(s.field.clone());
+                        self.idents.insert(root.clone());
+                        return;
+                    }
+                }
+                self.visit(&s.operand, depth, level);
+            }
+            Expr::Call(c) => {
+                if let Some(t) = &c.target {
+                    self.visit(t, depth, level);
+                }
+                for a in &c.args {
+                    self.visit(a, depth, level);
+                }
+            }
+            Expr::List(l) => {
+                for x in &l.elements {
+                    self.visit(x, depth, level);
+                }
+            }
+            Expr::Map(m) => {
+                for entry in &m.entries {
+                    match &entry.expr {
+                        EntryExpr::MapEntry(me) => {
+                            self.visit(&me.key, depth, level);
+                            self.visit(&me.value, depth, level);
+                        }
+                        EntryExpr::StructField(f) => self.visit(&f.value, depth, level),
+                    }
+                }
+            }
+            Expr::Struct(s) => {
+                for entry in &s.entries {
+                    match &entry.expr {
+                        EntryExpr::MapEntry(me) => {
+                            self.visit(&me.key, depth, level);
+                            self.visit(&me.value, depth, level);
+                        }
+                        EntryExpr::StructField(f) => self.visit(&f.value, depth, level),
+                    }
+                }
+            }
+            Expr::Comprehension(c) => {
+                let inner = depth + 1;
+                self.max_depth = self.max_depth.max(inner);
+                self.visit(&c.iter_range, depth, level);
+                self.visit(&c.accu_init, depth, level);
+                self.visit(&c.loop_cond, inner, level);
+                self.visit(&c.loop_step, inner, level);
+                self.visit(&c.result, depth, level);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eval(src: &str) -> Result<Value, CelError> {
+        let k = KubeCel::new();
+        let c = k.compile(src)?;
+        k.evaluate(&c, &Scope::new())
+    }
+
+    #[test]
+    fn standard_macros_and_optionals() {
+        assert_eq!(eval("[1, 2, 3].all(x, x > 0)"), Ok(Value::Bool(true)));
+        assert_eq!(eval("[1, 2, 3].exists_one(x, x > 2)"), Ok(Value::Bool(true)));
+        assert_eq!(eval("[1, 2, 3].filter(x, x > 1).map(x, x * 2)"), Ok(vec![4i64, 6].into()));
+        assert_eq!(eval("has({'a': 1}.a) && !has({'a': 1}.b)"), Ok(Value::Bool(true)));
+        assert_eq!(eval("{'a': {'b': 1}}.?a.?c.orValue(7)"), Ok(Value::Int(7)));
+        assert_eq!(eval("{'a': {'b': 1}}.?a.?b.orValue(7)"), Ok(Value::Int(1)));
+    }
+
+    #[test]
+    fn strings_extension() {
+        assert_eq!(eval("'TacoCat'.lowerAscii()"), Ok("tacocat".into()));
+        assert_eq!(eval("'TacoCat'.upperAscii()"), Ok("TACOCAT".into()));
+        assert_eq!(eval("'a,b,c'.split(',').join('-')"), Ok("a-b-c".into()));
+        assert_eq!(eval("'hello'.replace('l', 'L', 1)"), Ok("heLlo".into()));
+        assert_eq!(eval("'tacocat'.substring(4)"), Ok("cat".into()));
+        assert_eq!(eval("'  x '.trim()"), Ok("x".into()));
+        assert_eq!(eval("'hello mellow'.indexOf('ll')"), Ok(Value::Int(2)));
+        assert_eq!(eval("'hello mellow'.lastIndexOf('ll')"), Ok(Value::Int(8)));
+        assert_eq!(eval("'abc'.charAt(1)"), Ok("b".into()));
+        assert_eq!(eval("'%s has %d'.format(['pod', 2])"), Ok("pod has 2".into()));
+    }
+
+    #[test]
+    fn bounds_refuse_pathological_expressions() {
+        let long = format!("'{}' == ''", "a".repeat(MAX_EXPRESSION_LEN));
+        assert!(matches!(eval(&long), Err(CelError::TooLong { .. })));
+        let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(matches!(eval(&deep), Err(CelError::Parse { .. })));
+        let nested = "[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))";
+        assert!(matches!(eval(nested), Err(CelError::TooComplex { depth: 4, .. })));
+        assert!(eval("[1].all(a, [1].all(b, [1].all(c, true)))").is_ok());
+        assert!(matches!(eval("1 +"), Err(CelError::Parse { .. })));
+        // long chains of operators, unary or binary, and long selections are refused
+        // rather than overflowing a stack when parsed or evaluated
+        // (the parser folds repeated `!` and `-`, so those evaluate)
+        assert_eq!(eval(&format!("{}true", "!".repeat(4000))), Ok(Value::Bool(true)));
+        assert_eq!(eval(&format!("{}1", "-".repeat(4000))), Ok(Value::Int(1)));
+        for chain in [
+            vec!["1"; 4000].join(" + "),
+            format!("{}1", "-!".repeat(2000)),
+            format!("{{}}{}", ".a".repeat(4000)),
+            format!("{}1{}", "[".repeat(3000), "]".repeat(3000)),
+            format!("{}1{}", "size(".repeat(2000), ")".repeat(2000)),
+        ] {
+            assert!(
+                matches!(eval(&chain), Err(CelError::TooComplex { .. } | CelError::Parse { .. })),
+                "{}",
+                &chain[..20]
+            );
+        }
+        // the deepest expression allowed evaluates on an ordinary thread
+        let deepest = format!("{} == 2", vec!["1"; MAX_AST_DEPTH - 2].join(" * "));
+        assert_eq!(eval(&deepest), Ok(Value::Bool(false)));
+        assert!(matches!(eval("1 / 0"), Err(CelError::Evaluation(_))));
+        assert!(matches!(eval("nope.x"), Err(CelError::Evaluation(_))));
+    }
+
+    #[test]
+    fn references_are_collected() {
+        let k = KubeCel::new();
+        let c = k
+            .compile("variables.a + variables.b > 0 && object.x == 1")
+            .unwrap();
+        assert_eq!(
+            c.variable_refs().unwrap().iter().collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert!(c.uses_ident("object"));
+        let all = k.compile("variables['a'] == 1").unwrap();
+        assert!(all.variable_refs().is_none());
+        let authz = k.compile("authorizer.group('').resource('pods')").unwrap();
+        assert!(matches!(
+            k.evaluate(&authz, &Scope::new()),
+            Err(CelError::Unsupported(_))
+        ));
+    }
+}

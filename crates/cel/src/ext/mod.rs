@@ -1,0 +1,167 @@
+//! The Kubernetes CEL libraries the `cel` crate lacks, written as small functions over
+//! [`cel::Value`]s: lists, regex, quantity, URL, IP and CIDR.
+//!
+//! Each library function is a plain Rust function from argument values to a result value
+//! (or a message); [`value_fn!`] turns it into an overload the environment can call.
+
+mod lists;
+mod net;
+mod quantity;
+mod regex;
+mod url;
+
+use cel::common::types::{Type, DYN_TYPE, INT_TYPE, LIST_TYPE, STRING_TYPE};
+use cel::common::value::{CowVal, Val};
+use cel::{DeclarationError, Env, ExecutionError, Value};
+
+pub(crate) use quantity::Quantity;
+
+/// A library function: argument values in, a value or a message out.
+pub(crate) type LibFn = fn(&[Value]) -> Result<Value, String>;
+
+/// Calls `f` with the arguments converted to [`Value`]s.
+pub(crate) fn call<'b, 'v>(
+    name: &str,
+    args: Vec<CowVal<'b, 'v>>,
+    f: LibFn,
+) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let values = args
+        .iter()
+        .map(|a| Value::try_from(a.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = f(&values).map_err(|m| ExecutionError::function_error(name, m))?;
+    let boxed: Box<dyn Val> = out.try_into()?;
+    Ok(CowVal::Owned(boxed))
+}
+
+/// Declares `fn $wrapper` calling the library function `$f` under the CEL name `$name`.
+macro_rules! value_fn {
+    ($wrapper:ident, $name:expr, $f:path) => {
+        fn $wrapper<'b, 'v>(
+            args: Vec<cel::common::value::CowVal<'b, 'v>>,
+        ) -> Result<cel::common::value::CowVal<'b, 'v>, cel::ExecutionError> {
+            crate::ext::call($name, args, $f)
+        }
+    };
+}
+pub(crate) use value_fn;
+
+/// Shorthands for the argument types of overloads.
+pub(crate) const STRING: Type = STRING_TYPE;
+pub(crate) const INT: Type = INT_TYPE;
+pub(crate) const LIST: Type = LIST_TYPE;
+pub(crate) const DYN: Type = DYN_TYPE;
+
+/// Registers every library of this module.
+pub(crate) fn register(env: &mut Env) -> Result<(), DeclarationError> {
+    lists::register(env)?;
+    regex::register(env)?;
+    quantity::register(env)?;
+    url::register(env)?;
+    net::register(env)?;
+    Ok(())
+}
+
+/// The CEL type name of a value, for messages.
+pub(crate) fn type_name(v: &Value) -> &str {
+    match v {
+        Value::List(_) => "list",
+        Value::Map(_) => "map",
+        Value::Function(..) => "function",
+        Value::Int(_) => "int",
+        Value::UInt(_) => "uint",
+        Value::Float(_) => "double",
+        Value::String(_) => "string",
+        Value::Bytes(_) => "bytes",
+        Value::Bool(_) => "bool",
+        Value::Opaque(o) => o.runtime_type_name(),
+        Value::Struct(_) => "struct",
+        Value::Null => "null_type",
+    }
+}
+
+/// A value as text, the way `string()` renders scalars; library values render as their
+/// Kubernetes string form.
+pub(crate) fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::Opaque(o) => {
+            if let Some(q) = o.downcast_ref::<Quantity>() {
+                q.to_string()
+            } else if let Some(s) = net::display(o.as_ref()) {
+                s
+            } else if let Some(u) = o.downcast_ref::<url::Url>() {
+                u.to_string()
+            } else {
+                format!("{:?}", o.as_debug())
+            }
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// The string argument at `i`.
+pub(crate) fn str_arg(args: &[Value], i: usize) -> Result<&str, String> {
+    match args.get(i) {
+        Some(Value::String(s)) => Ok(s.as_str()),
+        Some(other) => Err(format!("expected string, got {}", type_name(other))),
+        None => Err("missing argument".into()),
+    }
+}
+
+/// The int argument at `i`.
+pub(crate) fn int_arg(args: &[Value], i: usize) -> Result<i64, String> {
+    match args.get(i) {
+        Some(Value::Int(n)) => Ok(*n),
+        Some(other) => Err(format!("expected int, got {}", type_name(other))),
+        None => Err("missing argument".into()),
+    }
+}
+
+/// The opaque library value of type `T` at `i`.
+pub(crate) fn opaque_arg<T: 'static>(args: &[Value], i: usize, what: &str) -> Result<T, String>
+where
+    T: Clone,
+{
+    match args.get(i) {
+        Some(Value::Opaque(o)) => o
+            .downcast_ref::<T>()
+            .cloned()
+            .ok_or_else(|| format!("expected {what}, got {}", o.runtime_type_name())),
+        Some(other) => Err(format!("expected {what}, got {}", type_name(other))),
+        None => Err("missing argument".into()),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::{KubeCel, Scope};
+    use cel::Value;
+
+    /// Evaluates `src` in the Kubernetes environment with no variables.
+    pub(crate) fn eval(src: &str) -> Result<Value, String> {
+        let k = KubeCel::new();
+        let c = k.compile(src).map_err(|e| e.to_string())?;
+        k.evaluate(&c, &Scope::new()).map_err(|e| e.to_string())
+    }
+
+    /// Asserts `src` evaluates to `true`.
+    #[track_caller]
+    pub(crate) fn is_true(src: &str) {
+        assert_eq!(eval(src), Ok(Value::Bool(true)), "{src}");
+    }
+
+    /// Asserts `src` fails to evaluate, with `needle` in the message.
+    #[track_caller]
+    pub(crate) fn fails(src: &str, needle: &str) {
+        match eval(src) {
+            Err(e) => assert!(e.contains(needle), "{src}: {e}"),
+            Ok(v) => panic!("{src}: expected an error, got {v:?}"),
+        }
+    }
+}

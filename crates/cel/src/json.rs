@@ -1,0 +1,88 @@
+//! Conversions between JSON (the objects Palisade reads) and CEL values.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::objects::{Key, Map};
+use cel::Value;
+
+/// The CEL value of a JSON value: objects become maps with string keys, arrays lists,
+/// integral numbers `int` (`uint` above `i64::MAX`), other numbers `double`.
+pub fn to_cel(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::UInt(u)
+            } else {
+                Value::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(to_cel).collect())),
+        serde_json::Value::Object(o) => {
+            let map: HashMap<Key, Value> = o
+                .iter()
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// The JSON value of a CEL value, for messages and audit annotations. Values without a
+/// JSON form (bytes, opaque library values, types) are rendered as strings.
+pub fn from_cel(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => (*i).into(),
+        Value::UInt(u) => (*u).into(),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::List(l) => serde_json::Value::Array(l.iter().map(from_cel).collect()),
+        Value::Map(m) => {
+            let mut entries: Vec<(String, serde_json::Value)> = m
+                .map
+                .iter()
+                .map(|(k, v)| (key_string(k), from_cel(v)))
+                .collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().collect())
+        }
+        Value::Bytes(b) => serde_json::Value::String(String::from_utf8_lossy(b).into_owned()),
+        other => serde_json::Value::String(crate::ext::display(other)),
+    }
+}
+
+fn key_string(k: &Key) -> String {
+    match k {
+        Key::Int(i) => i.to_string(),
+        Key::Uint(u) => u.to_string(),
+        Key::Bool(b) => b.to_string(),
+        Key::String(s) => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_round_trips_through_cel() {
+        let v = json!({"a": [1, 2.5, "x", null, true], "b": {"c": -3}, "big": 18446744073709551615u64});
+        let c = to_cel(&v);
+        assert_eq!(from_cel(&c), v);
+        let Value::Map(m) = &c else { panic!("map") };
+        assert_eq!(
+            m.map.get(&Key::String(Arc::new("big".into()))),
+            Some(&Value::UInt(u64::MAX))
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Kubernetes CEL for Palisade.
+//!
+//! * [`KubeCel`]: a CEL environment with the Kubernetes CEL libraries (strings, lists,
+//!   regex, quantity, URL, IP and CIDR) on top of the `cel` crate, with bounds on what an
+//!   expression may cost to parse and run.
+//! * [`gatekeeper`]: Gatekeeper ConstraintTemplate `K8sNativeValidation` code blocks,
+//!   compiled once and evaluated per object.
+//! * [`vap`]: `admissionregistration.k8s.io/v1` ValidatingAdmissionPolicy and
+//!   ValidatingAdmissionPolicyBinding semantics.
+//!
+//! The crate does no I/O: objects come in as `serde_json::Value`s.
+
+mod env;
+mod ext;
+// pub mod gatekeeper;
+mod json;
+mod request;
+// pub mod vap;
+
+pub use env::{CelError, Compiled, KubeCel, Scope, MAX_AST_DEPTH, MAX_COMPREHENSION_DEPTH, MAX_EXPRESSION_LEN};
+// pub use gatekeeper::{evaluate_gatekeeper_code, CompiledGatekeeperCode, Violation};
+pub use json::{from_cel, to_cel};
+pub use request::{resource_for_kind, Request};
+// pub use vap::{LoadError, Outcome, OutcomeKind, SourceRef, ValidationAction, VapSet};
