@@ -21,8 +21,9 @@ pub const MAX_COMPREHENSION_DEPTH: usize = 3;
 const MAX_PARSE_DEPTH: u16 = 64;
 
 /// How deeply operations may nest in the parsed expression (`a + b + c` is 3 levels):
-/// evaluation recurses once per level.
-pub const MAX_AST_DEPTH: usize = 64;
+/// evaluation recurses once per level, and this bound keeps it within the 2 MiB stack of
+/// an ordinary thread, even in a debug build.
+pub const MAX_AST_DEPTH: usize = 32;
 
 /// The stack of the thread that parses an expression.
 const PARSE_STACK: usize = 256 << 20;
@@ -131,8 +132,8 @@ impl KubeCel {
             .stack_size(PARSE_STACK)
             .spawn(move || -> Result<(Program, Walk), CelError> {
                 let parse_error = |e: cel::ParseErrors| CelError::Parse {
-                    expression: text.trim().to_owned(),
-                    message: e.to_string().trim().to_owned(),
+                    expression: clip(text.trim(), 200),
+                    message: clip(e.to_string().trim(), 600),
                 };
                 let expr = env
                     .parser()
@@ -162,7 +163,7 @@ impl KubeCel {
             .map_err(|e| CelError::Evaluation(format!("cannot start the compiler: {e}")))?
             .join()
             .map_err(|_| CelError::Parse {
-                expression: source.trim().to_owned(),
+                expression: clip(source.trim(), 200),
                 message: "the parser failed".into(),
             })?;
         let (program, walk) = parsed?;
@@ -189,13 +190,22 @@ impl KubeCel {
         compiled
             .program
             .execute(&ctx)
-            .map_err(|e| CelError::Evaluation(e.to_string()))
+            .map_err(|e| CelError::Evaluation(clip(&e.to_string(), 600)))
     }
 
     /// Compiles and evaluates `source` to a boolean.
     pub fn eval_bool(&self, source: &str, scope: &Scope) -> Result<bool, CelError> {
         let c = self.compile(source)?;
         as_bool(self.evaluate(&c, scope)?)
+    }
+}
+
+/// `s` cut to at most `max` characters (an ellipsis marks the cut): messages quote
+/// expressions, which may be long.
+pub(crate) fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_owned(),
+        Some((i, _)) => format!("{}…", &s[..i]),
     }
 }
 
@@ -413,6 +423,8 @@ mod tests {
                 "{}",
                 &chain[..20]
             );
+            let message = eval(&chain).unwrap_err().to_string();
+            assert!(message.len() < 2000, "messages are bounded: {}", message.len());
         }
         // the deepest expression allowed evaluates on an ordinary thread
         let deepest = format!("{} == 2", vec!["1"; MAX_AST_DEPTH - 2].join(" * "));
