@@ -274,6 +274,11 @@ impl Scope {
         self.set(name, crate::json::to_cel(value))
     }
 
+    /// Binds `name` to a Kubernetes object (see [`crate::object_to_cel`]).
+    pub fn set_object(&mut self, name: &str, value: &serde_json::Value) -> &mut Scope {
+        self.set(name, crate::json::object_to_cel(value))
+    }
+
     /// A variable's value.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)

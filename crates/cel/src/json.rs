@@ -33,6 +33,26 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
     }
 }
 
+/// The CEL value of a Kubernetes object: as [`to_cel`], except that map entries whose value
+/// is `null` are left out, as the API server drops them when it decodes an object (so
+/// `has(o.spec.x)` is false for `x: null`, as it is for a stored object).
+pub fn object_to_cel(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Array(a) => {
+            Value::List(Arc::new(a.iter().map(object_to_cel).collect()))
+        }
+        serde_json::Value::Object(o) => {
+            let map: HashMap<Key, Value> = o
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (Key::String(Arc::new(k.clone())), object_to_cel(v)))
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+        other => to_cel(other),
+    }
+}
+
 /// The JSON value of a CEL value, for messages and audit annotations. Values without a
 /// JSON form (bytes, opaque library values, types) are rendered as strings.
 pub fn from_cel(v: &Value) -> serde_json::Value {
@@ -79,6 +99,8 @@ mod tests {
         let v = json!({"a": [1, 2.5, "x", null, true], "b": {"c": -3}, "big": 18446744073709551615u64});
         let c = to_cel(&v);
         assert_eq!(from_cel(&c), v);
+        let o = object_to_cel(&json!({"a": null, "b": [{"c": null, "d": 1}]}));
+        assert_eq!(from_cel(&o), json!({"b": [{"d": 1}]}));
         let Value::Map(m) = &c else { panic!("map") };
         assert_eq!(
             m.map.get(&Key::String(Arc::new("big".into()))),
