@@ -6,7 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use cel::common::ast::{EntryExpr, Expr};
-use cel::{Context, Env, IdedExpr, Program, Value};
+use cel::common::ast::{operators, CallExpr, SelectExpr};
+use cel::{Context, Env, IdedExpr, Value};
 
 /// The longest expression accepted, in bytes. Kubernetes bounds expressions by an estimated
 /// cost; the `cel` crate has no cost model, so Palisade bounds the text instead.
@@ -15,7 +16,7 @@ pub const MAX_EXPRESSION_LEN: usize = 16 * 1024;
 /// How deeply comprehensions (`all`, `exists`, `exists_one`, `map`, `filter`) may nest:
 /// each level multiplies the work by the size of a list, so deeper nesting is refused at
 /// compile time rather than risking a run that does not end.
-pub const MAX_COMPREHENSION_DEPTH: usize = 3;
+pub const MAX_COMPREHENSION_DEPTH: usize = 4;
 
 /// How deeply the parser may recurse (parentheses, operators, calls).
 const MAX_PARSE_DEPTH: u16 = 64;
@@ -130,16 +131,18 @@ impl KubeCel {
         let parsed = std::thread::Builder::new()
             .name("cel-compile".into())
             .stack_size(PARSE_STACK)
-            .spawn(move || -> Result<(Program, Walk), CelError> {
+            .spawn(move || -> Result<(IdedExpr, Walk), CelError> {
                 let parse_error = |e: cel::ParseErrors| CelError::Parse {
                     expression: clip(text.trim(), 200),
                     message: clip(e.to_string().trim(), 600),
                 };
-                let expr = env
+                let mut expr = env
                     .parser()
                     .max_recursion_depth(MAX_PARSE_DEPTH)
                     .parse(&text)
                     .map_err(parse_error)?;
+                let mut ids = u64::MAX / 2;
+                guard_presence_tests(&mut expr, &mut ids, 0);
                 let mut walk = Walk::default();
                 walk.visit(&expr, 0, 0);
                 if walk.max_depth > MAX_COMPREHENSION_DEPTH {
@@ -156,9 +159,7 @@ impl KubeCel {
                         max: MAX_AST_DEPTH,
                     });
                 }
-                // Compiled through the environment so that the program carries its macros.
-                let program = env.compile(&text).map_err(parse_error)?;
-                Ok((program, walk))
+                Ok((expr, walk))
             })
             .map_err(|e| CelError::Evaluation(format!("cannot start the compiler: {e}")))?
             .join()
@@ -166,9 +167,9 @@ impl KubeCel {
                 expression: clip(source.trim(), 200),
                 message: "the parser failed".into(),
             })?;
-        let (program, walk) = parsed?;
+        let (expr, walk) = parsed?;
         Ok(Compiled {
-            program: Arc::new(program),
+            expr: Arc::new(expr),
             source: source.to_owned(),
             variables: walk.variables,
             all_variables: walk.all_variables,
@@ -187,9 +188,7 @@ impl KubeCel {
         for (name, value) in &scope.vars {
             ctx.add_variable_from_value(name.clone(), value.clone());
         }
-        compiled
-            .program
-            .execute(&ctx)
+        Value::resolve(&compiled.expr, &ctx)
             .map_err(|e| CelError::Evaluation(clip(&e.to_string(), 600)))
     }
 
@@ -223,7 +222,7 @@ pub(crate) fn as_bool(v: Value) -> Result<bool, CelError> {
 /// A compiled expression and what it references.
 #[derive(Debug, Clone)]
 pub struct Compiled {
-    program: Arc<Program>,
+    expr: Arc<IdedExpr>,
     source: String,
     /// Names `variables.NAME` refers to.
     variables: BTreeSet<String>,
@@ -283,6 +282,96 @@ impl Scope {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.vars.get(name)
     }
+}
+
+/// Makes `has(a.b.c)` false, rather than an error, when `a.b` is absent: each presence
+/// test on a selection is guarded by the presence test of the selection it is made on
+/// (`has(a.b) && has(a.b.c)`), which is how CEL in Go (and so the API server and
+/// Gatekeeper) answers it; the `cel` crate evaluates `a.b` first and fails.
+fn guard_presence_tests(e: &mut IdedExpr, ids: &mut u64, level: usize) {
+    if level > MAX_AST_DEPTH + 1 {
+        return;
+    }
+    let level = level + 1;
+    match &mut e.expr {
+        Expr::Select(s) => guard_presence_tests(&mut s.operand, ids, level),
+        Expr::Call(c) => {
+            if let Some(t) = &mut c.target {
+                guard_presence_tests(t, ids, level);
+            }
+            for a in &mut c.args {
+                guard_presence_tests(a, ids, level);
+            }
+        }
+        Expr::List(l) => {
+            for x in &mut l.elements {
+                guard_presence_tests(x, ids, level);
+            }
+        }
+        Expr::Map(m) => {
+            for entry in &mut m.entries {
+                match &mut entry.expr {
+                    EntryExpr::MapEntry(me) => {
+                        guard_presence_tests(&mut me.key, ids, level);
+                        guard_presence_tests(&mut me.value, ids, level);
+                    }
+                    EntryExpr::StructField(f) => guard_presence_tests(&mut f.value, ids, level),
+                }
+            }
+        }
+        Expr::Struct(st) => {
+            for entry in &mut st.entries {
+                match &mut entry.expr {
+                    EntryExpr::MapEntry(me) => {
+                        guard_presence_tests(&mut me.key, ids, level);
+                        guard_presence_tests(&mut me.value, ids, level);
+                    }
+                    EntryExpr::StructField(f) => guard_presence_tests(&mut f.value, ids, level),
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            guard_presence_tests(&mut c.iter_range, ids, level);
+            guard_presence_tests(&mut c.accu_init, ids, level);
+            guard_presence_tests(&mut c.loop_cond, ids, level);
+            guard_presence_tests(&mut c.loop_step, ids, level);
+            guard_presence_tests(&mut c.result, ids, level);
+        }
+        Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => {}
+    }
+    let Expr::Select(test) = &e.expr else { return };
+    if !test.test {
+        return;
+    }
+    let Expr::Select(inner) = &test.operand.expr else {
+        return;
+    };
+    if inner.test {
+        return;
+    }
+    let mut guard = IdedExpr {
+        id: next_id(ids),
+        expr: Expr::Select(SelectExpr {
+            operand: inner.operand.clone(),
+            field: inner.field.clone(),
+            test: true,
+        }),
+    };
+    guard_presence_tests(&mut guard, ids, level);
+    let original = std::mem::take(e);
+    *e = IdedExpr {
+        id: next_id(ids),
+        expr: Expr::Call(CallExpr {
+            func_name: operators::LOGICAL_AND.to_owned(),
+            target: None,
+            args: vec![guard, original],
+        }),
+    };
+}
+
+fn next_id(ids: &mut u64) -> u64 {
+    *ids += 1;
+    *ids
 }
 
 #[derive(Default)]
@@ -385,6 +474,15 @@ mod tests {
         assert_eq!(eval("has({'a': 1}.a) && !has({'a': 1}.b)"), Ok(Value::Bool(true)));
         assert_eq!(eval("{'a': {'b': 1}}.?a.?c.orValue(7)"), Ok(Value::Int(7)));
         assert_eq!(eval("{'a': {'b': 1}}.?a.?b.orValue(7)"), Ok(Value::Int(1)));
+        // a presence test on an absent parent is false, as in Go
+        assert_eq!(eval("has({'a': {'b': 1}}.x.y.z)"), Ok(Value::Bool(false)));
+        assert_eq!(eval("has({'a': {'b': 1}}.a.b)"), Ok(Value::Bool(true)));
+        assert_eq!(eval("has({'a': {'b': 1}}.a.c)"), Ok(Value::Bool(false)));
+        assert_eq!(
+            eval("[{'a': {}}, {}].map(x, has(x.a.b))"),
+            Ok(vec![false, false].into())
+        );
+        assert!(eval("{'a': 1}.x.y == 1").is_err(), "selection itself still fails");
     }
 
     #[test]
@@ -407,9 +505,9 @@ mod tests {
         assert!(matches!(eval(&long), Err(CelError::TooLong { .. })));
         let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
         assert!(matches!(eval(&deep), Err(CelError::Parse { .. })));
-        let nested = "[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))";
-        assert!(matches!(eval(nested), Err(CelError::TooComplex { depth: 4, .. })));
-        assert!(eval("[1].all(a, [1].all(b, [1].all(c, true)))").is_ok());
+        let nested = "[1].all(a, [1].all(b, [1].all(c, [1].all(d, [1].all(e, true)))))";
+        assert!(matches!(eval(nested), Err(CelError::TooComplex { depth: 5, .. })));
+        assert!(eval("[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))").is_ok());
         assert!(matches!(eval("1 +"), Err(CelError::Parse { .. })));
         // long chains of operators, unary or binary, and long selections are refused
         // rather than overflowing a stack when parsed or evaluated
