@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use cel::common::ast::{EntryExpr, Expr};
 use cel::common::ast::{operators, CallExpr, SelectExpr};
+use cel::common::ast::{EntryExpr, Expr};
 use cel::{Context, Env, IdedExpr, Value};
 
 /// The longest expression accepted, in bytes. Kubernetes bounds expressions by an estimated
@@ -469,9 +469,18 @@ mod tests {
     #[test]
     fn standard_macros_and_optionals() {
         assert_eq!(eval("[1, 2, 3].all(x, x > 0)"), Ok(Value::Bool(true)));
-        assert_eq!(eval("[1, 2, 3].exists_one(x, x > 2)"), Ok(Value::Bool(true)));
-        assert_eq!(eval("[1, 2, 3].filter(x, x > 1).map(x, x * 2)"), Ok(vec![4i64, 6].into()));
-        assert_eq!(eval("has({'a': 1}.a) && !has({'a': 1}.b)"), Ok(Value::Bool(true)));
+        assert_eq!(
+            eval("[1, 2, 3].exists_one(x, x > 2)"),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            eval("[1, 2, 3].filter(x, x > 1).map(x, x * 2)"),
+            Ok(vec![4i64, 6].into())
+        );
+        assert_eq!(
+            eval("has({'a': 1}.a) && !has({'a': 1}.b)"),
+            Ok(Value::Bool(true))
+        );
         assert_eq!(eval("{'a': {'b': 1}}.?a.?c.orValue(7)"), Ok(Value::Int(7)));
         assert_eq!(eval("{'a': {'b': 1}}.?a.?b.orValue(7)"), Ok(Value::Int(1)));
         // a presence test on an absent parent is false, as in Go
@@ -482,7 +491,10 @@ mod tests {
             eval("[{'a': {}}, {}].map(x, has(x.a.b))"),
             Ok(vec![false, false].into())
         );
-        assert!(eval("{'a': 1}.x.y == 1").is_err(), "selection itself still fails");
+        assert!(
+            eval("{'a': 1}.x.y == 1").is_err(),
+            "selection itself still fails"
+        );
     }
 
     #[test]
@@ -496,7 +508,10 @@ mod tests {
         assert_eq!(eval("'hello mellow'.indexOf('ll')"), Ok(Value::Int(2)));
         assert_eq!(eval("'hello mellow'.lastIndexOf('ll')"), Ok(Value::Int(8)));
         assert_eq!(eval("'abc'.charAt(1)"), Ok("b".into()));
-        assert_eq!(eval("'%s has %d'.format(['pod', 2])"), Ok("pod has 2".into()));
+        assert_eq!(
+            eval("'%s has %d'.format(['pod', 2])"),
+            Ok("pod has 2".into())
+        );
     }
 
     #[test]
@@ -506,13 +521,19 @@ mod tests {
         let deep = format!("{}1{}", "(".repeat(5000), ")".repeat(5000));
         assert!(matches!(eval(&deep), Err(CelError::Parse { .. })));
         let nested = "[1].all(a, [1].all(b, [1].all(c, [1].all(d, [1].all(e, true)))))";
-        assert!(matches!(eval(nested), Err(CelError::TooComplex { depth: 5, .. })));
+        assert!(matches!(
+            eval(nested),
+            Err(CelError::TooComplex { depth: 5, .. })
+        ));
         assert!(eval("[1].all(a, [1].all(b, [1].all(c, [1].all(d, true))))").is_ok());
         assert!(matches!(eval("1 +"), Err(CelError::Parse { .. })));
         // long chains of operators, unary or binary, and long selections are refused
         // rather than overflowing a stack when parsed or evaluated
         // (the parser folds repeated `!` and `-`, so those evaluate)
-        assert_eq!(eval(&format!("{}true", "!".repeat(4000))), Ok(Value::Bool(true)));
+        assert_eq!(
+            eval(&format!("{}true", "!".repeat(4000))),
+            Ok(Value::Bool(true))
+        );
         assert_eq!(eval(&format!("{}1", "-".repeat(4000))), Ok(Value::Int(1)));
         for chain in [
             vec!["1"; 4000].join(" + "),
@@ -522,12 +543,19 @@ mod tests {
             format!("{}1{}", "size(".repeat(2000), ")".repeat(2000)),
         ] {
             assert!(
-                matches!(eval(&chain), Err(CelError::TooComplex { .. } | CelError::Parse { .. })),
+                matches!(
+                    eval(&chain),
+                    Err(CelError::TooComplex { .. } | CelError::Parse { .. })
+                ),
                 "{}",
                 &chain[..20]
             );
             let message = eval(&chain).unwrap_err().to_string();
-            assert!(message.len() < 2000, "messages are bounded: {}", message.len());
+            assert!(
+                message.len() < 2000,
+                "messages are bounded: {}",
+                message.len()
+            );
         }
         // the deepest expression allowed evaluates on an ordinary thread
         let deepest = format!("{} == 2", vec!["1"; MAX_AST_DEPTH - 2].join(" * "));

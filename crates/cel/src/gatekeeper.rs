@@ -63,7 +63,11 @@ fn invalid(path: &str, message: impl Into<String>) -> CelError {
     }
 }
 
-fn str_field<'a>(v: &'a serde_json::Value, key: &str, path: &str) -> Result<Option<&'a str>, CelError> {
+fn str_field<'a>(
+    v: &'a serde_json::Value,
+    key: &str,
+    path: &str,
+) -> Result<Option<&'a str>, CelError> {
     match v.get(key) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s)),
@@ -109,7 +113,10 @@ impl CompiledGatekeeperCode {
             return Err(invalid("source", "must be an object"));
         }
         let mut defs = Vec::new();
-        for (i, v) in list_field(source, "variables", "source")?.iter().enumerate() {
+        for (i, v) in list_field(source, "variables", "source")?
+            .iter()
+            .enumerate()
+        {
             let at = format!("source.variables[{i}]");
             let name = str_field(v, "name", &at)?.unwrap_or_default().to_owned();
             let expr = str_field(v, "expression", &at)?
@@ -127,7 +134,10 @@ impl CompiledGatekeeperCode {
             Ok(c)
         };
         let mut match_conditions = Vec::new();
-        for (i, m) in list_field(source, "matchConditions", "source")?.iter().enumerate() {
+        for (i, m) in list_field(source, "matchConditions", "source")?
+            .iter()
+            .enumerate()
+        {
             let at = format!("source.matchConditions[{i}]");
             let expr = str_field(m, "expression", &at)?
                 .ok_or_else(|| invalid(&format!("{at}.expression"), "is required"))?;
@@ -137,7 +147,10 @@ impl CompiledGatekeeperCode {
             });
         }
         let mut validations = Vec::new();
-        for (i, v) in list_field(source, "validations", "source")?.iter().enumerate() {
+        for (i, v) in list_field(source, "validations", "source")?
+            .iter()
+            .enumerate()
+        {
             let at = format!("source.validations[{i}]");
             let expr = str_field(v, "expression", &at)?
                 .ok_or_else(|| invalid(&format!("{at}.expression"), "is required"))?;
@@ -151,7 +164,10 @@ impl CompiledGatekeeperCode {
             });
         }
         if validations.is_empty() {
-            return Err(invalid("source.validations", "a code block needs validations"));
+            return Err(invalid(
+                "source.validations",
+                "a code block needs validations",
+            ));
         }
         Ok(CompiledGatekeeperCode {
             cel: cel.clone(),
@@ -202,7 +218,10 @@ impl CompiledGatekeeperCode {
                 "params".to_owned(),
                 crate::json::object_to_cel(parameters.unwrap_or(&json!({}))),
             ),
-            ("anyObject".to_owned(), crate::json::object_to_cel(any_object)),
+            (
+                "anyObject".to_owned(),
+                crate::json::object_to_cel(any_object),
+            ),
         ];
         let ev = Evaluation::new(&self.cel, scope, given, &self.variables);
         for (i, m) in self.match_conditions.iter().enumerate() {
@@ -267,16 +286,16 @@ mod tests {
 
     fn code() -> serde_json::Value {
         json!({"engine": "K8sNativeValidation", "source": {
-            "variables": [
-                {"name": "pid", "expression": "has(variables.anyObject.spec.hostPID) && variables.anyObject.spec.hostPID"},
-                {"name": "allowed", "expression": "has(variables.params.allowHostPID) && variables.params.allowHostPID"},
-                {"name": "broken", "expression": "1 / 0 == 1"}
-            ],
-            "validations": [
-                {"expression": "request.operation == 'UPDATE' || !variables.pid || variables.allowed",
-                 "messageExpression": "'host PID is not allowed: ' + variables.anyObject.metadata.name"},
-                {"expression": "true", "message": "never"}
-            ]}})
+        "variables": [
+            {"name": "pid", "expression": "has(variables.anyObject.spec.hostPID) && variables.anyObject.spec.hostPID"},
+            {"name": "allowed", "expression": "has(variables.params.allowHostPID) && variables.params.allowHostPID"},
+            {"name": "broken", "expression": "1 / 0 == 1"}
+        ],
+        "validations": [
+            {"expression": "request.operation == 'UPDATE' || !variables.pid || variables.allowed",
+             "messageExpression": "'host PID is not allowed: ' + variables.anyObject.metadata.name"},
+            {"expression": "true", "message": "never"}
+        ]}})
     }
 
     #[test]
@@ -290,7 +309,10 @@ mod tests {
                 validation: 0
             }]
         );
-        assert!(c.evaluate(&Request::for_object(&pod(false)), None).unwrap().is_empty());
+        assert!(c
+            .evaluate(&Request::for_object(&pod(false)), None)
+            .unwrap()
+            .is_empty());
         let params = json!({"allowHostPID": true});
         assert!(c
             .evaluate(&Request::for_object(&pod(true)), Some(&params))
@@ -311,24 +333,42 @@ mod tests {
 
     #[test]
     fn errors_are_errors_not_passes() {
-        let block = json!({"source": {"validations": [{"expression": "object.spec.missing == 1"}]}});
+        let block =
+            json!({"source": {"validations": [{"expression": "object.spec.missing == 1"}]}});
         let err = evaluate_gatekeeper_code(&block, &Request::for_object(&pod(true)), None);
         assert!(matches!(err, Err(CelError::Evaluation(m)) if m.contains("validations[0]")));
         let not_bool = json!({"source": {"validations": [{"expression": "'yes'"}]}});
-        assert!(evaluate_gatekeeper_code(&not_bool, &Request::for_object(&pod(true)), None).is_err());
+        assert!(
+            evaluate_gatekeeper_code(&not_bool, &Request::for_object(&pod(true)), None).is_err()
+        );
     }
 
     #[test]
     fn bad_code_blocks_are_load_errors_with_paths() {
         let cases = [
-            (json!({"source": {"validations": [{"expression": "1 +"}]}}), "source.validations[0].expression"),
-            (json!({"source": {"validations": [{"expression": "variables.nope"}]}}), "source.validations[0].expression"),
-            (json!({"source": {"variables": [{"name": "a", "expression": "variables.b"},
-                {"name": "b", "expression": "1"}], "validations": [{"expression": "true"}]}}), "source.variables[0].expression"),
-            (json!({"source": {"validations": [{"message": "x"}]}}), "source.validations[0].expression"),
+            (
+                json!({"source": {"validations": [{"expression": "1 +"}]}}),
+                "source.validations[0].expression",
+            ),
+            (
+                json!({"source": {"validations": [{"expression": "variables.nope"}]}}),
+                "source.validations[0].expression",
+            ),
+            (
+                json!({"source": {"variables": [{"name": "a", "expression": "variables.b"},
+                {"name": "b", "expression": "1"}], "validations": [{"expression": "true"}]}}),
+                "source.variables[0].expression",
+            ),
+            (
+                json!({"source": {"validations": [{"message": "x"}]}}),
+                "source.validations[0].expression",
+            ),
             (json!({"source": {"validations": []}}), "source.validations"),
             (json!({"engine": "Rego", "source": {}}), "code.engine"),
-            (json!({"source": {"validations": [{"expression": "true", "messageExpression": "("}]}}), "source.validations[0].messageExpression"),
+            (
+                json!({"source": {"validations": [{"expression": "true", "messageExpression": "("}]}}),
+                "source.validations[0].messageExpression",
+            ),
         ];
         for (block, path) in cases {
             match CompiledGatekeeperCode::compile(&block) {
@@ -344,10 +384,16 @@ mod tests {
             "matchConditions": [{"name": "only-web", "expression": "object.metadata.name == 'web'"}],
             "validations": [{"expression": "false", "message": "denied"}]}});
         let c = CompiledGatekeeperCode::compile(&block).unwrap();
-        assert!(c.evaluate(&Request::for_object(&pod(true)), None).unwrap().is_empty());
+        assert!(c
+            .evaluate(&Request::for_object(&pod(true)), None)
+            .unwrap()
+            .is_empty());
         let mut web = pod(true);
         web["metadata"]["name"] = json!("web");
-        assert_eq!(c.evaluate(&Request::for_object(&web), None).unwrap()[0].message, "denied");
+        assert_eq!(
+            c.evaluate(&Request::for_object(&web), None).unwrap()[0].message,
+            "denied"
+        );
     }
 
     #[test]

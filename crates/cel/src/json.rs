@@ -38,9 +38,7 @@ pub fn to_cel(v: &serde_json::Value) -> Value {
 /// `has(o.spec.x)` is false for `x: null`, as it is for a stored object).
 pub fn object_to_cel(v: &serde_json::Value) -> Value {
     match v {
-        serde_json::Value::Array(a) => {
-            Value::List(Arc::new(a.iter().map(object_to_cel).collect()))
-        }
+        serde_json::Value::Array(a) => Value::List(Arc::new(a.iter().map(object_to_cel).collect())),
         serde_json::Value::Object(o) => {
             let map: HashMap<Key, Value> = o
                 .iter()
@@ -96,7 +94,8 @@ mod tests {
 
     #[test]
     fn json_round_trips_through_cel() {
-        let v = json!({"a": [1, 2.5, "x", null, true], "b": {"c": -3}, "big": 18446744073709551615u64});
+        let v =
+            json!({"a": [1, 2.5, "x", null, true], "b": {"c": -3}, "big": 18446744073709551615u64});
         let c = to_cel(&v);
         assert_eq!(from_cel(&c), v);
         let o = object_to_cel(&json!({"a": null, "b": [{"c": null, "d": 1}]}));

@@ -13,13 +13,19 @@
 mod env;
 mod ext;
 pub mod gatekeeper;
-mod program;
 mod json;
+mod program;
 mod request;
-// pub mod vap;
+pub mod vap;
 
-pub use env::{CelError, Compiled, KubeCel, Scope, MAX_AST_DEPTH, MAX_COMPREHENSION_DEPTH, MAX_EXPRESSION_LEN};
-pub use gatekeeper::{evaluate_gatekeeper_code, native_validation_code, CompiledGatekeeperCode, Violation};
+pub use env::{
+    CelError, Compiled, KubeCel, Scope, MAX_AST_DEPTH, MAX_COMPREHENSION_DEPTH, MAX_EXPRESSION_LEN,
+};
+pub use gatekeeper::{
+    evaluate_gatekeeper_code, native_validation_code, CompiledGatekeeperCode, Violation,
+};
 pub use json::{from_cel, object_to_cel, to_cel};
 pub use request::{resource_for_kind, Request};
-// pub use vap::{LoadError, Outcome, OutcomeKind, SourceRef, ValidationAction, VapSet};
+pub use vap::{
+    FailurePolicy, LoadError, Outcome, OutcomeKind, SourceRef, ValidationAction, VapSet,
+};

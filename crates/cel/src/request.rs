@@ -40,28 +40,60 @@ const BUILTIN_KINDS: &[(&str, &str, bool)] = &[
     ("APIService", "apiservices", true),
     ("CSIDriver", "csidrivers", true),
     ("CSINode", "csinodes", true),
-    ("CertificateSigningRequest", "certificatesigningrequests", true),
+    (
+        "CertificateSigningRequest",
+        "certificatesigningrequests",
+        true,
+    ),
     ("ClusterRole", "clusterroles", true),
     ("ClusterRoleBinding", "clusterrolebindings", true),
     ("ComponentStatus", "componentstatuses", true),
-    ("CustomResourceDefinition", "customresourcedefinitions", true),
+    (
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        true,
+    ),
     ("Endpoints", "endpoints", false),
     ("FlowSchema", "flowschemas", true),
     ("IngressClass", "ingressclasses", true),
     ("MutatingAdmissionPolicy", "mutatingadmissionpolicies", true),
-    ("MutatingAdmissionPolicyBinding", "mutatingadmissionpolicybindings", true),
-    ("MutatingWebhookConfiguration", "mutatingwebhookconfigurations", true),
+    (
+        "MutatingAdmissionPolicyBinding",
+        "mutatingadmissionpolicybindings",
+        true,
+    ),
+    (
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        true,
+    ),
     ("Namespace", "namespaces", true),
     ("Node", "nodes", true),
     ("PersistentVolume", "persistentvolumes", true),
     ("PodSecurityPolicy", "podsecuritypolicies", true),
     ("PriorityClass", "priorityclasses", true),
-    ("PriorityLevelConfiguration", "prioritylevelconfigurations", true),
+    (
+        "PriorityLevelConfiguration",
+        "prioritylevelconfigurations",
+        true,
+    ),
     ("RuntimeClass", "runtimeclasses", true),
     ("StorageClass", "storageclasses", true),
-    ("ValidatingAdmissionPolicy", "validatingadmissionpolicies", true),
-    ("ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", true),
-    ("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", true),
+    (
+        "ValidatingAdmissionPolicy",
+        "validatingadmissionpolicies",
+        true,
+    ),
+    (
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+        true,
+    ),
+    (
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        true,
+    ),
     ("VolumeAttachment", "volumeattachments", true),
 ];
 
@@ -118,7 +150,7 @@ fn non_null(v: Option<&Value>) -> Option<Value> {
 impl Request {
     /// A CREATE request for a manifest, as a file scan sees it: group, version and kind
     /// from `apiVersion`/`kind`, the resource from [`resource_for_kind`], name and
-    /// namespace from `metadata`, an empty `userInfo`.
+    /// namespace from `metadata`, a `userInfo` with an empty username and no groups.
     pub fn for_object(object: &Value) -> Request {
         let (group, version) = split_api_version(str_at(object, &["apiVersion"]));
         let kind = str_at(object, &["kind"]).to_owned();
@@ -139,7 +171,7 @@ impl Request {
             namespace: str_at(object, &["metadata", "namespace"]).to_owned(),
             object: Some(object.clone()),
             old_object: None,
-            user_info: json!({}),
+            user_info: json!({"username": "", "groups": []}),
             dry_run: false,
             options: None,
         }
@@ -195,10 +227,7 @@ impl Request {
             namespace,
             object,
             old_object,
-            user_info: req
-                .get("userInfo")
-                .cloned()
-                .unwrap_or_else(|| json!({})),
+            user_info: req.get("userInfo").cloned().unwrap_or_else(|| json!({})),
             dry_run: req.get("dryRun").and_then(Value::as_bool).unwrap_or(false),
             options: non_null(req.get("options")),
         })
@@ -288,6 +317,9 @@ mod tests {
         assert_eq!(r.sub_resource, "status");
         assert_eq!(r.user_info["username"], "alice");
         assert!(r.old_object.is_some());
-        assert_eq!(Request::from_admission_review(&json!({"kind": "Pod"})), None);
+        assert_eq!(
+            Request::from_admission_review(&json!({"kind": "Pod"})),
+            None
+        );
     }
 }

@@ -58,8 +58,12 @@ fn constraint_matches(constraint: &Value, req: &Request) -> bool {
         let hit = kinds.iter().any(|k| {
             let groups = k["apiGroups"].as_array().cloned().unwrap_or_default();
             let names = k["kinds"].as_array().cloned().unwrap_or_default();
-            let g = groups.iter().any(|g| g == "*" || g.as_str() == Some(req.group.as_str()));
-            let n = names.iter().any(|n| n == "*" || n.as_str() == Some(req.kind.as_str()));
+            let g = groups
+                .iter()
+                .any(|g| g == "*" || g.as_str() == Some(req.group.as_str()));
+            let n = names
+                .iter()
+                .any(|n| n == "*" || n.as_str() == Some(req.kind.as_str()));
             g && n
         });
         if !hit {
@@ -71,12 +75,20 @@ fn constraint_matches(constraint: &Value, req: &Request) -> bool {
         None => pat == s,
     };
     if let Some(ns) = m["namespaces"].as_array() {
-        if !ns.iter().filter_map(Value::as_str).any(|p| glob(p, &req.namespace)) {
+        if !ns
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|p| glob(p, &req.namespace))
+        {
             return false;
         }
     }
     if let Some(ns) = m["excludedNamespaces"].as_array() {
-        if ns.iter().filter_map(Value::as_str).any(|p| glob(p, &req.namespace)) {
+        if ns
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|p| glob(p, &req.namespace))
+        {
             return false;
         }
     }
@@ -163,13 +175,14 @@ fn gatekeeper_library_cel_cases_agree() {
         };
         let assertions = case["assertions"].as_array().cloned().unwrap_or_default();
         match outcome {
-            Ok(messages) if assertions.iter().all(|a| assertion_holds(a, &messages)) => {
-                agree += 1
-            }
+            Ok(messages) if assertions.iter().all(|a| assertion_holds(a, &messages)) => agree += 1,
             Ok(messages) => {
                 disagreements.insert(
                     id,
-                    format!("expected {assertions:?}, got {} violation(s): {messages:?}", messages.len()),
+                    format!(
+                        "expected {assertions:?}, got {} violation(s): {messages:?}",
+                        messages.len()
+                    ),
                 );
             }
             Err(e) => {
@@ -177,17 +190,29 @@ fn gatekeeper_library_cel_cases_agree() {
             }
         }
     }
-    assert!(total > 100, "the corpus has {total} CEL cases; expected the whole library");
+    assert!(
+        total > 100,
+        "the corpus has {total} CEL cases; expected the whole library"
+    );
     let rate = agree as f64 / total as f64;
-    println!("gatekeeper-library CEL: {agree}/{total} cases agree ({:.1}%)", rate * 100.0);
+    println!(
+        "gatekeeper-library CEL: {agree}/{total} cases agree ({:.1}%)",
+        rate * 100.0
+    );
     for (id, why) in &disagreements {
         println!("DISAGREE {id}: {why}");
     }
     let doc_path = workspace_root().join("docs/comparisons/gatekeeper-cel.md");
     let doc = std::fs::read_to_string(&doc_path).unwrap_or_default();
     let listed = listed_cases(&doc);
-    let unlisted: Vec<&String> = disagreements.keys().filter(|k| !listed.contains(*k)).collect();
-    let stale: Vec<&String> = listed.iter().filter(|k| !disagreements.contains_key(*k)).collect();
+    let unlisted: Vec<&String> = disagreements
+        .keys()
+        .filter(|k| !listed.contains(*k))
+        .collect();
+    let stale: Vec<&String> = listed
+        .iter()
+        .filter(|k| !disagreements.contains_key(*k))
+        .collect();
     assert!(
         unlisted.is_empty(),
         "cases that disagree but are not listed in {}: {unlisted:#?}",

@@ -124,10 +124,11 @@ pub(crate) fn int_arg(args: &[Value], i: usize) -> Result<i64, String> {
 }
 
 /// The opaque library value of type `T` at `i`.
-pub(crate) fn opaque_arg<T: 'static>(args: &[Value], i: usize, what: &str) -> Result<T, String>
-where
-    T: Clone,
-{
+pub(crate) fn opaque_arg<T: Clone + 'static>(
+    args: &[Value],
+    i: usize,
+    what: &str,
+) -> Result<T, String> {
     match args.get(i) {
         Some(Value::Opaque(o)) => o
             .downcast_ref::<T>()

@@ -55,9 +55,7 @@ pub(crate) fn parse_ip(s: &str) -> Result<IpAddr, String> {
         .map_err(|_| format!("{s:?} is not a valid IP address"))?;
     if let IpAddr::V6(v6) = ip {
         if v6.to_ipv4_mapped().is_some() {
-            return Err(format!(
-                "{s:?}: IPv4-mapped IPv6 addresses are not allowed"
-            ));
+            return Err(format!("{s:?}: IPv4-mapped IPv6 addresses are not allowed"));
         }
     }
     Ok(ip)
@@ -68,7 +66,9 @@ pub(crate) fn parse_cidr(s: &str) -> Result<IpNet, String> {
     let err = || format!("{s:?} is not a valid CIDR");
     let (addr, len) = s.split_once('/').ok_or_else(err)?;
     let ip = parse_ip(addr).map_err(|_| err())?;
-    if len.is_empty() || len.len() > 3 || !len.bytes().all(|b| b.is_ascii_digit())
+    if len.is_empty()
+        || len.len() > 3
+        || !len.bytes().all(|b| b.is_ascii_digit())
         || (len.len() > 1 && len.starts_with('0'))
     {
         return Err(err());
@@ -281,7 +281,12 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
         vec![],
         prefix_length_fn,
     )?;
-    env.add_overload("string", "net_cidr_to_string", vec![cidrt()], cidr_string_fn)?;
+    env.add_overload(
+        "string",
+        "net_cidr_to_string",
+        vec![cidrt()],
+        cidr_string_fn,
+    )?;
     Ok(())
 }
 

@@ -187,7 +187,10 @@ impl Quantity {
             let diff = u32::try_from(q.scale - scale).ok()?;
             q.num.checked_mul(10i128.checked_pow(diff)?)
         };
-        Some(Quantity::new(widen(self)?.checked_add(widen(other)?)?, scale))
+        Some(Quantity::new(
+            widen(self)?.checked_add(widen(other)?)?,
+            scale,
+        ))
     }
 }
 
@@ -290,7 +293,11 @@ value_fn!(is_quantity_fn, "isQuantity", is_quantity);
 value_fn!(sign_fn, "sign", sign);
 value_fn!(is_integer_fn, "isInteger", is_integer);
 value_fn!(as_integer_fn, "asInteger", as_integer);
-value_fn!(as_approximate_float_fn, "asApproximateFloat", as_approximate_float);
+value_fn!(
+    as_approximate_float_fn,
+    "asApproximateFloat",
+    as_approximate_float
+);
 value_fn!(add_fn, "add", add);
 value_fn!(sub_fn, "sub", sub);
 value_fn!(compare_to_fn, "compareTo", compare_to);
@@ -336,7 +343,13 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
         ("isLessThan", is_less_than_fn),
         ("isGreaterThan", is_greater_than_fn),
     ] {
-        env.add_member_overload(name, &format!("quantity_{name}_quantity"), q(), vec![q()], f)?;
+        env.add_member_overload(
+            name,
+            &format!("quantity_{name}_quantity"),
+            q(),
+            vec![q()],
+            f,
+        )?;
         if matches!(name, "add" | "sub") {
             env.add_member_overload(name, &format!("quantity_{name}_int"), q(), vec![INT], f)?;
         }
@@ -362,7 +375,9 @@ mod tests {
         assert_eq!(q("+2"), q("2"));
         assert_eq!(q("1.5E-3"), q("1500u"));
         assert_eq!(q("100n"), q("0.0000001"));
-        for bad in ["", "Gi", "1.2.3", "1 Gi", "1gi", "1e", "1e+", "--1", "1Gib", "0x10", "."] {
+        for bad in [
+            "", "Gi", "1.2.3", "1 Gi", "1gi", "1e", "1e+", "--1", "1Gib", "0x10", ".",
+        ] {
             assert!(Quantity::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Quantity::parse(&"9".repeat(40)).is_err());

@@ -42,7 +42,9 @@ fn find(args: &[Value]) -> Result<Value, String> {
     let s = str_arg(args, 0)?;
     let re = compile(str_arg(args, 1)?)?;
     Ok(Value::String(Arc::new(
-        re.find(s).map(|m| m.as_str().to_owned()).unwrap_or_default(),
+        re.find(s)
+            .map(|m| m.as_str().to_owned())
+            .unwrap_or_default(),
     )))
 }
 

@@ -129,7 +129,10 @@ impl Url {
             let (scheme, rest) = rest
                 .split_once(':')
                 .ok_or_else(|| err("not an absolute URL or absolute path"))?;
-            let ok = scheme.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+            let ok = scheme
+                .as_bytes()
+                .first()
+                .is_some_and(u8::is_ascii_alphabetic)
                 && scheme
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
@@ -162,9 +165,7 @@ impl Url {
 
     fn check_host(host: &str) -> Result<(), String> {
         let port = if let Some(inner) = host.strip_prefix('[') {
-            let (v6, after) = inner
-                .split_once(']')
-                .ok_or("missing ']' in host")?;
+            let (v6, after) = inner.split_once(']').ok_or("missing ']' in host")?;
             if v6.parse::<std::net::Ipv6Addr>().is_err() {
                 return Err(format!("invalid IPv6 host {v6:?}"));
             }
@@ -285,7 +286,10 @@ pub(super) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload("url", "string_to_url", vec![STRING], url_fn)?;
     env.add_overload("isURL", "is_url_string", vec![STRING], is_url_fn)?;
     for (name, f) in [
-        ("getScheme", get_scheme_fn as cel::common::functions::Function),
+        (
+            "getScheme",
+            get_scheme_fn as cel::common::functions::Function,
+        ),
         ("getHost", get_host_fn),
         ("getHostname", get_hostname_fn),
         ("getPort", get_port_fn),
