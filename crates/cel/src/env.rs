@@ -18,6 +18,11 @@ pub const MAX_EXPRESSION_LEN: usize = 16 * 1024;
 /// compile time rather than risking a run that does not end.
 pub const MAX_COMPREHENSION_DEPTH: usize = 4;
 
+/// How many comprehension iterations, plus characters and elements produced by the string
+/// and list functions of this crate, one expression may spend. Kubernetes meters
+/// expressions by an estimated and a runtime cost; this budget is the runtime part.
+pub const EVALUATION_BUDGET: u64 = 1_000_000;
+
 /// How deeply the parser may recurse (parentheses, operators, calls).
 const MAX_PARSE_DEPTH: u16 = 64;
 
@@ -103,15 +108,12 @@ impl Default for KubeCel {
 }
 
 impl KubeCel {
-    /// The environment: the standard library with optional syntax (`a.?b`, `orValue`), the
-    /// strings extension, and the Kubernetes lists, regex, quantity, URL, IP and CIDR
-    /// libraries.
+    /// The environment: the standard library with optional syntax (`a.?b`, `orValue`), and
+    /// the Kubernetes strings, lists, regex, quantity, URL, IP and CIDR libraries.
     pub fn new() -> KubeCel {
         let mut env = Env::stdlib();
         // Each registration below declares names that are not in the standard library; a
         // failure here is a programming error caught by every test.
-        env.add_extension(cel::extensions::strings)
-            .expect("strings extension registers");
         crate::ext::register(&mut env).expect("Kubernetes libraries register");
         KubeCel { env: Arc::new(env) }
     }
@@ -184,6 +186,7 @@ impl KubeCel {
                 "the `authorizer` variable (authorization checks need the API server)".into(),
             ));
         }
+        crate::ext::reset_budget();
         let mut ctx = Context::with_env(Arc::clone(&self.env));
         for (name, value) in &scope.vars {
             ctx.add_variable_from_value(name.clone(), value.clone());
@@ -332,6 +335,16 @@ fn guard_presence_tests(e: &mut IdedExpr, ids: &mut u64, level: usize) {
         }
         Expr::Comprehension(c) => {
             guard_presence_tests(&mut c.iter_range, ids, level);
+            // every iteration is charged to the evaluation's budget
+            let range = std::mem::take(&mut c.iter_range);
+            c.iter_range = IdedExpr {
+                id: next_id(ids),
+                expr: Expr::Call(CallExpr {
+                    func_name: crate::ext::METER.to_owned(),
+                    target: None,
+                    args: vec![range],
+                }),
+            };
             guard_presence_tests(&mut c.accu_init, ids, level);
             guard_presence_tests(&mut c.loop_cond, ids, level);
             guard_presence_tests(&mut c.loop_step, ids, level);
@@ -561,6 +574,16 @@ mod tests {
         let deepest = format!("{} == 2", vec!["1"; MAX_AST_DEPTH - 2].join(" * "));
         assert_eq!(eval(&deepest), Ok(Value::Bool(false)));
         assert!(matches!(eval("1 / 0"), Err(CelError::Evaluation(_))));
+        // work that grows past the budget stops with an error instead of running on
+        let big_list = format!("[{}]", vec!["1"; 300].join(","));
+        let quartic = format!(
+            "{t}.all(a, {t}.all(b, {t}.all(c, {t}.all(d, true))))",
+            t = big_list
+        );
+        assert!(matches!(eval(&quartic), Err(CelError::Evaluation(m)) if m.contains("budget")));
+        let amplify = format!("'aaaaaaaaaa'{}", ".replace('a', 'aaaaaaaaaa')".repeat(20));
+        assert!(matches!(eval(&amplify), Err(CelError::Evaluation(m)) if m.contains("budget")));
+        assert!(eval(&format!("{t}.all(a, {t}.all(b, true))", t = big_list)).is_ok());
         assert!(matches!(eval("nope.x"), Err(CelError::Evaluation(_))));
     }
 

@@ -19,7 +19,8 @@ mod request;
 pub mod vap;
 
 pub use env::{
-    CelError, Compiled, KubeCel, Scope, MAX_AST_DEPTH, MAX_COMPREHENSION_DEPTH, MAX_EXPRESSION_LEN,
+    CelError, Compiled, KubeCel, Scope, EVALUATION_BUDGET, MAX_AST_DEPTH, MAX_COMPREHENSION_DEPTH,
+    MAX_EXPRESSION_LEN,
 };
 pub use gatekeeper::{
     evaluate_gatekeeper_code, native_validation_code, CompiledGatekeeperCode, Violation,

@@ -8,7 +8,10 @@ mod lists;
 mod net;
 mod quantity;
 mod regex;
+mod strings;
 mod url;
+
+use std::cell::Cell;
 
 use cel::common::types::{Type, DYN_TYPE, INT_TYPE, LIST_TYPE, STRING_TYPE};
 use cel::common::value::{CowVal, Val};
@@ -52,8 +55,52 @@ pub(crate) const INT: Type = INT_TYPE;
 pub(crate) const LIST: Type = LIST_TYPE;
 pub(crate) const DYN: Type = DYN_TYPE;
 
+/// The function every comprehension's range is passed through at compile time, so that
+/// each iteration is charged to the budget.
+pub(crate) const METER: &str = "__palisade_meter";
+
+thread_local! {
+    static SPENT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Starts a new evaluation's budget (evaluation is synchronous, on one thread).
+pub(crate) fn reset_budget() {
+    SPENT.with(|s| s.set(0));
+}
+
+/// Charges `units` (iterations, characters or elements) to the current evaluation.
+pub(crate) fn charge(units: u64) -> Result<(), String> {
+    SPENT.with(|s| {
+        let spent = s.get().saturating_add(units);
+        s.set(spent);
+        if spent > crate::env::EVALUATION_BUDGET {
+            Err(format!(
+                "evaluation budget of {} exceeded (comprehension iterations and produced \
+                 characters or elements)",
+                crate::env::EVALUATION_BUDGET
+            ))
+        } else {
+            Ok(())
+        }
+    })
+}
+
+/// Charges the size of a comprehension's range and passes it through unchanged.
+fn meter<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let range = args
+        .pop()
+        .ok_or_else(ExecutionError::missing_argument_or_target)?;
+    let size = range
+        .as_sizer()
+        .map_or(1, |s| u64::try_from(*s.size().inner()).unwrap_or(0));
+    charge(size).map_err(|m| ExecutionError::function_error("comprehension", m))?;
+    Ok(range)
+}
+
 /// Registers every library of this module.
 pub(crate) fn register(env: &mut Env) -> Result<(), DeclarationError> {
+    env.add_overload(METER, "palisade_meter", vec![DYN], meter)?;
+    strings::register(env)?;
     lists::register(env)?;
     regex::register(env)?;
     quantity::register(env)?;
