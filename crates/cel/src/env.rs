@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use cel::common::ast::{operators, CallExpr, SelectExpr};
 use cel::common::ast::{EntryExpr, Expr};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::{Context, Env, IdedExpr, Value};
 
 /// The longest expression accepted, in bytes. Kubernetes bounds expressions by an estimated
@@ -175,6 +177,7 @@ impl KubeCel {
             source: source.to_owned(),
             variables: walk.variables,
             all_variables: walk.all_variables,
+            variables_map: walk.variables_map,
             idents: walk.idents,
         })
     }
@@ -186,11 +189,25 @@ impl KubeCel {
                 "the `authorizer` variable (authorization checks need the API server)".into(),
             ));
         }
+        let vals = Vals::from_scope(scope)?;
+        self.evaluate_with(compiled, &vals)
+    }
+
+    /// Evaluates with variables that are already CEL values, borrowed rather than copied
+    /// (the path compiled policies take: each object is converted once per request).
+    pub(crate) fn evaluate_with(
+        &self,
+        compiled: &Compiled,
+        vars: &dyn VariableResolver,
+    ) -> Result<Value, CelError> {
+        if compiled.idents.contains("authorizer") && vars.resolve("authorizer").is_none() {
+            return Err(CelError::Unsupported(
+                "the `authorizer` variable (authorization checks need the API server)".into(),
+            ));
+        }
         crate::ext::reset_budget();
         let mut ctx = Context::with_env(Arc::clone(&self.env));
-        for (name, value) in &scope.vars {
-            ctx.add_variable_from_value(name.clone(), value.clone());
-        }
+        ctx.set_variable_resolver(vars);
         Value::resolve(&compiled.expr, &ctx)
             .map_err(|e| CelError::Evaluation(clip(&e.to_string(), 600)))
     }
@@ -231,6 +248,8 @@ pub struct Compiled {
     variables: BTreeSet<String>,
     /// Whether `variables` is used other than as `variables.NAME` (indexed or whole).
     all_variables: bool,
+    /// Whether `variables` itself must be a map (`has(variables.x)`, `variables['x']`).
+    variables_map: bool,
     /// Every identifier.
     idents: BTreeSet<String>,
 }
@@ -247,9 +266,48 @@ impl Compiled {
         (!self.all_variables).then_some(&self.variables)
     }
 
+    /// Whether the expression needs `variables` as a map rather than only `variables.NAME`.
+    pub(crate) fn needs_variables_map(&self) -> bool {
+        self.variables_map
+    }
+
     /// Whether the expression names the identifier `name` (outside field selections).
     pub fn uses_ident(&self, name: &str) -> bool {
         self.idents.contains(name)
+    }
+}
+
+/// Variables as CEL values, handed to the interpreter by reference.
+#[derive(Default)]
+pub(crate) struct Vals {
+    pub(crate) map: HashMap<String, Box<dyn Val>>,
+}
+
+impl Vals {
+    /// Binds `name` to a JSON value (a Kubernetes object when `object`: null entries are
+    /// left out).
+    pub(crate) fn set_json(&mut self, name: &str, v: &serde_json::Value, object: bool) {
+        self.map
+            .insert(name.to_owned(), crate::json::json_to_val(v, object));
+    }
+
+    pub(crate) fn from_scope(scope: &Scope) -> Result<Vals, CelError> {
+        let mut map = HashMap::new();
+        for (name, value) in &scope.vars {
+            map.insert(name.clone(), to_val(value.clone())?);
+        }
+        Ok(Vals { map })
+    }
+}
+
+/// A value as the interpreter holds it.
+pub(crate) fn to_val(v: Value) -> Result<Box<dyn Val>, CelError> {
+    Box::<dyn Val>::try_from(v).map_err(|e| CelError::Evaluation(e.to_string()))
+}
+
+impl VariableResolver for Vals {
+    fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
+        self.map.get(name).map(|v| CowVal::Borrowed(v.as_ref()))
     }
 }
 
@@ -391,6 +449,7 @@ fn next_id(ids: &mut u64) -> u64 {
 struct Walk {
     max_depth: usize,
     max_ast_depth: usize,
+    variables_map: bool,
     variables: BTreeSet<String>,
     all_variables: bool,
     idents: BTreeSet<String>,
@@ -408,6 +467,7 @@ impl Walk {
             Expr::Ident(name) => {
                 if name == "variables" {
                     self.all_variables = true;
+                    self.variables_map = true;
                 }
                 self.idents.insert(name.clone());
             }
@@ -416,6 +476,8 @@ impl Walk {
                     if root == "variables" {
                         self.variables.insert(s.field.clone());
                         self.idents.insert(root.clone());
+                        // a presence test needs `variables` itself, as a map
+                        self.variables_map |= s.test;
                         return;
                     }
                 }

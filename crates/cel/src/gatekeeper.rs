@@ -18,8 +18,10 @@
 
 use serde_json::json;
 
-use crate::program::{check_refs, compile_vars, Evaluation, VarDef};
-use crate::{CelError, Compiled, KubeCel, Request, Scope};
+use crate::env::Vals;
+use crate::json::json_to_val;
+use crate::program::{check_refs, compile_vars, Evaluation, Given, VarDef};
+use crate::{CelError, Compiled, KubeCel, Request};
 
 /// A failed validation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,35 +197,30 @@ impl CompiledGatekeeperCode {
         parameters: Option<&serde_json::Value>,
         namespace: Option<&serde_json::Value>,
     ) -> Result<Vec<Violation>, CelError> {
-        let mut scope = Scope::new();
+        let mut vals = Vals::default();
         let null = serde_json::Value::Null;
-        let object = req.object.as_ref().unwrap_or(&null);
-        let old_object = req.old_object.as_ref().unwrap_or(&null);
-        scope.set_object("object", object);
-        scope.set_object("oldObject", old_object);
-        scope.set_json("request", &req.to_value());
-        scope.set_object("namespaceObject", namespace.unwrap_or(&null));
+        vals.set_json("object", req.object.as_ref().unwrap_or(&null), true);
+        vals.set_json("oldObject", req.old_object.as_ref().unwrap_or(&null), true);
+        vals.set_json("request", &req.to_value(), false);
+        vals.set_json("namespaceObject", namespace.unwrap_or(&null), true);
         let params_value = match parameters {
             Some(p) => json!({"spec": {"parameters": p}}),
             None => json!({"spec": {}}),
         };
-        scope.set_object("params", &params_value);
+        vals.set_json("params", &params_value, true);
         let any_object = if req.operation == "DELETE" && req.object.is_none() {
-            old_object
+            "oldObject"
         } else {
-            object
+            "object"
         };
         let given = vec![
             (
                 "params".to_owned(),
-                crate::json::object_to_cel(parameters.unwrap_or(&json!({}))),
+                Given::Value(json_to_val(parameters.unwrap_or(&json!({})), true)),
             ),
-            (
-                "anyObject".to_owned(),
-                crate::json::object_to_cel(any_object),
-            ),
+            ("anyObject".to_owned(), Given::Alias(any_object)),
         ];
-        let ev = Evaluation::new(&self.cel, scope, given, &self.variables);
+        let ev = Evaluation::new(&self.cel, vals, given, &self.variables);
         for (i, m) in self.match_conditions.iter().enumerate() {
             let matched = ev.eval_bool(&m.expression).map_err(|e| {
                 CelError::Evaluation(format!("source.matchConditions[{i}] ({}): {e}", m.name))

@@ -3,6 +3,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt,
+};
+use cel::common::value::Val;
 use cel::objects::{Key, Map};
 use cel::Value;
 
@@ -48,6 +52,37 @@ pub fn object_to_cel(v: &serde_json::Value) -> Value {
             Value::Map(Map { map: Arc::new(map) })
         }
         other => to_cel(other),
+    }
+}
+
+/// A JSON value as the interpreter holds it, converted in one pass (no intermediate
+/// [`Value`]); with `object`, map entries whose value is `null` are left out as in
+/// [`object_to_cel`].
+pub(crate) fn json_to_val(v: &serde_json::Value, object: bool) -> Box<dyn Val> {
+    match v {
+        serde_json::Value::Null => Box::new(CelNull),
+        serde_json::Value::Bool(b) => Box::new(CelBool::from(*b)),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Box::new(CelInt::from(i))
+            } else if let Some(u) = n.as_u64() {
+                Box::new(CelUInt::from(u))
+            } else {
+                Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN)))
+            }
+        }
+        serde_json::Value::String(s) => Box::new(CelString::from(s.clone())),
+        serde_json::Value::Array(a) => Box::new(CelList::from(
+            a.iter().map(|x| json_to_val(x, object)).collect::<Vec<_>>(),
+        )),
+        serde_json::Value::Object(o) => {
+            let map: HashMap<CelMapKey<'static>, Box<dyn Val>> = o
+                .iter()
+                .filter(|(_, v)| !(object && v.is_null()))
+                .map(|(k, v)| (CelMapKey::from(k.clone()), json_to_val(v, object)))
+                .collect();
+            Box::new(CelMap::from(map))
+        }
     }
 }
 
@@ -100,6 +135,11 @@ mod tests {
         assert_eq!(from_cel(&c), v);
         let o = object_to_cel(&json!({"a": null, "b": [{"c": null, "d": 1}]}));
         assert_eq!(from_cel(&o), json!({"b": [{"d": 1}]}));
+        // the one-pass conversion gives the same values
+        let direct = json_to_val(&v, false);
+        assert_eq!(Value::try_from(direct.as_ref()).unwrap(), c);
+        let direct = json_to_val(&json!({"a": null, "b": [{"c": null, "d": 1}]}), true);
+        assert_eq!(Value::try_from(direct.as_ref()).unwrap(), o);
         let Value::Map(m) = &c else { panic!("map") };
         assert_eq!(
             m.map.get(&Key::String(Arc::new("big".into()))),

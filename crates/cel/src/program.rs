@@ -2,15 +2,17 @@
 //! (`variables.NAME`, evaluated lazily, in order, each at most once per request) and
 //! validation messages.
 
-use std::cell::RefCell;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
 use cel::Value;
 
-use crate::env::{as_bool, clip};
-use crate::{CelError, Compiled, KubeCel, Scope};
+use crate::env::{as_bool, clip, to_val, Vals};
+use crate::{CelError, Compiled, KubeCel};
 
 /// A compiled variable definition.
 #[derive(Debug, Clone)]
@@ -73,22 +75,55 @@ pub(crate) fn check_refs(
     Ok(())
 }
 
-/// The variables of one evaluation: the base scope (object, request, params...) and the
-/// composited variables, computed on first use.
+/// The variables of one evaluation: the base variables (object, request, params...),
+/// converted to CEL values once, and the composited variables, computed on first use and
+/// then lent to every expression that reads them.
 pub(crate) struct Evaluation<'a> {
     cel: &'a KubeCel,
-    base: Scope,
+    base: Vals,
     /// Variables whose value is given rather than computed (Gatekeeper's `params`).
-    given: Vec<(String, Value)>,
+    given: Vec<(String, Given)>,
     defs: &'a [VarDef],
-    cache: RefCell<Vec<Option<Result<Value, CelError>>>>,
+    cache: Vec<OnceCell<Result<Box<dyn Val>, CelError>>>,
+}
+
+/// A variable whose value is given: a value, or another name for a base variable.
+pub(crate) enum Given {
+    /// The value.
+    Value(Box<dyn Val>),
+    /// The base variable of that name (`anyObject` is `object` or `oldObject`).
+    Alias(&'static str),
+}
+
+/// What one expression sees: the base variables, and `variables.NAME` for the composited
+/// variables it reads (plus `variables` as a map when it needs one).
+struct ExprVars<'e> {
+    base: &'e Vals,
+    vars: Vec<(&'e str, &'e dyn Val)>,
+    map: Option<Box<dyn Val>>,
+}
+
+impl VariableResolver for ExprVars<'_> {
+    fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
+        if let Some(var) = name.strip_prefix("variables.") {
+            return self
+                .vars
+                .iter()
+                .find(|(n, _)| *n == var)
+                .map(|(_, v)| CowVal::Borrowed(*v));
+        }
+        if name == "variables" {
+            return self.map.as_ref().map(|m| CowVal::Borrowed(m.as_ref()));
+        }
+        self.base.resolve(name)
+    }
 }
 
 impl<'a> Evaluation<'a> {
     pub(crate) fn new(
         cel: &'a KubeCel,
-        base: Scope,
-        given: Vec<(String, Value)>,
+        base: Vals,
+        given: Vec<(String, Given)>,
         defs: &'a [VarDef],
     ) -> Evaluation<'a> {
         Evaluation {
@@ -96,44 +131,70 @@ impl<'a> Evaluation<'a> {
             base,
             given,
             defs,
-            cache: RefCell::new(vec![None; defs.len()]),
+            cache: (0..defs.len()).map(|_| OnceCell::new()).collect(),
         }
     }
 
-    fn ensure(&self, i: usize) -> Result<Value, CelError> {
-        if let Some(done) = &self.cache.borrow()[i] {
-            return done.clone();
-        }
+    fn ensure(&self, i: usize) -> Result<&dyn Val, CelError> {
         let def = &self.defs[i];
-        let result = self
-            .eval(&def.compiled)
-            .map_err(|e| CelError::Evaluation(format!("variables.{}: {e}", def.name)));
-        self.cache.borrow_mut()[i] = Some(result.clone());
-        result
+        let cell = &self.cache[i];
+        if cell.get().is_none() {
+            let computed = self
+                .eval(&def.compiled)
+                .and_then(to_val)
+                .map_err(|e| CelError::Evaluation(format!("variables.{}: {e}", def.name)));
+            let _ = cell.set(computed);
+        }
+        match cell.get() {
+            Some(Ok(v)) => Ok(v.as_ref()),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(CelError::Evaluation(format!(
+                "variables.{} could not be computed",
+                def.name
+            ))),
+        }
     }
 
     /// Evaluates `compiled` with the variables it reads.
     pub(crate) fn eval(&self, compiled: &Compiled) -> Result<Value, CelError> {
-        let mut scope = self.base.clone();
         let wanted = |name: &str| compiled.variable_refs().is_none_or(|r| r.contains(name));
+        let mut vars: Vec<(&str, &dyn Val)> = Vec::new();
         if compiled.uses_ident("variables") {
-            let mut map: HashMap<Key, Value> = HashMap::new();
             for (name, value) in &self.given {
                 if wanted(name) {
-                    map.insert(Key::String(Arc::new(name.clone())), value.clone());
+                    let v: &dyn Val = match value {
+                        Given::Value(v) => v.as_ref(),
+                        Given::Alias(base) => match self.base.map.get(*base) {
+                            Some(v) => v.as_ref(),
+                            None => continue,
+                        },
+                    };
+                    vars.push((name.as_str(), v));
                 }
             }
             for (i, def) in self.defs.iter().enumerate() {
                 if wanted(&def.name) {
-                    let v = self.ensure(i)?;
-                    map.insert(Key::String(Arc::new(def.name.clone())), v);
+                    vars.push((def.name.as_str(), self.ensure(i)?));
                 }
             }
-            scope.set("variables", Value::Map(Map { map: Arc::new(map) }));
         }
-        self.cel.evaluate(compiled, &scope)
+        let map = if compiled.needs_variables_map() {
+            let mut m: HashMap<Key, Value> = HashMap::new();
+            for (name, v) in &vars {
+                let value = Value::try_from(*v).map_err(|e| CelError::Evaluation(e.to_string()))?;
+                m.insert(Key::String(Arc::new((*name).to_owned())), value);
+            }
+            Some(to_val(Value::Map(Map { map: Arc::new(m) }))?)
+        } else {
+            None
+        };
+        let resolver = ExprVars {
+            base: &self.base,
+            vars,
+            map,
+        };
+        self.cel.evaluate_with(compiled, &resolver)
     }
-
     /// Evaluates a condition or validation to a boolean.
     pub(crate) fn eval_bool(&self, compiled: &Compiled) -> Result<bool, CelError> {
         as_bool(self.eval(compiled)?)

@@ -21,8 +21,9 @@ use palisade_core::labels::labels_of;
 use serde_json::Value as Json;
 
 use crate::env::clip;
+use crate::env::Vals;
 use crate::program::Evaluation;
-use crate::{CelError, KubeCel, Request, Scope};
+use crate::{CelError, KubeCel, Request};
 use load::{Binding, NotFound, Policy};
 
 /// Where an object was read from.
@@ -419,19 +420,19 @@ impl VapSet {
             failure_policy: policy.failure_policy,
             actions: binding.actions.clone(),
         };
-        let mut scope = Scope::new();
+        let mut vals = Vals::default();
         let null = Json::Null;
-        scope.set_object("object", req.object.as_ref().unwrap_or(&null));
-        scope.set_object("oldObject", req.old_object.as_ref().unwrap_or(&null));
-        scope.set_json("request", &req.to_value());
-        scope.set_object("params", param.map_or(&null, |p| &p.object));
+        vals.set_json("object", req.object.as_ref().unwrap_or(&null), true);
+        vals.set_json("oldObject", req.old_object.as_ref().unwrap_or(&null), true);
+        vals.set_json("request", &req.to_value(), false);
+        vals.set_json("params", param.map_or(&null, |p| &p.object), true);
         let ns_object = if req.is_cluster_scoped() {
             None
         } else {
             namespace
         };
-        scope.set_object("namespaceObject", ns_object.unwrap_or(&null));
-        let ev = Evaluation::new(&self.cel, scope, Vec::new(), &policy.variables);
+        vals.set_json("namespaceObject", ns_object.unwrap_or(&null), true);
+        let ev = Evaluation::new(&self.cel, vals, Vec::new(), &policy.variables);
 
         // match conditions: any false skips the policy; otherwise an error is an error
         let mut condition_error = None;
