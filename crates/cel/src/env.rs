@@ -205,7 +205,7 @@ impl KubeCel {
                 "the `authorizer` variable (authorization checks need the API server)".into(),
             ));
         }
-        crate::ext::reset_budget();
+        let _budget = crate::ext::BudgetGuard::enter();
         let mut ctx = Context::with_env(Arc::clone(&self.env));
         ctx.set_variable_resolver(vars);
         Value::resolve(&compiled.expr, &ctx)
@@ -667,5 +667,35 @@ mod tests {
             k.evaluate(&authz, &Scope::new()),
             Err(CelError::Unsupported(_))
         ));
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    #[test]
+    fn variables_spend_from_the_budget_of_the_expression_that_reads_them() {
+        // each variable alone fits in the budget; the validation that reads all of them
+        // does not, and must fail rather than start afresh for each variable
+        let big = format!("[{}]", vec!["1"; 500].join(","));
+        let vars: Vec<(String, String)> = (0..4)
+            .map(|i| {
+                (
+                    format!("v{i}"),
+                    format!("{big}.map(a, {big}.map(b, a)).size()"),
+                )
+            })
+            .collect();
+        let k = KubeCel::new();
+        let defs = crate::program::compile_vars(&k, &vars, &[], "spec.variables").unwrap();
+        let ev = crate::program::Evaluation::new(&k, Vals::default(), Vec::new(), &defs);
+        let one = k.compile("variables.v0 > 0").unwrap();
+        assert!(ev.eval(&one).is_ok());
+        let ev = crate::program::Evaluation::new(&k, Vals::default(), Vec::new(), &defs);
+        let all = k
+            .compile("variables.v0 + variables.v1 + variables.v2 + variables.v3 > 0")
+            .unwrap();
+        assert!(matches!(ev.eval(&all), Err(CelError::Evaluation(m)) if m.contains("budget")));
     }
 }

@@ -1,6 +1,7 @@
 //! Gatekeeper ConstraintTemplate code blocks with `engine: K8sNativeValidation`.
 //!
-//! A code block's `source` holds `variables`, `validations` and optional
+//! A code block's `source` holds `variables` (computed when first read, at most once per
+//! request), `validations` and optional
 //! `matchConditions`, evaluated as a ValidatingAdmissionPolicy would be, with the variables
 //! Gatekeeper adds:
 //!

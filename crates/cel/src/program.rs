@@ -2,9 +2,8 @@
 //! (`variables.NAME`, evaluated lazily, in order, each at most once per request) and
 //! validation messages.
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
@@ -84,7 +83,7 @@ pub(crate) struct Evaluation<'a> {
     /// Variables whose value is given rather than computed (Gatekeeper's `params`).
     given: Vec<(String, Given)>,
     defs: &'a [VarDef],
-    cache: Vec<OnceCell<Result<Box<dyn Val>, CelError>>>,
+    cache: Vec<OnceLock<Result<Box<dyn Val>, CelError>>>,
 }
 
 /// A variable whose value is given: a value, or another name for a base variable.
@@ -95,27 +94,33 @@ pub(crate) enum Given {
     Alias(&'static str),
 }
 
-/// What one expression sees: the base variables, and `variables.NAME` for the composited
-/// variables it reads (plus `variables` as a map when it needs one).
-struct ExprVars<'e> {
-    base: &'e Vals,
-    vars: Vec<(&'e str, &'e dyn Val)>,
+/// What one expression sees: the base variables, and `variables.NAME`, computed when the
+/// interpreter first asks for it (so `false && variables.failing` does not fail), plus
+/// `variables` as a map when the expression needs one.
+struct ExprVars<'e, 'a> {
+    ev: &'e Evaluation<'a>,
     map: Option<Box<dyn Val>>,
+    /// The first variable that failed to compute while the expression ran.
+    failed: Mutex<Option<CelError>>,
 }
 
-impl VariableResolver for ExprVars<'_> {
+impl VariableResolver for ExprVars<'_, '_> {
     fn resolve<'b>(&'b self, name: &str) -> Option<CowVal<'b, 'b>> {
         if let Some(var) = name.strip_prefix("variables.") {
-            return self
-                .vars
-                .iter()
-                .find(|(n, _)| *n == var)
-                .map(|(_, v)| CowVal::Borrowed(*v));
+            return match self.ev.variable(var) {
+                Ok(v) => v.map(CowVal::Borrowed),
+                Err(e) => {
+                    if let Ok(mut failed) = self.failed.lock() {
+                        failed.get_or_insert(e);
+                    }
+                    None
+                }
+            };
         }
         if name == "variables" {
             return self.map.as_ref().map(|m| CowVal::Borrowed(m.as_ref()));
         }
-        self.base.resolve(name)
+        self.ev.base.resolve(name)
     }
 }
 
@@ -131,70 +136,68 @@ impl<'a> Evaluation<'a> {
             base,
             given,
             defs,
-            cache: (0..defs.len()).map(|_| OnceCell::new()).collect(),
+            cache: (0..defs.len()).map(|_| OnceLock::new()).collect(),
         }
     }
 
-    fn ensure(&self, i: usize) -> Result<&dyn Val, CelError> {
-        let def = &self.defs[i];
-        let cell = &self.cache[i];
-        if cell.get().is_none() {
-            let computed = self
-                .eval(&def.compiled)
-                .and_then(to_val)
-                .map_err(|e| CelError::Evaluation(format!("variables.{}: {e}", def.name)));
-            let _ = cell.set(computed);
+    /// The value of `variables.NAME`, computed once; `Ok(None)` when there is no such
+    /// variable.
+    fn variable(&self, name: &str) -> Result<Option<&dyn Val>, CelError> {
+        if let Some((_, given)) = self.given.iter().find(|(n, _)| n == name) {
+            return Ok(match given {
+                Given::Value(v) => Some(v.as_ref()),
+                Given::Alias(base) => self.base.map.get(*base).map(|v| v.as_ref()),
+            });
         }
-        match cell.get() {
-            Some(Ok(v)) => Ok(v.as_ref()),
-            Some(Err(e)) => Err(e.clone()),
-            None => Err(CelError::Evaluation(format!(
-                "variables.{} could not be computed",
-                def.name
-            ))),
+        let Some(i) = self.defs.iter().position(|d| d.name == name) else {
+            return Ok(None);
+        };
+        let def = &self.defs[i];
+        let computed = self.cache[i].get_or_init(|| {
+            self.eval(&def.compiled)
+                .and_then(to_val)
+                .map_err(|e| CelError::Evaluation(format!("variables.{}: {e}", def.name)))
+        });
+        match computed {
+            Ok(v) => Ok(Some(v.as_ref())),
+            Err(e) => Err(e.clone()),
         }
     }
 
     /// Evaluates `compiled` with the variables it reads.
     pub(crate) fn eval(&self, compiled: &Compiled) -> Result<Value, CelError> {
-        let wanted = |name: &str| compiled.variable_refs().is_none_or(|r| r.contains(name));
-        let mut vars: Vec<(&str, &dyn Val)> = Vec::new();
-        if compiled.uses_ident("variables") {
-            for (name, value) in &self.given {
-                if wanted(name) {
-                    let v: &dyn Val = match value {
-                        Given::Value(v) => v.as_ref(),
-                        Given::Alias(base) => match self.base.map.get(*base) {
-                            Some(v) => v.as_ref(),
-                            None => continue,
-                        },
-                    };
-                    vars.push((name.as_str(), v));
-                }
-            }
-            for (i, def) in self.defs.iter().enumerate() {
-                if wanted(&def.name) {
-                    vars.push((def.name.as_str(), self.ensure(i)?));
-                }
-            }
-        }
         let map = if compiled.needs_variables_map() {
+            let wanted = |name: &str| compiled.variable_refs().is_none_or(|r| r.contains(name));
+            let names = self
+                .given
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .chain(self.defs.iter().map(|d| d.name.as_str()));
             let mut m: HashMap<Key, Value> = HashMap::new();
-            for (name, v) in &vars {
-                let value = Value::try_from(*v).map_err(|e| CelError::Evaluation(e.to_string()))?;
-                m.insert(Key::String(Arc::new((*name).to_owned())), value);
+            for name in names.filter(|n| wanted(n)) {
+                if let Some(v) = self.variable(name)? {
+                    let value =
+                        Value::try_from(v).map_err(|e| CelError::Evaluation(e.to_string()))?;
+                    m.insert(Key::String(Arc::new(name.to_owned())), value);
+                }
             }
             Some(to_val(Value::Map(Map { map: Arc::new(m) }))?)
         } else {
             None
         };
         let resolver = ExprVars {
-            base: &self.base,
-            vars,
+            ev: self,
             map,
+            failed: Mutex::new(None),
         };
-        self.cel.evaluate_with(compiled, &resolver)
+        let result = self.cel.evaluate_with(compiled, &resolver);
+        let failed = resolver.failed.lock().ok().and_then(|mut f| f.take());
+        match (result, failed) {
+            (Err(_), Some(variable_error)) => Err(variable_error),
+            (result, _) => result,
+        }
     }
+
     /// Evaluates a condition or validation to a boolean.
     pub(crate) fn eval_bool(&self, compiled: &Compiled) -> Result<bool, CelError> {
         as_bool(self.eval(compiled)?)

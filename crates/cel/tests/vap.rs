@@ -489,3 +489,46 @@ fn admission_reviews_and_manifests_are_requests() {
         ["replicas must be at most 3, got 7"]
     );
 }
+
+#[test]
+fn variables_are_lazy_and_request_variables_are_provided() {
+    let set = load("variables.yaml");
+    assert_eq!(
+        set.policy_source("lazy-variables").map(|s| s.file.as_str()),
+        Some("variables.yaml")
+    );
+    assert!(set.binding_source("lazy-variables").is_some());
+    let cm = |team: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "c", "namespace": "pay", "labels": {"team": team}},
+               "data": {"k": "v"}})
+    };
+    let ns = namespace("pay", json!({"team": "payments"}));
+    // CREATE: the broken variable is never read, so there is no error
+    let ok = set.evaluate(&Request::for_object(&cm("payments")), Some(&ns));
+    assert!(ok.is_empty(), "{ok:#?}");
+    let out = set.evaluate(&Request::for_object(&cm("search")), Some(&ns));
+    assert_eq!(
+        violation_messages(&out.iter().collect::<Vec<_>>()),
+        ["team search does not own namespace pay"]
+    );
+    // without the namespace object, namespaceObject is null
+    let out = set.evaluate(&Request::for_object(&cm("payments")), None);
+    assert_eq!(out.len(), 1, "{out:#?}");
+    // UPDATE reads the broken variable: an error naming it
+    let mut update = Request::for_object(&cm("payments"));
+    update.operation = "UPDATE".into();
+    update.old_object = Some(cm("payments"));
+    update.user_info = json!({"username": "mallory", "groups": []});
+    let out = set.evaluate(&update, Some(&ns));
+    assert!(
+        out.iter()
+            .any(|o| matches!(&o.kind, OutcomeKind::Error { message, .. }
+            if message.contains("spec.validations[2]") && message.contains("variables.broken"))),
+        "{out:#?}"
+    );
+    assert_eq!(
+        violation_messages(&out.iter().collect::<Vec<_>>()),
+        ["mallory may not change config maps"]
+    );
+}

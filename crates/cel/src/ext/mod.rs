@@ -61,11 +61,30 @@ pub(crate) const METER: &str = "__palisade_meter";
 
 thread_local! {
     static SPENT: Cell<u64> = const { Cell::new(0) };
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Starts a new evaluation's budget (evaluation is synchronous, on one thread).
-pub(crate) fn reset_budget() {
-    SPENT.with(|s| s.set(0));
+/// The budget of one top-level evaluation (evaluation is synchronous, on one thread): the
+/// outermost guard starts it afresh, and variables computed while an expression runs
+/// spend from the same budget.
+pub(crate) struct BudgetGuard;
+
+impl BudgetGuard {
+    pub(crate) fn enter() -> BudgetGuard {
+        DEPTH.with(|d| {
+            if d.get() == 0 {
+                SPENT.with(|s| s.set(0));
+            }
+            d.set(d.get() + 1);
+        });
+        BudgetGuard
+    }
+}
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
 }
 
 /// Charges `units` (iterations, characters or elements) to the current evaluation.

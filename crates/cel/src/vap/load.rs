@@ -105,6 +105,7 @@ pub(crate) struct Validation {
 #[derive(Debug, Clone)]
 pub(crate) struct Policy {
     pub(crate) name: String,
+    pub(crate) source: super::SourceRef,
     pub(crate) failure_policy: FailurePolicy,
     /// `paramKind`: (apiVersion, kind).
     pub(crate) param_kind: Option<(String, String)>,
@@ -135,6 +136,7 @@ pub(crate) struct ParamRef {
 #[derive(Debug, Clone)]
 pub(crate) struct Binding {
     pub(crate) name: String,
+    pub(crate) source: super::SourceRef,
     pub(crate) policy_name: String,
     pub(crate) param_ref: Option<ParamRef>,
     pub(crate) match_resources: Option<MatchResources>,
@@ -295,6 +297,7 @@ pub(crate) fn read_policy(cel: &KubeCel, obj: &Value) -> Result<Policy, LoadIssu
     }
     Ok(Policy {
         name,
+        source: Default::default(),
         failure_policy,
         param_kind,
         match_constraints,
@@ -383,6 +386,7 @@ pub(crate) fn read_binding(obj: &Value) -> Result<Binding, LoadIssue> {
     }
     Ok(Binding {
         name,
+        source: Default::default(),
         policy_name,
         param_ref,
         match_resources,

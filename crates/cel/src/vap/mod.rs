@@ -230,7 +230,10 @@ impl VapSet {
                             "a policy of this name is already loaded",
                         )))
                     }
-                    Ok(p) => set.policies.push(p),
+                    Ok(mut p) => {
+                        p.source = source.clone();
+                        set.policies.push(p)
+                    }
                     Err(e) => errors.push(error(e)),
                 },
                 (true, "ValidatingAdmissionPolicyBinding") => match load::read_binding(&obj) {
@@ -240,8 +243,9 @@ impl VapSet {
                             "a binding of this name is already loaded",
                         )))
                     }
-                    Ok(b) => {
+                    Ok(mut b) => {
                         binding_sources.push((source.clone(), label.clone()));
+                        b.source = source.clone();
                         set.bindings.push(b)
                     }
                     Err(e) => errors.push(error(e)),
@@ -280,6 +284,22 @@ impl VapSet {
     /// The names of the loaded policies.
     pub fn policy_names(&self) -> impl Iterator<Item = &str> {
         self.policies.iter().map(|p| p.name.as_str())
+    }
+
+    /// Where a loaded policy came from.
+    pub fn policy_source(&self, policy: &str) -> Option<&SourceRef> {
+        self.policies
+            .iter()
+            .find(|p| p.name == policy)
+            .map(|p| &p.source)
+    }
+
+    /// Where a loaded binding came from.
+    pub fn binding_source(&self, binding: &str) -> Option<&SourceRef> {
+        self.bindings
+            .iter()
+            .find(|b| b.name == binding)
+            .map(|b| &b.source)
     }
 
     /// The loaded bindings: (binding name, policy name).
