@@ -4,12 +4,13 @@
 //! Each library function is a plain Rust function from argument values to a result value
 //! (or a message); [`value_fn!`] turns it into an overload the environment can call.
 
+mod format;
 mod lists;
 mod net;
 mod quantity;
 mod regex;
 mod strings;
-mod url;
+pub(crate) mod url;
 
 use std::cell::Cell;
 
@@ -120,6 +121,7 @@ fn meter<'b, 'v>(mut args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Execut
 pub(crate) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload(METER, "palisade_meter", vec![DYN], meter)?;
     strings::register(env)?;
+    format::register(env)?;
     lists::register(env)?;
     regex::register(env)?;
     quantity::register(env)?;
