@@ -9,6 +9,7 @@ mod lists;
 mod net;
 mod quantity;
 mod regex;
+mod semver;
 mod strings;
 pub(crate) mod url;
 
@@ -122,6 +123,7 @@ pub(crate) fn register(env: &mut Env) -> Result<(), DeclarationError> {
     env.add_overload(METER, "palisade_meter", vec![DYN], meter)?;
     strings::register(env)?;
     format::register(env)?;
+    semver::register(env)?;
     lists::register(env)?;
     regex::register(env)?;
     quantity::register(env)?;
