@@ -1,0 +1,84 @@
+//! Expressions are user input: whatever the text, compiling and evaluating it ends with a
+//! value or an error, never a panic or a hang.
+
+use palisade_cel::{CompiledGatekeeperCode, KubeCel, Request, Scope};
+use proptest::prelude::*;
+use serde_json::json;
+
+/// Fragments of CEL, so that generated text reaches past the lexer.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("object".to_owned()),
+        Just(".spec".to_owned()),
+        Just(".containers".to_owned()),
+        Just("[0]".to_owned()),
+        Just(".all(c, ".to_owned()),
+        Just(".map(x, ".to_owned()),
+        Just(".filter(x, ".to_owned()),
+        Just("has(".to_owned()),
+        Just(")".to_owned()),
+        Just("(".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("{".to_owned()),
+        Just("}".to_owned()),
+        Just(" + ".to_owned()),
+        Just(" && ".to_owned()),
+        Just(" ? ".to_owned()),
+        Just(" : ".to_owned()),
+        Just(" == ".to_owned()),
+        Just("!".to_owned()),
+        Just("-".to_owned()),
+        Just("'a'".to_owned()),
+        Just("1".to_owned()),
+        Just("1.5".to_owned()),
+        Just("null".to_owned()),
+        Just(".?x".to_owned()),
+        Just(".orValue(".to_owned()),
+        Just("quantity('1Gi')".to_owned()),
+        Just(".replace('a', 'aa')".to_owned()),
+        Just(".split('')".to_owned()),
+        Just("ip('::1')".to_owned()),
+        Just("cidr('10.0.0.0/8')".to_owned()),
+        Just("url('https://x/')".to_owned()),
+        Just(".join(',')".to_owned()),
+        Just("'%s'.format(".to_owned()),
+        Just("variables.v".to_owned()),
+        Just("size(".to_owned()),
+        Just(", ".to_owned()),
+        "[a-z ]{0,3}".prop_map(|s| s),
+        any::<char>().prop_map(|c| c.to_string()),
+    ]
+}
+
+fn expression() -> impl Strategy<Value = String> {
+    prop::collection::vec(fragment(), 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 250, .. ProptestConfig::default() })]
+
+    #[test]
+    fn any_expression_compiles_and_evaluates_without_panicking(src in expression()) {
+        let cel = KubeCel::new();
+        if let Ok(c) = cel.compile(&src) {
+            let mut scope = Scope::new();
+            scope.set_object("object", &json!({"spec": {"containers": [{"name": "a", "image": "x"}]}}));
+            let _ = cel.evaluate(&c, &scope);
+        }
+    }
+
+    #[test]
+    fn any_code_block_loads_and_evaluates_without_panicking(
+        var in expression(), validation in expression(), message in expression()
+    ) {
+        let block = json!({"source": {
+            "variables": [{"name": "v", "expression": var}],
+            "validations": [{"expression": validation, "messageExpression": message}]}});
+        if let Ok(code) = CompiledGatekeeperCode::compile(&block) {
+            let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "a", "image": "x"}]}});
+            let _ = code.evaluate(&Request::for_object(&pod), Some(&json!({"x": [1]})));
+        }
+    }
+}
