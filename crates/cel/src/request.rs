@@ -150,7 +150,8 @@ fn non_null(v: Option<&Value>) -> Option<Value> {
 impl Request {
     /// A CREATE request for a manifest, as a file scan sees it: group, version and kind
     /// from `apiVersion`/`kind`, the resource from [`resource_for_kind`], name and
-    /// namespace from `metadata`, a `userInfo` with an empty username and no groups.
+    /// namespace from `metadata` (a Namespace's request namespace is its name, as the API
+    /// server sets it), a `userInfo` with an empty username and no groups.
     pub fn for_object(object: &Value) -> Request {
         let (group, version) = split_api_version(str_at(object, &["apiVersion"]));
         let kind = str_at(object, &["kind"]).to_owned();
@@ -160,6 +161,12 @@ impl Request {
         } else {
             name
         };
+        // the API server sets a Namespace request's namespace to the Namespace's name
+        let namespace = if kind == "Namespace" && group.is_empty() {
+            name
+        } else {
+            str_at(object, &["metadata", "namespace"])
+        };
         Request {
             operation: "CREATE".into(),
             group,
@@ -168,7 +175,7 @@ impl Request {
             kind,
             sub_resource: String::new(),
             name: name.to_owned(),
-            namespace: str_at(object, &["metadata", "namespace"]).to_owned(),
+            namespace: namespace.to_owned(),
             object: Some(object.clone()),
             old_object: None,
             user_info: json!({"username": "", "groups": []}),
@@ -302,6 +309,7 @@ mod tests {
             "metadata": {"name": "shop"}}));
         assert!(ns.is_cluster_scoped());
         assert_eq!(ns.group, "");
+        assert_eq!(ns.namespace, "shop");
     }
 
     #[test]
