@@ -6,6 +6,8 @@ use serde_json::{json, Map, Value};
 /// policies read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
+    /// The request's uid (empty for a synthesised request).
+    pub uid: String,
     /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
     pub operation: String,
     /// The object's API group (`""` for the core group).
@@ -168,6 +170,7 @@ impl Request {
             str_at(object, &["metadata", "namespace"])
         };
         Request {
+            uid: String::new(),
             operation: "CREATE".into(),
             group,
             version,
@@ -224,6 +227,7 @@ impl Request {
             op => op.to_owned(),
         };
         Some(Request {
+            uid: str_at(req, &["uid"]).to_owned(),
             operation,
             group,
             version,
@@ -252,7 +256,7 @@ impl Request {
         let resource =
             json!({"group": self.group, "version": self.version, "resource": self.resource});
         let mut m = Map::new();
-        m.insert("uid".into(), json!(""));
+        m.insert("uid".into(), json!(self.uid));
         m.insert("kind".into(), kind.clone());
         m.insert("resource".into(), resource.clone());
         m.insert("requestKind".into(), kind);
@@ -323,6 +327,7 @@ mod tests {
         let r = Request::from_admission_review(&review).unwrap();
         assert_eq!(r.operation, "UPDATE");
         assert_eq!(r.sub_resource, "status");
+        assert_eq!(r.to_value()["subResource"], "status");
         assert_eq!(r.user_info["username"], "alice");
         assert!(r.old_object.is_some());
         assert_eq!(

@@ -193,6 +193,11 @@ fn a_selector_binding_evaluates_once_per_matching_param() {
     );
     assert_eq!(two[0].param.as_deref(), Some("shop/strict"));
     assert!(!two[0].denies(), "Warn and Audit do not deny");
+    assert!(two[0].warns());
+    assert_eq!(
+        two[0].actions(),
+        [ValidationAction::Warn, ValidationAction::Audit]
+    );
     let three = set.evaluate(&Request::for_object(&pod("shop", &["a", "b", "c"])), None);
     let mut params: Vec<_> = three.iter().filter_map(|o| o.param.clone()).collect();
     params.sort();
@@ -301,6 +306,7 @@ fn runtime_errors_follow_failure_policy_and_are_always_reported() {
         }
     ));
     assert!(!ignore[0].denies(), "Ignore: reported, not denied");
+    assert!(!ignore[0].warns(), "Ignore: not a warning either");
     // subresource rules do not select the main resource, nor the reverse
     let mut main = status.clone();
     main.sub_resource = String::new();

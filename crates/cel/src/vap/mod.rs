@@ -142,6 +142,32 @@ pub enum OutcomeKind {
 }
 
 impl Outcome {
+    /// The binding's `validationActions` for a violation or an error (none for an audit
+    /// annotation).
+    pub fn actions(&self) -> &[ValidationAction] {
+        match &self.kind {
+            OutcomeKind::Violation { actions, .. } | OutcomeKind::Error { actions, .. } => actions,
+            OutcomeKind::AuditAnnotation { .. } => &[],
+        }
+    }
+
+    /// Whether the outcome is returned to the client as a warning: a violation with the
+    /// `Warn` action, or an error under `failurePolicy: Fail` with it. (An error under
+    /// `Ignore` neither denies nor warns; it is still an outcome.)
+    pub fn warns(&self) -> bool {
+        match &self.kind {
+            OutcomeKind::Violation { actions, .. } => actions.contains(&ValidationAction::Warn),
+            OutcomeKind::Error {
+                failure_policy,
+                actions,
+                ..
+            } => {
+                *failure_policy == FailurePolicy::Fail && actions.contains(&ValidationAction::Warn)
+            }
+            OutcomeKind::AuditAnnotation { .. } => false,
+        }
+    }
+
     /// Whether the outcome rejects the request: a violation with the `Deny` action, or
     /// an error under `failurePolicy: Fail` with the `Deny` action.
     pub fn denies(&self) -> bool {
