@@ -163,6 +163,9 @@ impl KubeCel {
                         max: MAX_AST_DEPTH,
                     });
                 }
+                let mut free = BTreeSet::new();
+                free_idents(&expr, &mut Vec::new(), &mut free, 0);
+                walk.free = free;
                 Ok((expr, walk))
             })
             .map_err(|e| CelError::Evaluation(format!("cannot start the compiler: {e}")))?
@@ -179,6 +182,7 @@ impl KubeCel {
             all_variables: walk.all_variables,
             variables_map: walk.variables_map,
             idents: walk.idents,
+            free: walk.free,
         })
     }
 
@@ -252,6 +256,9 @@ pub struct Compiled {
     variables_map: bool,
     /// Every identifier.
     idents: BTreeSet<String>,
+    /// The identifiers that are neither bound by a comprehension, nor a type, nor a
+    /// function namespace: the variables the expression needs from its environment.
+    free: BTreeSet<String>,
 }
 
 impl Compiled {
@@ -264,6 +271,22 @@ impl Compiled {
     /// may read any of them (`variables["x"]` or `variables` as a whole).
     pub fn variable_refs(&self) -> Option<&BTreeSet<String>> {
         (!self.all_variables).then_some(&self.variables)
+    }
+
+    /// Fails when the expression names a variable that is not among `declared` (an
+    /// undeclared reference, such as a misspelt `objct`): the part of type checking that
+    /// needs no types.
+    pub fn check_declared(&self, declared: &[&str]) -> Result<(), CelError> {
+        match self.free.iter().find(|n| !declared.contains(&n.as_str())) {
+            None => Ok(()),
+            Some(n) => Err(CelError::Parse {
+                expression: clip(self.source.trim(), 200),
+                message: format!(
+                    "undeclared reference to {n:?} (the variables are {})",
+                    declared.join(", ")
+                ),
+            }),
+        }
     }
 
     /// Whether the expression needs `variables` as a map rather than only `variables.NAME`.
@@ -445,8 +468,118 @@ fn next_id(ids: &mut u64) -> u64 {
     *ids
 }
 
+/// Type names, which resolve to type values rather than variables.
+const TYPE_NAMES: &[&str] = &[
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
+    "dyn",
+    "optional_type",
+    "timestamp",
+    "duration",
+];
+
+/// Qualifiers of function and type names (`format.dns1123Label()`, `net.IP`).
+const NAMESPACES: &[&str] = &[
+    "format",
+    "ip",
+    "strings",
+    "optional",
+    "math",
+    "base64",
+    "lists",
+    "sets",
+    "net",
+    "kubernetes",
+    "google",
+];
+
+/// Collects the identifiers the expression reads from its environment.
+fn free_idents(e: &IdedExpr, bound: &mut Vec<String>, out: &mut BTreeSet<String>, level: usize) {
+    if level > MAX_AST_DEPTH + 2 {
+        return;
+    }
+    let level = level + 1;
+    let is_namespace =
+        |x: &IdedExpr| matches!(&x.expr, Expr::Ident(n) if NAMESPACES.contains(&n.as_str()));
+    match &e.expr {
+        Expr::Unspecified | Expr::Literal(_) => {}
+        Expr::Ident(name) => {
+            if !bound.iter().any(|b| b == name) && !TYPE_NAMES.contains(&name.as_str()) {
+                out.insert(name.trim_start_matches('.').to_owned());
+            }
+        }
+        Expr::Select(s) => {
+            if !is_namespace(&s.operand) {
+                free_idents(&s.operand, bound, out, level);
+            }
+        }
+        Expr::Call(c) => {
+            if let Some(t) = &c.target {
+                if !is_namespace(t) {
+                    free_idents(t, bound, out, level);
+                }
+            }
+            for a in &c.args {
+                free_idents(a, bound, out, level);
+            }
+        }
+        Expr::List(l) => {
+            for x in &l.elements {
+                free_idents(x, bound, out, level);
+            }
+        }
+        Expr::Map(m) => {
+            for entry in &m.entries {
+                match &entry.expr {
+                    EntryExpr::MapEntry(me) => {
+                        free_idents(&me.key, bound, out, level);
+                        free_idents(&me.value, bound, out, level);
+                    }
+                    EntryExpr::StructField(f) => free_idents(&f.value, bound, out, level),
+                }
+            }
+        }
+        Expr::Struct(st) => {
+            for entry in &st.entries {
+                match &entry.expr {
+                    EntryExpr::MapEntry(me) => {
+                        free_idents(&me.key, bound, out, level);
+                        free_idents(&me.value, bound, out, level);
+                    }
+                    EntryExpr::StructField(f) => free_idents(&f.value, bound, out, level),
+                }
+            }
+        }
+        Expr::Comprehension(c) => {
+            free_idents(&c.iter_range, bound, out, level);
+            free_idents(&c.accu_init, bound, out, level);
+            let before = bound.len();
+            bound.push(c.accu_var.clone());
+            bound.push(c.iter_var.clone());
+            if let Some(v2) = &c.iter_var2 {
+                bound.push(v2.clone());
+            }
+            free_idents(&c.loop_cond, bound, out, level);
+            free_idents(&c.loop_step, bound, out, level);
+            bound.truncate(before);
+            bound.push(c.accu_var.clone());
+            free_idents(&c.result, bound, out, level);
+            bound.truncate(before);
+        }
+    }
+}
+
 #[derive(Default)]
 struct Walk {
+    free: BTreeSet<String>,
     max_depth: usize,
     max_ast_depth: usize,
     variables_map: bool,
@@ -662,6 +795,27 @@ mod tests {
         assert!(c.uses_ident("object"));
         let all = k.compile("variables['a'] == 1").unwrap();
         assert!(all.variable_refs().is_none());
+        let declared = ["object", "variables"];
+        assert!(c.check_declared(&declared).is_ok());
+        let typo = k.compile("objct.spec.replicas > 1").unwrap();
+        assert!(
+            matches!(typo.check_declared(&declared), Err(CelError::Parse { message, .. }) if message.contains("objct"))
+        );
+        // comprehension variables, types and function namespaces are not variables
+        let scoped = k
+            .compile(
+                "object.items.all(x, x.map(y, y + 1).size() > 0) && type(object) == map \
+                 && format.dns1123Label().validate('a') == optional.none() \
+                 && type(ip('::1')) == net.IP && strings.quote('a') != ''",
+            )
+            .unwrap();
+        assert!(
+            scoped.check_declared(&declared).is_ok(),
+            "{:?}",
+            scoped.free
+        );
+        let leaked = k.compile("object.items.all(x, true) && x > 0").unwrap();
+        assert!(leaked.check_declared(&declared).is_err());
         let authz = k.compile("authorizer.group('').resource('pods')").unwrap();
         assert!(matches!(
             k.evaluate(&authz, &Scope::new()),

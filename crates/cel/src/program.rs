@@ -57,12 +57,30 @@ pub(crate) fn compile_vars(
     Ok(out)
 }
 
-/// Fails when `compiled` reads a `variables.NAME` that `known` does not know.
+/// The variables of admission expressions (ValidatingAdmissionPolicy and Gatekeeper).
+pub(crate) const DECLARED: &[&str] = &[
+    "object",
+    "oldObject",
+    "request",
+    "params",
+    "namespaceObject",
+    "authorizer",
+    "variables",
+];
+
+/// Fails when `compiled` names a variable that admission expressions do not have, or reads
+/// a `variables.NAME` that `known` does not know.
 pub(crate) fn check_refs(
     compiled: &Compiled,
     known: &dyn Fn(&str) -> bool,
     path: &str,
 ) -> Result<(), CelError> {
+    compiled
+        .check_declared(DECLARED)
+        .map_err(|e| CelError::Invalid {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
     if let Some(refs) = compiled.variable_refs() {
         if let Some(missing) = refs.iter().find(|r| !known(r)) {
             return Err(CelError::Invalid {

@@ -450,6 +450,10 @@ fn invalid_objects_are_load_errors_naming_the_field() {
             "ValidatingAdmissionPolicy/too-nested",
             "spec.validations[0].expression",
         ),
+        (
+            "ValidatingAdmissionPolicy/misspelt-variable",
+            "spec.validations[0].expression",
+        ),
         ("ValidatingAdmissionPolicyBinding/orphan", "spec.policyName"),
     ];
     let want: Vec<(String, String)> = want
@@ -468,7 +472,11 @@ fn invalid_objects_are_load_errors_naming_the_field() {
     let mut mixed = fixture("invalid.yaml");
     mixed.extend(fixture("replica-limit.yaml"));
     let (set, errors) = VapSet::load(mixed);
-    assert_eq!(errors.len(), 11);
+    assert_eq!(errors.len(), 12);
+    assert!(errors
+        .iter()
+        .any(|e| e.object.ends_with("misspelt-variable")
+            && e.message.contains("undeclared reference to \"objct\"")));
     assert_eq!(
         set.policy_names().collect::<Vec<_>>(),
         ["replica-limit.example.com"]
