@@ -198,6 +198,8 @@ impl CompiledGatekeeperCode {
         parameters: Option<&serde_json::Value>,
         namespace: Option<&serde_json::Value>,
     ) -> Result<Vec<Violation>, CelError> {
+        // `parameters: null` is no parameters
+        let parameters = parameters.filter(|p| !p.is_null());
         let mut vals = Vals::default();
         let null = serde_json::Value::Null;
         vals.set_json("object", req.object.as_ref().unwrap_or(&null), true);
@@ -309,6 +311,10 @@ mod tests {
         );
         assert!(c
             .evaluate(&Request::for_object(&pod(false)), None)
+            .unwrap()
+            .is_empty());
+        assert!(c
+            .evaluate(&Request::for_object(&pod(false)), Some(&json!(null)))
             .unwrap()
             .is_empty());
         let params = json!({"allowHostPID": true});

@@ -30,3 +30,20 @@ pub use request::{resource_for_kind, Request};
 pub use vap::{
     FailurePolicy, LoadError, Outcome, OutcomeKind, SourceRef, ValidationAction, VapSet,
 };
+
+#[cfg(test)]
+mod tests {
+    /// Compiled policies are shared between the threads of a server.
+    #[test]
+    fn compiled_policies_are_send_and_sync() {
+        fn shared<T: Send + Sync + Clone>() {}
+        shared::<crate::KubeCel>();
+        shared::<crate::Compiled>();
+        shared::<crate::CompiledGatekeeperCode>();
+        shared::<crate::VapSet>();
+        shared::<crate::Outcome>();
+        shared::<crate::LoadError>();
+        shared::<crate::CelError>();
+        shared::<crate::Request>();
+    }
+}
