@@ -18,6 +18,7 @@ mod program;
 mod request;
 pub mod vap;
 
+pub use cel::Value as CelValue;
 pub use env::{
     CelError, Compiled, KubeCel, Scope, EVALUATION_BUDGET, MAX_AST_DEPTH, MAX_COMPREHENSION_DEPTH,
     MAX_EXPRESSION_LEN,
