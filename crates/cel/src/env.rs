@@ -216,6 +216,26 @@ impl KubeCel {
             .map_err(|e| CelError::Evaluation(clip(&e.to_string(), 600)))
     }
 
+    /// As [`KubeCel::evaluate_with`], keeping the result as the interpreter holds it (the
+    /// path of composited variables, which other expressions then borrow).
+    pub(crate) fn evaluate_detached(
+        &self,
+        compiled: &Compiled,
+        vars: &dyn VariableResolver,
+    ) -> Result<Box<dyn Val>, CelError> {
+        if compiled.idents.contains("authorizer") && vars.resolve("authorizer").is_none() {
+            return Err(CelError::Unsupported(
+                "the `authorizer` variable (authorization checks need the API server)".into(),
+            ));
+        }
+        let _budget = crate::ext::BudgetGuard::enter();
+        let mut ctx = Context::with_env(Arc::clone(&self.env));
+        ctx.set_variable_resolver(vars);
+        let v = Value::resolve_val(&compiled.expr, &ctx)
+            .map_err(|e| CelError::Evaluation(clip(&e.to_string(), 600)))?;
+        detach(v.as_ref())
+    }
+
     /// Compiles and evaluates `source` to a boolean.
     pub fn eval_bool(&self, source: &str, scope: &Scope) -> Result<bool, CelError> {
         let c = self.compile(source)?;
@@ -326,6 +346,55 @@ impl Vals {
 /// A value as the interpreter holds it.
 pub(crate) fn to_val(v: Value) -> Result<Box<dyn Val>, CelError> {
     Box::<dyn Val>::try_from(v).map_err(|e| CelError::Evaluation(e.to_string()))
+}
+
+/// An owned copy of a value the interpreter produced, detached from what it borrowed, in
+/// one pass for the common kinds (others go through [`Value`]).
+pub(crate) fn detach(v: &dyn Val) -> Result<Box<dyn Val>, CelError> {
+    use cel::common::types::{
+        CelBool, CelDouble, CelInt, CelList, CelMap, CelNull, CelString, CelUInt, Kind,
+    };
+    let detached: Option<Box<dyn Val>> = match v.get_type().kind() {
+        Kind::Boolean => v
+            .downcast_ref::<CelBool>()
+            .map(|b| Box::new(CelBool::from(*b.inner())) as Box<dyn Val>),
+        Kind::Int => v
+            .downcast_ref::<CelInt>()
+            .map(|i| Box::new(CelInt::from(*i.inner())) as Box<dyn Val>),
+        Kind::UInt => v
+            .downcast_ref::<CelUInt>()
+            .map(|u| Box::new(CelUInt::from(*u.inner())) as Box<dyn Val>),
+        Kind::Double => v
+            .downcast_ref::<CelDouble>()
+            .map(|d| Box::new(CelDouble::from(*d.inner())) as Box<dyn Val>),
+        Kind::String => v
+            .downcast_ref::<CelString>()
+            .map(|s| Box::new(CelString::from(s.inner().to_owned())) as Box<dyn Val>),
+        Kind::NullType => Some(Box::new(CelNull)),
+        Kind::List => match v.downcast_ref::<CelList>() {
+            Some(l) => Some(Box::new(CelList::from(
+                l.inner()
+                    .iter()
+                    .map(|x| detach(x.as_ref()))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ))),
+            None => None,
+        },
+        Kind::Map => match v.downcast_ref::<CelMap>() {
+            Some(m) => Some(Box::new(CelMap::from(
+                m.inner()
+                    .iter()
+                    .map(|(k, x)| Ok((k.clone().into_static(), detach(x.as_ref())?)))
+                    .collect::<Result<HashMap<_, _>, CelError>>()?,
+            ))),
+            None => None,
+        },
+        _ => None,
+    };
+    match detached {
+        Some(d) => Ok(d),
+        None => to_val(Value::try_from(v).map_err(|e| CelError::Evaluation(e.to_string()))?),
+    }
 }
 
 impl VariableResolver for Vals {
@@ -441,6 +510,11 @@ fn guard_presence_tests(e: &mut IdedExpr, ids: &mut u64, level: usize) {
         return;
     };
     if inner.test {
+        return;
+    }
+    // `variables.NAME` is a composited variable, not a map entry: it is there or the
+    // expression does not load, so it needs no guard (and no `variables` map)
+    if matches!(&inner.operand.expr, Expr::Ident(root) if root == "variables") {
         return;
     }
     let mut guard = IdedExpr {

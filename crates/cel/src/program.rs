@@ -172,9 +172,10 @@ impl<'a> Evaluation<'a> {
         };
         let def = &self.defs[i];
         let computed = self.cache[i].get_or_init(|| {
-            self.eval(&def.compiled)
-                .and_then(to_val)
-                .map_err(|e| CelError::Evaluation(format!("variables.{}: {e}", def.name)))
+            self.with_resolver(&def.compiled, |r| {
+                self.cel.evaluate_detached(&def.compiled, r)
+            })
+            .map_err(|e| CelError::Evaluation(format!("variables.{}: {e}", def.name)))
         });
         match computed {
             Ok(v) => Ok(Some(v.as_ref())),
@@ -184,6 +185,16 @@ impl<'a> Evaluation<'a> {
 
     /// Evaluates `compiled` with the variables it reads.
     pub(crate) fn eval(&self, compiled: &Compiled) -> Result<Value, CelError> {
+        self.with_resolver(compiled, |r| self.cel.evaluate_with(compiled, r))
+    }
+
+    /// Runs `run` with the variables `compiled` may read; an error computing one of them
+    /// is the error of the expression.
+    fn with_resolver<T>(
+        &self,
+        compiled: &Compiled,
+        run: impl FnOnce(&ExprVars<'_, 'a>) -> Result<T, CelError>,
+    ) -> Result<T, CelError> {
         let map = if compiled.needs_variables_map() {
             let wanted = |name: &str| compiled.variable_refs().is_none_or(|r| r.contains(name));
             let names = self
@@ -208,7 +219,7 @@ impl<'a> Evaluation<'a> {
             map,
             failed: Mutex::new(None),
         };
-        let result = self.cel.evaluate_with(compiled, &resolver);
+        let result = run(&resolver);
         let failed = resolver.failed.lock().ok().and_then(|mut f| f.take());
         match (result, failed) {
             (Err(_), Some(variable_error)) => Err(variable_error),
