@@ -927,3 +927,28 @@ mod budget_tests {
         assert!(matches!(ev.eval(&all), Err(CelError::Evaluation(m)) if m.contains("budget")));
     }
 }
+
+#[cfg(test)]
+mod detach_tests {
+    use super::*;
+
+    #[test]
+    fn detached_values_equal_the_values_they_copy() {
+        let k = KubeCel::new();
+        for src in [
+            "[1, 'a', 2.5, true, null, {'k': [1u, b'x']}]",
+            "{'a': {'b': ['c']}, 1: 2, true: false}",
+            "quantity('1Gi')",
+            "optional.of(1)",
+            "ip('::1')",
+            "type(1)",
+            "'plain'",
+        ] {
+            let c = k.compile(src).unwrap();
+            let vals = Vals::default();
+            let direct = k.evaluate_with(&c, &vals).unwrap();
+            let detached = k.evaluate_detached(&c, &vals).unwrap();
+            assert_eq!(Value::try_from(detached.as_ref()).unwrap(), direct, "{src}");
+        }
+    }
+}
