@@ -151,11 +151,22 @@ impl Quantity {
             mag
         } else {
             // Same order of magnitude: the scales differ by fewer digits than either has.
+            // (a widened that overflows is larger than any u128)
             let (a, b) = (self.num.unsigned_abs(), other.num.unsigned_abs());
+            let widen = |x: u128, by: i32| {
+                u32::try_from(by)
+                    .ok()
+                    .and_then(|by| 10u128.checked_pow(by))
+                    .and_then(|p| x.checked_mul(p))
+            };
             match self.scale.cmp(&other.scale) {
                 Ordering::Equal => a.cmp(&b),
-                Ordering::Greater => (a * 10u128.pow((self.scale - other.scale) as u32)).cmp(&b),
-                Ordering::Less => a.cmp(&(b * 10u128.pow((other.scale - self.scale) as u32))),
+                Ordering::Greater => {
+                    widen(a, self.scale - other.scale).map_or(Ordering::Greater, |w| w.cmp(&b))
+                }
+                Ordering::Less => {
+                    widen(b, other.scale - self.scale).map_or(Ordering::Less, |w| a.cmp(&w))
+                }
             }
         };
         if self.num < 0 {
@@ -262,8 +273,9 @@ fn add(args: &[Value]) -> Result<Value, String> {
 
 fn sub(args: &[Value]) -> Result<Value, String> {
     let o = operand(args)?;
+    let negated = o.num.checked_neg().ok_or("quantity overflow")?;
     this(args)?
-        .checked_add(&Quantity::new(-o.num, o.scale))
+        .checked_add(&Quantity::new(negated, o.scale))
         .map(wrap)
         .ok_or_else(|| "quantity overflow".into())
 }
@@ -397,6 +409,15 @@ mod tests {
         assert_eq!(q("1.0").cmp_value(&q("1000m")), Ordering::Equal);
         assert_eq!(q("1E").cmp_value(&q("1n")), Ordering::Greater);
         assert_eq!(q("11").cmp_value(&q("1.2e1")), Ordering::Less);
+        // values near the top of the range compare without overflowing
+        let huge = q("147573952589676412927Ei");
+        assert_eq!(q("9e38").cmp_value(&huge), Ordering::Greater);
+        assert_eq!(huge.cmp_value(&q("9e38")), Ordering::Less);
+        assert_eq!(
+            q("-9e38").cmp_value(&Quantity::new(-huge.num, huge.scale)),
+            Ordering::Less
+        );
+        assert_eq!(huge.cmp_value(&huge), Ordering::Equal);
     }
 
     #[test]
@@ -427,5 +448,10 @@ mod tests {
         fails("quantity('1.5').asInteger()", "not an integer");
         fails("quantity('one')", "not a valid quantity");
         fails("quantity('10Ei').asInteger()", "not an integer");
+        fails(
+            "quantity('147573952589676412927Ei').add(quantity('147573952589676412927Ei'))",
+            "overflow",
+        );
+        is_true("quantity('147573952589676412927Ei').isGreaterThan(quantity('9e37'))");
     }
 }
