@@ -82,3 +82,43 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    /// The library functions parse user strings: none of them panics on any string.
+    #[test]
+    fn library_functions_take_any_string(s in ".{0,40}", n in -3i64..50) {
+        let cel = KubeCel::new();
+        let mut scope = Scope::new();
+        scope.set_json("s", &json!(s));
+        scope.set_json("n", &json!(n));
+        for src in [
+            "quantity(s).asApproximateFloat()",
+            "isQuantity(s)",
+            "url(s).getEscapedPath() + url(s).getHostname() + url(s).getPort()",
+            "url(s).getQuery()",
+            "ip(s).family()",
+            "cidr(s).masked().prefixLength()",
+            "cidr('10.0.0.0/8').containsIP(s)",
+            "semver(s, true).major()",
+            "format.uri().validate(s)",
+            "format.datetime().validate(s)",
+            "format.qualifiedName().validate(s)",
+            "s.split('')",
+            "s.split(s, n)",
+            "s.substring(n)",
+            "s.charAt(n)",
+            "s.indexOf(s, n)",
+            "s.lastIndexOf('a', n)",
+            "s.replace('', 'x', n)",
+            "s.format([1, 'a', 2.5])",
+            "s.find(s)",
+            "s.findAll('.', n)",
+            "s.matches(s)",
+        ] {
+            let c = cel.compile(src).unwrap();
+            let _ = cel.evaluate(&c, &scope);
+        }
+    }
+}
