@@ -780,6 +780,22 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_and_durations() {
+        let t = |src: &str| assert_eq!(eval(src), Ok(Value::Bool(true)), "{src}");
+        t("timestamp('2024-01-01T00:00:00Z') < timestamp('2024-06-01T00:00:00Z')");
+        t("duration('1h') > duration('30m')");
+        t("timestamp('2024-01-01T00:00:00Z') + duration('36h') == timestamp('2024-01-02T12:00:00Z')");
+        t("timestamp('2024-03-05T10:00:00Z').getFullYear() == 2024");
+        t("timestamp('2024-03-05T10:00:00Z').getMonth() == 2");
+        t("string(duration('90s')) == '90s'");
+        assert!(eval("timestamp('yesterday')").is_err());
+        assert_eq!(
+            crate::from_cel(&eval("timestamp('2024-01-01T00:00:00Z')").unwrap()),
+            serde_json::json!("2024-01-01T00:00:00+00:00")
+        );
+    }
+
+    #[test]
     fn strings_extension() {
         assert_eq!(eval("'TacoCat'.lowerAscii()"), Ok("tacocat".into()));
         assert_eq!(eval("'TacoCat'.upperAscii()"), Ok("TACOCAT".into()));

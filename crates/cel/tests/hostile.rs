@@ -83,12 +83,32 @@ proptest! {
     }
 }
 
+#[test]
+fn extreme_durations_and_timestamps_are_errors_or_values() {
+    let cel = KubeCel::new();
+    for src in [
+        "duration('9223372036854775807h')",
+        "duration('99999999999999999999999s')",
+        "duration('-9223372036854775808s') - duration('1s')",
+        "timestamp('9999-12-31T23:59:59Z') + duration('87600h')",
+        "timestamp('0001-01-01T00:00:00Z') - duration('87600h')",
+        "timestamp(9223372036854775807)",
+        "duration('1h') * 9223372036854775807",
+    ] {
+        let c = cel.compile(src).unwrap();
+        let _ = cel.evaluate(&c, &Scope::new());
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
 
     /// The library functions parse user strings: none of them panics on any string.
     #[test]
-    fn library_functions_take_any_string(s in ".{0,40}", n in -3i64..50) {
+    fn library_functions_take_any_string(
+        s in prop_oneof![".{0,40}", "[0-9]{1,25}(h|m|s|ms|us|ns){1,3}", "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,14}(Z|[+-][0-9]{2}:[0-9]{2})"],
+        n in -3i64..50,
+    ) {
         let cel = KubeCel::new();
         let mut scope = Scope::new();
         scope.set_json("s", &json!(s));
@@ -116,6 +136,9 @@ proptest! {
             "s.find(s)",
             "s.findAll('.', n)",
             "s.matches(s)",
+            "timestamp(s)",
+            "duration(s)",
+            "timestamp(s) + duration(s)",
         ] {
             let c = cel.compile(src).unwrap();
             let _ = cel.evaluate(&c, &scope);

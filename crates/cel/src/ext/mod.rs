@@ -147,6 +147,8 @@ pub(crate) fn type_name(v: &Value) -> &str {
         Value::Opaque(o) => o.runtime_type_name(),
         Value::Struct(_) => "struct",
         Value::Null => "null_type",
+        Value::Duration(_) => "google.protobuf.Duration",
+        Value::Timestamp(_) => "google.protobuf.Timestamp",
     }
 }
 
@@ -160,6 +162,17 @@ pub(crate) fn display(v: &Value) -> String {
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Null => "null".into(),
+        Value::Timestamp(t) => t.to_rfc3339(),
+        Value::Duration(d) => {
+            let nanos = d.subsec_nanos();
+            if nanos == 0 {
+                format!("{}s", d.num_seconds())
+            } else {
+                format!("{}.{:09}s", d.num_seconds(), nanos.unsigned_abs())
+                    .trim_end_matches('0')
+                    .to_owned()
+            }
+        }
         Value::Opaque(o) => {
             if let Some(q) = o.downcast_ref::<Quantity>() {
                 q.to_string()
