@@ -122,6 +122,18 @@ impl KubeCel {
 
     /// Compiles one expression, checking it against the bounds of this crate.
     pub fn compile(&self, source: &str) -> Result<Compiled, CelError> {
+        self.compile_as(source, false)
+    }
+
+    /// As [`KubeCel::compile`], with Gatekeeper's reading of presence tests: `has(a.b.c)`
+    /// is false, rather than an error, when `a.b` is absent. CEL in Go (and so the API
+    /// server) fails on the absent `a.b` (cel-go#912); the Gatekeeper library's templates
+    /// are written for, and their suites expect, `false`.
+    pub fn compile_lenient(&self, source: &str) -> Result<Compiled, CelError> {
+        self.compile_as(source, true)
+    }
+
+    fn compile_as(&self, source: &str, lenient: bool) -> Result<Compiled, CelError> {
         if source.len() > MAX_EXPRESSION_LEN {
             return Err(CelError::TooLong {
                 len: source.len(),
@@ -146,7 +158,7 @@ impl KubeCel {
                     .parse(&text)
                     .map_err(parse_error)?;
                 let mut ids = u64::MAX / 2;
-                guard_presence_tests(&mut expr, &mut ids, 0);
+                rewrite(&mut expr, &mut ids, 0, lenient);
                 let mut walk = Walk::default();
                 walk.visit(&expr, 0, 0);
                 if walk.max_depth > MAX_COMPREHENSION_DEPTH {
@@ -437,38 +449,38 @@ impl Scope {
     }
 }
 
-/// Makes `has(a.b.c)` false, rather than an error, when `a.b` is absent: each presence
-/// test on a selection is guarded by the presence test of the selection it is made on
-/// (`has(a.b) && has(a.b.c)`), which is how CEL in Go (and so the API server and
-/// Gatekeeper) answers it; the `cel` crate evaluates `a.b` first and fails.
-fn guard_presence_tests(e: &mut IdedExpr, ids: &mut u64, level: usize) {
+/// Rewrites a parsed expression: every comprehension's range passes through the budget
+/// meter; with `lenient`, each presence test on a selection is guarded by the presence
+/// test of the selection it is made on (`has(a.b) && has(a.b.c)`), so that `has(a.b.c)`
+/// is false when `a.b` is absent (see [`KubeCel::compile_lenient`]).
+fn rewrite(e: &mut IdedExpr, ids: &mut u64, level: usize, lenient: bool) {
     if level > MAX_AST_DEPTH + 1 {
         return;
     }
     let level = level + 1;
     match &mut e.expr {
-        Expr::Select(s) => guard_presence_tests(&mut s.operand, ids, level),
+        Expr::Select(s) => rewrite(&mut s.operand, ids, level, lenient),
         Expr::Call(c) => {
             if let Some(t) = &mut c.target {
-                guard_presence_tests(t, ids, level);
+                rewrite(t, ids, level, lenient);
             }
             for a in &mut c.args {
-                guard_presence_tests(a, ids, level);
+                rewrite(a, ids, level, lenient);
             }
         }
         Expr::List(l) => {
             for x in &mut l.elements {
-                guard_presence_tests(x, ids, level);
+                rewrite(x, ids, level, lenient);
             }
         }
         Expr::Map(m) => {
             for entry in &mut m.entries {
                 match &mut entry.expr {
                     EntryExpr::MapEntry(me) => {
-                        guard_presence_tests(&mut me.key, ids, level);
-                        guard_presence_tests(&mut me.value, ids, level);
+                        rewrite(&mut me.key, ids, level, lenient);
+                        rewrite(&mut me.value, ids, level, lenient);
                     }
-                    EntryExpr::StructField(f) => guard_presence_tests(&mut f.value, ids, level),
+                    EntryExpr::StructField(f) => rewrite(&mut f.value, ids, level, lenient),
                 }
             }
         }
@@ -476,15 +488,15 @@ fn guard_presence_tests(e: &mut IdedExpr, ids: &mut u64, level: usize) {
             for entry in &mut st.entries {
                 match &mut entry.expr {
                     EntryExpr::MapEntry(me) => {
-                        guard_presence_tests(&mut me.key, ids, level);
-                        guard_presence_tests(&mut me.value, ids, level);
+                        rewrite(&mut me.key, ids, level, lenient);
+                        rewrite(&mut me.value, ids, level, lenient);
                     }
-                    EntryExpr::StructField(f) => guard_presence_tests(&mut f.value, ids, level),
+                    EntryExpr::StructField(f) => rewrite(&mut f.value, ids, level, lenient),
                 }
             }
         }
         Expr::Comprehension(c) => {
-            guard_presence_tests(&mut c.iter_range, ids, level);
+            rewrite(&mut c.iter_range, ids, level, lenient);
             // every iteration is charged to the evaluation's budget
             let range = std::mem::take(&mut c.iter_range);
             c.iter_range = IdedExpr {
@@ -495,12 +507,15 @@ fn guard_presence_tests(e: &mut IdedExpr, ids: &mut u64, level: usize) {
                     args: vec![range],
                 }),
             };
-            guard_presence_tests(&mut c.accu_init, ids, level);
-            guard_presence_tests(&mut c.loop_cond, ids, level);
-            guard_presence_tests(&mut c.loop_step, ids, level);
-            guard_presence_tests(&mut c.result, ids, level);
+            rewrite(&mut c.accu_init, ids, level, lenient);
+            rewrite(&mut c.loop_cond, ids, level, lenient);
+            rewrite(&mut c.loop_step, ids, level, lenient);
+            rewrite(&mut c.result, ids, level, lenient);
         }
         Expr::Unspecified | Expr::Ident(_) | Expr::Literal(_) => {}
+    }
+    if !lenient {
+        return;
     }
     let Expr::Select(test) = &e.expr else { return };
     if !test.test {
@@ -525,7 +540,7 @@ fn guard_presence_tests(e: &mut IdedExpr, ids: &mut u64, level: usize) {
             test: true,
         }),
     };
-    guard_presence_tests(&mut guard, ids, level);
+    rewrite(&mut guard, ids, level, lenient);
     let original = std::mem::take(e);
     *e = IdedExpr {
         id: next_id(ids),
@@ -765,16 +780,27 @@ mod tests {
         );
         assert_eq!(eval("{'a': {'b': 1}}.?a.?c.orValue(7)"), Ok(Value::Int(7)));
         assert_eq!(eval("{'a': {'b': 1}}.?a.?b.orValue(7)"), Ok(Value::Int(1)));
-        // a presence test on an absent parent is false, as in Go
-        assert_eq!(eval("has({'a': {'b': 1}}.x.y.z)"), Ok(Value::Bool(false)));
+        // a presence test on an absent parent fails, as in Go and the API server...
+        assert!(eval("has({'a': {'b': 1}}.x.y.z)").is_err());
         assert_eq!(eval("has({'a': {'b': 1}}.a.b)"), Ok(Value::Bool(true)));
         assert_eq!(eval("has({'a': {'b': 1}}.a.c)"), Ok(Value::Bool(false)));
+        // ...and is false in Gatekeeper's lenient reading
+        let lenient = |src: &str| {
+            let k = KubeCel::new();
+            let c = k.compile_lenient(src)?;
+            k.evaluate(&c, &Scope::new())
+        };
         assert_eq!(
-            eval("[{'a': {}}, {}].map(x, has(x.a.b))"),
+            lenient("has({'a': {'b': 1}}.x.y.z)"),
+            Ok(Value::Bool(false))
+        );
+        assert_eq!(lenient("has({'a': {'b': 1}}.a.b)"), Ok(Value::Bool(true)));
+        assert_eq!(
+            lenient("[{'a': {}}, {}].map(x, has(x.a.b))"),
             Ok(vec![false, false].into())
         );
         assert!(
-            eval("{'a': 1}.x.y == 1").is_err(),
+            lenient("{'a': 1}.x.y == 1").is_err(),
             "selection itself still fails"
         );
     }
@@ -932,7 +958,7 @@ mod budget_tests {
             })
             .collect();
         let k = KubeCel::new();
-        let defs = crate::program::compile_vars(&k, &vars, &[], "spec.variables").unwrap();
+        let defs = crate::program::compile_vars(&k, &vars, &[], "spec.variables", false).unwrap();
         let ev = crate::program::Evaluation::new(&k, Vals::default(), Vec::new(), &defs);
         let one = k.compile("variables.v0 > 0").unwrap();
         assert!(ev.eval(&one).is_ok());

@@ -13,6 +13,9 @@
 //!   the Go answer here;
 //! * `variables.anyObject`: `object`, or `oldObject` on a DELETE (where `object` is null).
 //!
+//! Presence tests are read as Gatekeeper's templates expect: `has(a.b.c)` is false when
+//! `a.b` is absent (see [`KubeCel::compile_lenient`]).
+//!
 //! A validation that evaluates to false is a violation whose message is the
 //! `messageExpression`'s value, else `message`. A runtime error in any validation is an
 //! error of the whole evaluation: it is never taken as a pass.
@@ -127,11 +130,11 @@ impl CompiledGatekeeperCode {
                 .to_owned();
             defs.push((name, expr));
         }
-        let variables = compile_vars(cel, &defs, PREDEFINED, "source.variables")?;
+        let variables = compile_vars(cel, &defs, PREDEFINED, "source.variables", true)?;
         let known = |n: &str| PREDEFINED.contains(&n) || variables.iter().any(|v| v.name == n);
         let compile = |expr: &str, path: &str| -> Result<Compiled, CelError> {
             let c = cel
-                .compile(expr)
+                .compile_lenient(expr)
                 .map_err(|e| invalid(path, e.to_string()))?;
             check_refs(&c, &known, path)?;
             Ok(c)

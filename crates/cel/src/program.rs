@@ -27,6 +27,7 @@ pub(crate) fn compile_vars(
     defs: &[(String, String)],
     predefined: &[&str],
     path: &str,
+    lenient: bool,
 ) -> Result<Vec<VarDef>, CelError> {
     let mut out: Vec<VarDef> = Vec::new();
     for (i, (name, expr)) in defs.iter().enumerate() {
@@ -43,7 +44,12 @@ pub(crate) fn compile_vars(
                 message: format!("variable {name:?} is defined twice"),
             });
         }
-        let compiled = cel.compile(expr).map_err(|e| CelError::Invalid {
+        let compiled = if lenient {
+            cel.compile_lenient(expr)
+        } else {
+            cel.compile(expr)
+        }
+        .map_err(|e| CelError::Invalid {
             path: format!("{at}.expression"),
             message: e.to_string(),
         })?;

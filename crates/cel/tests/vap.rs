@@ -546,3 +546,33 @@ fn variables_are_lazy_and_request_variables_are_provided() {
         ["mallory may not change config maps"]
     );
 }
+
+#[test]
+fn a_presence_test_on_an_absent_parent_is_an_error_as_in_the_api_server() {
+    let policy = json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": "run-as-non-root"},
+        "spec": {"matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                    "operations": ["CREATE"], "resources": ["pods"]}]},
+                 "validations": [{"expression": "!has(object.spec.securityContext.runAsNonRoot) || object.spec.securityContext.runAsNonRoot"}]}});
+    let binding = json!({"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": "run-as-non-root"},
+        "spec": {"policyName": "run-as-non-root", "validationActions": ["Deny"]}});
+    let (set, errors) = VapSet::load([
+        (SourceRef::default(), policy),
+        (SourceRef::default(), binding),
+    ]);
+    assert!(errors.is_empty(), "{errors:?}");
+    // no securityContext: `has()` fails on the absent parent; under Fail that denies
+    let out = set.evaluate(&Request::for_object(&pod("a", &["x"])), None);
+    assert!(
+        matches!(&out[0].kind, OutcomeKind::Error { message, .. } if message.contains("securityContext")),
+        "{out:#?}"
+    );
+    assert!(out[0].denies());
+    let mut with_context = pod("a", &["x"]);
+    with_context["spec"]["securityContext"] = json!({"runAsNonRoot": false});
+    assert!(matches!(
+        &set.evaluate(&Request::for_object(&with_context), None)[0].kind,
+        OutcomeKind::Violation { .. }
+    ));
+}

@@ -205,7 +205,7 @@ pub(crate) fn read_policy(cel: &KubeCel, obj: &Value) -> Result<Policy, LoadIssu
             f.required(&format!("{at}.expression"))?,
         ));
     }
-    let variables = compile_vars(cel, &defs, &[], "spec.variables")?;
+    let variables = compile_vars(cel, &defs, &[], "spec.variables", false)?;
     let known = |n: &str| variables.iter().any(|v| v.name == n);
     let conditions = f.len("spec.matchConditions")?;
     if conditions > MAX_MATCH_CONDITIONS {
