@@ -1,14 +1,15 @@
 //! Kubernetes CEL for Palisade.
 //!
 //! * [`KubeCel`]: a CEL environment with the Kubernetes CEL libraries (strings, lists,
-//!   regex, quantity, URL, IP and CIDR) on top of the `cel` crate, with bounds on what an
-//!   expression may cost to parse and run.
+//!   regex, quantity, URL, IP, CIDR, format, semver; timestamps and durations) on top of
+//!   the `cel` crate, with bounds on what an expression may cost to parse and run.
 //! * [`gatekeeper`]: Gatekeeper ConstraintTemplate `K8sNativeValidation` code blocks,
 //!   compiled once and evaluated per object.
 //! * [`vap`]: `admissionregistration.k8s.io/v1` ValidatingAdmissionPolicy and
 //!   ValidatingAdmissionPolicyBinding semantics.
 //!
-//! The crate does no I/O: objects come in as `serde_json::Value`s.
+//! The crate does no I/O: objects come in as `serde_json::Value`s. Its README lists what
+//! is supported and what is not.
 
 mod env;
 mod ext;
