@@ -576,3 +576,23 @@ fn a_presence_test_on_an_absent_parent_is_an_error_as_in_the_api_server() {
         OutcomeKind::Violation { .. }
     ));
 }
+
+#[test]
+fn match_conditions_leave_out_what_they_exclude() {
+    let set = load("match-conditions.yaml");
+    let reached = |obj: Value, groups: Value| {
+        let mut req = Request::for_object(&obj);
+        req.user_info = json!({"username": "u", "groups": groups});
+        !set.evaluate(&req, None).is_empty()
+    };
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "a"}});
+    let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l", "namespace": "a"}});
+    let role = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "a"}});
+    assert!(reached(cm.clone(), json!(["system:authenticated"])));
+    assert!(!reached(
+        cm,
+        json!(["system:nodes", "system:authenticated"])
+    ));
+    assert!(!reached(lease, json!([])));
+    assert!(!reached(role, json!([])));
+}
