@@ -201,6 +201,21 @@ impl CompiledGatekeeperCode {
         parameters: Option<&serde_json::Value>,
         namespace: Option<&serde_json::Value>,
     ) -> Result<Vec<Violation>, CelError> {
+        self.evaluate_each(req, parameters, namespace)
+            .into_iter()
+            .collect()
+    }
+
+    /// Every result of one request: a violation per validation that evaluated to false,
+    /// and an error per validation that failed to evaluate (or a single error when a
+    /// match condition failed to evaluate), in the order of `source.validations`; empty
+    /// when a match condition is false or every validation holds.
+    pub fn evaluate_each(
+        &self,
+        req: &Request,
+        parameters: Option<&serde_json::Value>,
+        namespace: Option<&serde_json::Value>,
+    ) -> Vec<Result<Violation, CelError>> {
         // `parameters: null` is no parameters
         let parameters = parameters.filter(|p| !p.is_null());
         let mut vals = Vals::default();
@@ -228,30 +243,35 @@ impl CompiledGatekeeperCode {
         ];
         let ev = Evaluation::new(&self.cel, vals, given, &self.variables);
         for (i, m) in self.match_conditions.iter().enumerate() {
-            let matched = ev.eval_bool(&m.expression).map_err(|e| {
-                CelError::Evaluation(format!("source.matchConditions[{i}] ({}): {e}", m.name))
-            })?;
-            if !matched {
-                return Ok(Vec::new());
+            match ev.eval_bool(&m.expression) {
+                Ok(true) => {}
+                Ok(false) => return Vec::new(),
+                Err(e) => {
+                    return vec![Err(CelError::Evaluation(format!(
+                        "source.matchConditions[{i}] ({}): {e}",
+                        m.name
+                    )))]
+                }
             }
         }
         let mut out = Vec::new();
         for (i, v) in self.validations.iter().enumerate() {
-            let ok = ev
-                .eval_bool(&v.expression)
-                .map_err(|e| CelError::Evaluation(format!("source.validations[{i}]: {e}")))?;
-            if !ok {
-                out.push(Violation {
+            match ev.eval_bool(&v.expression) {
+                Ok(true) => {}
+                Ok(false) => out.push(Ok(Violation {
                     message: ev.message(
                         &v.expression,
                         v.message.as_deref(),
                         v.message_expression.as_ref(),
                     ),
                     validation: i,
-                });
+                })),
+                Err(e) => out.push(Err(CelError::Evaluation(format!(
+                    "source.validations[{i}]: {e}"
+                )))),
             }
         }
-        Ok(out)
+        out
     }
 }
 
@@ -336,6 +356,21 @@ mod tests {
         req.operation = "DELETE".into();
         req.old_object = req.object.take();
         assert_eq!(c.evaluate(&req, None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn each_result_is_kept() {
+        let block = json!({"source": {"validations": [
+            {"expression": "false", "message": "first"},
+            {"expression": "object.spec.missing == 1"},
+            {"expression": "false", "message": "third"}]}});
+        let c = CompiledGatekeeperCode::compile(&block).unwrap();
+        let each = c.evaluate_each(&Request::for_object(&pod(true)), None, None);
+        assert_eq!(each.len(), 3);
+        assert_eq!(each[0].as_ref().unwrap().message, "first");
+        assert!(each[1].is_err());
+        assert_eq!(each[2].as_ref().unwrap().validation, 2);
+        assert!(c.evaluate(&Request::for_object(&pod(true)), None).is_err());
     }
 
     #[test]
