@@ -7,10 +7,9 @@
 //!
 //! * `object`, `oldObject`, `request` (and `namespaceObject`, null unless given);
 //! * `params`: the constraint, whose `spec.parameters` are the constraint's parameters;
-//! * `variables.params`: those parameters. Gatekeeper makes them `null` when the constraint
-//!   has none, and templates test them with `has(variables.params.x)`, which CEL in Go
-//!   answers `false` on `null` while the `cel` crate raises an error; an empty map gives
-//!   the Go answer here;
+//! * `variables.params`: those parameters; an empty map when the constraint has none, so
+//!   that templates' `has(variables.params.x)` is false, as the library's suites expect
+//!   (Gatekeeper defines it as `null` then, on which the `cel` crate's `has()` fails);
 //! * `variables.anyObject`: `object`, or `oldObject` on a DELETE (where `object` is null).
 //!
 //! Presence tests are read as Gatekeeper's templates expect: `has(a.b.c)` is false when
