@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod background;
 pub mod certs;
 pub mod client;
 pub mod cluster_view;

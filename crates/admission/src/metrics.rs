@@ -4,6 +4,7 @@ use crate::review::{Outcome, Verdict};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::time::Duration;
@@ -30,6 +31,19 @@ pub struct Metrics {
     decisions: Family<DecisionLabels, Counter>,
     requests: Family<RequestLabels, Counter>,
     latency: Histogram,
+    audit_violations: Family<AuditLabels, Gauge>,
+    audit_duration: Gauge<f64, std::sync::atomic::AtomicU64>,
+    audit_objects: Gauge,
+    audit_last_success: Gauge,
+}
+
+/// Labels of the background audit's violations.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AuditLabels {
+    rule: String,
+    namespace: String,
+    severity: String,
+    mode: String,
 }
 
 impl Default for Metrics {
@@ -60,12 +74,67 @@ impl Metrics {
             "Time to answer an AdmissionReview, from the body read to the response",
             latency.clone(),
         );
+        let audit_violations = Family::<AuditLabels, Gauge>::default();
+        registry.register(
+            "audit_violations",
+            "Active findings of the last background audit, by rule, namespace (empty: cluster-scoped), severity and mode",
+            audit_violations.clone(),
+        );
+        let audit_duration = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        registry.register(
+            "audit_duration_seconds",
+            "Duration of the last background audit cycle (evaluation and report updates)",
+            audit_duration.clone(),
+        );
+        let audit_objects = Gauge::default();
+        registry.register(
+            "audit_objects",
+            "Objects evaluated by the last background audit cycle",
+            audit_objects.clone(),
+        );
+        let audit_last_success = Gauge::default();
+        registry.register(
+            "audit_last_success_timestamp_seconds",
+            "Unix time of the last background audit cycle that completed (alert on its age)",
+            audit_last_success.clone(),
+        );
         Metrics {
             registry,
             decisions,
             requests,
             latency,
+            audit_violations,
+            audit_duration,
+            audit_objects,
+            audit_last_success,
         }
+    }
+
+    /// Records a completed background audit cycle: its findings replace the previous ones.
+    pub fn record_audit(
+        &self,
+        findings: &[palisade_core::ReportFinding],
+        objects: usize,
+        elapsed: Duration,
+    ) {
+        self.audit_violations.clear();
+        for f in findings {
+            self.audit_violations
+                .get_or_create(&AuditLabels {
+                    rule: f.rule_id.to_owned(),
+                    namespace: f.object.namespace.clone().unwrap_or_default(),
+                    severity: f.severity.as_str().to_owned(),
+                    mode: f.mode.to_string(),
+                })
+                .inc();
+        }
+        self.audit_duration.set(elapsed.as_secs_f64());
+        self.audit_objects.set(objects as i64);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        self.audit_last_success.set(now);
     }
 
     /// Records an answered review.
@@ -109,4 +178,33 @@ impl Metrics {
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
+}
+
+/// Serves `/metrics` (OpenMetrics text) and `/healthz` over plain HTTP, for `palisade audit
+/// serve`, whose endpoints carry no admission traffic.
+pub async fn serve_plain(
+    listener: tokio::net::TcpListener,
+    metrics: std::sync::Arc<Metrics>,
+) -> std::io::Result<()> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let metrics = metrics.clone();
+                async move {
+                    (
+                        [(
+                            header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        metrics.encode(),
+                    )
+                        .into_response()
+                }
+            }),
+        )
+        .route("/healthz", axum::routing::get(|| async { "ok" }));
+    axum::serve(listener, app).await
 }

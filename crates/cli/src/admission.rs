@@ -4,6 +4,7 @@
 use crate::{config, emit, Exit};
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
+use palisade_admission::background::{Auditor, BoxFuture, ReportSink};
 use palisade_admission::certs::{service_dns_names, CertAuthority, TlsFiles};
 use palisade_admission::install::{self, InstallOptions};
 use palisade_admission::{
@@ -11,7 +12,7 @@ use palisade_admission::{
     ServerConfig, SystemClock,
 };
 use palisade_analyze::Options;
-use palisade_cluster::watch::ClusterCache;
+use palisade_cluster::watch::{ClusterCache, ReportWriter};
 use palisade_core::Object;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -88,16 +89,21 @@ pub(crate) struct ServeArgs {
     #[arg(long)]
     cluster_cache: bool,
     /// Kubeconfig for the cluster cache (default: in-cluster, else KUBECONFIG / ~/.kube/config).
-    #[arg(long, value_name = "FILE", requires = "cluster_cache")]
+    #[arg(long, value_name = "FILE")]
     kubeconfig: Option<PathBuf>,
     /// Kubeconfig context for the cluster cache.
-    #[arg(long, requires = "cluster_cache")]
+    #[arg(long)]
     context: Option<String>,
     /// When a deny-mode rule needs the cluster cache and the cache cannot answer (not
     /// synced yet, or a kind it may not read): Fail denies, Ignore admits with a warning.
     /// Match the webhook configuration's failurePolicy.
     #[arg(long, default_value = "Fail", value_parser = ["Fail", "Ignore"])]
     failure_policy: String,
+    /// Also run the background audit every DURATION (`10m`, `1h`): every rule over the
+    /// cluster cache, PolicyReports written when they change, violations in /metrics.
+    /// Implies --cluster-cache.
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval)]
+    audit_interval: Option<Duration>,
     /// After SIGTERM, keep serving this long (milliseconds) while reporting not ready, so
     /// that the Service stops routing here first; then drain in-flight requests.
     #[arg(long, default_value_t = 3000, value_name = "MS")]
@@ -159,6 +165,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         policy,
         ..Options::new(today)
     };
+    let options_for_audit = options.clone();
     let evaluator = Evaluator::new(
         options,
         EvaluatorOptions {
@@ -201,9 +208,14 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let audit_options = options_for_audit.clone();
     runtime.block_on(async {
-        let evaluator = if args.cluster_cache {
-            let kinds = evaluator.cluster_kinds();
+        let mut auditor = None;
+        let evaluator = if args.cluster_cache || args.audit_interval.is_some() {
+            let mut kinds = evaluator.cluster_kinds();
+            if args.audit_interval.is_some() {
+                kinds.extend(Auditor::kinds_for(&audit_options));
+            }
             let opts = palisade_cluster::ReadOptions {
                 kubeconfig: args.kubeconfig.clone(),
                 context: args.context.clone(),
@@ -221,11 +233,26 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
                 "cluster cache started; rules that need it follow --failure-policy until it syncs"
             );
             tokio::spawn(log_sync(cache.clone()));
-            evaluator.with_cluster_view(Arc::new(CacheView(cache)))
+            let view: Arc<dyn ClusterView> = Arc::new(CacheView(cache.clone()));
+            if let Some(interval) = args.audit_interval {
+                auditor = Some((
+                    Auditor::new(
+                        audit_options,
+                        view.clone(),
+                        Arc::new(Reports(ReportWriter::new(cache.client()))),
+                    ),
+                    interval,
+                ));
+            }
+            evaluator.with_cluster_view(view)
         } else {
             evaluator
         };
         let state = AppState::new(evaluator, Arc::new(SystemClock), limits);
+        if let Some((auditor, interval)) = auditor {
+            let auditor = Arc::new(auditor.with_metrics(state.metrics.clone()));
+            tokio::spawn(auditor.run(interval, today_now, std::future::pending()));
+        }
         let server = Server::bind(config, state).await?;
         server
             .run(palisade_admission::shutdown_signal())
@@ -335,4 +362,134 @@ fn write(path: PathBuf, text: &str, private: bool) -> anyhow::Result<()> {
     #[cfg(not(unix))]
     let _ = private;
     Ok(())
+}
+
+/// `10m`, `1h30m`, `45s`: at least one second.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("`{s}` is not a duration such as 10m or 1h ({e})"))?;
+    let d = Duration::try_from(d).map_err(|_| format!("`{s}` is negative"))?;
+    if d < Duration::from_secs(1) {
+        return Err(format!("`{s}` is shorter than one second"));
+    }
+    Ok(d)
+}
+
+fn today_now() -> jiff::civil::Date {
+    jiff::tz::TimeZone::system()
+        .to_datetime(jiff::Timestamp::now())
+        .date()
+}
+
+/// The auditor's sink: PolicyReports written to the cluster.
+struct Reports(ReportWriter);
+
+impl ReportSink for Reports {
+    fn apply<'a>(&'a self, report: &'a serde_json::Value) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.0.apply(report))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        kind: &'a str,
+        namespace: Option<&'a str>,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(self.0.delete(kind, namespace, name))
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum AuditCommand {
+    /// Run the background audit (for clusters without the webhook): a watch cache of the
+    /// cluster, every rule every --interval, PolicyReports written when they change, and
+    /// `/metrics`, `/healthz` over plain HTTP.
+    Serve(AuditServeArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct AuditServeArgs {
+    /// Policy file (default: ./palisade.yaml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Kubeconfig (default: in-cluster, else KUBECONFIG / ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context.
+    #[arg(long)]
+    context: Option<String>,
+    /// Time between audit cycles (`10m`, `1h`).
+    #[arg(long, default_value = "10m", value_parser = parse_interval)]
+    interval: Duration,
+    /// Address of the plain-HTTP `/metrics` and `/healthz` endpoints.
+    #[arg(long, default_value = "0.0.0.0:9090")]
+    metrics_addr: SocketAddr,
+    /// Log format: json or text.
+    #[arg(long, default_value = "json")]
+    log_format: String,
+}
+
+pub(crate) fn run_audit(cmd: AuditCommand) -> anyhow::Result<Exit> {
+    match cmd {
+        AuditCommand::Serve(args) => audit_serve(args),
+    }
+}
+
+#[allow(clippy::print_stderr)]
+fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
+    let policy = match config::load(args.config.as_deref())? {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            eprintln!("error: the configuration has {} problem(s)", errors.len());
+            return Ok(Exit::Error);
+        }
+    };
+    init_tracing(&args.log_format)?;
+    let options = Options {
+        policy,
+        ..Options::new(today_now())
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let kinds = Auditor::kinds_for(&options);
+        let opts = palisade_cluster::ReadOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            ..palisade_cluster::ReadOptions::default()
+        };
+        let cache = Arc::new(
+            ClusterCache::start(&opts, &kinds)
+                .await
+                .context("cannot start the cluster cache")?,
+        );
+        tracing::info!(server = %cache.server, kinds = kinds.len(), "cluster cache started");
+        tokio::spawn(log_sync(cache.clone()));
+        let metrics = Arc::new(palisade_admission::metrics::Metrics::new());
+        let auditor = Arc::new(
+            Auditor::new(
+                options,
+                Arc::new(CacheView(cache.clone())),
+                Arc::new(Reports(ReportWriter::new(cache.client()))),
+            )
+            .with_metrics(metrics.clone()),
+        );
+        let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.metrics_addr))?;
+        let shutdown = palisade_admission::shutdown_signal();
+        tokio::select! {
+            r = palisade_admission::metrics::serve_plain(listener, metrics) => {
+                r.context("the metrics server failed")
+            }
+            _ = auditor.run(args.interval, today_now, shutdown) => Ok(()),
+        }
+    })?;
+    Ok(Exit::Clean)
 }

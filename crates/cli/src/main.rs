@@ -54,6 +54,10 @@ enum Command {
     /// The validating admission webhook: `serve` it, or print the manifests to `install` it.
     #[command(subcommand)]
     Admission(admission::AdmissionCommand),
+    /// The background audit: keep a watch cache of the cluster, evaluate every rule on an
+    /// interval, publish PolicyReports and metrics.
+    #[command(subcommand)]
+    Audit(admission::AuditCommand),
 }
 
 /// Exit codes, mapped in one place: 0 clean, 1 findings at or above the threshold, 3 a
@@ -121,6 +125,7 @@ fn main() -> ExitCode {
         Command::Export(args) => cluster::export(args),
         Command::Init => emit(config::TEMPLATE).map(|_| Exit::Clean),
         Command::Admission(cmd) => admission::run(cmd),
+        Command::Audit(cmd) => admission::run_audit(cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

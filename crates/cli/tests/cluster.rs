@@ -1358,3 +1358,134 @@ fn admission_with_a_cluster_cache_judges_bindings_by_the_live_roles() {
     assert_eq!(before["allowed"], true, "{before}");
     assert_eq!(after["allowed"], false, "{after}");
 }
+
+/// `GET path` over plain HTTP/1.1 on 127.0.0.1:port; the body, if the server answers.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..300 {
+        if let Some(t) = f() {
+            return t;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn audit_serve_publishes_policyreports_only_when_they_change() {
+    let Some(rec) = recordings() else { return };
+    let srv = Replay::start(Config {
+        recordings: rec,
+        writable: vec!["/apis/wgpolicyk8s.io/".to_owned()],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let policy = dir.path().join("palisade.yaml");
+    std::fs::write(&policy, "profile: restricted\ndefaultMode: audit\n").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "audit",
+            "serve",
+            "--config",
+            policy.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--interval",
+            "1s",
+            "--metrics-addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let patches = |srv: &Replay| {
+        srv.requests()
+            .iter()
+            .filter(|r| r.starts_with("PATCH /apis/wgpolicyk8s.io/"))
+            .count()
+    };
+    let reports = |srv: &Replay| {
+        srv.stored()
+            .into_iter()
+            .filter(|(p, _)| p.contains("policyreports/"))
+            .collect::<Vec<_>>()
+    };
+    // The first cycle writes one report per namespace with something evaluated.
+    let first = until("the first reports", || {
+        let r = reports(&srv);
+        (r.len() > 3).then_some(r)
+    });
+    std::thread::sleep(Duration::from_millis(400));
+    let written = patches(&srv);
+    for (path, doc) in &first {
+        let s = &doc["summary"];
+        assert!(
+            s["pass"].as_u64().unwrap() + s["fail"].as_u64().unwrap() > 0,
+            "{path}: {s}"
+        );
+        assert!(doc["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "palisade");
+    }
+    // Cycles without change write nothing.
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(patches(&srv), written, "unchanged reports were rewritten");
+    // A privileged Pod in a new namespace: its report appears, with the failure.
+    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "audit-lab"}});
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "root-shell", "namespace": "audit-lab"},
+        "spec": {"containers": [{"name": "c", "image": "registry.example.com/shell:1.0",
+            "securityContext": {"privileged": true}}]}});
+    srv.emit("/api/v1/namespaces", "ADDED", ns.clone());
+    srv.emit("/api/v1/pods", "ADDED", pod.clone());
+    let lab = "/apis/wgpolicyk8s.io/v1alpha2/namespaces/audit-lab/policyreports/palisade";
+    let report = until("the audit-lab report", || srv.stored().get(lab).cloned());
+    let results = report["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["policy"] == "POD001" && r["result"] == "fail"),
+        "{report}"
+    );
+    assert_eq!(
+        report["summary"]["fail"].as_u64().unwrap() as usize,
+        results.iter().filter(|r| r["result"] == "fail").count()
+    );
+    // Metrics carry the violations of the last cycle.
+    let metrics = until("metrics", || {
+        http_get(port, "/metrics").filter(|m| m.contains("namespace=\"audit-lab\""))
+    });
+    assert!(
+        metrics.contains("palisade_admission_audit_violations"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("palisade_admission_audit_last_success_timestamp_seconds"));
+    // The namespace goes away: its report is deleted.
+    srv.emit("/api/v1/pods", "DELETED", pod);
+    srv.emit("/api/v1/namespaces", "DELETED", ns);
+    until("the report's deletion", || {
+        (!srv.stored().contains_key(lab)).then_some(())
+    });
+    child.kill().unwrap();
+    let _ = child.wait();
+}

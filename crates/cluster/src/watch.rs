@@ -117,14 +117,24 @@ pub struct KindStatus {
 
 /// The watch cache: started with [`ClusterCache::start`] inside a Tokio runtime; its
 /// watchers stop when it is dropped.
-#[derive(Debug)]
 pub struct ClusterCache {
     kinds: Vec<Arc<KindCache>>,
+    client: kube::Client,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// The context name.
     pub context: String,
     /// The API server URL.
     pub server: String,
+}
+
+impl std::fmt::Debug for ClusterCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterCache")
+            .field("context", &self.context)
+            .field("server", &self.server)
+            .field("kinds", &self.kinds)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for ClusterCache {
@@ -153,6 +163,7 @@ impl ClusterCache {
         let served = served_resources(&reader, wanted.clone()).await?;
         let mut cache = ClusterCache {
             kinds: Vec::new(),
+            client: client.clone(),
             tasks: Vec::new(),
             context,
             server,
@@ -244,6 +255,11 @@ impl ClusterCache {
         Ok(out)
     }
 
+    /// The client the cache watches with (the same credentials write reports).
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
     /// The state of each kind.
     pub fn status(&self) -> Vec<KindStatus> {
         self.kinds
@@ -321,5 +337,74 @@ fn to_value<K: serde::Serialize>(ev: Event<K>) -> Event<Value> {
         Event::Init => Event::Init,
         Event::InitApply(k) => Event::InitApply(v(k)),
         Event::InitDone => Event::InitDone,
+    }
+}
+
+/// Writes PolicyReports and ClusterPolicyReports (`wgpolicyk8s.io/v1alpha2`) with server-side
+/// apply, field manager `palisade`.
+#[derive(Clone)]
+pub struct ReportWriter {
+    client: kube::Client,
+}
+
+impl std::fmt::Debug for ReportWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportWriter").finish_non_exhaustive()
+    }
+}
+
+/// The field manager of Palisade's server-side applies.
+pub const FIELD_MANAGER: &str = "palisade";
+
+impl ReportWriter {
+    /// A writer with this client.
+    pub fn new(client: kube::Client) -> ReportWriter {
+        ReportWriter { client }
+    }
+
+    fn api(&self, kind: &str, namespace: Option<&str>) -> Api<DynamicObject> {
+        let ar = ApiResource {
+            group: "wgpolicyk8s.io".into(),
+            version: "v1alpha2".into(),
+            api_version: "wgpolicyk8s.io/v1alpha2".into(),
+            kind: kind.into(),
+            plural: format!("{}s", kind.to_lowercase()),
+        };
+        match namespace {
+            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &ar),
+            None => Api::all_with(self.client.clone(), &ar),
+        }
+    }
+
+    /// Creates or replaces the report (its kind, namespace and name come from the document).
+    pub async fn apply(&self, doc: &Value) -> Result<(), String> {
+        let s = |p: &str| doc.pointer(p).and_then(Value::as_str);
+        let (Some(kind), Some(name)) = (s("/kind"), s("/metadata/name")) else {
+            return Err("the report has no kind or name".into());
+        };
+        let params = kube::api::PatchParams::apply(FIELD_MANAGER).force();
+        self.api(kind, s("/metadata/namespace"))
+            .patch(name, &params, &kube::api::Patch::Apply(doc))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Deletes a report; one already gone is not an error.
+    pub async fn delete(
+        &self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<(), String> {
+        match self
+            .api(kind, namespace)
+            .delete(name, &kube::api::DeleteParams::default())
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

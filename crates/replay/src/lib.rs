@@ -92,6 +92,11 @@ pub struct Config {
     /// Extra JSON documents served (200) at these paths to every authenticated user, e.g. a
     /// kubelet's `/api/v1/nodes/NAME/proxy/configz`.
     pub routes: HashMap<String, Value>,
+    /// Path prefixes under which the server stores what it is sent, as an API server stores
+    /// objects: server-side apply (`PATCH` with `application/apply-patch+yaml`), `GET` and
+    /// `DELETE` of single objects (e.g. `/apis/wgpolicyk8s.io/` for PolicyReports). Only the
+    /// admin may write. See [`Replay::stored`].
+    pub writable: Vec<String>,
     /// Custom resources the recorded cluster did not have, made up by a test: their group
     /// is added to `/apis`, their group-version gets a discovery document, and their list
     /// is served from [`CustomKind::items`].
@@ -144,6 +149,8 @@ struct State {
     stats: Arc<Stats>,
     /// Watch events sent by [`Replay::emit`]: (cluster-wide collection path, event).
     events: tokio::sync::broadcast::Sender<(String, Arc<Value>)>,
+    /// Objects written under [`Config::writable`], by path.
+    store: Arc<Mutex<std::collections::BTreeMap<String, Value>>>,
 }
 
 /// The largest request body the server reads (a large CRD is about 1 MiB).
@@ -153,6 +160,7 @@ const MAX_BODY: usize = 16 << 20;
 pub struct Replay {
     addr: SocketAddr,
     events: tokio::sync::broadcast::Sender<(String, Arc<Value>)>,
+    store: Arc<Mutex<std::collections::BTreeMap<String, Value>>>,
     ca_pem: String,
     stats: Arc<Stats>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -300,8 +308,10 @@ impl Replay {
         let (ca_pem, tls) = certificates().map_err(|e| std::io::Error::other(e.to_string()))?;
         let stats = Arc::new(Stats::default());
         let (events, _) = tokio::sync::broadcast::channel(1024);
+        let store = Arc::new(Mutex::new(std::collections::BTreeMap::new()));
         let state = Arc::new(State {
             events: events.clone(),
+            store: store.clone(),
             cfg,
             expired: Mutex::new(HashSet::new()),
             entries,
@@ -354,6 +364,7 @@ impl Replay {
         Ok(Replay {
             addr,
             events,
+            store,
             ca_pem,
             stats,
             shutdown: Some(tx),
@@ -377,6 +388,11 @@ impl Replay {
         self.events
             .send((collection.to_owned(), Arc::new(event)))
             .unwrap_or(0)
+    }
+
+    /// The objects stored under [`Config::writable`], by path.
+    pub fn stored(&self) -> std::collections::BTreeMap<String, Value> {
+        self.store.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// `https://127.0.0.1:PORT`.
@@ -673,6 +689,55 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
         .unwrap_or_else(|_| Response::new(full(Vec::new())))
 }
 
+/// A request under a writable prefix: server-side apply, get and delete of single objects,
+/// kept in memory.
+fn stored(state: &State, req: &Request_<'_>, user: &str) -> Answer {
+    let plain = |(c, t, b): (u16, String, Vec<u8>)| (c, t, b, Vec::new());
+    if user != "admin" {
+        let (plural, group) = resource_of(req.path);
+        return plain(status(403, "Forbidden", &format!(
+            "{plural} is forbidden: User \"{user}\" cannot {} resource \"{plural}\" in API group \"{group}\"",
+            req.method.to_lowercase())));
+    }
+    let Ok(mut store) = state.store.lock() else {
+        return plain(status(500, "InternalError", "store poisoned"));
+    };
+    let ok = |v: &Value| plain((200, "application/json".into(), v.to_string().into_bytes()));
+    match req.method {
+        "GET" => match store.get(req.path) {
+            Some(v) => ok(v),
+            None => plain(status(404, "NotFound", "not found")),
+        },
+        "DELETE" => match store.remove(req.path) {
+            Some(_) => ok(&json!({"kind": "Status", "apiVersion": "v1", "status": "Success"})),
+            None => plain(status(404, "NotFound", "not found")),
+        },
+        "PATCH"
+            if req
+                .content_type
+                .is_some_and(|c| c.starts_with("application/apply-patch")) =>
+        {
+            let Ok(mut v) = serde_json::from_slice::<Value>(req.body) else {
+                return plain(status(400, "BadRequest", "the apply patch is not JSON"));
+            };
+            static VERSION: AtomicUsize = AtomicUsize::new(2_000_000);
+            if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+                let rv = VERSION.fetch_add(1, Ordering::SeqCst).to_string();
+                meta.insert("resourceVersion".into(), Value::String(rv));
+                meta.entry("uid")
+                    .or_insert_with(|| Value::String(format!("uid-{}", req.path.len())));
+            }
+            store.insert(req.path.to_owned(), v.clone());
+            ok(&v)
+        }
+        _ => plain(status(
+            405,
+            "MethodNotAllowed",
+            "only apply, get and delete are stored",
+        )),
+    }
+}
+
 fn accept_score(entry: Option<&str>, req: Option<&str>) -> u8 {
     let req_s = req.unwrap_or("");
     let ent_s = entry.unwrap_or("");
@@ -843,6 +908,15 @@ fn answer(state: &State, req: &Request_<'_>, user: &str) -> Answer {
             Ok(b) => (e.status, e.content_type.clone(), b, e.headers.clone()),
             Err(err) => plain(status(500, "InternalError", &err.to_string())),
         };
+    }
+    if state
+        .cfg
+        .writable
+        .iter()
+        .any(|p| path.starts_with(p.as_str()))
+        && !params.contains_key("dryRun")
+    {
+        return stored(state, req, user);
     }
     if !matches!(method, "GET" | "HEAD") {
         return dryrun::write(

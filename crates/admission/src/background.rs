@@ -1,0 +1,273 @@
+//! The background audit (`palisade audit serve`, `palisade admission serve --audit-interval`):
+//! every interval, the whole rule set runs over the cluster as the watch cache holds it (no
+//! relist: the cache follows the cluster through its watches), and the results are published
+//! as PolicyReports (one per namespace, a ClusterPolicyReport for cluster-scoped objects) and
+//! as metrics. A report is written only when its content changed since the last cycle, and a
+//! report whose namespace no longer has anything evaluated is deleted.
+//!
+//! The evaluation is the one `palisade scan --cluster` makes (the same facade, policy, modes
+//! and exceptions), so a row in a PolicyReport and a finding of a scan always agree. This
+//! module does no I/O itself: the cluster comes through a [`ClusterView`] and the reports go
+//! to a [`ReportSink`], both given by the front-end.
+
+use crate::cluster_view::{ClusterView, NotReady};
+use crate::metrics::Metrics;
+use jiff::civil::Date;
+use palisade_analyze::{analyze, evaluations, selected_rules, InputSummary, Options};
+use palisade_core::Inventory;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A boxed future, for the sink's methods.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where reports go: the API server, through server-side apply.
+pub trait ReportSink: Send + Sync {
+    /// Creates or updates a report (server-side apply of the whole document).
+    fn apply<'a>(&'a self, report: &'a Value) -> BoxFuture<'a, Result<(), String>>;
+    /// Deletes a report (`namespace` `None`: a ClusterPolicyReport).
+    fn delete<'a>(
+        &'a self,
+        kind: &'a str,
+        namespace: Option<&'a str>,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>>;
+}
+
+/// Why a cycle did not publish.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// The cache has not listed every kind the rules read yet.
+    #[error("the cluster cache has not synced: {}", describe(.0))]
+    NotSynced(Vec<NotReady>),
+    /// The evaluation task failed.
+    #[error("the evaluation failed: {0}")]
+    Evaluation(String),
+}
+
+fn describe(n: &[NotReady]) -> String {
+    n.iter()
+        .map(|n| format!("{} ({})", n.kind, n.reason))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What one cycle did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CycleStats {
+    /// Objects evaluated.
+    pub objects: usize,
+    /// Active findings.
+    pub findings: usize,
+    /// Reports written (new or changed).
+    pub applied: usize,
+    /// Reports left as they were (same content).
+    pub unchanged: usize,
+    /// Reports deleted (nothing left to report in their namespace).
+    pub deleted: usize,
+    /// Reports that could not be written or deleted (retried next cycle).
+    pub failed: usize,
+}
+
+type ReportKey = (String, Option<String>, String);
+
+/// The background auditor.
+pub struct Auditor {
+    options: Options,
+    view: Arc<dyn ClusterView>,
+    sink: Arc<dyn ReportSink>,
+    metrics: Option<Arc<Metrics>>,
+    kinds: HashSet<&'static str>,
+    /// What was last written, by (kind, namespace, name): its content.
+    published: Mutex<HashMap<ReportKey, String>>,
+}
+
+impl std::fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auditor")
+            .field("kinds", &self.kinds.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auditor {
+    /// An auditor of the rules `options` selects (its `today` is replaced per cycle).
+    pub fn new(options: Options, view: Arc<dyn ClusterView>, sink: Arc<dyn ReportSink>) -> Self {
+        let kinds = Self::kinds_for(&options);
+        Auditor {
+            options,
+            view,
+            sink,
+            metrics: None,
+            kinds,
+            published: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records each cycle in these metrics too.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The kinds the selected rules read (every kind Palisade knows when one reads any): what
+    /// the watch cache must hold.
+    pub fn kinds_for(options: &Options) -> HashSet<&'static str> {
+        let rules = selected_rules(options);
+        if rules.iter().any(|r| r.meta().kinds.contains(&"*")) {
+            return palisade_core::resources::RESOURCES
+                .iter()
+                .map(|r| r.kind)
+                .collect();
+        }
+        rules
+            .iter()
+            .flat_map(|r| r.meta().kinds.iter().copied())
+            .filter(|k| {
+                palisade_core::resources::RESOURCES
+                    .iter()
+                    .any(|r| r.kind == *k)
+            })
+            .collect()
+    }
+
+    /// The kinds this auditor reads.
+    pub fn kinds(&self) -> &HashSet<&'static str> {
+        &self.kinds
+    }
+
+    /// One cycle: evaluate the cached cluster, then write the reports that changed and
+    /// delete those that have nothing left.
+    pub async fn cycle(self: &Arc<Self>, today: Date) -> Result<CycleStats, CycleError> {
+        let started = Instant::now();
+        let objects = self
+            .view
+            .objects(&self.kinds)
+            .map_err(CycleError::NotSynced)?;
+        let count = objects.len();
+        let this = self.clone();
+        // The evaluation is CPU work: off the async threads.
+        let (report, docs) = tokio::task::spawn_blocking(move || {
+            let mut opts = this.options.clone();
+            opts.today = today;
+            let inventory = Inventory::new(objects);
+            let mut report = analyze(&inventory, InputSummary::default(), &opts);
+            report.evaluations = Some(evaluations(&inventory, &opts));
+            let docs = palisade_report::policyreport::documents(
+                &report,
+                &palisade_report::RenderOptions {
+                    color: false,
+                    tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                },
+            );
+            (report, docs)
+        })
+        .await
+        .map_err(|e| CycleError::Evaluation(e.to_string()))?;
+        let mut stats = CycleStats {
+            objects: count,
+            findings: report.findings.len(),
+            ..CycleStats::default()
+        };
+        let mut current: HashMap<ReportKey, String> = HashMap::new();
+        for doc in &docs {
+            current.insert(key(doc), doc.to_string());
+        }
+        let previous = self
+            .published
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut published = previous.clone();
+        for doc in &docs {
+            let k = key(doc);
+            let text = &current[&k];
+            if previous.get(&k) == Some(text) {
+                stats.unchanged += 1;
+                continue;
+            }
+            match self.sink.apply(doc).await {
+                Ok(()) => {
+                    stats.applied += 1;
+                    published.insert(k, text.clone());
+                }
+                Err(e) => {
+                    stats.failed += 1;
+                    tracing::warn!(report = %describe_key(&k), error = %e, "cannot write the PolicyReport");
+                }
+            }
+        }
+        for k in previous.keys().filter(|k| !current.contains_key(*k)) {
+            match self.sink.delete(&k.0, k.1.as_deref(), &k.2).await {
+                Ok(()) => {
+                    stats.deleted += 1;
+                    published.remove(k);
+                }
+                Err(e) => {
+                    stats.failed += 1;
+                    tracing::warn!(report = %describe_key(k), error = %e, "cannot delete the PolicyReport");
+                }
+            }
+        }
+        *self.published.lock().unwrap_or_else(|e| e.into_inner()) = published;
+        if let Some(m) = &self.metrics {
+            m.record_audit(&report.findings, stats.objects, started.elapsed());
+        }
+        Ok(stats)
+    }
+
+    /// Runs a cycle every `interval` (the first at once) until `shutdown` resolves; a cycle
+    /// that cannot run (cache not synced) is retried after a few seconds.
+    pub async fn run(
+        self: Arc<Self>,
+        interval: Duration,
+        today: impl Fn() -> Date + Send + 'static,
+        shutdown: impl Future<Output = ()> + Send,
+    ) {
+        tokio::pin!(shutdown);
+        loop {
+            let wait = match self.cycle(today()).await {
+                Ok(s) => {
+                    tracing::info!(
+                        objects = s.objects,
+                        findings = s.findings,
+                        applied = s.applied,
+                        unchanged = s.unchanged,
+                        deleted = s.deleted,
+                        failed = s.failed,
+                        "background audit cycle"
+                    );
+                    interval
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "background audit cycle skipped");
+                    interval.min(Duration::from_secs(5))
+                }
+            };
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+fn key(doc: &Value) -> ReportKey {
+    let s = |p: &str| doc.pointer(p).and_then(Value::as_str).map(str::to_owned);
+    (
+        s("/kind").unwrap_or_default(),
+        s("/metadata/namespace"),
+        s("/metadata/name").unwrap_or_default(),
+    )
+}
+
+fn describe_key(k: &ReportKey) -> String {
+    match &k.1 {
+        Some(ns) => format!("{} {ns}/{}", k.0, k.2),
+        None => format!("{} {}", k.0, k.2),
+    }
+}
