@@ -23,6 +23,7 @@ pub mod install;
 pub mod metrics;
 pub mod review;
 pub mod server;
+pub mod sink;
 
 pub use api::{router, AppState, Clock, FixedClock, Limits, SystemClock};
 pub use cluster_view::{ClusterView, NotReady, StaticView};

@@ -50,6 +50,57 @@ pub(crate) struct DetectArgs {
     /// Largest single JSON document (a pretty-printed Event or EventList) read at once.
     #[arg(long, default_value = "256MiB", value_parser = size_arg, value_name = "SIZE")]
     max_document_bytes: usize,
+    #[command(flatten)]
+    sink: SinkArgs,
+}
+
+/// Where alerts are also POSTed.
+#[derive(Args, Debug, Default, Clone)]
+struct SinkArgs {
+    /// Also POST each alert (after exceptions) as JSON to this http(s) URL, from a bounded
+    /// queue, retried with back-off; alerts that cannot be delivered are counted as dropped.
+    #[arg(long, value_name = "URL")]
+    sink_url: Option<String>,
+    /// The JSON sent: palisade (the alert) or falco (Falco's output JSON, for
+    /// falcosidekick-style routers).
+    #[arg(long, default_value = "palisade", value_parser = ["palisade", "falco"])]
+    sink_format: String,
+    /// Alerts queued for the sink at most; beyond, new ones are dropped.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    sink_queue: usize,
+    /// Retries of a failed POST before the alert is dropped.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    sink_retries: u32,
+}
+
+impl SinkArgs {
+    /// Starts the sink, when asked for (inside a Tokio runtime).
+    fn start(&self) -> anyhow::Result<Option<palisade_admission::sink::HttpSink>> {
+        let Some(url) = &self.sink_url else {
+            return Ok(None);
+        };
+        let opts = palisade_admission::sink::SinkOptions {
+            format: self.sink_format.parse().map_err(anyhow::Error::msg)?,
+            queue: self.sink_queue,
+            retries: self.sink_retries,
+            ..palisade_admission::sink::SinkOptions::new(url.clone())
+        };
+        Ok(Some(palisade_admission::sink::HttpSink::start(opts)?))
+    }
+}
+
+/// Waits (at most 10 s) for the sink's queue to empty and says what it delivered.
+#[allow(clippy::print_stderr)]
+fn finish_sink(rt: &tokio::runtime::Runtime, sink: &palisade_admission::sink::HttpSink) {
+    use std::sync::atomic::Ordering;
+    rt.block_on(sink.drain(Duration::from_secs(10)));
+    let st = sink.stats();
+    eprintln!(
+        "palisade detect: alert sink: {} sent, {} dropped, {} retried",
+        st.sent.load(Ordering::Relaxed),
+        st.dropped.load(Ordering::Relaxed),
+        st.retried.load(Ordering::Relaxed)
+    );
 }
 
 fn size_arg(s: &str) -> Result<usize, String> {
@@ -250,6 +301,8 @@ struct ServeArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     rules: RuleArgs,
+    #[command(flatten)]
+    sink: SinkArgs,
 }
 
 #[derive(Args, Debug)]
@@ -281,6 +334,7 @@ struct Sink {
     findings: Vec<ReportFinding>,
     fail_on: Option<Severity>,
     failing: bool,
+    http: Option<palisade_admission::sink::HttpSink>,
 }
 
 impl Sink {
@@ -290,6 +344,9 @@ impl Sink {
                 continue;
             };
             self.failing |= fails(&f, self.fail_on);
+            if let Some(h) = &self.http {
+                h.push(&a);
+            }
             if self.format == Format::Jsonl {
                 match writeln!(self.out, "{}", json_line(&a, &f)).and_then(|_| self.out.flush()) {
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
@@ -351,6 +408,24 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         }
         None => Box::new(std::io::stdout()),
     };
+    // The alert sink's sender runs on its own small runtime.
+    let sink_rt = match &args.sink.sink_url {
+        Some(_) => Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?,
+        ),
+        None => None,
+    };
+    let http = match &sink_rt {
+        Some(rt) => {
+            let _guard = rt.enter();
+            args.sink.start()?
+        }
+        None => None,
+    };
     let mut sink = Sink {
         format,
         out,
@@ -358,6 +433,7 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         findings: Vec::new(),
         fail_on,
         failing: false,
+        http,
     };
     if args.files.is_empty() {
         bail!("give an audit log file, or `-` for stdin");
@@ -371,6 +447,9 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         }
     }
     sink.push(det.flush())?;
+    if let (Some(rt), Some(h)) = (&sink_rt, &sink.http) {
+        finish_sink(rt, h);
+    }
     let stats = det.stats();
     let errors = det.take_input_errors();
     let text = match format {
@@ -578,6 +657,15 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
         None => Box::new(std::io::stdout()),
     };
     let out = Arc::new(Mutex::new(out));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let http = {
+        let _guard = runtime.enter();
+        args.sink.start()?
+    };
+    let http_in = http.clone();
     let sink = Arc::new(move |alerts: &[Alert]| {
         let mut policy = policy.lock().unwrap_or_else(|e| e.into_inner());
         // Exceptions expire against the day each batch arrives.
@@ -586,6 +674,10 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
         for a in alerts {
             if let Some(f) = policy.apply(a) {
                 let _ = writeln!(o, "{}", json_line(a, &f));
+                // Queued, never awaited: the API server's POST is answered at once.
+                if let Some(h) = &http_in {
+                    h.push(a);
+                }
             }
         }
         let _ = o.flush();
@@ -604,10 +696,6 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
             },
         )
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     runtime.block_on(async {
         // What is due although no later event came (held RequestReceived events, exec
         // attempts without their retry, closed alert groups) is reported each second; the
@@ -634,6 +722,9 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
         state.flush();
         anyhow::Ok(())
     })?;
+    if let Some(h) = &http {
+        finish_sink(&runtime, h);
+    }
     Ok(Exit::Clean)
 }
 

@@ -1991,3 +1991,185 @@ fn policyreports_validate_against_the_v1alpha2_crds_with_exact_counts() {
     broken["results"][0]["result"] = serde_json::json!("maybe");
     assert!(!ns_schema.is_valid(&broken) && !cluster_schema.is_valid(&broken));
 }
+
+/// A minimal HTTP/1.1 receiver on 127.0.0.1: answers every POST 200 (keep-alive) and hands
+/// each body to the channel. Returns its port.
+fn alert_receiver() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { break };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut w = conn.try_clone().unwrap();
+                let mut r = BufReader::new(conn);
+                loop {
+                    let mut len = 0usize;
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let l = line.trim_end();
+                        if l.is_empty() {
+                            break;
+                        }
+                        if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+                    if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn alert_sink_receives_every_alert_of_the_labelled_audit_log_as_falco_json() {
+    let Some(log) = root()
+        .ancestors()
+        .map(|a| a.join("shared/corpus/apiserver-recordings/audit/audit.jsonl"))
+        .find(|p| p.is_file())
+    else {
+        eprintln!("SKIPPED: shared/corpus/apiserver-recordings/audit/audit.jsonl not found");
+        return;
+    };
+    let (port, rx) = alert_receiver();
+    let url = format!("http://127.0.0.1:{port}/");
+    let o = palisade(&[
+        "detect",
+        log.to_str().unwrap(),
+        "--sink-url",
+        &url,
+        "--sink-format",
+        "falco",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let alerts: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(alerts.len() > 10, "{}", alerts.len());
+    let received: Vec<serde_json::Value> = rx
+        .try_iter()
+        .map(|b| serde_json::from_str(&b).unwrap())
+        .collect();
+    assert_eq!(received.len(), alerts.len(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{} sent, 0 dropped", alerts.len())),
+        "{}",
+        stderr(&o)
+    );
+    // Falco's fields, in order, one per alert.
+    for (a, r) in alerts.iter().zip(&received) {
+        assert_eq!(r["source"], "k8s_audit");
+        assert_eq!(r["rule"], a["ruleName"]);
+        assert_eq!(r["output_fields"]["ka.auditid"], a["auditID"]);
+        assert!(
+            ["Critical", "Error", "Warning", "Notice", "Informational"]
+                .contains(&r["priority"].as_str().unwrap()),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn alert_sink_down_retries_then_drops_and_the_audit_webhook_keeps_answering() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let o = palisade(&[
+        "admission",
+        "install",
+        "--gen-certs",
+        certs.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let free = |_: ()| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (port, sink_port) = (free(()), free(()));
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "detect",
+            "serve",
+            "--tls-cert",
+            certs.join("tls.crt").to_str().unwrap(),
+            "--tls-key",
+            certs.join("tls.key").to_str().unwrap(),
+            "--addr",
+            &addr,
+            "--sink-url",
+            &format!("http://127.0.0.1:{sink_port}/alerts"),
+            "--sink-retries",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ca = std::fs::read_to_string(certs.join("ca.crt")).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let codes = runtime.block_on(async {
+        let config = palisade_admission::client::tls_config(&ca).unwrap();
+        let sock: std::net::SocketAddr = addr.parse().unwrap();
+        let mut client = None;
+        for _ in 0..100 {
+            if let Ok(c) =
+                palisade_admission::client::Client::connect(sock, config.clone(), "127.0.0.1").await
+            {
+                client = Some(c);
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let mut client = client.expect("the server listens");
+        let mut codes = Vec::new();
+        for i in 0..3 {
+            let list = format!(
+                "{{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\",\"items\":[{}]}}",
+                exec_event(&format!("s{i}"), "mallory")
+            );
+            let started = std::time::Instant::now();
+            let r = client.post("/audit", list.into()).await.unwrap();
+            // Answered at once, whatever the sink does.
+            assert!(started.elapsed() < std::time::Duration::from_secs(2));
+            codes.push(r.0.as_u16());
+        }
+        // Retries: 200 ms, then 400 ms, per alert, one after the other.
+        tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+        codes
+    });
+    assert_eq!(codes, vec![200, 200, 200]);
+    // SIGTERM: drains, then reports the counters.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("0 sent, 3 dropped, 6 retried"), "{err}");
+}
