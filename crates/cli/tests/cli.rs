@@ -2110,7 +2110,7 @@ fn alert_sink_down_retries_then_drops_and_the_audit_webhook_keeps_answering() {
     };
     let (port, sink_port) = (free(()), free(()));
     let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+    let child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args([
             "detect",
             "serve",
