@@ -4,6 +4,8 @@
 
 // Rules that read the rest of the cluster, from a cluster view; the failure policy.
 mod cluster;
+// The monitoring samples of deploy/ match the metrics.
+mod deploy;
 // Idle, slow and oversized clients over real TLS: deadlines, the connection limit, 413s.
 mod connections;
 // The recorded AdmissionReviews from a real kube-apiserver, through `router().oneshot`.
