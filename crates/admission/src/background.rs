@@ -71,6 +71,8 @@ pub struct CycleStats {
     pub deleted: usize,
     /// Reports that could not be written or deleted (retried next cycle).
     pub failed: usize,
+    /// Size of the largest report, in bytes of JSON.
+    pub largest_report: usize,
 }
 
 type ReportKey = (String, Option<String>, String);
@@ -175,7 +177,9 @@ impl Auditor {
         };
         let mut current: HashMap<ReportKey, String> = HashMap::new();
         for doc in &docs {
-            current.insert(key(doc), doc.to_string());
+            let text = doc.to_string();
+            stats.largest_report = stats.largest_report.max(text.len());
+            current.insert(key(doc), text);
         }
         let previous = self
             .published
@@ -239,6 +243,7 @@ impl Auditor {
                         unchanged = s.unchanged,
                         deleted = s.deleted,
                         failed = s.failed,
+                        largest_report_bytes = s.largest_report,
                         "background audit cycle"
                     );
                     interval

@@ -2,7 +2,7 @@
 //! benchmark and for trying Palisade or kubectl against a recorded cluster by hand).
 //!
 //! ```text
-//! palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]]
+//! palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]] [--writable PREFIX]
 //! ```
 
 use std::io::Read as _;
@@ -16,6 +16,7 @@ fn main() -> std::process::ExitCode {
     let mut pods = 0usize;
     let mut others = 0usize;
     let mut standalone = false;
+    let mut writable: Vec<String> = Vec::new();
     while let Some(a) = args.next() {
         if a == "--standalone-pods" {
             standalone = true;
@@ -27,14 +28,15 @@ fn main() -> std::process::ExitCode {
             ("--kubeconfig", Some(v)) => kubeconfig = Some(PathBuf::from(v)),
             ("--pods", Some(v)) => pods = v.parse().unwrap_or(0),
             ("--others", Some(v)) => others = v.parse().unwrap_or(0),
+            ("--writable", Some(v)) => writable.push(v),
             _ => {
-                eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]]");
+                eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]] [--writable PREFIX]");
                 return std::process::ExitCode::from(2);
             }
         }
     }
     let (Some(recordings), Some(kubeconfig)) = (recordings, kubeconfig) else {
-        eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]]");
+        eprintln!("usage: palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]] [--writable PREFIX]");
         return std::process::ExitCode::from(2);
     };
     let synthetic = if pods + others > 0 {
@@ -51,6 +53,7 @@ fn main() -> std::process::ExitCode {
     let server = match palisade_replay::Replay::start(palisade_replay::Config {
         recordings,
         synthetic,
+        writable,
         ..Default::default()
     }) {
         Ok(s) => s,

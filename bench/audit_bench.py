@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Benchmark of the background audit (`palisade audit serve`) against the replay server
+serving a synthesized cluster: N standalone Pods (the worst case: every Pod is judged on its
+own) and M other objects, cloned from the recorded kube-apiserver lists in
+../shared/corpus/apiserver-recordings, plus every other recorded list. PolicyReports are
+written to the replay server, which stores them.
+
+usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--debug]
+
+Prints the time to the first completed cycle (cache sync + evaluation + reports), the time of
+the following cycles (each re-evaluates the whole cached cluster; unchanged reports are not
+rewritten), the largest report, and the process's peak RSS, against the targets (< 300 MB,
+every report < 1 MiB).
+"""
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from cluster_bench import find_recordings  # noqa: E402
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pods", type=int, default=10000)
+    ap.add_argument("--others", type=int, default=2000)
+    ap.add_argument("--cycles", type=int, default=3)
+    ap.add_argument("--debug", action="store_true", help="use the debug build")
+    a = ap.parse_args()
+    rec = find_recordings()
+    if rec is None:
+        sys.exit("shared/corpus/apiserver-recordings not found above the repository")
+    profile = [] if a.debug else ["--release"]
+    subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
+                   cwd=ROOT, check=True)
+    tdir = os.path.join(ROOT, "target", "debug" if a.debug else "release")
+    work = tempfile.mkdtemp(prefix="palisade-audit-bench-")
+    kc = os.path.join(work, "kubeconfig")
+    srv = subprocess.Popen([os.path.join(tdir, "palisade-replay"), "--recordings", rec, "--kubeconfig", kc,
+                            "--pods", str(a.pods), "--others", str(a.others), "--standalone-pods",
+                            "--writable", "/apis/wgpolicyk8s.io/"],
+                           stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(600):
+            if os.path.exists(kc):
+                break
+            time.sleep(0.1)
+        else:
+            sys.exit("the replay server did not start")
+        time.sleep(0.2)
+        cfg = os.path.join(work, "palisade.yaml")
+        with open(cfg, "w") as f:
+            f.write("profile: restricted\ndefaultMode: audit\n")
+        started = time.perf_counter()
+        p = subprocess.Popen([os.path.join(tdir, "palisade"), "audit", "serve", "--config", cfg,
+                              "--kubeconfig", kc, "--interval", "2s",
+                              "--metrics-addr", f"127.0.0.1:{free_port()}"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cycles = []
+        for line in p.stderr:
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                continue
+            if ev.get("message") == "background audit cycle":
+                cycles.append((time.perf_counter(), ev))
+                if len(cycles) > a.cycles:
+                    break
+        rss = peak_rss_mib(p.pid)
+        p.kill()
+        p.wait()
+    finally:
+        srv.stdin.close()
+        srv.wait(timeout=30)
+    if not cycles:
+        sys.exit("no audit cycle completed")
+    first_t, first = cycles[0]
+    print(f"cluster: {a.pods} standalone pods + {a.others} other objects (+ the recorded lists), "
+          f"{'debug' if a.debug else 'release'} build")
+    print(f"  first cycle done after {first_t - started:6.2f} s (start, cache sync, evaluation, "
+          f"{first['applied']} reports written); {first['objects']} objects, {first['findings']} findings")
+    for (t0, _), (t1, ev) in zip(cycles, cycles[1:]):
+        print(f"  next cycle       {t1 - t0 - 2.0:6.2f} s (interval excluded): {ev['applied']} written, "
+              f"{ev['unchanged']} unchanged")
+    largest = max(ev["largest_report_bytes"] for _, ev in cycles)
+    print(f"  largest report   {largest / 1024:6.1f} KiB")
+    print(f"  peak RSS         {rss:6.1f} MiB")
+    ok = rss < 300 and largest < 1 << 20
+    print(f"targets: < 300 MB and every report < 1 MiB: {'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
