@@ -1,0 +1,279 @@
+//! The Rego engine of a ConstraintTemplate: compiled once with its libraries, evaluated per
+//! object with Gatekeeper's input document.
+
+use crate::Violation;
+use regorus::Value as RegoValue;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The longest one evaluation may run: a template that loops for longer is reported as an
+/// evaluation error, not left to hang a scan or an admission request.
+const EVAL_TIME_LIMIT: Duration = Duration::from_secs(2);
+
+/// Which Rego syntax a template's source is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegoVersion {
+    /// Rego v0 (`violation[...] { ... }`), Gatekeeper's default.
+    V0,
+    /// Rego v1 (`violation contains ... if { ... }`): `source.version: "v1"` in a `code` block.
+    V1,
+}
+
+/// A compiled Rego template: the main module and its libraries, ready to evaluate.
+pub struct RegoProgram {
+    /// The template's source, for `palisade explain`.
+    pub source: String,
+    /// Its libraries.
+    pub libs: Vec<String>,
+    /// The syntax version.
+    pub version: RegoVersion,
+    /// The main module's package (`k8spspprivileged`).
+    pub package: String,
+    /// The rule evaluated: `data.<package>.violation`.
+    rule: String,
+    /// True when the source reads `data.inventory` (referential templates).
+    pub uses_inventory: bool,
+    /// A compiled engine to clone from.
+    prototype: regorus::Engine,
+    /// Engines ready for reuse, each with the inventory it holds (by identity).
+    pool: Mutex<Vec<(regorus::Engine, usize)>>,
+}
+
+impl std::fmt::Debug for RegoProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegoProgram")
+            .field("package", &self.package)
+            .field("version", &self.version)
+            .field("uses_inventory", &self.uses_inventory)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The data document a referential template reads (`data.inventory`), shared by every
+/// evaluation of one scan.
+#[derive(Clone, Debug)]
+pub struct RegoData(pub(crate) Arc<RegoValue>);
+
+impl RegoData {
+    /// The data document with an empty inventory.
+    pub fn empty() -> RegoData {
+        static EMPTY: std::sync::OnceLock<RegoData> = std::sync::OnceLock::new();
+        EMPTY
+            .get_or_init(|| {
+                let v = serde_json::json!({"inventory": {"cluster": {}, "namespace": {}}});
+                RegoData(Arc::new(RegoValue::from(v)))
+            })
+            .clone()
+    }
+
+    /// A data document from a JSON value (`{"inventory": ...}`).
+    pub fn from_json(v: serde_json::Value) -> RegoData {
+        RegoData(Arc::new(RegoValue::from(v)))
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
+
+fn new_engine(version: RegoVersion) -> regorus::Engine {
+    let mut e = regorus::Engine::new();
+    e.set_rego_v0(version == RegoVersion::V0);
+    // OPA (and so Gatekeeper) treats a builtin error as undefined, not as a failure.
+    e.set_strict_builtin_errors(false);
+    e.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+        limit: EVAL_TIME_LIMIT,
+        check_interval: std::num::NonZeroU32::new(1000).unwrap_or(std::num::NonZeroU32::MIN),
+    });
+    e
+}
+
+impl RegoProgram {
+    /// Compiles a template's Rego and its libraries. The error is the compiler's message.
+    pub fn compile(
+        source: &str,
+        libs: &[String],
+        version: RegoVersion,
+    ) -> Result<RegoProgram, String> {
+        let mut engine = new_engine(version);
+        let package = engine
+            .add_policy("template.rego".to_owned(), separate_statements(source))
+            .map_err(|e| format!("{e}"))?;
+        for (i, lib) in libs.iter().enumerate() {
+            engine
+                .add_policy(format!("libs[{i}].rego"), separate_statements(lib))
+                .map_err(|e| format!("in libs[{i}]: {e}"))?;
+        }
+        let package = package.strip_prefix("data.").unwrap_or(&package).to_owned();
+        let rule = format!("data.{package}.violation");
+        if !engine
+            .has_declared_rule_rooted_at("template.rego", "violation")
+            .unwrap_or(true)
+        {
+            return Err(format!(
+                "the template's Rego has no `violation` rule (package {package})"
+            ));
+        }
+        // Evaluating once with an empty input finds what the parser leaves to the compiler
+        // (unknown functions, unsafe variables) now, not on the first object.
+        let mut probe = engine.clone();
+        probe.set_input(RegoValue::from(serde_json::json!({"review": {}, "parameters": {}})));
+        if let Err(e) = probe.add_data(RegoData::empty().0.as_ref().clone()) {
+            return Err(format!("{e}"));
+        }
+        if let Err(e) = probe.eval_rule(rule.clone()) {
+            let text = format!("{e}");
+            if is_compile_error(&text) {
+                return Err(text);
+            }
+        }
+        let uses_inventory = source.contains("data.inventory")
+            || libs.iter().any(|l| l.contains("data.inventory"));
+        Ok(RegoProgram {
+            source: source.to_owned(),
+            libs: libs.to_vec(),
+            version,
+            package,
+            rule,
+            uses_inventory,
+            prototype: engine,
+            pool: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Evaluates `violation` for one input document.
+    pub fn evaluate(&self, input: RegoValue, data: &RegoData) -> Result<Vec<Violation>, String> {
+        let popped = self.pool.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut engine = match popped {
+            Some((e, id)) if !self.uses_inventory || id == data.id() => e,
+            _ => {
+                let mut e = self.prototype.clone();
+                let d = if self.uses_inventory {
+                    data.0.as_ref().clone()
+                } else {
+                    RegoData::empty().0.as_ref().clone()
+                };
+                e.add_data(d).map_err(|e| format!("{e}"))?;
+                e
+            }
+        };
+        engine.set_input(input);
+        let result = engine.eval_rule(self.rule.clone());
+        let out = match result {
+            Ok(v) => Ok(violations(&v)),
+            Err(e) => Err(format!("{e}")),
+        };
+        // An engine whose evaluation failed is dropped: its state is not trusted for reuse.
+        if out.is_ok() {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            if pool.len() < 64 {
+                pool.push((engine, data.id()));
+            }
+        }
+        out
+    }
+}
+
+/// Ends a statement explicitly (`;`) where the next line starts with `(`: OPA reads a
+/// newline between `x` and `(y - z) >= 1` as the end of a statement, `regorus` as a call of
+/// `x`. Only lines ending in a name, `]`, `)` or a string are ended so; a line ending in an
+/// operator, a comma or an opening bracket continues on the next one in both readings.
+fn separate_statements(src: &str) -> String {
+    let lines: Vec<&str> = src.lines().collect();
+    let mut out = String::with_capacity(src.len() + 16);
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        let code = line.split('#').next().unwrap_or("").trim_end();
+        let next = lines[i + 1..]
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.is_empty() && !l.starts_with('#'));
+        let ends_term = code
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | ']' | ')' | '"'));
+        if ends_term && next.is_some_and(|n| n.starts_with('(')) && !line.contains('#') {
+            out.push(';');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Errors that mean the template itself is wrong, as opposed to failing on one input.
+fn is_compile_error(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    [
+        "unknown function",
+        "could not find",
+        "undefined function",
+        "unsafe var",
+        "var not found",
+        "not a function",
+        "recursion",
+        "parse",
+        "expect",
+    ]
+    .iter()
+    .any(|k| t.contains(k))
+}
+
+/// The `violation` set as Palisade's violations: each element's `msg` (a string) and
+/// `details` (any value; absent: null).
+fn violations(v: &RegoValue) -> Vec<Violation> {
+    let json: serde_json::Value = serde_json::to_value(v).unwrap_or(serde_json::Value::Null);
+    let items: Vec<serde_json::Value> = match json {
+        serde_json::Value::Array(a) => a,
+        serde_json::Value::Object(_) => vec![json],
+        _ => Vec::new(),
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let msg = match item.get("msg") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let details = item
+                .get("details")
+                .cloned()
+                .unwrap_or(serde_json::Value::Null);
+            Violation { msg, details }
+        })
+        .collect()
+}
+
+/// Converts a JSON value to the engine's value type.
+pub fn to_rego(v: serde_json::Value) -> RegoValue {
+    RegoValue::from(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_starting_with_a_parenthesis_is_a_new_statement() {
+        let src = "package p\n\nviolation[{\"msg\": \"spread\"}] {\n  input.parameters.min\n  (input.b - input.a) >= input.parameters.min\n}\n";
+        assert!(separate_statements(src).contains("input.parameters.min;\n"));
+        let p = RegoProgram::compile(src, &[], RegoVersion::V0).unwrap();
+        let input = serde_json::json!({"a": 1, "b": 5, "parameters": {"min": 2}});
+        assert_eq!(p.evaluate(to_rego(input), &RegoData::empty()).unwrap().len(), 1);
+        let input = serde_json::json!({"a": 1, "b": 2, "parameters": {"min": 2}});
+        assert!(p.evaluate(to_rego(input), &RegoData::empty()).unwrap().is_empty());
+        // A call split over lines is left alone.
+        assert!(!separate_statements("x := f(a,\n  (b))\n").contains(';'));
+    }
+
+    #[test]
+    fn v1_syntax_and_compile_errors() {
+        let v1 = "package p\n\nviolation contains {\"msg\": m} if {\n  input.review.object.kind == \"Pod\"\n  m := \"pod\"\n}\n";
+        let p = RegoProgram::compile(v1, &[], RegoVersion::V1).unwrap();
+        let input = serde_json::json!({"review": {"object": {"kind": "Pod"}}});
+        assert_eq!(p.evaluate(to_rego(input), &RegoData::empty()).unwrap()[0].msg, "pod");
+        let e = RegoProgram::compile("package p\nviolation[{\"msg\": m}] { m := undefined_fn(1) }\n", &[], RegoVersion::V0).unwrap_err();
+        assert!(e.contains("undefined_fn"), "{e}");
+        assert!(RegoProgram::compile("package p\nallow { true }\n", &[], RegoVersion::V0).is_err());
+    }
+}
