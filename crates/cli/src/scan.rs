@@ -98,6 +98,14 @@ pub(crate) struct ScanArgs {
     /// directory under a PATH is its own cluster: `clusters/prod/`, `clusters/dev/`).
     #[arg(long, value_enum, default_value = "all")]
     cluster_boundary: ClusterBoundary,
+    #[command(flatten)]
+    policies: crate::policy::PolicyArgs,
+    /// Also evaluate the ConstraintTemplates and constraints found among the scanned
+    /// manifests as policy. They are then taken out of the scanned objects (policy is not
+    /// judged as a workload). Without this flag they are scanned like any other object and
+    /// never evaluated as policy.
+    #[arg(long)]
+    policy_from_input: bool,
 }
 
 /// See [`ScanArgs::cluster_boundary`].
@@ -159,7 +167,18 @@ impl InputLimitArgs {
 #[allow(clippy::print_stderr)]
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    let policy = match config::load(args.config.as_deref())? {
+    let from_input: &[PathBuf] = if args.policy_from_input {
+        &args.paths
+    } else {
+        &[]
+    };
+    let policies = crate::policy::load(
+        &args.policies,
+        args.config.as_deref(),
+        from_input,
+        palisade_policy::SCAN_POINT,
+    )?;
+    let mut policy = match config::load_with(args.config.as_deref(), &policies.metas())? {
         Ok(p) => p,
         Err(errors) => {
             config::print_errors(&errors);
@@ -174,7 +193,9 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             .to_datetime(jiff::Timestamp::now())
             .date(),
     };
-    let metas = palisade_analyze::catalogue::scan_rules();
+    policies.apply_modes(&mut policy);
+    let mut metas = palisade_analyze::catalogue::scan_rules();
+    metas.extend(policies.metas());
     for s in args.select.iter().chain(&args.ignore) {
         if !select::is_known(s, &metas) {
             if select::is_known(s, palisade_analyze::catalogue::all()) {
@@ -222,6 +243,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         today,
+        extra_rules: palisade_analyze::ExtraRules(policies.dyn_rules()),
     };
     // A configuration shared with `palisade node` and `palisade detect` may select only their
     // rules: nothing checked is an error, never a clean scan.
@@ -273,7 +295,15 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let many = sources.len() > 1;
     let mut exit = Exit::Clean;
-    for (i, (context, loaded)) in sources.into_iter().enumerate() {
+    for (i, (context, mut loaded)) in sources.into_iter().enumerate() {
+        // Problems with the policies are input errors of every report (exit 2), while the
+        // policies that loaded still run.
+        loaded.errors.extend(policies.errors.iter().cloned());
+        if args.policy_from_input {
+            loaded
+                .objects
+                .retain(|o| !palisade_policy::is_policy_object(o));
+        }
         let header = (many && format == Format::Table)
             .then(|| format!("== context {} ==\n", context.as_deref().unwrap_or("-")));
         // With several contexts and --output, the reports follow each other in the file.

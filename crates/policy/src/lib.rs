@@ -36,7 +36,7 @@ use rego::RegoData;
 use serde_json::{json, Map, Value};
 use std::path::PathBuf;
 use std::sync::Arc;
-use template::{Engine, Template};
+use template::Template;
 
 pub use rule::{rules_for, ConstraintRule};
 
