@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube_core::DynamicObject;
 use palisade_analyze::{apply_policy, run_rules, selected_rules, InputSummary, Options};
-use palisade_core::{Inventory, Mode, Object, ReportFinding, Rule, SpanIndex};
+use palisade_core::{Inventory, Mode, Object, ReportFinding, ReviewRequest, Rule, SpanIndex};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -366,7 +366,24 @@ impl Evaluator {
         fill_identity(&mut value, req);
         let object = Object::from_value(value, None, SpanIndex::default())
             .map_err(ReviewError::NotAnObject)?;
-        let inventory = Inventory::new(vec![object]);
+        // What rules that read the request (Gatekeeper templates' `input.review`) see.
+        let request = ReviewRequest {
+            operation: match req.operation {
+                Operation::Create => "CREATE",
+                Operation::Update => "UPDATE",
+                Operation::Delete => "DELETE",
+                Operation::Connect => "CONNECT",
+            }
+            .to_owned(),
+            user_info: serde_json::to_value(&req.user_info).unwrap_or(Value::Null),
+            old_object: req
+                .old_object
+                .as_ref()
+                .and_then(|o| serde_json::to_value(o).ok()),
+            dry_run: req.dry_run,
+            namespace: req.namespace.clone().filter(|n| !n.is_empty()),
+        };
+        let inventory = Inventory::new(vec![object]).with_request(request);
         let raw = run_rules(&inventory, &self.rules, opts);
         let report = apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts);
         Ok(report.findings)

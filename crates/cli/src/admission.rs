@@ -84,6 +84,8 @@ pub(crate) struct ServeArgs {
     /// Log format: json or text.
     #[arg(long, default_value = "json")]
     log_format: String,
+    #[command(flatten)]
+    policies: crate::policy::PolicyArgs,
 }
 
 #[derive(Args, Debug)]
@@ -115,7 +117,18 @@ pub(crate) fn run(cmd: AdmissionCommand) -> anyhow::Result<Exit> {
 
 #[allow(clippy::print_stderr)]
 fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
-    let policy = match config::load(args.config.as_deref())? {
+    // Constraints enforced at Gatekeeper's validation point, each with its
+    // enforcementAction as its mode: deny → deny, warn → warn, dryrun → audit.
+    let policies = crate::policy::load(
+        &args.policies,
+        args.config.as_deref(),
+        &[],
+        palisade_policy::constraint::EnforcementPoint::Validation,
+    )?;
+    for e in &policies.errors {
+        eprintln!("error: {e}");
+    }
+    let mut policy = match config::load_with(args.config.as_deref(), &policies.metas())? {
         Ok(p) => p,
         Err(errors) => {
             for e in &errors {
@@ -129,8 +142,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     let today = jiff::tz::TimeZone::system()
         .to_datetime(jiff::Timestamp::now())
         .date();
+    policies.apply_modes(&mut policy);
     let options = Options {
         policy,
+        extra_rules: palisade_analyze::ExtraRules(policies.dyn_rules()),
         ..Options::new(today)
     };
     let evaluator = Evaluator::new(

@@ -105,6 +105,11 @@ impl RegoProgram {
                 .map_err(|e| format!("in libs[{i}]: {e}"))?;
         }
         let package = package.strip_prefix("data.").unwrap_or(&package).to_owned();
+        let mut all = vec![source];
+        all.extend(libs.iter().map(String::as_str));
+        if let Some(f) = unknown_function(&all) {
+            return Err(format!("unknown function `{f}` (neither a builtin nor defined in the template or its libs)"));
+        }
         let rule = format!("data.{package}.violation");
         if !engine
             .has_declared_rule_rooted_at("template.rego", "violation")
@@ -119,6 +124,9 @@ impl RegoProgram {
         let mut probe = engine.clone();
         probe.set_input(RegoValue::from(serde_json::json!({"review": {}, "parameters": {}})));
         if let Err(e) = probe.add_data(RegoData::empty().0.as_ref().clone()) {
+            return Err(format!("{e}"));
+        }
+        if let Err(e) = probe.compile_with_entrypoint(&rule.as_str().into()) {
             return Err(format!("{e}"));
         }
         if let Err(e) = probe.eval_rule(rule.clone()) {
@@ -198,6 +206,74 @@ fn separate_statements(src: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The names called as functions (`name(`) in Rego text, outside strings and comments, with
+/// whether the name starts its line (a function's definition, or a call as a statement).
+fn calls(src: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    for line in src.lines() {
+        let mut chars = line.char_indices().peekable();
+        let mut ident = String::new();
+        let mut ident_start = 0usize;
+        let mut in_str: Option<char> = None;
+        let first = line.len() - line.trim_start().len();
+        while let Some((i, c)) = chars.next() {
+            if let Some(q) = in_str {
+                if c == '\\' && q == '"' {
+                    chars.next();
+                } else if c == q {
+                    in_str = None;
+                }
+                continue;
+            }
+            match c {
+                '"' | '`' => {
+                    in_str = Some(c);
+                    ident.clear();
+                }
+                '#' => break,
+                c if c.is_alphanumeric() || c == '_' || (c == '.' && !ident.is_empty()) => {
+                    if ident.is_empty() {
+                        ident_start = i;
+                    }
+                    ident.push(c);
+                }
+                '(' => {
+                    if !ident.is_empty() && !ident.starts_with(|c: char| c.is_ascii_digit()) {
+                        out.push((std::mem::take(&mut ident), ident_start == first));
+                    }
+                    ident.clear();
+                }
+                _ => ident.clear(),
+            }
+        }
+    }
+    out
+}
+
+/// A function a template calls that no builtin and no definition in its modules provides:
+/// `regorus` reports those only when evaluation reaches the call.
+fn unknown_function(modules: &[&str]) -> Option<String> {
+    let all: Vec<(String, bool)> = modules.iter().flat_map(|m| calls(m)).collect();
+    let defined: std::collections::HashSet<&str> = all
+        .iter()
+        .filter(|(_, at_start)| *at_start)
+        .map(|(n, _)| n.rsplit('.').next().unwrap_or(n))
+        .collect();
+    let builtins = &*regorus::unstable::BUILTINS;
+    const KEYWORDS: &[&str] = &["not", "with", "some", "every", "in", "if", "contains", "else", "default", "package", "import", "print", "trace", "as"];
+    all.iter()
+        .map(|(n, _)| n)
+        .find(|n| {
+            let last = n.rsplit('.').next().unwrap_or(n);
+            !builtins.contains_key(n.as_str())
+                && !defined.contains(last)
+                && !KEYWORDS.contains(&n.as_str())
+                && !n.starts_with("input.")
+                && !n.starts_with("data.")
+        })
+        .cloned()
 }
 
 /// Errors that mean the template itself is wrong, as opposed to failing on one input.
