@@ -39,12 +39,7 @@ impl Loaded {
     /// Gives each constraint its enforcement action as its admission mode, unless the
     /// configuration sets one for it.
     pub(crate) fn apply_modes(&self, policy: &mut Policy) {
-        for r in &self.rules {
-            let entry = policy.rules.entry(r.meta().id.to_owned()).or_default();
-            if entry.mode.is_none() {
-                entry.mode = Some(r.mode());
-            }
-        }
+        palisade_policy::apply_modes(&self.rules, policy);
     }
 }
 

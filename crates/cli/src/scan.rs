@@ -300,9 +300,11 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         // policies that loaded still run.
         loaded.errors.extend(policies.errors.iter().cloned());
         if args.policy_from_input {
+            let before = loaded.objects.len();
             loaded
                 .objects
                 .retain(|o| !palisade_policy::is_policy_object(o));
+            loaded.stats.objects -= before - loaded.objects.len();
         }
         let header = (many && format == Format::Table)
             .then(|| format!("== context {} ==\n", context.as_deref().unwrap_or("-")));

@@ -38,7 +38,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use template::Template;
 
-pub use rule::{rules_for, ConstraintRule};
+pub use rule::{apply_modes, rules_for, ConstraintRule};
 
 /// A problem with a policy: the file, line and reason (the loader's issue type).
 pub type LoadError = palisade_core::InputIssue;

@@ -277,3 +277,14 @@ impl Rule for ConstraintRule {
         }
     }
 }
+
+/// Gives each constraint its enforcement action as its admission mode (deny → deny, warn →
+/// warn, dryrun → audit), unless the configuration sets a mode for it.
+pub fn apply_modes(rules: &[&'static ConstraintRule], policy: &mut palisade_core::Policy) {
+    for r in rules {
+        let entry = policy.rules.entry(r.meta().id.to_owned()).or_default();
+        if entry.mode.is_none() {
+            entry.mode = Some(r.mode());
+        }
+    }
+}
