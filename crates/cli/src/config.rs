@@ -43,7 +43,11 @@ pub(crate) fn policy_paths(explicit: Option<&Path>) -> anyhow::Result<Vec<PathBu
         .first()
         .and_then(|d| d.value.get("policies"))
         .map(|v| match v {
-            serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).map(str::to_owned).collect(),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str())
+                .map(str::to_owned)
+                .collect(),
             serde_json::Value::String(s) => vec![s.clone()],
             _ => Vec::new(),
         })

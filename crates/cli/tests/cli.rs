@@ -1856,7 +1856,13 @@ mod gatekeeper_policies {
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| format!("{} {}", f["ruleId"].as_str().unwrap(), f["object"]["name"].as_str().unwrap()))
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["ruleId"].as_str().unwrap(),
+                    f["object"]["name"].as_str().unwrap()
+                )
+            })
             .collect()
     }
 
@@ -1872,31 +1878,66 @@ mod gatekeeper_policies {
         )
         .unwrap();
         let o = palisade(&[
-            "scan", "examples/insecure", "--policy", "examples/policies", "--select",
-            "PalisadeRequireTeamLabel", "-f", "json", "--config", config.to_str().unwrap(),
-            "--fail-on", "high",
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--select",
+            "PalisadeRequireTeamLabel",
+            "-f",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+            "--fail-on",
+            "high",
         ]);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         let v = json(&o);
-        assert_eq!(rule_ids(&v, "findings"), [format!("{ID} postgres"), format!("{ID} frontend")]);
+        assert_eq!(
+            rule_ids(&v, "findings"),
+            [format!("{ID} postgres"), format!("{ID} frontend")]
+        );
         assert_eq!(rule_ids(&v, "suppressed"), [format!("{ID} api")]);
         assert_eq!(v["findings"][0]["severity"], "high");
-        assert!(v["findings"][0]["message"].as_str().unwrap().contains("no `team` label"));
-        assert_eq!(v["findings"][0]["location"]["file"], "examples/insecure/database.yaml");
+        assert!(v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no `team` label"));
+        assert_eq!(
+            v["findings"][0]["location"]["file"],
+            "examples/insecure/database.yaml"
+        );
         // --ignore by the full id removes them; other rules still run.
         let o = palisade(&[
-            "scan", "examples/insecure", "--policy", "examples/policies", "--ignore", ID, "-f", "json",
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--ignore",
+            ID,
+            "-f",
+            "json",
         ]);
         let v = json(&o);
-        assert!(rule_ids(&v, "findings").iter().all(|f| !f.starts_with("Palisade")));
+        assert!(rule_ids(&v, "findings")
+            .iter()
+            .all(|f| !f.starts_with("Palisade")));
         assert!(!v["findings"].as_array().unwrap().is_empty());
     }
 
     #[test]
     fn sarif_names_the_constraint() {
         let o = palisade(&[
-            "scan", "examples/insecure", "--policy", "examples/policies", "--select", "gatekeeper",
-            "-f", "sarif", "--fail-on", "none",
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--select",
+            "gatekeeper",
+            "-f",
+            "sarif",
+            "--fail-on",
+            "none",
         ]);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let v = json(&o);
@@ -1916,17 +1957,40 @@ mod gatekeeper_policies {
         std::fs::write(&config, "policies: [pol]\n").unwrap();
         std::os::unix::fs::symlink(&policies, dir.path().join("pol")).unwrap();
         let o = palisade(&[
-            "scan", "examples/insecure", "--config", config.to_str().unwrap(), "--select",
-            "gatekeeper", "-f", "json",
+            "scan",
+            "examples/insecure",
+            "--config",
+            config.to_str().unwrap(),
+            "--select",
+            "gatekeeper",
+            "-f",
+            "json",
         ]);
-        assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 3, "{}", stderr(&o));
+        assert_eq!(
+            json(&o)["findings"].as_array().unwrap().len(),
+            3,
+            "{}",
+            stderr(&o)
+        );
         // Policy objects among the scanned manifests are evaluated only when asked, and are
         // then no longer scanned as objects.
-        let o = palisade(&["scan", "examples/insecure", "examples/policies", "--select", "gatekeeper"]);
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "examples/policies",
+            "--select",
+            "gatekeeper",
+        ]);
         assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
         let o = palisade(&[
-            "scan", "examples/insecure", "examples/policies", "--policy-from-input", "--select",
-            "gatekeeper", "-f", "json",
+            "scan",
+            "examples/insecure",
+            "examples/policies",
+            "--policy-from-input",
+            "--select",
+            "gatekeeper",
+            "-f",
+            "json",
         ]);
         let v = json(&o);
         assert_eq!(v["findings"].as_array().unwrap().len(), 3, "{}", stderr(&o));
@@ -1943,8 +2007,16 @@ mod gatekeeper_policies {
         )
         .unwrap();
         let o = palisade(&[
-            "scan", "examples/insecure", "--policy", "examples/policies", "--policy",
-            bad.to_str().unwrap(), "--select", "gatekeeper", "-f", "json",
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--policy",
+            bad.to_str().unwrap(),
+            "--select",
+            "gatekeeper",
+            "-f",
+            "json",
         ]);
         assert_eq!(o.status.code(), Some(2));
         let err = stderr(&o);
@@ -1955,11 +2027,20 @@ mod gatekeeper_policies {
 
     #[test]
     fn rules_and_explain_show_loaded_constraints() {
-        let o = palisade(&["rules", "--policy", "examples/policies", "--select", "gatekeeper"]);
+        let o = palisade(&[
+            "rules",
+            "--policy",
+            "examples/policies",
+            "--select",
+            "gatekeeper",
+        ]);
         assert!(stdout(&o).contains(ID), "{}", stdout(&o));
         let o = palisade(&["explain", ID, "--policy", "examples/policies"]);
         let out = stdout(&o);
-        assert!(out.contains("## Match") && out.contains("excludedNamespaces"), "{out}");
+        assert!(
+            out.contains("## Match") && out.contains("excludedNamespaces"),
+            "{out}"
+        );
         assert!(out.contains("package palisaderequireteamlabel"), "{out}");
         assert!(out.contains("`warn`"), "{out}");
     }

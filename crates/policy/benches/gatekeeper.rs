@@ -10,7 +10,9 @@
 #![allow(missing_docs, clippy::print_stdout)]
 
 use criterion::{Criterion, Throughput};
-use palisade_analyze::{apply_policy, run_rules, selected_rules, ExtraRules, InputSummary, Options};
+use palisade_analyze::{
+    apply_policy, run_rules, selected_rules, ExtraRules, InputSummary, Options,
+};
 use palisade_core::{Inventory, Rule};
 use palisade_policy::constraint::EnforcementPoint;
 use palisade_policy::{rules_for, EvalOptions, PolicySet};
@@ -61,8 +63,8 @@ struct Setup {
 }
 
 fn setup() -> Option<Setup> {
-    let dir = corpus()?
-        .join("gatekeeper-library/library/pod-security-policy/privileged-containers");
+    let dir =
+        corpus()?.join("gatekeeper-library/library/pod-security-policy/privileged-containers");
     if !dir.is_dir() {
         return None;
     }

@@ -246,28 +246,32 @@ pub fn is_constraint(o: &Object) -> bool {
     o.group() == CONSTRAINT_GROUP
 }
 
-fn strings(
-    o: &Object,
-    v: Option<&Value>,
-    ptr: &str,
-    what: &str,
-) -> Result<Vec<String>, LoadError> {
+fn strings(o: &Object, v: Option<&Value>, ptr: &str, what: &str) -> Result<Vec<String>, LoadError> {
     match v {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(a)) => a
             .iter()
             .enumerate()
             .map(|(i, x)| {
-                x.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| err(o, &format!("{ptr}/{i}"), format!("{what} must be a list of strings")))
+                x.as_str().map(str::to_owned).ok_or_else(|| {
+                    err(
+                        o,
+                        &format!("{ptr}/{i}"),
+                        format!("{what} must be a list of strings"),
+                    )
+                })
             })
             .collect(),
         Some(_) => Err(err(o, ptr, format!("{what} must be a list of strings"))),
     }
 }
 
-fn selector(o: &Object, v: Option<&Value>, ptr: &str, what: &str) -> Result<Option<LabelSelector>, LoadError> {
+fn selector(
+    o: &Object,
+    v: Option<&Value>,
+    ptr: &str,
+    what: &str,
+) -> Result<Option<LabelSelector>, LoadError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(s) => LabelSelector::from_value(s)
@@ -288,7 +292,11 @@ pub fn parse(o: &Object) -> Result<Constraint, LoadError> {
     }
     let m = spec.get("match").cloned().unwrap_or(Value::Null);
     if !(m.is_object() || m.is_null()) {
-        return Err(err(o, "/spec/match", format!("{what}: spec.match must be a mapping")));
+        return Err(err(
+            o,
+            "/spec/match",
+            format!("{what}: spec.match must be a mapping"),
+        ));
     }
     let mut kinds = Vec::new();
     match m.get("kinds") {
@@ -296,33 +304,81 @@ pub fn parse(o: &Object) -> Result<Constraint, LoadError> {
         Some(Value::Array(list)) => {
             for (i, k) in list.iter().enumerate() {
                 let p = format!("/spec/match/kinds/{i}");
-                let groups = strings(o, k.get("apiGroups"), &format!("{p}/apiGroups"), &format!("{what}: match.kinds[{i}].apiGroups"))?;
-                let ks = strings(o, k.get("kinds"), &format!("{p}/kinds"), &format!("{what}: match.kinds[{i}].kinds"))?;
+                let groups = strings(
+                    o,
+                    k.get("apiGroups"),
+                    &format!("{p}/apiGroups"),
+                    &format!("{what}: match.kinds[{i}].apiGroups"),
+                )?;
+                let ks = strings(
+                    o,
+                    k.get("kinds"),
+                    &format!("{p}/kinds"),
+                    &format!("{what}: match.kinds[{i}].kinds"),
+                )?;
                 kinds.push((groups, ks));
             }
         }
-        Some(_) => return Err(err(o, "/spec/match/kinds", format!("{what}: match.kinds must be a list"))),
+        Some(_) => {
+            return Err(err(
+                o,
+                "/spec/match/kinds",
+                format!("{what}: match.kinds must be a list"),
+            ))
+        }
     }
     let scope = match m.get("scope").and_then(Value::as_str) {
         None | Some("*") => MatchScope::All,
         Some("Cluster") => MatchScope::Cluster,
         Some("Namespaced") => MatchScope::Namespaced,
         Some(other) => {
-            return Err(err(o, "/spec/match/scope", format!("{what}: unknown match.scope `{other}` (expected *, Cluster or Namespaced)")))
+            return Err(err(
+                o,
+                "/spec/match/scope",
+                format!(
+                    "{what}: unknown match.scope `{other}` (expected *, Cluster or Namespaced)"
+                ),
+            ))
         }
     };
     let name = match m.get("name") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(err(o, "/spec/match/name", format!("{what}: match.name must be a string"))),
+        Some(_) => {
+            return Err(err(
+                o,
+                "/spec/match/name",
+                format!("{what}: match.name must be a string"),
+            ))
+        }
     };
     let matcher = Match {
         kinds,
         scope,
-        namespaces: strings(o, m.get("namespaces"), "/spec/match/namespaces", &format!("{what}: match.namespaces"))?,
-        excluded_namespaces: strings(o, m.get("excludedNamespaces"), "/spec/match/excludedNamespaces", &format!("{what}: match.excludedNamespaces"))?,
-        label_selector: selector(o, m.get("labelSelector"), "/spec/match/labelSelector", &format!("{what}: match.labelSelector"))?,
-        namespace_selector: selector(o, m.get("namespaceSelector"), "/spec/match/namespaceSelector", &format!("{what}: match.namespaceSelector"))?,
+        namespaces: strings(
+            o,
+            m.get("namespaces"),
+            "/spec/match/namespaces",
+            &format!("{what}: match.namespaces"),
+        )?,
+        excluded_namespaces: strings(
+            o,
+            m.get("excludedNamespaces"),
+            "/spec/match/excludedNamespaces",
+            &format!("{what}: match.excludedNamespaces"),
+        )?,
+        label_selector: selector(
+            o,
+            m.get("labelSelector"),
+            "/spec/match/labelSelector",
+            &format!("{what}: match.labelSelector"),
+        )?,
+        namespace_selector: selector(
+            o,
+            m.get("namespaceSelector"),
+            "/spec/match/namespaceSelector",
+            &format!("{what}: match.namespaceSelector"),
+        )?,
         name,
     };
     let (action, scoped) = match spec.get("enforcementAction") {

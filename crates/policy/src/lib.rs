@@ -132,7 +132,10 @@ fn split_api_version(api_version: &str) -> (&str, &str) {
 impl BoundConstraint {
     /// True when the constraint's `match` selects the object.
     pub fn matches(&self, object: &Value, request: &Request<'_>, cx: &EvalContext<'_>) -> bool {
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let (group, _) = split_api_version(api_version);
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
         let name = object
@@ -156,7 +159,10 @@ impl BoundConstraint {
 
     /// Gatekeeper's input document for one object.
     pub fn input(&self, object: &Value, request: &Request<'_>) -> Value {
-        let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let (group, version) = split_api_version(api_version);
         let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
         let mut review = Map::new();
@@ -246,7 +252,11 @@ impl PolicySet {
         let loaded = palisade_load::load_paths(paths);
         let mut set = PolicySet::default();
         set.errors.extend(loaded.errors);
-        let found = loaded.objects.iter().filter(|o| is_policy_object(o)).count();
+        let found = loaded
+            .objects
+            .iter()
+            .filter(|o| is_policy_object(o))
+            .count();
         set.add_objects(&loaded.objects);
         if found == 0 && set.errors.is_empty() {
             for p in paths {
@@ -371,16 +381,26 @@ pub fn inventory_document<'a>(objects: impl Iterator<Item = &'a Value>) -> Value
         let ns = v
             .pointer("/metadata/namespace")
             .and_then(Value::as_str)
-            .filter(|n| !n.is_empty() && !palisade_core::object::is_cluster_scoped(palisade_core::object::group_of(av), kind));
+            .filter(|n| {
+                !n.is_empty()
+                    && !palisade_core::object::is_cluster_scoped(
+                        palisade_core::object::group_of(av),
+                        kind,
+                    )
+            });
         let root = match ns {
             Some(ns) => namespaced
                 .entry(ns.to_owned())
                 .or_insert_with(|| Value::Object(Map::new())),
             None => {
                 // `cluster` itself is the root for cluster-scoped objects.
-                let e = cluster.entry(av.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+                let e = cluster
+                    .entry(av.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(m) = e {
-                    let k = m.entry(kind.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+                    let k = m
+                        .entry(kind.to_owned())
+                        .or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(names) = k {
                         names.insert(name.to_owned(), v.clone());
                     }
@@ -389,9 +409,13 @@ pub fn inventory_document<'a>(objects: impl Iterator<Item = &'a Value>) -> Value
             }
         };
         if let Value::Object(m) = root {
-            let g = m.entry(av.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+            let g = m
+                .entry(av.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(gm) = g {
-                let k = gm.entry(kind.to_owned()).or_insert_with(|| Value::Object(Map::new()));
+                let k = gm
+                    .entry(kind.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if let Value::Object(names) = k {
                     names.insert(name.to_owned(), v.clone());
                 }

@@ -122,7 +122,9 @@ impl RegoProgram {
         // Evaluating once with an empty input finds what the parser leaves to the compiler
         // (unknown functions, unsafe variables) now, not on the first object.
         let mut probe = engine.clone();
-        probe.set_input(RegoValue::from(serde_json::json!({"review": {}, "parameters": {}})));
+        probe.set_input(RegoValue::from(
+            serde_json::json!({"review": {}, "parameters": {}}),
+        ));
         if let Err(e) = probe.add_data(RegoData::empty().0.as_ref().clone()) {
             return Err(format!("{e}"));
         }
@@ -135,8 +137,8 @@ impl RegoProgram {
                 return Err(text);
             }
         }
-        let uses_inventory = source.contains("data.inventory")
-            || libs.iter().any(|l| l.contains("data.inventory"));
+        let uses_inventory =
+            source.contains("data.inventory") || libs.iter().any(|l| l.contains("data.inventory"));
         Ok(RegoProgram {
             source: source.to_owned(),
             libs: libs.to_vec(),
@@ -262,7 +264,10 @@ fn unknown_function(modules: &[&str]) -> Option<String> {
         .map(|(n, _)| n.rsplit('.').next().unwrap_or(n))
         .collect();
     let builtins = &*regorus::unstable::BUILTINS;
-    const KEYWORDS: &[&str] = &["not", "with", "some", "every", "in", "if", "contains", "else", "default", "package", "import", "print", "trace", "as"];
+    const KEYWORDS: &[&str] = &[
+        "not", "with", "some", "every", "in", "if", "contains", "else", "default", "package",
+        "import", "print", "trace", "as",
+    ];
     all.iter()
         .map(|(n, _)| n)
         .find(|n| {
@@ -335,9 +340,17 @@ mod tests {
         assert!(separate_statements(src).contains("input.parameters.min;\n"));
         let p = RegoProgram::compile(src, &[], RegoVersion::V0).unwrap();
         let input = serde_json::json!({"a": 1, "b": 5, "parameters": {"min": 2}});
-        assert_eq!(p.evaluate(to_rego(input), &RegoData::empty()).unwrap().len(), 1);
+        assert_eq!(
+            p.evaluate(to_rego(input), &RegoData::empty())
+                .unwrap()
+                .len(),
+            1
+        );
         let input = serde_json::json!({"a": 1, "b": 2, "parameters": {"min": 2}});
-        assert!(p.evaluate(to_rego(input), &RegoData::empty()).unwrap().is_empty());
+        assert!(p
+            .evaluate(to_rego(input), &RegoData::empty())
+            .unwrap()
+            .is_empty());
         // A call split over lines is left alone.
         assert!(!separate_statements("x := f(a,\n  (b))\n").contains(';'));
     }
@@ -347,8 +360,16 @@ mod tests {
         let v1 = "package p\n\nviolation contains {\"msg\": m} if {\n  input.review.object.kind == \"Pod\"\n  m := \"pod\"\n}\n";
         let p = RegoProgram::compile(v1, &[], RegoVersion::V1).unwrap();
         let input = serde_json::json!({"review": {"object": {"kind": "Pod"}}});
-        assert_eq!(p.evaluate(to_rego(input), &RegoData::empty()).unwrap()[0].msg, "pod");
-        let e = RegoProgram::compile("package p\nviolation[{\"msg\": m}] { m := undefined_fn(1) }\n", &[], RegoVersion::V0).unwrap_err();
+        assert_eq!(
+            p.evaluate(to_rego(input), &RegoData::empty()).unwrap()[0].msg,
+            "pod"
+        );
+        let e = RegoProgram::compile(
+            "package p\nviolation[{\"msg\": m}] { m := undefined_fn(1) }\n",
+            &[],
+            RegoVersion::V0,
+        )
+        .unwrap_err();
         assert!(e.contains("undefined_fn"), "{e}");
         assert!(RegoProgram::compile("package p\nallow { true }\n", &[], RegoVersion::V0).is_err());
     }

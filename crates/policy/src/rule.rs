@@ -135,14 +135,24 @@ fn meta(b: &BoundConstraint, action: Action) -> RuleMeta {
             kinds.push(leak(k.clone()));
         }
     }
-    if any {
+    // A referential template reads every object (`data.inventory`); a namespaceSelector
+    // reads the Namespaces.
+    if any || b.template.rego().is_some_and(|p| p.uses_inventory) {
         kinds = vec!["*"];
+    } else if c.matcher.namespace_selector.is_some() && !kinds.contains(&"Namespace") {
+        kinds.push("Namespace");
     }
     let summary = b
         .template
         .description
         .as_deref()
-        .map(|d| d.split(". ").next().unwrap_or(d).trim_end_matches('.').to_owned())
+        .map(|d| {
+            d.split(". ")
+                .next()
+                .unwrap_or(d)
+                .trim_end_matches('.')
+                .to_owned()
+        })
         .unwrap_or_else(|| format!("Gatekeeper constraint of template {}", b.template.name));
     RuleMeta {
         id: leak(c.id()),
@@ -194,8 +204,7 @@ impl Rule for ConstraintRule {
             namespace_labels: &|_| None,
             options: self.options,
         };
-        self.bound
-            .matches(&object.value, &Request::default(), &cx)
+        self.bound.matches(&object.value, &Request::default(), &cx)
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
@@ -218,12 +227,7 @@ impl Rule for ConstraintRule {
         };
         let empty;
         let data_holder;
-        let data = if self
-            .bound
-            .template
-            .rego()
-            .is_some_and(|p| p.uses_inventory)
-        {
+        let data = if self.bound.template.rego().is_some_and(|p| p.uses_inventory) {
             match inventory {
                 Some(inv) => {
                     data_holder = inventory_data(inv);

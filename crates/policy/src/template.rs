@@ -15,7 +15,7 @@ pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
 #[derive(Debug)]
 pub enum Engine {
     /// Rego (`rego:` + `libs:` of the target, or a `code` block with `engine: Rego`).
-    Rego(RegoProgram),
+    Rego(Box<RegoProgram>),
     /// A `code` block with `engine: K8sNativeValidation` (CEL), kept as written: the CEL
     /// engine evaluates it where it is available; the template's Rego is used otherwise.
     Cel(Value),
@@ -52,7 +52,7 @@ impl Template {
     /// The Rego program, when the template has one.
     pub fn rego(&self) -> Option<&RegoProgram> {
         self.engines.iter().find_map(|e| match e {
-            Engine::Rego(p) => Some(p),
+            Engine::Rego(p) => Some(&**p),
             Engine::Cel(_) => None,
         })
     }
@@ -89,7 +89,12 @@ pub(crate) fn err(o: &Object, pointer: &str, reason: impl Into<String>) -> LoadE
 
 fn string_list(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -101,7 +106,13 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
         .pointer("/spec/crd/spec/names/kind")
         .and_then(Value::as_str)
         .filter(|k| !k.is_empty())
-        .ok_or_else(|| err(o, "/spec/crd/spec/names", format!("{what} has no spec.crd.spec.names.kind (the constraint kind it defines)")))?
+        .ok_or_else(|| {
+            err(
+                o,
+                "/spec/crd/spec/names",
+                format!("{what} has no spec.crd.spec.names.kind (the constraint kind it defines)"),
+            )
+        })?
         .to_owned();
     if o.name.is_empty() {
         return Err(err(o, "/metadata", format!("{what} has no metadata.name")));
@@ -121,9 +132,11 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
         .pointer("/spec/targets")
         .and_then(Value::as_array)
         .ok_or_else(|| err(o, "/spec", format!("{what} has no spec.targets")))?;
-    let Some((ti, target)) = targets.iter().enumerate().find(|(_, t)| {
-        t.get("target").and_then(Value::as_str) == Some(ADMISSION_TARGET)
-    }) else {
+    let Some((ti, target)) = targets
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.get("target").and_then(Value::as_str) == Some(ADMISSION_TARGET))
+    else {
         return Err(err(
             o,
             "/spec/targets",
@@ -139,7 +152,11 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
                 Some("Rego") => {
                     let src = block.get("source").unwrap_or(&Value::Null);
                     let Some(rego) = src.get("rego").and_then(Value::as_str) else {
-                        return Err(err(o, &cp, format!("{what}: the Rego code block has no source.rego")));
+                        return Err(err(
+                            o,
+                            &cp,
+                            format!("{what}: the Rego code block has no source.rego"),
+                        ));
                     };
                     let version = match src.get("version").and_then(Value::as_str) {
                         Some("v1") => RegoVersion::V1,
@@ -148,24 +165,32 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
                             return Err(err(
                                 o,
                                 &format!("{cp}/source/version"),
-                                format!("{what}: unknown Rego version `{other}` (expected v0 or v1)"),
+                                format!(
+                                    "{what}: unknown Rego version `{other}` (expected v0 or v1)"
+                                ),
                             ))
                         }
                     };
                     let libs = string_list(src.get("libs"));
                     let program = RegoProgram::compile(rego, &libs, version).map_err(|e| {
-                        err(o, &format!("{cp}/source/rego"), format!("{what}: Rego does not compile: {e}"))
+                        err(
+                            o,
+                            &format!("{cp}/source/rego"),
+                            format!("{what}: Rego does not compile: {e}"),
+                        )
                     })?;
-                    engines.push(Engine::Rego(program));
+                    engines.push(Engine::Rego(Box::new(program)));
                 }
-                Some("K8sNativeValidation") => {
-                    engines.push(Engine::Cel(block.get("source").cloned().unwrap_or(Value::Null)))
-                }
+                Some("K8sNativeValidation") => engines.push(Engine::Cel(
+                    block.get("source").cloned().unwrap_or(Value::Null),
+                )),
                 Some(other) => {
                     return Err(err(
                         o,
                         &format!("{cp}/engine"),
-                        format!("{what}: unknown engine `{other}` (expected Rego or K8sNativeValidation)"),
+                        format!(
+                        "{what}: unknown engine `{other}` (expected Rego or K8sNativeValidation)"
+                    ),
                     ))
                 }
                 None => return Err(err(o, &cp, format!("{what}: a code block has no engine"))),
@@ -176,9 +201,13 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
         if !engines.iter().any(|e| matches!(e, Engine::Rego(_))) {
             let libs = string_list(target.get("libs"));
             let program = RegoProgram::compile(rego, &libs, RegoVersion::V0).map_err(|e| {
-                err(o, &format!("{tp}/rego"), format!("{what}: Rego does not compile: {e}"))
+                err(
+                    o,
+                    &format!("{tp}/rego"),
+                    format!("{what}: Rego does not compile: {e}"),
+                )
             })?;
-            engines.push(Engine::Rego(program));
+            engines.push(Engine::Rego(Box::new(program)));
         }
     }
     if engines.is_empty() {

@@ -127,7 +127,8 @@ fn gatekeeper_library_suites() {
             inventory
                 .iter()
                 .find(|v| {
-                    v["kind"] == "Namespace" && v.pointer("/metadata/name") == Some(&Value::from(ns))
+                    v["kind"] == "Namespace"
+                        && v.pointer("/metadata/name") == Some(&Value::from(ns))
                 })
                 .map(labels_of)
         };

@@ -102,8 +102,14 @@ fn kinds_scope_namespaces_and_globs() {
     assert_eq!(
         got,
         [
-            "any-kind:a", "named:c", "not-kube:a", "not-kube:c", "pods:a",
-            "pods:b", "pods:c", "suffix:b"
+            "any-kind:a",
+            "named:c",
+            "not-kube:a",
+            "not-kube:c",
+            "pods:a",
+            "pods:b",
+            "pods:c",
+            "suffix:b"
         ]
     );
 }
@@ -111,7 +117,8 @@ fn kinds_scope_namespaces_and_globs() {
 #[test]
 fn label_and_namespace_selectors() {
     let objects = [
-        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {env: prod}}\n".to_owned(),
+        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {env: prod}}\n"
+            .to_owned(),
         pod("prod", "a", "{app: web}"),
         pod("prod", "b", "{app: db}"),
         pod("other", "c", "{app: web}"),
@@ -126,7 +133,10 @@ fn label_and_namespace_selectors() {
     ]
     .concat();
     let got = run(&policy, &objects, EnforcementPoint::Audit);
-    assert_eq!(got, ["not-prod:c", "prod-ns:a", "prod-ns:b", "web:a", "web:c"]);
+    assert_eq!(
+        got,
+        ["not-prod:c", "prod-ns:a", "prod-ns:b", "web:a", "web:c"]
+    );
 }
 
 #[test]
@@ -137,7 +147,10 @@ fn parameters_libs_and_update_requests() {
         constraint("strict", "  parameters: {exempt: [other]}\n"),
     ]
     .concat();
-    assert_eq!(run(&policy, &pod("p", "a", "{}"), EnforcementPoint::Audit), ["strict:a"]);
+    assert_eq!(
+        run(&policy, &pod("p", "a", "{}"), EnforcementPoint::Audit),
+        ["strict:a"]
+    );
     // At admission, an UPDATE skips the check (the lib's is_update).
     let s = set(&policy);
     let rules = rules_for(&s, EnforcementPoint::Validation, EvalOptions::default());
@@ -183,8 +196,14 @@ fn enforcement_actions_and_scoped_actions() {
             ("warned".into(), Action::Warn, Mode::Warn),
         ]
     );
-    let audit: Vec<String> = at(EnforcementPoint::Audit).into_iter().map(|r| r.0).collect();
-    assert_eq!(audit, ["default", "dry", "scoped-audit", "scoped-both", "warned"]);
+    let audit: Vec<String> = at(EnforcementPoint::Audit)
+        .into_iter()
+        .map(|r| r.0)
+        .collect();
+    assert_eq!(
+        audit,
+        ["default", "dry", "scoped-audit", "scoped-both", "warned"]
+    );
 }
 
 #[test]
@@ -213,15 +232,27 @@ fn bad_input_names_file_line_and_reason() {
     assert!(find("Rego does not compile").starts_with("policy.yaml:"));
     assert!(find("no spec.crd.spec.names.kind").contains("nokind"));
     let params = find("bad-params");
-    assert!(params.contains("parameters.exempt must be a list"), "{params}");
+    assert!(
+        params.contains("parameters.exempt must be a list"),
+        "{params}"
+    );
     // Line of the offending parameter.
     let line: u32 = params.split(':').nth(1).unwrap().parse().unwrap();
-    let expected = text.lines().position(|l| l.contains("exempt: notalist")).unwrap() as u32 + 1;
+    let expected = text
+        .lines()
+        .position(|l| l.contains("exempt: notalist"))
+        .unwrap() as u32
+        + 1;
     assert_eq!(line, expected);
     assert!(find("no ConstraintTemplate defines kind K8sUnknown").contains("orphan"));
     assert!(find("unknown enforcementAction `block`").contains("bad-action"));
     // The good constraint still loads.
-    assert_eq!(s.constraints().map(|b| b.constraint.id()).collect::<Vec<_>>(), ["K8sNoPrivileged/good"]);
+    assert_eq!(
+        s.constraints()
+            .map(|b| b.constraint.id())
+            .collect::<Vec<_>>(),
+        ["K8sNoPrivileged/good"]
+    );
 }
 
 #[test]
@@ -294,6 +325,14 @@ spec: {}
     let ing = |ns: &str, name: &str, host: &str| {
         format!("---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{rules: [{{host: {host}}}]}}\n")
     };
-    let objects = [ing("a", "ing-x", "shop.example"), ing("b", "ing-y", "shop.example"), ing("c", "ing-z", "blog.example")].concat();
-    assert_eq!(run(policy, &objects, EnforcementPoint::Audit), ["unique:ing-x", "unique:ing-y"]);
+    let objects = [
+        ing("a", "ing-x", "shop.example"),
+        ing("b", "ing-y", "shop.example"),
+        ing("c", "ing-z", "blog.example"),
+    ]
+    .concat();
+    assert_eq!(
+        run(policy, &objects, EnforcementPoint::Audit),
+        ["unique:ing-x", "unique:ing-y"]
+    );
 }

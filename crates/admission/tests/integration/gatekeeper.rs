@@ -55,24 +55,39 @@ fn deny_warn_and_dryrun() {
     let resp = out.review.response.unwrap();
     assert!(!resp.allowed);
     assert!(
-        resp.result.message.contains("tester may not run privileged container shell"),
+        resp.result
+            .message
+            .contains("tester may not run privileged container shell"),
         "{}",
         resp.result.message
     );
-    assert!(resp.result.message.contains("K8sNoPrivilegedByUser/no-priv"));
+    assert!(resp
+        .result
+        .message
+        .contains("K8sNoPrivilegedByUser/no-priv"));
 
     let out = evaluator("warn").review(&body("CREATE"), today).unwrap();
     assert_eq!(out.verdict, Verdict::Warned);
     let resp = out.review.response.unwrap();
     assert!(resp.allowed);
     let warnings = resp.warnings.unwrap_or_default();
-    assert!(warnings.iter().any(|w| w.contains("privileged container shell")), "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("privileged container shell")),
+        "{warnings:?}"
+    );
 
     let out = evaluator("dryrun").review(&body("CREATE"), today).unwrap();
     assert_eq!(out.verdict, Verdict::Audited);
     let resp = out.review.response.unwrap();
     assert!(resp.allowed);
-    let ann = resp.audit_annotations.values().cloned().collect::<Vec<_>>().join(" ");
+    let ann = resp
+        .audit_annotations
+        .values()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(ann.contains("K8sNoPrivilegedByUser/no-priv"), "{ann}");
 }
 
