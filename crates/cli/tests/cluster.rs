@@ -1202,3 +1202,86 @@ fn replay_dry_run_answers_like_the_api_server() {
     assert_ne!(code, Some(0));
     assert!(out.contains("read-only"), "{out}");
 }
+
+/// `scan --cluster --policy-from-input`: the cluster's own ConstraintTemplates and
+/// constraints are read (the constraints' resource is the lower-case kind) and applied.
+#[test]
+fn cluster_gatekeeper_policies_are_read_and_applied() {
+    let Some(rec) = recordings() else { return };
+    let template = serde_json::json!({
+        "apiVersion": "templates.gatekeeper.sh/v1", "kind": "ConstraintTemplate",
+        "metadata": {"name": "k8sdenyallnamespaces", "uid": "t1", "resourceVersion": "1"},
+        "spec": {"crd": {"spec": {"names": {"kind": "K8sDenyAllNamespaces"}}},
+            "targets": [{"target": "admission.k8s.gatekeeper.sh",
+                "rego": "package k8sdenyallnamespaces\nviolation[{\"msg\": msg}] {\n  msg := sprintf(\"namespace %v seen\", [input.review.object.metadata.name])\n}\n"}]}
+    });
+    let constraint = serde_json::json!({
+        "apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sDenyAllNamespaces",
+        "metadata": {"name": "kube-system-only", "uid": "c1", "resourceVersion": "1"},
+        "spec": {"enforcementAction": "dryrun",
+            "match": {"kinds": [{"apiGroups": [""], "kinds": ["Namespace"]}], "name": "kube-sys*"}}
+    });
+    let srv = Replay::start(Config {
+        recordings: rec,
+        custom: vec![
+            CustomKind {
+                group: "templates.gatekeeper.sh".into(),
+                version: "v1".into(),
+                kind: "ConstraintTemplate".into(),
+                plural: "constrainttemplates".into(),
+                items: vec![template],
+            },
+            CustomKind {
+                group: "constraints.gatekeeper.sh".into(),
+                version: "v1beta1".into(),
+                kind: "K8sDenyAllNamespaces".into(),
+                plural: "k8sdenyallnamespaces".into(),
+                items: vec![constraint],
+            },
+        ],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let args = [
+        "scan",
+        "--cluster",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--select",
+        "K8sDenyAllNamespaces",
+    ];
+    let with: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--policy-from-input"])
+        .collect();
+    let o = palisade(&with, &kc);
+    let report = json(&o);
+    let found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["ruleId"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        ["K8sDenyAllNamespaces/kube-system-only namespace kube-system seen"],
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(report["findings"][0]["mode"], "audit");
+    // Without the flag the cluster's policy is not read: the selector selects nothing.
+    let o = palisade(&args, &kc);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+}
