@@ -97,11 +97,11 @@ impl RegoProgram {
     ) -> Result<RegoProgram, String> {
         let mut engine = new_engine(version);
         let package = engine
-            .add_policy("template.rego".to_owned(), separate_statements(source))
+            .add_policy("template.rego".to_owned(), normalize(source))
             .map_err(|e| format!("{e}"))?;
         for (i, lib) in libs.iter().enumerate() {
             engine
-                .add_policy(format!("libs[{i}].rego"), separate_statements(lib))
+                .add_policy(format!("libs[{i}].rego"), normalize(lib))
                 .map_err(|e| format!("in libs[{i}]: {e}"))?;
         }
         let package = package.strip_prefix("data.").unwrap_or(&package).to_owned();
@@ -182,6 +182,47 @@ impl RegoProgram {
         }
         out
     }
+}
+
+/// Rewrites the two constructs OPA accepts and `regorus` reads otherwise (see
+/// [`separate_statements`] and [`expand_bodies`]); the meaning is OPA's.
+fn normalize(src: &str) -> String {
+    separate_statements(&expand_bodies(src))
+}
+
+/// A rule written with several bodies (`f(x) = y { A } { B }`, OPA's shorthand for several
+/// rules with the same head) as separate rules: `regorus` reads the second body as an `else`.
+/// A line that is exactly `} {` closes one body and opens the next; the head is the last
+/// rule head at the module's top level.
+fn expand_bodies(src: &str) -> String {
+    let top = src
+        .lines()
+        .find(|l| l.trim_start().starts_with("package"))
+        .map(|l| l.len() - l.trim_start().len())
+        .unwrap_or(0);
+    let mut head: Option<String> = None;
+    let mut out = String::with_capacity(src.len());
+    for line in src.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let code = line.split('#').next().unwrap_or("").trim();
+        if indent == top && code.ends_with('{') && !code.starts_with('}') {
+            head = Some(code.trim_end_matches('{').trim_end().to_owned());
+        }
+        match (&head, code == "} {") {
+            (Some(h), true) => {
+                out.push_str(&line[..indent]);
+                out.push_str("}\n");
+                out.push_str(&line[..top]);
+                out.push_str(h);
+                out.push_str(" {\n");
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// Ends a statement explicitly (`;`) where the next line starts with `(`: OPA reads a
@@ -353,6 +394,25 @@ mod tests {
             .is_empty());
         // A call split over lines is left alone.
         assert!(!separate_statements("x := f(a,\n  (b))\n").contains(';'));
+    }
+
+    #[test]
+    fn several_bodies_are_several_rules() {
+        let src = "package p\n\nkind_of(obj) = k {\n  obj.a\n  k := \"a\"\n} {\n  obj.b\n  k := \"b\"\n}\n\nviolation[{\"msg\": m}] {\n  m := kind_of(input)\n} {\n  input.c\n  m := \"c\"\n}\n";
+        let p = RegoProgram::compile(src, &[], RegoVersion::V0).unwrap();
+        let msgs = |input: serde_json::Value| -> Vec<String> {
+            let mut v: Vec<String> = p
+                .evaluate(to_rego(input), &RegoData::empty())
+                .unwrap()
+                .into_iter()
+                .map(|v| v.msg)
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(msgs(serde_json::json!({"b": true, "c": true})), ["b", "c"]);
+        assert_eq!(msgs(serde_json::json!({"a": true})), ["a"]);
+        assert!(msgs(serde_json::json!({})).is_empty());
     }
 
     #[test]
