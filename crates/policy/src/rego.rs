@@ -95,6 +95,16 @@ impl RegoProgram {
         libs: &[String],
         version: RegoVersion,
     ) -> Result<RegoProgram, String> {
+        // Hostile or unusual Rego must be a load error, never the end of the process.
+        std::panic::catch_unwind(|| Self::compile_inner(source, libs, version))
+            .unwrap_or_else(|_| Err("the Rego compiler failed on this source".to_owned()))
+    }
+
+    fn compile_inner(
+        source: &str,
+        libs: &[String],
+        version: RegoVersion,
+    ) -> Result<RegoProgram, String> {
         let mut engine = new_engine(version);
         let package = engine
             .add_policy("template.rego".to_owned(), normalize(source))
@@ -168,11 +178,15 @@ impl RegoProgram {
             }
         };
         engine.set_input(input);
-        let result = engine.eval_rule(self.rule.clone());
-        let out = match result {
-            Ok(v) => Ok(violations(&v)),
-            Err(e) => Err(format!("{e}")),
-        };
+        // A panic inside the engine on some template and input is an evaluation error of
+        // that constraint, not the end of the scan or of the webhook.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine
+                .eval_rule(self.rule.clone())
+                .map_err(|e| format!("{e}"))
+        }))
+        .unwrap_or_else(|_| Err("the Rego engine failed on this input".to_owned()));
+        let out = result.map(|v| violations(&v));
         // An engine whose evaluation failed is dropped: its state is not trusted for reuse.
         if out.is_ok() {
             let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
@@ -212,7 +226,7 @@ fn expand_bodies(src: &str) -> String {
             (Some(h), true) => {
                 out.push_str(&line[..indent]);
                 out.push_str("}\n");
-                out.push_str(&line[..top]);
+                out.push_str(&" ".repeat(top));
                 out.push_str(h);
                 out.push_str(" {\n");
             }

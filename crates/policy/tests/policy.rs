@@ -336,3 +336,26 @@ spec: {}
         ["unique:ing-x", "unique:ing-y"]
     );
 }
+
+#[test]
+fn malformed_policies_are_errors_never_panics() {
+    let docs = [
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: k8sa}\nspec: {crd: {spec: {names: {kind: K8sA}}}, targets: 5}\n",
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: k8sb}\nspec: {crd: {spec: {names: {kind: K8sB}}}, targets: [{target: admission.k8s.gatekeeper.sh, rego: 7}]}\n",
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: k8sc}\nspec: {crd: {spec: {names: {kind: K8sC}}}, targets: [{target: admission.k8s.gatekeeper.sh, code: [5, {engine: Rego}]}]}\n",
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: k8sd}\nspec: {crd: {spec: {names: {kind: K8sD}}}, targets: [{target: admission.k8s.gatekeeper.sh, rego: \"package p\\nviolation[{\\\"msg\\\": m}] { m := (((( }\"}]}\n",
+        "apiVersion: templates.gatekeeper.sh/v1\nkind: ConstraintTemplate\nmetadata: {name: wrongname}\nspec: {crd: {spec: {names: {kind: K8sE}}}, targets: []}\n",
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sA\nmetadata: {name: x}\nspec: [1]\n",
+    ];
+    for d in docs {
+        let s = set(d);
+        assert_eq!(s.errors.len(), 1, "{d}: {:?}", s.errors);
+        assert!(s.policies.is_empty());
+        assert!(s.errors[0].line > 0, "{:?}", s.errors);
+    }
+    // A constraint whose spec is malformed, with its template loaded.
+    let text = format!("{TEMPLATE}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoPrivileged\nmetadata: {{name: m}}\nspec: {{match: {{kinds: 3}}}}\n");
+    let s = set(&text);
+    assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+    assert!(s.errors[0].message.contains("match.kinds must be a list"));
+}
