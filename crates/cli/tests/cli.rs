@@ -1947,6 +1947,7 @@ mod gatekeeper_policies {
         assert!(results.iter().all(|r| r["ruleId"] == ID));
         let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
         assert!(rules.iter().any(|r| r["id"] == ID), "{rules:?}");
+        assert_valid_sarif(&v);
     }
 
     #[test]
