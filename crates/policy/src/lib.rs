@@ -129,6 +129,27 @@ fn split_api_version(api_version: &str) -> (&str, &str) {
     }
 }
 
+/// The namespace of the review: the request's, else the object's, never one for a kind the
+/// API server keeps cluster-scoped (it clears a namespace written on a ClusterRole).
+fn review_namespace<'a>(object: &'a Value, request: &Request<'a>) -> Option<&'a str> {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    if palisade_core::object::is_cluster_scoped(split_api_version(api_version).0, kind) {
+        return None;
+    }
+    request
+        .namespace
+        .or_else(|| {
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+        })
+        .filter(|n| !n.is_empty())
+}
+
 impl BoundConstraint {
     /// True when the constraint's `match` selects the object.
     pub fn matches(&self, object: &Value, request: &Request<'_>, cx: &EvalContext<'_>) -> bool {
@@ -142,11 +163,7 @@ impl BoundConstraint {
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let namespace = request.namespace.or_else(|| {
-            object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-        });
+        let namespace = review_namespace(object, request);
         let s = Subject {
             group,
             kind,
@@ -173,12 +190,7 @@ impl BoundConstraint {
         if let Some(n) = object.pointer("/metadata/name").and_then(Value::as_str) {
             review.insert("name".into(), json!(n));
         }
-        let ns = request.namespace.or_else(|| {
-            object
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-        });
-        if let Some(ns) = ns.filter(|n| !n.is_empty()) {
+        if let Some(ns) = review_namespace(object, request) {
             review.insert("namespace".into(), json!(ns));
         }
         review.insert(

@@ -359,3 +359,17 @@ fn malformed_policies_are_errors_never_panics() {
     assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
     assert!(s.errors[0].message.contains("match.kinds must be a list"));
 }
+
+#[test]
+fn cluster_scoped_kinds_have_no_namespace() {
+    let policy = [
+        TEMPLATE.replace("c := input.review.object.spec.containers[_]\n          c.securityContext.privileged\n          not exempt(c.name)\n          msg := sprintf(\"privileged container %v\", [c.name])", "not input.review.namespace\n          msg := \"cluster-scoped\""),
+        constraint("scoped", "  match:\n    scope: Cluster\n    kinds: [{apiGroups: [\"*\"], kinds: [\"*\"]}]\n"),
+    ]
+    .concat();
+    let objects = "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: cr, namespace: shop}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm, namespace: shop}\n";
+    assert_eq!(
+        run(&policy, objects, EnforcementPoint::Audit),
+        ["scoped:cr"]
+    );
+}
