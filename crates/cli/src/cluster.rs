@@ -194,6 +194,9 @@ pub(crate) fn snapshot(args: SnapshotArgs) -> anyhow::Result<Exit> {
     let mut opts = read_options(&args.connect, args.connect.context.clone(), None);
     // An export restores CRDs (and the custom resources that need them) from the snapshot.
     opts.full_crds = true;
+    // The cluster's Gatekeeper policy is part of its state: `scan SNAPSHOT
+    // --policy-from-input` applies it offline.
+    opts.gatekeeper = true;
     let read = palisade_cluster::read(&opts).context("cannot read the cluster")?;
     let header = snapshot::Header {
         format: snapshot::FORMAT.to_owned(),

@@ -1284,4 +1284,35 @@ fn cluster_gatekeeper_policies_are_read_and_applied() {
     // Without the flag the cluster's policy is not read: the selector selects nothing.
     let o = palisade(&args, &kc);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    // A snapshot keeps the cluster's policy; scanning it with the flag applies it offline.
+    let snap = dir.path().join("c.snapshot");
+    let o = palisade(&["snapshot", "-o", snap.to_str().unwrap()], &kc);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = palisade(
+        &[
+            "scan",
+            snap.to_str().unwrap(),
+            "--policy-from-input",
+            "--select",
+            "K8sDenyAllNamespaces",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        &kc,
+    );
+    let offline: Vec<String> = json(&o)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["ruleId"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(offline, found, "{}", text(&o.stderr));
 }
