@@ -186,6 +186,12 @@ pub(crate) struct SnapshotArgs {
     output: PathBuf,
     #[command(flatten)]
     connect: ConnectArgs,
+    /// Also keep the cluster's Gatekeeper ConstraintTemplates and constraints, for
+    /// `palisade scan SNAPSHOT --policy-from-input`. Needs get/list on
+    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
+    /// constraints.gatekeeper.sh (beyond `--print-rbac`'s role).
+    #[arg(long)]
+    gatekeeper: bool,
 }
 
 /// `palisade snapshot`.
@@ -194,9 +200,9 @@ pub(crate) fn snapshot(args: SnapshotArgs) -> anyhow::Result<Exit> {
     let mut opts = read_options(&args.connect, args.connect.context.clone(), None);
     // An export restores CRDs (and the custom resources that need them) from the snapshot.
     opts.full_crds = true;
-    // The cluster's Gatekeeper policy is part of its state: `scan SNAPSHOT
-    // --policy-from-input` applies it offline.
-    opts.gatekeeper = true;
+    // The cluster's Gatekeeper policy, when asked: `scan SNAPSHOT --policy-from-input`
+    // applies it offline.
+    opts.gatekeeper = args.gatekeeper;
     let read = palisade_cluster::read(&opts).context("cannot read the cluster")?;
     let header = snapshot::Header {
         format: snapshot::FORMAT.to_owned(),

@@ -104,7 +104,9 @@ pub(crate) struct ScanArgs {
     /// manifests as policy. They are then taken out of the scanned objects (policy is not
     /// judged as a workload). Without this flag they are scanned like any other object and
     /// never evaluated as policy. With --cluster, the cluster's own ConstraintTemplates and
-    /// constraints are read and applied (and every kind is read).
+    /// constraints are read and applied (and every kind is read); this needs get/list on
+    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
+    /// constraints.gatekeeper.sh, beyond `--print-rbac`'s role.
     #[arg(long)]
     policy_from_input: bool,
 }

@@ -842,7 +842,10 @@ fn live_scan_reports_sec006_from_secret_types_read_as_metadata() {
 
     // The snapshot records the type of exactly those Secrets, and no value.
     let snap = dir.path().join("s.snapshot");
-    let o = palisade(&["snapshot", "-o", snap.to_str().unwrap()], &kc);
+    let o = palisade(
+        &["snapshot", "--gatekeeper", "-o", snap.to_str().unwrap()],
+        &kc,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let s = palisade_load::snapshot::read(&snap).unwrap();
     let read: Vec<&Value> = s.objects.iter().filter(|o| o["kind"] == "Secret").collect();
@@ -1286,7 +1289,10 @@ fn cluster_gatekeeper_policies_are_read_and_applied() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
     // A snapshot keeps the cluster's policy; scanning it with the flag applies it offline.
     let snap = dir.path().join("c.snapshot");
-    let o = palisade(&["snapshot", "-o", snap.to_str().unwrap()], &kc);
+    let o = palisade(
+        &["snapshot", "--gatekeeper", "-o", snap.to_str().unwrap()],
+        &kc,
+    );
     assert!(o.status.success(), "{}", text(&o.stderr));
     let o = palisade(
         &[
