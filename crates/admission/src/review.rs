@@ -8,7 +8,9 @@ use jiff::civil::Date;
 use kube_core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube_core::DynamicObject;
 use palisade_analyze::{apply_policy, run_rules, selected_rules, InputSummary, Options};
-use palisade_core::{AdmissionNeeds, Inventory, Mode, Object, ReportFinding, Rule, SpanIndex};
+use palisade_core::{
+    AdmissionNeeds, Inventory, Mode, Object, ReportFinding, ReviewRequest, Rule, SpanIndex,
+};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -407,7 +409,9 @@ impl Evaluator {
         };
         let opts = self.options_for(today);
         let new_object = to_object(object, &req)?;
-        let mut new = self.evaluate(&new_object, &opts);
+        // What rules that read the request (Gatekeeper templates' `input.review`) see.
+        let request = review_request(&req);
+        let mut new = self.evaluate(&new_object, &request, &opts);
         // The rules that read the rest of the cluster, from the cache with this object in
         // place of its stored version.
         let cluster: Vec<&'static dyn Rule> = match &self.view {
@@ -422,7 +426,7 @@ impl Evaluator {
         let mut not_ready: Vec<NotReady> = Vec::new();
         let mut cluster_ok = false;
         if !cluster.is_empty() {
-            match self.evaluate_cluster(&new_object, &cluster, &opts) {
+            match self.evaluate_cluster(&new_object, &cluster, &request, &opts) {
                 Ok(fs) => {
                     new.extend(fs);
                     cluster_ok = true;
@@ -439,10 +443,10 @@ impl Evaluator {
             (Operation::Update, Some(old), true) if new.iter().any(|f| f.mode == Mode::Deny) => {
                 match to_object(old, &req) {
                     Ok(old) => {
-                        let mut fs = self.evaluate(&old, &opts);
+                        let mut fs = self.evaluate(&old, &request, &opts);
                         if cluster_ok {
                             fs.extend(
-                                self.evaluate_cluster(&old, &cluster, &opts)
+                                self.evaluate_cluster(&old, &cluster, &request, &opts)
                                     .unwrap_or_default(),
                             );
                         }
@@ -511,8 +515,13 @@ impl Evaluator {
 
     /// Runs the object-local rules over one object; returns the active (unsuppressed)
     /// findings.
-    fn evaluate(&self, object: &Object, opts: &Options) -> Vec<ReportFinding> {
-        let inventory = Inventory::new(vec![object.clone()]);
+    fn evaluate(
+        &self,
+        object: &Object,
+        request: &ReviewRequest,
+        opts: &Options,
+    ) -> Vec<ReportFinding> {
+        let inventory = Inventory::new(vec![object.clone()]).with_request(request.clone());
         let raw = run_rules(&inventory, &self.rules, opts);
         apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts).findings
     }
@@ -525,6 +534,7 @@ impl Evaluator {
         &self,
         object: &Object,
         rules: &[&'static dyn Rule],
+        request: &ReviewRequest,
         opts: &Options,
     ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
         let Some(view) = &self.view else {
@@ -548,7 +558,7 @@ impl Evaluator {
             if rules.is_empty() {
                 continue;
             }
-            match self.evaluate_over(view.as_ref(), object, &rules, ns, opts) {
+            match self.evaluate_over(view.as_ref(), object, &rules, ns, request, opts) {
                 Ok(fs) => out.extend(fs),
                 Err(nr) => not_ready.extend(nr),
             }
@@ -570,6 +580,7 @@ impl Evaluator {
         object: &Object,
         rules: &[&'static dyn Rule],
         namespace: Option<&str>,
+        request: &ReviewRequest,
         opts: &Options,
     ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
         let kinds: HashSet<&'static str> = rules
@@ -606,12 +617,32 @@ impl Evaluator {
             }
         };
         let id = palisade_core::ObjectId(at);
-        let inventory = Inventory::new(objects);
+        let inventory = Inventory::new(objects).with_request(request.clone());
         let raw: Vec<_> = run_rules(&inventory, rules, opts)
             .into_iter()
             .filter(|f| f.object == id)
             .collect();
         Ok(apply_policy(&inventory, raw, rules, InputSummary::default(), opts).findings)
+    }
+}
+
+/// The request as rules that read it (Gatekeeper templates' `input.review`) see it.
+fn review_request(req: &AdmissionRequest<DynamicObject>) -> ReviewRequest {
+    ReviewRequest {
+        operation: match req.operation {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+        .to_owned(),
+        user_info: serde_json::to_value(&req.user_info).unwrap_or(Value::Null),
+        old_object: req
+            .old_object
+            .as_ref()
+            .and_then(|o| serde_json::to_value(o).ok()),
+        dry_run: req.dry_run,
+        namespace: req.namespace.clone().filter(|n| !n.is_empty()),
     }
 }
 

@@ -47,6 +47,21 @@ pub struct Options {
     /// Restricts the scan to rules mapped to this framework, and adds its per-control
     /// compliance summary to the report.
     pub framework: Option<Framework>,
+    /// Rules loaded at run time beside the built-in ones (Gatekeeper constraints loaded with
+    /// `--policy`): selected, run and reported exactly like them.
+    pub extra_rules: ExtraRules,
+}
+
+/// Rules loaded at run time (see [`Options::extra_rules`]).
+#[derive(Clone, Default)]
+pub struct ExtraRules(pub Vec<&'static dyn Rule>);
+
+impl std::fmt::Debug for ExtraRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|r| r.meta().id))
+            .finish()
+    }
 }
 
 impl Options {
@@ -60,6 +75,7 @@ impl Options {
             ignore: Vec::new(),
             today,
             framework: None,
+            extra_rules: ExtraRules::default(),
         }
     }
 
@@ -139,11 +155,12 @@ pub fn skipped_rules(
     out
 }
 
-/// The rules the options select, in registry order.
+/// The rules the options select, in registry order, then the rules loaded at run time.
 pub fn selected_rules(opts: &Options) -> Vec<&'static dyn Rule> {
     palisade_rules::all()
         .iter()
         .copied()
+        .chain(opts.extra_rules.0.iter().copied())
         .filter(|r| is_selected(r.meta(), opts))
         .collect()
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 #[derive(Subcommand, Debug)]
 pub(crate) enum AdmissionCommand {
     /// Run the validating admission webhook (HTTPS).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the manifests that deploy the webhook.
     Install(InstallArgs),
 }
@@ -111,6 +111,8 @@ pub(crate) struct ServeArgs {
     /// Log format: json or text.
     #[arg(long, default_value = "json")]
     log_format: String,
+    #[command(flatten)]
+    policies: crate::policy::PolicyArgs,
 }
 
 #[derive(Args, Debug)]
@@ -140,14 +142,25 @@ pub(crate) struct InstallArgs {
 
 pub(crate) fn run(cmd: AdmissionCommand) -> anyhow::Result<Exit> {
     match cmd {
-        AdmissionCommand::Serve(args) => serve(args),
+        AdmissionCommand::Serve(args) => serve(*args),
         AdmissionCommand::Install(args) => install(args),
     }
 }
 
 #[allow(clippy::print_stderr)]
 fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
-    let policy = match config::load(args.config.as_deref())? {
+    // Constraints enforced at Gatekeeper's validation point, each with its
+    // enforcementAction as its mode: deny → deny, warn → warn, dryrun → audit.
+    let policies = crate::policy::load(
+        &args.policies,
+        args.config.as_deref(),
+        &[],
+        palisade_policy::constraint::EnforcementPoint::Validation,
+    )?;
+    for e in &policies.errors {
+        eprintln!("error: {e}");
+    }
+    let mut policy = match config::load_with(args.config.as_deref(), &policies.metas())? {
         Ok(p) => p,
         Err(errors) => {
             for e in &errors {
@@ -161,8 +174,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     let today = jiff::tz::TimeZone::system()
         .to_datetime(jiff::Timestamp::now())
         .date();
+    policies.apply_modes(&mut policy);
     let options = Options {
         policy,
+        extra_rules: palisade_analyze::ExtraRules(policies.dyn_rules()),
         ..Options::new(today)
     };
     let options_for_audit = options.clone();

@@ -69,6 +69,7 @@ fn read_options(
         progress: progress_bar(),
         kubelet_config: c.kubelet_config,
         full_crds: false,
+        gatekeeper: false,
     }
 }
 
@@ -125,6 +126,7 @@ pub(crate) fn scan_role(keep: Option<&HashSet<String>>, kubelet_config: bool) ->
 pub(crate) fn scan_sources(
     args: &ClusterArgs,
     keep: Option<&HashSet<String>>,
+    gatekeeper: bool,
 ) -> anyhow::Result<Vec<(Option<String>, palisade_load::Loaded)>> {
     let contexts: Vec<Option<String>> = if args.all_contexts {
         palisade_cluster::contexts(args.connect.kubeconfig.as_deref())?
@@ -136,11 +138,12 @@ pub(crate) fn scan_sources(
     };
     let mut out = Vec::new();
     for ctx in contexts {
-        let opts = read_options(
+        let mut opts = read_options(
             &args.connect,
             ctx.clone(),
             scan_kinds(keep, args.connect.kubelet_config),
         );
+        opts.gatekeeper = gatekeeper;
         let read = match palisade_cluster::read(&opts) {
             Ok(r) => r,
             Err(e) if args.all_contexts => {
@@ -183,6 +186,12 @@ pub(crate) struct SnapshotArgs {
     output: PathBuf,
     #[command(flatten)]
     connect: ConnectArgs,
+    /// Also keep the cluster's Gatekeeper ConstraintTemplates and constraints, for
+    /// `palisade scan SNAPSHOT --policy-from-input`. Needs get/list on
+    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
+    /// constraints.gatekeeper.sh (beyond `--print-rbac`'s role).
+    #[arg(long)]
+    gatekeeper: bool,
 }
 
 /// `palisade snapshot`.
@@ -191,6 +200,9 @@ pub(crate) fn snapshot(args: SnapshotArgs) -> anyhow::Result<Exit> {
     let mut opts = read_options(&args.connect, args.connect.context.clone(), None);
     // An export restores CRDs (and the custom resources that need them) from the snapshot.
     opts.full_crds = true;
+    // The cluster's Gatekeeper policy, when asked: `scan SNAPSHOT --policy-from-input`
+    // applies it offline.
+    opts.gatekeeper = args.gatekeeper;
     let read = palisade_cluster::read(&opts).context("cannot read the cluster")?;
     let header = snapshot::Header {
         format: snapshot::FORMAT.to_owned(),

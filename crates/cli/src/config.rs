@@ -13,10 +13,56 @@ const MAX_CONFIG_BYTES: u64 = 16 << 20;
 /// Loads the policy: the given file, else `palisade.yaml` in the working directory, else the
 /// default policy. Every problem in the file is returned at once.
 pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec<PolicyError>>> {
-    let path: PathBuf = match explicit {
-        Some(p) => p.to_path_buf(),
-        None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
-        None => return Ok(Ok(Policy::default())),
+    load_with(explicit, &[])
+}
+
+/// The configuration file in use: the given one, else `palisade.yaml` when present.
+fn config_path(explicit: Option<&Path>) -> Option<PathBuf> {
+    match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None if Path::new(DEFAULT_FILE).is_file() => Some(PathBuf::from(DEFAULT_FILE)),
+        None => None,
+    }
+}
+
+/// The configuration's `policies:` list, resolved relative to the configuration file's
+/// directory. A file that cannot be read or parsed yields none here: [`load_with`] reports it.
+pub(crate) fn policy_paths(explicit: Option<&Path>) -> anyhow::Result<Vec<PathBuf>> {
+    let Some(path) = config_path(explicit) else {
+        return Ok(Vec::new());
+    };
+    let Ok(bytes) = palisade_load::read_file_bounded(&path, MAX_CONFIG_BYTES) else {
+        return Ok(Vec::new());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let Ok(docs) = palisade_load::yaml::parse_documents(&text, 1, true) else {
+        return Ok(Vec::new());
+    };
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let list = docs
+        .first()
+        .and_then(|d| d.value.get("policies"))
+        .map(|v| match v {
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str())
+                .map(str::to_owned)
+                .collect(),
+            serde_json::Value::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        })
+        .unwrap_or_default();
+    Ok(list.into_iter().map(|p| base.join(p)).collect())
+}
+
+/// [`load`], validating rule ids and selectors against the catalogue and these rules loaded
+/// at run time (Gatekeeper constraints), which the configuration may name too.
+pub(crate) fn load_with(
+    explicit: Option<&Path>,
+    extra: &[&'static palisade_core::RuleMeta],
+) -> anyhow::Result<Result<Policy, Vec<PolicyError>>> {
+    let Some(path) = config_path(explicit) else {
+        return Ok(Ok(Policy::default()));
     };
     let name = path.display().to_string();
     let bytes = palisade_load::read_file_bounded(&path, MAX_CONFIG_BYTES)
@@ -55,13 +101,11 @@ pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec
             ..Policy::default()
         }));
     };
-    // The whole catalogue: one policy file names rules, host checks and detection rules.
-    Ok(Policy::from_value(
-        &doc.value,
-        &doc.spans,
-        &name,
-        palisade_analyze::catalogue::all(),
-    ))
+    // The whole catalogue: one policy file names rules, host checks and detection rules,
+    // and the constraints loaded with it.
+    let mut metas: Vec<&palisade_core::RuleMeta> = palisade_analyze::catalogue::all().to_vec();
+    metas.extend_from_slice(extra);
+    Ok(Policy::from_value(&doc.value, &doc.spans, &name, &metas))
 }
 
 /// Prints every problem of a configuration file, then how many there are.
@@ -123,6 +167,12 @@ exceptions:
   #   owner: team-observability
   #   ticket: OPS-1234
   #   expires: 2027-01-31
+
+# Gatekeeper ConstraintTemplates and constraints to evaluate beside the built-in rules
+# (files or directories, relative to this file; `--policy` adds more). A constraint is a
+# rule named Kind/name (K8sPSPPrivilegedContainer/psp-privileged-container): select,
+# ignore, set its severity (default medium) or mode (default: its enforcementAction) here.
+# policies: [policies/]
 
 # Honour `palisade.dev/ignore: "POD001,IMG001"` annotations on objects. Off by default:
 # workload owners cannot exempt themselves unless the platform team allows it.

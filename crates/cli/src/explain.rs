@@ -6,6 +6,7 @@ use clap::Args;
 use palisade_core::compliance::rules_by_control;
 use palisade_core::{select, Framework, RuleMeta};
 use std::fmt::Write;
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub(crate) struct RulesArgs {
@@ -18,12 +19,39 @@ pub(crate) struct RulesArgs {
     /// List the rules by control of this framework (cis, nsa, nist, owasp, book).
     #[arg(long, value_name = "FRAMEWORK")]
     framework: Option<String>,
+    #[command(flatten)]
+    policies: crate::policy::PolicyArgs,
+    /// Policy file whose `policies:` list is loaded too (default: ./palisade.yaml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub(crate) struct ExplainArgs {
-    /// Rule id (POD001) or name (privileged-container).
+    /// Rule id (POD001) or name (privileged-container); with --policy, a constraint
+    /// (`Kind/name`) or a constraint kind (every constraint of that kind).
     rule: String,
+    #[command(flatten)]
+    policies: crate::policy::PolicyArgs,
+    /// Policy file whose `policies:` list is loaded too (default: ./palisade.yaml when present).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+/// The catalogue, then the constraints loaded with `--policy` (and the configuration's
+/// `policies:`), as the audit of `palisade scan` runs them.
+#[allow(clippy::print_stderr)]
+fn catalogue_with(
+    policies: &crate::policy::PolicyArgs,
+    config: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<&'static RuleMeta>> {
+    let loaded = crate::policy::load(policies, config, &[], palisade_policy::SCAN_POINT)?;
+    for e in &loaded.errors {
+        eprintln!("error: {e}");
+    }
+    let mut all = palisade_analyze::catalogue::all().to_vec();
+    all.extend(loaded.metas());
+    Ok(all)
 }
 
 fn level(m: &RuleMeta) -> String {
@@ -31,9 +59,8 @@ fn level(m: &RuleMeta) -> String {
 }
 
 pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
-    let metas: Vec<&RuleMeta> = palisade_analyze::catalogue::all()
-        .iter()
-        .copied()
+    let metas: Vec<&RuleMeta> = catalogue_with(&args.policies, args.config.as_deref())?
+        .into_iter()
         .filter(|m| args.select.is_empty() || args.select.iter().any(|s| select::matches(s, m)))
         .collect();
     if metas.is_empty() && !args.select.is_empty() {
@@ -63,10 +90,18 @@ pub(crate) fn rules(args: RulesArgs) -> anyhow::Result<Exit> {
         ("scan", "Rules (palisade scan)"),
         ("node", "Host checks (palisade node)"),
         ("detect", "Detection rules (palisade detect)"),
+        ("policy", "Loaded policies (palisade scan --policy)"),
     ] {
         let group: Vec<&&RuleMeta> = metas
             .iter()
-            .filter(|m| m.scope.command() == command)
+            .filter(|m| {
+                let loaded = m.id.contains('/');
+                if command == "policy" {
+                    loaded
+                } else {
+                    !loaded && m.scope.command() == command
+                }
+            })
             .collect();
         if group.is_empty() {
             continue;
@@ -174,10 +209,36 @@ fn by_control(f: Framework, metas: &[&RuleMeta], format: &str) -> anyhow::Result
 }
 
 pub(crate) fn explain(args: ExplainArgs) -> anyhow::Result<Exit> {
-    let found = palisade_analyze::catalogue::find_all(&args.rule);
+    let all = catalogue_with(&args.policies, args.config.as_deref())?;
+    let mut found: Vec<&'static RuleMeta> = all
+        .iter()
+        .copied()
+        .filter(|m| m.id.eq_ignore_ascii_case(&args.rule) || m.name == args.rule)
+        .collect();
+    if found.is_empty() {
+        // A constraint kind: every constraint of that kind.
+        found = all
+            .iter()
+            .copied()
+            .filter(|m| m.id.contains('/') && select::matches(&args.rule, m))
+            .collect();
+        if found.len() > 1 {
+            let mut out = String::new();
+            for m in &found {
+                let _ = writeln!(out, "{}", explain_one(m, &[]));
+            }
+            emit(&out)?;
+            return Ok(Exit::Clean);
+        }
+    }
     let Some(m) = found.first().copied() else {
         bail!("unknown rule `{}` (see `palisade rules`)", args.rule);
     };
+    emit(&explain_one(m, &found[1..]))?;
+    Ok(Exit::Clean)
+}
+
+fn explain_one(m: &RuleMeta, others: &[&RuleMeta]) -> String {
     let mut out = if m.name == m.id {
         format!("# {}\n\n{}\n\n", m.id, m.summary)
     } else {
@@ -202,7 +263,7 @@ pub(crate) fn explain(args: ExplainArgs) -> anyhow::Result<Exit> {
     for o in m.options {
         let _ = writeln!(out, "- Option `{}`: {}", o.name, o.doc);
     }
-    for other in &found[1..] {
+    for other in others {
         let _ = writeln!(
             out,
             "- Also named `{}`: {} (`palisade explain {}`)",
@@ -211,6 +272,5 @@ pub(crate) fn explain(args: ExplainArgs) -> anyhow::Result<Exit> {
     }
     out.push('\n');
     out.push_str(&m.doc_markdown());
-    emit(&out)?;
-    Ok(Exit::Clean)
+    out
 }

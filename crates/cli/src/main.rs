@@ -7,6 +7,7 @@ mod config;
 mod detect;
 mod explain;
 mod node;
+mod policy;
 mod scan;
 mod update_db;
 

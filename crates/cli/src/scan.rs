@@ -104,6 +104,17 @@ pub(crate) struct ScanArgs {
     /// directory under a PATH is its own cluster: `clusters/prod/`, `clusters/dev/`).
     #[arg(long, value_enum, default_value = "all")]
     cluster_boundary: ClusterBoundary,
+    #[command(flatten)]
+    policies: crate::policy::PolicyArgs,
+    /// Also evaluate the ConstraintTemplates and constraints found among the scanned
+    /// manifests as policy. They are then taken out of the scanned objects (policy is not
+    /// judged as a workload). Without this flag they are scanned like any other object and
+    /// never evaluated as policy. With --cluster, the cluster's own ConstraintTemplates and
+    /// constraints are read and applied (and every kind is read); this needs get/list on
+    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
+    /// constraints.gatekeeper.sh, beyond `--print-rbac`'s role.
+    #[arg(long)]
+    policy_from_input: bool,
 }
 
 /// See [`ScanArgs::cluster_boundary`].
@@ -165,7 +176,18 @@ impl InputLimitArgs {
 #[allow(clippy::print_stderr)]
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    let policy = match config::load(args.config.as_deref())? {
+    let from_input: &[PathBuf] = if args.policy_from_input {
+        &args.paths
+    } else {
+        &[]
+    };
+    let policies = crate::policy::load(
+        &args.policies,
+        args.config.as_deref(),
+        from_input,
+        palisade_policy::SCAN_POINT,
+    )?;
+    let mut policy = match config::load_with(args.config.as_deref(), &policies.metas())? {
         Ok(p) => p,
         Err(errors) => {
             config::print_errors(&errors);
@@ -180,14 +202,14 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             .to_datetime(jiff::Timestamp::now())
             .date(),
     };
-    let metas = palisade_analyze::catalogue::scan_rules();
-    for s in args.select.iter().chain(&args.ignore) {
-        if !select::is_known(s, &metas) {
-            if select::is_known(s, palisade_analyze::catalogue::all()) {
-                bail!("`{s}` selects no rule that `palisade scan` runs, only host checks (`palisade node`) or detection rules (`palisade detect`)");
-            }
-            bail!("`{s}` selects no rule (see `palisade rules`)");
-        }
+    policies.apply_modes(&mut policy);
+    let mut metas = palisade_analyze::catalogue::scan_rules();
+    metas.extend(policies.metas());
+    // The cluster's own constraints are known only once it is read: the selectors and the
+    // selection are checked then (`check_selection`).
+    let cluster_policies = args.policy_from_input && args.cluster.cluster;
+    if !cluster_policies {
+        check_selectors(&args, &metas)?;
     }
     let profile = args
         .profile
@@ -228,19 +250,10 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         today,
+        extra_rules: palisade_analyze::ExtraRules(policies.dyn_rules()),
     };
-    // A configuration shared with `palisade node` and `palisade detect` may select only their
-    // rules: nothing checked is an error, never a clean scan.
-    if palisade_analyze::selected_rules(&opts).is_empty() && !args.cluster.print_rbac {
-        bail!(
-            "the selection leaves no rule of `palisade scan` to run (select: [{}], profile {})",
-            if opts.select.is_empty() {
-                opts.policy.select.join(", ")
-            } else {
-                opts.select.join(", ")
-            },
-            opts.profile()
-        );
+    if !cluster_policies && !args.cluster.print_rbac {
+        check_selection(&opts)?;
     }
     let preview = args
         .preview_enforce
@@ -265,8 +278,12 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         ))?;
         return Ok(Exit::Clean);
     }
+    if args.policy_from_input && args.cluster.cluster {
+        // The cluster's constraints may match any kind: every kind is read.
+        keep = None;
+    }
     let sources: Vec<(Option<String>, palisade_load::Loaded)> = if args.cluster.cluster {
-        crate::cluster::scan_sources(&args.cluster, keep.as_ref())?
+        crate::cluster::scan_sources(&args.cluster, keep.as_ref(), args.policy_from_input)?
     } else {
         let load_opts = palisade_load::LoadOptions {
             keep_kinds: keep.map(std::sync::Arc::new),
@@ -279,23 +296,86 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let many = sources.len() > 1;
     let mut exit = Exit::Clean;
-    for (i, (context, loaded)) in sources.into_iter().enumerate() {
+    for (i, (context, mut loaded)) in sources.into_iter().enumerate() {
+        // Problems with the policies are input errors of every report (exit 2), while the
+        // policies that loaded still run.
+        loaded.errors.extend(policies.errors.iter().cloned());
+        // A cluster's own ConstraintTemplates and constraints, read with it.
+        let cluster_opts;
+        let opts = if args.policy_from_input && args.cluster.cluster {
+            let mut set = palisade_policy::PolicySet::default();
+            let objects: Vec<_> = loaded
+                .objects
+                .iter()
+                .filter(|o| palisade_policy::is_policy_object(o))
+                .cloned()
+                .collect();
+            set.add_objects(&objects);
+            let rules = palisade_policy::rules_for(
+                &set,
+                palisade_policy::SCAN_POINT,
+                palisade_policy::EvalOptions::default(),
+            );
+            loaded.errors.extend(set.errors);
+            let mut o = opts.clone();
+            palisade_policy::apply_modes(&rules, &mut o.policy);
+            o.extra_rules
+                .0
+                .extend(rules.iter().map(|r| *r as &'static dyn palisade_core::Rule));
+            let mut metas = palisade_analyze::catalogue::scan_rules();
+            metas.extend(rules.iter().map(|r| palisade_core::Rule::meta(*r)));
+            metas.extend(policies.metas());
+            check_selectors(&args, &metas)?;
+            check_selection(&o)?;
+            cluster_opts = o;
+            &cluster_opts
+        } else {
+            &opts
+        };
+        if args.policy_from_input {
+            let before = loaded.objects.len();
+            loaded
+                .objects
+                .retain(|o| !palisade_policy::is_policy_object(o));
+            loaded.stats.objects -= before - loaded.objects.len();
+        }
         let header = (many && format == Format::Table)
             .then(|| format!("== context {} ==\n", context.as_deref().unwrap_or("-")));
         // With several contexts and --output, the reports follow each other in the file.
-        let e = finish(
-            &args,
-            loaded,
-            &opts,
-            preview,
-            format,
-            fail_on,
-            header,
-            i > 0,
-        )?;
+        let e = finish(&args, loaded, opts, preview, format, fail_on, header, i > 0)?;
         exit = exit.worst(e);
     }
     Ok(exit)
+}
+
+/// Every `--select` and `--ignore` selector must select a rule `palisade scan` runs.
+fn check_selectors(args: &ScanArgs, metas: &[&palisade_core::RuleMeta]) -> anyhow::Result<()> {
+    for s in args.select.iter().chain(&args.ignore) {
+        if !select::is_known(s, metas) {
+            if select::is_known(s, palisade_analyze::catalogue::all()) {
+                bail!("`{s}` selects no rule that `palisade scan` runs, only host checks (`palisade node`) or detection rules (`palisade detect`)");
+            }
+            bail!("`{s}` selects no rule (see `palisade rules`)");
+        }
+    }
+    Ok(())
+}
+
+/// A configuration shared with `palisade node` and `palisade detect` may select only their
+/// rules: nothing checked is an error, never a clean scan.
+fn check_selection(opts: &Options) -> anyhow::Result<()> {
+    if palisade_analyze::selected_rules(opts).is_empty() {
+        bail!(
+            "the selection leaves no rule of `palisade scan` to run (select: [{}], profile {})",
+            if opts.select.is_empty() {
+                opts.policy.select.join(", ")
+            } else {
+                opts.select.join(", ")
+            },
+            opts.profile()
+        );
+    }
+    Ok(())
 }
 
 #[allow(clippy::print_stderr, clippy::too_many_arguments)]

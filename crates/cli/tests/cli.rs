@@ -2173,3 +2173,209 @@ fn alert_sink_down_retries_then_drops_and_the_audit_webhook_keeps_answering() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("0 sent, 3 dropped, 6 retried"), "{err}");
 }
+
+/// Gatekeeper constraints loaded with `--policy`: findings in the one report, under the same
+/// exceptions, selectors, `--fail-on` and output formats.
+mod gatekeeper_policies {
+    use super::*;
+
+    fn json(o: &Output) -> serde_json::Value {
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(o), stderr(o)))
+    }
+
+    fn rule_ids(v: &serde_json::Value, key: &str) -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["ruleId"].as_str().unwrap(),
+                    f["object"]["name"].as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
+    const ID: &str = "PalisadeRequireTeamLabel/workloads-need-team";
+
+    #[test]
+    fn json_with_exceptions_select_and_fail_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("palisade.yaml");
+        std::fs::write(
+            &config,
+            format!("exceptions:\n- rules: [\"{ID}\"]\n  match: {{namespace: shop, name: api}}\n  reason: owned by the platform team\nrules:\n  \"{ID}\": {{severity: high}}\n"),
+        )
+        .unwrap();
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--select",
+            "PalisadeRequireTeamLabel",
+            "-f",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+            "--fail-on",
+            "high",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v = json(&o);
+        assert_eq!(
+            rule_ids(&v, "findings"),
+            [format!("{ID} postgres"), format!("{ID} frontend")]
+        );
+        assert_eq!(rule_ids(&v, "suppressed"), [format!("{ID} api")]);
+        assert_eq!(v["findings"][0]["severity"], "high");
+        assert!(v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no `team` label"));
+        assert_eq!(
+            v["findings"][0]["location"]["file"],
+            "examples/insecure/database.yaml"
+        );
+        // --ignore by the full id removes them; other rules still run.
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--ignore",
+            ID,
+            "-f",
+            "json",
+        ]);
+        let v = json(&o);
+        assert!(rule_ids(&v, "findings")
+            .iter()
+            .all(|f| !f.starts_with("Palisade")));
+        assert!(!v["findings"].as_array().unwrap().is_empty());
+    }
+
+    #[test]
+    fn sarif_names_the_constraint() {
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--select",
+            "gatekeeper",
+            "-f",
+            "sarif",
+            "--fail-on",
+            "none",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v = json(&o);
+        let run = &v["runs"][0];
+        let results = run["results"].as_array().unwrap();
+        assert_eq!(results.len(), 3);
+        assert!(results.iter().all(|r| r["ruleId"] == ID));
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert!(rules.iter().any(|r| r["id"] == ID), "{rules:?}");
+        assert_valid_sarif(&v);
+    }
+
+    #[test]
+    fn policies_from_config_and_from_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("palisade.yaml");
+        let policies = root().join("examples/policies");
+        std::fs::write(&config, "policies: [pol]\n").unwrap();
+        std::os::unix::fs::symlink(&policies, dir.path().join("pol")).unwrap();
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "--config",
+            config.to_str().unwrap(),
+            "--select",
+            "gatekeeper",
+            "-f",
+            "json",
+        ]);
+        assert_eq!(
+            json(&o)["findings"].as_array().unwrap().len(),
+            3,
+            "{}",
+            stderr(&o)
+        );
+        // Policy objects among the scanned manifests are evaluated only when asked, and are
+        // then no longer scanned as objects.
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "examples/policies",
+            "--select",
+            "gatekeeper",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "examples/policies",
+            "--policy-from-input",
+            "--select",
+            "gatekeeper",
+            "-f",
+            "json",
+        ]);
+        let v = json(&o);
+        assert_eq!(v["findings"].as_array().unwrap().len(), 3, "{}", stderr(&o));
+        assert_eq!(v["input"]["objects"], 11);
+    }
+
+    #[test]
+    fn a_bad_policy_is_an_error_with_file_and_line_and_the_others_still_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.yaml");
+        std::fs::write(
+            &bad,
+            "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: PalisadeRequireTeamLabel\nmetadata:\n  name: wrong-params\nspec:\n  parameters:\n    label: [team]\n",
+        )
+        .unwrap();
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "--policy",
+            "examples/policies",
+            "--policy",
+            bad.to_str().unwrap(),
+            "--select",
+            "gatekeeper",
+            "-f",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        assert!(err.contains("bad.yaml:7:"), "{err}");
+        assert!(err.contains("parameters.label must be a string"), "{err}");
+        assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn rules_and_explain_show_loaded_constraints() {
+        let o = palisade(&[
+            "rules",
+            "--policy",
+            "examples/policies",
+            "--select",
+            "gatekeeper",
+        ]);
+        assert!(stdout(&o).contains(ID), "{}", stdout(&o));
+        let o = palisade(&["explain", ID, "--policy", "examples/policies"]);
+        let out = stdout(&o);
+        assert!(
+            out.contains("## Match") && out.contains("excludedNamespaces"),
+            "{out}"
+        );
+        assert!(out.contains("package palisaderequireteamlabel"), "{out}");
+        assert!(out.contains("`warn`"), "{out}");
+    }
+}

@@ -842,7 +842,10 @@ fn live_scan_reports_sec006_from_secret_types_read_as_metadata() {
 
     // The snapshot records the type of exactly those Secrets, and no value.
     let snap = dir.path().join("s.snapshot");
-    let o = palisade(&["snapshot", "-o", snap.to_str().unwrap()], &kc);
+    let o = palisade(
+        &["snapshot", "--gatekeeper", "-o", snap.to_str().unwrap()],
+        &kc,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let s = palisade_load::snapshot::read(&snap).unwrap();
     let read: Vec<&Value> = s.objects.iter().filter(|o| o["kind"] == "Secret").collect();
@@ -1488,4 +1491,121 @@ fn audit_serve_publishes_policyreports_only_when_they_change() {
     });
     child.kill().unwrap();
     let _ = child.wait();
+}
+
+/// `scan --cluster --policy-from-input`: the cluster's own ConstraintTemplates and
+/// constraints are read (the constraints' resource is the lower-case kind) and applied.
+#[test]
+fn cluster_gatekeeper_policies_are_read_and_applied() {
+    let Some(rec) = recordings() else { return };
+    let template = serde_json::json!({
+        "apiVersion": "templates.gatekeeper.sh/v1", "kind": "ConstraintTemplate",
+        "metadata": {"name": "k8sdenyallnamespaces", "uid": "t1", "resourceVersion": "1"},
+        "spec": {"crd": {"spec": {"names": {"kind": "K8sDenyAllNamespaces"}}},
+            "targets": [{"target": "admission.k8s.gatekeeper.sh",
+                "rego": "package k8sdenyallnamespaces\nviolation[{\"msg\": msg}] {\n  msg := sprintf(\"namespace %v seen\", [input.review.object.metadata.name])\n}\n"}]}
+    });
+    let constraint = serde_json::json!({
+        "apiVersion": "constraints.gatekeeper.sh/v1beta1", "kind": "K8sDenyAllNamespaces",
+        "metadata": {"name": "kube-system-only", "uid": "c1", "resourceVersion": "1"},
+        "spec": {"enforcementAction": "dryrun",
+            "match": {"kinds": [{"apiGroups": [""], "kinds": ["Namespace"]}], "name": "kube-sys*"}}
+    });
+    let srv = Replay::start(Config {
+        recordings: rec,
+        custom: vec![
+            CustomKind {
+                group: "templates.gatekeeper.sh".into(),
+                version: "v1".into(),
+                kind: "ConstraintTemplate".into(),
+                plural: "constrainttemplates".into(),
+                items: vec![template],
+            },
+            CustomKind {
+                group: "constraints.gatekeeper.sh".into(),
+                version: "v1beta1".into(),
+                kind: "K8sDenyAllNamespaces".into(),
+                plural: "k8sdenyallnamespaces".into(),
+                items: vec![constraint],
+            },
+        ],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let args = [
+        "scan",
+        "--cluster",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+        "--select",
+        "K8sDenyAllNamespaces",
+    ];
+    let with: Vec<&str> = args
+        .iter()
+        .copied()
+        .chain(["--policy-from-input"])
+        .collect();
+    let o = palisade(&with, &kc);
+    let report = json(&o);
+    let found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["ruleId"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        ["K8sDenyAllNamespaces/kube-system-only namespace kube-system seen"],
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(report["findings"][0]["mode"], "audit");
+    // Without the flag the cluster's policy is not read: the selector selects nothing.
+    let o = palisade(&args, &kc);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    // A snapshot keeps the cluster's policy; scanning it with the flag applies it offline.
+    let snap = dir.path().join("c.snapshot");
+    let o = palisade(
+        &["snapshot", "--gatekeeper", "-o", snap.to_str().unwrap()],
+        &kc,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = palisade(
+        &[
+            "scan",
+            snap.to_str().unwrap(),
+            "--policy-from-input",
+            "--select",
+            "K8sDenyAllNamespaces",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        &kc,
+    );
+    let offline: Vec<String> = json(&o)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["ruleId"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(offline, found, "{}", text(&o.stderr));
 }

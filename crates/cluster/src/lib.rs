@@ -121,6 +121,10 @@ pub struct ReadOptions {
     /// List CustomResourceDefinitions in full (with their schemas) instead of as metadata:
     /// what a snapshot needs for an export to restore them.
     pub full_crds: bool,
+    /// Also read Gatekeeper's ConstraintTemplates (`templates.gatekeeper.sh/v1`) and, for
+    /// each, the constraints of the kind it defines (`constraints.gatekeeper.sh`), whose
+    /// resource is the lower-case kind: the cluster's own policy, for `--policy-from-input`.
+    pub gatekeeper: bool,
 }
 
 impl Default for ReadOptions {
@@ -136,6 +140,7 @@ impl Default for ReadOptions {
             progress: None,
             kubelet_config: false,
             full_crds: false,
+            gatekeeper: false,
         }
     }
 }
@@ -251,6 +256,14 @@ async fn served_resources(
     reader: &Reader,
     wanted: Vec<&'static Resource>,
 ) -> Result<Vec<&'static Resource>, Error> {
+    Ok(discover(reader, wanted).await?.0)
+}
+
+/// [`served_resources`], and every group-version the server serves.
+async fn discover(
+    reader: &Reader,
+    wanted: Vec<&'static Resource>,
+) -> Result<(Vec<&'static Resource>, HashSet<String>), Error> {
     let apis: Value = reader.get_json("/apis", None, "discovery /apis").await?;
     let mut served_gv: HashSet<String> = HashSet::from(["v1".to_owned()]);
     for g in apis["groups"].as_array().into_iter().flatten() {
@@ -292,10 +305,11 @@ async fn served_resources(
             }
         }
     }
-    Ok(wanted
+    let resources = wanted
         .into_iter()
         .filter(|r| served.contains(&(r.api_version.to_owned(), r.plural.to_owned())))
-        .collect())
+        .collect();
+    Ok((resources, served_gv))
 }
 
 /// Reads the cluster.
@@ -317,7 +331,7 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
         .iter()
         .filter(|r| opts.kinds.as_ref().is_none_or(|k| k.contains(r.kind)))
         .collect();
-    let to_list = served_resources(&reader, wanted).await?;
+    let (to_list, served_gv) = discover(&reader, wanted).await?;
     if let Some(p) = &opts.progress {
         p(Progress::Start {
             kinds: to_list.len(),
@@ -381,8 +395,82 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
     if opts.kubelet_config {
         reader.kubelet_configs(&mut read).await;
     }
+    if opts.gatekeeper {
+        reader
+            .gatekeeper(&served_gv, opts.page_size, &mut read)
+            .await;
+    }
     read.unreadable.sort_by(|a, b| a.resource.cmp(&b.resource));
     Ok(read)
+}
+
+/// Gatekeeper's ConstraintTemplates.
+static CONSTRAINT_TEMPLATES: Resource = Resource {
+    kind: "ConstraintTemplate",
+    api_version: "templates.gatekeeper.sh/v1",
+    plural: "constrainttemplates",
+    namespaced: false,
+    metadata_only: false,
+};
+
+impl Reader {
+    /// Lists the ConstraintTemplates, then the constraints of each template's kind. A cluster
+    /// without Gatekeeper has neither, and nothing is read; a list that fails is unreadable.
+    async fn gatekeeper(&self, served_gv: &HashSet<String>, page: u32, read: &mut ClusterRead) {
+        if !served_gv.contains(CONSTRAINT_TEMPLATES.api_version) {
+            return;
+        }
+        let spec = ListSpec {
+            metadata_only: false,
+            field_selector: None,
+            set_type: None,
+        };
+        let templates = match self.list(&CONSTRAINT_TEMPLATES, None, page, &spec).await {
+            Ok(items) => items,
+            Err(u) => {
+                read.unreadable.push(u);
+                return;
+            }
+        };
+        read.counts
+            .insert(CONSTRAINT_TEMPLATES.resource_name(), templates.len());
+        let kinds: Vec<String> = templates
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| {
+                v.pointer("/spec/crd/spec/names/kind")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .collect();
+        read.objects.extend(templates);
+        let Some(gv) = [
+            "constraints.gatekeeper.sh/v1beta1",
+            "constraints.gatekeeper.sh/v1",
+        ]
+        .into_iter()
+        .find(|gv| served_gv.contains(*gv)) else {
+            return;
+        };
+        for kind in kinds {
+            // One Resource per constraint kind, for the rest of the process (as the fixed
+            // table's are).
+            let r: &'static Resource = Box::leak(Box::new(Resource {
+                plural: Box::leak(kind.to_ascii_lowercase().into_boxed_str()),
+                kind: Box::leak(kind.into_boxed_str()),
+                api_version: gv,
+                namespaced: false,
+                metadata_only: false,
+            }));
+            match self.list(r, None, page, &spec).await {
+                Ok(items) => {
+                    read.counts.insert(r.resource_name(), items.len());
+                    read.objects.extend(items);
+                }
+                Err(u) => read.unreadable.push(u),
+            }
+        }
+    }
 }
 
 /// The resource name under which kubelet configurations that cannot be read are listed.

@@ -163,6 +163,9 @@ pub struct Policy {
     pub exceptions: Vec<Exception>,
     /// Whether `palisade.dev/ignore` annotations on objects are honoured.
     pub allow_annotation_exceptions: bool,
+    /// Policy files and directories to load (Gatekeeper templates and constraints), as
+    /// written: the front-end resolves them relative to the configuration file.
+    pub policies: Vec<String>,
 }
 
 /// One problem in a configuration file.
@@ -365,6 +368,7 @@ const TOP_KEYS: &[&str] = &[
     "namespaces",
     "exceptions",
     "allowAnnotationExceptions",
+    "policies",
 ];
 
 impl Policy {
@@ -417,6 +421,9 @@ impl Policy {
             policy.allow_annotation_exceptions = v
                 .bool(x, "/allowAnnotationExceptions", "allowAnnotationExceptions")
                 .unwrap_or(false);
+        }
+        if let Some(x) = top.get("policies") {
+            policy.policies = v.string_list(x, "/policies", "policies");
         }
         if let Some(m) = top
             .get("rules")

@@ -17,6 +17,23 @@ pub struct Inventory {
     by_kind: HashMap<String, Vec<ObjectId>>,
     by_ref: HashMap<(String, Option<String>, String), ObjectId>,
     derived: Derived,
+    request: Option<ReviewRequest>,
+}
+
+/// The admission request an inventory of one object is reviewed in: what a rule that reads
+/// more than the object (a Gatekeeper template's `input.review`) sees. A scan has none.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReviewRequest {
+    /// `CREATE`, `UPDATE`, `DELETE` or `CONNECT`.
+    pub operation: String,
+    /// The request's `userInfo`.
+    pub user_info: serde_json::Value,
+    /// The previous object (UPDATE), Secret values already redacted.
+    pub old_object: Option<serde_json::Value>,
+    /// Whether the request is a dry run.
+    pub dry_run: bool,
+    /// The request's namespace.
+    pub namespace: Option<String>,
 }
 
 impl std::fmt::Debug for Inventory {
@@ -43,7 +60,19 @@ impl Inventory {
             by_kind,
             by_ref,
             derived: Derived::default(),
+            request: None,
         }
+    }
+
+    /// Attaches the admission request the objects are reviewed in.
+    pub fn with_request(mut self, request: ReviewRequest) -> Inventory {
+        self.request = Some(request);
+        self
+    }
+
+    /// The admission request, at admission.
+    pub fn request(&self) -> Option<&ReviewRequest> {
+        self.request.as_ref()
     }
 
     /// A view derived from the whole inventory (an RBAC graph, a NetworkPolicy model...),

@@ -26,7 +26,7 @@ pub use compliance::{ComplianceSummary, Framework};
 pub use config::{Exception, Mode, Policy, PolicyError};
 pub use finding::{Finding, Severity};
 pub use image::{ImageRef, RegistryPattern};
-pub use inventory::{Inventory, ObjectId};
+pub use inventory::{Inventory, ObjectId, ReviewRequest};
 pub use node::{CheckResult, CheckStatus, NodeReport};
 pub use object::{redact_secret, Object, ObjectRef, SourceLoc, SpanIndex, LAST_APPLIED, REDACTED};
 pub use podspec::{Container, ContainerKind, PodTemplate};

@@ -46,7 +46,9 @@ pub fn matches(selector: &str, rule: &RuleMeta) -> bool {
     {
         return true;
     }
-    if rule.id.contains('.') && segment_prefix(sel, rule.id) {
+    // Dotted host-check ids (`1.2` selects `1.2.1`) and loaded policies named
+    // `Kind/name` (`K8sPSPPrivilegedContainer` selects each constraint of that kind).
+    if (rule.id.contains('.') || rule.id.contains('/')) && segment_prefix(sel, rule.id) {
         return true;
     }
     if rule.name == sel {

@@ -12,6 +12,8 @@ mod connections;
 mod corpus;
 // Admission = scan: the same rule ids for every fixture and real-world object.
 mod equality;
+// Gatekeeper constraints at admission: deny, warn and dryrun, the request in input.review.
+mod gatekeeper;
 // The deployment manifests pass Palisade's own restricted profile.
 mod install;
 // Malformed input, limits and modes through `router().oneshot`.

@@ -1,0 +1,101 @@
+//! Gatekeeper constraints loaded with `--policy` at admission: each constraint's
+//! enforcementAction is its mode (deny rejects, warn warns, dryrun is an audit annotation),
+//! and the template sees the request (operation, userInfo) in `input.review`.
+
+use crate::util::{date, privileged_pod, review};
+use palisade_admission::{Evaluator, EvaluatorOptions, Verdict};
+use palisade_analyze::{ExtraRules, Options};
+use palisade_core::Rule;
+use palisade_policy::constraint::EnforcementPoint;
+use palisade_policy::{apply_modes, rules_for, EvalOptions, PolicySet};
+
+const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8snoprivilegedbyuser}
+spec:
+  crd: {spec: {names: {kind: K8sNoPrivilegedByUser}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package k8snoprivilegedbyuser
+      violation[{"msg": msg}] {
+        input.review.operation == "CREATE"
+        c := input.review.object.spec.containers[_]
+        c.securityContext.privileged
+        msg := sprintf("%v may not run privileged container %v", [input.review.userInfo.username, c.name])
+      }
+"#;
+
+fn evaluator(action: &str) -> Evaluator {
+    let text = format!(
+        "{TEMPLATE}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoPrivilegedByUser\nmetadata: {{name: no-priv}}\nspec:\n  enforcementAction: {action}\n  match: {{kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]}}\n"
+    );
+    let loaded = palisade_load::load_str("policy.yaml", &text);
+    let mut set = PolicySet::default();
+    set.add_objects(&loaded.objects);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let rules = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
+    let mut options = Options::new(date("2026-06-01"));
+    // Only the constraint: the built-in rules are not under test here.
+    options.select = vec!["gatekeeper".into()];
+    apply_modes(&rules, &mut options.policy);
+    options.extra_rules = ExtraRules(rules.iter().map(|r| *r as &'static dyn Rule).collect());
+    Evaluator::new(options, EvaluatorOptions::default())
+}
+
+fn body(operation: &str) -> Vec<u8> {
+    serde_json::to_vec(&review("u1", operation, privileged_pod("shop", "p"))).unwrap()
+}
+
+#[test]
+fn deny_warn_and_dryrun() {
+    let today = date("2026-06-01");
+    let out = evaluator("deny").review(&body("CREATE"), today).unwrap();
+    assert_eq!(out.verdict, Verdict::Denied);
+    let resp = out.review.response.unwrap();
+    assert!(!resp.allowed);
+    assert!(
+        resp.result
+            .message
+            .contains("tester may not run privileged container shell"),
+        "{}",
+        resp.result.message
+    );
+    assert!(resp
+        .result
+        .message
+        .contains("K8sNoPrivilegedByUser/no-priv"));
+
+    let out = evaluator("warn").review(&body("CREATE"), today).unwrap();
+    assert_eq!(out.verdict, Verdict::Warned);
+    let resp = out.review.response.unwrap();
+    assert!(resp.allowed);
+    let warnings = resp.warnings.unwrap_or_default();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("privileged container shell")),
+        "{warnings:?}"
+    );
+
+    let out = evaluator("dryrun").review(&body("CREATE"), today).unwrap();
+    assert_eq!(out.verdict, Verdict::Audited);
+    let resp = out.review.response.unwrap();
+    assert!(resp.allowed);
+    let ann = resp
+        .audit_annotations
+        .values()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(ann.contains("K8sNoPrivilegedByUser/no-priv"), "{ann}");
+}
+
+#[test]
+fn the_template_sees_the_operation() {
+    // The template only judges CREATE: an UPDATE of the same object is allowed.
+    let out = evaluator("deny")
+        .review(&body("UPDATE"), date("2026-06-01"))
+        .unwrap();
+    assert_eq!(out.verdict, Verdict::Allowed);
+}

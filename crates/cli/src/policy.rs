@@ -1,0 +1,79 @@
+//! `--policy`: Gatekeeper templates and constraints loaded beside the built-in rules.
+
+use clap::Args;
+use palisade_core::{InputIssue, Policy, Rule, RuleMeta};
+use palisade_policy::constraint::EnforcementPoint;
+use palisade_policy::{ConstraintRule, EvalOptions, PolicySet};
+use std::path::{Path, PathBuf};
+
+/// Policy flags of `scan` and `admission serve`.
+#[derive(Args, Debug, Default, Clone)]
+pub(crate) struct PolicyArgs {
+    /// Gatekeeper ConstraintTemplates and constraints to evaluate beside the built-in rules:
+    /// files or directories (YAML/JSON, recursively). Repeatable; added to the configuration's
+    /// `policies:` list.
+    #[arg(long = "policy", value_name = "PATH")]
+    pub(crate) policy: Vec<PathBuf>,
+}
+
+/// Policies loaded for a command.
+#[derive(Default)]
+pub(crate) struct Loaded {
+    /// One rule per constraint enforced at the command's enforcement point.
+    pub(crate) rules: Vec<&'static ConstraintRule>,
+    /// Problems with the policies (file, line, reason); the other policies still run.
+    pub(crate) errors: Vec<InputIssue>,
+}
+
+impl Loaded {
+    /// The rules, as the facade takes them.
+    pub(crate) fn dyn_rules(&self) -> Vec<&'static dyn Rule> {
+        self.rules.iter().map(|r| *r as &'static dyn Rule).collect()
+    }
+
+    /// Their metadata.
+    pub(crate) fn metas(&self) -> Vec<&'static RuleMeta> {
+        self.rules.iter().map(|r| r.meta()).collect()
+    }
+
+    /// Gives each constraint its enforcement action as its admission mode, unless the
+    /// configuration sets one for it.
+    pub(crate) fn apply_modes(&self, policy: &mut Policy) {
+        palisade_policy::apply_modes(&self.rules, policy);
+    }
+}
+
+/// Loads the policies of `--policy` and of the configuration's `policies:` list (paths
+/// relative to the configuration file), plus, with `from_input`, the policy objects among the
+/// scanned paths.
+pub(crate) fn load(
+    args: &PolicyArgs,
+    config: Option<&Path>,
+    from_input: &[PathBuf],
+    point: EnforcementPoint,
+) -> anyhow::Result<Loaded> {
+    let mut paths = args.policy.clone();
+    paths.extend(crate::config::policy_paths(config)?);
+    if paths.is_empty() && from_input.is_empty() {
+        return Ok(Loaded::default());
+    }
+    let mut set = if paths.is_empty() {
+        PolicySet::default()
+    } else {
+        PolicySet::load_paths(&paths)
+    };
+    if !from_input.is_empty() {
+        let scanned = palisade_load::load_paths(from_input);
+        let objects: Vec<_> = scanned
+            .objects
+            .into_iter()
+            .filter(palisade_policy::is_policy_object)
+            .collect();
+        set.add_objects(&objects);
+    }
+    let rules = palisade_policy::rules_for(&set, point, EvalOptions::default());
+    Ok(Loaded {
+        rules,
+        errors: set.errors,
+    })
+}

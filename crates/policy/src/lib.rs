@@ -1,0 +1,449 @@
+//! Policies users bring, evaluated like Palisade's own rules.
+//!
+//! Today: Gatekeeper ConstraintTemplates (`templates.gatekeeper.sh` v1, v1beta1) and their
+//! constraints (`constraints.gatekeeper.sh/*`). A template's Rego (with its `libs`, in
+//! Rego v0 or v1) is compiled once with `regorus` and evaluated per object with the input
+//! document Gatekeeper builds (`input.review`, `input.parameters`) and, for referential
+//! templates, `data.inventory` built from the scanned set in Gatekeeper's layout.
+//!
+//! Each constraint becomes a [`palisade_core::Rule`] whose id names it
+//! (`K8sPSPPrivilegedContainer/psp-privileged-container`), so its violations are findings in
+//! the one report: the same exceptions, selectors, `--fail-on` and output formats.
+//!
+//! Matching follows Gatekeeper's documented `match`: `kinds`, `scope`, `namespaces` and
+//! `excludedNamespaces` (with a `*` glob at the front or end), `labelSelector`,
+//! `namespaceSelector` and `name`. A Namespace is matched by its own name and labels;
+//! other cluster-scoped objects are never excluded by the namespace matchers. When the
+//! Namespace object of a namespaced object is not in the scanned set, `namespaceSelector`
+//! is evaluated against a namespace without labels: `matchLabels` then does not select it,
+//! `NotIn` and `DoesNotExist` do. Nothing is excluded by default.
+//!
+//! The seam for other engines: a template's engine blocks are kept as [`template::Engine`]
+//! (Rego compiled, `K8sNativeValidation` CEL kept as written), and
+//! [`EvalOptions::cel`] takes the CEL evaluator that runs the CEL block when one is plugged
+//! in; a future ValidatingAdmissionPolicy is one more variant of [`LoadedPolicy`].
+
+pub mod constraint;
+pub mod rego;
+pub mod rule;
+pub mod schema;
+pub mod template;
+
+use constraint::{Constraint, EnforcementPoint, Subject};
+use palisade_core::labels::Labels;
+use palisade_core::{Inventory, Object};
+use rego::RegoData;
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+use template::Template;
+
+pub use rule::{apply_modes, rules_for, ConstraintRule};
+
+/// A problem with a policy: the file, line and reason (the loader's issue type).
+pub type LoadError = palisade_core::InputIssue;
+
+/// One violation: the template's message and details.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Violation {
+    /// `msg`.
+    pub msg: String,
+    /// `details` (null when absent).
+    pub details: Value,
+}
+
+/// An evaluator for a template's `K8sNativeValidation` code block: (code block, object, old
+/// object, parameters, request) to violations. The CEL engine provides one.
+pub type CelEvaluator = fn(
+    code: &Value,
+    object: &Value,
+    old_object: Option<&Value>,
+    params: &Value,
+    request: &Value,
+) -> Result<Vec<Violation>, String>;
+
+/// How to evaluate templates.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EvalOptions {
+    /// When set, templates with a CEL block are evaluated with it (as Gatekeeper does by
+    /// default); otherwise with their Rego.
+    pub cel: Option<CelEvaluator>,
+}
+
+/// The admission request an object is reviewed in (what `input.review` carries beyond the
+/// object). A scan reviews each object as a `CREATE` by no user.
+#[derive(Clone, Debug, Default)]
+pub struct Request<'a> {
+    /// `CREATE`, `UPDATE`, `DELETE`, `CONNECT` (a scan: `CREATE`).
+    pub operation: Option<&'a str>,
+    /// The previous object (UPDATE, DELETE).
+    pub old_object: Option<&'a Value>,
+    /// `userInfo`.
+    pub user_info: Option<&'a Value>,
+    /// `dryRun`.
+    pub dry_run: bool,
+    /// The request's namespace, when it differs from the object's (admission).
+    pub namespace: Option<&'a str>,
+}
+
+/// A constraint bound to its template: what is evaluated.
+#[derive(Debug)]
+pub struct BoundConstraint {
+    /// The constraint.
+    pub constraint: Constraint,
+    /// Its template.
+    pub template: Arc<Template>,
+}
+
+/// A loaded policy. Gatekeeper constraints today; ValidatingAdmissionPolicy bindings are
+/// meant to be a second variant, evaluated by the CEL engine.
+#[derive(Debug)]
+pub enum LoadedPolicy {
+    /// A Gatekeeper constraint with its template.
+    Gatekeeper(Arc<BoundConstraint>),
+}
+
+impl LoadedPolicy {
+    /// The rule id of its findings.
+    pub fn id(&self) -> String {
+        match self {
+            LoadedPolicy::Gatekeeper(b) => b.constraint.id(),
+        }
+    }
+}
+
+/// What the evaluation of one object needs beyond the object.
+pub struct EvalContext<'a> {
+    /// The data document (`data.inventory`).
+    pub data: &'a RegoData,
+    /// The labels of a namespace by name (for `namespaceSelector`).
+    pub namespace_labels: &'a dyn Fn(&str) -> Option<Labels>,
+    /// Engine options.
+    pub options: EvalOptions,
+}
+
+fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    }
+}
+
+/// The namespace of the review: the request's, else the object's, never one for a kind the
+/// API server keeps cluster-scoped (it clears a namespace written on a ClusterRole).
+fn review_namespace<'a>(object: &'a Value, request: &Request<'a>) -> Option<&'a str> {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    if palisade_core::object::is_cluster_scoped(split_api_version(api_version).0, kind) {
+        return None;
+    }
+    request
+        .namespace
+        .or_else(|| {
+            object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str)
+        })
+        .filter(|n| !n.is_empty())
+}
+
+impl BoundConstraint {
+    /// True when the constraint's `match` selects the object.
+    pub fn matches(&self, object: &Value, request: &Request<'_>, cx: &EvalContext<'_>) -> bool {
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let (group, _) = split_api_version(api_version);
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let namespace = review_namespace(object, request);
+        let s = Subject {
+            group,
+            kind,
+            namespace,
+            name,
+            object,
+        };
+        self.constraint.matcher.matches(&s, cx.namespace_labels)
+    }
+
+    /// Gatekeeper's input document for one object.
+    pub fn input(&self, object: &Value, request: &Request<'_>) -> Value {
+        let api_version = object
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let (group, version) = split_api_version(api_version);
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        let mut review = Map::new();
+        review.insert(
+            "kind".into(),
+            json!({"group": group, "version": version, "kind": kind}),
+        );
+        if let Some(n) = object.pointer("/metadata/name").and_then(Value::as_str) {
+            review.insert("name".into(), json!(n));
+        }
+        if let Some(ns) = review_namespace(object, request) {
+            review.insert("namespace".into(), json!(ns));
+        }
+        review.insert(
+            "operation".into(),
+            json!(request.operation.unwrap_or("CREATE")),
+        );
+        if let Some(u) = request.user_info {
+            review.insert("userInfo".into(), u.clone());
+        }
+        review.insert("dryRun".into(), json!(request.dry_run));
+        if let Some(old) = request.old_object {
+            review.insert("oldObject".into(), old.clone());
+        }
+        review.insert("object".into(), object.clone());
+        json!({"review": Value::Object(review), "parameters": self.constraint.parameters})
+    }
+
+    /// Evaluates the template for one object the constraint matches (the caller checks the
+    /// match). Errors are the engine's (a builtin failing, the time limit).
+    pub fn evaluate(
+        &self,
+        object: &Value,
+        request: &Request<'_>,
+        cx: &EvalContext<'_>,
+    ) -> Result<Vec<Violation>, String> {
+        if let (Some(cel), Some(code)) = (cx.options.cel, self.template.cel()) {
+            let req = json!({
+                "operation": request.operation.unwrap_or("CREATE"),
+                "userInfo": request.user_info.cloned().unwrap_or(Value::Null),
+                "dryRun": request.dry_run,
+            });
+            return cel(
+                code,
+                object,
+                request.old_object,
+                &self.constraint.parameters,
+                &req,
+            );
+        }
+        match self.template.rego() {
+            Some(program) => program.evaluate(rego::to_rego(self.input(object, request)), cx.data),
+            None => Err(format!(
+                "template {} has no Rego and no CEL evaluator is available",
+                self.template.name
+            )),
+        }
+    }
+}
+
+/// Policies loaded from files and objects, and the problems found while loading them.
+#[derive(Debug, Default)]
+pub struct PolicySet {
+    /// Templates by constraint kind.
+    pub templates: Vec<Arc<Template>>,
+    /// The loaded policies, in load order.
+    pub policies: Vec<LoadedPolicy>,
+    /// Problems: each names a file, a line and a reason; the other policies still load.
+    pub errors: Vec<LoadError>,
+}
+
+/// True when the object is a policy object this crate loads (a ConstraintTemplate or a
+/// constraint).
+pub fn is_policy_object(o: &Object) -> bool {
+    template::is_template(o) || constraint::is_constraint(o)
+}
+
+impl PolicySet {
+    /// Loads every ConstraintTemplate and constraint of these files and directories (YAML or
+    /// JSON, recursively). Other objects are ignored.
+    pub fn load_paths(paths: &[PathBuf]) -> PolicySet {
+        let loaded = palisade_load::load_paths(paths);
+        let mut set = PolicySet::default();
+        set.errors.extend(loaded.errors);
+        let found = loaded
+            .objects
+            .iter()
+            .filter(|o| is_policy_object(o))
+            .count();
+        set.add_objects(&loaded.objects);
+        if found == 0 && set.errors.is_empty() {
+            for p in paths {
+                set.errors.push(LoadError {
+                    file: p.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: "holds no ConstraintTemplate and no constraint".into(),
+                });
+            }
+        }
+        set
+    }
+
+    /// Loads the ConstraintTemplates and constraints among already-loaded objects (templates
+    /// first, so a constraint may come before its template).
+    pub fn add_objects(&mut self, objects: &[Object]) {
+        for o in objects.iter().filter(|o| template::is_template(o)) {
+            match template::parse(o) {
+                Ok(t) => {
+                    if let Some(prev) = self.templates.iter().find(|p| p.kind == t.kind) {
+                        self.errors.push(template::err(
+                            o,
+                            "/spec/crd/spec/names/kind",
+                            format!(
+                                "a second ConstraintTemplate for kind {} (the first: {})",
+                                t.kind,
+                                prev.source
+                                    .as_ref()
+                                    .map(|s| s.to_string())
+                                    .unwrap_or_else(|| prev.name.clone())
+                            ),
+                        ));
+                        continue;
+                    }
+                    self.templates.push(Arc::new(t))
+                }
+                Err(e) => self.errors.push(e),
+            }
+        }
+        for o in objects.iter().filter(|o| constraint::is_constraint(o)) {
+            let Some(t) = self.templates.iter().find(|t| t.kind == o.kind).cloned() else {
+                self.errors.push(template::err(
+                    o,
+                    "/kind",
+                    format!(
+                        "constraint {} `{}`: no ConstraintTemplate defines kind {} (load its template with --policy)",
+                        o.kind, o.name, o.kind
+                    ),
+                ));
+                continue;
+            };
+            let c = match constraint::parse(o) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.errors.push(e);
+                    continue;
+                }
+            };
+            if let Some(schema) = &t.schema {
+                if let Err((path, reason)) = schema::check(schema, &c.parameters, "") {
+                    self.errors.push(template::err(
+                        o,
+                        &format!("/spec/parameters{path}"),
+                        format!(
+                            "constraint {} `{}`: parameters{} {reason} (schema of template {})",
+                            o.kind,
+                            o.name,
+                            path.replace('/', "."),
+                            t.name
+                        ),
+                    ));
+                    continue;
+                }
+            }
+            let id = c.id();
+            if self.policies.iter().any(|p| p.id() == id) {
+                self.errors.push(template::err(
+                    o,
+                    "/metadata/name",
+                    format!("constraint {id} is defined twice"),
+                ));
+                continue;
+            }
+            self.policies
+                .push(LoadedPolicy::Gatekeeper(Arc::new(BoundConstraint {
+                    constraint: c,
+                    template: t,
+                })));
+        }
+    }
+
+    /// The constraints, bound to their templates.
+    pub fn constraints(&self) -> impl Iterator<Item = &Arc<BoundConstraint>> {
+        self.policies.iter().map(|p| match p {
+            LoadedPolicy::Gatekeeper(b) => b,
+        })
+    }
+
+    /// True when nothing was loaded and nothing went wrong.
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty() && self.templates.is_empty() && self.errors.is_empty()
+    }
+}
+
+/// `data.inventory` in Gatekeeper's layout: `cluster[groupVersion][kind][name]` for objects
+/// without a namespace, `namespace[ns][groupVersion][kind][name]` for the others.
+pub fn inventory_document<'a>(objects: impl Iterator<Item = &'a Value>) -> Value {
+    let mut cluster = Map::new();
+    let mut namespaced = Map::new();
+    for v in objects {
+        let (Some(av), Some(kind)) = (
+            v.get("apiVersion").and_then(Value::as_str),
+            v.get("kind").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let name = v
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let ns = v
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .filter(|n| {
+                !n.is_empty()
+                    && !palisade_core::object::is_cluster_scoped(
+                        palisade_core::object::group_of(av),
+                        kind,
+                    )
+            });
+        let root = match ns {
+            Some(ns) => namespaced
+                .entry(ns.to_owned())
+                .or_insert_with(|| Value::Object(Map::new())),
+            None => {
+                // `cluster` itself is the root for cluster-scoped objects.
+                let e = cluster
+                    .entry(av.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(m) = e {
+                    let k = m
+                        .entry(kind.to_owned())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(names) = k {
+                        names.insert(name.to_owned(), v.clone());
+                    }
+                }
+                continue;
+            }
+        };
+        if let Value::Object(m) = root {
+            let g = m
+                .entry(av.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(gm) = g {
+                let k = gm
+                    .entry(kind.to_owned())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(names) = k {
+                    names.insert(name.to_owned(), v.clone());
+                }
+            }
+        }
+    }
+    json!({"inventory": {"cluster": cluster, "namespace": namespaced}})
+}
+
+/// The data document of a scan, built once per inventory.
+pub struct InventoryData(pub RegoData);
+
+/// `data.inventory` for the objects of an inventory (cached on the inventory).
+pub fn inventory_data(inventory: &Inventory) -> Arc<InventoryData> {
+    inventory.derived(|inv| InventoryData(RegoData::from_json(inventory_document(inv.values()))))
+}
+
+/// The enforcement point of `palisade scan` (Gatekeeper's audit).
+pub const SCAN_POINT: EnforcementPoint = EnforcementPoint::Audit;

@@ -1,0 +1,294 @@
+//! Constraints as Palisade rules: one [`Rule`] per loaded constraint, with a [`RuleMeta`]
+//! built once at load time (and kept for the life of the process, as every rule's is).
+
+use crate::constraint::{Action, EnforcementPoint};
+use crate::{inventory_data, BoundConstraint, EvalContext, EvalOptions, PolicySet, Request};
+use palisade_core::labels::labels_of;
+use palisade_core::{Context, Mode, Object, Rule, RuleMeta, Scope, Severity};
+use std::fmt::Write;
+use std::sync::Arc;
+
+/// The severity of a constraint's findings unless the configuration sets one
+/// (`rules: {Kind/name: {severity: high}}`).
+pub const DEFAULT_SEVERITY: Severity = Severity::Medium;
+
+/// A constraint run as a rule.
+pub struct ConstraintRule {
+    meta: &'static RuleMeta,
+    bound: Arc<BoundConstraint>,
+    action: Action,
+    options: EvalOptions,
+}
+
+impl std::fmt::Debug for ConstraintRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConstraintRule")
+            .field("id", &self.meta.id)
+            .field("action", &self.action)
+            .finish()
+    }
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+impl ConstraintRule {
+    /// The constraint and its template.
+    pub fn constraint(&self) -> &Arc<BoundConstraint> {
+        &self.bound
+    }
+
+    /// The enforcement action at the point the rule was built for.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    /// The admission mode of its findings unless the configuration sets one.
+    pub fn mode(&self) -> Mode {
+        self.action.mode()
+    }
+}
+
+/// The documentation `palisade explain` shows: the template's description, the match, the
+/// enforcement, the parameters and the policy text.
+fn doc(b: &BoundConstraint, action: Action) -> String {
+    let c = &b.constraint;
+    let t = &b.template;
+    let mut d = String::from("## What it checks\n");
+    let _ = writeln!(
+        d,
+        "{}\n",
+        t.description
+            .clone()
+            .unwrap_or_else(|| format!("Gatekeeper constraint {} of template {}.", c.name, t.name))
+    );
+    let _ = writeln!(
+        d,
+        "Gatekeeper constraint `{}` of kind `{}` (ConstraintTemplate `{}`{}).",
+        c.name,
+        c.kind,
+        t.name,
+        t.source
+            .as_ref()
+            .map(|s| format!(", {s}"))
+            .unwrap_or_default()
+    );
+    if let Some(s) = &c.source {
+        let _ = writeln!(d, "Constraint read from {s}.");
+    }
+    let _ = writeln!(
+        d,
+        "\n## Enforcement\n`{}`{}: admission mode {} unless `rules.{}.mode` sets one.",
+        action.as_str(),
+        if c.action.is_none() {
+            " (scopedEnforcementActions)"
+        } else {
+            ""
+        },
+        action.mode(),
+        c.id()
+    );
+    let yaml = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let _ = writeln!(d, "\n## Match\n```json\n{}\n```", yaml(&c.match_value));
+    let _ = writeln!(d, "\n## Parameters\n```json\n{}\n```", yaml(&c.parameters));
+    for e in &t.engines {
+        match e {
+            crate::template::Engine::Rego(p) => {
+                let _ = writeln!(
+                    d,
+                    "\n## Rego ({})\n```rego\n{}\n```",
+                    match p.version {
+                        crate::rego::RegoVersion::V0 => "v0",
+                        crate::rego::RegoVersion::V1 => "v1",
+                    },
+                    p.source.trim_end()
+                );
+                for (i, l) in p.libs.iter().enumerate() {
+                    let _ = writeln!(d, "\nlibs[{i}]:\n```rego\n{}\n```", l.trim_end());
+                }
+            }
+            crate::template::Engine::Cel(code) => {
+                let _ = writeln!(
+                    d,
+                    "\n## K8sNativeValidation (CEL)\n```json\n{}\n```",
+                    yaml(code)
+                );
+            }
+        }
+    }
+    d.push_str("\n## References\ngatekeeper\n");
+    // `RuleMeta::doc_markdown` removes one leading space per line (doc-comment indentation):
+    // one is added so the policy text keeps its own.
+    d.lines().map(|l| format!(" {l}\n")).collect()
+}
+
+fn meta(b: &BoundConstraint, action: Action) -> RuleMeta {
+    let c = &b.constraint;
+    let mut kinds: Vec<&'static str> = Vec::new();
+    let mut any = c.matcher.kinds.is_empty();
+    for (_, ks) in &c.matcher.kinds {
+        if ks.is_empty() || ks.iter().any(|k| k == "*") {
+            any = true;
+        }
+        for k in ks {
+            kinds.push(leak(k.clone()));
+        }
+    }
+    // A referential template reads every object (`data.inventory`); a namespaceSelector
+    // reads the Namespaces.
+    if any || b.template.rego().is_some_and(|p| p.uses_inventory) {
+        kinds = vec!["*"];
+    } else if c.matcher.namespace_selector.is_some() && !kinds.contains(&"Namespace") {
+        kinds.push("Namespace");
+    }
+    let summary = b
+        .template
+        .description
+        .as_deref()
+        .map(|d| {
+            d.split(". ")
+                .next()
+                .unwrap_or(d)
+                .trim_end_matches('.')
+                .to_owned()
+        })
+        .unwrap_or_else(|| format!("Gatekeeper constraint of template {}", b.template.name));
+    RuleMeta {
+        id: leak(c.id()),
+        name: leak(c.name.clone()),
+        severity: DEFAULT_SEVERITY,
+        summary: leak(summary),
+        doc: leak(doc(b, action)),
+        references: &[],
+        tags: &["gatekeeper"],
+        level: None,
+        scope: Scope::Object,
+        kinds: Box::leak(kinds.into_boxed_slice()),
+        options: &[],
+        family_name: Some("gatekeeper"),
+    }
+}
+
+/// The rules of the constraints enforced at this point (a scan is Gatekeeper's audit, the
+/// webhook its validation), each with the action it has there. Their metadata lives for the
+/// rest of the process.
+pub fn rules_for(
+    set: &PolicySet,
+    point: EnforcementPoint,
+    options: EvalOptions,
+) -> Vec<&'static ConstraintRule> {
+    set.constraints()
+        .filter_map(|b| {
+            let action = b.constraint.action_at(point)?;
+            let meta: &'static RuleMeta = Box::leak(Box::new(meta(b, action)));
+            Some(&*Box::leak(Box::new(ConstraintRule {
+                meta,
+                bound: b.clone(),
+                action,
+                options,
+            })))
+        })
+        .collect()
+}
+
+impl Rule for ConstraintRule {
+    fn meta(&self) -> &'static RuleMeta {
+        self.meta
+    }
+
+    fn applies_to(&self, object: &Object) -> bool {
+        let empty = crate::rego::RegoData::empty();
+        let cx = EvalContext {
+            data: &empty,
+            namespace_labels: &|_| None,
+            options: self.options,
+        };
+        self.bound.matches(&object.value, &Request::default(), &cx)
+    }
+
+    fn check(&self, object: &Object, cx: &mut Context<'_>) {
+        let inventory = cx.inventory();
+        let req = inventory.and_then(|i| i.request());
+        let request = match req {
+            Some(r) => Request {
+                operation: Some(&r.operation),
+                old_object: r.old_object.as_ref(),
+                user_info: Some(&r.user_info).filter(|u| !u.is_null()),
+                dry_run: r.dry_run,
+                namespace: r.namespace.as_deref(),
+            },
+            None => Request::default(),
+        };
+        let namespace_labels = |ns: &str| {
+            inventory
+                .and_then(|i| i.find("Namespace", None, ns))
+                .map(|n| labels_of(&n.value))
+        };
+        let empty;
+        let data_holder;
+        let data = if self.bound.template.rego().is_some_and(|p| p.uses_inventory) {
+            match inventory {
+                Some(inv) => {
+                    data_holder = inventory_data(inv);
+                    &data_holder.0
+                }
+                None => {
+                    empty = crate::rego::RegoData::empty();
+                    &empty
+                }
+            }
+        } else {
+            empty = crate::rego::RegoData::empty();
+            &empty
+        };
+        let ecx = EvalContext {
+            data,
+            namespace_labels: &namespace_labels,
+            options: self.options,
+        };
+        if !self.bound.matches(&object.value, &request, &ecx) {
+            return;
+        }
+        let constraint = self.bound.constraint.name.clone();
+        match self.bound.evaluate(&object.value, &request, &ecx) {
+            Ok(violations) => {
+                for v in violations {
+                    let f = cx.report(None, v.msg);
+                    f.property("constraint", constraint.clone())
+                        .property("enforcementAction", self.action.as_str());
+                    let details = match &v.details {
+                        serde_json::Value::Null => None,
+                        serde_json::Value::Object(m) if m.is_empty() => None,
+                        d => Some(d.to_string()),
+                    };
+                    if let Some(d) = details {
+                        f.property("details", d);
+                    }
+                }
+            }
+            Err(e) => {
+                cx.report(
+                    None,
+                    format!(
+                        "could not evaluate constraint {}: {e}",
+                        self.bound.constraint.id()
+                    ),
+                )
+                .property("constraint", constraint)
+                .property("evaluationError", "true");
+            }
+        }
+    }
+}
+
+/// Gives each constraint its enforcement action as its admission mode (deny → deny, warn →
+/// warn, dryrun → audit), unless the configuration sets a mode for it.
+pub fn apply_modes(rules: &[&'static ConstraintRule], policy: &mut palisade_core::Policy) {
+    for r in rules {
+        let entry = policy.rules.entry(r.meta().id.to_owned()).or_default();
+        if entry.mode.is_none() {
+            entry.mode = Some(r.mode());
+        }
+    }
+}
