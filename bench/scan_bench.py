@@ -2,11 +2,14 @@
 """Benchmark of `palisade scan` on a generated corpus, next to the time to merely parse the
 same YAML on one thread (the floor), measured in the same run.
 
-usage: bench/scan_bench.py [--objects 10000] [--runs 5] [--keep]
+usage: bench/scan_bench.py [--objects 10000] [--runs 5] [--keep] [--gatekeeper]
 
 Prints: objects, files, the parse floor (best of runs, one thread: the YAML parser's event
 stream alone, and the documents built into values), `palisade scan` wall time (best of runs)
-with all cores and with one thread, objects/second, peak RSS, and the ratios.
+with all cores and with one thread, objects/second, peak RSS, and the ratios. With
+--gatekeeper, also the same scan with the gatekeeper-library pod-security templates and their
+sample constraints loaded (`--policy`, from ../shared/corpus/gatekeeper-library), and its
+ratio to the scan without them.
 """
 import argparse
 import json
@@ -44,6 +47,8 @@ def main():
     ap.add_argument("--objects", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--gatekeeper", action="store_true",
+                    help="also scan with the gatekeeper-library pod-security templates loaded")
     a = ap.parse_args()
 
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "palisade",
@@ -88,6 +93,39 @@ def main():
         "peakRssMiB": round(rss_all, 1),
         "peakRssOneThreadMiB": round(rss_one, 1),
     }
+    if a.gatekeeper:
+        lib = None
+        d = ROOT
+        while lib is None and os.path.dirname(d) != d:
+            cand = os.path.join(d, "shared", "corpus", "gatekeeper-library", "library", "pod-security-policy")
+            lib = cand if os.path.isdir(cand) else None
+            d = os.path.dirname(d)
+        if lib is None:
+            sys.exit("shared/corpus/gatekeeper-library not found above the repository")
+        policies = []
+        for name in sorted(os.listdir(lib)):
+            t = os.path.join(lib, name, "template.yaml")
+            samples = os.path.join(lib, name, "samples")
+            if not os.path.isfile(t) or not os.path.isdir(samples):
+                continue
+            policies += ["--policy", t]
+            for s_ in sorted(os.listdir(samples)):
+                c = os.path.join(samples, s_, "constraint.yaml")
+                if os.path.isfile(c):
+                    policies += ["--policy", c]
+                    break
+        with_policies = scan + policies
+        best_gk, gk_report = None, None
+        for _ in range(a.runs):
+            dt, stdout, _, _ = run(with_policies)
+            best_gk = dt if best_gk is None else min(best_gk, dt)
+            gk_report = stdout
+        gk = json.loads(gk_report)
+        res["gatekeeperTemplates"] = policies.count("--policy") // 2
+        res["gatekeeperFindings"] = gk["summary"]["findings"] - rep["summary"]["findings"]
+        res["scanWithGatekeeperSeconds"] = round(best_gk, 4)
+        res["scanWithGatekeeperOverScan"] = round(best_gk / best_all, 2)
+        res["peakRssWithGatekeeperMiB"] = round(peak_rss_mib(with_policies), 1)
     print(json.dumps(res, indent=2))
     if not a.keep:
         subprocess.run(["rm", "-rf", out])
