@@ -35,6 +35,9 @@ pub struct InstallOptions {
     /// the kinds the cluster-reading rules read), an API token in the pod, and egress to the
     /// API server.
     pub cluster_cache: bool,
+    /// Run the background audit every interval (`10m`): implies the cluster cache, adds
+    /// watch on every kind the rules read and write access to PolicyReports.
+    pub audit_interval: Option<String>,
 }
 
 impl Default for InstallOptions {
@@ -47,6 +50,7 @@ impl Default for InstallOptions {
             ca_pem: None,
             timeout_seconds: 10,
             cluster_cache: false,
+            audit_interval: None,
         }
     }
 }
@@ -90,6 +94,11 @@ fn base64(bytes: &[u8]) -> String {
 
 /// The manifests as JSON values, in apply order.
 pub fn objects(opts: &InstallOptions) -> Vec<Value> {
+    let cache = opts.cluster_cache || opts.audit_interval.is_some();
+    let opts = &InstallOptions {
+        cluster_cache: cache,
+        ..opts.clone()
+    };
     let ns = opts.namespace.as_str();
     let meta = |name: &str| json!({ "name": name, "namespace": ns, "labels": labels() });
     let selector = json!({ "matchLabels": { "app.kubernetes.io/name": NAME } });
@@ -146,6 +155,10 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
     args.push(opts.failure_policy.clone());
     if opts.cluster_cache {
         args.push("--cluster-cache".into());
+    }
+    if let Some(i) = &opts.audit_interval {
+        args.push("--audit-interval".into());
+        args.push(i.clone());
     }
     let deployment = json!({
         "apiVersion": "apps/v1",
@@ -319,7 +332,7 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
     });
     let mut out = vec![namespace, service_account, config];
     if opts.cluster_cache {
-        out.extend(cache_rbac(ns));
+        out.extend(cache_rbac(ns, opts.audit_interval.is_some()));
     }
     out.extend([deployment, pdb, service, network_policy, webhook]);
     out
@@ -328,8 +341,13 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
 /// The read-only ClusterRole of the cluster cache (get, list and watch on exactly the
 /// resources the cluster-reading rules read; Secrets are watched as metadata, which the API
 /// server still authorizes as `list`/`watch secrets`) and its binding.
-fn cache_rbac(ns: &str) -> [Value; 2] {
-    let kinds = cache_evaluator().cluster_kinds();
+fn cache_rbac(ns: &str, audit: bool) -> [Value; 2] {
+    let mut kinds = cache_evaluator().cluster_kinds();
+    if audit {
+        kinds.extend(crate::background::Auditor::kinds_for(
+            &palisade_analyze::Options::new(jiff::civil::date(2026, 1, 1)),
+        ));
+    }
     let mut by_group: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
     for r in palisade_core::resources::RESOURCES
         .iter()
@@ -345,6 +363,14 @@ fn cache_rbac(ns: &str) -> [Value; 2] {
             json!({ "apiGroups": [group], "resources": plurals, "verbs": ["get", "list", "watch"] })
         })
         .collect();
+    if audit {
+        // The background audit writes its reports (server-side apply creates them).
+        rules.push(json!({
+            "apiGroups": ["wgpolicyk8s.io"],
+            "resources": ["policyreports", "clusterpolicyreports"],
+            "verbs": ["get", "create", "patch", "delete"],
+        }));
+    }
     // Discovery: which of those resources the server serves.
     rules.push(
         json!({ "nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*"], "verbs": ["get"] }),

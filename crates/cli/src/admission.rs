@@ -134,6 +134,11 @@ pub(crate) struct InstallArgs {
     /// pod and allows egress to the API server.
     #[arg(long)]
     cluster_cache: bool,
+    /// Run the background audit every DURATION (`serve --audit-interval`): implies
+    /// --cluster-cache, adds watch on every kind the rules read and write access to
+    /// PolicyReports (the wgpolicyk8s.io v1alpha2 CRDs must be installed).
+    #[arg(long, value_name = "DURATION", value_parser = parse_interval_text)]
+    audit_interval: Option<String>,
     /// Write ca.crt, tls.crt and tls.key into DIR (a new CA and a serving certificate for
     /// the Service's DNS names and 127.0.0.1) and use the CA as caBundle.
     #[arg(long, value_name = "DIR")]
@@ -348,6 +353,7 @@ fn install(args: InstallArgs) -> anyhow::Result<Exit> {
         failure_policy: args.failure_policy,
         image: args.image,
         cluster_cache: args.cluster_cache,
+        audit_interval: args.audit_interval,
         ..InstallOptions::default()
     };
     if let Some(dir) = &args.gen_certs {
@@ -389,6 +395,11 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
         return Err(format!("`{s}` is shorter than one second"));
     }
     Ok(d)
+}
+
+/// An interval as given, once checked.
+fn parse_interval_text(s: &str) -> Result<String, String> {
+    parse_interval(s).map(|_| s.to_owned())
 }
 
 fn today_now() -> jiff::civil::Date {
