@@ -40,7 +40,7 @@ pub(crate) struct ScanArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     cluster: crate::cluster::ClusterArgs,
-    /// Output format: table, json, sarif, junit, markdown.
+    /// Output format: table, json, sarif, junit, markdown, policyreport, html.
     #[arg(long, short = 'f', default_value = "table")]
     format: String,
     /// Write the report to this file instead of stdout.
