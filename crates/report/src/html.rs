@@ -196,7 +196,7 @@ fn donut(out: &mut String, id: &str, title: &str, parts: &[(String, usize, &str)
             out,
             "<circle class=\"seg\" cx=\"85\" cy=\"85\" r=\"{r}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"22\" stroke-dasharray=\"{len:.2} {:.2}\" stroke-dashoffset=\"{:.2}\" transform=\"rotate(-90 85 85)\"><title>{}: {n}</title></circle>",
             c - len,
-            -offset,
+            if offset == 0.0 { 0.0 } else { -offset },
             esc(label)
         );
         offset += len;
