@@ -38,9 +38,9 @@ fn chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Runs headless Chromium on `page` with `args` (a fresh profile each time, killed after
+/// Runs headless Chromium on `page` (with `fragment` after its address) with `args` (a fresh profile each time, killed after
 /// two minutes): its stdout, its stderr, and whether it exited successfully.
-fn browse(chromium: &Path, page: &Path, args: &[&str]) -> (String, String, bool) {
+fn browse(chromium: &Path, page: &Path, fragment: &str, args: &[&str]) -> (String, String, bool) {
     let profile = tempfile::tempdir().unwrap();
     // Files, not pipes: a dumped DOM larger than a pipe's buffer would block Chromium while
     // this waits for it.
@@ -60,7 +60,7 @@ fn browse(chromium: &Path, page: &Path, args: &[&str]) -> (String, String, bool)
             profile.path().join("profile").display()
         ))
         .args(args)
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{fragment}", page.display()))
         .stdout(std::fs::File::create(&stdout).unwrap())
         .stderr(std::fs::File::create(&stderr).unwrap())
         .spawn()
@@ -142,7 +142,7 @@ fn html_report_renders_in_headless_chromium() {
         "<!DOCTYPE html><html><body><script>throw new Error(\"broken page\")</script></body></html>",
     )
     .unwrap();
-    let (_, err, _) = browse(&chromium, &broken_page, &["--dump-dom"]);
+    let (_, err, _) = browse(&chromium, &broken_page, "", &["--dump-dom"]);
     assert!(
         page_messages(&err)
             .iter()
@@ -150,7 +150,7 @@ fn html_report_renders_in_headless_chromium() {
         "Chromium's log does not show a page's uncaught error, so the checks below could not fail:\n{err}"
     );
 
-    let (dom, err, ok) = browse(&chromium, &page, &["--dump-dom"]);
+    let (dom, err, ok) = browse(&chromium, &page, "", &["--dump-dom"]);
     assert!(ok, "chromium --dump-dom failed:\n{err}");
     assert!(
         page_messages(&err).is_empty(),
@@ -185,9 +185,28 @@ fn html_report_renders_in_headless_chromium() {
         "row counts not filled in"
     );
 
+    // The filters, set from the address's fragment: only the shop's high findings show.
+    let (dom, err, ok) = browse(&chromium, &page, "#ns=shop&sev=high", &["--dump-dom"]);
+    assert!(ok && page_messages(&err).is_empty(), "{err}");
+    let want = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "high" && f["object"]["namespace"] == "shop")
+        .count();
+    assert!(want > 0 && want < findings, "{want}");
+    let shown = dom
+        .split("<tr data-table=\"active\"")
+        .skip(1)
+        .filter(|row| !row[..row.find('>').unwrap()].contains("hidden"))
+        .count();
+    assert_eq!(shown, want, "rows shown by #ns=shop&sev=high");
+    assert!(dom.contains(&format!("{want} of {findings} shown")));
+
     let (_, err, ok) = browse(
         &chromium,
         &page,
+        "",
         &[
             &format!("--screenshot={}", shot.display()),
             "--window-size=1280,2000",
@@ -235,7 +254,7 @@ fn markup_in_an_object_name_is_text_in_the_browser() {
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains("<script>alert(1)"), "unescaped name");
     assert!(!html.contains("<img src=x"), "unescaped namespace");
-    let (dom, err, ok) = browse(&chromium, &page, &["--dump-dom"]);
+    let (dom, err, ok) = browse(&chromium, &page, "", &["--dump-dom"]);
     assert!(ok, "{err}");
     assert!(page_messages(&err).is_empty(), "{err}");
     assert!(dom.contains("data-ready=\"1\""));

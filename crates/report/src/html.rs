@@ -105,7 +105,7 @@ footer{margin-top:32px;font-size:12px;color:var(--muted)}
 
 /// The page's script: filters, counts of shown rows, days until each expiry, and the
 /// `data-ready` marker on `<body>` once done. Constant: it reads the page, never data.
-const SCRIPT: &str = r#"
+const SCRIPT: &str = r##"
 (function () {
   "use strict";
   var q = document.getElementById("q");
@@ -132,9 +132,38 @@ const SCRIPT: &str = r#"
       e.textContent = (shown[t] || 0) + " of " + (total[t] || 0) + " shown";
     });
   }
-  if (q) { q.addEventListener("input", apply); }
-  if (ns) { ns.addEventListener("change", apply); }
-  sevs.forEach(function (c) { c.addEventListener("change", apply); });
+  // The filters live in the address's fragment (#q=text&ns=name&sev=critical,high), so a
+  // filtered view can be bookmarked or shared.
+  function fromHash() {
+    var h = {};
+    location.hash.replace(/^#/, "").split("&").forEach(function (kv) {
+      var i = kv.indexOf("=");
+      if (i > 0) { h[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); }
+    });
+    if (q && h.q !== undefined) { q.value = h.q; }
+    if (ns && h.ns !== undefined) {
+      for (var i = 0; i < ns.options.length; i++) {
+        if (ns.options[i].value === h.ns) { ns.value = h.ns; }
+      }
+    }
+    if (h.sev !== undefined) {
+      var want = h.sev.split(",");
+      sevs.forEach(function (c) { c.checked = want.indexOf(c.value) >= 0; });
+    }
+  }
+  function toHash() {
+    var parts = [];
+    if (q && q.value) { parts.push("q=" + encodeURIComponent(q.value)); }
+    if (ns && ns.value !== "*") { parts.push("ns=" + encodeURIComponent(ns.value)); }
+    var on = sevs.filter(function (c) { return c.checked; }).map(function (c) { return c.value; });
+    if (on.length !== sevs.length) { parts.push("sev=" + on.join(",")); }
+    history.replaceState(null, "", parts.length ? "#" + parts.join("&") : location.pathname + location.search);
+  }
+  function changed() { apply(); toHash(); }
+  if (q) { q.addEventListener("input", changed); }
+  if (ns) { ns.addEventListener("change", changed); }
+  sevs.forEach(function (c) { c.addEventListener("change", changed); });
+  fromHash();
   apply();
   var now = new Date();
   var today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
@@ -152,7 +181,7 @@ const SCRIPT: &str = r#"
   });
   document.body.setAttribute("data-ready", "1");
 })();
-"#;
+"##;
 
 /// The Content-Security-Policy: nothing may be fetched, and only [`SCRIPT`] may run.
 fn csp() -> String {
@@ -399,14 +428,21 @@ fn findings_table(
         let meta = metas.get(f.rule_id);
         let _ = write!(
             out,
-            "<tr data-table=\"{table}\" data-sev=\"{sev}\" data-ns=\"{ns}\"><td><span class=\"sev sev-{sev}\">{sev}</span><div class=\"muted\">{mode}</div></td><td><code>{id}</code><br>{name}</td><td>{obj}</td><td><code>{loc}</code>{path}</td><td>{msg}",
+            "<tr data-table=\"{table}\" data-sev=\"{sev}\" data-ns=\"{ns}\"><td><span class=\"sev sev-{sev}\">{sev}</span><div class=\"muted\">{mode}</div></td><td><code>{id}</code>{name}</td><td>{obj}</td><td>{loc}{path}</td><td>{msg}",
             sev = f.severity,
             ns = esc(namespace_of(f)),
             mode = f.mode,
             id = esc(f.rule_id),
-            name = esc(f.rule_name),
+            name = if f.rule_name == f.rule_id {
+                String::new()
+            } else {
+                format!("<br>{}", esc(f.rule_name))
+            },
             obj = esc(&f.object.to_string()),
-            loc = esc(&location(f)),
+            loc = match location(f) {
+                l if l.is_empty() => String::new(),
+                l => format!("<code>{}</code>", esc(&l)),
+            },
             path = match (&f.location, &f.path) {
                 (Some(_), Some(p)) => format!("<div class=\"muted\"><code>{}</code></div>", esc(p)),
                 _ => String::new(),
@@ -736,7 +772,7 @@ fn compliance_section(out: &mut String, c: &palisade_core::compliance::Complianc
             out,
             "<tr><td><code>{}:{}</code></td><td>{status}</td><td>{}</td><td>{}</td></tr>",
             c.framework,
-            esc(&x.control),
+            esc(x.control),
             x.findings,
             esc(&x.rules.join(", "))
         );
@@ -932,7 +968,10 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         12,
         "other namespaces",
     );
-    bars(&mut out, "chart-namespace", "By namespace", "", &ns_rows);
+    if report.node.is_none() {
+        // Host checks are all on the node: no namespace to chart.
+        bars(&mut out, "chart-namespace", "By namespace", "", &ns_rows);
+    }
     if let Some(n) = &report.node {
         let parts: Vec<(String, usize, &str)> = CheckStatus::ALL
             .iter()
@@ -1031,9 +1070,9 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
     issues_list(&mut out, "errors", "Input errors", &report.errors);
     issues_list(&mut out, "warnings", "Input warnings", &report.warnings);
 
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<footer>palisade {}. Self-contained page: no network access.</footer></main><script>{SCRIPT}</script></body></html>\n",
+        "<footer>palisade {}. Self-contained page: no network access.</footer></main><script>{SCRIPT}</script></body></html>",
         esc(&opts.tool_version)
     );
     out

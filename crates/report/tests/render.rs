@@ -501,6 +501,10 @@ fn html_of_a_node_report() {
     let r = node_report();
     let out = render(&r, Format::Html, &opts());
     assert!(out.contains("<title>Palisade node checks report</title>"));
+    assert!(
+        !out.contains("chart-namespace"),
+        "host checks have no namespace"
+    );
     let n = r.node.as_ref().unwrap();
     let donut = between(&out, "id=\"chart-node\"", "</div></div></div>");
     for (st, want) in [
