@@ -1998,3 +1998,19 @@ fn policyreports_validate_against_the_v1alpha2_crds_with_exact_counts() {
     broken["results"][0]["result"] = serde_json::json!("maybe");
     assert!(!ns_schema.is_valid(&broken) && !cluster_schema.is_valid(&broken));
 }
+
+#[test]
+fn html_is_one_page_for_one_cluster() {
+    let o = palisade(&["scan", "--cluster", "--all-contexts", "--format", "html"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--format html writes one page for one cluster"),
+        "{}",
+        stderr(&o)
+    );
+    let o = palisade(&["scan", "examples/insecure", "--format", "html"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
+    assert!(page.contains("id=\"chart-severity\""));
+}
