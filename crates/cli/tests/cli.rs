@@ -509,6 +509,22 @@ fn detect_json_lines_bad_lines_and_eventlists() {
     assert!(html.contains("Read 2 audit events"));
 }
 
+#[test]
+fn html_is_one_page_for_one_cluster() {
+    let o = palisade(&["scan", "--cluster", "--all-contexts", "--format", "html"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--format html writes one page for one cluster"),
+        "{}",
+        stderr(&o)
+    );
+    let o = palisade(&["scan", "examples/insecure", "--format", "html"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
+    assert!(page.contains("id=\"chart-severity\""));
+}
+
 /// The SARIF 2.1.0 schema of ../shared/schemas, when present, as a validator.
 fn sarif_validator() -> Option<jsonschema::Validator> {
     let path = root()
@@ -1997,20 +2013,4 @@ fn policyreports_validate_against_the_v1alpha2_crds_with_exact_counts() {
     let mut broken = docs[0].clone();
     broken["results"][0]["result"] = serde_json::json!("maybe");
     assert!(!ns_schema.is_valid(&broken) && !cluster_schema.is_valid(&broken));
-}
-
-#[test]
-fn html_is_one_page_for_one_cluster() {
-    let o = palisade(&["scan", "--cluster", "--all-contexts", "--format", "html"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("--format html writes one page for one cluster"),
-        "{}",
-        stderr(&o)
-    );
-    let o = palisade(&["scan", "examples/insecure", "--format", "html"]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let page = stdout(&o);
-    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
-    assert!(page.contains("id=\"chart-severity\""));
 }
