@@ -164,11 +164,11 @@ impl InputLimitArgs {
 
 #[allow(clippy::print_stderr)]
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    if format == Format::Html && args.cluster.all_contexts {
+    if args.cluster.all_contexts && args.format == "html" {
         // Pages one after the other in a file are not a page.
         bail!("--format html writes one page for one cluster: scan one context at a time (--context NAME)");
     }
+    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
     let policy = match config::load(args.config.as_deref())? {
         Ok(p) => p,
         Err(errors) => {
