@@ -45,7 +45,7 @@ pub(crate) struct ClusterArgs {
     pub(crate) cluster: bool,
     /// With --cluster: scan every context of the kubeconfig, one report each.
     #[arg(long, requires = "cluster", conflicts_with = "context")]
-    all_contexts: bool,
+    pub(crate) all_contexts: bool,
     /// Print the read-only ClusterRole that `scan --cluster` needs, and exit.
     #[arg(long)]
     pub(crate) print_rbac: bool,

@@ -27,7 +27,7 @@ pub(crate) struct DetectArgs {
     #[command(flatten)]
     rules: RuleArgs,
     /// Output: jsonl (one alert per line, streamed), or a report: json, table, sarif, junit,
-    /// markdown.
+    /// markdown, html.
     #[arg(long, short = 'f', default_value = "jsonl")]
     format: String,
     /// Write the output to this file.
@@ -371,7 +371,7 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         "jsonl" => Format::Jsonl,
         other => Format::Report(other.parse().map_err(|_| {
             anyhow::anyhow!(
-                "unknown format `{other}` (expected jsonl, json, table, sarif, junit, markdown)"
+                "unknown format `{other}` (expected jsonl, json, table, sarif, junit, markdown, html)"
             )
         })?),
     };

@@ -19,7 +19,7 @@ pub(crate) struct NodeArgs {
     /// The CIS Kubernetes Benchmark version: cis-1.12 (default), cis-1.11, cis-1.10.
     #[arg(long, value_name = "NAME", default_value = palisade_node::DEFAULT_BENCHMARK)]
     benchmark: String,
-    /// Output format: table, json, sarif, junit, markdown.
+    /// Output format: table, json, sarif, junit, markdown, html.
     #[arg(long, short = 'f', default_value = "table")]
     format: String,
     /// Write the report to this file instead of stdout.

@@ -40,7 +40,7 @@ pub(crate) struct ScanArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     cluster: crate::cluster::ClusterArgs,
-    /// Output format: table, json, sarif, junit, markdown.
+    /// Output format: table, json, sarif, junit, markdown, policyreport, html.
     #[arg(long, short = 'f', default_value = "table")]
     format: String,
     /// Write the report to this file instead of stdout.
@@ -175,6 +175,10 @@ impl InputLimitArgs {
 
 #[allow(clippy::print_stderr)]
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
+    if args.cluster.all_contexts && args.format == "html" {
+        // Pages one after the other in a file are not a page.
+        bail!("--format html writes one page for one cluster: scan one context at a time (--context NAME)");
+    }
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
     let from_input: &[PathBuf] = if args.policy_from_input {
         &args.paths

@@ -500,6 +500,29 @@ fn detect_json_lines_bad_lines_and_eventlists() {
     let o = palisade(&["detect", f.to_str().unwrap(), "--format", "sarif"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 2);
+    // The HTML page: one row per alert, with the event's facts and the event counts.
+    let o = palisade(&["detect", f.to_str().unwrap(), "--format", "html"]);
+    let html = stdout(&o);
+    assert!(html.contains("<title>Palisade audit detection report</title>"));
+    assert_eq!(html.matches("data-table=\"active\"").count(), 2, "{html}");
+    assert!(html.contains("user=bob") && html.contains("user=carol"));
+    assert!(html.contains("Read 2 audit events"));
+}
+
+#[test]
+fn html_is_one_page_for_one_cluster() {
+    let o = palisade(&["scan", "--cluster", "--all-contexts", "--format", "html"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--format html writes one page for one cluster"),
+        "{}",
+        stderr(&o)
+    );
+    let o = palisade(&["scan", "examples/insecure", "--format", "html"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert_eq!(page.matches("<!DOCTYPE html>").count(), 1);
+    assert!(page.contains("id=\"chart-severity\""));
 }
 
 /// The SARIF 2.1.0 schema of ../shared/schemas, when present, as a validator.
@@ -923,7 +946,7 @@ fn node_checks_on_the_example_root() {
         .map(|s| s["id"].as_str().unwrap())
         .collect();
     assert!(sections.starts_with(&["1.1", "1.2"]), "{sections:?}");
-    for format in ["table", "sarif", "junit", "markdown"] {
+    for format in ["table", "sarif", "junit", "markdown", "html"] {
         let o = palisade(&["node", "--root", "examples/node", "--format", format]);
         assert_eq!(o.status.code(), Some(1));
         let out = stdout(&o);

@@ -252,6 +252,28 @@ fn live_scan_reports_findings_without_locations_and_the_forbidden_kind() {
         "{out}"
     );
     assert!(!out.contains("without apiVersion/kind skipped"), "{out}");
+
+    // The HTML page lists the rules not evaluated and the kinds not read.
+    let o = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--allow-partial",
+            "--fail-on",
+            "none",
+            "--today",
+            "2026-11-23",
+            "--format",
+            "html",
+        ],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let html = text(&o.stdout);
+    let skipped = &html[html.find("id=\"skipped-rules\"").expect("skipped rules")..];
+    assert!(skipped.contains("<code>REL003</code>"), "{html}");
+    assert!(html.contains("id=\"unreadable\""), "{html}");
+    assert!(html.contains("reported through their owner"), "{html}");
 }
 
 #[test]

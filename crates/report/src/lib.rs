@@ -1,11 +1,13 @@
 //! Renders a [`Report`] for people and for machines: a table for terminals, JSON with a
 //! documented stable schema, SARIF 2.1.0 for code-scanning dashboards, JUnit XML for CI test
-//! reports, and Markdown for pull-request comments.
+//! reports, Markdown for pull-request comments, and a self-contained HTML page with charts
+//! and a filterable findings table.
 //!
 //! Renderers only read the report: they cannot see objects, so they cannot print a Secret's
 //! value (the model redacts Secret values when objects are built, and rules describe
 //! credentials without quoting them).
 
+mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -34,6 +36,8 @@ pub enum Format {
     Markdown,
     /// `wgpolicyk8s.io/v1alpha2` PolicyReports (one per namespace) and a ClusterPolicyReport.
     PolicyReport,
+    /// One self-contained HTML page: summary charts and a filterable findings table.
+    Html,
 }
 
 impl FromStr for Format {
@@ -46,9 +50,10 @@ impl FromStr for Format {
             "junit" => Format::Junit,
             "markdown" | "md" => Format::Markdown,
             "policyreport" => Format::PolicyReport,
+            "html" => Format::Html,
             _ => {
                 return Err(format!(
-                    "unknown format `{s}` (expected one of: table, json, sarif, junit, markdown, policyreport)"
+                    "unknown format `{s}` (expected one of: table, json, sarif, junit, markdown, policyreport, html)"
                 ))
             }
         })
@@ -72,7 +77,8 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
             Format::Junit => return node::junit(n),
             Format::Markdown => return node::markdown(report, n),
             // One writer: host checks' FAILs and WARNs are findings of the report.
-            Format::Json | Format::Sarif | Format::PolicyReport => {}
+            // The HTML page shows the host checks and their findings.
+            Format::Json | Format::Sarif | Format::PolicyReport | Format::Html => {}
         }
     }
     match format {
@@ -82,6 +88,7 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
         Format::Junit => junit::render(report, opts),
         Format::Markdown => markdown::render(report, opts),
         Format::PolicyReport => policyreport::render(report, opts),
+        Format::Html => html::render(report, opts),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Renderers over one sample scan: snapshots of JSON, table, Markdown and JUnit output,
-//! SARIF validated against the SARIF 2.1.0 schema, and no Secret or credential value in any
-//! format.
+//! SARIF validated against the SARIF 2.1.0 schema, the HTML page's structure, counts and
+//! escaping, and no Secret or credential value in any format.
 
 #![allow(clippy::print_stderr)]
 
@@ -135,6 +135,7 @@ fn no_secret_value_in_any_format() {
         Format::Sarif,
         Format::Junit,
         Format::Markdown,
+        Format::Html,
     ] {
         let out = render(
             &r,
@@ -291,4 +292,237 @@ fn node_report_in_every_format() {
             .collect();
         assert!(errors.is_empty(), "SARIF invalid:\n{}", errors.join("\n"));
     }
+}
+
+fn html_count(haystack: &str, needle: &str) -> usize {
+    haystack.matches(needle).count()
+}
+
+/// The text between `start` and the next `end` after it.
+fn between<'a>(s: &'a str, start: &str, end: &str) -> &'a str {
+    let i = s.find(start).unwrap_or_else(|| panic!("{start} missing")) + start.len();
+    let j = s[i..].find(end).unwrap_or_else(|| panic!("{end} missing")) + i;
+    &s[i..j]
+}
+
+#[test]
+fn html_structure_and_counts_match_the_report() {
+    use palisade_core::Severity;
+    let r = sample();
+    let s = r.summary();
+    let out = render(&r, Format::Html, &opts());
+    assert!(out.starts_with("<!DOCTYPE html>"));
+    assert!(out.trim_end().ends_with("</html>"));
+    assert_eq!(out, render(&r, Format::Html, &opts()), "deterministic");
+    // Self-contained: nothing to fetch, and the policy forbids fetching.
+    for fetch in [
+        "<link",
+        " src=",
+        "url(",
+        "@import",
+        "fetch(",
+        "XMLHttpRequest",
+    ] {
+        assert!(!out.contains(fetch), "{fetch}");
+    }
+    let csp = between(
+        &out,
+        "http-equiv=\"Content-Security-Policy\" content=\"",
+        "\"",
+    );
+    assert!(csp.starts_with("default-src 'none';"), "{csp}");
+    // The only script is allowed by its hash: a changed script without a changed hash
+    // would not run.
+    assert_eq!(html_count(&out, "<script"), 1);
+    let script = between(&out, "<script>", "</script>");
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    assert!(
+        csp.contains(&format!("script-src 'sha256-{hash}'")),
+        "{csp}"
+    );
+
+    // One row per finding, in each table; the summary cards and the donut agree.
+    assert!(r.findings.len() > 5 && !r.suppressed.is_empty());
+    assert_eq!(html_count(&out, "data-table=\"active\""), r.findings.len());
+    assert_eq!(
+        html_count(&out, "data-table=\"suppressed\""),
+        r.suppressed.len()
+    );
+    assert!(out.contains(&format!(
+        "data-card=\"findings\"><b>{}</b>",
+        r.findings.len()
+    )));
+    assert!(out.contains(&format!(
+        "data-card=\"expired\"><b>{}</b>",
+        r.expired_exceptions.len()
+    )));
+    let donut = between(&out, "id=\"chart-severity\"", "</div></div></div>");
+    for sev in Severity::ALL {
+        let n = s.by_severity[&sev];
+        assert!(donut.contains(&format!("{sev} <b>{n}</b>")), "{sev} {n}");
+        assert_eq!(
+            donut.contains(&format!("<title>{sev}: {n}</title>")),
+            n > 0,
+            "a segment for {sev} only when it has findings"
+        );
+    }
+    // Each namespace's bar adds up to its findings.
+    let ns_chart = between(&out, "id=\"chart-namespace\"", "</svg>");
+    for ns in ["shop", "monitoring"] {
+        let n = r
+            .findings
+            .iter()
+            .filter(|f| f.object.namespace.as_deref() == Some(ns))
+            .count();
+        if n > 0 {
+            assert!(
+                ns_chart.contains(&format!("<title>{ns}: {n}</title>")),
+                "{ns}: {n}\n{ns_chart}"
+            );
+        }
+    }
+    // Each finding's row carries its rule's references, its fix and its namespace.
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.fix.is_some() && f.object.namespace.is_some())
+        .unwrap();
+    let meta = r.rules.iter().find(|m| m.id == f.rule_id).unwrap();
+    assert!(!meta.references.is_empty());
+    let all_rows = between(&out, "id=\"active-findings\"", "</table>");
+    let row = all_rows
+        .split("<tr ")
+        .find(|row| {
+            row.contains(&format!("<code>{}</code>", f.rule_id)) && row.contains(&f.object.name)
+        })
+        .unwrap();
+    for reference in meta.references {
+        assert!(row.contains(&format!("<span class=\"ref\">{reference}</span>")));
+    }
+    assert!(row.contains("<div class=\"fix\">fix: "));
+    // The namespace filter offers every namespace with a finding.
+    let select = between(&out, "<select id=\"ns\">", "</select>");
+    for f in r.findings.iter().chain(&r.suppressed) {
+        let ns = f.object.namespace.as_deref().unwrap_or("");
+        assert!(select.contains(&format!("<option value=\"{ns}\">")), "{ns}");
+    }
+    // Exceptions: the one in use with its expiry, the expired one with its date.
+    let in_use = between(&out, "id=\"exceptions-in-use\"", "</table>");
+    assert!(in_use.contains("data-expires=\"2099-01-31\""), "{in_use}");
+    assert!(in_use.contains("team-observability"));
+    let expired = between(&out, "id=\"expired-exceptions\"", "</table>");
+    assert_eq!(html_count(expired, "<tr>") - 1, r.expired_exceptions.len());
+    assert!(expired.contains("2020-01-01") && expired.contains("migration to digests"));
+    insta::assert_snapshot!(
+        "html_charts",
+        between(&out, "<section id=\"charts\">", "</section>")
+    );
+}
+
+#[test]
+fn html_escapes_every_string_of_the_report() {
+    use palisade_core::report::{Suppression, UnreadableKind};
+    use palisade_core::{InputIssue, Mode, ObjectRef, ReportFinding, Severity, SkippedRule};
+    let evil = "<script>alert(1)</script>";
+    let finding = |suppression| ReportFinding {
+        rule_id: "POD001",
+        rule_name: "privileged-container",
+        severity: Severity::High,
+        message: format!("container \"{evil}\" & 'x'"),
+        object: ObjectRef {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: Some("<b>ns</b>".into()),
+            name: evil.into(),
+        },
+        location: Some(palisade_core::SourceLoc {
+            file: format!("dir/{evil}.yaml").into(),
+            line: 3,
+            column: 1,
+        }),
+        path: Some("/spec/<x>".into()),
+        fix: Some(format!("set {evil}")),
+        mode: Mode::Audit,
+        properties: [("user".to_owned(), evil.to_owned())].into(),
+        suppression,
+    };
+    let report = Report {
+        findings: vec![finding(None)],
+        suppressed: vec![finding(Some(Suppression::Exception {
+            index: 0,
+            reason: evil.into(),
+            owner: Some(evil.into()),
+            ticket: Some(evil.into()),
+            expires: Some("<2027-01-01>".into()),
+        }))],
+        errors: vec![InputIssue {
+            file: evil.into(),
+            line: 1,
+            column: 1,
+            message: evil.into(),
+        }],
+        notes: vec![evil.into()],
+        unreadable: vec![UnreadableKind {
+            kind: evil.into(),
+            resource: evil.into(),
+            reason: evil.into(),
+        }],
+        skipped_rules: vec![SkippedRule {
+            rule_id: "NET001",
+            rule_name: "x",
+            unreadable_kinds: vec![evil.into()],
+            reason: evil.into(),
+        }],
+        ..Report::default()
+    };
+    let out = render(&report, Format::Html, &opts());
+    assert!(!out.contains(evil), "an unescaped string");
+    assert!(!out.contains("<b>ns</b>") && !out.contains("<x>") && !out.contains("<2027"));
+    assert_eq!(html_count(&out, "<script"), 1, "only the page's own script");
+    let escaped = "&lt;script&gt;alert(1)&lt;/script&gt;";
+    // Object (2 rows), message, fix, file, property, reason, owner, ticket, error, note,
+    // unreadable kind, skipped rule: each shows the text escaped.
+    assert!(
+        html_count(&out, escaped) >= 15,
+        "{}",
+        html_count(&out, escaped)
+    );
+    assert!(out.contains("Pod &lt;b&gt;ns&lt;/b&gt;/&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(out
+        .contains("container &quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot; &amp; &#39;x&#39;"));
+    assert!(out.contains("data-ns=\"&lt;b&gt;ns&lt;/b&gt;\""));
+    assert!(out.contains("<option value=\"&lt;b&gt;ns&lt;/b&gt;\">"));
+}
+
+#[test]
+fn html_of_a_node_report() {
+    let r = node_report();
+    let out = render(&r, Format::Html, &opts());
+    assert!(out.contains("<title>Palisade node checks report</title>"));
+    assert!(
+        !out.contains("chart-namespace"),
+        "host checks have no namespace"
+    );
+    let n = r.node.as_ref().unwrap();
+    let donut = between(&out, "id=\"chart-node\"", "</div></div></div>");
+    for (st, want) in [
+        ("PASS", 1),
+        ("FAIL", 1),
+        ("WARN", 1),
+        ("MANUAL", 1),
+        ("SKIP", 0),
+    ] {
+        assert!(donut.contains(&format!("{st} <b>{want}</b>")), "{st}");
+    }
+    let results = between(&out, "id=\"node-results\"", "</table>");
+    assert_eq!(html_count(results, "<span class=\"st st-"), n.results.len());
+    assert!(results.contains("ca.crt expires in 10 days &lt;soon&gt; &amp; &quot;quoted&quot;"));
+    assert_eq!(
+        html_count(&out, "data-table=\"active\""),
+        r.findings.len(),
+        "FAIL and WARN are findings"
+    );
+    assert_eq!(r.findings.len(), 2);
 }
