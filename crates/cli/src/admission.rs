@@ -168,10 +168,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     let mut policy = match config::load_with(args.config.as_deref(), &policies.metas())? {
         Ok(p) => p,
         Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            eprintln!("error: the configuration has {} problem(s)", errors.len());
+            config::print_errors(&errors);
             return Ok(Exit::Error);
         }
     };
@@ -467,10 +464,7 @@ fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
     let policy = match config::load(args.config.as_deref())? {
         Ok(p) => p,
         Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            eprintln!("error: the configuration has {} problem(s)", errors.len());
+            config::print_errors(&errors);
             return Ok(Exit::Error);
         }
     };
