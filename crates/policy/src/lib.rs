@@ -18,10 +18,11 @@
 //! is evaluated against a namespace without labels: `matchLabels` then does not select it,
 //! `NotIn` and `DoesNotExist` do. Nothing is excluded by default.
 //!
-//! The seam for other engines: a template's engine blocks are kept as [`template::Engine`]
-//! (Rego compiled, `K8sNativeValidation` CEL kept as written), and
-//! [`EvalOptions::cel`] takes the CEL evaluator that runs the CEL block when one is plugged
-//! in; a future ValidatingAdmissionPolicy is one more variant of [`LoadedPolicy`].
+//! Engines: a template's engine blocks are kept as [`template::Engine`], both compiled at
+//! load. A template with a `K8sNativeValidation` (CEL) block is evaluated with it through
+//! `palisade-cel`, as Gatekeeper does by default; its Rego is used when it has no CEL block,
+//! or when [`EvalOptions::engine`] is [`PolicyEngine::Rego`] (`--policy-engine rego`,
+//! `policyEngine: rego` in palisade.yaml), for a cluster whose Gatekeeper runs Rego only.
 
 pub mod constraint;
 pub mod rego;
@@ -52,22 +53,39 @@ pub struct Violation {
     pub details: Value,
 }
 
-/// An evaluator for a template's `K8sNativeValidation` code block: (code block, object, old
-/// object, parameters, request) to violations. The CEL engine provides one.
-pub type CelEvaluator = fn(
-    code: &Value,
-    object: &Value,
-    old_object: Option<&Value>,
-    params: &Value,
-    request: &Value,
-) -> Result<Vec<Violation>, String>;
+/// Which engine runs a template that has both a Rego and a CEL block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PolicyEngine {
+    /// CEL (`K8sNativeValidation`) when the template has it, Rego otherwise: Gatekeeper's
+    /// default.
+    #[default]
+    Cel,
+    /// Rego whenever the template has it (CEL only for CEL-only templates).
+    Rego,
+}
+
+impl PolicyEngine {
+    /// Parses `cel` or `rego`.
+    pub fn parse(s: &str) -> Option<PolicyEngine> {
+        match s.to_ascii_lowercase().as_str() {
+            "cel" => Some(PolicyEngine::Cel),
+            "rego" => Some(PolicyEngine::Rego),
+            _ => None,
+        }
+    }
+}
 
 /// How to evaluate templates.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct EvalOptions {
-    /// When set, templates with a CEL block are evaluated with it (as Gatekeeper does by
-    /// default); otherwise with their Rego.
-    pub cel: Option<CelEvaluator>,
+    /// The engine preferred for templates with both a Rego and a CEL block.
+    pub engine: PolicyEngine,
+}
+
+/// The one Kubernetes CEL environment of the process (building one is not free).
+pub fn kube_cel() -> &'static palisade_cel::KubeCel {
+    static CEL: std::sync::OnceLock<palisade_cel::KubeCel> = std::sync::OnceLock::new();
+    CEL.get_or_init(palisade_cel::KubeCel::new)
 }
 
 /// The admission request an object is reviewed in (what `input.review` carries beyond the
@@ -112,12 +130,37 @@ impl LoadedPolicy {
     }
 }
 
+/// The CEL request of one review: the object's, with the operation, old object, user and
+/// namespace of the admission request when there is one.
+pub fn cel_request(object: &Value, request: &Request<'_>) -> palisade_cel::Request {
+    let mut req = palisade_cel::Request::for_object(object);
+    if let Some(op) = request.operation {
+        req.operation = op.to_owned();
+    }
+    if let Some(old) = request.old_object {
+        req.old_object = Some(old.clone());
+    }
+    if let Some(u) = request.user_info {
+        req.user_info = u.clone();
+    }
+    req.dry_run = request.dry_run;
+    if let Some(ns) = request.namespace {
+        req.namespace = ns.to_owned();
+    }
+    if req.operation == "DELETE" && request.old_object.is_some() {
+        req.object = None;
+    }
+    req
+}
+
 /// What the evaluation of one object needs beyond the object.
 pub struct EvalContext<'a> {
     /// The data document (`data.inventory`).
     pub data: &'a RegoData,
     /// The labels of a namespace by name (for `namespaceSelector`).
     pub namespace_labels: &'a dyn Fn(&str) -> Option<Labels>,
+    /// The Namespace object by name, when known (CEL's `namespaceObject`).
+    pub namespace_object: &'a dyn Fn(&str) -> Option<Value>,
     /// Engine options.
     pub options: EvalOptions,
 }
@@ -216,24 +259,29 @@ impl BoundConstraint {
         request: &Request<'_>,
         cx: &EvalContext<'_>,
     ) -> Result<Vec<Violation>, String> {
-        if let (Some(cel), Some(code)) = (cx.options.cel, self.template.cel()) {
-            let req = json!({
-                "operation": request.operation.unwrap_or("CREATE"),
-                "userInfo": request.user_info.cloned().unwrap_or(Value::Null),
-                "dryRun": request.dry_run,
-            });
-            return cel(
-                code,
-                object,
-                request.old_object,
-                &self.constraint.parameters,
-                &req,
-            );
+        let rego = self.template.rego();
+        let cel = self.template.cel();
+        let use_cel = cel.is_some() && (cx.options.engine == PolicyEngine::Cel || rego.is_none());
+        if let (true, Some(code)) = (use_cel, cel) {
+            let req = cel_request(object, request);
+            let namespace = (cx.namespace_object)(&req.namespace);
+            return code
+                .compiled
+                .evaluate_in(&req, Some(&self.constraint.parameters), namespace.as_ref())
+                .map(|vs| {
+                    vs.into_iter()
+                        .map(|v| Violation {
+                            msg: v.message,
+                            details: Value::Null,
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.to_string());
         }
-        match self.template.rego() {
+        match rego {
             Some(program) => program.evaluate(rego::to_rego(self.input(object, request)), cx.data),
             None => Err(format!(
-                "template {} has no Rego and no CEL evaluator is available",
+                "template {} has neither Rego nor CEL",
                 self.template.name
             )),
         }

@@ -112,7 +112,7 @@ fn doc(b: &BoundConstraint, action: Action) -> String {
                 let _ = writeln!(
                     d,
                     "\n## K8sNativeValidation (CEL)\n```json\n{}\n```",
-                    yaml(code)
+                    yaml(&code.source)
                 );
             }
         }
@@ -202,6 +202,7 @@ impl Rule for ConstraintRule {
         let cx = EvalContext {
             data: &empty,
             namespace_labels: &|_| None,
+            namespace_object: &|_| None,
             options: self.options,
         };
         self.bound.matches(&object.value, &Request::default(), &cx)
@@ -225,6 +226,11 @@ impl Rule for ConstraintRule {
                 .and_then(|i| i.find("Namespace", None, ns))
                 .map(|n| labels_of(&n.value))
         };
+        let namespace_object = |ns: &str| {
+            inventory
+                .and_then(|i| i.find("Namespace", None, ns))
+                .map(|n| n.value.clone())
+        };
         let empty;
         let data_holder;
         let data = if self.bound.template.rego().is_some_and(|p| p.uses_inventory) {
@@ -245,6 +251,7 @@ impl Rule for ConstraintRule {
         let ecx = EvalContext {
             data,
             namespace_labels: &namespace_labels,
+            namespace_object: &namespace_object,
             options: self.options,
         };
         if !self.bound.matches(&object.value, &request, &ecx) {
