@@ -29,6 +29,7 @@ pub mod rego;
 pub mod rule;
 pub mod schema;
 pub mod template;
+pub mod vap;
 
 use constraint::{Constraint, EnforcementPoint, Subject};
 use palisade_core::labels::Labels;
@@ -113,12 +114,13 @@ pub struct BoundConstraint {
     pub template: Arc<Template>,
 }
 
-/// A loaded policy. Gatekeeper constraints today; ValidatingAdmissionPolicy bindings are
-/// meant to be a second variant, evaluated by the CEL engine.
+/// A loaded policy: a Gatekeeper constraint, or a ValidatingAdmissionPolicy binding.
 #[derive(Debug)]
 pub enum LoadedPolicy {
     /// A Gatekeeper constraint with its template.
     Gatekeeper(Arc<BoundConstraint>),
+    /// A ValidatingAdmissionPolicy with one of its bindings.
+    Vap(Arc<vap::BoundVap>),
 }
 
 impl LoadedPolicy {
@@ -126,6 +128,7 @@ impl LoadedPolicy {
     pub fn id(&self) -> String {
         match self {
             LoadedPolicy::Gatekeeper(b) => b.constraint.id(),
+            LoadedPolicy::Vap(v) => v.id(),
         }
     }
 }
@@ -297,12 +300,19 @@ pub struct PolicySet {
     pub policies: Vec<LoadedPolicy>,
     /// Problems: each names a file, a line and a reason; the other policies still load.
     pub errors: Vec<LoadError>,
+    /// The ValidatingAdmissionPolicies and bindings read so far (loaded again, with the
+    /// parameter objects, when more arrive).
+    vap_objects: Vec<Object>,
+    /// The other objects of the policy files: parameter objects of the policies.
+    param_objects: Vec<Object>,
+    /// The errors of the last load of the policies and bindings.
+    vap_errors: Vec<LoadError>,
 }
 
-/// True when the object is a policy object this crate loads (a ConstraintTemplate or a
-/// constraint).
+/// True when the object is a policy object this crate loads (a ConstraintTemplate, a
+/// constraint, a ValidatingAdmissionPolicy or a binding of one).
 pub fn is_policy_object(o: &Object) -> bool {
-    template::is_template(o) || constraint::is_constraint(o)
+    template::is_template(o) || constraint::is_constraint(o) || vap::is_vap_object(o)
 }
 
 impl PolicySet {
@@ -317,6 +327,13 @@ impl PolicySet {
             .iter()
             .filter(|o| is_policy_object(o))
             .count();
+        let params: Vec<Object> = loaded
+            .objects
+            .iter()
+            .filter(|o| !is_policy_object(o))
+            .cloned()
+            .collect();
+        set.param_objects = params;
         set.add_objects(&loaded.objects);
         if found == 0 && set.errors.is_empty() {
             for p in paths {
@@ -324,16 +341,55 @@ impl PolicySet {
                     file: p.display().to_string(),
                     line: 0,
                     column: 0,
-                    message: "holds no ConstraintTemplate and no constraint".into(),
+                    message: "holds no ConstraintTemplate, constraint or ValidatingAdmissionPolicy"
+                        .into(),
                 });
             }
         }
         set
     }
 
-    /// Loads the ConstraintTemplates and constraints among already-loaded objects (templates
-    /// first, so a constraint may come before its template).
+    /// Adds parameter objects for the ValidatingAdmissionPolicies (any object).
+    pub fn add_param_objects(&mut self, objects: &[Object]) {
+        self.param_objects.extend(objects.iter().cloned());
+        if !self.vap_objects.is_empty() {
+            self.load_vaps();
+        }
+    }
+
+    fn load_vaps(&mut self) {
+        self.policies.retain(|p| !matches!(p, LoadedPolicy::Vap(_)));
+        let old = std::mem::take(&mut self.vap_errors);
+        self.errors.retain(|e| !old.contains(e));
+        let (bound, errors) = vap::load(&self.vap_objects, &self.param_objects);
+        self.errors.extend(errors.iter().cloned());
+        self.vap_errors = errors;
+        for b in bound {
+            self.policies.push(LoadedPolicy::Vap(Arc::new(b)));
+        }
+    }
+
+    /// The ValidatingAdmissionPolicy bindings, each with its policy.
+    pub fn vaps(&self) -> impl Iterator<Item = &Arc<vap::BoundVap>> {
+        self.policies.iter().filter_map(|p| match p {
+            LoadedPolicy::Vap(v) => Some(v),
+            LoadedPolicy::Gatekeeper(_) => None,
+        })
+    }
+
+    /// Loads the ConstraintTemplates, constraints, ValidatingAdmissionPolicies and their
+    /// bindings among already-loaded objects (templates first, so a constraint may come
+    /// before its template).
     pub fn add_objects(&mut self, objects: &[Object]) {
+        let vaps: Vec<Object> = objects
+            .iter()
+            .filter(|o| vap::is_vap_object(o))
+            .cloned()
+            .collect();
+        if !vaps.is_empty() {
+            self.vap_objects.extend(vaps);
+            self.load_vaps();
+        }
         for o in objects.iter().filter(|o| template::is_template(o)) {
             match template::parse(o) {
                 Ok(t) => {
@@ -411,8 +467,9 @@ impl PolicySet {
 
     /// The constraints, bound to their templates.
     pub fn constraints(&self) -> impl Iterator<Item = &Arc<BoundConstraint>> {
-        self.policies.iter().map(|p| match p {
-            LoadedPolicy::Gatekeeper(b) => b,
+        self.policies.iter().filter_map(|p| match p {
+            LoadedPolicy::Gatekeeper(b) => Some(b),
+            LoadedPolicy::Vap(_) => None,
         })
     }
 
