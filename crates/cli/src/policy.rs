@@ -14,6 +14,20 @@ pub(crate) struct PolicyArgs {
     /// `policies:` list.
     #[arg(long = "policy", value_name = "PATH")]
     pub(crate) policy: Vec<PathBuf>,
+    /// The engine of ConstraintTemplates that carry both Rego and a K8sNativeValidation
+    /// (CEL) block: `cel` (default, as Gatekeeper) or `rego`. Templates with one engine
+    /// always run it.
+    #[arg(long = "policy-engine", value_name = "ENGINE", value_parser = ["cel", "rego"], default_value = "cel")]
+    pub(crate) policy_engine: String,
+}
+
+impl PolicyArgs {
+    /// The evaluation options the flags ask for.
+    pub(crate) fn eval_options(&self) -> EvalOptions {
+        EvalOptions {
+            engine: palisade_policy::PolicyEngine::parse(&self.policy_engine).unwrap_or_default(),
+        }
+    }
 }
 
 /// Policies loaded for a command.
@@ -71,7 +85,7 @@ pub(crate) fn load(
             .collect();
         set.add_objects(&objects);
     }
-    let rules = palisade_policy::rules_for(&set, point, EvalOptions::default());
+    let rules = palisade_policy::rules_for(&set, point, args.eval_options());
     Ok(Loaded {
         rules,
         errors: set.errors,

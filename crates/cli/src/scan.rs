@@ -318,7 +318,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             let rules = palisade_policy::rules_for(
                 &set,
                 palisade_policy::SCAN_POINT,
-                palisade_policy::EvalOptions::default(),
+                args.policies.eval_options(),
             );
             loaded.errors.extend(set.errors);
             let mut o = opts.clone();

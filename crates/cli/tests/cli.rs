@@ -2281,6 +2281,100 @@ mod gatekeeper_policies {
         assert!(!v["findings"].as_array().unwrap().is_empty());
     }
 
+    const VAP: &str = "ValidatingAdmissionPolicy/pinned-images/pinned-images-outside-system";
+
+    #[test]
+    fn validating_admission_policy_in_json_and_sarif() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("palisade.yaml");
+        std::fs::write(
+            &config,
+            "exceptions:\n- rules: [ValidatingAdmissionPolicy]\n  match: {namespace: shop, name: postgres}\n  reason: the image is mirrored and pinned by the registry\n",
+        )
+        .unwrap();
+        let o = palisade(&[
+            "scan",
+            "examples/",
+            "--policy",
+            "examples/policies/pinned-images-vap.yaml",
+            "--select",
+            "pinned-images",
+            "-f",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+            "--fail-on",
+            "medium",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let v = json(&o);
+        assert_eq!(rule_ids(&v, "findings"), [format!("{VAP} frontend")]);
+        assert_eq!(rule_ids(&v, "suppressed"), [format!("{VAP} postgres")]);
+        let f = &v["findings"][0];
+        assert_eq!(f["severity"], "medium");
+        assert_eq!(f["mode"], "deny");
+        assert_eq!(
+            f["message"],
+            "Deployment frontend: containers web use an image without a pinned tag"
+        );
+        assert_eq!(f["properties"]["validationActions"], "Deny");
+        // SARIF, selected by the id prefix; a Gatekeeper template loaded beside it.
+        let o = palisade(&[
+            "scan",
+            "examples/",
+            "--policy",
+            "examples/policies",
+            "--select",
+            "ValidatingAdmissionPolicy",
+            "-f",
+            "sarif",
+            "--fail-on",
+            "none",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v = json(&o);
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        assert_eq!(results.len(), 2, "{results:?}");
+        assert!(results.iter().all(|r| r["ruleId"] == VAP));
+        assert_valid_sarif(&v);
+    }
+
+    #[test]
+    fn vap_that_does_not_compile_is_an_error_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad-vap.yaml");
+        std::fs::write(
+            &bad,
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata:\n  name: broken\nspec:\n  matchConstraints:\n    resourceRules:\n    - apiGroups: [apps]\n      apiVersions: [v1]\n      operations: [CREATE]\n      resources: [deployments]\n  validations:\n  - expression: \"object.spec.replicas <\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata:\n  name: broken-binding\nspec:\n  policyName: broken\n  validationActions: [Deny]\n",
+        )
+        .unwrap();
+        let o = palisade(&[
+            "scan",
+            "examples/insecure",
+            "--policy",
+            bad.to_str().unwrap(),
+            "--policy",
+            "examples/policies",
+            "--select",
+            "pinned-images,gatekeeper",
+            "-f",
+            "json",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let v = json(&o);
+        let errors = v["errors"].to_string();
+        assert!(errors.contains("bad-vap.yaml"), "{errors}");
+        assert!(errors.contains("\"line\":13"), "{errors}");
+        assert!(
+            errors.contains("spec.validations[0].expression"),
+            "{errors}"
+        );
+        // The other policies still run.
+        let ids = rule_ids(&v, "findings");
+        assert!(ids.contains(&format!("{VAP} frontend")), "{ids:?}");
+        assert!(ids.contains(&format!("{ID} frontend")), "{ids:?}");
+    }
+
     #[test]
     fn sarif_names_the_constraint() {
         let o = palisade(&[

@@ -18,16 +18,18 @@
 //! is evaluated against a namespace without labels: `matchLabels` then does not select it,
 //! `NotIn` and `DoesNotExist` do. Nothing is excluded by default.
 //!
-//! The seam for other engines: a template's engine blocks are kept as [`template::Engine`]
-//! (Rego compiled, `K8sNativeValidation` CEL kept as written), and
-//! [`EvalOptions::cel`] takes the CEL evaluator that runs the CEL block when one is plugged
-//! in; a future ValidatingAdmissionPolicy is one more variant of [`LoadedPolicy`].
+//! Engines: a template's engine blocks are kept as [`template::Engine`], both compiled at
+//! load. A template with a `K8sNativeValidation` (CEL) block is evaluated with it through
+//! `palisade-cel`, as Gatekeeper does by default; its Rego is used when it has no CEL block,
+//! or when [`EvalOptions::engine`] is [`PolicyEngine::Rego`] (`--policy-engine rego`,
+//! `policyEngine: rego` in palisade.yaml), for a cluster whose Gatekeeper runs Rego only.
 
 pub mod constraint;
 pub mod rego;
 pub mod rule;
 pub mod schema;
 pub mod template;
+pub mod vap;
 
 use constraint::{Constraint, EnforcementPoint, Subject};
 use palisade_core::labels::Labels;
@@ -52,22 +54,39 @@ pub struct Violation {
     pub details: Value,
 }
 
-/// An evaluator for a template's `K8sNativeValidation` code block: (code block, object, old
-/// object, parameters, request) to violations. The CEL engine provides one.
-pub type CelEvaluator = fn(
-    code: &Value,
-    object: &Value,
-    old_object: Option<&Value>,
-    params: &Value,
-    request: &Value,
-) -> Result<Vec<Violation>, String>;
+/// Which engine runs a template that has both a Rego and a CEL block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PolicyEngine {
+    /// CEL (`K8sNativeValidation`) when the template has it, Rego otherwise: Gatekeeper's
+    /// default.
+    #[default]
+    Cel,
+    /// Rego whenever the template has it (CEL only for CEL-only templates).
+    Rego,
+}
+
+impl PolicyEngine {
+    /// Parses `cel` or `rego`.
+    pub fn parse(s: &str) -> Option<PolicyEngine> {
+        match s.to_ascii_lowercase().as_str() {
+            "cel" => Some(PolicyEngine::Cel),
+            "rego" => Some(PolicyEngine::Rego),
+            _ => None,
+        }
+    }
+}
 
 /// How to evaluate templates.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct EvalOptions {
-    /// When set, templates with a CEL block are evaluated with it (as Gatekeeper does by
-    /// default); otherwise with their Rego.
-    pub cel: Option<CelEvaluator>,
+    /// The engine preferred for templates with both a Rego and a CEL block.
+    pub engine: PolicyEngine,
+}
+
+/// The one Kubernetes CEL environment of the process (building one is not free).
+pub fn kube_cel() -> &'static palisade_cel::KubeCel {
+    static CEL: std::sync::OnceLock<palisade_cel::KubeCel> = std::sync::OnceLock::new();
+    CEL.get_or_init(palisade_cel::KubeCel::new)
 }
 
 /// The admission request an object is reviewed in (what `input.review` carries beyond the
@@ -95,12 +114,13 @@ pub struct BoundConstraint {
     pub template: Arc<Template>,
 }
 
-/// A loaded policy. Gatekeeper constraints today; ValidatingAdmissionPolicy bindings are
-/// meant to be a second variant, evaluated by the CEL engine.
+/// A loaded policy: a Gatekeeper constraint, or a ValidatingAdmissionPolicy binding.
 #[derive(Debug)]
 pub enum LoadedPolicy {
     /// A Gatekeeper constraint with its template.
     Gatekeeper(Arc<BoundConstraint>),
+    /// A ValidatingAdmissionPolicy with one of its bindings.
+    Vap(Arc<vap::BoundVap>),
 }
 
 impl LoadedPolicy {
@@ -108,8 +128,32 @@ impl LoadedPolicy {
     pub fn id(&self) -> String {
         match self {
             LoadedPolicy::Gatekeeper(b) => b.constraint.id(),
+            LoadedPolicy::Vap(v) => v.id(),
         }
     }
+}
+
+/// The CEL request of one review: the object's, with the operation, old object, user and
+/// namespace of the admission request when there is one.
+pub fn cel_request(object: &Value, request: &Request<'_>) -> palisade_cel::Request {
+    let mut req = palisade_cel::Request::for_object(object);
+    if let Some(op) = request.operation {
+        req.operation = op.to_owned();
+    }
+    if let Some(old) = request.old_object {
+        req.old_object = Some(old.clone());
+    }
+    if let Some(u) = request.user_info {
+        req.user_info = u.clone();
+    }
+    req.dry_run = request.dry_run;
+    if let Some(ns) = request.namespace {
+        req.namespace = ns.to_owned();
+    }
+    if req.operation == "DELETE" && request.old_object.is_some() {
+        req.object = None;
+    }
+    req
 }
 
 /// What the evaluation of one object needs beyond the object.
@@ -118,6 +162,8 @@ pub struct EvalContext<'a> {
     pub data: &'a RegoData,
     /// The labels of a namespace by name (for `namespaceSelector`).
     pub namespace_labels: &'a dyn Fn(&str) -> Option<Labels>,
+    /// The Namespace object by name, when known (CEL's `namespaceObject`).
+    pub namespace_object: &'a dyn Fn(&str) -> Option<Value>,
     /// Engine options.
     pub options: EvalOptions,
 }
@@ -216,24 +262,29 @@ impl BoundConstraint {
         request: &Request<'_>,
         cx: &EvalContext<'_>,
     ) -> Result<Vec<Violation>, String> {
-        if let (Some(cel), Some(code)) = (cx.options.cel, self.template.cel()) {
-            let req = json!({
-                "operation": request.operation.unwrap_or("CREATE"),
-                "userInfo": request.user_info.cloned().unwrap_or(Value::Null),
-                "dryRun": request.dry_run,
-            });
-            return cel(
-                code,
-                object,
-                request.old_object,
-                &self.constraint.parameters,
-                &req,
-            );
+        let rego = self.template.rego();
+        let cel = self.template.cel();
+        let use_cel = cel.is_some() && (cx.options.engine == PolicyEngine::Cel || rego.is_none());
+        if let (true, Some(code)) = (use_cel, cel) {
+            let req = cel_request(object, request);
+            let namespace = (cx.namespace_object)(&req.namespace);
+            return code
+                .compiled
+                .evaluate_in(&req, Some(&self.constraint.parameters), namespace.as_ref())
+                .map(|vs| {
+                    vs.into_iter()
+                        .map(|v| Violation {
+                            msg: v.message,
+                            details: Value::Null,
+                        })
+                        .collect()
+                })
+                .map_err(|e| e.to_string());
         }
-        match self.template.rego() {
+        match rego {
             Some(program) => program.evaluate(rego::to_rego(self.input(object, request)), cx.data),
             None => Err(format!(
-                "template {} has no Rego and no CEL evaluator is available",
+                "template {} has neither Rego nor CEL",
                 self.template.name
             )),
         }
@@ -249,12 +300,19 @@ pub struct PolicySet {
     pub policies: Vec<LoadedPolicy>,
     /// Problems: each names a file, a line and a reason; the other policies still load.
     pub errors: Vec<LoadError>,
+    /// The ValidatingAdmissionPolicies and bindings read so far (loaded again, with the
+    /// parameter objects, when more arrive).
+    vap_objects: Vec<Object>,
+    /// The other objects of the policy files: parameter objects of the policies.
+    param_objects: Vec<Object>,
+    /// The errors of the last load of the policies and bindings.
+    vap_errors: Vec<LoadError>,
 }
 
-/// True when the object is a policy object this crate loads (a ConstraintTemplate or a
-/// constraint).
+/// True when the object is a policy object this crate loads (a ConstraintTemplate, a
+/// constraint, a ValidatingAdmissionPolicy or a binding of one).
 pub fn is_policy_object(o: &Object) -> bool {
-    template::is_template(o) || constraint::is_constraint(o)
+    template::is_template(o) || constraint::is_constraint(o) || vap::is_vap_object(o)
 }
 
 impl PolicySet {
@@ -269,6 +327,13 @@ impl PolicySet {
             .iter()
             .filter(|o| is_policy_object(o))
             .count();
+        let params: Vec<Object> = loaded
+            .objects
+            .iter()
+            .filter(|o| !is_policy_object(o))
+            .cloned()
+            .collect();
+        set.param_objects = params;
         set.add_objects(&loaded.objects);
         if found == 0 && set.errors.is_empty() {
             for p in paths {
@@ -276,16 +341,55 @@ impl PolicySet {
                     file: p.display().to_string(),
                     line: 0,
                     column: 0,
-                    message: "holds no ConstraintTemplate and no constraint".into(),
+                    message: "holds no ConstraintTemplate, constraint or ValidatingAdmissionPolicy"
+                        .into(),
                 });
             }
         }
         set
     }
 
-    /// Loads the ConstraintTemplates and constraints among already-loaded objects (templates
-    /// first, so a constraint may come before its template).
+    /// Adds parameter objects for the ValidatingAdmissionPolicies (any object).
+    pub fn add_param_objects(&mut self, objects: &[Object]) {
+        self.param_objects.extend(objects.iter().cloned());
+        if !self.vap_objects.is_empty() {
+            self.load_vaps();
+        }
+    }
+
+    fn load_vaps(&mut self) {
+        self.policies.retain(|p| !matches!(p, LoadedPolicy::Vap(_)));
+        let old = std::mem::take(&mut self.vap_errors);
+        self.errors.retain(|e| !old.contains(e));
+        let (bound, errors) = vap::load(&self.vap_objects, &self.param_objects);
+        self.errors.extend(errors.iter().cloned());
+        self.vap_errors = errors;
+        for b in bound {
+            self.policies.push(LoadedPolicy::Vap(Arc::new(b)));
+        }
+    }
+
+    /// The ValidatingAdmissionPolicy bindings, each with its policy.
+    pub fn vaps(&self) -> impl Iterator<Item = &Arc<vap::BoundVap>> {
+        self.policies.iter().filter_map(|p| match p {
+            LoadedPolicy::Vap(v) => Some(v),
+            LoadedPolicy::Gatekeeper(_) => None,
+        })
+    }
+
+    /// Loads the ConstraintTemplates, constraints, ValidatingAdmissionPolicies and their
+    /// bindings among already-loaded objects (templates first, so a constraint may come
+    /// before its template).
     pub fn add_objects(&mut self, objects: &[Object]) {
+        let vaps: Vec<Object> = objects
+            .iter()
+            .filter(|o| vap::is_vap_object(o))
+            .cloned()
+            .collect();
+        if !vaps.is_empty() {
+            self.vap_objects.extend(vaps);
+            self.load_vaps();
+        }
         for o in objects.iter().filter(|o| template::is_template(o)) {
             match template::parse(o) {
                 Ok(t) => {
@@ -363,8 +467,9 @@ impl PolicySet {
 
     /// The constraints, bound to their templates.
     pub fn constraints(&self) -> impl Iterator<Item = &Arc<BoundConstraint>> {
-        self.policies.iter().map(|p| match p {
-            LoadedPolicy::Gatekeeper(b) => b,
+        self.policies.iter().filter_map(|p| match p {
+            LoadedPolicy::Gatekeeper(b) => Some(b),
+            LoadedPolicy::Vap(_) => None,
         })
     }
 

@@ -2,7 +2,11 @@
 //! built once at load time (and kept for the life of the process, as every rule's is).
 
 use crate::constraint::{Action, EnforcementPoint};
-use crate::{inventory_data, BoundConstraint, EvalContext, EvalOptions, PolicySet, Request};
+use crate::vap::BoundVap;
+use crate::{
+    cel_request, inventory_data, BoundConstraint, EvalContext, EvalOptions, PolicySet, Request,
+};
+use palisade_cel::{FailurePolicy, OutcomeKind};
 use palisade_core::labels::labels_of;
 use palisade_core::{Context, Mode, Object, Rule, RuleMeta, Scope, Severity};
 use std::fmt::Write;
@@ -12,10 +16,16 @@ use std::sync::Arc;
 /// (`rules: {Kind/name: {severity: high}}`).
 pub const DEFAULT_SEVERITY: Severity = Severity::Medium;
 
-/// A constraint run as a rule.
+/// What a rule evaluates.
+enum Bound {
+    Gatekeeper(Arc<BoundConstraint>),
+    Vap(Arc<BoundVap>),
+}
+
+/// A constraint, or a ValidatingAdmissionPolicy binding, run as a rule.
 pub struct ConstraintRule {
     meta: &'static RuleMeta,
-    bound: Arc<BoundConstraint>,
+    bound: Bound,
     action: Action,
     options: EvalOptions,
 }
@@ -34,9 +44,20 @@ fn leak(s: String) -> &'static str {
 }
 
 impl ConstraintRule {
-    /// The constraint and its template.
-    pub fn constraint(&self) -> &Arc<BoundConstraint> {
-        &self.bound
+    /// The constraint and its template (none for a ValidatingAdmissionPolicy).
+    pub fn constraint(&self) -> Option<&Arc<BoundConstraint>> {
+        match &self.bound {
+            Bound::Gatekeeper(b) => Some(b),
+            Bound::Vap(_) => None,
+        }
+    }
+
+    /// The ValidatingAdmissionPolicy binding (none for a constraint).
+    pub fn vap(&self) -> Option<&Arc<BoundVap>> {
+        match &self.bound {
+            Bound::Vap(v) => Some(v),
+            Bound::Gatekeeper(_) => None,
+        }
     }
 
     /// The enforcement action at the point the rule was built for.
@@ -112,7 +133,7 @@ fn doc(b: &BoundConstraint, action: Action) -> String {
                 let _ = writeln!(
                     d,
                     "\n## K8sNativeValidation (CEL)\n```json\n{}\n```",
-                    yaml(code)
+                    yaml(&code.source)
                 );
             }
         }
@@ -178,18 +199,87 @@ pub fn rules_for(
     point: EnforcementPoint,
     options: EvalOptions,
 ) -> Vec<&'static ConstraintRule> {
-    set.constraints()
+    let mut rules: Vec<&'static ConstraintRule> = set
+        .constraints()
         .filter_map(|b| {
             let action = b.constraint.action_at(point)?;
             let meta: &'static RuleMeta = Box::leak(Box::new(meta(b, action)));
             Some(&*Box::leak(Box::new(ConstraintRule {
                 meta,
-                bound: b.clone(),
+                bound: Bound::Gatekeeper(b.clone()),
                 action,
                 options,
             })))
         })
-        .collect()
+        .collect();
+    // A binding's validationActions hold at admission and in a scan alike.
+    for v in set.vaps() {
+        let action = v.action();
+        let meta: &'static RuleMeta = Box::leak(Box::new(vap_meta(v, action)));
+        rules.push(Box::leak(Box::new(ConstraintRule {
+            meta,
+            bound: Bound::Vap(v.clone()),
+            action,
+            options,
+        })));
+    }
+    rules
+}
+
+fn vap_doc(v: &BoundVap, action: Action) -> String {
+    let mut d = String::from("## What it checks\n");
+    let _ = writeln!(
+        d,
+        "ValidatingAdmissionPolicy `{}` bound by ValidatingAdmissionPolicyBinding `{}`{}{}.",
+        v.policy,
+        v.binding,
+        v.policy_source
+            .as_ref()
+            .map(|s| format!(" (policy read from {s}"))
+            .unwrap_or_default(),
+        v.binding_source
+            .as_ref()
+            .map(|s| format!(", binding from {s})"))
+            .unwrap_or_else(|| if v.policy_source.is_some() {
+                ")".into()
+            } else {
+                String::new()
+            })
+    );
+    let _ = writeln!(
+        d,
+        "\n## Enforcement\nvalidationActions `{}`: admission mode {} unless `rules.{}.mode` sets one. \
+         An expression that fails to evaluate is a finding (`evaluationError`), with the \
+         policy's `failurePolicy`.",
+        v.actions_str(),
+        action.mode(),
+        v.id()
+    );
+    let json = |x: &serde_json::Value| serde_json::to_string_pretty(x).unwrap_or_default();
+    let _ = writeln!(d, "\n## Policy\n```json\n{}\n```", json(&v.policy_value));
+    let _ = writeln!(d, "\n## Binding\n```json\n{}\n```", json(&v.binding_value));
+    d.push_str("\n## References\nvalidatingadmissionpolicy\n");
+    d.lines().map(|l| format!(" {l}\n")).collect()
+}
+
+fn vap_meta(v: &BoundVap, action: Action) -> RuleMeta {
+    RuleMeta {
+        id: leak(v.id()),
+        name: leak(v.policy.clone()),
+        severity: DEFAULT_SEVERITY,
+        summary: leak(format!(
+            "ValidatingAdmissionPolicy {} (binding {})",
+            v.policy, v.binding
+        )),
+        doc: leak(vap_doc(v, action)),
+        references: &[],
+        tags: &["validatingadmissionpolicy"],
+        level: None,
+        scope: Scope::Object,
+        kinds: &["*"],
+        options: &[],
+        family_name: Some("validatingadmissionpolicy"),
+    }
 }
 
 impl Rule for ConstraintRule {
@@ -198,13 +288,19 @@ impl Rule for ConstraintRule {
     }
 
     fn applies_to(&self, object: &Object) -> bool {
+        let bound = match &self.bound {
+            Bound::Gatekeeper(b) => b,
+            // matchConstraints are applied with the request, in `check`.
+            Bound::Vap(_) => return true,
+        };
         let empty = crate::rego::RegoData::empty();
         let cx = EvalContext {
             data: &empty,
             namespace_labels: &|_| None,
+            namespace_object: &|_| None,
             options: self.options,
         };
-        self.bound.matches(&object.value, &Request::default(), &cx)
+        bound.matches(&object.value, &Request::default(), &cx)
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
@@ -220,14 +316,23 @@ impl Rule for ConstraintRule {
             },
             None => Request::default(),
         };
+        let bound = match &self.bound {
+            Bound::Gatekeeper(b) => b,
+            Bound::Vap(v) => return self.check_vap(v, object, &request, cx),
+        };
         let namespace_labels = |ns: &str| {
             inventory
                 .and_then(|i| i.find("Namespace", None, ns))
                 .map(|n| labels_of(&n.value))
         };
+        let namespace_object = |ns: &str| {
+            inventory
+                .and_then(|i| i.find("Namespace", None, ns))
+                .map(|n| n.value.clone())
+        };
         let empty;
         let data_holder;
-        let data = if self.bound.template.rego().is_some_and(|p| p.uses_inventory) {
+        let data = if bound.template.rego().is_some_and(|p| p.uses_inventory) {
             match inventory {
                 Some(inv) => {
                     data_holder = inventory_data(inv);
@@ -245,13 +350,14 @@ impl Rule for ConstraintRule {
         let ecx = EvalContext {
             data,
             namespace_labels: &namespace_labels,
+            namespace_object: &namespace_object,
             options: self.options,
         };
-        if !self.bound.matches(&object.value, &request, &ecx) {
+        if !bound.matches(&object.value, &request, &ecx) {
             return;
         }
-        let constraint = self.bound.constraint.name.clone();
-        match self.bound.evaluate(&object.value, &request, &ecx) {
+        let constraint = bound.constraint.name.clone();
+        match bound.evaluate(&object.value, &request, &ecx) {
             Ok(violations) => {
                 for v in violations {
                     let f = cx.report(None, v.msg);
@@ -272,11 +378,77 @@ impl Rule for ConstraintRule {
                     None,
                     format!(
                         "could not evaluate constraint {}: {e}",
-                        self.bound.constraint.id()
+                        bound.constraint.id()
                     ),
                 )
                 .property("constraint", constraint)
                 .property("evaluationError", "true");
+            }
+        }
+    }
+}
+
+impl ConstraintRule {
+    fn check_vap(
+        &self,
+        v: &BoundVap,
+        object: &Object,
+        request: &Request<'_>,
+        cx: &mut Context<'_>,
+    ) {
+        let req = cel_request(&object.value, request);
+        let namespace = if req.namespace.is_empty() {
+            None
+        } else {
+            cx.inventory()
+                .and_then(|i| i.find("Namespace", None, &req.namespace))
+                .map(|n| n.value.clone())
+        };
+        let actions = v.actions_str();
+        for o in v.set.evaluate(&req, namespace.as_ref()) {
+            match o.kind {
+                OutcomeKind::Violation {
+                    message,
+                    reason,
+                    validation,
+                    ..
+                } => {
+                    let f = cx.report(None, message);
+                    f.property("policy", v.policy.clone())
+                        .property("binding", v.binding.clone())
+                        .property("validationActions", actions.clone())
+                        .property("reason", reason)
+                        .property("validation", validation.to_string());
+                    if let Some(p) = o.param {
+                        f.property("param", p);
+                    }
+                }
+                OutcomeKind::Error {
+                    message,
+                    failure_policy,
+                    ..
+                } => {
+                    cx.report(
+                        None,
+                        format!(
+                            "could not evaluate ValidatingAdmissionPolicy {}: {message}",
+                            v.policy
+                        ),
+                    )
+                    .property("policy", v.policy.clone())
+                    .property("binding", v.binding.clone())
+                    .property("validationActions", actions.clone())
+                    .property("evaluationError", "true")
+                    .property(
+                        "failurePolicy",
+                        match failure_policy {
+                            FailurePolicy::Fail => "Fail",
+                            FailurePolicy::Ignore => "Ignore",
+                        },
+                    );
+                }
+                // Audit annotations are not findings: the admission server asks for them.
+                OutcomeKind::AuditAnnotation { .. } => {}
             }
         }
     }

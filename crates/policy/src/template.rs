@@ -16,9 +16,8 @@ pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
 pub enum Engine {
     /// Rego (`rego:` + `libs:` of the target, or a `code` block with `engine: Rego`).
     Rego(Box<RegoProgram>),
-    /// A `code` block with `engine: K8sNativeValidation` (CEL), kept as written: the CEL
-    /// engine evaluates it where it is available; the template's Rego is used otherwise.
-    Cel(Value),
+    /// A `code` block with `engine: K8sNativeValidation` (CEL), compiled once at load.
+    Cel(Box<CelCode>),
 }
 
 impl Engine {
@@ -29,6 +28,15 @@ impl Engine {
             Engine::Cel(_) => "K8sNativeValidation",
         }
     }
+}
+
+/// A template's `K8sNativeValidation` code block: as written, and compiled.
+#[derive(Debug)]
+pub struct CelCode {
+    /// The `source` of the code block, as written.
+    pub source: Value,
+    /// The compiled block.
+    pub compiled: palisade_cel::CompiledGatekeeperCode,
 }
 
 /// A loaded ConstraintTemplate.
@@ -58,9 +66,9 @@ impl Template {
     }
 
     /// The CEL (`K8sNativeValidation`) code block, when the template has one.
-    pub fn cel(&self) -> Option<&Value> {
+    pub fn cel(&self) -> Option<&CelCode> {
         self.engines.iter().find_map(|e| match e {
-            Engine::Cel(v) => Some(v),
+            Engine::Cel(c) => Some(&**c),
             Engine::Rego(_) => None,
         })
     }
@@ -181,9 +189,23 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
                     })?;
                     engines.push(Engine::Rego(Box::new(program)));
                 }
-                Some("K8sNativeValidation") => engines.push(Engine::Cel(
-                    block.get("source").cloned().unwrap_or(Value::Null),
-                )),
+                Some("K8sNativeValidation") => {
+                    let source = block.get("source").cloned().unwrap_or(Value::Null);
+                    let compiled = palisade_cel::CompiledGatekeeperCode::compile_with(
+                        crate::kube_cel(),
+                        &source,
+                    )
+                    .map_err(|e| {
+                        err(
+                            o,
+                            &format!("{cp}/source"),
+                            format!(
+                                "{what}: the K8sNativeValidation (CEL) code does not compile: {e}"
+                            ),
+                        )
+                    })?;
+                    engines.push(Engine::Cel(Box::new(CelCode { source, compiled })));
+                }
                 Some(other) => {
                     return Err(err(
                         o,

@@ -1,13 +1,16 @@
 //! Every case of the gatekeeper-library suites (`suite.yaml`: template, constraint, object,
-//! optional inventory, expected violations) run through Palisade's Gatekeeper engine (Rego).
-//! The expected count must match for at least 98% of the cases, and every case that does not
-//! must be listed, with its reason, in `docs/comparisons/gatekeeper.md`.
+//! optional inventory, expected violations) run through Palisade's Gatekeeper engines: Rego
+//! for every case, and CEL for the cases whose template has a `K8sNativeValidation` block.
+//! The expected count must match for at least 98% of the cases of each engine, and every case
+//! that does not must be listed (CEL ones as `cel: KEY`), with its reason, in `docs/comparisons/gatekeeper.md`.
 #![allow(clippy::print_stdout)]
 
 use palisade_core::labels::labels_of;
 use palisade_core::Object;
 use palisade_policy::rego::RegoData;
-use palisade_policy::{inventory_document, EvalContext, EvalOptions, PolicySet, Request};
+use palisade_policy::{
+    inventory_document, EvalContext, EvalOptions, PolicyEngine, PolicySet, Request,
+};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -55,6 +58,15 @@ fn assertion_holds(a: &Value, msgs: &[String]) -> bool {
     }
 }
 
+/// One engine's results.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    total: usize,
+    mismatches: Vec<String>,
+    unlisted: Vec<String>,
+}
+
 #[test]
 fn gatekeeper_library_suites() {
     let Some(root) = corpus().map(|c| c.join("gatekeeper-library")) else {
@@ -73,9 +85,7 @@ fn gatekeeper_library_suites() {
     )
     .unwrap_or_default();
     let mut sets: HashMap<(String, String), PolicySet> = HashMap::new();
-    let mut mismatches = Vec::new();
-    let mut unlisted = Vec::new();
-    let mut passed = 0usize;
+    let mut results = [Tally::default(), Tally::default()];
     for case in &index {
         let s = |k: &str| case[k].as_str().unwrap().to_owned();
         let key = format!("{}/{}/{}", s("template_kind"), s("suite_test"), s("case"));
@@ -132,64 +142,107 @@ fn gatekeeper_library_suites() {
                 })
                 .map(labels_of)
         };
-        let cx = EvalContext {
-            data: &data,
-            namespace_labels: &ns_labels,
-            options: EvalOptions::default(),
-        };
-        let outcome: Result<Vec<String>, String> = if !set.errors.is_empty() {
-            Err(format!("load: {:?}", set.errors))
-        } else {
-            let mut msgs = Vec::new();
-            let mut err = None;
-            for b in set.constraints() {
-                if !b.matches(&obj, &request, &cx) {
-                    continue;
-                }
-                match b.evaluate(&obj, &request, &cx) {
-                    Ok(vs) => msgs.extend(vs.into_iter().map(|v| v.msg)),
-                    Err(e) => err = Some(e),
-                }
-            }
-            match err {
-                Some(e) => Err(e),
-                None => Ok(msgs),
-            }
-        };
-        let ok = match &outcome {
-            Ok(msgs) => case["assertions"]
-                .as_array()
-                .unwrap()
+        let ns_object = |ns: &str| {
+            inventory
                 .iter()
-                .all(|a| assertion_holds(a, msgs)),
-            Err(_) => false,
+                .find(|v| {
+                    v["kind"] == "Namespace"
+                        && v.pointer("/metadata/name") == Some(&Value::from(ns))
+                })
+                .cloned()
         };
-        if ok {
-            passed += 1;
-        } else {
-            let line = format!("{key}: {outcome:?} (expected {})", case["assertions"]);
-            if !listed.contains(&format!("`{key}`")) {
-                unlisted.push(line.clone());
+        let has_cel = set.constraints().any(|b| b.template.cel().is_some());
+        for (ei, engine) in [PolicyEngine::Rego, PolicyEngine::Cel]
+            .into_iter()
+            .enumerate()
+        {
+            if engine == PolicyEngine::Cel && !has_cel {
+                continue;
             }
-            mismatches.push(line);
+            let cx = EvalContext {
+                data: &data,
+                namespace_labels: &ns_labels,
+                namespace_object: &ns_object,
+                options: EvalOptions { engine },
+            };
+            let outcome: Result<Vec<String>, String> = if !set.errors.is_empty() {
+                Err(format!("load: {:?}", set.errors))
+            } else {
+                let mut msgs = Vec::new();
+                let mut err = None;
+                for b in set.constraints() {
+                    if !b.matches(&obj, &request, &cx) {
+                        continue;
+                    }
+                    match b.evaluate(&obj, &request, &cx) {
+                        Ok(vs) => msgs.extend(vs.into_iter().map(|v| v.msg)),
+                        Err(e) => err = Some(e),
+                    }
+                }
+                match err {
+                    Some(e) => Err(e),
+                    None => Ok(msgs),
+                }
+            };
+            let ok = match &outcome {
+                Ok(msgs) => case["assertions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|a| assertion_holds(a, msgs)),
+                Err(_) => false,
+            };
+            let r = &mut results[ei];
+            r.total += 1;
+            if ok {
+                r.passed += 1;
+            } else {
+                // CEL mismatches are listed as `cel: KEY`.
+                let listed_key = match engine {
+                    PolicyEngine::Rego => format!("`{key}`"),
+                    PolicyEngine::Cel => format!("`cel: {key}`"),
+                };
+                let line = format!(
+                    "{listed_key}: {outcome:?} (expected {})",
+                    case["assertions"]
+                );
+                if !listed.contains(&listed_key) {
+                    r.unlisted.push(line.clone());
+                }
+                r.mismatches.push(line);
+            }
         }
     }
     let total = index.len();
-    println!(
-        "gatekeeper-library: {passed}/{total} cases match ({:.1}%)",
-        100.0 * passed as f64 / total as f64
-    );
-    for m in &mismatches {
-        println!("  mismatch: {m}");
-    }
     assert!(total >= 250, "only {total} cases in the index");
+    for (name, r) in ["Rego", "CEL"].iter().zip(&results) {
+        println!(
+            "gatekeeper-library ({name}): {}/{} cases match ({:.1}%)",
+            r.passed,
+            r.total,
+            100.0 * r.passed as f64 / r.total.max(1) as f64
+        );
+        for m in &r.mismatches {
+            println!("  mismatch ({name}): {m}");
+        }
+    }
+    assert_eq!(results[0].total, total);
     assert!(
-        unlisted.is_empty(),
-        "mismatches not listed in docs/comparisons/gatekeeper.md:\n{}",
-        unlisted.join("\n")
+        results[1].total >= 50,
+        "only {} CEL cases",
+        results[1].total
     );
-    assert!(
-        passed * 100 >= total * 98,
-        "{passed}/{total} cases match, below 98%"
-    );
+    for (name, r) in ["Rego", "CEL"].iter().zip(&results) {
+        assert!(
+            r.unlisted.is_empty(),
+            "{name} mismatches not listed in docs/comparisons/gatekeeper.md:\n{}",
+            r.unlisted.join("\n")
+        );
+        assert!(
+            r.passed * 100 >= r.total * 98,
+            "{name}: {}/{} cases match, below 98%",
+            r.passed,
+            r.total
+        );
+    }
 }

@@ -71,7 +71,11 @@ fn run(policy: &str, objects: &str, point: EnforcementPoint) -> Vec<String> {
             cx.set_object(palisade_core::ObjectId(i));
             r.check(o, &mut cx);
             for _ in cx.take_findings() {
-                out.push(format!("{}:{}", r.constraint().constraint.name, o.name));
+                out.push(format!(
+                    "{}:{}",
+                    r.constraint().unwrap().constraint.name,
+                    o.name
+                ));
             }
         }
     }

@@ -99,3 +99,98 @@ fn the_template_sees_the_operation() {
         .unwrap();
     assert_eq!(out.verdict, Verdict::Allowed);
 }
+
+/// A ValidatingAdmissionPolicy that sees the request: CREATE only, the user in the message.
+const VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-privileged}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+  - expression: "!object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)"
+    messageExpression: "request.userInfo.username + ' may not create a privileged Pod'"
+"#;
+
+/// The constraint (deny) and the policy bound with these validationActions.
+fn evaluator_with_vap(actions: &str) -> Evaluator {
+    let text = format!(
+        "{TEMPLATE}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoPrivilegedByUser\nmetadata: {{name: no-priv}}\nspec:\n  enforcementAction: dryrun\n  match: {{kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]}}\n---\n{VAP}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: no-privileged-binding}}\nspec:\n  policyName: no-privileged\n  validationActions: [{actions}]\n"
+    );
+    let loaded = palisade_load::load_str("policy.yaml", &text);
+    let mut set = PolicySet::default();
+    set.add_objects(&loaded.objects);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let rules = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
+    assert_eq!(rules.len(), 2);
+    let mut options = Options::new(date("2026-06-01"));
+    options.select = vec!["gatekeeper".into(), "validatingadmissionpolicy".into()];
+    apply_modes(&rules, &mut options.policy);
+    options.extra_rules = ExtraRules(rules.iter().map(|r| *r as &'static dyn Rule).collect());
+    Evaluator::new(options, EvaluatorOptions::default())
+}
+
+const VAP_ID: &str = "ValidatingAdmissionPolicy/no-privileged/no-privileged-binding";
+
+fn joined<'a>(values: impl Iterator<Item = &'a String>) -> String {
+    values.cloned().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn a_constraint_and_a_vap_in_deny_warn_and_audit() {
+    let today = date("2026-06-01");
+    // Deny: rejected with the policy's message, built from the request's user.
+    let out = evaluator_with_vap("Deny")
+        .review(&body("CREATE"), today)
+        .unwrap();
+    assert_eq!(out.verdict, Verdict::Denied);
+    let resp = out.review.response.unwrap();
+    assert!(!resp.allowed);
+    assert!(
+        resp.result
+            .message
+            .contains("tester may not create a privileged Pod"),
+        "{}",
+        resp.result.message
+    );
+    assert!(resp.result.message.contains(VAP_ID));
+    // The dryrun constraint is an audit annotation beside it.
+    assert!(joined(resp.audit_annotations.values()).contains("K8sNoPrivilegedByUser/no-priv"));
+
+    // Warn: allowed with the warning; the constraint still audited.
+    let out = evaluator_with_vap("Warn")
+        .review(&body("CREATE"), today)
+        .unwrap();
+    assert_eq!(out.verdict, Verdict::Warned);
+    let resp = out.review.response.unwrap();
+    assert!(resp.allowed);
+    let warnings = resp.warnings.clone().unwrap_or_default();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(VAP_ID) && w.contains("tester may not create a privileged Pod")),
+        "{warnings:?}"
+    );
+    assert!(joined(resp.audit_annotations.values()).contains("K8sNoPrivilegedByUser/no-priv"));
+
+    // Audit: allowed, both in the audit annotations, no warning.
+    let out = evaluator_with_vap("Audit")
+        .review(&body("CREATE"), today)
+        .unwrap();
+    assert_eq!(out.verdict, Verdict::Audited);
+    let resp = out.review.response.unwrap();
+    assert!(resp.allowed);
+    assert!(resp.warnings.unwrap_or_default().is_empty());
+    let ann = joined(resp.audit_annotations.values());
+    assert!(ann.contains(VAP_ID), "{ann}");
+    assert!(ann.contains("K8sNoPrivilegedByUser/no-priv"), "{ann}");
+
+    // The policy matches CREATE only: an UPDATE is allowed (the constraint's Rego, CREATE
+    // only too, stays silent).
+    let out = evaluator_with_vap("Deny")
+        .review(&body("UPDATE"), today)
+        .unwrap();
+    assert_eq!(out.verdict, Verdict::Allowed);
+}
