@@ -480,7 +480,13 @@ impl Evaluator {
                 let preexisting =
                     old_keys.contains(&(f.rule_id, f.path.clone(), f.message.clone()));
                 let is_absence = absence.contains(f.rule_id);
-                let mode = if (preexisting || created_for.is_some() || is_absence)
+                // A ValidatingAdmissionPolicy that could not be evaluated under
+                // `failurePolicy: Ignore` admits, as the API server would; the error is
+                // still returned, as a warning.
+                let ignored_error = f.properties.get("evaluationError").map(String::as_str)
+                    == Some("true")
+                    && f.properties.get("failurePolicy").map(String::as_str) == Some("Ignore");
+                let mode = if (preexisting || created_for.is_some() || is_absence || ignored_error)
                     && f.mode == Mode::Deny
                 {
                     Mode::Warn

@@ -194,3 +194,38 @@ fn a_constraint_and_a_vap_in_deny_warn_and_audit() {
         .unwrap();
     assert_eq!(out.verdict, Verdict::Allowed);
 }
+
+/// A Deny-bound policy whose expression fails at run time: `failurePolicy` decides.
+fn evaluator_with_failing_vap(failure_policy: &str) -> Evaluator {
+    let text = format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: broken}}\nspec:\n  failurePolicy: {failure_policy}\n  matchConstraints:\n    resourceRules:\n    - {{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}}\n  validations:\n  - expression: \"object.spec.nodeName.startsWith('x')\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: broken-binding}}\nspec:\n  policyName: broken\n  validationActions: [Deny]\n"
+    );
+    let loaded = palisade_load::load_str("policy.yaml", &text);
+    let mut set = PolicySet::default();
+    set.add_objects(&loaded.objects);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let rules = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
+    let mut options = Options::new(date("2026-06-01"));
+    options.select = vec!["validatingadmissionpolicy".into()];
+    apply_modes(&rules, &mut options.policy);
+    options.extra_rules = ExtraRules(rules.iter().map(|r| *r as &'static dyn Rule).collect());
+    Evaluator::new(options, EvaluatorOptions::default())
+}
+
+#[test]
+fn an_evaluation_error_follows_the_failure_policy_and_is_never_silent() {
+    let today = date("2026-06-01");
+    // The Pod has no nodeName: the expression fails.
+    let fail = evaluator_with_failing_vap("Fail")
+        .review(&body("CREATE"), today)
+        .unwrap();
+    assert_eq!(fail.verdict, Verdict::Denied);
+    let ignore = evaluator_with_failing_vap("Ignore")
+        .review(&body("CREATE"), today)
+        .unwrap();
+    assert_eq!(ignore.verdict, Verdict::Warned);
+    let resp = ignore.review.response.unwrap();
+    assert!(resp.allowed);
+    let warnings = joined(resp.warnings.iter().flatten());
+    assert!(warnings.contains("could not evaluate"), "{warnings}");
+}
