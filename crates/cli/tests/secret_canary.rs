@@ -16,7 +16,15 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-const FORMATS: [&str; 6] = ["table", "json", "sarif", "junit", "markdown", "html"];
+const FORMATS: [&str; 7] = [
+    "table",
+    "json",
+    "sarif",
+    "junit",
+    "markdown",
+    "html",
+    "policyreport",
+];
 
 /// The canary's values: each is searched for in every output.
 const CANARY_PASSWORD: &str = "canary-pw-7f3a91c2e5";

@@ -26,21 +26,32 @@ spec:
       }
 "#;
 
+/// An evaluator of the policies in `text` alone (the built-in rules are not under test
+/// here), selected by `select`; `rules` is how many policy rules `text` must make.
+fn evaluator_of(text: &str, select: &[&str], rules: usize) -> Evaluator {
+    let loaded = palisade_load::load_str("policy.yaml", text);
+    let mut set = PolicySet::default();
+    set.add_objects(&loaded.objects);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let loaded_rules = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
+    assert_eq!(loaded_rules.len(), rules);
+    let mut options = Options::new(date("2026-06-01"));
+    options.select = select.iter().map(|s| (*s).to_owned()).collect();
+    apply_modes(&loaded_rules, &mut options.policy);
+    options.extra_rules = ExtraRules(
+        loaded_rules
+            .iter()
+            .map(|r| *r as &'static dyn Rule)
+            .collect(),
+    );
+    Evaluator::new(options, EvaluatorOptions::default())
+}
+
 fn evaluator(action: &str) -> Evaluator {
     let text = format!(
         "{TEMPLATE}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoPrivilegedByUser\nmetadata: {{name: no-priv}}\nspec:\n  enforcementAction: {action}\n  match: {{kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]}}\n"
     );
-    let loaded = palisade_load::load_str("policy.yaml", &text);
-    let mut set = PolicySet::default();
-    set.add_objects(&loaded.objects);
-    assert!(set.errors.is_empty(), "{:?}", set.errors);
-    let rules = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
-    let mut options = Options::new(date("2026-06-01"));
-    // Only the constraint: the built-in rules are not under test here.
-    options.select = vec!["gatekeeper".into()];
-    apply_modes(&rules, &mut options.policy);
-    options.extra_rules = ExtraRules(rules.iter().map(|r| *r as &'static dyn Rule).collect());
-    Evaluator::new(options, EvaluatorOptions::default())
+    evaluator_of(&text, &["gatekeeper"], 1)
 }
 
 fn body(operation: &str) -> Vec<u8> {
@@ -119,17 +130,7 @@ fn evaluator_with_vap(actions: &str) -> Evaluator {
     let text = format!(
         "{TEMPLATE}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoPrivilegedByUser\nmetadata: {{name: no-priv}}\nspec:\n  enforcementAction: dryrun\n  match: {{kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]}}\n---\n{VAP}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: no-privileged-binding}}\nspec:\n  policyName: no-privileged\n  validationActions: [{actions}]\n"
     );
-    let loaded = palisade_load::load_str("policy.yaml", &text);
-    let mut set = PolicySet::default();
-    set.add_objects(&loaded.objects);
-    assert!(set.errors.is_empty(), "{:?}", set.errors);
-    let rules = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
-    assert_eq!(rules.len(), 2);
-    let mut options = Options::new(date("2026-06-01"));
-    options.select = vec!["gatekeeper".into(), "validatingadmissionpolicy".into()];
-    apply_modes(&rules, &mut options.policy);
-    options.extra_rules = ExtraRules(rules.iter().map(|r| *r as &'static dyn Rule).collect());
-    Evaluator::new(options, EvaluatorOptions::default())
+    evaluator_of(&text, &["gatekeeper", "validatingadmissionpolicy"], 2)
 }
 
 const VAP_ID: &str = "ValidatingAdmissionPolicy/no-privileged/no-privileged-binding";
@@ -200,16 +201,7 @@ fn evaluator_with_failing_vap(failure_policy: &str) -> Evaluator {
     let text = format!(
         "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: broken}}\nspec:\n  failurePolicy: {failure_policy}\n  matchConstraints:\n    resourceRules:\n    - {{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}}\n  validations:\n  - expression: \"object.spec.nodeName.startsWith('x')\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: broken-binding}}\nspec:\n  policyName: broken\n  validationActions: [Deny]\n"
     );
-    let loaded = palisade_load::load_str("policy.yaml", &text);
-    let mut set = PolicySet::default();
-    set.add_objects(&loaded.objects);
-    assert!(set.errors.is_empty(), "{:?}", set.errors);
-    let rules = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
-    let mut options = Options::new(date("2026-06-01"));
-    options.select = vec!["validatingadmissionpolicy".into()];
-    apply_modes(&rules, &mut options.policy);
-    options.extra_rules = ExtraRules(rules.iter().map(|r| *r as &'static dyn Rule).collect());
-    Evaluator::new(options, EvaluatorOptions::default())
+    evaluator_of(&text, &["validatingadmissionpolicy"], 1)
 }
 
 #[test]
