@@ -13,8 +13,11 @@
 use crate::cluster_view::{ClusterView, NotReady};
 use crate::metrics::Metrics;
 use jiff::civil::Date;
-use palisade_analyze::{analyze, evaluations, selected_rules, InputSummary, Options};
-use palisade_core::Inventory;
+use palisade_analyze::{
+    apply_policy, evaluations, run_rules, selected_rules, InputSummary, Options,
+};
+use palisade_core::{AdmissionNeeds, Inventory, Object, ReportFinding, Rule, SpanIndex};
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -86,6 +89,28 @@ pub struct Auditor {
     kinds: HashSet<&'static str>,
     /// What was last written, by (kind, namespace, name): its content.
     published: Mutex<HashMap<ReportKey, String>>,
+    /// The per-object results of the last cycle.
+    results: Mutex<Results>,
+}
+
+/// What the rules that judge an object alone said of it.
+#[derive(Debug)]
+struct Evaluated {
+    findings: Vec<ReportFinding>,
+    suppressed: Vec<ReportFinding>,
+    /// (rule, object) pairs evaluated, by report namespace.
+    evaluated: std::collections::BTreeMap<Option<String>, usize>,
+    /// Its kind is read by the rules that relate objects to each other.
+    related: bool,
+}
+
+/// The per-object results of a cycle, by the object's content.
+#[derive(Debug, Default)]
+struct Results {
+    today: Option<Date>,
+    /// Objects the object-local rules evaluated in that cycle (the others were unchanged).
+    evaluated: usize,
+    by_line: HashMap<Arc<str>, Arc<Evaluated>>,
 }
 
 impl std::fmt::Debug for Auditor {
@@ -107,6 +132,7 @@ impl Auditor {
             metrics: None,
             kinds,
             published: Mutex::new(HashMap::new()),
+            results: Mutex::new(Results::default()),
         }
     }
 
@@ -146,19 +172,15 @@ impl Auditor {
     /// delete those that have nothing left.
     pub async fn cycle(self: &Arc<Self>, today: Date) -> Result<CycleStats, CycleError> {
         let started = Instant::now();
-        let objects = self
+        let lines = self
             .view
-            .objects(&self.kinds)
+            .lines(&self.kinds)
             .map_err(CycleError::NotSynced)?;
-        let count = objects.len();
+        let count = lines.len();
         let this = self.clone();
         // The evaluation is CPU work: off the async threads.
         let (report, docs) = tokio::task::spawn_blocking(move || {
-            let mut opts = this.options.clone();
-            opts.today = today;
-            let inventory = Inventory::new(objects);
-            let mut report = analyze(&inventory, InputSummary::default(), &opts);
-            report.evaluations = Some(evaluations(&inventory, &opts));
+            let report = this.evaluate(lines, today);
             let docs = palisade_report::policyreport::documents(
                 &report,
                 &palisade_report::RenderOptions {
@@ -222,6 +244,137 @@ impl Auditor {
             m.record_audit(&report.findings, stats.objects, started.elapsed());
         }
         Ok(stats)
+    }
+
+    /// The report of one cycle over these objects (compact JSON lines).
+    ///
+    /// Rules whose verdict on an object depends on that object alone
+    /// ([`AdmissionNeeds::Object`]) are run one object at a time, and their results are kept
+    /// per object from one cycle to the next: an object whose content did not change is not
+    /// evaluated again (the same day; a new day can expire an exception). Only the kinds the
+    /// other rules read are parsed together into an inventory for them. The result is the
+    /// report [`analyze`] gives over the whole cluster at once.
+    pub fn evaluate(&self, lines: Vec<Arc<str>>, today: Date) -> palisade_core::Report {
+        let mut opts = self.options.clone();
+        opts.today = today;
+        let rules = selected_rules(&opts);
+        let (local, related): (Vec<&'static dyn Rule>, Vec<&'static dyn Rule>) = rules
+            .iter()
+            .copied()
+            .partition(|r| r.admission_needs() == AdmissionNeeds::Object);
+        let related_kinds: Option<HashSet<&'static str>> =
+            if related.iter().any(|r| r.meta().kinds.contains(&"*")) {
+                None
+            } else {
+                Some(
+                    related
+                        .iter()
+                        .flat_map(|r| r.meta().kinds.iter().copied())
+                        .collect(),
+                )
+            };
+        let mut previous =
+            std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()));
+        if previous.today != Some(today) {
+            previous = Results::default();
+        }
+        let fresh = std::sync::atomic::AtomicUsize::new(0);
+        let evaluate_one = |line: &Arc<str>| -> (Option<Arc<Evaluated>>, Option<Object>) {
+            let cached = previous.by_line.get(line).cloned();
+            let related_kind = |kind: &str| related_kinds.as_ref().is_none_or(|k| k.contains(kind));
+            // Parsed only when not evaluated before, or when the other rules read its kind.
+            let needs_parse = cached.is_none() || cached.as_ref().is_some_and(|c| c.related);
+            if !needs_parse {
+                return (cached, None);
+            }
+            let Some(object) = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| Object::from_value(v, None, SpanIndex::default()).ok())
+            else {
+                return (None, None);
+            };
+            let related = related_kind(&object.kind);
+            let result = match cached {
+                Some(c) => c,
+                None => {
+                    fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let inventory = Inventory::new(vec![object]);
+                    let findings = run_rules(&inventory, &local, &opts);
+                    let report =
+                        apply_policy(&inventory, findings, &local, InputSummary::default(), &opts);
+                    let evaluated = evaluations(&inventory, &opts);
+                    let object = inventory.into_objects().pop();
+                    let result = Arc::new(Evaluated {
+                        findings: report.findings,
+                        suppressed: report.suppressed,
+                        evaluated,
+                        related,
+                    });
+                    return (Some(result), object.filter(|_| related));
+                }
+            };
+            (Some(result), Some(object).filter(|_| related))
+        };
+        let evaluated: Vec<(Arc<str>, Option<Arc<Evaluated>>, Option<Object>)> = lines
+            .into_par_iter()
+            .map(|line| {
+                let (e, o) = evaluate_one(&line);
+                (line, e, o)
+            })
+            .collect();
+        drop(previous);
+        let mut results = Results {
+            today: Some(today),
+            evaluated: fresh.load(std::sync::atomic::Ordering::Relaxed),
+            by_line: HashMap::with_capacity(evaluated.len()),
+        };
+        let mut objects = Vec::new();
+        let mut per_object = Vec::new();
+        for (line, e, o) in evaluated {
+            if let Some(e) = e {
+                per_object.push(e.clone());
+                results.by_line.insert(line, e);
+            }
+            objects.extend(o);
+        }
+        // The rules that relate objects to each other, over the kinds they read.
+        let inventory = Inventory::new(objects);
+        let findings = run_rules(&inventory, &related, &opts);
+        let mut report = apply_policy(
+            &inventory,
+            findings,
+            &related,
+            InputSummary::default(),
+            &opts,
+        );
+        drop(inventory);
+        report.rules = rules.iter().map(|r| r.meta()).collect();
+        let mut counts = std::collections::BTreeMap::new();
+        for e in &per_object {
+            report.findings.extend(e.findings.iter().cloned());
+            report.suppressed.extend(e.suppressed.iter().cloned());
+            for (ns, n) in &e.evaluated {
+                *counts.entry(ns.clone()).or_insert(0) += n;
+            }
+        }
+        let order = |a: &ReportFinding, b: &ReportFinding| {
+            (&a.object, a.rule_id, &a.path, &a.message)
+                .cmp(&(&b.object, b.rule_id, &b.path, &b.message))
+        };
+        report.findings.sort_by(order);
+        report.suppressed.sort_by(order);
+        report.evaluations = Some(counts);
+        *self.results.lock().unwrap_or_else(|e| e.into_inner()) = results;
+        report
+    }
+
+    /// How many objects the last cycle evaluated with the object-local rules: those new or
+    /// changed since the cycle before (all of them on a new day).
+    pub fn last_evaluated(&self) -> usize {
+        self.results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .evaluated
     }
 
     /// Runs a cycle every `interval` (the first at once) until `shutdown` resolves; a cycle

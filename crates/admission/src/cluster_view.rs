@@ -7,6 +7,7 @@
 
 use palisade_core::Object;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// A kind the view cannot answer for (yet), and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +36,17 @@ pub trait ClusterView: Send + Sync + std::fmt::Debug {
         let mut all = self.objects(kinds)?;
         all.retain(|o| in_namespace(o, namespace));
         Ok(all)
+    }
+
+    /// The objects of these kinds as compact JSON lines (what the background audit reads:
+    /// it parses each line it has not evaluated before). The default serializes
+    /// [`ClusterView::objects`]; a cache that keeps lines shares them.
+    fn lines(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Arc<str>>, Vec<NotReady>> {
+        Ok(self
+            .objects(kinds)?
+            .iter()
+            .map(|o| Arc::from(o.value.to_string()))
+            .collect())
     }
 }
 

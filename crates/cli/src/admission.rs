@@ -302,6 +302,13 @@ impl ClusterView for CacheView {
     ) -> Result<Vec<Object>, Vec<NotReady>> {
         self.0.objects_in(kinds, namespace).map_err(not_ready)
     }
+
+    fn lines(
+        &self,
+        kinds: &HashSet<&'static str>,
+    ) -> Result<Vec<std::sync::Arc<str>>, Vec<NotReady>> {
+        self.0.lines(kinds).map_err(not_ready)
+    }
 }
 
 /// Logs when the cache has synced, or every minute which kinds it still cannot read.
@@ -484,8 +491,9 @@ fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
             context: args.context.clone(),
             ..palisade_cluster::ReadOptions::default()
         };
+        // Only the audit reads this cache, once per object and cycle: compact lines.
         let cache = Arc::new(
-            ClusterCache::start(&opts, &kinds)
+            ClusterCache::start_with(&opts, &kinds, palisade_cluster::watch::Storage::Lines)
                 .await
                 .context("cannot start the cluster cache")?,
         );

@@ -25,11 +25,49 @@ use std::time::Duration;
 
 type Key = (Option<String>, String);
 
+/// How the cache keeps each object.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Storage {
+    /// Parsed [`Object`]s: a review reads them without parsing (the webhook).
+    #[default]
+    Objects,
+    /// Compact JSON lines, about a tenth of the parsed form's memory; parsed when read (the
+    /// background audit, which reads each object once per cycle at most).
+    Lines,
+}
+
+#[derive(Clone, Debug)]
+enum Stored {
+    Object(Object),
+    Line(Arc<str>),
+}
+
+impl Stored {
+    fn object(&self) -> Option<Object> {
+        match self {
+            Stored::Object(o) => Some(o.clone()),
+            Stored::Line(l) => {
+                let v = serde_json::from_str(l).ok()?;
+                Object::from_value(v, None, SpanIndex::default()).ok()
+            }
+        }
+    }
+
+    fn line(&self) -> Arc<str> {
+        match self {
+            Stored::Object(o) => o.value.to_string().into(),
+            Stored::Line(l) => l.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct KindState {
-    objects: HashMap<Key, Object>,
-    /// Objects of a (re)list in progress, swapped in when it completes.
-    buffer: Option<HashMap<Key, Object>>,
+    objects: HashMap<Key, Stored>,
+    /// The keys a (re)list in progress has delivered: when it completes, the objects it did
+    /// not deliver are dropped. A relist updates the map in place, so it never holds a
+    /// second copy of the kind.
+    relisted: Option<HashSet<Key>>,
     synced: bool,
     /// The last error of the watch, until the next successful event.
     error: Option<String>,
@@ -39,6 +77,7 @@ struct KindState {
 #[derive(Debug)]
 struct KindCache {
     resource: &'static Resource,
+    storage: Storage,
     state: RwLock<KindState>,
 }
 
@@ -51,35 +90,59 @@ impl KindCache {
         self.state.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn convert(&self, v: Value) -> Option<(Key, Stored)> {
+        let v = normalize(self.resource, v, self.resource.metadata_only, None);
+        let o = Object::from_value(v, None, SpanIndex::default()).ok()?;
+        let key = (o.namespace.clone(), o.name.clone());
+        Some(match self.storage {
+            Storage::Objects => (key, Stored::Object(o)),
+            // Serialized from the object, after its Secret values were redacted.
+            Storage::Lines => (key, Stored::Line(o.value.to_string().into())),
+        })
+    }
+
     fn apply(&self, event: Result<Event<Value>, watcher::Error>) {
-        let mut st = self.write();
-        let convert = |v: Value| -> Option<(Key, Object)> {
-            let v = normalize(self.resource, v, self.resource.metadata_only, None);
-            let o = Object::from_value(v, None, SpanIndex::default()).ok()?;
-            Some(((o.namespace.clone(), o.name.clone()), o))
+        // Converted before the lock is taken: readers are not held up by parsing.
+        let (event, item) = match event {
+            Ok(Event::Apply(v)) => (Ok(Event::Apply(Value::Null)), self.convert(v)),
+            Ok(Event::InitApply(v)) => (Ok(Event::InitApply(Value::Null)), self.convert(v)),
+            Ok(Event::Delete(v)) => (Ok(Event::Delete(Value::Null)), self.convert(v)),
+            other => (other, None),
         };
+        let mut st = self.write();
         match event {
             Err(e) => {
                 st.error = Some(describe(&e));
                 return;
             }
-            Ok(Event::Init) => st.buffer = Some(HashMap::new()),
-            Ok(Event::InitApply(v)) => {
-                if let Some((k, o)) = convert(v) {
-                    st.buffer.get_or_insert_with(HashMap::new).insert(k, o);
-                }
-            }
-            Ok(Event::InitDone) => {
-                st.objects = st.buffer.take().unwrap_or_default();
-                st.synced = true;
-            }
-            Ok(Event::Apply(v)) => {
-                if let Some((k, o)) = convert(v) {
+            Ok(Event::Init) => st.relisted = Some(HashSet::new()),
+            Ok(Event::InitApply(_)) => {
+                if let Some((k, o)) = item {
+                    st.relisted
+                        .get_or_insert_with(HashSet::new)
+                        .insert(k.clone());
                     st.objects.insert(k, o);
                 }
             }
-            Ok(Event::Delete(v)) => {
-                if let Some((k, _)) = convert(v) {
+            Ok(Event::InitDone) => {
+                let seen = st.relisted.take().unwrap_or_default();
+                st.objects.retain(|k, _| seen.contains(k));
+                st.objects.shrink_to_fit();
+                st.synced = true;
+            }
+            Ok(Event::Apply(_)) => {
+                if let Some((k, o)) = item {
+                    if let Some(seen) = st.relisted.as_mut() {
+                        seen.insert(k.clone());
+                    }
+                    st.objects.insert(k, o);
+                }
+            }
+            Ok(Event::Delete(_)) => {
+                if let Some((k, _)) = item {
+                    if let Some(seen) = st.relisted.as_mut() {
+                        seen.remove(&k);
+                    }
                     st.objects.remove(&k);
                 }
             }
@@ -150,6 +213,15 @@ impl ClusterCache {
     /// the namespaced kinds), discovers which of `kinds` the server serves and starts one
     /// watcher per served kind. Returns at once; the kinds sync in the background.
     pub async fn start(opts: &ReadOptions, kinds: &HashSet<&str>) -> Result<ClusterCache, Error> {
+        Self::start_with(opts, kinds, Storage::Objects).await
+    }
+
+    /// [`ClusterCache::start`], keeping the objects as `storage` says.
+    pub async fn start_with(
+        opts: &ReadOptions,
+        kinds: &HashSet<&str>,
+        storage: Storage,
+    ) -> Result<ClusterCache, Error> {
         let (client, context, server) = client(opts).await?;
         let reader = Reader {
             client: client.clone(),
@@ -172,6 +244,7 @@ impl ClusterCache {
             let is_served = served.iter().any(|s| std::ptr::eq(*s, r));
             let kc = Arc::new(KindCache {
                 resource: r,
+                storage,
                 state: RwLock::new(KindState {
                     // Not served: the cluster has none.
                     synced: !is_served,
@@ -221,6 +294,52 @@ impl ClusterCache {
         keep: impl Fn(&Object) -> bool,
     ) -> Result<Vec<Object>, Vec<(String, String)>> {
         let mut out = Vec::new();
+        self.each_synced(kinds, |st| {
+            out.extend(
+                st.objects
+                    .values()
+                    .filter_map(Stored::object)
+                    .filter(|o| keep(o)),
+            );
+        })?;
+        // Owned Pods, ReplicaSets and Jobs are judged through their owners, as in a scan.
+        let owned = palisade_load::cluster::owned_object_indexes(&out);
+        if !owned.is_empty() {
+            let mut i = 0;
+            out.retain(|_| {
+                i += 1;
+                !owned.contains(&(i - 1))
+            });
+        }
+        Ok(out)
+    }
+
+    /// The cached objects of these kinds as compact JSON lines (shared, not copied, when
+    /// the cache keeps lines), owned Pods, ReplicaSets and Jobs folded into their owners as
+    /// in [`ClusterCache::objects`]; or the kinds that are not synced.
+    pub fn lines(&self, kinds: &HashSet<&str>) -> Result<Vec<Arc<str>>, Vec<(String, String)>> {
+        let mut out: Vec<Arc<str>> = Vec::new();
+        self.each_synced(kinds, |st| {
+            out.extend(st.objects.values().map(Stored::line))
+        })?;
+        let owned = palisade_load::cluster::owned_line_indexes(&out);
+        if !owned.is_empty() {
+            let mut i = 0;
+            out.retain(|_| {
+                i += 1;
+                !owned.contains(&(i - 1))
+            });
+        }
+        Ok(out)
+    }
+
+    /// Calls `f` with the state of each kind of `kinds` when all of them are synced;
+    /// otherwise names those that are not, with the reason.
+    fn each_synced(
+        &self,
+        kinds: &HashSet<&str>,
+        mut f: impl FnMut(&KindState),
+    ) -> Result<(), Vec<(String, String)>> {
         let mut missing = Vec::new();
         for kc in self
             .kinds
@@ -237,22 +356,14 @@ impl ClusterCache {
                 continue;
             }
             if missing.is_empty() {
-                out.extend(st.objects.values().filter(|o| keep(o)).cloned());
+                f(&st);
             }
         }
-        if !missing.is_empty() {
-            return Err(missing);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(missing)
         }
-        // Owned Pods, ReplicaSets and Jobs are judged through their owners, as in a scan.
-        let owned = palisade_load::cluster::owned_object_indexes(&out);
-        if !owned.is_empty() {
-            let mut i = 0;
-            out.retain(|_| {
-                i += 1;
-                !owned.contains(&(i - 1))
-            });
-        }
-        Ok(out)
     }
 
     /// The client the cache watches with (the same credentials write reports).

@@ -3,7 +3,7 @@
 
 #![allow(clippy::print_stderr)]
 
-use palisade_cluster::watch::ClusterCache;
+use palisade_cluster::watch::{ClusterCache, Storage};
 use palisade_cluster::ReadOptions;
 use palisade_replay::{Config, Replay};
 use std::collections::HashSet;
@@ -180,4 +180,58 @@ async fn a_forbidden_kind_is_not_synced_and_says_why() {
     assert_eq!(err.len(), 1, "{err:?}");
     assert_eq!(err[0].0, "ClusterRole");
     assert!(err[0].1.contains("forbidden"), "{}", err[0].1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_watch_relists_in_place_and_drops_what_the_list_no_longer_has() {
+    let Some((srv, dir)) = replay(|_| {}) else {
+        return;
+    };
+    let kinds: HashSet<&str> = ["Namespace"].into();
+    let cache = ClusterCache::start_with(&opts(&dir), &kinds, Storage::Lines)
+        .await
+        .unwrap();
+    assert!(cache.wait_synced(Duration::from_secs(20)).await);
+    let listed = names(&cache, "Namespace");
+    eventually("the watch to open", || {
+        srv.emit("/api/v1/namespaces", "BOOKMARK", serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"resourceVersion": "1"}})) > 0
+    })
+    .await;
+    // An object only the watch told of (the recorded list does not hold it).
+    srv.emit(
+        "/api/v1/namespaces",
+        "ADDED",
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ghost"}}),
+    );
+    eventually("ADDED", || names(&cache, "Namespace").contains("ghost")).await;
+    let lines = cache.lines(&kinds).unwrap();
+    assert_eq!(lines.len(), listed.len() + 1);
+    assert!(lines.iter().any(|l| l.contains("\"ghost\"")));
+    // The watch's resource version is too old (etcd compacted): 410 Gone.
+    srv.emit(
+        "/api/v1/namespaces",
+        "ERROR",
+        serde_json::json!({"apiVersion": "v1", "kind": "Status", "metadata": {},
+            "status": "Failure", "reason": "Expired", "code": 410,
+            "message": "too old resource version: 1 (1000)"}),
+    );
+    // The relist brings the cache back to what the server lists: the object it no longer
+    // lists is gone, every listed one is there once, and the kind stayed synced throughout.
+    eventually("the relist", || {
+        !names(&cache, "Namespace").contains("ghost")
+    })
+    .await;
+    assert!(cache.synced());
+    assert_eq!(names(&cache, "Namespace"), listed);
+    assert_eq!(cache.lines(&kinds).unwrap().len(), listed.len());
+    let lists = srv
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("GET /api/v1/namespaces") && !r.contains("watch="))
+        .count();
+    assert!(
+        lists >= 2,
+        "one list, then the relist: {:?}",
+        srv.requests()
+    );
 }

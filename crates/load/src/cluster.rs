@@ -168,6 +168,15 @@ pub fn owned_object_indexes(objects: &[Object]) -> HashSet<usize> {
         .collect()
 }
 
+/// [`owned_indexes`] for compact JSON lines: only each line's identity and owner are read.
+pub fn owned_line_indexes<S: AsRef<str>>(lines: &[S]) -> HashSet<usize> {
+    let heads: Vec<Head> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l.as_ref()).unwrap_or_default())
+        .collect();
+    owned_of(&heads)
+}
+
 /// Indexes of the objects reported through their owner (see the module documentation).
 pub fn owned_indexes(values: &[Value]) -> HashSet<usize> {
     let heads: Vec<Head> = values.iter().map(Head::of_value).collect();
@@ -260,12 +269,7 @@ fn push(out: &mut Loaded, v: Value) {
 /// hold): owned objects are recognised from their metadata alone and never parsed in full,
 /// and each line is freed as soon as it is parsed.
 pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str) -> Loaded {
-    let heads: Vec<Head> = lines
-        .iter()
-        .map(|l| serde_json::from_str(l).unwrap_or_default())
-        .collect();
-    let owned = owned_of(&heads);
-    drop(heads);
+    let owned = owned_line_indexes(&lines);
     let mut out = Loaded::default();
     out.stats.files = 1;
     for (i, line) in lines.into_iter().enumerate() {

@@ -2,6 +2,8 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// The background audit's incremental evaluation = a scan of the same objects.
+mod background;
 // Rules that read the rest of the cluster, from a cluster view; the failure policy.
 mod cluster;
 // The monitoring samples of deploy/ match the metrics.

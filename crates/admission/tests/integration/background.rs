@@ -1,0 +1,200 @@
+//! The background audit's evaluation (object-local rules one object at a time with results
+//! kept per object, the other rules over the kinds they read) gives the report a scan of the
+//! same objects gives, and re-evaluates only what changed.
+
+use crate::util::{corpus_dir, date};
+use palisade_admission::background::{Auditor, BoxFuture, ReportSink};
+use palisade_admission::StaticView;
+use palisade_analyze::{analyze, evaluations, InputSummary, Options};
+use palisade_core::{Inventory, Object, Report, SpanIndex};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const TODAY: &str = "2026-11-23";
+
+#[derive(Debug)]
+struct NoSink;
+
+impl ReportSink for NoSink {
+    fn apply<'a>(&'a self, _: &'a Value) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn delete<'a>(
+        &'a self,
+        _: &'a str,
+        _: Option<&'a str>,
+        _: &'a str,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The objects of these files as a cluster holds them: no source positions, one object per
+/// kind, namespace and name (the first; files of different projects reuse names).
+fn cluster_objects(paths: &[PathBuf]) -> Vec<Object> {
+    let mut seen = std::collections::HashSet::new();
+    palisade_load::load_paths(paths)
+        .objects
+        .into_iter()
+        .filter(|o| seen.insert((o.kind.clone(), o.namespace.clone(), o.name.clone())))
+        .filter_map(|o| Object::from_value(o.value, None, SpanIndex::default()).ok())
+        .collect()
+}
+
+type Rows = BTreeMap<(String, &'static str, Option<String>, String, bool), usize>;
+
+/// A report as comparable rows: (object, rule, path, message, suppressed) with counts.
+fn rows(r: &Report) -> Rows {
+    let mut out = Rows::new();
+    for (f, s) in r
+        .findings
+        .iter()
+        .map(|f| (f, false))
+        .chain(r.suppressed.iter().map(|f| (f, true)))
+    {
+        *out.entry((
+            f.object.to_string(),
+            f.rule_id,
+            f.path.clone(),
+            format!("{} {:?} {:?}", f.message, f.severity, f.mode),
+            s,
+        ))
+        .or_insert(0) += 1;
+    }
+    out
+}
+
+/// Fails naming the rows only one side has.
+fn assert_same(what: &str, audit: &Rows, scan: &Rows) {
+    let mut diff = Vec::new();
+    for (k, n) in audit {
+        if scan.get(k) != Some(n) {
+            diff.push(format!("audit {n}x, scan {:?}x: {k:?}", scan.get(k)));
+        }
+    }
+    for (k, n) in scan {
+        if !audit.contains_key(k) {
+            diff.push(format!("scan {n}x only: {k:?}"));
+        }
+    }
+    assert!(
+        diff.is_empty(),
+        "{what}: audit and scan differ in {} rows:\n{}",
+        diff.len(),
+        diff.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+    );
+}
+
+fn lines(objects: &[Object]) -> Vec<Arc<str>> {
+    objects
+        .iter()
+        .map(|o| Arc::from(o.value.to_string()))
+        .collect()
+}
+
+fn auditor(opts: &Options, objects: Vec<Object>) -> Auditor {
+    Auditor::new(
+        opts.clone(),
+        Arc::new(StaticView::new(objects)),
+        Arc::new(NoSink),
+    )
+}
+
+/// Audit = scan over these objects; returns the number of findings.
+fn compare(what: &str, objects: Vec<Object>, opts: &Options) -> usize {
+    let inventory = Inventory::new(objects.clone());
+    let mut scan = analyze(&inventory, InputSummary::default(), opts);
+    scan.evaluations = Some(evaluations(&inventory, opts));
+    let a = auditor(opts, Vec::new());
+    let first = a.evaluate(lines(&objects), opts.today);
+    assert_same(what, &rows(&first), &rows(&scan));
+    assert_eq!(
+        first.evaluations, scan.evaluations,
+        "{what}: evaluation counts"
+    );
+    // The second cycle answers from the kept results, with the same report.
+    let second = a.evaluate(lines(&objects), opts.today);
+    assert_same(what, &rows(&second), &rows(&scan));
+    scan.findings.len() + scan.suppressed.len()
+}
+
+#[test]
+fn audit_cycles_report_what_a_scan_reports_over_fixtures() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/fixtures");
+    let mut files = Vec::new();
+    for d in std::fs::read_dir(&fixtures).expect("fixtures") {
+        let d = d.expect("entry").path();
+        if !d.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&d).expect("fixture dir") {
+            let f = f.expect("entry").path();
+            if f.extension().is_some_and(|e| e == "yaml") {
+                files.push(f);
+            }
+        }
+    }
+    files.sort();
+    let opts = Options::new(date(TODAY));
+    let mut findings = 0;
+    for f in &files {
+        findings += compare(
+            &f.display().to_string(),
+            cluster_objects(std::slice::from_ref(f)),
+            &opts,
+        );
+    }
+    // And every fixture together, as one cluster: the inventory rules relate them.
+    findings += compare("all fixtures", cluster_objects(&files), &opts);
+    assert!(findings > 500, "{findings}");
+}
+
+#[test]
+fn audit_cycles_report_what_a_scan_reports_over_real_manifests() {
+    let Some(corpus) = corpus_dir() else {
+        println!("skipping: shared/corpus not found");
+        return;
+    };
+    let (files, _) = palisade_load::expand_paths(&[corpus.join("real-manifests")]);
+    let opts = Options::new(date(TODAY));
+    let all = cluster_objects(&files);
+    assert!(all.len() > 1000, "{}", all.len());
+    let n = compare("real-world manifests", all, &opts);
+    assert!(n > 1000, "{n}");
+}
+
+#[test]
+fn a_changed_object_is_evaluated_again_and_a_deleted_one_leaves() {
+    let opts = Options::new(date(TODAY));
+    let pod = |name: &str, privileged: bool| -> Object {
+        let v = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"containers": [{"name": "c", "image": "registry.example/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                "securityContext": {"privileged": privileged}}]}
+        });
+        Object::from_value(v, None, SpanIndex::default()).unwrap()
+    };
+    let a = auditor(&opts, Vec::new());
+    let has = |r: &Report, name: &str| {
+        r.findings
+            .iter()
+            .any(|f| f.rule_id == "POD001" && f.object.name == name)
+    };
+    let r1 = a.evaluate(lines(&[pod("a", true), pod("b", false)]), opts.today);
+    assert!(has(&r1, "a") && !has(&r1, "b"));
+    assert_eq!(a.last_evaluated(), 2);
+    // b turns privileged, a is deleted: only b is evaluated again.
+    let r2 = a.evaluate(lines(&[pod("b", true)]), opts.today);
+    assert!(!has(&r2, "a") && has(&r2, "b"));
+    assert_eq!(a.last_evaluated(), 1);
+    let r3 = a.evaluate(lines(&[pod("b", true)]), opts.today);
+    assert_eq!(rows(&r3), rows(&r2));
+    assert_eq!(a.last_evaluated(), 0);
+    // A new day evaluates everything again (an exception may have expired).
+    let r4 = a.evaluate(lines(&[pod("b", true)]), date("2026-11-24"));
+    assert_eq!(a.last_evaluated(), 1);
+    assert!(has(&r4, "b"));
+}
