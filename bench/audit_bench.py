@@ -8,8 +8,9 @@ written to the replay server, which stores them.
 usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--debug]
 
 Prints the time to the first completed cycle (cache sync + evaluation + reports), the time of
-the following cycles (each re-evaluates the whole cached cluster; unchanged reports are not
-rewritten), the largest report, and the process's peak RSS, against the targets (< 300 MB,
+the following cycles (objects unchanged since the cycle before keep their per-object results;
+the rules that relate objects to each other run again over the kinds they read; unchanged
+reports are not rewritten), the largest report, and the process's peak RSS, against the targets (< 300 MB,
 every report < 1 MiB).
 """
 import argparse
