@@ -9,7 +9,7 @@ use palisade_core::Rule;
 use palisade_policy::constraint::EnforcementPoint;
 use palisade_policy::{apply_modes, rules_for, EvalOptions, PolicySet};
 
-const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+pub(crate) const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
 kind: ConstraintTemplate
 metadata: {name: k8snoprivilegedbyuser}
 spec:
@@ -28,7 +28,7 @@ spec:
 
 /// An evaluator of the policies in `text` alone (the built-in rules are not under test
 /// here), selected by `select`; `rules` is how many policy rules `text` must make.
-fn evaluator_of(text: &str, select: &[&str], rules: usize) -> Evaluator {
+pub(crate) fn evaluator_of(text: &str, select: &[&str], rules: usize) -> Evaluator {
     let loaded = palisade_load::load_str("policy.yaml", text);
     let mut set = PolicySet::default();
     set.add_objects(&loaded.objects);
@@ -112,7 +112,7 @@ fn the_template_sees_the_operation() {
 }
 
 /// A ValidatingAdmissionPolicy that sees the request: CREATE only, the user in the message.
-const VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+pub(crate) const VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata: {name: no-privileged}
 spec:

@@ -48,6 +48,14 @@ fn structural(v: &mut Value) {
     for key in ["$schema", "title", "default", "examples", "nullable"] {
         m.remove(key);
     }
+    // Doc comments wrap at the source's width: one line per paragraph.
+    if let Some(Value::String(d)) = m.get_mut("description") {
+        *d = d
+            .split("\n\n")
+            .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
     // anyOf: [T, {type: null}] → T (keeping this node's description).
     if let Some(Value::Array(branches)) = m.get("anyOf") {
         let non_null: Vec<&Value> = branches
