@@ -282,7 +282,8 @@ fn the_generated_crds_are_structural_v1_crds() {
     }
     // The checker can fail: each rule, broken once.
     let good = v1alpha2_schema(&crds[0]).clone();
-    let breakers: [(&str, fn(&mut Value)); 6] = [
+    type Breaker = fn(&mut Value);
+    let breakers: [(&str, Breaker); 6] = [
         ("no type", |s| {
             s["properties"]["summary"]["properties"]["pass"]
                 .as_object_mut()
