@@ -101,8 +101,9 @@ impl InstallPolicies {
         Self::from_objects(&loaded.objects, engine, &paths_text(paths))
     }
 
-    /// The policies among these objects (the other objects are their parameters; Secrets are
-    /// never shipped).
+    /// The policies among these objects, with the parameter objects of the
+    /// ValidatingAdmissionPolicies (objects of a policy's `paramKind`; never Secrets). Other
+    /// objects are not shipped.
     pub fn from_objects(
         objects: &[Object],
         engine: &str,
@@ -114,19 +115,32 @@ impl InstallPolicies {
             column: 0,
             message,
         };
-        let shipped: Vec<&Object> = objects.iter().filter(|o| o.kind != "Secret").collect();
-        let mut set = PolicySet::default();
-        let params: Vec<Object> = shipped
-            .iter()
-            .filter(|o| !palisade_policy::is_policy_object(o))
-            .map(|o| (*o).clone())
-            .collect();
-        set.add_param_objects(&params);
-        let policies: Vec<Object> = shipped
+        let policies: Vec<Object> = objects
             .iter()
             .filter(|o| palisade_policy::is_policy_object(o))
-            .map(|o| (*o).clone())
+            .cloned()
             .collect();
+        let param_kinds: Vec<(&str, &str)> = policies
+            .iter()
+            .filter(|o| o.kind == "ValidatingAdmissionPolicy")
+            .filter_map(|o| {
+                let p = o.value.pointer("/spec/paramKind")?;
+                Some((p["apiVersion"].as_str()?, p["kind"].as_str()?))
+            })
+            .collect();
+        let params: Vec<Object> = objects
+            .iter()
+            .filter(|o| {
+                o.kind != "Secret"
+                    && !palisade_policy::is_policy_object(o)
+                    && param_kinds
+                        .iter()
+                        .any(|(v, k)| o.api_version == *v && o.kind == *k)
+            })
+            .cloned()
+            .collect();
+        let mut set = PolicySet::default();
+        set.add_param_objects(&params);
         if policies.is_empty() {
             return Err(vec![issue(
                 "holds no ConstraintTemplate, constraint or ValidatingAdmissionPolicy".into(),

@@ -28,7 +28,7 @@ spec:
 
 /// An evaluator of the policies in `text` alone (the built-in rules are not under test
 /// here), selected by `select`; `rules` is how many policy rules `text` must make.
-pub(crate) fn evaluator_of(text: &str, select: &[&str], rules: usize) -> Evaluator {
+fn evaluator_of(text: &str, select: &[&str], rules: usize) -> Evaluator {
     let loaded = palisade_load::load_str("policy.yaml", text);
     let mut set = PolicySet::default();
     set.add_objects(&loaded.objects);
@@ -112,7 +112,7 @@ fn the_template_sees_the_operation() {
 }
 
 /// A ValidatingAdmissionPolicy that sees the request: CREATE only, the user in the message.
-pub(crate) const VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+const VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
 kind: ValidatingAdmissionPolicy
 metadata: {name: no-privileged}
 spec:

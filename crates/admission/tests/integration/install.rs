@@ -286,6 +286,36 @@ spec:
   policyName: replicas
   validationActions: [Deny]
 ---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {{name: max-replicas}}
+spec:
+  paramKind: {{apiVersion: v1, kind: ConfigMap}}
+  matchConstraints:
+    resourceRules:
+    - {{apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [statefulsets]}}
+  validations:
+  - expression: \"object.spec.replicas <= int(params.data.max)\"
+    message: too many replicas for the limit
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {{name: max-replicas-binding}}
+spec:
+  policyName: max-replicas
+  validationActions: [Deny]
+  paramRef: {{name: replica-limit, namespace: default, parameterNotFoundAction: Deny}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: replica-limit, namespace: default}}
+data: {{max: \"3\"}}
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: unrelated-object, namespace: default}}
+spec: {{ports: [{{port: 80}}]}}
+---
 apiVersion: v1
 kind: Secret
 metadata: {{name: not-shipped, namespace: default}}
@@ -351,6 +381,9 @@ fn install_with_policies_registers_what_they_match_and_ships_them() {
         .expect("the policies ConfigMap");
     let shipped = cm["data"]["policies.yaml"].as_str().unwrap();
     assert!(!shipped.contains("do-not-ship-me") && !shipped.contains("not-shipped"));
+    // The parameter object of a policy is shipped; an unrelated object is not.
+    assert!(shipped.contains("replica-limit"), "{shipped}");
+    assert!(!shipped.contains("unrelated-object"), "{shipped}");
     let pod = &by_kind(&objs, "Deployment")["spec"]["template"]["spec"];
     let args: Vec<&str> = pod["containers"][0]["args"]
         .as_array()
@@ -372,8 +405,7 @@ fn install_with_policies_registers_what_they_match_and_ships_them() {
     ));
     // The server, loading the shipped file, evaluates the policies: a privileged Pod is
     // denied by the constraint, a Deployment with 10 replicas by the policy.
-    let evaluator =
-        crate::gatekeeper::evaluator_of(shipped, &["gatekeeper", "validatingadmissionpolicy"], 2);
+    let evaluator = server_evaluator(shipped, 3);
     let today = crate::util::date("2026-06-01");
     let pod_review = crate::util::review("u1", "CREATE", crate::util::privileged_pod("shop", "p"));
     let out = evaluator
@@ -399,6 +431,26 @@ fn install_with_policies_registers_what_they_match_and_ships_them() {
         .result
         .message
         .contains("at most 5 replicas"));
+    // The parameter object came along: a StatefulSet above its limit is denied.
+    let sts = serde_json::json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
+        "metadata": {"name": "db", "namespace": "shop"},
+        "spec": {"replicas": 4, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}},
+                "spec": {"containers": [{"name": "c", "image": "registry.example.com/db:1"}]}}}});
+    let out = evaluator
+        .review(
+            &serde_json::to_vec(&crate::util::review("u3", "CREATE", sts)).unwrap(),
+            today,
+        )
+        .unwrap();
+    assert_eq!(out.verdict, palisade_admission::Verdict::Denied);
+    assert!(out
+        .review
+        .response
+        .unwrap()
+        .result
+        .message
+        .contains("too many replicas for the limit"));
     // The manifests still pass the restricted profile.
     let text = render(&InstallOptions {
         image: PINNED.into(),
@@ -440,4 +492,29 @@ fn install_policies_that_do_not_load_are_errors_with_file_and_line() {
         errors[0].message.contains("holds no ConstraintTemplate"),
         "{errors:?}"
     );
+}
+
+/// The evaluator `admission serve --policy FILE` builds from the shipped file (loaded as the
+/// server loads it: policies and parameter objects from the file), with the policies alone
+/// selected; `rules` is how many policy rules the file must make.
+fn server_evaluator(shipped: &str, rules: usize) -> palisade_admission::Evaluator {
+    use palisade_policy::constraint::EnforcementPoint;
+    use palisade_policy::{apply_modes, rules_for, EvalOptions, PolicySet};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policies.yaml");
+    std::fs::write(&file, shipped).unwrap();
+    let set = PolicySet::load_paths(&[file]);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let loaded = rules_for(&set, EnforcementPoint::Validation, EvalOptions::default());
+    assert_eq!(loaded.len(), rules);
+    let mut options = Options::new("2026-06-01".parse().unwrap());
+    options.select = vec!["gatekeeper".into(), "validatingadmissionpolicy".into()];
+    apply_modes(&loaded, &mut options.policy);
+    options.extra_rules = palisade_analyze::ExtraRules(
+        loaded
+            .iter()
+            .map(|r| *r as &'static dyn palisade_core::Rule)
+            .collect(),
+    );
+    palisade_admission::Evaluator::new(options, palisade_admission::EvaluatorOptions::default())
 }
