@@ -147,8 +147,15 @@ pub(crate) struct InstallArgs {
     /// clusters where Kyverno or Trivy Operator installed them.
     #[arg(long)]
     no_crds: bool,
-    #[command(flatten)]
-    policies: crate::policy::PolicyArgs,
+    /// Gatekeeper ConstraintTemplates and constraints, ValidatingAdmissionPolicies with their
+    /// bindings and parameter objects: files or directories (YAML/JSON, recursively),
+    /// repeatable. Shipped in a ConfigMap the webhook loads (`serve --policy`), and the
+    /// webhook is registered for the kinds they match.
+    #[arg(long = "policy", value_name = "PATH")]
+    policy: Vec<PathBuf>,
+    /// `serve --policy-engine`: the engine of templates with both Rego and CEL blocks.
+    #[arg(long = "policy-engine", value_name = "ENGINE", value_parser = ["cel", "rego"], default_value = "cel")]
+    policy_engine: String,
 }
 
 pub(crate) fn run(cmd: AdmissionCommand) -> anyhow::Result<Exit> {
@@ -361,10 +368,10 @@ fn install(args: InstallArgs) -> anyhow::Result<Exit> {
     }
     // The policies are shipped to the server and registered in the webhook: one that would
     // not load there is an error here.
-    let policies = if args.policies.policy.is_empty() {
+    let policies = if args.policy.is_empty() {
         None
     } else {
-        match install::InstallPolicies::load(&args.policies.policy, &args.policies.policy_engine) {
+        match install::InstallPolicies::load(&args.policy, &args.policy_engine) {
             Ok(p) => Some(p),
             Err(errors) => {
                 for e in &errors {
