@@ -492,6 +492,21 @@ fn install_policies_that_do_not_load_are_errors_with_file_and_line() {
         errors[0].message.contains("holds no ConstraintTemplate"),
         "{errors:?}"
     );
+    // More than a ConfigMap holds: said, with the size.
+    let big = format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n\
+         metadata: {{name: big}}\nspec:\n  matchConstraints:\n    resourceRules:\n\
+         \x20   - {{apiGroups: [\"\"], apiVersions: [v1], operations: [CREATE], resources: [pods]}}\n\
+         \x20 validations:\n  - expression: \"true\"\n    message: \"{}\"\n",
+        "x".repeat(1_100_000)
+    );
+    let loaded = palisade_load::load_str("big.yaml", &big);
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    let errors = InstallPolicies::from_objects(&loaded.objects, "cel", "big.yaml").unwrap_err();
+    assert!(
+        errors[0].file == "big.yaml" && errors[0].message.contains("more than a ConfigMap holds"),
+        "{errors:?}"
+    );
 }
 
 /// The evaluator `admission serve --policy FILE` builds from the shipped file (loaded as the
