@@ -2,8 +2,17 @@
 //! availability (replicas, anti-affinity, a disruption budget) and least privilege (no API
 //! token, no RBAC, the restricted Pod Security profile). They pass Palisade's own restricted
 //! profile with zero findings.
+//!
+//! They start with the PolicyReport and ClusterPolicyReport CRDs (`wgpolicyk8s.io/v1alpha2`,
+//! their schema derived from the report types; left out with `--no-crds` where Kyverno or
+//! Trivy Operator installed them). With `--policy`, the policies are shipped in a ConfigMap
+//! that the server loads, and the webhook is also registered for what they match.
 
+use palisade_core::{InputIssue, Object, Rule};
+use palisade_policy::constraint::{EnforcementPoint, MatchScope};
+use palisade_policy::{ConstraintRule, EvalOptions, PolicySet};
 use serde_json::{json, Value};
+use std::path::PathBuf;
 
 /// The name of every object the installation creates.
 pub const NAME: &str = "palisade-admission";
@@ -38,6 +47,293 @@ pub struct InstallOptions {
     /// Run the background audit every interval (`10m`): implies the cluster cache, adds
     /// watch on every kind the rules read and write access to PolicyReports.
     pub audit_interval: Option<String>,
+    /// Add the PolicyReport and ClusterPolicyReport CRDs (`false`: `--no-crds`, where another
+    /// tool installed them).
+    pub crds: bool,
+    /// Policies users bring (`--policy`): shipped to the server, and registered in the webhook.
+    pub policies: Option<InstallPolicies>,
+}
+
+/// The name of the ConfigMap that holds the policies of `--policy`.
+pub const POLICIES_CONFIGMAP: &str = "palisade-admission-policies";
+/// The key of the policies in that ConfigMap, and the file the server reads.
+pub const POLICIES_FILE: &str = "policies.yaml";
+/// Where the ConfigMap is mounted in the pod.
+pub const POLICIES_DIR: &str = "/etc/palisade/policies";
+/// The largest policy file shipped: a ConfigMap (like every object) must stay under 1 MiB.
+pub const MAX_POLICIES_BYTES: usize = 1_000_000;
+
+/// Policies users bring (`admission install --policy`): the ConstraintTemplates, constraints,
+/// ValidatingAdmissionPolicies, bindings and parameter objects of the given files, as one
+/// YAML stream the server loads with `--policy`, and what the webhook must be registered for.
+#[derive(Clone)]
+pub struct InstallPolicies {
+    /// The objects, as one multi-document YAML stream (the ConfigMap's `policies.yaml`).
+    text: String,
+    /// `--policy-engine`, when not the default.
+    engine: Option<String>,
+    /// The rules the server runs at admission (Gatekeeper's validation point).
+    validation: Vec<&'static ConstraintRule>,
+    /// The rules the background audit runs (Gatekeeper's audit point).
+    audit: Vec<&'static ConstraintRule>,
+}
+
+impl std::fmt::Debug for InstallPolicies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstallPolicies")
+            .field("bytes", &self.text.len())
+            .field("validation", &self.validation.len())
+            .field("audit", &self.audit.len())
+            .finish()
+    }
+}
+
+impl InstallPolicies {
+    /// Loads the policy files and directories (as `admission serve --policy` does). `Err`
+    /// holds every problem (file, line, reason): a policy that would not load on the server
+    /// is not installed.
+    pub fn load(paths: &[PathBuf], engine: &str) -> Result<InstallPolicies, Vec<InputIssue>> {
+        let set = PolicySet::load_paths(paths);
+        if !set.errors.is_empty() {
+            return Err(set.errors);
+        }
+        let loaded = palisade_load::load_paths(paths);
+        Self::from_objects(&loaded.objects, engine, &paths_text(paths))
+    }
+
+    /// The policies among these objects, with the parameter objects of the
+    /// ValidatingAdmissionPolicies (objects of a policy's `paramKind`; never Secrets). Other
+    /// objects are not shipped.
+    pub fn from_objects(
+        objects: &[Object],
+        engine: &str,
+        origin: &str,
+    ) -> Result<InstallPolicies, Vec<InputIssue>> {
+        let issue = |message: String| InputIssue {
+            file: origin.to_owned(),
+            line: 0,
+            column: 0,
+            message,
+        };
+        let policies: Vec<Object> = objects
+            .iter()
+            .filter(|o| palisade_policy::is_policy_object(o))
+            .cloned()
+            .collect();
+        let param_kinds: Vec<(&str, &str)> = policies
+            .iter()
+            .filter(|o| o.kind == "ValidatingAdmissionPolicy")
+            .filter_map(|o| {
+                let p = o.value.pointer("/spec/paramKind")?;
+                Some((p["apiVersion"].as_str()?, p["kind"].as_str()?))
+            })
+            .collect();
+        let params: Vec<Object> = objects
+            .iter()
+            .filter(|o| {
+                o.kind != "Secret"
+                    && !palisade_policy::is_policy_object(o)
+                    && param_kinds
+                        .iter()
+                        .any(|(v, k)| o.api_version == *v && o.kind == *k)
+            })
+            .cloned()
+            .collect();
+        let mut set = PolicySet::default();
+        set.add_param_objects(&params);
+        if policies.is_empty() {
+            return Err(vec![issue(
+                "holds no ConstraintTemplate, constraint or ValidatingAdmissionPolicy".into(),
+            )]);
+        }
+        set.add_objects(&policies);
+        if !set.errors.is_empty() {
+            return Err(set.errors);
+        }
+        let engine_opt = palisade_policy::PolicyEngine::parse(engine)
+            .ok_or_else(|| vec![issue(format!("unknown policy engine `{engine}`"))])?;
+        let options = EvalOptions { engine: engine_opt };
+        let mut text = String::from(
+            "# The policies of `palisade admission install --policy`, loaded by the server.\n",
+        );
+        // Policies first, then their parameter objects, each as one document.
+        for o in policies.iter().chain(&params) {
+            text.push_str("---\n");
+            text.push_str(&serde_yaml_ng::to_string(&o.value).unwrap_or_default());
+        }
+        if text.len() > MAX_POLICIES_BYTES {
+            return Err(vec![issue(format!(
+                "the policies take {} bytes, more than a ConfigMap holds ({MAX_POLICIES_BYTES}); \
+                 install fewer, or ship them in the image",
+                text.len()
+            ))]);
+        }
+        Ok(InstallPolicies {
+            text,
+            engine: (engine_opt != palisade_policy::PolicyEngine::default())
+                .then(|| engine.to_owned()),
+            validation: palisade_policy::rules_for(&set, EnforcementPoint::Validation, options),
+            audit: palisade_policy::rules_for(&set, EnforcementPoint::Audit, options),
+        })
+    }
+
+    /// The policy file the server loads.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn dyn_rules(rules: &[&'static ConstraintRule]) -> Vec<&'static dyn Rule> {
+        rules.iter().map(|r| *r as &'static dyn Rule).collect()
+    }
+
+    /// The webhook rules of what the policies enforced at admission match: a constraint's
+    /// `spec.match.kinds` (with its `scope`), a ValidatingAdmissionPolicy's
+    /// `spec.matchConstraints.resourceRules`. Only CREATE and UPDATE are registered, and no
+    /// subresource but a Pod's `ephemeralcontainers`: the server evaluates nothing else.
+    pub fn webhook_rules(&self) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        for r in &self.validation {
+            if let Some(b) = r.constraint() {
+                out.extend(constraint_webhook_rules(
+                    &b.constraint.matcher.kinds,
+                    b.constraint.matcher.scope,
+                ));
+            } else if let Some(v) = r.vap() {
+                out.extend(vap_webhook_rules(&v.policy_value));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        out.retain(|r| seen.insert(r.to_string()));
+        out
+    }
+}
+
+fn paths_text(paths: &[PathBuf]) -> String {
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The webhook rules of a Gatekeeper constraint's `match.kinds` (`(apiGroups, kinds)` pairs;
+/// none, an empty list or `*` match every kind). A kind Palisade knows is registered by its
+/// resource; another (a custom resource, whose plural only discovery tells) by every resource
+/// of its API groups.
+pub fn constraint_webhook_rules(
+    kinds: &[(Vec<String>, Vec<String>)],
+    scope: MatchScope,
+) -> Vec<Value> {
+    let scope = match scope {
+        MatchScope::All => "*",
+        MatchScope::Cluster => "Cluster",
+        MatchScope::Namespaced => "Namespaced",
+    };
+    let rule = |groups: Vec<String>, resources: Vec<String>| {
+        json!({
+            "apiGroups": groups,
+            "apiVersions": ["*"],
+            "operations": ["CREATE", "UPDATE"],
+            "resources": resources,
+            "scope": scope,
+        })
+    };
+    if kinds.is_empty() {
+        return vec![rule(vec!["*".into()], vec!["*".into()])];
+    }
+    let mut out = Vec::new();
+    for (groups, ks) in kinds {
+        let groups: Vec<String> = if groups.is_empty() || groups.iter().any(|g| g == "*") {
+            vec!["*".into()]
+        } else {
+            groups.clone()
+        };
+        if ks.is_empty() || ks.iter().any(|k| k == "*") {
+            out.push(rule(groups, vec!["*".into()]));
+            continue;
+        }
+        let mut resources: Vec<String> = Vec::new();
+        let mut unknown = false;
+        for k in ks {
+            let known: Vec<&palisade_core::resources::Resource> =
+                palisade_core::resources::RESOURCES
+                    .iter()
+                    .filter(|r| {
+                        r.kind == k && (groups[0] == "*" || groups.iter().any(|g| g == r.group()))
+                    })
+                    .collect();
+            if known.is_empty() {
+                unknown = true;
+            }
+            for r in known {
+                resources.push(r.plural.to_owned());
+                if r.kind == "Pod" {
+                    resources.push("pods/ephemeralcontainers".into());
+                }
+            }
+        }
+        if unknown {
+            resources = vec!["*".into()];
+        }
+        resources.sort();
+        resources.dedup();
+        out.push(rule(groups, resources));
+    }
+    out
+}
+
+/// The webhook rules of a ValidatingAdmissionPolicy's `matchConstraints.resourceRules`: the
+/// same groups, versions, resources and scope, with the operations the server evaluates.
+pub fn vap_webhook_rules(policy: &Value) -> Vec<Value> {
+    let rules = policy
+        .pointer("/spec/matchConstraints/resourceRules")
+        .and_then(Value::as_array);
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut out = Vec::new();
+    for r in rules.into_iter().flatten() {
+        let ops: Vec<&str> = strings(&r["operations"])
+            .iter()
+            .flat_map(|o| match o.as_str() {
+                "*" => vec!["CREATE", "UPDATE"],
+                "CREATE" => vec!["CREATE"],
+                "UPDATE" => vec!["UPDATE"],
+                _ => vec![],
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut resources: Vec<String> = Vec::new();
+        for res in strings(&r["resources"]) {
+            match res.split_once('/') {
+                None => resources.push(res),
+                // Every subresource: the server evaluates only a Pod's ephemeral containers.
+                Some((base, "*")) if base == "*" || base == "pods" => {
+                    resources.push("pods/ephemeralcontainers".into())
+                }
+                Some(("pods", "ephemeralcontainers")) => resources.push(res),
+                Some(_) => {}
+            }
+        }
+        resources.sort();
+        resources.dedup();
+        if ops.is_empty() || resources.is_empty() {
+            continue;
+        }
+        out.push(json!({
+            "apiGroups": strings(&r["apiGroups"]),
+            "apiVersions": strings(&r["apiVersions"]),
+            "operations": ops,
+            "resources": resources,
+            "scope": r["scope"].as_str().unwrap_or("*"),
+        }));
+    }
+    out
 }
 
 impl Default for InstallOptions {
@@ -51,6 +347,8 @@ impl Default for InstallOptions {
             timeout_seconds: 10,
             cluster_cache: false,
             audit_interval: None,
+            crds: true,
+            policies: None,
         }
     }
 }
@@ -160,6 +458,31 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
         args.push("--audit-interval".into());
         args.push(i.clone());
     }
+    let mut volume_mounts = vec![
+        json!({ "name": "config", "mountPath": "/etc/palisade", "readOnly": true }),
+        json!({ "name": "tls", "mountPath": "/etc/palisade/tls", "readOnly": true }),
+    ];
+    let mut volumes = vec![
+        json!({ "name": "config", "configMap": { "name": NAME } }),
+        json!({ "name": "tls", "secret": { "secretName": format!("{NAME}-tls") } }),
+    ];
+    let policies_config = opts.policies.as_ref().map(|p| {
+        args.push("--policy".into());
+        args.push(format!("{POLICIES_DIR}/{POLICIES_FILE}"));
+        if let Some(e) = &p.engine {
+            args.push("--policy-engine".into());
+            args.push(e.clone());
+        }
+        volume_mounts
+            .push(json!({ "name": "policies", "mountPath": POLICIES_DIR, "readOnly": true }));
+        volumes.push(json!({ "name": "policies", "configMap": { "name": POLICIES_CONFIGMAP } }));
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": meta(POLICIES_CONFIGMAP),
+            "data": { POLICIES_FILE: p.text },
+        })
+    });
     let deployment = json!({
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -224,15 +547,9 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
                             "capabilities": { "drop": ["ALL"] },
                             "seccompProfile": { "type": "RuntimeDefault" },
                         },
-                        "volumeMounts": [
-                            { "name": "config", "mountPath": "/etc/palisade", "readOnly": true },
-                            { "name": "tls", "mountPath": "/etc/palisade/tls", "readOnly": true },
-                        ],
+                        "volumeMounts": volume_mounts,
                     }],
-                    "volumes": [
-                        { "name": "config", "configMap": { "name": NAME } },
-                        { "name": "tls", "secret": { "secretName": format!("{NAME}-tls") } },
-                    ],
+                    "volumes": volumes,
                 },
             },
         },
@@ -293,7 +610,7 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             list.push("pods/ephemeralcontainers".to_owned());
         }
     }
-    let webhook_rules: Vec<Value> = by_gv
+    let mut webhook_rules: Vec<Value> = by_gv
         .into_iter()
         .map(|((group, version), resources)| {
             json!({
@@ -305,6 +622,9 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             })
         })
         .collect();
+    if let Some(p) = &opts.policies {
+        webhook_rules.extend(p.webhook_rules());
+    }
     let webhook = json!({
         "apiVersion": "admissionregistration.k8s.io/v1",
         "kind": "ValidatingWebhookConfiguration",
@@ -330,9 +650,18 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             "rules": webhook_rules,
         }],
     });
-    let mut out = vec![namespace, service_account, config];
+    let mut out = Vec::new();
+    if opts.crds {
+        out.extend(palisade_report::policyreport::crd::crds());
+    }
+    out.extend([namespace, service_account, config]);
+    out.extend(policies_config);
     if opts.cluster_cache {
-        out.extend(cache_rbac(ns, opts.audit_interval.is_some()));
+        out.extend(cache_rbac(
+            ns,
+            opts.audit_interval.is_some(),
+            opts.policies.as_ref(),
+        ));
     }
     out.extend([deployment, pdb, service, network_policy, webhook]);
     out
@@ -341,11 +670,31 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
 /// The read-only ClusterRole of the cluster cache (get, list and watch on exactly the
 /// resources the cluster-reading rules read; Secrets are watched as metadata, which the API
 /// server still authorizes as `list`/`watch secrets`) and its binding.
-fn cache_rbac(ns: &str, audit: bool) -> [Value; 2] {
-    let mut kinds = cache_evaluator().cluster_kinds();
+fn cache_rbac(ns: &str, audit: bool, policies: Option<&InstallPolicies>) -> [Value; 2] {
+    let extra = |audit: bool| {
+        palisade_analyze::ExtraRules(
+            policies
+                .map(|p| InstallPolicies::dyn_rules(if audit { &p.audit } else { &p.validation }))
+                .unwrap_or_default(),
+        )
+    };
+    let mut kinds = crate::review::Evaluator::new(
+        palisade_analyze::Options {
+            extra_rules: extra(false),
+            ..palisade_analyze::Options::new(jiff::civil::date(2026, 1, 1))
+        },
+        crate::review::EvaluatorOptions::default(),
+    )
+    .with_cluster_view(std::sync::Arc::new(
+        crate::cluster_view::StaticView::default(),
+    ))
+    .cluster_kinds();
     if audit {
         kinds.extend(crate::background::Auditor::kinds_for(
-            &palisade_analyze::Options::new(jiff::civil::date(2026, 1, 1)),
+            &palisade_analyze::Options {
+                extra_rules: extra(true),
+                ..palisade_analyze::Options::new(jiff::civil::date(2026, 1, 1))
+            },
         ));
     }
     let mut by_group: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();

@@ -136,13 +136,26 @@ pub(crate) struct InstallArgs {
     cluster_cache: bool,
     /// Run the background audit every DURATION (`serve --audit-interval`): implies
     /// --cluster-cache, adds watch on every kind the rules read and write access to
-    /// PolicyReports (the wgpolicyk8s.io v1alpha2 CRDs must be installed).
+    /// PolicyReports (the wgpolicyk8s.io v1alpha2 CRDs are added unless --no-crds).
     #[arg(long, value_name = "DURATION", value_parser = parse_interval_text)]
     audit_interval: Option<String>,
     /// Write ca.crt, tls.crt and tls.key into DIR (a new CA and a serving certificate for
     /// the Service's DNS names and 127.0.0.1) and use the CA as caBundle.
     #[arg(long, value_name = "DIR")]
     gen_certs: Option<PathBuf>,
+    /// Leave out the PolicyReport and ClusterPolicyReport CRDs (wgpolicyk8s.io v1alpha2), for
+    /// clusters where Kyverno or Trivy Operator installed them.
+    #[arg(long)]
+    no_crds: bool,
+    /// Gatekeeper ConstraintTemplates and constraints, ValidatingAdmissionPolicies with their
+    /// bindings and parameter objects: files or directories (YAML/JSON, recursively),
+    /// repeatable. Shipped in a ConfigMap the webhook loads (`serve --policy`), and the
+    /// webhook is registered for the kinds they match.
+    #[arg(long = "policy", value_name = "PATH")]
+    policy: Vec<PathBuf>,
+    /// `serve --policy-engine`: the engine of templates with both Rego and CEL blocks.
+    #[arg(long = "policy-engine", value_name = "ENGINE", value_parser = ["cel", "rego"], default_value = "cel")]
+    policy_engine: String,
 }
 
 pub(crate) fn run(cmd: AdmissionCommand) -> anyhow::Result<Exit> {
@@ -176,13 +189,21 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     let today = jiff::tz::TimeZone::system()
         .to_datetime(jiff::Timestamp::now())
         .date();
+    // The configuration as written, for the background audit's own modes.
+    let configured = policy.clone();
     policies.apply_modes(&mut policy);
     let options = Options {
         policy,
         extra_rules: palisade_analyze::ExtraRules(policies.dyn_rules()),
         ..Options::new(today)
     };
-    let options_for_audit = options.clone();
+    // The background audit runs the constraints enforced at Gatekeeper's audit point, each
+    // with its action there, as `palisade scan` does.
+    let options_for_audit = if args.audit_interval.is_some() {
+        audit_options(&args.policies, args.config.as_deref(), configured, today)?
+    } else {
+        options.clone()
+    };
     let evaluator = Evaluator::new(
         options,
         EvaluatorOptions {
@@ -347,10 +368,26 @@ fn init_tracing(format: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[allow(clippy::print_stderr)]
 fn install(args: InstallArgs) -> anyhow::Result<Exit> {
     if args.replicas < 2 {
         bail!("--replicas must be at least 2 for a highly available webhook");
     }
+    // The policies are shipped to the server and registered in the webhook: one that would
+    // not load there is an error here.
+    let policies = if args.policy.is_empty() {
+        None
+    } else {
+        match install::InstallPolicies::load(&args.policy, &args.policy_engine) {
+            Ok(p) => Some(p),
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("error: {e}");
+                }
+                return Ok(Exit::Error);
+            }
+        }
+    };
     let mut opts = InstallOptions {
         namespace: args.namespace,
         replicas: args.replicas,
@@ -358,6 +395,8 @@ fn install(args: InstallArgs) -> anyhow::Result<Exit> {
         image: args.image,
         cluster_cache: args.cluster_cache,
         audit_interval: args.audit_interval,
+        crds: !args.no_crds,
+        policies,
         ..InstallOptions::default()
     };
     if let Some(dir) = &args.gen_certs {
@@ -404,6 +443,38 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
 /// An interval as given, once checked.
 fn parse_interval_text(s: &str) -> Result<String, String> {
     parse_interval(s).map(|_| s.to_owned())
+}
+
+/// The options of the background audit: the configuration with the constraints enforced at
+/// Gatekeeper's audit point (`audit.gatekeeper.sh`) and the ValidatingAdmissionPolicies.
+fn audit_options(
+    args: &crate::policy::PolicyArgs,
+    config: Option<&std::path::Path>,
+    policy: palisade_core::Policy,
+    today: jiff::civil::Date,
+) -> anyhow::Result<Options> {
+    let policies = crate::policy::load(
+        args,
+        config,
+        &[],
+        palisade_policy::constraint::EnforcementPoint::Audit,
+    )?;
+    Ok(with_policies(policy, &policies, today))
+}
+
+/// Options with the loaded policies as extra rules, each with its action's mode unless the
+/// configuration sets one.
+fn with_policies(
+    mut policy: palisade_core::Policy,
+    policies: &crate::policy::Loaded,
+    today: jiff::civil::Date,
+) -> Options {
+    policies.apply_modes(&mut policy);
+    Options {
+        policy,
+        extra_rules: palisade_analyze::ExtraRules(policies.dyn_rules()),
+        ..Options::new(today)
+    }
 }
 
 fn today_now() -> jiff::civil::Date {
@@ -458,6 +529,8 @@ pub(crate) struct AuditServeArgs {
     /// Log format: json or text.
     #[arg(long, default_value = "json")]
     log_format: String,
+    #[command(flatten)]
+    policies: crate::policy::PolicyArgs,
 }
 
 pub(crate) fn run_audit(cmd: AuditCommand) -> anyhow::Result<Exit> {
@@ -468,7 +541,16 @@ pub(crate) fn run_audit(cmd: AuditCommand) -> anyhow::Result<Exit> {
 
 #[allow(clippy::print_stderr)]
 fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
-    let policy = match config::load(args.config.as_deref())? {
+    let policies = crate::policy::load(
+        &args.policies,
+        args.config.as_deref(),
+        &[],
+        palisade_policy::constraint::EnforcementPoint::Audit,
+    )?;
+    for e in &policies.errors {
+        eprintln!("error: {e}");
+    }
+    let policy = match config::load_with(args.config.as_deref(), &policies.metas())? {
         Ok(p) => p,
         Err(errors) => {
             config::print_errors(&errors);
@@ -476,10 +558,7 @@ fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
         }
     };
     init_tracing(&args.log_format)?;
-    let options = Options {
-        policy,
-        ..Options::new(today_now())
-    };
+    let options = with_policies(policy, &policies, today_now());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

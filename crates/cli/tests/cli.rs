@@ -1213,6 +1213,88 @@ fn admission_install_generates_certs_and_scans_clean() {
 }
 
 #[test]
+fn admission_install_ships_policies_and_can_leave_out_the_crds() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    std::fs::write(
+        policies.join("vap.yaml"),
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\n\
+         metadata: {name: replicas}\nspec:\n  matchConstraints:\n    resourceRules:\n\
+         \x20   - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}\n\
+         \x20 validations:\n  - expression: \"object.spec.replicas <= 5\"\n---\n\
+         apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\n\
+         metadata: {name: replicas-binding}\nspec: {policyName: replicas, validationActions: [Deny]}\n",
+    )
+    .unwrap();
+    let o = palisade(&[
+        "admission",
+        "install",
+        "--policy",
+        policies.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let docs: Vec<serde_json::Value> = serde_yaml_ng::Deserializer::from_str(&stdout(&o))
+        .map(|d| serde::Deserialize::deserialize(d).unwrap())
+        .collect();
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        &kinds[..2],
+        ["CustomResourceDefinition", "CustomResourceDefinition"]
+    );
+    let cm = docs
+        .iter()
+        .find(|d| d["metadata"]["name"] == "palisade-admission-policies")
+        .expect("the policies ConfigMap");
+    let shipped = cm["data"]["policies.yaml"].as_str().unwrap();
+    assert!(shipped.contains("object.spec.replicas <= 5"), "{shipped}");
+    assert!(shipped.contains("replicas-binding"), "{shipped}");
+    let wh = docs
+        .iter()
+        .find(|d| d["kind"] == "ValidatingWebhookConfiguration")
+        .unwrap();
+    assert!(
+        wh["webhooks"][0]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["apiGroups"] == serde_json::json!(["apps"])
+                && r["resources"] == serde_json::json!(["deployments"])
+                && r["operations"] == serde_json::json!(["CREATE", "UPDATE"])),
+        "{wh}"
+    );
+    // The shipped file is what `admission serve --policy` and `scan --policy` load.
+    let file = dir.path().join("shipped.yaml");
+    std::fs::write(&file, shipped).unwrap();
+    let o = palisade(&["rules", "--policy", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("ValidatingAdmissionPolicy/replicas/replicas-binding"),
+        "{}",
+        stdout(&o)
+    );
+    // --no-crds.
+    let o = palisade(&["admission", "install", "--no-crds"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("CustomResourceDefinition"));
+    // A policy that would not load on the server is an error naming file and line.
+    let bad = dir.path().join("orphan.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sMissing\nmetadata: {name: orphan}\nspec: {}\n",
+    )
+    .unwrap();
+    let o = palisade(&["admission", "install", "--policy", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("orphan.yaml:") && err.contains("K8sMissing"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
 fn detect_serve_receives_audit_batches_over_tls() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
@@ -1978,6 +2060,23 @@ fn policyreports_validate_against_the_v1alpha2_crds_with_exact_counts() {
         .map(|d| serde::Deserialize::deserialize(d).unwrap())
         .collect();
     assert!(docs.len() >= 2, "{docs:?}");
+    // The CRDs `admission install` prints (generated from the report types) take them too.
+    let install = palisade(&["admission", "install"]);
+    let generated: Vec<(String, jsonschema::Validator)> =
+        serde_yaml_ng::Deserializer::from_str(&stdout(&install))
+            .map(|d| serde::Deserialize::deserialize(d).unwrap())
+            .filter(|d: &serde_json::Value| d["kind"] == "CustomResourceDefinition")
+            .map(|crd| {
+                (
+                    crd["spec"]["names"]["kind"].as_str().unwrap().to_owned(),
+                    jsonschema::validator_for(
+                        &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+                    )
+                    .unwrap(),
+                )
+            })
+            .collect();
+    assert_eq!(generated.len(), 2);
     let mut fails = 0;
     for d in &docs {
         let v = if d["kind"] == "PolicyReport" {
@@ -1986,11 +2085,14 @@ fn policyreports_validate_against_the_v1alpha2_crds_with_exact_counts() {
             assert_eq!(d["kind"], "ClusterPolicyReport");
             &cluster_schema
         };
-        let errors: Vec<String> = v
-            .iter_errors(d)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
-        assert!(errors.is_empty(), "{}: {errors:?}", d["metadata"]);
+        let ours = &generated.iter().find(|(k, _)| d["kind"] == **k).unwrap().1;
+        for v in [v, ours] {
+            let errors: Vec<String> = v
+                .iter_errors(d)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", d["metadata"]);
+        }
         let s = &d["summary"];
         let results = d["results"].as_array().unwrap();
         // Under the cap every failing pair is listed; pass counts what ran without finding.

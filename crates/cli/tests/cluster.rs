@@ -1631,3 +1631,258 @@ fn cluster_gatekeeper_policies_are_read_and_applied() {
         .collect();
     assert_eq!(offline, found, "{}", text(&o.stderr));
 }
+
+/// A template (Namespaces need an `owner` label) with three constraints: one enforced
+/// everywhere (dryrun), one at Gatekeeper's validation point only, one at its audit point
+/// only; and a ValidatingAdmissionPolicy on Pods, bound in Audit.
+const AUDIT_POLICIES: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8srequiredowner}
+spec:
+  crd: {spec: {names: {kind: K8sRequiredOwner}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package k8srequiredowner
+      violation[{"msg": msg}] {
+        not input.review.object.metadata.labels.owner
+        msg := sprintf("namespace %v has no owner label", [input.review.object.metadata.name])
+      }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sRequiredOwner
+metadata: {name: ns-owner}
+spec:
+  enforcementAction: dryrun
+  match: {kinds: [{apiGroups: [""], kinds: [Namespace]}]}
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sRequiredOwner
+metadata: {name: validation-only}
+spec:
+  enforcementAction: scoped
+  scopedEnforcementActions:
+  - action: deny
+    enforcementPoints: [{name: validation.gatekeeper.sh}]
+  match: {kinds: [{apiGroups: [""], kinds: [Namespace]}]}
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sRequiredOwner
+metadata: {name: audit-only}
+spec:
+  enforcementAction: scoped
+  scopedEnforcementActions:
+  - action: warn
+    enforcementPoints: [{name: audit.gatekeeper.sh}]
+  match: {kinds: [{apiGroups: [""], kinds: [Namespace]}]}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: no-privileged}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods]}
+  validations:
+  - expression: "!object.spec.containers.exists(c, has(c.securityContext) && has(c.securityContext.privileged) && c.securityContext.privileged)"
+    message: privileged containers are not allowed
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: no-privileged-audit}
+spec:
+  policyName: no-privileged
+  validationActions: [Audit]
+"#;
+
+const CLUSTER_REPORT: &str = "/apis/wgpolicyk8s.io/v1alpha2/clusterpolicyreports/palisade-cluster";
+
+/// The policies of each audit cycle, checked in the reports a background audit writes to the
+/// replay server: the constraints at Gatekeeper's audit point (not the validation-only one)
+/// on the Namespaces, the ValidatingAdmissionPolicy on a privileged Pod that appears later.
+fn check_policy_reports(srv: &Replay) {
+    let results = |doc: &Value, policy: &str| -> Vec<Value> {
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["policy"] == policy)
+            .cloned()
+            .collect()
+    };
+    let cluster = until("the ClusterPolicyReport", || {
+        srv.stored().get(CLUSTER_REPORT).cloned()
+    });
+    let owner = results(&cluster, "K8sRequiredOwner/ns-owner");
+    assert!(!owner.is_empty(), "{cluster}");
+    for r in &owner {
+        assert_eq!(r["result"], "fail", "{r}");
+        assert_eq!(r["resources"][0]["kind"], "Namespace", "{r}");
+        assert!(
+            r["message"]
+                .as_str()
+                .unwrap()
+                .contains("has no owner label"),
+            "{r}"
+        );
+        // dryrun is audit mode.
+        assert_eq!(r["properties"]["mode"], "audit", "{r}");
+    }
+    let audit_only = results(&cluster, "K8sRequiredOwner/audit-only");
+    assert_eq!(audit_only.len(), owner.len(), "{cluster}");
+    assert!(audit_only.iter().all(|r| r["properties"]["mode"] == "warn"));
+    assert!(
+        results(&cluster, "K8sRequiredOwner/validation-only").is_empty(),
+        "a constraint enforced at admission only is not audited: {cluster}"
+    );
+    // A privileged Pod appears: the policy's result is in its namespace's report.
+    let ns = serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": "policy-lab", "labels": {"owner": "team-a"}}});
+    let pod = serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "root-shell", "namespace": "policy-lab"},
+        "spec": {"containers": [{"name": "c", "image": "registry.example.com/shell:1.0",
+            "securityContext": {"privileged": true}}]}});
+    srv.emit("/api/v1/namespaces", "ADDED", ns);
+    srv.emit("/api/v1/pods", "ADDED", pod);
+    let lab = "/apis/wgpolicyk8s.io/v1alpha2/namespaces/policy-lab/policyreports/palisade";
+    let report = until("the policy-lab report with the policy's result", || {
+        srv.stored()
+            .get(lab)
+            .filter(|d| d.to_string().contains("no-privileged"))
+            .cloned()
+    });
+    let vap = results(
+        &report,
+        "ValidatingAdmissionPolicy/no-privileged/no-privileged-audit",
+    );
+    assert_eq!(vap.len(), 1, "{report}");
+    assert_eq!(vap[0]["result"], "fail");
+    assert_eq!(vap[0]["resources"][0]["name"], "root-shell");
+    assert!(vap[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("privileged containers are not allowed"));
+    // The labelled Namespace passes the constraints: it is counted, not listed.
+    let cluster = until("the ClusterPolicyReport with policy-lab", || {
+        srv.stored()
+            .get(CLUSTER_REPORT)
+            .filter(|d| d["summary"]["pass"].as_u64() > cluster["summary"]["pass"].as_u64())
+            .cloned()
+    });
+    assert!(!cluster
+        .to_string()
+        .contains("namespace policy-lab has no owner"));
+}
+
+#[test]
+fn audit_serve_evaluates_the_loaded_policies_in_each_cycle() {
+    let Some(rec) = recordings() else { return };
+    let srv = Replay::start(Config {
+        recordings: rec,
+        writable: vec!["/apis/wgpolicyk8s.io/".to_owned()],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, "profile: restricted\ndefaultMode: audit\n").unwrap();
+    let policies = dir.path().join("policies.yaml");
+    std::fs::write(&policies, AUDIT_POLICIES).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "audit",
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--policy",
+            policies.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--interval",
+            "1s",
+            "--metrics-addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    check_policy_reports(&srv);
+    // The policies' violations are in the audit metrics too.
+    let metrics = until("metrics", || {
+        http_get(port, "/metrics").filter(|m| m.contains("K8sRequiredOwner/ns-owner"))
+    });
+    assert!(
+        metrics.contains("palisade_admission_audit_violations"),
+        "{metrics}"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+}
+
+#[test]
+fn admission_serve_audits_the_loaded_policies_at_the_audit_point() {
+    let Some(rec) = recordings() else { return };
+    let srv = Replay::start(Config {
+        recordings: rec,
+        writable: vec!["/apis/wgpolicyk8s.io/".to_owned()],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let certs = dir.path().join("certs");
+    let o = palisade(
+        &[
+            "admission",
+            "install",
+            "--gen-certs",
+            certs.to_str().unwrap(),
+        ],
+        &kc,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let config = dir.path().join("palisade.yaml");
+    std::fs::write(&config, "profile: restricted\ndefaultMode: audit\n").unwrap();
+    let policies = dir.path().join("policies.yaml");
+    std::fs::write(&policies, AUDIT_POLICIES).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "admission",
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--policy",
+            policies.to_str().unwrap(),
+            "--tls-cert",
+            certs.join("tls.crt").to_str().unwrap(),
+            "--tls-key",
+            certs.join("tls.key").to_str().unwrap(),
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--audit-interval",
+            "1s",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    check_policy_reports(&srv);
+    child.kill().unwrap();
+    let _ = child.wait();
+}

@@ -9,10 +9,20 @@
 //! report, most severe first, then by rule and object, and a capped report says so in its
 //! `palisade.dev/results` annotation (`shown/total`), so a large namespace never comes near
 //! etcd's object size limit.
+//!
+//! The documents are built as the report [`types`], from which [`crd`] derives the CRDs'
+//! OpenAPI schema.
+
+pub mod crd;
+pub mod types;
 
 use palisade_core::{Report, ReportFinding};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
+use types::{
+    ObjectReference, PolicyReport, PolicyReportResult, ReportMetadata, ResultSeverity,
+    ResultStatus, Summary,
+};
 
 /// Results listed per report at most.
 pub const MAX_RESULTS: usize = 500;
@@ -54,6 +64,15 @@ pub(crate) fn render(report: &Report, opts: &crate::RenderOptions) -> String {
 /// The reports, as JSON values (one per namespace with something to say, cluster-scoped
 /// objects last).
 pub fn documents(report: &Report, opts: &crate::RenderOptions) -> Vec<Value> {
+    reports(report, opts)
+        .iter()
+        // Serialising plain structs of strings, numbers and maps cannot fail.
+        .map(|r| serde_json::to_value(r).unwrap_or_default())
+        .collect()
+}
+
+/// The reports (one per namespace with something to say, cluster-scoped objects last).
+pub fn reports(report: &Report, opts: &crate::RenderOptions) -> Vec<PolicyReport> {
     // (namespace) -> (rule, object) -> pair
     let mut by_ns: BTreeMap<Option<String>, BTreeMap<(&'static str, String), Pair<'_>>> =
         BTreeMap::new();
@@ -121,84 +140,97 @@ pub fn documents(report: &Report, opts: &crate::RenderOptions) -> Vec<Value> {
                     ))
             });
             let total = list.len();
-            let results: Vec<Value> = list
+            let results: Vec<PolicyReportResult> = list
                 .iter()
                 .take(MAX_RESULTS)
                 .map(|p| result(p, opts))
                 .collect();
-            let mut annotations = Map::new();
-            annotations.insert(
-                "palisade.dev/results".into(),
-                Value::String(format!("{}/{total}", results.len())),
-            );
-            let mut metadata = json!({
-                "name": match &ns { Some(_) => "palisade", None => "palisade-cluster" },
-                "labels": {
-                    "app.kubernetes.io/managed-by": "palisade",
-                    "app.kubernetes.io/part-of": "palisade",
+            let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+            PolicyReport {
+                api_version: format!("{}/{}", crd::GROUP, crd::VERSION),
+                kind: if ns.is_some() {
+                    "PolicyReport"
+                } else {
+                    "ClusterPolicyReport"
+                }
+                .to_owned(),
+                metadata: ReportMetadata {
+                    name: match &ns {
+                        Some(_) => "palisade",
+                        None => "palisade-cluster",
+                    }
+                    .to_owned(),
+                    labels: [
+                        ("app.kubernetes.io/managed-by", "palisade"),
+                        ("app.kubernetes.io/part-of", "palisade"),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect(),
+                    annotations: [(
+                        "palisade.dev/results".to_owned(),
+                        format!("{}/{total}", results.len()),
+                    )]
+                    .into(),
+                    namespace: ns,
                 },
-                "annotations": annotations,
-            });
-            if let Some(n) = &ns {
-                metadata["namespace"] = Value::String(n.clone());
+                summary: Summary {
+                    pass: count(pass),
+                    fail: count(fail),
+                    warn: 0,
+                    error: 0,
+                    skip: count(skip),
+                },
+                results,
+                ..PolicyReport::default()
             }
-            json!({
-                "apiVersion": "wgpolicyk8s.io/v1alpha2",
-                "kind": if ns.is_some() { "PolicyReport" } else { "ClusterPolicyReport" },
-                "metadata": metadata,
-                "summary": {"pass": pass, "fail": fail, "warn": 0, "error": 0, "skip": skip},
-                "results": results,
-            })
         })
         .collect()
 }
 
-fn result(p: &Pair<'_>, opts: &crate::RenderOptions) -> Value {
+fn result(p: &Pair<'_>, opts: &crate::RenderOptions) -> PolicyReportResult {
     let f = p.first;
     let mut message: String = f.message.chars().take(MAX_MESSAGE).collect();
     if message.len() < f.message.len() {
         message.push('…');
     }
-    let mut properties = Map::new();
-    properties.insert("ruleName".into(), Value::String(f.rule_name.to_owned()));
-    properties.insert("mode".into(), Value::String(f.mode.to_string()));
-    properties.insert("findings".into(), Value::String(p.findings.to_string()));
+    let mut properties = BTreeMap::new();
+    properties.insert("ruleName".into(), f.rule_name.to_owned());
+    properties.insert("mode".into(), f.mode.to_string());
+    properties.insert("findings".into(), p.findings.to_string());
     if let Some(path) = &f.path {
-        properties.insert("path".into(), Value::String(path.clone()));
+        properties.insert("path".into(), path.clone());
     }
     if let Some(fix) = &f.fix {
-        properties.insert(
-            "fix".into(),
-            Value::String(fix.chars().take(MAX_MESSAGE).collect()),
-        );
+        properties.insert("fix".into(), fix.chars().take(MAX_MESSAGE).collect());
     }
     if let Some(s) = &f.suppression {
-        properties.insert(
-            "suppressedBy".into(),
-            Value::String(crate::suppression_text(s)),
-        );
+        properties.insert("suppressedBy".into(), crate::suppression_text(s));
     }
-    properties.insert("version".into(), Value::String(opts.tool_version.clone()));
-    let mut resource = json!({
-        "apiVersion": f.object.api_version,
-        "kind": f.object.kind,
-        "name": f.object.name,
-    });
-    if let Some(ns) = &f.object.namespace {
-        resource["namespace"] = Value::String(ns.clone());
+    properties.insert("version".into(), opts.tool_version.clone());
+    PolicyReportResult {
+        source: Some("palisade".into()),
+        policy: f.rule_id.to_owned(),
+        rule: Some(f.rule_name.to_owned()),
+        category: Some(category(f.rule_id).to_owned()),
+        message: Some(message),
+        result: Some(if p.suppressed {
+            ResultStatus::Skip
+        } else {
+            ResultStatus::Fail
+        }),
+        scored: Some(true),
+        severity: Some(severity(f.severity)),
+        resources: vec![ObjectReference {
+            api_version: Some(f.object.api_version.clone()),
+            kind: Some(f.object.kind.clone()),
+            name: Some(f.object.name.clone()),
+            namespace: f.object.namespace.clone(),
+            ..ObjectReference::default()
+        }],
+        properties,
+        ..PolicyReportResult::default()
     }
-    json!({
-        "source": "palisade",
-        "policy": f.rule_id,
-        "rule": f.rule_name,
-        "category": category(f.rule_id),
-        "message": message,
-        "result": if p.suppressed { "skip" } else { "fail" },
-        "scored": true,
-        "severity": severity(f.severity),
-        "resources": [resource],
-        "properties": properties,
-    })
 }
 
 /// The rule family (`POD`); a host check named by its CIS id belongs to `CIS`.
@@ -211,13 +243,13 @@ fn category(id: &str) -> &str {
     }
 }
 
-fn severity(s: palisade_core::Severity) -> &'static str {
+fn severity(s: palisade_core::Severity) -> ResultSeverity {
     match s {
-        palisade_core::Severity::Critical => "critical",
-        palisade_core::Severity::High => "high",
-        palisade_core::Severity::Medium => "medium",
-        palisade_core::Severity::Low => "low",
-        palisade_core::Severity::Info => "info",
+        palisade_core::Severity::Critical => ResultSeverity::Critical,
+        palisade_core::Severity::High => ResultSeverity::High,
+        palisade_core::Severity::Medium => ResultSeverity::Medium,
+        palisade_core::Severity::Low => ResultSeverity::Low,
+        palisade_core::Severity::Info => ResultSeverity::Info,
     }
 }
 

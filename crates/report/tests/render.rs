@@ -9,6 +9,9 @@ use palisade_core::{Inventory, Policy, Report};
 use palisade_report::{render, Format, RenderOptions};
 use std::path::{Path, PathBuf};
 
+#[path = "render/crd.rs"]
+mod crd;
+
 fn data(name: &str) -> String {
     std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))

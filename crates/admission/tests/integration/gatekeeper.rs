@@ -9,7 +9,7 @@ use palisade_core::Rule;
 use palisade_policy::constraint::EnforcementPoint;
 use palisade_policy::{apply_modes, rules_for, EvalOptions, PolicySet};
 
-const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+pub(crate) const TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
 kind: ConstraintTemplate
 metadata: {name: k8snoprivilegedbyuser}
 spec:
