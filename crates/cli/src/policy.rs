@@ -6,7 +6,7 @@ use palisade_policy::constraint::EnforcementPoint;
 use palisade_policy::{ConstraintRule, EvalOptions, PolicySet};
 use std::path::{Path, PathBuf};
 
-/// Policy flags of `scan` and `admission serve`.
+/// Policy flags of `scan`, `rules`, `explain`, `admission serve|install` and `audit serve`.
 #[derive(Args, Debug, Default, Clone)]
 pub(crate) struct PolicyArgs {
     /// Gatekeeper ConstraintTemplates and constraints to evaluate beside the built-in rules:
