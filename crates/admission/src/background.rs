@@ -104,6 +104,9 @@ struct Evaluated {
     related: bool,
 }
 
+/// One line of a cycle: its per-object results, and its object when the other rules read it.
+type LineOutcome = (Arc<str>, Option<Arc<Evaluated>>, Option<Object>);
+
 /// The per-object results of a cycle, by the object's content.
 #[derive(Debug, Default)]
 struct Results {
@@ -315,7 +318,7 @@ impl Auditor {
             };
             (Some(result), Some(object).filter(|_| related))
         };
-        let evaluated: Vec<(Arc<str>, Option<Arc<Evaluated>>, Option<Object>)> = lines
+        let evaluated: Vec<LineOutcome> = lines
             .into_par_iter()
             .map(|line| {
                 let (e, o) = evaluate_one(&line);
