@@ -20,6 +20,20 @@ use std::sync::{Arc, Mutex};
 /// configuration): a key holding a `/` itself would be rejected as an annotation name.
 pub const AUDIT_ANNOTATION: &str = "findings";
 
+/// The key of the audit annotation that records the failures of ValidatingAdmissionPolicy
+/// bindings whose `validationActions` contain `Audit`, in the format Kubernetes records under
+/// `validation.policy.admission.k8s.io/validation_failure`: a JSON array of objects with
+/// `message`, `policy`, `binding`, `expressionIndex` and `validationActions`. The API server
+/// prefixes it with the webhook's name (`validate.palisade.dev/validation_failure`).
+pub const VALIDATION_FAILURE_ANNOTATION: &str = "validation_failure";
+
+/// The key of the audit annotation that holds the `auditAnnotations` of the
+/// ValidatingAdmissionPolicies that matched the request: a JSON object from each key the API
+/// server would write (`POLICY/KEY`) to its value (the distinct values of several bindings
+/// joined with `, `, as the API server joins them). One key, because a webhook's keys are
+/// prefixed with its name and a second `/` would make the API server drop the annotation.
+pub const POLICY_ANNOTATIONS_ANNOTATION: &str = "policy-annotations";
+
 /// The API versions of `AdmissionReview` this webhook answers (in the request's version).
 pub const REVIEW_API_VERSIONS: &[&str] = &["admission.k8s.io/v1", "admission.k8s.io/v1beta1"];
 
@@ -411,7 +425,10 @@ impl Evaluator {
         let new_object = to_object(object, &req)?;
         // What rules that read the request (Gatekeeper templates' `input.review`) see.
         let request = review_request(&req);
-        let mut new = self.evaluate(&new_object, &request, &opts);
+        // The policies' own audit annotations (`auditAnnotations`), collected beside the
+        // findings of the object under review.
+        let mut annotations: Vec<(String, String)> = Vec::new();
+        let mut new = self.evaluate(&new_object, &request, &opts, Some(&mut annotations));
         // The rules that read the rest of the cluster, from the cache with this object in
         // place of its stored version.
         let cluster: Vec<&'static dyn Rule> = match &self.view {
@@ -426,7 +443,13 @@ impl Evaluator {
         let mut not_ready: Vec<NotReady> = Vec::new();
         let mut cluster_ok = false;
         if !cluster.is_empty() {
-            match self.evaluate_cluster(&new_object, &cluster, &request, &opts) {
+            match self.evaluate_cluster(
+                &new_object,
+                &cluster,
+                &request,
+                &opts,
+                Some(&mut annotations),
+            ) {
                 Ok(fs) => {
                     new.extend(fs);
                     cluster_ok = true;
@@ -443,10 +466,10 @@ impl Evaluator {
             (Operation::Update, Some(old), true) if new.iter().any(|f| f.mode == Mode::Deny) => {
                 match to_object(old, &req) {
                     Ok(old) => {
-                        let mut fs = self.evaluate(&old, &request, &opts);
+                        let mut fs = self.evaluate(&old, &request, &opts, None);
                         if cluster_ok {
                             fs.extend(
-                                self.evaluate_cluster(&old, &cluster, &request, &opts)
+                                self.evaluate_cluster(&old, &cluster, &request, &opts, None)
                                     .unwrap_or_default(),
                             );
                         }
@@ -507,6 +530,7 @@ impl Evaluator {
             response,
             &subject,
             &findings,
+            &annotations,
             &unevaluated,
             self.settings.failure_policy,
         );
@@ -520,14 +544,18 @@ impl Evaluator {
     }
 
     /// Runs the object-local rules over one object; returns the active (unsuppressed)
-    /// findings.
+    /// findings, and adds the rules' audit annotations to `annotations` when given.
     fn evaluate(
         &self,
         object: &Object,
         request: &ReviewRequest,
         opts: &Options,
+        annotations: Option<&mut Vec<(String, String)>>,
     ) -> Vec<ReportFinding> {
         let inventory = Inventory::new(vec![object.clone()]).with_request(request.clone());
+        if let Some(out) = annotations {
+            collect_annotations(&self.rules, object, &inventory, out);
+        }
         let raw = run_rules(&inventory, &self.rules, opts);
         apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts).findings
     }
@@ -542,6 +570,7 @@ impl Evaluator {
         rules: &[&'static dyn Rule],
         request: &ReviewRequest,
         opts: &Options,
+        mut annotations: Option<&mut Vec<(String, String)>>,
     ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
         let Some(view) = &self.view else {
             return Ok(Vec::new());
@@ -564,7 +593,15 @@ impl Evaluator {
             if rules.is_empty() {
                 continue;
             }
-            match self.evaluate_over(view.as_ref(), object, &rules, ns, request, opts) {
+            match self.evaluate_over(
+                view.as_ref(),
+                object,
+                &rules,
+                ns,
+                request,
+                opts,
+                annotations.as_deref_mut(),
+            ) {
                 Ok(fs) => out.extend(fs),
                 Err(nr) => not_ready.extend(nr),
             }
@@ -580,6 +617,7 @@ impl Evaluator {
 
     /// [`Evaluator::evaluate_cluster`] for one group of rules, over one namespace or the
     /// whole cluster.
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_over(
         &self,
         view: &dyn ClusterView,
@@ -588,6 +626,7 @@ impl Evaluator {
         namespace: Option<&str>,
         request: &ReviewRequest,
         opts: &Options,
+        annotations: Option<&mut Vec<(String, String)>>,
     ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
         let kinds: HashSet<&'static str> = rules
             .iter()
@@ -624,12 +663,76 @@ impl Evaluator {
         };
         let id = palisade_core::ObjectId(at);
         let inventory = Inventory::new(objects).with_request(request.clone());
+        if let Some(out) = annotations {
+            collect_annotations(rules, object, &inventory, out);
+        }
         let raw: Vec<_> = run_rules(&inventory, rules, opts)
             .into_iter()
             .filter(|f| f.object == id)
             .collect();
         Ok(apply_policy(&inventory, raw, rules, InputSummary::default(), opts).findings)
     }
+}
+
+/// Adds the audit annotations of the rules that apply to `object` (see
+/// [`Rule::admission_audit_annotations`]).
+fn collect_annotations(
+    rules: &[&'static dyn Rule],
+    object: &Object,
+    inventory: &Inventory,
+    out: &mut Vec<(String, String)>,
+) {
+    for r in rules.iter().filter(|r| r.applies_to(object)) {
+        out.extend(r.admission_audit_annotations(object, inventory));
+    }
+}
+
+/// The `auditAnnotations` values by key, as the API server publishes them: one value per
+/// key, the distinct values of several bindings (or parameter objects) joined with `, `.
+fn joined_annotations(annotations: &[(String, String)]) -> serde_json::Map<String, Value> {
+    let mut by_key: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (k, v) in annotations {
+        let values = by_key.entry(k.as_str()).or_default();
+        if !values.contains(&v.as_str()) {
+            values.push(v.as_str());
+        }
+    }
+    by_key
+        .into_iter()
+        .map(|(k, vs)| (k.to_owned(), Value::String(vs.join(", "))))
+        .collect()
+}
+
+/// The entry Kubernetes records in `validation.policy.admission.k8s.io/validation_failure`
+/// for a finding of a ValidatingAdmissionPolicy binding whose `validationActions` contain
+/// `Audit`: a violation, or an evaluation error under `failurePolicy: Fail` (under `Ignore`
+/// the API server admits and records nothing). `None` for any other finding.
+fn validation_failure(f: &ReportFinding) -> Option<Value> {
+    let prop = |k: &str| f.properties.get(k).map(String::as_str);
+    let (policy, binding, actions) = (
+        prop("policy")?,
+        prop("binding")?,
+        prop("validationActions")?,
+    );
+    let actions: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
+    if !actions.contains(&"Audit") {
+        return None;
+    }
+    let index = if prop("evaluationError") == Some("true") {
+        if prop("failurePolicy") != Some("Fail") {
+            return None;
+        }
+        prop("expressionIndex")?
+    } else {
+        prop("validation")?
+    };
+    Some(serde_json::json!({
+        "message": f.message,
+        "policy": policy,
+        "binding": binding,
+        "expressionIndex": index.parse::<u64>().ok()?,
+        "validationActions": actions,
+    }))
 }
 
 /// The request as rules that read it (Gatekeeper templates' `input.review`) see it.
@@ -810,9 +913,26 @@ fn respond(
     mut response: AdmissionResponse,
     subject: &Subject,
     findings: &[Decided],
+    annotations: &[(String, String)],
     unevaluated: &Unevaluated,
     failure_policy: FailurePolicy,
 ) -> (AdmissionResponse, Verdict) {
+    if !annotations.is_empty() {
+        response.audit_annotations.insert(
+            POLICY_ANNOTATIONS_ANNOTATION.to_owned(),
+            Value::Object(joined_annotations(annotations)).to_string(),
+        );
+    }
+    let failures: Vec<Value> = findings
+        .iter()
+        .filter_map(|d| validation_failure(&d.finding))
+        .collect();
+    if !failures.is_empty() {
+        response.audit_annotations.insert(
+            VALIDATION_FAILURE_ANNOTATION.to_owned(),
+            Value::Array(failures).to_string(),
+        );
+    }
     let denied: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Deny).collect();
     let warned: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Warn).collect();
     let audited: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Audit).collect();

@@ -131,8 +131,16 @@ pub enum OutcomeKind {
         failure_policy: FailurePolicy,
         /// The binding's `validationActions`.
         actions: Vec<ValidationAction>,
+        /// The `expressionIndex` the API server records for this error in the
+        /// `validation.policy.admission.k8s.io/validation_failure` audit annotation of a
+        /// binding with the `Audit` action: the validation's index for an error in
+        /// `spec.validations`, 0 for an error in `spec.matchConditions` (the API server's one
+        /// decision then). `None` for the errors it does not record there (an
+        /// `auditAnnotations` expression, missing parameters, a misconfigured binding).
+        expression_index: Option<usize>,
     },
-    /// An audit annotation (`key` is `POLICY/KEY`, as the API server writes it).
+    /// An audit annotation (`key` is `POLICY/KEY`, as the API server writes it). A
+    /// `valueExpression` that gives null or an empty string writes no annotation.
     AuditAnnotation {
         /// The annotation key.
         key: String,
@@ -307,6 +315,22 @@ impl VapSet {
         (set, errors)
     }
 
+    /// The `paramKind` of each loaded policy that has one: (policy, apiVersion, kind).
+    pub fn param_kinds(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.policies.iter().filter_map(|p| {
+            p.param_kind
+                .as_ref()
+                .map(|(av, k)| (p.name.as_str(), av.as_str(), k.as_str()))
+        })
+    }
+
+    /// True when a loaded policy has `auditAnnotations`.
+    pub fn has_audit_annotations(&self) -> bool {
+        self.policies
+            .iter()
+            .any(|p| !p.audit_annotations.is_empty())
+    }
+
     /// The names of the loaded policies.
     pub fn policy_names(&self) -> impl Iterator<Item = &str> {
         self.policies.iter().map(|p| p.name.as_str())
@@ -365,6 +389,7 @@ impl VapSet {
                         message,
                         failure_policy: policy.failure_policy,
                         actions: binding.actions.clone(),
+                        expression_index: None,
                     },
                 )
             };
@@ -461,10 +486,11 @@ impl VapSet {
                 kind,
             })
         };
-        let error = |message: String| OutcomeKind::Error {
+        let error = |message: String, expression_index: Option<usize>| OutcomeKind::Error {
             message,
             failure_policy: policy.failure_policy,
             actions: binding.actions.clone(),
+            expression_index,
         };
         let mut vals = Vals::default();
         let null = Json::Null;
@@ -493,7 +519,7 @@ impl VapSet {
             }
         }
         if let Some(e) = condition_error {
-            push(out, error(e));
+            push(out, error(e, Some(0)));
             return;
         }
         for (i, v) in policy.validations.iter().enumerate() {
@@ -512,12 +538,17 @@ impl VapSet {
                         actions: binding.actions.clone(),
                     },
                 ),
-                Err(e) => push(out, error(format!("spec.validations[{i}].expression: {e}"))),
+                Err(e) => push(
+                    out,
+                    error(format!("spec.validations[{i}].expression: {e}"), Some(i)),
+                ),
             }
         }
         for (i, (key, c)) in policy.audit_annotations.iter().enumerate() {
             match ev.eval(c) {
+                // null or an empty string: no annotation, as in Kubernetes
                 Ok(Value::Null) => {}
+                Ok(Value::String(s)) if s.is_empty() => {}
                 Ok(Value::String(s)) => push(
                     out,
                     OutcomeKind::AuditAnnotation {
@@ -527,17 +558,23 @@ impl VapSet {
                 ),
                 Ok(other) => push(
                     out,
-                    error(format!(
-                        "spec.auditAnnotations[{i}].valueExpression: {}",
-                        CelError::Type {
-                            want: "string or null",
-                            got: crate::ext::type_name(&other).to_owned(),
-                        }
-                    )),
+                    error(
+                        format!(
+                            "spec.auditAnnotations[{i}].valueExpression: {}",
+                            CelError::Type {
+                                want: "string or null",
+                                got: crate::ext::type_name(&other).to_owned(),
+                            }
+                        ),
+                        None,
+                    ),
                 ),
                 Err(e) => push(
                     out,
-                    error(format!("spec.auditAnnotations[{i}].valueExpression: {e}")),
+                    error(
+                        format!("spec.auditAnnotations[{i}].valueExpression: {e}"),
+                        None,
+                    ),
                 ),
             }
         }
