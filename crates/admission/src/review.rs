@@ -72,7 +72,7 @@ fn controlling_workload(obj: &DynamicObject) -> Option<String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// Not evaluated: another kind, a subresource (except a Pod's `ephemeralcontainers`),
-    /// DELETE or CONNECT, or no object.
+    /// CONNECT, DELETE (unless a loaded policy reviews deletions), or no object.
     Skipped,
     /// Evaluated, no active finding.
     Allowed,
@@ -219,6 +219,9 @@ pub struct Evaluator {
     kinds: Option<HashSet<&'static str>>,
     /// The selected rules that need the rest of the cluster (run only with a view).
     cluster_rules: Vec<&'static dyn Rule>,
+    /// The object-local rules that also review DELETE requests
+    /// ([`Rule::admission_reviews_delete`]: Gatekeeper constraints, ValidatingAdmissionPolicies).
+    delete_rules: Vec<&'static dyn Rule>,
     /// The cluster cache, when the webhook keeps one.
     view: Option<Arc<dyn ClusterView>>,
     settings: EvaluatorOptions,
@@ -257,9 +260,15 @@ impl Evaluator {
                 )
             })
             .collect();
+        let delete_rules = rules
+            .iter()
+            .copied()
+            .filter(|r| r.admission_reviews_delete())
+            .collect();
         let mut evaluator = Evaluator {
             options: Mutex::new(Arc::new(options)),
             rules,
+            delete_rules,
             kinds: None,
             cluster_rules,
             view: None,
@@ -407,7 +416,18 @@ impl Evaluator {
             subject,
         };
         let evaluated_kind = self.evaluates(&req.kind.group, &req.kind.kind);
-        let evaluated_op = matches!(req.operation, Operation::Create | Operation::Update);
+        // A DELETE is reviewed only by the rules that judge deletions (Gatekeeper constraints
+        // and ValidatingAdmissionPolicies), with the object being deleted (`oldObject`) as
+        // their object, as Gatekeeper's webhook does; built-in rules never judge one.
+        let delete = req.operation == Operation::Delete;
+        let reviews_delete = !self.delete_rules.is_empty()
+            || (self.view.is_some()
+                && self
+                    .cluster_rules
+                    .iter()
+                    .any(|r| r.admission_reviews_delete()));
+        let evaluated_op = matches!(req.operation, Operation::Create | Operation::Update)
+            || (delete && reviews_delete);
         // Subresources carry other objects (Scale, exec options) or status; the exception
         // is a Pod's ephemeral containers, which are added through their own subresource
         // and carry the whole Pod: a privileged debug container must not slip in there.
@@ -418,8 +438,18 @@ impl Evaluator {
         if !evaluated_kind || !evaluated_op || !evaluated_sub {
             return Ok(skip(response, subject));
         }
-        let Some(object) = req.object.as_ref() else {
+        let reviewed = if delete {
+            req.old_object.as_ref()
+        } else {
+            req.object.as_ref()
+        };
+        let Some(object) = reviewed else {
             return Ok(skip(response, subject));
+        };
+        let local: &[&'static dyn Rule] = if delete {
+            &self.delete_rules
+        } else {
+            &self.rules
         };
         let opts = self.options_for(today);
         let new_object = to_object(object, &req)?;
@@ -428,7 +458,7 @@ impl Evaluator {
         // The policies' own audit annotations (`auditAnnotations`), collected beside the
         // findings of the object under review.
         let mut annotations: Vec<(String, String)> = Vec::new();
-        let mut new = self.evaluate(&new_object, &request, &opts, Some(&mut annotations));
+        let mut new = self.evaluate(local, &new_object, &request, &opts, Some(&mut annotations));
         // The rules that read the rest of the cluster, from the cache with this object in
         // place of its stored version.
         let cluster: Vec<&'static dyn Rule> = match &self.view {
@@ -436,7 +466,7 @@ impl Evaluator {
                 .cluster_rules
                 .iter()
                 .copied()
-                .filter(|r| r.applies_to(&new_object))
+                .filter(|r| r.applies_to(&new_object) && (!delete || r.admission_reviews_delete()))
                 .collect(),
             None => Vec::new(),
         };
@@ -466,7 +496,7 @@ impl Evaluator {
             (Operation::Update, Some(old), true) if new.iter().any(|f| f.mode == Mode::Deny) => {
                 match to_object(old, &req) {
                     Ok(old) => {
-                        let mut fs = self.evaluate(&old, &request, &opts, None);
+                        let mut fs = self.evaluate(&self.rules, &old, &request, &opts, None);
                         if cluster_ok {
                             fs.extend(
                                 self.evaluate_cluster(&old, &cluster, &request, &opts, None)
@@ -543,10 +573,11 @@ impl Evaluator {
         })
     }
 
-    /// Runs the object-local rules over one object; returns the active (unsuppressed)
-    /// findings, and adds the rules' audit annotations to `annotations` when given.
+    /// Runs object-local rules over one object; returns the active (unsuppressed) findings,
+    /// and adds the rules' audit annotations to `annotations` when given.
     fn evaluate(
         &self,
+        rules: &[&'static dyn Rule],
         object: &Object,
         request: &ReviewRequest,
         opts: &Options,
@@ -554,10 +585,10 @@ impl Evaluator {
     ) -> Vec<ReportFinding> {
         let inventory = Inventory::new(vec![object.clone()]).with_request(request.clone());
         if let Some(out) = annotations {
-            collect_annotations(&self.rules, object, &inventory, out);
+            collect_annotations(rules, object, &inventory, out);
         }
-        let raw = run_rules(&inventory, &self.rules, opts);
-        apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts).findings
+        let raw = run_rules(&inventory, rules, opts);
+        apply_policy(&inventory, raw, rules, InputSummary::default(), opts).findings
     }
 
     /// Runs rules that read the rest of the cluster over the cached objects of the kinds

@@ -2448,6 +2448,63 @@ mod gatekeeper_policies {
         assert_eq!(v["input"]["objects"], 11);
     }
 
+    /// `--policy-from-input`: a ValidatingAdmissionPolicy's parameter objects (ConfigMaps
+    /// named by its paramRef) come from the scanned manifests; parameterNotFoundAction Deny
+    /// holds where a namespace has none.
+    #[test]
+    fn vap_params_from_the_scanned_manifests() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("policy.yaml"),
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: max-replicas}\nspec:\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n  matchConstraints:\n    resourceRules:\n    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}\n  validations:\n  - expression: \"object.spec.replicas <= int(params.data.maxReplicas)\"\n    messageExpression: \"'at most ' + params.data.maxReplicas + ' replicas'\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: max-replicas}\nspec:\n  policyName: max-replicas\n  validationActions: [Deny]\n  paramRef: {name: replica-limit, parameterNotFoundAction: Deny}\n",
+        )
+        .unwrap();
+        let mut apps = String::new();
+        for (ns, limit) in [("shop", Some(3)), ("blog", Some(10)), ("empty", None)] {
+            if let Some(l) = limit {
+                apps.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: replica-limit, namespace: {ns}}}\ndata: {{maxReplicas: \"{l}\"}}\n"));
+            }
+            apps.push_str(&format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: {ns}}}\nspec:\n  replicas: 5\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n"));
+        }
+        std::fs::write(dir.path().join("apps.yaml"), apps).unwrap();
+        let o = palisade(&[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--policy-from-input",
+            "--select",
+            "validatingadmissionpolicy",
+            "-f",
+            "json",
+            "--fail-on",
+            "none",
+        ]);
+        let v = json(&o);
+        let mut found: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["object"]["namespace"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "empty could not evaluate ValidatingAdmissionPolicy max-replicas: no params found for binding max-replicas: ConfigMap empty/replica-limit (parameterNotFoundAction Deny)",
+                "shop at most 3 replicas",
+            ],
+            "{}",
+            stderr(&o)
+        );
+        // The ConfigMaps are still scanned as objects; the policy objects are not.
+        assert_eq!(v["input"]["objects"], 5, "{}", stderr(&o));
+    }
+
     #[test]
     fn a_bad_policy_is_an_error_with_file_and_line_and_the_others_still_run() {
         let dir = tempfile::tempdir().unwrap();

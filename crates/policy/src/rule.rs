@@ -323,6 +323,12 @@ impl Rule for ConstraintRule {
         }
     }
 
+    fn admission_reviews_delete(&self) -> bool {
+        // Gatekeeper reviews a DELETE with `input.review.object` set to the object being
+        // deleted; a ValidatingAdmissionPolicy matches DELETE by its resourceRules.
+        true
+    }
+
     fn admission_audit_annotations(
         &self,
         object: &Object,

@@ -541,3 +541,117 @@ fn a_referential_template_reads_the_cluster_cache() {
     let out = unsynced(FailurePolicy::Ignore).review(&req, today).unwrap();
     assert_eq!(out.verdict, Verdict::Warned);
 }
+
+/// A template that judges deletions: Deployments of team `payments` may not be deleted.
+const NO_DELETE_TEMPLATE: &str = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata: {name: k8sprotecteddeletion}
+spec:
+  crd: {spec: {names: {kind: K8sProtectedDeletion}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package k8sprotecteddeletion
+      violation[{"msg": msg}] {
+        input.review.operation == "DELETE"
+        input.review.object.metadata.labels.team == "payments"
+        input.review.oldObject.metadata.name == input.review.object.metadata.name
+        msg := sprintf("%v may not delete %v %v of team payments", [input.review.userInfo.username, input.review.kind.kind, input.review.name])
+      }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sProtectedDeletion
+metadata: {name: protect-payments}
+spec:
+  enforcementAction: deny
+  match: {kinds: [{apiGroups: [apps], kinds: [Deployment]}]}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: deletion-notes}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [DELETE], resources: [deployments]}
+  validations:
+  - expression: "object == null && oldObject.metadata.name != ''"
+    message: "never: the deleted object is oldObject"
+  auditAnnotations:
+  - key: deleted
+    valueExpression: "request.operation + ' ' + oldObject.metadata.name"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: deletion-notes}
+spec:
+  policyName: deletion-notes
+  validationActions: [Audit]
+"#;
+
+/// Gatekeeper reviews DELETE with `input.review.object` set to the object being deleted (the
+/// request's `oldObject`) and the operation `DELETE`; a ValidatingAdmissionPolicy sees
+/// `object` null and `oldObject`. Built-in rules never judge a deletion: the same Deployment,
+/// created, has findings of theirs; deleted, only the policies speak.
+#[tokio::test]
+async fn policies_review_deletions_built_in_rules_do_not() {
+    let (Some(create), Some(delete)) = (
+        recorded("0001-CREATE-Deployment-admission-lab-checkout.json"),
+        recorded("0025-DELETE-Deployment-admission-lab-checkout.json"),
+    ) else {
+        println!("skipping: shared/corpus/apiserver-recordings/admission not found");
+        return;
+    };
+    let evaluator = evaluator_of(
+        NO_DELETE_TEMPLATE,
+        &["gatekeeper", "validatingadmissionpolicy", "REL"],
+        2,
+    );
+    let state = palisade_admission::AppState::new(
+        evaluator,
+        std::sync::Arc::new(palisade_admission::FixedClock::new(date("2026-11-23"))),
+        palisade_admission::Limits::default(),
+    );
+    // CREATE: the built-in REL rules report the Deployment (audit mode); the policies,
+    // which judge deletions only, say nothing.
+    let resp = answer(&state, &create).await;
+    assert_eq!(resp["allowed"], true);
+    let findings = annotation(&resp, "findings").expect("built-in findings on CREATE");
+    assert!(
+        findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["rule"].as_str().unwrap().starts_with("REL")),
+        "{findings}"
+    );
+    assert_eq!(annotation(&resp, "policy-annotations"), None);
+    // DELETE: the constraint denies with the deleted object's labels and the request's user;
+    // the policy's annotation is recorded and its one validation holds (object is null).
+    let resp = answer(&state, &delete).await;
+    assert_eq!(resp["allowed"], false, "{resp}");
+    let message = resp["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("K8sProtectedDeletion/protect-payments")
+            && message.contains("admin may not delete Deployment checkout of team payments"),
+        "{message}"
+    );
+    assert!(!message.contains("REL"), "{message}");
+    assert_eq!(annotation(&resp, "findings"), None, "{resp}");
+    assert_eq!(annotation(&resp, "validation_failure"), None, "{resp}");
+    assert_eq!(
+        annotation(&resp, "policy-annotations"),
+        Some(serde_json::json!({"deletion-notes/deleted": "DELETE checkout"}))
+    );
+    // Without a policy that reviews deletions, a DELETE is not evaluated at all.
+    let builtin_only = palisade_admission::AppState::new(
+        palisade_admission::Evaluator::new(
+            crate::util::options("", "2026-11-23"),
+            EvaluatorOptions::default(),
+        ),
+        std::sync::Arc::new(palisade_admission::FixedClock::new(date("2026-11-23"))),
+        palisade_admission::Limits::default(),
+    );
+    let resp = answer(&builtin_only, &delete).await;
+    assert_eq!(resp["allowed"], true);
+    assert!(resp.get("auditAnnotations").is_none(), "{resp}");
+}
