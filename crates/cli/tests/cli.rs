@@ -2533,6 +2533,52 @@ mod gatekeeper_policies {
         assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 3);
     }
 
+    /// `admission serve` without `--cluster-cache`: a template that reads `data.inventory`
+    /// is named as not evaluated; when it is the only rule selected, the webhook refuses to
+    /// start rather than admit everything.
+    #[test]
+    fn admission_serve_names_referential_templates_without_the_cache() {
+        let corpus = root().join(
+            "../shared/corpus/gatekeeper-library/library/general/uniqueingresshost/template.yaml",
+        );
+        let Ok(template) = std::fs::read_to_string(&corpus) else {
+            println!("skipping: gatekeeper-library corpus not found");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("policy.yaml"),
+            format!("{template}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sUniqueIngressHost\nmetadata: {{name: unique-host}}\nspec:\n  match: {{kinds: [{{apiGroups: [networking.k8s.io], kinds: [Ingress]}}]}}\n"),
+        )
+        .unwrap();
+        let config = dir.path().join("palisade.yaml");
+        std::fs::write(&config, "select: [gatekeeper]\n").unwrap();
+        let missing = dir.path().join("missing.pem");
+        let o = palisade(&[
+            "admission",
+            "serve",
+            "--tls-cert",
+            missing.to_str().unwrap(),
+            "--tls-key",
+            missing.to_str().unwrap(),
+            "--policy",
+            dir.path().join("policy.yaml").to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ]);
+        assert_ne!(o.status.code(), Some(0));
+        let err = stderr(&o);
+        assert!(
+            err.contains("warning: K8sUniqueIngressHost/unique-host read data.inventory")
+                && err.contains("only with --cluster-cache"),
+            "{err}"
+        );
+        assert!(
+            err.contains("selects no rule that admission evaluates"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn rules_and_explain_show_loaded_constraints() {
         let o = palisade(&[
