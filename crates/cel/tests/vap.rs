@@ -662,3 +662,30 @@ spec:
         .iter()
         .any(|o| matches!(o.kind, OutcomeKind::AuditAnnotation { .. })));
 }
+
+/// `audit_annotations` gives what `evaluate` gives as annotations, without the validations.
+#[test]
+fn audit_annotations_alone() {
+    let set = load("general.yaml");
+    let ns = namespace("apps", json!({}));
+    let req = Request::for_object(&pod(
+        "apps",
+        &["registry.example.com/ok:1", "docker.io/nginx"],
+    ));
+    let from_evaluate: Vec<(String, String)> = set
+        .evaluate(&req, Some(&ns))
+        .into_iter()
+        .filter_map(|o| match o.kind {
+            OutcomeKind::AuditAnnotation { key, value } => Some((key, value)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        from_evaluate,
+        [(
+            "trusted-registry/untrusted-images".to_owned(),
+            "c1".to_owned()
+        )]
+    );
+    assert_eq!(set.audit_annotations(&req, Some(&ns)), from_evaluate);
+}

@@ -342,14 +342,7 @@ impl Rule for ConstraintRule {
         }
         let req = cel_request(&object.value, &request_of(Some(inventory)));
         let namespace = namespace_of(&req, Some(inventory));
-        v.set
-            .evaluate(&req, namespace.as_ref())
-            .into_iter()
-            .filter_map(|o| match o.kind {
-                OutcomeKind::AuditAnnotation { key, value } => Some((key, value)),
-                _ => None,
-            })
-            .collect()
+        v.set.audit_annotations(&req, namespace.as_ref())
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {

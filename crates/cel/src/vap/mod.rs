@@ -363,6 +363,36 @@ impl VapSet {
     /// the request's namespace when known (for `namespaceSelector` and
     /// `namespaceObject`).
     pub fn evaluate(&self, req: &Request, namespace: Option<&Json>) -> Vec<Outcome> {
+        self.evaluate_parts(req, namespace, true)
+    }
+
+    /// The audit annotations of the request alone, `(POLICY/KEY, value)`: what
+    /// [`VapSet::evaluate`] gives as [`OutcomeKind::AuditAnnotation`], without evaluating the
+    /// validations (an admission webhook asks for them beside the findings it already has).
+    pub fn audit_annotations(
+        &self,
+        req: &Request,
+        namespace: Option<&Json>,
+    ) -> Vec<(String, String)> {
+        if !self.has_audit_annotations() {
+            return Vec::new();
+        }
+        self.evaluate_parts(req, namespace, false)
+            .into_iter()
+            .filter_map(|o| match o.kind {
+                OutcomeKind::AuditAnnotation { key, value } => Some((key, value)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// [`VapSet::evaluate`], with or without the validations.
+    fn evaluate_parts(
+        &self,
+        req: &Request,
+        namespace: Option<&Json>,
+        validations: bool,
+    ) -> Vec<Outcome> {
         let mut out = Vec::new();
         for binding in &self.bindings {
             let Some(policy) = self.policies.iter().find(|p| p.name == binding.policy_name) else {
@@ -394,10 +424,20 @@ impl VapSet {
                 )
             };
             match self.params_for(policy, binding, req) {
-                Params::None => self.evaluate_one(policy, binding, req, namespace, None, &mut out),
+                Params::None => {
+                    self.evaluate_one(policy, binding, req, namespace, None, validations, &mut out)
+                }
                 Params::Found(params) => {
                     for p in params {
-                        self.evaluate_one(policy, binding, req, namespace, Some(p), &mut out);
+                        self.evaluate_one(
+                            policy,
+                            binding,
+                            req,
+                            namespace,
+                            Some(p),
+                            validations,
+                            &mut out,
+                        );
                     }
                 }
                 Params::NotFound(why) => match binding.param_ref.as_ref().map(|r| r.not_found) {
@@ -462,6 +502,7 @@ impl VapSet {
         Params::Found(found)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_one(
         &self,
         policy: &Policy,
@@ -469,6 +510,7 @@ impl VapSet {
         req: &Request,
         namespace: Option<&Json>,
         param: Option<&ParamObject>,
+        validations: bool,
         out: &mut Vec<Outcome>,
     ) {
         let param_name = param.map(|p| {
@@ -522,7 +564,12 @@ impl VapSet {
             push(out, error(e, Some(0)));
             return;
         }
-        for (i, v) in policy.validations.iter().enumerate() {
+        let checked = if validations {
+            &policy.validations[..]
+        } else {
+            &[]
+        };
+        for (i, v) in checked.iter().enumerate() {
             match ev.eval_bool(&v.expression) {
                 Ok(true) => {}
                 Ok(false) => push(
