@@ -186,10 +186,12 @@ pub(crate) struct SnapshotArgs {
     output: PathBuf,
     #[command(flatten)]
     connect: ConnectArgs,
-    /// Also keep the cluster's Gatekeeper ConstraintTemplates and constraints, for
-    /// `palisade scan SNAPSHOT --policy-from-input`. Needs get/list on
-    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
-    /// constraints.gatekeeper.sh (beyond `--print-rbac`'s role).
+    /// Also keep the cluster's Gatekeeper ConstraintTemplates and constraints, and the
+    /// parameter objects of its ValidatingAdmissionPolicies (custom resources included; never
+    /// Secrets), for `palisade scan SNAPSHOT --policy-from-input`. Needs get/list on
+    /// constrainttemplates.templates.gatekeeper.sh, on each constraint kind's resource in
+    /// constraints.gatekeeper.sh and on each paramKind's resource (beyond `--print-rbac`'s
+    /// role).
     #[arg(long)]
     gatekeeper: bool,
 }

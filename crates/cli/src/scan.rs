@@ -106,13 +106,16 @@ pub(crate) struct ScanArgs {
     cluster_boundary: ClusterBoundary,
     #[command(flatten)]
     policies: crate::policy::PolicyArgs,
-    /// Also evaluate the ConstraintTemplates and constraints found among the scanned
-    /// manifests as policy. They are then taken out of the scanned objects (policy is not
-    /// judged as a workload). Without this flag they are scanned like any other object and
-    /// never evaluated as policy. With --cluster, the cluster's own ConstraintTemplates and
-    /// constraints are read and applied (and every kind is read); this needs get/list on
-    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
-    /// constraints.gatekeeper.sh, beyond `--print-rbac`'s role.
+    /// Also evaluate the ConstraintTemplates, constraints, ValidatingAdmissionPolicies and
+    /// bindings found among the scanned manifests as policy, with the objects of the kinds
+    /// the policies' paramKinds name as their parameters (never Secrets). The policy objects
+    /// are then taken out of the scanned objects (policy is not judged as a workload).
+    /// Without this flag they are scanned like any other object and never evaluated as
+    /// policy. With --cluster, the cluster's own templates, constraints, policies, bindings
+    /// and parameter objects are read and applied (and every kind is read); this needs
+    /// get/list on constrainttemplates.templates.gatekeeper.sh, on each constraint kind's
+    /// resource in constraints.gatekeeper.sh and on each paramKind's resource, beyond
+    /// `--print-rbac`'s role.
     #[arg(long)]
     policy_from_input: bool,
 }
@@ -307,14 +310,9 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         // A cluster's own ConstraintTemplates and constraints, read with it.
         let cluster_opts;
         let opts = if args.policy_from_input && args.cluster.cluster {
+            // With the parameter objects of the cluster's ValidatingAdmissionPolicies.
             let mut set = palisade_policy::PolicySet::default();
-            let objects: Vec<_> = loaded
-                .objects
-                .iter()
-                .filter(|o| palisade_policy::is_policy_object(o))
-                .cloned()
-                .collect();
-            set.add_objects(&objects);
+            set.add_input(&loaded.objects);
             let rules = palisade_policy::rules_for(
                 &set,
                 palisade_policy::SCAN_POINT,

@@ -1886,3 +1886,103 @@ fn admission_serve_audits_the_loaded_policies_at_the_audit_point() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// `scan --cluster --policy-from-input`: the cluster's ValidatingAdmissionPolicies run with
+/// their parameter objects read from the cluster too, here a custom resource the reader
+/// finds through discovery because a policy's paramKind names it.
+#[test]
+fn cluster_vap_params_are_read_from_the_cluster() {
+    use palisade_replay::SyntheticList;
+    use std::sync::Arc;
+    let Some(rec) = recordings() else { return };
+    let policy = serde_json::json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": "forbidden-namespaces", "uid": "p1", "resourceVersion": "1"},
+        "spec": {
+            "paramKind": {"apiVersion": "params.example.com/v1", "kind": "NamespaceRule"},
+            "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                "operations": ["CREATE", "UPDATE"], "resources": ["namespaces"]}]},
+            "validations": [{"expression": "!(object.metadata.name in params.spec.forbidden)",
+                "messageExpression": "'namespace ' + object.metadata.name + ' is forbidden'"}]
+        }
+    });
+    let binding = serde_json::json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": "forbidden-namespaces", "uid": "b1", "resourceVersion": "1"},
+        "spec": {"policyName": "forbidden-namespaces", "validationActions": ["Warn"],
+            "paramRef": {"name": "rules", "namespace": "policy-params",
+                "parameterNotFoundAction": "Deny"}}
+    });
+    let rule = serde_json::json!({
+        "apiVersion": "params.example.com/v1", "kind": "NamespaceRule",
+        "metadata": {"name": "rules", "namespace": "policy-params", "uid": "r1", "resourceVersion": "1"},
+        "spec": {"forbidden": ["kube-public"]}
+    });
+    let list = |kind: &str, items: Vec<Value>| SyntheticList {
+        api_version: "admissionregistration.k8s.io/v1".into(),
+        kind: kind.into(),
+        items: Arc::new(items),
+    };
+    let mut synthetic = std::collections::HashMap::new();
+    synthetic.insert(
+        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies".to_owned(),
+        list("ValidatingAdmissionPolicyList", vec![policy]),
+    );
+    synthetic.insert(
+        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings".to_owned(),
+        list("ValidatingAdmissionPolicyBindingList", vec![binding]),
+    );
+    let srv = Replay::start(Config {
+        recordings: rec,
+        synthetic,
+        custom: vec![CustomKind {
+            group: "params.example.com".into(),
+            version: "v1".into(),
+            kind: "NamespaceRule".into(),
+            plural: "namespacerules".into(),
+            items: vec![rule],
+        }],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let o = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--policy-from-input",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--select",
+            "validatingadmissionpolicy",
+        ],
+        &kc,
+    );
+    let report = json(&o);
+    let found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["ruleId"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        ["ValidatingAdmissionPolicy/forbidden-namespaces/forbidden-namespaces namespace kube-public is forbidden"],
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(srv
+        .requests()
+        .iter()
+        .any(|r| r.starts_with("GET /apis/params.example.com/v1/namespacerules")));
+}

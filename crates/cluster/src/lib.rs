@@ -123,7 +123,9 @@ pub struct ReadOptions {
     pub full_crds: bool,
     /// Also read Gatekeeper's ConstraintTemplates (`templates.gatekeeper.sh/v1`) and, for
     /// each, the constraints of the kind it defines (`constraints.gatekeeper.sh`), whose
-    /// resource is the lower-case kind: the cluster's own policy, for `--policy-from-input`.
+    /// resource is the lower-case kind, and the parameter objects of the
+    /// ValidatingAdmissionPolicies read: the cluster's own policy, for
+    /// `--policy-from-input`.
     pub gatekeeper: bool,
 }
 
@@ -399,6 +401,9 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
         reader
             .gatekeeper(&served_gv, opts.page_size, &mut read)
             .await;
+        reader
+            .vap_params(opts.namespace.as_deref(), opts.page_size, &mut read)
+            .await;
     }
     read.unreadable.sort_by(|a, b| a.resource.cmp(&b.resource));
     Ok(read)
@@ -463,6 +468,123 @@ impl Reader {
                 metadata_only: false,
             }));
             match self.list(r, None, page, &spec).await {
+                Ok(items) => {
+                    read.counts.insert(r.resource_name(), items.len());
+                    read.objects.extend(items);
+                }
+                Err(u) => read.unreadable.push(u),
+            }
+        }
+    }
+}
+
+/// The `paramKind`s (apiVersion, kind) of the ValidatingAdmissionPolicies among read objects
+/// (compact JSON lines), each once.
+fn vap_param_kinds(objects: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = objects
+        .iter()
+        // A cheap test before parsing: most lines are not policies.
+        .filter(|l| l.contains("\"paramKind\"") && l.contains("\"ValidatingAdmissionPolicy\""))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| {
+            v["kind"] == "ValidatingAdmissionPolicy"
+                && v["apiVersion"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("admissionregistration.k8s.io/"))
+        })
+        .filter_map(|v| {
+            let pk = v.pointer("/spec/paramKind")?;
+            Some((
+                pk.get("apiVersion")?.as_str()?.to_owned(),
+                pk.get("kind")?.as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl Reader {
+    /// Lists the parameter objects of the ValidatingAdmissionPolicies read: each `paramKind`
+    /// the fixed table does not already read (a custom resource, found through discovery),
+    /// in full. Secrets are never read as parameters: their values never leave the API
+    /// server (the policy loader says such a policy cannot be evaluated). A kind the server
+    /// does not serve, or a list that fails, is unreadable, and the policy's
+    /// `parameterNotFoundAction` applies.
+    async fn vap_params(&self, namespace: Option<&str>, page: u32, read: &mut ClusterRead) {
+        let spec = ListSpec {
+            metadata_only: false,
+            field_selector: None,
+            set_type: None,
+        };
+        for (api_version, kind) in vap_param_kinds(&read.objects) {
+            if kind == "Secret" && api_version == "v1" {
+                continue;
+            }
+            if let Some(r) = RESOURCES
+                .iter()
+                .find(|r| r.kind == kind && r.api_version == api_version)
+            {
+                // Already read (or a metadata-only kind, never read in full).
+                if read.counts.contains_key(&r.resource_name()) || r.metadata_only {
+                    continue;
+                }
+            }
+            let path = if api_version == "v1" {
+                "/api/v1".to_owned()
+            } else {
+                format!("/apis/{api_version}")
+            };
+            let unreadable = |status: u16, message: String| Unreadable {
+                resource: format!("{kind} ({api_version})"),
+                kind: kind.clone(),
+                status,
+                message,
+            };
+            let doc = match self.get_raw(&path, None).await {
+                Ok(text) => serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
+                Err((f, _)) => {
+                    let (status, message) = match f {
+                        Failure::Status(s, m) => (s, m),
+                        Failure::Timeout => (0, "discovery timed out".to_owned()),
+                        Failure::Other(m) => (0, m),
+                    };
+                    read.unreadable.push(unreadable(
+                        status,
+                        format!(
+                            "paramKind of a ValidatingAdmissionPolicy: discovery {path}: {message}"
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            let found = doc["resources"].as_array().into_iter().flatten().find(|r| {
+                r["kind"] == kind.as_str() && r["name"].as_str().is_some_and(|n| !n.contains('/'))
+            });
+            let Some(found) = found else {
+                read.unreadable.push(unreadable(
+                    404,
+                    format!("paramKind of a ValidatingAdmissionPolicy: the server does not serve kind {kind} in {api_version}"),
+                ));
+                continue;
+            };
+            // One Resource per parameter kind, for the rest of the process (as the fixed
+            // table's are).
+            let r: &'static Resource = Box::leak(Box::new(Resource {
+                plural: Box::leak(
+                    found["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                        .into_boxed_str(),
+                ),
+                kind: Box::leak(kind.clone().into_boxed_str()),
+                api_version: Box::leak(api_version.clone().into_boxed_str()),
+                namespaced: found["namespaced"].as_bool().unwrap_or(false),
+                metadata_only: false,
+            }));
+            match self.list(r, namespace, page, &spec).await {
                 Ok(items) => {
                     read.counts.insert(r.resource_name(), items.len());
                     read.objects.extend(items);

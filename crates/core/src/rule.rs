@@ -242,6 +242,27 @@ pub trait Rule: Send + Sync {
         false
     }
 
+    /// True when the rule also reviews DELETE requests at admission, with the object being
+    /// deleted (the request's `oldObject`) as its object and the request's operation and
+    /// `oldObject` in [`Inventory::request`]: Gatekeeper constraints and
+    /// ValidatingAdmissionPolicies, which judge deletions as their webhook and the API server
+    /// do. Built-in rules judge what is created or changed, never deletions.
+    fn admission_reviews_delete(&self) -> bool {
+        false
+    }
+
+    /// The audit annotations the rule records for an admission request on `object` (the
+    /// request is [`Inventory::request`]), beside its findings: a ValidatingAdmissionPolicy's
+    /// `auditAnnotations`, keyed `POLICY/KEY` as the API server writes them. Evaluated at
+    /// admission only, and only for rules that apply to the object; empty by default.
+    fn admission_audit_annotations(
+        &self,
+        _object: &Object,
+        _inventory: &Inventory,
+    ) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// True when the rule has something to judge in this object: an object of a kind it
     /// reads, by default; a rule about one control-plane component only a Pod running it. A
     /// compliance control none of whose rules applies to any scanned object is *not
