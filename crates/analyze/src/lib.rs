@@ -50,6 +50,10 @@ pub struct Options {
     /// Rules loaded at run time beside the built-in ones (Gatekeeper constraints loaded with
     /// `--policy`): selected, run and reported exactly like them.
     pub extra_rules: ExtraRules,
+    /// The Kubernetes minor version (`1.N`) an upgrade targets, for the rules about
+    /// deprecated and removed APIs (`--target-version`; a cluster scan defaults it to the
+    /// version after the cluster's). `None`: the newest release the table knows.
+    pub target_version: Option<u32>,
 }
 
 /// Rules loaded at run time (see [`Options::extra_rules`]).
@@ -76,6 +80,7 @@ impl Options {
             today,
             framework: None,
             extra_rules: ExtraRules::default(),
+            target_version: None,
         }
     }
 
@@ -317,7 +322,8 @@ pub fn run_rules(
             let mut cx = Context::new(r.meta(), options(**r), profile)
                 .with_inventory(inventory)
                 .with_pss_version(version)
-                .with_today(opts.today);
+                .with_today(opts.today)
+                .with_target_version(opts.target_version);
             cx.set_object(ObjectId(i));
             r.check(obj, &mut cx);
             out.extend(cx.take_findings());
@@ -344,7 +350,8 @@ pub fn run_rules(
         let mut cx = Context::new(r.meta(), options(*r), profile)
             .with_inventory(inventory)
             .with_pss_version(version)
-            .with_today(opts.today);
+            .with_today(opts.today)
+            .with_target_version(opts.target_version);
         r.check_inventory(inventory, &mut cx);
         findings.extend(cx.take_findings());
     }
