@@ -127,7 +127,7 @@ pub(crate) fn scan_sources(
     args: &ClusterArgs,
     keep: Option<&HashSet<String>>,
     gatekeeper: bool,
-) -> anyhow::Result<Vec<(Option<String>, palisade_load::Loaded)>> {
+) -> anyhow::Result<Vec<(Option<String>, palisade_load::Loaded, Option<u32>)>> {
     let contexts: Vec<Option<String>> = if args.all_contexts {
         palisade_cluster::contexts(args.connect.kubeconfig.as_deref())?
             .into_iter()
@@ -155,7 +155,7 @@ pub(crate) fn scan_sources(
                     column: 0,
                     message: format!("{:#}", anyhow::Error::new(e)),
                 });
-                out.push((ctx, l));
+                out.push((ctx, l, None));
                 continue;
             }
             Err(e) => return Err(e).context("cannot scan the cluster"),
@@ -163,6 +163,7 @@ pub(crate) fn scan_sources(
         let origin = format!("context {}", read.context);
         let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
         let context = read.context.clone();
+        let minor = read.server_version.as_deref().and_then(server_minor);
         let mut loaded =
             palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
         if nothing_read {
@@ -174,9 +175,25 @@ pub(crate) fn scan_sources(
                 message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
             });
         }
-        out.push((Some(context), loaded));
+        out.push((Some(context), loaded, minor));
     }
     Ok(out)
+}
+
+/// The minor version of an API server's `gitVersion` (`v1.32.13`, `v1.29.4-eks-036c24b`,
+/// `v1.30.2+k3s1` -> 32, 29, 30).
+pub(crate) fn server_minor(git_version: &str) -> Option<u32> {
+    let rest = git_version.strip_prefix('v').unwrap_or(git_version);
+    let mut parts = rest.split('.');
+    if parts.next()? != "1" {
+        return None;
+    }
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    minor.parse().ok()
 }
 
 #[derive(Args, Debug)]

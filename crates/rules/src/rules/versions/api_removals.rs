@@ -3,7 +3,8 @@
 //! deprecation-guide/), as of [`TABLE_DATE`]: for each group/version and kind, the release
 //! that deprecated it, the release that stopped serving it, and what replaces it.
 
-use palisade_core::{Context, Inventory};
+use palisade_core::object::LAST_APPLIED;
+use palisade_core::{Context, Inventory, Object};
 
 /// The day this table was last checked against the deprecation guide (its newest removal
 /// is v1.32's).
@@ -165,6 +166,27 @@ pub(crate) fn removal(api_version: &str, kind: &str) -> Option<&'static Removal>
         .find(|r| r.api_version == api_version && r.kind == kind)
 }
 
+/// The table entry for the API version an object was written in, and where that version is
+/// written: its own `apiVersion`, else (for an object read from a cluster, which the API
+/// server returns in the version the reader asked for) the `apiVersion` of its
+/// `kubectl.kubernetes.io/last-applied-configuration` annotation, which records what the
+/// client applied.
+pub(crate) fn used_removal(object: &Object) -> Option<(&'static Removal, String)> {
+    if let Some(r) = removal(&object.api_version, &object.kind) {
+        return Some((r, "/apiVersion".to_owned()));
+    }
+    let applied: serde_json::Value = serde_json::from_str(object.annotation(LAST_APPLIED)?).ok()?;
+    let version = applied.get("apiVersion")?.as_str()?;
+    let r = removal(version, &object.kind)?;
+    Some((
+        r,
+        format!(
+            "/metadata/annotations/{}",
+            LAST_APPLIED.replace('~', "~0").replace('/', "~1")
+        ),
+    ))
+}
+
 /// The newest minor release the version table knows.
 pub(crate) fn latest_known() -> u32 {
     palisade_node::version::RELEASES
@@ -178,7 +200,7 @@ pub(crate) fn latest_known() -> u32 {
 /// when the scan holds one, else the newest release the table knows.
 pub(crate) fn target(cx: &Context<'_>, inv: Option<&Inventory>) -> (u32, &'static str) {
     if let Some(t) = cx.target_version() {
-        return (t, "the target version");
+        return (t, "the upgrade target");
     }
     if let Some(minor) = inv.and_then(|inv| inv.derived(ApiServerMinor::of).0) {
         return (minor + 1, "the release after the scanned API server's");

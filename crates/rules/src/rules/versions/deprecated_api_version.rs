@@ -1,4 +1,4 @@
-use super::api_removals::{migrate, removal, target, KINDS, TABLE_DATE};
+use super::api_removals::{migrate, target, used_removal, KINDS, TABLE_DATE};
 use palisade_core::{Context, Object, Rule};
 
 declare_rule! {
@@ -9,11 +9,12 @@ declare_rule! {
     /// that removes it and the API to migrate to. Once the target reaches the removal, VER005
     /// reports the object instead.
     ///
-    /// The target is `--target-version v1.N`; without it, a cluster scan (or a snapshot)
-    /// targets the release after the cluster's, a manifest scan the release after the API
+    /// The target is `--target-version v1.N`; without it, a cluster scan targets the release after the cluster's, a manifest scan the release after the API
     /// server's static pod when the scan holds one, else the newest release Palisade knows
     /// (by which every API in the table is removed, so this rule then reports nothing).
-    /// Not evaluated at admission, for the reasons VER005 gives.
+    /// Objects read from a cluster are also judged by the `apiVersion` of their
+    /// `last-applied-configuration` annotation, as VER005 does. Not evaluated at admission,
+    /// for the reasons VER005 gives.
     ///
     /// ## Why it matters
     /// A deprecated API still works, but the release that removes it is known: migrating
@@ -63,7 +64,7 @@ impl Rule for DeprecatedApiVersion {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(r) = removal(&object.api_version, &object.kind) else {
+        let Some((r, path)) = used_removal(object) else {
             return;
         };
         let (target, why) = target(cx, cx.inventory());
@@ -71,9 +72,10 @@ impl Rule for DeprecatedApiVersion {
             return;
         }
         cx.report(
-            Some("/apiVersion".to_owned()),
+            Some(path.clone()),
             format!(
-                "{} {} is deprecated since Kubernetes v1.{} and removed in v1.{}; target v1.{target} ({why}): {}",
+                "{}{} {} is deprecated since Kubernetes v1.{} and removed in v1.{}; target v1.{target} ({why}): {}",
+                if path == "/apiVersion" { "" } else { "last applied as " },
                 r.api_version,
                 r.kind,
                 r.deprecated_in,

@@ -1,4 +1,4 @@
-use super::api_removals::{migrate, removal, target, KINDS, TABLE_DATE};
+use super::api_removals::{migrate, target, used_removal, KINDS, TABLE_DATE};
 use palisade_core::{Context, Object, Rule};
 
 declare_rule! {
@@ -11,17 +11,22 @@ declare_rule! {
     /// in `versions::api_removals::TABLE_DATE`). The message names the release that removed
     /// it and the API to migrate to.
     ///
-    /// The target is `--target-version v1.N`; without it, a cluster scan (or a snapshot)
-    /// targets the release after the cluster's, a manifest scan the release after the API
+    /// The target is `--target-version v1.N`; without it, a cluster scan targets the release after the cluster's, a manifest scan the release after the API
     /// server's static pod when the scan holds one, else the newest release Palisade knows.
     /// Objects removed only after the target are not reported here (VER006 reports those
     /// already deprecated at the target).
     ///
+    /// A cluster scan reads every object at the version Palisade asks for, not the one its
+    /// client wrote, so for objects read from a cluster the rule also looks at the
+    /// `apiVersion` recorded in the `kubectl.kubernetes.io/last-applied-configuration`
+    /// annotation (what `kubectl apply` last sent): a Deployment applied as
+    /// `extensions/v1beta1` is reported although the API server returns it as `apps/v1`.
+    /// Objects created otherwise (Helm 3, server-side apply, controllers) carry no such
+    /// record; scan their manifests (Helm output, GitOps repositories) too.
+    ///
     /// Not evaluated at admission: the API server refuses an unserved version before any
     /// webhook sees it, and a webhook receives the object converted to the version it
-    /// registered for. A cluster scan reads objects at the version the API server prefers,
-    /// so it finds the manifests' versions only where the cluster still serves nothing newer;
-    /// scan the manifests (Helm output, GitOps repositories) for the versions clients use.
+    /// registered for.
     ///
     /// ## Why it matters
     /// `kubectl apply`, Helm and GitOps controllers fail on an object whose API version is
@@ -73,7 +78,7 @@ impl Rule for RemovedApiVersion {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some(r) = removal(&object.api_version, &object.kind) else {
+        let Some((r, path)) = used_removal(object) else {
             return;
         };
         let (target, why) = target(cx, cx.inventory());
@@ -81,9 +86,10 @@ impl Rule for RemovedApiVersion {
             return;
         }
         cx.report(
-            Some("/apiVersion".to_owned()),
+            Some(path.clone()),
             format!(
-                "{} {} is no longer served since Kubernetes v1.{} (deprecated in v1.{}); target v1.{target} ({why}): {}",
+                "{}{} {} is no longer served since Kubernetes v1.{} (deprecated in v1.{}); target v1.{target} ({why}): {}",
+                if path == "/apiVersion" { "" } else { "last applied as " },
                 r.api_version,
                 r.kind,
                 r.removed_in,
