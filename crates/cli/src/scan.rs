@@ -298,7 +298,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         // The cluster's constraints may match any kind: every kind is read.
         keep = None;
     }
-    let sources: Vec<(Option<String>, palisade_load::Loaded, Option<u32>)> = if args.cluster.cluster {
+    let sources: Vec<(Option<String>, palisade_load::Loaded, Option<u32>)> = if args.cluster.cluster
+    {
         crate::cluster::scan_sources(&args.cluster, keep.as_ref(), args.policy_from_input)?
     } else {
         let load_opts = palisade_load::LoadOptions {
@@ -379,7 +380,9 @@ fn parse_target_version(s: &str) -> anyhow::Result<u32> {
         .or_else(|| s.strip_prefix("1."))
         .and_then(|m| m.parse::<u32>().ok())
         .with_context(|| {
-            format!("--target-version `{s}` is not a Kubernetes release (expected v1.N, e.g. v1.33)")
+            format!(
+                "--target-version `{s}` is not a Kubernetes release (expected v1.N, e.g. v1.33)"
+            )
         })?;
     if !(16..=99).contains(&minor) {
         bail!("--target-version `{s}`: Palisade's API removal table starts at v1.16");

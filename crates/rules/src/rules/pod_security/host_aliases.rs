@@ -80,7 +80,10 @@ impl Rule for HostAliases {
             .collect();
         cx.report(
             Some(pod.spec_pointer("/hostAliases")),
-            format!("hostAliases pin names in /etc/hosts: {}", entries.join("; ")),
+            format!(
+                "hostAliases pin names in /etc/hosts: {}",
+                entries.join("; ")
+            ),
         )
         .fix("remove hostAliases and publish the names through DNS (a Service or a DNS record)");
     }

@@ -114,7 +114,10 @@ pub(crate) fn report_places<'c>(
     let (first, _) = places.first()?;
     let clauses: Vec<&str> = places.iter().map(|(_, d)| d.as_str()).collect();
     let f = cx
-        .report(Some(first.clone()), format!("{what}: {}", clauses.join("; ")))
+        .report(
+            Some(first.clone()),
+            format!("{what}: {}", clauses.join("; ")),
+        )
         .fix(fix);
     if places.len() > 1 {
         let paths: Vec<&str> = places.iter().map(|(p, _)| p.as_str()).collect();

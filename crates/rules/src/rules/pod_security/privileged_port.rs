@@ -100,8 +100,7 @@ impl Rule for PrivilegedPort {
                 Some(0) => false,
                 Some(_) => true,
                 None => {
-                    effective(&pod, &c, "runAsNonRoot").and_then(|(v, _)| v.as_bool())
-                        == Some(true)
+                    effective(&pod, &c, "runAsNonRoot").and_then(|(v, _)| v.as_bool()) == Some(true)
                 }
             };
             if !non_root {
@@ -135,7 +134,10 @@ impl Rule for PrivilegedPort {
                     };
                     places.push((
                         c.pointer(&format!("/ports/{i}/containerPort")),
-                        format!("{} declares port {port} and runs as {who} without NET_BIND_SERVICE", c.describe()),
+                        format!(
+                            "{} declares port {port} and runs as {who} without NET_BIND_SERVICE",
+                            c.describe()
+                        ),
                     ));
                 }
             }

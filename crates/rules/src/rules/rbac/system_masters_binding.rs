@@ -69,7 +69,10 @@ impl Rule for SystemMastersBinding {
             .pointer("/roleRef/name")
             .and_then(Value::as_str)
             .unwrap_or("");
-        if object.kind == "ClusterRoleBinding" && object.name == "cluster-admin" && role == "cluster-admin" {
+        if object.kind == "ClusterRoleBinding"
+            && object.name == "cluster-admin"
+            && role == "cluster-admin"
+        {
             return;
         }
         let Some(subjects) = object.pointer("/subjects").and_then(Value::as_array) else {

@@ -1,6 +1,7 @@
 use super::RBAC_KINDS;
 use palisade_core::{Context, Inventory, Rule, Severity};
 use palisade_rbac::{PolicyRule, Rbac, Role, RoleKind, ALL};
+use serde_json::Value;
 
 declare_rule! {
     /// ## What it checks
@@ -122,13 +123,26 @@ fn is_wildcard(r: &PolicyRule) -> bool {
     r.verbs.iter().any(|v| v == ALL) || r.resources.iter().any(|v| v == ALL)
 }
 
-fn is_bound(rbac: &Rbac, role: &Role) -> bool {
-    rbac.bindings().iter().any(|b| {
-        !b.subjects.is_empty()
-            && b.role_ref.kind == role.kind
-            && b.role_ref.name == role.name
-            && (role.kind == RoleKind::ClusterRole || b.namespace == role.namespace)
-    })
+/// True when some binding of the scan references the role. Bindings are read from the
+/// inventory, not from the RBAC engine: a binding the engine cannot use (rook's sqlitevfs
+/// example binds a ServiceAccount without the namespace a ClusterRoleBinding needs) still
+/// shows that its author meant to grant the role, and the bound rules judge what it grants.
+fn is_bound(inv: &Inventory, role: &Role) -> bool {
+    let kind = match role.kind {
+        RoleKind::Role => "Role",
+        RoleKind::ClusterRole => "ClusterRole",
+    };
+    ["RoleBinding", "ClusterRoleBinding"]
+        .into_iter()
+        .flat_map(|k| inv.of_kind(k))
+        .filter(|(_, b)| b.group() == "rbac.authorization.k8s.io")
+        .any(|(_, b)| {
+            b.pointer("/roleRef/kind").and_then(Value::as_str) == Some(kind)
+                && b.pointer("/roleRef/name").and_then(Value::as_str) == Some(role.name.as_str())
+                && (role.kind == RoleKind::ClusterRole
+                    || b.namespace.as_deref().unwrap_or("default")
+                        == role.namespace.as_deref().unwrap_or("default"))
+        })
 }
 
 /// The built-in role a ClusterRole is aggregated into by the well-known labels, when the
@@ -171,7 +185,7 @@ impl Rule for UnboundRiskyRole {
         for role in rbac.roles() {
             if role.name.starts_with("system:")
                 || (role.kind == RoleKind::ClusterRole && BUILT_IN.contains(&role.name.as_str()))
-                || is_bound(&rbac, role)
+                || is_bound(inv, role)
             {
                 continue;
             }

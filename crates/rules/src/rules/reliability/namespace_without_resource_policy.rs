@@ -93,7 +93,8 @@ impl Rule for NamespaceWithoutResourcePolicy {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        let ns_of = |o: &palisade_core::Object| o.namespace.clone().unwrap_or_else(|| "default".to_owned());
+        let ns_of =
+            |o: &palisade_core::Object| o.namespace.clone().unwrap_or_else(|| "default".to_owned());
         let mut workloads: BTreeMap<String, Vec<ObjectId>> = BTreeMap::new();
         for (i, o) in inv.objects().iter().enumerate() {
             if PodTemplate::of(o).is_some() {
@@ -124,11 +125,21 @@ impl Rule for NamespaceWithoutResourcePolicy {
             }
             let target = inv.find_id("Namespace", None, ns).unwrap_or(ids[0]);
             let n = ids.len();
+            let unnamed = ids
+                .iter()
+                .filter(|id| inv.get(**id).namespace.is_none())
+                .count();
+            // Manifests that name no namespace land wherever they are applied: say so.
+            let shown = if unnamed > 0 {
+                format!("{ns} (counting {unnamed} workload{} whose manifest names no namespace, wherever it is applied)", if unnamed == 1 { "" } else { "s" })
+            } else {
+                ns.clone()
+            };
             cx.report_on(
                 target,
                 None,
                 format!(
-                    "namespace {ns} has no {}: its {n} workload{} run{} without {}",
+                    "namespace {shown} has no {}: its {n} workload{} run{} without {}",
                     missing.join(" and no "),
                     if n == 1 { "" } else { "s" },
                     if n == 1 { "s" } else { "" },

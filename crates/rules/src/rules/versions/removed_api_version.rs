@@ -142,12 +142,34 @@ mod tests {
                 })
                 .unwrap_or_else(|| panic!("no fixture for {} {}", r.api_version, r.kind));
             let id = format!("{} {}", r.api_version, r.kind);
-            assert_eq!(run_at(&RemovedApiVersion, &text, r.removed_in - 1), 0, "{id} before v1.{}", r.removed_in);
-            assert_eq!(run_at(&RemovedApiVersion, &text, r.removed_in), 1, "{id} at v1.{}", r.removed_in);
+            assert_eq!(
+                run_at(&RemovedApiVersion, &text, r.removed_in - 1),
+                0,
+                "{id} before v1.{}",
+                r.removed_in
+            );
+            assert_eq!(
+                run_at(&RemovedApiVersion, &text, r.removed_in),
+                1,
+                "{id} at v1.{}",
+                r.removed_in
+            );
             assert_eq!(run_at(&RemovedApiVersion, &text, 40), 1, "{id} at v1.40");
-            assert_eq!(run_at(&DeprecatedApiVersion, &text, r.removed_in - 1), 1, "{id} deprecated before removal");
-            assert_eq!(run_at(&DeprecatedApiVersion, &text, r.deprecated_in - 1), 0, "{id} before deprecation");
-            assert_eq!(run_at(&DeprecatedApiVersion, &text, r.removed_in), 0, "{id} once removed");
+            assert_eq!(
+                run_at(&DeprecatedApiVersion, &text, r.removed_in - 1),
+                1,
+                "{id} deprecated before removal"
+            );
+            assert_eq!(
+                run_at(&DeprecatedApiVersion, &text, r.deprecated_in - 1),
+                0,
+                "{id} before deprecation"
+            );
+            assert_eq!(
+                run_at(&DeprecatedApiVersion, &text, r.removed_in),
+                0,
+                "{id} once removed"
+            );
             covered += 1;
         }
         assert_eq!(covered, REMOVALS.len());
