@@ -122,12 +122,16 @@ pub(crate) fn scan_role(keep: Option<&HashSet<String>>, kubelet_config: bool) ->
     palisade_cluster::cluster_role_yaml(scan_kinds(keep, kubelet_config).as_ref(), kubelet_config)
 }
 
+/// One input of a scan: the context (for a cluster), what was loaded, and the API server's
+/// minor version when known.
+pub(crate) type ScanSource = (Option<String>, palisade_load::Loaded, Option<u32>);
+
 /// The inputs of `scan --cluster`: one per context.
 pub(crate) fn scan_sources(
     args: &ClusterArgs,
     keep: Option<&HashSet<String>>,
     gatekeeper: bool,
-) -> anyhow::Result<Vec<(Option<String>, palisade_load::Loaded, Option<u32>)>> {
+) -> anyhow::Result<Vec<ScanSource>> {
     let contexts: Vec<Option<String>> = if args.all_contexts {
         palisade_cluster::contexts(args.connect.kubeconfig.as_deref())?
             .into_iter()
@@ -437,4 +441,19 @@ pub(crate) fn export(args: ExportArgs) -> anyhow::Result<Exit> {
     }
     emit(&text)?;
     Ok(Exit::Clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_minor;
+
+    #[test]
+    fn minor_of_server_versions() {
+        assert_eq!(server_minor("v1.32.13"), Some(32));
+        assert_eq!(server_minor("v1.29.4-eks-036c24b"), Some(29));
+        assert_eq!(server_minor("v1.30.2+k3s1"), Some(30));
+        assert_eq!(server_minor("v1.28+"), Some(28));
+        assert_eq!(server_minor("v2.0.0"), None);
+        assert_eq!(server_minor("garbage"), None);
+    }
 }

@@ -543,3 +543,17 @@ fn finish(
     std::mem::forget(report);
     Ok(exit)
 }
+
+#[cfg(test)]
+mod target_version_tests {
+    use super::parse_target_version;
+
+    #[test]
+    fn target_versions() {
+        assert_eq!(parse_target_version("v1.33").unwrap(), 33);
+        assert_eq!(parse_target_version("1.25").unwrap(), 25);
+        assert!(parse_target_version("v1.15").is_err());
+        assert!(parse_target_version("v2.1").is_err());
+        assert!(parse_target_version("latest").is_err());
+    }
+}

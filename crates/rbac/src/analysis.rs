@@ -842,3 +842,37 @@ fn exact_identity(s: &Subject) -> UserInfo {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn role_risks(role: serde_json::Value) -> Vec<RiskKind> {
+        let rbac = Rbac::from_objects([&role]);
+        let r = &rbac.roles()[0];
+        rbac.role_risks(r).into_iter().map(|x| x.kind).collect()
+    }
+
+    #[test]
+    fn a_role_is_judged_by_its_own_rules() {
+        let cr = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"x"},
+            "rules":[{"apiGroups":[""],"resources":["secrets"],"resourceNames":["one"],"verbs":["get"]},
+                     {"apiGroups":[""],"resources":["nodes/proxy"],"verbs":["get"]},
+                     {"apiGroups":["certificates.k8s.io"],"resources":["certificatesigningrequests/approval"],"verbs":["update"]}]});
+        // A named grant is still a grant; CSR approval needs `approve` on a signer too.
+        assert_eq!(
+            role_risks(cr),
+            vec![RiskKind::SecretRead, RiskKind::NodesProxy]
+        );
+        // A namespaced Role cannot grant cluster-scoped resources.
+        let role = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"x","namespace":"a"},
+            "rules":[{"apiGroups":[""],"resources":["nodes/proxy"],"verbs":["get"]},
+                     {"apiGroups":[""],"resources":["pods/exec"],"verbs":["create"]}]});
+        assert_eq!(role_risks(role), vec![RiskKind::PodExec]);
+        // Everything: only ClusterAdmin.
+        let admin = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"x"},
+            "rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]});
+        assert_eq!(role_risks(admin), vec![RiskKind::ClusterAdmin]);
+    }
+}
