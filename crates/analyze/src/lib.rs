@@ -625,7 +625,7 @@ mod tests {
         let inv = inventory(PRIVILEGED);
         let r = analyze(&inv, InputSummary::default(), &opts);
         assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
-        assert!(r.notes[0].contains("RBAC010") && r.notes[0].contains("NET001"));
+        assert!(r.notes[0].contains("RBAC011") && r.notes[0].contains("NET001"));
         // Objects read from a cluster or a snapshot carry no source file: no note.
         let from_cluster = Inventory::new(
             inv.into_objects()
