@@ -737,12 +737,11 @@ const SAMPLE: &[(&str, usize)] = &[
     ("IMG002", 3),
     ("IMG003", 4),
     // Issue 15's rules.
-    ("POD021", 4),
+    ("POD021", 5),
     ("POD023", 4),
     ("POD025", 1),
-    ("POD029", 3),
+    ("POD029", 4),
     ("POD030", 4),
-    ("REL008", 2),
     ("VER005", 2),
 ];
 
@@ -781,23 +780,23 @@ const VERDICTS: &[(&str, bool, &str)] = &[
     ("IMG003 kubernetes-examples/_archived/volumes/nfs/nfs-busybox-deployment.yaml:24", true, "untagged `busybox` with an explicit `IfNotPresent`"),
     // Issue 15's rules.
     ("POD021 ingress-nginx/deploy/static/provider/aws/deploy.yaml:499", true, "the controller sets `readOnlyRootFilesystem: false` explicitly (nginx writes its configuration and temp files into the image's filesystem)"),
-    ("POD021 kubernetes-engine-samples/ai-ml/llm-serving-gemma/tgi/tgi-2-9b-it.yaml:34", true, "no `readOnlyRootFilesystem` on the inference server"),
-    ("POD021 kubernetes-engine-samples/databases/gke-stateful-mysql/kubernetes/c2-mysql.yaml:71", true, "no `readOnlyRootFilesystem` on mysql (its data is on a volume)"),
-    ("POD021 kubernetes-examples/_archived/spark/zeppelin-controller.yaml:15", true, "no security context at all"),
+    ("POD021 kubernetes-engine-samples/ai-ml/infw-gw/examples/getting-started/adapter_new_resource_model.yaml:107", true, "the Stackdriver metrics adapter sets no `readOnlyRootFilesystem`"),
+    ("POD021 kubernetes-engine-samples/ai-ml/nemo-rl-on-gke/nemoRL/nccl-installer/nccl-installer.yaml:96", true, "the `pause` container of an installer DaemonSet sets no `readOnlyRootFilesystem` (little to write to, but the setting is missing as stated)"),
+    ("POD021 kubernetes-engine-samples/quickstarts/guestbook/all-in-one/frontend.yaml:52", true, "the guestbook's php frontend sets no security context"),
+    ("POD021 kubernetes-examples/_archived/volumes/azure_disk/claim/managed-disk/managed-ssd/pod-uses-managed-ssd.yaml:9", true, "no security context; data goes to the managed disk"),
+    ("POD029 kube-prometheus/examples/example-app/example-app.yaml:21", true, "`namespace: default` written in the manifest"),
+    ("POD029 kubernetes-engine-samples/observability/custom-metrics-autoscaling/direct-to-sd/custom-metrics-sd.yaml:24", true, "`namespace: default` written in the manifest"),
+    ("POD029 kubernetes-examples/_archived/volumes/flexvolume/nginx-dummy-attachable.yaml:5", true, "`namespace: default` written in the manifest"),
+    ("POD029 longhorn/deploy/backupstores/base/azurite/azurite-backupstore.yaml:14", true, "`namespace: default` written in the manifest (a test backup store)"),
     ("POD023 istio/samples/proxy-coredump/daemonset.yaml:32", true, "an init container mounts the node's `/sys` read-write to set kernel parameters: exactly a writable host path, by design of the sample"),
     ("POD023 kubernetes-engine-samples/cost-optimization/gke-shift-left-cost/samples/k8s-cost-estimator-github/wordpress/fluentd-elasticsearch-deamonset.yaml:46", true, "fluentd mounts the node's `/var/log` without `readOnly` (it only reads logs; its position file could live elsewhere)"),
     ("POD023 kubernetes-examples/_archived/newrelic/newrelic-daemonset.yaml:40", true, "`/dev`, the Docker socket, `/sys` and `/var/log` all mounted read-write"),
     ("POD023 kubernetes-examples/_archived/volumes/flexvolume/deploy/ds.yaml:19", true, "copies a FlexVolume driver into the kubelet's plugin directory on the node: a writable host path by purpose"),
     ("POD025 istio/samples/security/spire/spire-quickstart.yaml:309", true, "the SPIRE server shares its process namespace with the controller-manager sidecar, which can then read the server's memory and files through /proc"),
-    ("POD029 kube-prometheus/examples/example-app/example-app.yaml:21", true, "`namespace: default` written in the manifest"),
-    ("POD029 kubernetes-engine-samples/observability/custom-metrics-autoscaling/google-managed-prometheus/custom-metrics-gmp.yaml:23", true, "`namespace: default` written in the manifest"),
-    ("POD029 kubernetes-examples/_archived/volumes/flexvolume/nginx-nfs.yaml:5", true, "`namespace: default` written in the manifest"),
     ("POD030 kubernetes-engine-samples/autoscaling/custom-compute-classes/dra/nvidia-container-toolkit-installer.yaml:19", false, "a node-setup DaemonSet (privileged, hostPID, installs the NVIDIA toolkit on GPU nodes), deployed in kube-system on purpose by the sample: infrastructure, not an application, but it carries none of the marks the rule recognises (no system priority class or component label, an `ubuntu` image). See the notes below"),
     ("POD030 sock-shop/deploy/kubernetes/manifests-logging/elasticsearch.yml:8", true, "Elasticsearch, an application with its own data and API, in kube-system"),
     ("POD030 sock-shop/deploy/kubernetes/manifests-logging/fluentd-daemon.yml:9", true, "a log shipper of the demo's logging stack in kube-system, without the priority class or labels of a cluster add-on"),
     ("POD030 sock-shop/deploy/kubernetes/manifests-logging/kibana.yml:8", true, "Kibana, a web UI, in kube-system"),
-    ("REL008 argo-cd/manifests/core-install.yaml:31661", true, "the corpus's manifests without a namespace are counted in `default` (the message says so) and no LimitRange or ResourceQuota is shipped for them; wherever they are applied, nothing in the scan caps them"),
-    ("REL008 kubernetes-engine-samples/databases/postgres-chaos-testing/manifests/08-monitoring/chaos-exporter.yaml:16", true, "namespace `litmus` has workloads and neither a LimitRange nor a ResourceQuota"),
     ("VER005 kubernetes-engine-samples/cost-optimization/gke-shift-left-cost/api/testdata/hpa/hpa-v1.yaml:26", true, "an HPA exported from a cluster (`autoscaling/v1`) whose last-applied configuration says `autoscaling/v2beta2`: the manifest it was applied from no longer applies on 1.26+ (test data of a cost estimator, but a real export)"),
     ("VER005 kubernetes-engine-samples/cost-optimization/gke-shift-left-cost/api/testdata/hpa/hpa-v2beta2.yaml:421", true, "`autoscaling/v2beta2` HorizontalPodAutoscaler, removed in 1.26"),
 ];
@@ -972,10 +971,13 @@ positives, all fixed before the sample above was drawn (each with a fixture):
   without the namespace a ClusterRoleBinding needs, so the RBAC engine (like the API
   server) cannot use it; a role is now unbound only when no binding of the scan references
   it at all, whatever the binding's subjects.
-- REL008 reported "namespace default ... 536 workloads" for the corpus's manifests that
-  name no namespace. They are still counted in `default` (as REL003, REL004 and NET001
-  count them), and the message now says how many name no namespace and land wherever they
-  are applied.
+- REL008 reported the namespaces of application manifests (28 findings, among them
+  "namespace default ... 536 workloads" for the corpus's manifests that name no namespace).
+  Quotas and limit ranges are set by whoever provisions a namespace, not shipped with an
+  application, so REL008 now runs only on whole-cluster scans (a `--cluster` scan, a
+  snapshot, manifests holding the `kube-system` Namespace or a Node), as PLAT002-PLAT004 do;
+  it reports nothing on this corpus. Its message also says how many workloads name no
+  namespace.
 
 ## Known limits (documented, not fixed)
 

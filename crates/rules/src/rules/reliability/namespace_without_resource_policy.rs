@@ -10,6 +10,12 @@ declare_rule! {
     /// namespace counts in `default`, as `kubectl apply` would place it. Kubernetes' own
     /// namespaces (`kube-system`, `kube-public`, `kube-node-lease`) are not reported.
     ///
+    /// Like PLAT002-PLAT004, the rule runs only when the scan looks like a whole cluster (a
+    /// `--cluster` scan, a snapshot, or manifests holding the `kube-system` Namespace or a
+    /// Node): quotas and limit ranges are set per namespace by whoever provisions it, not
+    /// shipped with an application's manifests, so scanning one application never reports
+    /// them missing.
+    ///
     /// ## Why it matters
     /// Without a ResourceQuota one namespace (a runaway autoscaler, a fork bomb of Jobs, a
     /// compromised CI token) can take every node's CPU and memory, and every object count
@@ -92,7 +98,14 @@ impl Rule for NamespaceWithoutResourcePolicy {
         true
     }
 
+    fn applies_to(&self, object: &palisade_core::Object) -> bool {
+        crate::rules::platform::is_cluster_anchor(object)
+    }
+
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
+        if crate::rules::platform::cluster_anchor(inv).is_none() {
+            return;
+        }
         let ns_of =
             |o: &palisade_core::Object| o.namespace.clone().unwrap_or_else(|| "default".to_owned());
         let mut workloads: BTreeMap<String, Vec<ObjectId>> = BTreeMap::new();
