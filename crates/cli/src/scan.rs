@@ -298,23 +298,37 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         // The cluster's constraints may match any kind: every kind is read.
         keep = None;
     }
-    let sources: Vec<(Option<String>, palisade_load::Loaded, Option<u32>)> = if args.cluster.cluster
-    {
-        crate::cluster::scan_sources(&args.cluster, keep.as_ref(), args.policy_from_input)?
+    let sources: Vec<crate::cluster::ScanSource> = if args.cluster.cluster {
+        let metrics = palisade_analyze::selected_rules(&opts)
+            .iter()
+            .any(|r| matches!(r.meta().id, "VER005" | "VER006"));
+        crate::cluster::scan_sources(
+            &args.cluster,
+            keep.as_ref(),
+            args.policy_from_input,
+            metrics,
+        )?
     } else {
         let load_opts = palisade_load::LoadOptions {
             keep_kinds: keep.map(std::sync::Arc::new),
             limits: args.limits.limits(),
         };
-        vec![(
-            None,
-            palisade_load::load_paths_with(&args.paths, &load_opts),
-            None,
-        )]
+        vec![crate::cluster::ScanSource {
+            context: None,
+            loaded: palisade_load::load_paths_with(&args.paths, &load_opts),
+            server_minor: None,
+            notes: Vec::new(),
+        }]
     };
     let many = sources.len() > 1;
     let mut exit = Exit::Clean;
-    for (i, (context, mut loaded, server_minor)) in sources.into_iter().enumerate() {
+    for (i, source) in sources.into_iter().enumerate() {
+        let crate::cluster::ScanSource {
+            context,
+            mut loaded,
+            server_minor,
+            notes,
+        } = source;
         // Problems with the policies are input errors of every report (exit 2), while the
         // policies that loaded still run.
         loaded.errors.extend(policies.errors.iter().cloned());
@@ -366,7 +380,17 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         let header = (many && format == Format::Table)
             .then(|| format!("== context {} ==\n", context.as_deref().unwrap_or("-")));
         // With several contexts and --output, the reports follow each other in the file.
-        let e = finish(&args, loaded, opts, preview, format, fail_on, header, i > 0)?;
+        let e = finish(
+            &args,
+            loaded,
+            notes,
+            opts,
+            preview,
+            format,
+            fail_on,
+            header,
+            i > 0,
+        )?;
         exit = exit.worst(e);
     }
     Ok(exit)
@@ -424,6 +448,7 @@ fn check_selection(opts: &Options) -> anyhow::Result<()> {
 fn finish(
     args: &ScanArgs,
     loaded: palisade_load::Loaded,
+    notes: Vec<String>,
     opts: &Options,
     preview: Option<PssLevel>,
     format: Format,
@@ -460,6 +485,7 @@ fn finish(
     } else {
         analyze(&inventory, input, opts)
     };
+    report.notes.extend(notes);
     if format == Format::PolicyReport {
         report.evaluations = Some(palisade_analyze::evaluations(&inventory, opts));
     }

@@ -1635,7 +1635,8 @@ fn cluster_gatekeeper_policies_are_read_and_applied() {
 /// Upgrade readiness on a live cluster: the API server serves a CronJob as `batch/v1`, but
 /// `kubectl apply` last sent it as `batch/v1beta1`. Without `--target-version` the scan
 /// targets the release after the cluster's (v1.32 -> v1.33), where the version is gone
-/// (VER005); at `--target-version v1.24` it is only deprecated (VER006).
+/// (VER005); at `--target-version v1.24` it is only deprecated (VER006). The API server's
+/// `apiserver_requested_deprecated_apis` metric is reported as a note when readable.
 #[test]
 fn upgrade_readiness_targets_the_release_after_the_cluster() {
     let Some(rec) = recordings() else { return };
@@ -1664,15 +1665,82 @@ fn upgrade_readiness_targets_the_release_after_the_cluster() {
             items: std::sync::Arc::new(vec![cronjob]),
         },
     );
+    // The API server's metrics: clients still call flowcontrol v1beta3 and batch/v1beta1.
+    let metrics = "# TYPE apiserver_requested_deprecated_apis gauge\n\
+        apiserver_requested_deprecated_apis{group=\"batch\",removed_release=\"1.25\",resource=\"cronjobs\",subresource=\"\",version=\"v1beta1\"} 1\n\
+        apiserver_requested_deprecated_apis{group=\"flowcontrol.apiserver.k8s.io\",removed_release=\"1.32\",resource=\"flowschemas\",subresource=\"\",version=\"v1beta3\"} 1\n";
     let srv = Replay::start(Config {
-        recordings: rec,
-        synthetic,
+        recordings: rec.clone(),
+        synthetic: synthetic.clone(),
+        routes: [("/metrics".to_owned(), Value::String(metrics.to_owned()))].into(),
         ..Config::default()
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
     srv.write_kubeconfig(&kc).unwrap();
+    let notes = |kc: &Path| -> Vec<String> {
+        let out = palisade(
+            &[
+                "scan",
+                "--cluster",
+                "--select",
+                "VER005",
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+            ],
+            kc,
+        );
+        json(&out)["input"]["notes"]
+            .as_array()
+            .map(|a| a.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let called = notes(&kc);
+    assert!(
+        called.iter().any(|n| n.contains("clients have called 2 deprecated API versions: batch/v1beta1 cronjobs (removed in 1.25), flowcontrol.apiserver.k8s.io/v1beta3 flowschemas (removed in 1.32)")),
+        "{called:?}"
+    );
+    // Without the metric (the recorded server answers 404 for it): the scan says so and
+    // goes on.
+    let plain = Replay::start(Config {
+        recordings: rec,
+        synthetic,
+        ..Config::default()
+    })
+    .unwrap();
+    let kc2 = dir.path().join("kubeconfig2");
+    plain.write_kubeconfig(&kc2).unwrap();
+    let unreadable = notes(&kc2);
+    assert!(
+        unreadable
+            .iter()
+            .any(|n| n.contains("/metrics could not be read")),
+        "{unreadable:?}"
+    );
+    // Not asked for when no rule about API versions runs.
+    let out = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--select",
+            "POD001",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        &kc2,
+    );
+    assert!(
+        !json(&out)["input"]["notes"]
+            .to_string()
+            .contains("/metrics"),
+        "{}",
+        text(&out.stdout)
+    );
     let scan = |extra: &[&str]| {
         let mut args = vec![
             "scan",
