@@ -119,8 +119,16 @@ fn scan_kinds(keep: Option<&HashSet<String>>, kubelet_config: bool) -> Option<Ha
 }
 
 /// `scan --print-rbac`.
-pub(crate) fn scan_role(keep: Option<&HashSet<String>>, kubelet_config: bool) -> String {
-    palisade_cluster::cluster_role_yaml(scan_kinds(keep, kubelet_config).as_ref(), kubelet_config)
+pub(crate) fn scan_role(
+    keep: Option<&HashSet<String>>,
+    kubelet_config: bool,
+    metrics: bool,
+) -> String {
+    palisade_cluster::cluster_role_yaml(
+        scan_kinds(keep, kubelet_config).as_ref(),
+        kubelet_config,
+        metrics,
+    )
 }
 
 /// One input of a scan.

@@ -287,10 +287,16 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         );
         keep.insert("Namespace".to_owned());
     }
+    // The deprecated-API metric is read (and its `/metrics` permission asked for) when a
+    // rule about API versions runs.
+    let metrics = palisade_analyze::selected_rules(&opts)
+        .iter()
+        .any(|r| matches!(r.meta().id, "VER005" | "VER006"));
     if args.cluster.print_rbac {
         emit(&crate::cluster::scan_role(
             keep.as_ref(),
             args.cluster.connect.kubelet_config,
+            metrics,
         ))?;
         return Ok(Exit::Clean);
     }
@@ -299,9 +305,6 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         keep = None;
     }
     let sources: Vec<crate::cluster::ScanSource> = if args.cluster.cluster {
-        let metrics = palisade_analyze::selected_rules(&opts)
-            .iter()
-            .any(|r| matches!(r.meta().id, "VER005" | "VER006"));
         crate::cluster::scan_sources(
             &args.cluster,
             keep.as_ref(),

@@ -929,8 +929,13 @@ fn normalize(r: &Resource, mut item: Value, metadata_only: bool, set_type: Optio
 }
 
 /// The read-only ClusterRole a scan or snapshot needs: get/list on exactly the resources it
-/// reads (and nothing else).
-pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>, kubelet_config: bool) -> String {
+/// reads (and nothing else); `get` on `/metrics` when it reads the deprecated-API metric
+/// ([`ReadOptions::deprecated_api_metrics`]).
+pub fn cluster_role_yaml(
+    kinds: Option<&HashSet<String>>,
+    kubelet_config: bool,
+    metrics: bool,
+) -> String {
     let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in RESOURCES
         .iter()
@@ -956,9 +961,11 @@ pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>, kubelet_config: bool) 
     if kubelet_config {
         out.push_str("  - apiGroups: [\"\"]\n    resources: [nodes/proxy]\n    verbs: [get]\n");
     }
-    out.push_str(
-        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n",
-    );
+    out.push_str(if metrics {
+        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*, /metrics]\n    verbs: [get]\n"
+    } else {
+        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n"
+    });
     out
 }
 
@@ -1003,13 +1010,16 @@ mod tests {
 
     #[test]
     fn cluster_role_lists_exactly_what_is_read() {
-        let y = cluster_role_yaml(None, false);
+        let y = cluster_role_yaml(None, false, false);
+        assert!(!y.contains("/metrics"), "{y}");
+        assert!(cluster_role_yaml(None, false, true)
+            .contains("nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*, /metrics]"));
         assert!(
             y.contains("resources: [configmaps, limitranges, namespaces, nodes, pods,"),
             "{y}"
         );
         let pods_only: HashSet<String> = ["Pod".to_owned()].into();
-        let p = cluster_role_yaml(Some(&pods_only), true);
+        let p = cluster_role_yaml(Some(&pods_only), true, false);
         assert!(
             p.contains("resources: [pods]")
                 && !p.contains("resources: [secrets")
