@@ -220,8 +220,13 @@ pub(crate) fn scan_sources(
 /// metric could not be read.
 fn deprecated_api_notes(read: &palisade_cluster::ClusterRead) -> Vec<String> {
     if let Some(why) = &read.metrics_unreadable {
+        let hint = if why.starts_with("HTTP 403") || why.starts_with("HTTP 401") {
+            "; reading it needs `get` on the non-resource URL /metrics (`--print-rbac`)"
+        } else {
+            ""
+        };
         return vec![format!(
-            "the API server's /metrics could not be read ({why}): the deprecated API versions clients still call (apiserver_requested_deprecated_apis) are not known; it needs `get` on the non-resource URL /metrics"
+            "the API server's /metrics could not be read ({why}): the deprecated API versions clients still call (apiserver_requested_deprecated_apis) are not known{hint}"
         )];
     }
     match read.deprecated_api_requests.as_deref() {
