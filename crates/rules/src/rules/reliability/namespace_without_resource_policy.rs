@@ -68,6 +68,7 @@ declare_rule! {
     scope: Inventory,
     kinds: &[
         "Namespace",
+        "Node",
         "LimitRange",
         "ResourceQuota",
         "Pod",
@@ -94,13 +95,8 @@ impl Rule for NamespaceWithoutResourcePolicy {
         palisade_core::AdmissionNeeds::ClusterAbsence
     }
 
-    fn admission_namespace_scoped(&self) -> bool {
-        true
-    }
-
-    fn applies_to(&self, object: &palisade_core::Object) -> bool {
-        crate::rules::platform::is_cluster_anchor(object)
-    }
+    // Not namespace-scoped at admission: whether the view is a whole cluster (it holds the
+    // `kube-system` Namespace or a Node) is a fact beyond the reviewed object's namespace.
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         if crate::rules::platform::cluster_anchor(inv).is_none() {
