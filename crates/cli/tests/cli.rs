@@ -1758,7 +1758,7 @@ fn file_scans_note_the_one_cluster_assumption() {
         .find(|l| l.starts_with("  note: the 2 scanned files were taken as one whole cluster"))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(
-        note.contains("RBAC010") && note.contains("NET001"),
+        note.contains("RBAC011") && note.contains("NET001"),
         "{note}"
     );
     let o = palisade(&["scan", &f, "--format", "json"]);

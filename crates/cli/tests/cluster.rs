@@ -1986,3 +1986,160 @@ fn cluster_vap_params_are_read_from_the_cluster() {
         .iter()
         .any(|r| r.starts_with("GET /apis/params.example.com/v1/namespacerules")));
 }
+
+/// Upgrade readiness on a live cluster: the API server serves a CronJob as `batch/v1`, but
+/// `kubectl apply` last sent it as `batch/v1beta1`. Without `--target-version` the scan
+/// targets the release after the cluster's (v1.32 -> v1.33), where the version is gone
+/// (VER005); at `--target-version v1.24` it is only deprecated (VER006). The API server's
+/// `apiserver_requested_deprecated_apis` metric is reported as a note when readable.
+#[test]
+fn upgrade_readiness_targets_the_release_after_the_cluster() {
+    let Some(rec) = recordings() else { return };
+    let applied = serde_json::json!({
+        "apiVersion": "batch/v1beta1", "kind": "CronJob",
+        "metadata": {"name": "nightly", "namespace": "shop"},
+        "spec": {"schedule": "0 3 * * *"}
+    });
+    let cronjob = serde_json::json!({
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {
+            "name": "nightly", "namespace": "shop", "uid": "c1", "resourceVersion": "7",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied.to_string()}
+        },
+        "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "OnFailure",
+            "containers": [{"name": "job", "image": "registry.example/job:1.0"}]
+        }}}}}
+    });
+    let mut synthetic = std::collections::HashMap::new();
+    synthetic.insert(
+        "/apis/batch/v1/cronjobs".to_owned(),
+        palisade_replay::SyntheticList {
+            api_version: "batch/v1".into(),
+            kind: "CronJobList".into(),
+            items: std::sync::Arc::new(vec![cronjob]),
+        },
+    );
+    // The API server's metrics: clients still call flowcontrol v1beta3 and batch/v1beta1.
+    let metrics = "# TYPE apiserver_requested_deprecated_apis gauge\n\
+        apiserver_requested_deprecated_apis{group=\"batch\",removed_release=\"1.25\",resource=\"cronjobs\",subresource=\"\",version=\"v1beta1\"} 1\n\
+        apiserver_requested_deprecated_apis{group=\"flowcontrol.apiserver.k8s.io\",removed_release=\"1.32\",resource=\"flowschemas\",subresource=\"\",version=\"v1beta3\"} 1\n";
+    let srv = Replay::start(Config {
+        recordings: rec.clone(),
+        synthetic: synthetic.clone(),
+        routes: [("/metrics".to_owned(), Value::String(metrics.to_owned()))].into(),
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let notes = |kc: &Path| -> Vec<String> {
+        let out = palisade(
+            &[
+                "scan",
+                "--cluster",
+                "--select",
+                "VER005",
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+            ],
+            kc,
+        );
+        json(&out)["input"]["notes"]
+            .as_array()
+            .map(|a| a.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let called = notes(&kc);
+    assert!(
+        called.iter().any(|n| n.contains("clients have called 2 deprecated API versions: batch/v1beta1 cronjobs (removed in 1.25), flowcontrol.apiserver.k8s.io/v1beta3 flowschemas (removed in 1.32)")),
+        "{called:?}"
+    );
+    // Without the metric (the recorded server answers 404 for it): the scan says so and
+    // goes on.
+    let plain = Replay::start(Config {
+        recordings: rec,
+        synthetic,
+        ..Config::default()
+    })
+    .unwrap();
+    let kc2 = dir.path().join("kubeconfig2");
+    plain.write_kubeconfig(&kc2).unwrap();
+    let unreadable = notes(&kc2);
+    assert!(
+        unreadable
+            .iter()
+            .any(|n| n.contains("/metrics could not be read")),
+        "{unreadable:?}"
+    );
+    // Not asked for when no rule about API versions runs.
+    let out = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--select",
+            "POD001",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        &kc2,
+    );
+    assert!(
+        !json(&out)["input"]["notes"]
+            .to_string()
+            .contains("/metrics"),
+        "{}",
+        text(&out.stdout)
+    );
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--cluster",
+            "--select",
+            "VER005,VER006",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ];
+        args.extend_from_slice(extra);
+        let out = palisade(&args, &kc);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        json(&out)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["object"].to_string().contains("nightly"))
+            .map(|f| {
+                (
+                    f["ruleId"].as_str().unwrap().to_owned(),
+                    f["properties"]["targetVersion"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let default = scan(&[]);
+    assert_eq!(default.len(), 1, "{default:?}");
+    assert_eq!(default[0].0, "VER005");
+    assert_eq!(default[0].1, "v1.33", "{default:?}");
+    assert!(
+        default[0].2.contains("last applied as batch/v1beta1"),
+        "{default:?}"
+    );
+    let earlier = scan(&["--target-version", "v1.24"]);
+    assert_eq!(earlier.len(), 1, "{earlier:?}");
+    assert_eq!(
+        (earlier[0].0.as_str(), earlier[0].1.as_str()),
+        ("VER006", "v1.24")
+    );
+    assert!(scan(&["--target-version", "v1.20"]).is_empty());
+}

@@ -319,6 +319,7 @@ pub struct Context<'a> {
     object: ObjectId,
     findings: Vec<Finding>,
     today: Option<jiff::civil::Date>,
+    target_version: Option<u32>,
 }
 
 impl<'a> Context<'a> {
@@ -337,6 +338,7 @@ impl<'a> Context<'a> {
             object: ObjectId(0),
             findings: Vec::new(),
             today: None,
+            target_version: None,
         }
     }
 
@@ -350,6 +352,19 @@ impl<'a> Context<'a> {
     /// need a date fall back to a fixed, documented day so results stay reproducible).
     pub fn today(&self) -> Option<jiff::civil::Date> {
         self.today
+    }
+
+    /// Sets the Kubernetes minor version (`1.N`) an upgrade targets: the rules about
+    /// deprecated and removed APIs judge the objects' `apiVersion` against it.
+    pub fn with_target_version(mut self, minor: Option<u32>) -> Self {
+        self.target_version = minor;
+        self
+    }
+
+    /// The Kubernetes minor version an upgrade targets, when the front-end gave one
+    /// (`--target-version`, or the version after the scanned cluster's).
+    pub fn target_version(&self) -> Option<u32> {
+        self.target_version
     }
 
     /// Gives per-object rules access to the other objects of the scan, for rules that look at
