@@ -41,14 +41,8 @@ fn cluster_rbac(dir: &std::path::Path) -> Rbac {
         "0080-200-list_clusterrolebindings.json",
     ] {
         let text = std::fs::read_to_string(dir.join("api/responses").join(f)).unwrap();
-        let mut v: Value = serde_json::from_str(&text).unwrap();
-        // The API server's list responses omit each item's kind.
-        let kind = v["kind"].as_str().unwrap().trim_end_matches("List").to_string();
-        for item in v["items"].as_array_mut().unwrap() {
-            item["kind"] = Value::from(kind.clone());
-            item["apiVersion"] = Value::from("rbac.authorization.k8s.io/v1");
-            objs.push(item.clone());
-        }
+        // The API server's list responses as recorded: items without a kind.
+        objs.push(serde_json::from_str::<Value>(&text).unwrap());
     }
     Rbac::from_objects(&objs)
 }
@@ -65,7 +59,10 @@ fn recorded_cluster_usage() {
     let ev = evidence(&dir);
     let rbac = cluster_rbac(&dir);
     let report = rbac.usage(&ev);
-    assert_eq!(report.window.first.as_deref(), Some("2026-11-23T15:21:36.175072Z"));
+    assert_eq!(
+        report.window.first.as_deref(),
+        Some("2026-11-23T15:21:36.175072Z")
+    );
     assert!(report.window.covered_seconds >= 14 * 60);
 
     // Nothing exercised is reported unused: every rule that allows an audited, allowed,
@@ -128,7 +125,10 @@ fn recorded_cluster_usage() {
     for ns in ["ci", "web"] {
         let b = binding(ns);
         assert!(b.rules.iter().any(|r| r.status == RuleStatus::Used), "{ns}");
-        assert!(b.rules.iter().any(|r| r.status == RuleStatus::Unused), "{ns}");
+        assert!(
+            b.rules.iter().any(|r| r.status == RuleStatus::Unused),
+            "{ns}"
+        );
     }
     // ci/runner used every rule of rbac-manager (bind, escalate, impersonate).
     let runner = find(&report.subjects, &Subject::service_account("ci", "runner"));
@@ -146,10 +146,9 @@ fn recorded_cluster_usage() {
         &Subject::service_account("dev", "secret-reader"),
     );
     assert!(
-        sr.bindings
-            .iter()
-            .flat_map(|b| &b.rules)
-            .any(|r| r.status == RuleStatus::Used && r.rule.resources.iter().any(|x| x == "secrets")),
+        sr.bindings.iter().flat_map(|b| &b.rules).any(
+            |r| r.status == RuleStatus::Used && r.rule.resources.iter().any(|x| x == "secrets")
+        ),
         "{sr:#?}"
     );
 }
