@@ -43,8 +43,10 @@ pub struct AuditedRequest {
     pub time_micros: Option<i64>,
     /// Audit level of the event (`Metadata`, `Request`, `RequestResponse`).
     pub level: String,
-    /// True for the `impersonate` checks derived from an impersonated request.
-    pub impersonation_check: bool,
+    /// True for a check the API server makes besides the request itself: `impersonate`
+    /// for an impersonated request, `bind` for a binding written, `escalate` for a role
+    /// written (see [`Evidence::add_event`]).
+    pub derived: bool,
 }
 
 /// Audit events read so far, deduplicated by `auditID`.
@@ -221,18 +223,30 @@ impl Evidence {
                     decision,
                     time_micros: time,
                     level: level.clone(),
-                    impersonation_check: true,
+                    derived: true,
                 });
             }
         }
+        let user = impersonated.unwrap_or(actor);
+        for check in escalation_checks(v, &request) {
+            self.requests.push(AuditedRequest {
+                audit_id: id.to_string(),
+                user: user.clone(),
+                request: check,
+                decision,
+                time_micros: time,
+                level: level.clone(),
+                derived: true,
+            });
+        }
         self.requests.push(AuditedRequest {
             audit_id: id.to_string(),
-            user: impersonated.unwrap_or(actor),
+            user,
             request,
             decision,
             time_micros: time,
             level,
-            impersonation_check: false,
+            derived: false,
         });
         Ok(())
     }
@@ -292,6 +306,64 @@ impl Evidence {
             "the log has no event at all for {} (the audit policy may drop it)",
             missing.join(", ")
         ))
+    }
+}
+
+/// The checks RBAC's escalation prevention makes when a role or binding is written
+/// (`pkg/registry/rbac`): writing a binding needs `bind` on the role it refers to (checked in
+/// the binding's namespace), and writing a role needs `escalate` (with the request's own
+/// namespace and name), unless the writer
+/// already holds every permission involved. The log cannot tell which case applied, so an
+/// allowed write counts as both. The role a binding refers to is read from the request (or
+/// response) body, present at audit level `Request` and above.
+fn escalation_checks(v: &Value, request: &Request) -> Vec<Request> {
+    let Target::Resource {
+        api_group,
+        resource,
+        subresource,
+        namespace,
+        name,
+    } = &request.target
+    else {
+        return Vec::new();
+    };
+    if api_group != "rbac.authorization.k8s.io"
+        || !subresource.is_empty()
+        || !matches!(request.verb.as_str(), "create" | "update" | "patch")
+    {
+        return Vec::new();
+    }
+    let ns = namespace.as_deref().unwrap_or("");
+    match resource.as_str() {
+        "rolebindings" | "clusterrolebindings" => {
+            let role_ref = ["requestObject", "responseObject"]
+                .iter()
+                .filter_map(|k| v.get(*k).and_then(|o| o.get("roleRef")))
+                .find(|r| r.is_object());
+            let Some(r) = role_ref else {
+                return Vec::new();
+            };
+            let target = match s(r, "kind") {
+                "Role" => "roles",
+                "ClusterRole" => "clusterroles",
+                _ => return Vec::new(),
+            };
+            vec![
+                Request::resource("bind", "rbac.authorization.k8s.io", target)
+                    .in_namespace(ns)
+                    .named(s(r, "name")),
+            ]
+        }
+        // `EscalationAllowed` uses the request's own attributes: no name on a create.
+        "roles" | "clusterroles" => vec![{
+            let r = Request::resource("escalate", "rbac.authorization.k8s.io", resource)
+                .in_namespace(ns);
+            match name {
+                Some(n) => r.named(n),
+                None => r,
+            }
+        }],
+        _ => Vec::new(),
     }
 }
 
@@ -1000,6 +1072,44 @@ mod tests {
         assert_eq!(reqs[2].user.name, "trent");
         // create is authorized without the object's name.
         assert_eq!(reqs[2].request.to_string(), "create pods in namespace dev");
+    }
+
+    #[test]
+    fn writes_of_bindings_and_roles_add_bind_and_escalate() {
+        let mut e = Evidence::default();
+        let mut x = ev(
+            "1",
+            "bob",
+            &[],
+            "create",
+            json!({"resource": "rolebindings", "namespace": "dev", "apiGroup": "rbac.authorization.k8s.io", "name": "rb"}),
+            "allow",
+        );
+        x["requestObject"] = json!({"roleRef": {"kind": "ClusterRole", "name": "edit", "apiGroup": "rbac.authorization.k8s.io"}});
+        e.add_event(&x).unwrap();
+        e.add_event(&ev(
+            "2",
+            "bob",
+            &[],
+            "update",
+            json!({"resource": "clusterroles", "apiGroup": "rbac.authorization.k8s.io", "name": "r"}),
+            "allow",
+        ))
+        .unwrap();
+        let shown: Vec<String> = e
+            .requests()
+            .iter()
+            .map(|r| format!("{}{}", if r.derived { "+" } else { "" }, r.request))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "+bind clusterroles.rbac.authorization.k8s.io edit in namespace dev",
+                "create rolebindings.rbac.authorization.k8s.io in namespace dev",
+                "+escalate clusterroles.rbac.authorization.k8s.io r cluster-wide",
+                "update clusterroles.rbac.authorization.k8s.io r cluster-wide",
+            ]
+        );
     }
 
     #[test]
