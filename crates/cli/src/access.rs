@@ -694,10 +694,10 @@ fn suggestion_yaml(
         window.first.as_deref().unwrap_or("-"),
         window.last.as_deref().unwrap_or("-"),
     );
-    for d in &s.denied_but_also_allowed {
+    for d in &s.denied_yet_allowed {
         let _ = writeln!(
             out,
-            "# note: {} was both denied and allowed in the window; it is included",
+            "# note: the log shows {} denied, and these roles allow it (the same or a broader request was allowed)",
             comment_text(d)
         );
     }

@@ -148,7 +148,10 @@ impl Evidence {
             return Ok(());
         }
         self.events += 1;
-        let time = parse_time_micros(s(v, "requestReceivedTimestamp"));
+        // `timestamp` in the audit.k8s.io/v1 of Kubernetes 1.8 and in v1alpha1.
+        let time = ["requestReceivedTimestamp", "timestamp", "stageTimestamp"]
+            .iter()
+            .find_map(|k| parse_time_micros(s(v, k)));
         if let (Some(since), Some(t)) = (self.since, time) {
             if t < since {
                 self.outside_window += 1;
@@ -169,9 +172,18 @@ impl Evidence {
         {
             Some("allow") => AuthzDecision::Allow,
             Some("forbid") => AuthzDecision::Forbid,
-            // Without the annotation (an authentication failure, or an old API server)
-            // the request was never authorized: it is evidence of nothing.
-            _ => return Ok(()),
+            Some(_) => return Ok(()),
+            // API servers before 1.11 write no decision annotation: the status code tells
+            // (403 forbidden; 401 never reached authorization; any other code passed it).
+            None => match v
+                .get("responseStatus")
+                .and_then(|r| r.get("code"))
+                .and_then(Value::as_i64)
+            {
+                Some(403) => AuthzDecision::Forbid,
+                Some(401) | None => return Ok(()),
+                Some(_) => AuthzDecision::Allow,
+            },
         };
         if !self.seen.insert(id.to_string()) {
             return Ok(());
@@ -708,9 +720,9 @@ pub struct Suggestion {
     /// Roles: ClusterRole first (cluster-scoped and all-namespace requests, non-resource
     /// URLs), then one Role per namespace.
     pub roles: Vec<SuggestedRole>,
-    /// Denied requests the suggestion allows all the same, because the same request was
-    /// also allowed (a grant changed during the window).
-    pub denied_but_also_allowed: Vec<String>,
+    /// Denied requests the suggestion allows all the same: the same request was also
+    /// allowed (a grant changed during the window), or an allowed request implies it.
+    pub denied_yet_allowed: Vec<String>,
 }
 
 #[derive(Default)]
@@ -861,9 +873,10 @@ pub fn suggest(ev: &Evidence, subject: &Subject) -> Suggestion {
             });
         }
     }
-    let mut url_rules: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    // Non-resource URLs: the verbs used on each path, then one rule per verb set.
+    let mut url_verbs: BTreeMap<String, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for ((path, verb), count) in urls {
-        let e = url_rules.entry(path.clone()).or_default();
+        let e = url_verbs.entry(path.clone()).or_default();
         e.0.push(verb.clone());
         e.1.push(if count > 1 {
             format!("{verb} {path} x{count}")
@@ -871,25 +884,23 @@ pub fn suggest(ev: &Evidence, subject: &Subject) -> Suggestion {
             format!("{verb} {path}")
         });
     }
-    for (path, (verbs, needed_by)) in url_rules {
+    let mut url_rules: BTreeMap<Vec<String>, (Vec<String>, Vec<String>)> = BTreeMap::new();
+    for (path, (verbs, needed)) in url_verbs {
+        let e = url_rules.entry(verbs).or_default();
+        e.0.push(path);
+        e.1.extend(needed);
+    }
+    for (verbs, (paths, needed_by)) in url_rules {
         roles.entry(None).or_default().push(SuggestedRule {
             rule: PolicyRule {
                 verbs,
-                non_resource_urls: vec![path],
+                non_resource_urls: paths,
                 ..PolicyRule::default()
             },
             needed_by,
         });
     }
-    let allowed_set: HashSet<&Request> = allowed.iter().map(|r| &r.request).collect();
-    let mut denied_but_also_allowed: Vec<String> = denied
-        .iter()
-        .filter(|d| allowed_set.contains(&d.request))
-        .map(|d| d.request.to_string())
-        .collect();
-    denied_but_also_allowed.sort();
-    denied_but_also_allowed.dedup();
-    Suggestion {
+    let mut suggestion = Suggestion {
         subject: subject.clone(),
         allowed_requests: allowed.len(),
         denied_requests: denied.len(),
@@ -897,8 +908,22 @@ pub fn suggest(ev: &Evidence, subject: &Subject) -> Suggestion {
             .into_iter()
             .map(|(namespace, rules)| SuggestedRole { namespace, rules })
             .collect(),
-        denied_but_also_allowed,
-    }
+        denied_yet_allowed: Vec::new(),
+    };
+    // Denials the suggestion cannot keep: the same request was allowed too (a grant
+    // changed in the window), or an allowed request implies it (a list across all
+    // namespaces needs a ClusterRoleBinding, which also allows the list in each one).
+    let check = Rbac::from_objects(&suggestion.objects("check"));
+    let me = UserInfo::from_subject(subject);
+    let mut kept: Vec<String> = denied
+        .iter()
+        .filter(|d| check.authorize(&me, &d.request).allowed)
+        .map(|d| d.request.to_string())
+        .collect();
+    kept.sort();
+    kept.dedup();
+    suggestion.denied_yet_allowed = kept;
+    suggestion
 }
 
 fn rule_json(r: &PolicyRule) -> Value {
