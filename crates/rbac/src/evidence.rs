@@ -415,7 +415,7 @@ fn impersonation_checks(target: &UserInfo) -> Vec<Request> {
 pub fn made_by(subject: &Subject, user: &UserInfo) -> bool {
     match subject.kind {
         SubjectKind::User => user.name == subject.name,
-        SubjectKind::Group => user.groups.iter().any(|g| *g == subject.name),
+        SubjectKind::Group => user.groups.contains(&subject.name),
         SubjectKind::ServiceAccount => {
             subject.service_account_username().as_deref() == Some(user.name.as_str())
         }
@@ -547,8 +547,9 @@ impl Rbac {
         let window = ev.window();
         let mut used: HashMap<(usize, usize, usize), usize> = HashMap::new();
         let mut unexplained: Vec<&AuditedRequest> = Vec::new();
-        let mut cache: HashMap<(String, Vec<String>, Request), Vec<(usize, usize, usize)>> =
-            HashMap::new();
+        // (user, groups, request) → grants, for repeated requests.
+        type Key = (String, Vec<String>, Request);
+        let mut cache: HashMap<Key, Vec<(usize, usize, usize)>> = HashMap::new();
         for r in ev.requests() {
             if r.decision != AuthzDecision::Allow || r.user.is_superuser() {
                 continue;
@@ -817,8 +818,8 @@ pub fn suggest(ev: &Evidence, subject: &Subject) -> Suggestion {
     };
     // (namespace, group, names) → resource → verbs, and the requests behind them.
     type Group = (Option<String>, String, Vec<String>);
-    let mut by_group: BTreeMap<Group, BTreeMap<String, (BTreeSet<String>, Vec<String>)>> =
-        BTreeMap::new();
+    type Verbs = (BTreeSet<String>, Vec<String>);
+    let mut by_group: BTreeMap<Group, BTreeMap<String, Verbs>> = BTreeMap::new();
     for (key, atom) in &atoms {
         let keep_names = !atom.nameless
             && (atom.names.len() <= MAX_RESOURCE_NAMES || denied_names(key, &atom.names));

@@ -2,6 +2,8 @@
 //! (`shared/corpus/apiserver-recordings/audit`) and the recorded cluster's RBAC objects
 //! (`apiserver-recordings/api`: the cluster-wide lists of roles and bindings).
 
+#![allow(clippy::print_stderr)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
