@@ -722,11 +722,12 @@ fn suggestion_yaml(
                 in_rules = line == "rules:";
             } else if in_rules && line.starts_with("- ") {
                 if let Some(r) = rules.as_mut().and_then(Iterator::next) {
-                    let _ = writeln!(
-                        out,
-                        "# needed by: {}",
-                        comment_text(&r.needed_by.join(", "))
-                    );
+                    const SHOWN: usize = 8;
+                    let mut needed = r.needed_by[..r.needed_by.len().min(SHOWN)].join(", ");
+                    if r.needed_by.len() > SHOWN {
+                        let _ = write!(needed, " and {} more", r.needed_by.len() - SHOWN);
+                    }
+                    let _ = writeln!(out, "# needed by: {}", comment_text(&needed));
                 }
             }
             out.push_str(line);
