@@ -77,8 +77,21 @@ enum RbacCommand {
     },
     /// Privilege-escalation paths to cluster-admin-equivalent power, step by step.
     Paths {
+        /// Only the paths of this subject: a user name, `group:NAME` or
+        /// `system:serviceaccount:NS:NAME`.
+        #[arg(long, value_name = "SUBJECT")]
+        from: Option<String>,
+        /// The goal of the paths (only cluster-admin-equivalent power is searched).
+        #[arg(long, value_name = "GOAL", default_value = "cluster-admin", value_parser = ["cluster-admin"])]
+        to: String,
+        /// Manifests to read (files, directories, `-` for stdin) or a snapshot.
+        #[arg(value_name = "PATH", required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format: table, json, or a graph: dot (Graphviz) or mermaid.
+        #[arg(long, short = 'f', default_value = "table", value_parser = ["table", "json", "dot", "mermaid"])]
+        format: String,
         #[command(flatten)]
-        inputs: Inputs,
+        limits: crate::scan::InputLimitArgs,
     },
     /// Granted rules that no audited request exercised, per subject, with the window the
     /// audit logs cover, the requests seen and how confident the answer is.
@@ -333,13 +346,30 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
             emit(&out)?;
             Ok(input.exit(Exit::Clean))
         }
-        RbacCommand::Paths { inputs } => {
-            let input = load(&inputs.paths, inputs.limits);
+        RbacCommand::Paths {
+            from,
+            to: _,
+            paths,
+            format,
+            limits,
+        } => {
+            let input = load(&paths, limits);
             let rbac = Rbac::from_objects(&input.objects);
-            let paths = rbac.escalation_paths();
-            if inputs.format == "json" {
-                json_out(&paths)?;
-                return Ok(input.exit(Exit::Clean));
+            let mut paths = rbac.escalation_paths();
+            if let Some(from) = &from {
+                let s = Subject::parse(from);
+                paths.retain(|p| p.subject == s);
+            }
+            match format.as_str() {
+                "json" => {
+                    json_out(&paths)?;
+                    return Ok(input.exit(Exit::Clean));
+                }
+                "dot" | "mermaid" => {
+                    emit(&paths_graph(&paths, format == "dot"))?;
+                    return Ok(input.exit(Exit::Clean));
+                }
+                _ => {}
             }
             let mut out = String::new();
             for (i, p) in paths.iter().enumerate() {
@@ -450,6 +480,81 @@ fn report_loaded_errors(loaded: &palisade_load::Loaded) {
     for e in &loaded.errors {
         eprintln!("error: {e}");
     }
+}
+
+/// The escalation paths as a graph: subjects and the identities they reach are nodes,
+/// `cluster-admin` the goal; each edge is labelled with its technique and the grant
+/// (binding -> role -> rule) that enables it. Graphviz DOT or a Mermaid flowchart.
+fn paths_graph(paths: &[palisade_rbac::EscalationPath], dot: bool) -> String {
+    const GOAL: &str = "cluster-admin-equivalent";
+    let mut nodes: Vec<String> = Vec::new();
+    let mut edges: std::collections::BTreeSet<(usize, usize, String)> = Default::default();
+    let id = |n: String, nodes: &mut Vec<String>| match nodes.iter().position(|x| *x == n) {
+        Some(i) => i,
+        None => {
+            nodes.push(n);
+            nodes.len() - 1
+        }
+    };
+    for p in paths {
+        let from = id(p.subject.to_string(), &mut nodes);
+        let goal = id(GOAL.to_owned(), &mut nodes);
+        // The subject's own grant: the first step that has one (the last step of a path
+        // through another identity is that identity's grant).
+        let own = match &p.target {
+            Some(_) => &p.steps[..p.steps.len().saturating_sub(1)],
+            None => &p.steps[..],
+        };
+        let first = own
+            .iter()
+            .find_map(|s| s.grant.as_ref())
+            .map(|g| format!("{:?} via {g}", p.technique))
+            .unwrap_or_else(|| format!("{:?}", p.technique));
+        match &p.target {
+            Some(t) => {
+                let mid = id(t.to_string(), &mut nodes);
+                edges.insert((from, mid, first));
+                let last = p
+                    .steps
+                    .last()
+                    .and_then(|s| s.grant.as_ref())
+                    .map(|g| format!("holds * on * via {g}"))
+                    .unwrap_or_else(|| "holds * on *".to_owned());
+                edges.insert((mid, goal, last));
+            }
+            None => {
+                edges.insert((from, goal, first));
+            }
+        }
+    }
+    let mut out = String::new();
+    if dot {
+        let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        out.push_str("digraph escalation {\n  rankdir=LR;\n  node [shape=box];\n");
+        for (i, n) in nodes.iter().enumerate() {
+            let extra = if n == GOAL {
+                ", style=filled, fillcolor=\"#f4cccc\""
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  n{i} [label=\"{}\"{extra}];", q(n));
+        }
+        for (a, b, l) in &edges {
+            let _ = writeln!(out, "  n{a} -> n{b} [label=\"{}\"];", q(l));
+        }
+        out.push_str("}\n");
+    } else {
+        // Mermaid labels: quotes as entities, no `|` (it ends an edge label).
+        let q = |s: &str| s.replace('"', "#quot;").replace('|', "/");
+        out.push_str("flowchart LR\n");
+        for (i, n) in nodes.iter().enumerate() {
+            let _ = writeln!(out, "  n{i}[\"{}\"]", q(n));
+        }
+        for (a, b, l) in &edges {
+            let _ = writeln!(out, "  n{a} -->|\"{}\"| n{b}", q(l));
+        }
+    }
+    out
 }
 
 /// `--since`: a duration before now or an RFC 3339 time, as microseconds since the epoch.

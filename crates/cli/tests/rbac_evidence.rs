@@ -1,6 +1,6 @@
 //! `palisade rbac unused` and `palisade rbac suggest` over the labelled audit log, with the
 //! recorded cluster's RBAC read from files, from the replay server (`--cluster`), and the
-//! suggestion's YAML loaded back into the RBAC engine.
+//! suggestion's YAML loaded back into the RBAC engine; `rbac paths` as a graph.
 
 #![allow(clippy::print_stderr)]
 
@@ -234,4 +234,48 @@ fn suggest_yaml_loads_back_and_covers_the_requests() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("unknown unit"));
+}
+
+#[test]
+fn paths_as_graphs() {
+    let Some(api) = recordings() else { return };
+    let files = rbac_files(&api);
+    let none = Path::new("/nonexistent");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["rbac", "paths"];
+        args.extend_from_slice(extra);
+        args.extend(files.iter().map(String::as_str));
+        let o = palisade(&args, none);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    let from = ["--from", "system:serviceaccount:ci:runner"];
+    let all = json(&{
+        let mut args = vec!["rbac", "paths", "-f", "json"];
+        args.extend(files.iter().map(String::as_str));
+        palisade(&args, none)
+    });
+    let mine: Vec<&Value> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["subject"]["name"] == "runner")
+        .collect();
+    assert!(mine.len() >= 3);
+    let dot = run(&[&from[..], &["-f", "dot"]].concat());
+    assert!(dot.starts_with("digraph escalation {"), "{dot}");
+    assert!(dot.contains("[label=\"serviceaccount ci/runner\"]"));
+    // The impersonation of argocd's controller, with the grant that allows it, then that
+    // account's cluster-wide grant.
+    assert!(dot.contains(
+        "Impersonate via ClusterRoleBinding ci-rbac-manager -> ClusterRole rbac-manager rule #2"
+    ));
+    assert!(dot.contains("holds * on * via ClusterRoleBinding argocd-application-controller"));
+    // Only ci/runner's paths.
+    assert!(!dot.contains("statefulset-controller"));
+    let mermaid = run(&[&from[..], &["-f", "mermaid"]].concat());
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    let edges = mermaid.lines().filter(|l| l.contains("-->|")).count();
+    assert_eq!(edges, dot.lines().filter(|l| l.contains(" -> n")).count());
+    assert!(edges >= mine.len());
 }
