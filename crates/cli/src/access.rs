@@ -101,7 +101,8 @@ enum RbacCommand {
         /// Only this subject: a user name, `group:NAME` or `system:serviceaccount:NS:NAME`.
         #[arg(long, value_name = "SUBJECT")]
         subject: Option<String>,
-        /// Also list the rules that were used, with their request counts.
+        /// Also list the rules that were used with all their verbs (rules used with some
+        /// verbs never used are always listed), with their request counts.
         #[arg(long)]
         all: bool,
         /// RBAC objects: manifests (files, directories, `-`) or a snapshot.
@@ -732,7 +733,7 @@ fn unused_table(report: &palisade_rbac::UsageReport, all: bool) -> String {
             let shown: Vec<_> = b
                 .rules
                 .iter()
-                .filter(|r| all || r.status != RuleStatus::Used)
+                .filter(|r| all || r.status != RuleStatus::Used || !r.unused_verbs.is_empty())
                 .collect();
             if shown.is_empty() && !b.role_missing {
                 continue;
@@ -769,6 +770,9 @@ fn unused_table(report: &palisade_rbac::UsageReport, all: bool) -> String {
                 );
                 if let Some(why) = &r.reason {
                     let _ = write!(out, "  ({why})");
+                }
+                if !r.unused_verbs.is_empty() {
+                    let _ = write!(out, "  (verbs never used: {})", r.unused_verbs.join(","));
                 }
                 out.push('\n');
             }

@@ -465,6 +465,20 @@ pub struct RuleUsage {
     /// Why the status is `unknown`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Verbs of a used rule that no request used (empty when the rule's verbs are `*`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_verbs: Vec<String>,
+    /// Namespaces of the requests a used rule allowed (`""` for cluster-wide requests).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub namespaces: BTreeSet<String>,
+}
+
+/// What the requests credited to one grant did.
+#[derive(Default)]
+struct Credit {
+    requests: usize,
+    verbs: BTreeSet<String>,
+    namespaces: BTreeSet<String>,
 }
 
 /// One binding of a subject and what the log says about its role's rules.
@@ -545,7 +559,7 @@ impl Rbac {
     /// `system:masters` members bypass RBAC and exercise no grant.
     pub fn usage(&self, ev: &Evidence) -> UsageReport {
         let window = ev.window();
-        let mut used: HashMap<(usize, usize, usize), usize> = HashMap::new();
+        let mut used: HashMap<(usize, usize, usize), Credit> = HashMap::new();
         let mut unexplained: Vec<&AuditedRequest> = Vec::new();
         // (user, groups, request) → grants, for repeated requests.
         type Key = (String, Vec<String>, Request);
@@ -566,7 +580,11 @@ impl Rbac {
                 unexplained.push(r);
             }
             for g in grants.iter() {
-                *used.entry(*g).or_default() += 1;
+                let c = used.entry(*g).or_default();
+                c.requests += 1;
+                c.verbs.insert(r.request.verb.clone());
+                c.namespaces
+                    .insert(r.request.namespace().unwrap_or("").to_string());
             }
         }
         let mut subjects = Vec::new();
@@ -599,7 +617,17 @@ impl Rbac {
                                 .iter()
                                 .enumerate()
                                 .map(|(ri, rule)| {
-                                    let n = used.get(&(bi, si, ri)).copied().unwrap_or(0);
+                                    let credit = used.get(&(bi, si, ri));
+                                    let n = credit.map_or(0, |c| c.requests);
+                                    let unused_verbs: Vec<String> = match credit {
+                                        Some(c) if !rule.verbs.iter().any(|v| v == ALL) => rule
+                                            .verbs
+                                            .iter()
+                                            .filter(|v| !c.verbs.contains(*v))
+                                            .cloned()
+                                            .collect(),
+                                        _ => Vec::new(),
+                                    };
                                     let (status, reason) = if n > 0 {
                                         (RuleStatus::Used, None)
                                     } else if requests == 0 {
@@ -621,6 +649,10 @@ impl Rbac {
                                         status,
                                         requests: n,
                                         reason,
+                                        unused_verbs,
+                                        namespaces: credit
+                                            .map(|c| c.namespaces.clone())
+                                            .unwrap_or_default(),
                                     }
                                 })
                                 .collect()
@@ -1059,6 +1091,9 @@ mod tests {
                 RuleStatus::Unknown
             ]
         );
+        let get_pods = &alice.bindings[0].rules[0];
+        assert_eq!(get_pods.unused_verbs, ["list"]);
+        assert_eq!(get_pods.namespaces.iter().collect::<Vec<_>>(), ["dev"]);
         let idle = u
             .subjects
             .iter()
