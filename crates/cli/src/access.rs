@@ -933,3 +933,51 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_forms() {
+        let now = 1_000_000_000_000_000;
+        assert_eq!(since_micros("90s", now).unwrap(), now - 90_000_000);
+        assert_eq!(
+            since_micros("2w", now).unwrap(),
+            now - 14 * 86_400 * 1_000_000
+        );
+        assert_eq!(
+            since_micros("2026-11-23T15:30:00Z", now).unwrap(),
+            1_795_447_800_000_000
+        );
+        assert!(since_micros("3x", now).is_err());
+        assert!(since_micros("d", now).is_err());
+        assert!(since_micros("99999999999999999d", now).is_err());
+    }
+
+    #[test]
+    fn role_names_are_valid() {
+        assert_eq!(
+            default_role_name(&Subject::parse("system:serviceaccount:ci:runner")),
+            "palisade-suggested-ci-runner"
+        );
+        assert_eq!(
+            default_role_name(&Subject::parse("Jane@Example.com")),
+            "palisade-suggested-jane-example.com"
+        );
+    }
+
+    #[test]
+    fn graph_labels_are_escaped() {
+        let p = palisade_rbac::EscalationPath {
+            subject: Subject::user("a\"b|c"),
+            technique: palisade_rbac::Technique::Impersonate,
+            target: None,
+            steps: Vec::new(),
+        };
+        let dot = paths_graph(std::slice::from_ref(&p), true);
+        assert!(dot.contains(r#"label="user a\"b|c""#), "{dot}");
+        let mermaid = paths_graph(&[p], false);
+        assert!(mermaid.contains(r#"n0["user a#quot;b/c"]"#), "{mermaid}");
+    }
+}
