@@ -155,7 +155,7 @@ impl Auditor {
                 .map(|r| r.kind)
                 .collect();
         }
-        rules
+        let mut kinds: HashSet<&'static str> = rules
             .iter()
             .flat_map(|r| r.meta().kinds.iter().copied())
             .filter(|k| {
@@ -163,7 +163,12 @@ impl Auditor {
                     .iter()
                     .any(|r| r.kind == *k)
             })
-            .collect()
+            .collect();
+        // Policies match on their objects' Namespace (namespaceSelector).
+        if rules.iter().any(|r| !built_in(*r)) {
+            kinds.insert("Namespace");
+        }
+        kinds
     }
 
     /// The kinds this auditor reads.
@@ -264,17 +269,21 @@ impl Auditor {
         let (local, related): (Vec<&'static dyn Rule>, Vec<&'static dyn Rule>) = rules
             .iter()
             .copied()
-            .partition(|r| r.admission_needs() == AdmissionNeeds::Object);
+            // A loaded policy (Gatekeeper constraint, ValidatingAdmissionPolicy) also reads
+            // its object's Namespace (namespaceSelector): it runs with the other rules.
+            .partition(|r| r.admission_needs() == AdmissionNeeds::Object && built_in(*r));
         let related_kinds: Option<HashSet<&'static str>> =
             if related.iter().any(|r| r.meta().kinds.contains(&"*")) {
                 None
             } else {
-                Some(
-                    related
-                        .iter()
-                        .flat_map(|r| r.meta().kinds.iter().copied())
-                        .collect(),
-                )
+                let mut kinds: HashSet<&'static str> = related
+                    .iter()
+                    .flat_map(|r| r.meta().kinds.iter().copied())
+                    .collect();
+                if related.iter().any(|r| !built_in(*r)) {
+                    kinds.insert("Namespace");
+                }
+                Some(kinds)
             };
         let mut previous =
             std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()));
@@ -415,6 +424,13 @@ impl Auditor {
             }
         }
     }
+}
+
+/// A rule of Palisade's catalogue (not a loaded policy).
+fn built_in(rule: &dyn Rule) -> bool {
+    palisade_analyze::catalogue::all()
+        .iter()
+        .any(|m| m.id == rule.meta().id)
 }
 
 fn key(doc: &Value) -> ReportKey {

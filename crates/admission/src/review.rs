@@ -20,6 +20,20 @@ use std::sync::{Arc, Mutex};
 /// configuration): a key holding a `/` itself would be rejected as an annotation name.
 pub const AUDIT_ANNOTATION: &str = "findings";
 
+/// The key of the audit annotation that records the failures of ValidatingAdmissionPolicy
+/// bindings whose `validationActions` contain `Audit`, in the format Kubernetes records under
+/// `validation.policy.admission.k8s.io/validation_failure`: a JSON array of objects with
+/// `message`, `policy`, `binding`, `expressionIndex` and `validationActions`. The API server
+/// prefixes it with the webhook's name (`validate.palisade.dev/validation_failure`).
+pub const VALIDATION_FAILURE_ANNOTATION: &str = "validation_failure";
+
+/// The key of the audit annotation that holds the `auditAnnotations` of the
+/// ValidatingAdmissionPolicies that matched the request: a JSON object from each key the API
+/// server would write (`POLICY/KEY`) to its value (the distinct values of several bindings
+/// joined with `, `, as the API server joins them). One key, because a webhook's keys are
+/// prefixed with its name and a second `/` would make the API server drop the annotation.
+pub const POLICY_ANNOTATIONS_ANNOTATION: &str = "policy-annotations";
+
 /// The API versions of `AdmissionReview` this webhook answers (in the request's version).
 pub const REVIEW_API_VERSIONS: &[&str] = &["admission.k8s.io/v1", "admission.k8s.io/v1beta1"];
 
@@ -58,7 +72,7 @@ fn controlling_workload(obj: &DynamicObject) -> Option<String> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
     /// Not evaluated: another kind, a subresource (except a Pod's `ephemeralcontainers`),
-    /// DELETE or CONNECT, or no object.
+    /// CONNECT, DELETE (unless a loaded policy reviews deletions), or no object.
     Skipped,
     /// Evaluated, no active finding.
     Allowed,
@@ -205,6 +219,9 @@ pub struct Evaluator {
     kinds: Option<HashSet<&'static str>>,
     /// The selected rules that need the rest of the cluster (run only with a view).
     cluster_rules: Vec<&'static dyn Rule>,
+    /// The object-local rules that also review DELETE requests
+    /// ([`Rule::admission_reviews_delete`]: Gatekeeper constraints, ValidatingAdmissionPolicies).
+    delete_rules: Vec<&'static dyn Rule>,
     /// The cluster cache, when the webhook keeps one.
     view: Option<Arc<dyn ClusterView>>,
     settings: EvaluatorOptions,
@@ -243,9 +260,15 @@ impl Evaluator {
                 )
             })
             .collect();
+        let delete_rules = rules
+            .iter()
+            .copied()
+            .filter(|r| r.admission_reviews_delete())
+            .collect();
         let mut evaluator = Evaluator {
             options: Mutex::new(Arc::new(options)),
             rules,
+            delete_rules,
             kinds: None,
             cluster_rules,
             view: None,
@@ -393,7 +416,18 @@ impl Evaluator {
             subject,
         };
         let evaluated_kind = self.evaluates(&req.kind.group, &req.kind.kind);
-        let evaluated_op = matches!(req.operation, Operation::Create | Operation::Update);
+        // A DELETE is reviewed only by the rules that judge deletions (Gatekeeper constraints
+        // and ValidatingAdmissionPolicies), with the object being deleted (`oldObject`) as
+        // their object, as Gatekeeper's webhook does; built-in rules never judge one.
+        let delete = req.operation == Operation::Delete;
+        let reviews_delete = !self.delete_rules.is_empty()
+            || (self.view.is_some()
+                && self
+                    .cluster_rules
+                    .iter()
+                    .any(|r| r.admission_reviews_delete()));
+        let evaluated_op = matches!(req.operation, Operation::Create | Operation::Update)
+            || (delete && reviews_delete);
         // Subresources carry other objects (Scale, exec options) or status; the exception
         // is a Pod's ephemeral containers, which are added through their own subresource
         // and carry the whole Pod: a privileged debug container must not slip in there.
@@ -404,14 +438,27 @@ impl Evaluator {
         if !evaluated_kind || !evaluated_op || !evaluated_sub {
             return Ok(skip(response, subject));
         }
-        let Some(object) = req.object.as_ref() else {
+        let reviewed = if delete {
+            req.old_object.as_ref()
+        } else {
+            req.object.as_ref()
+        };
+        let Some(object) = reviewed else {
             return Ok(skip(response, subject));
+        };
+        let local: &[&'static dyn Rule] = if delete {
+            &self.delete_rules
+        } else {
+            &self.rules
         };
         let opts = self.options_for(today);
         let new_object = to_object(object, &req)?;
         // What rules that read the request (Gatekeeper templates' `input.review`) see.
         let request = review_request(&req);
-        let mut new = self.evaluate(&new_object, &request, &opts);
+        // The policies' own audit annotations (`auditAnnotations`), collected beside the
+        // findings of the object under review.
+        let mut annotations: Vec<(String, String)> = Vec::new();
+        let mut new = self.evaluate(local, &new_object, &request, &opts, Some(&mut annotations));
         // The rules that read the rest of the cluster, from the cache with this object in
         // place of its stored version.
         let cluster: Vec<&'static dyn Rule> = match &self.view {
@@ -419,14 +466,20 @@ impl Evaluator {
                 .cluster_rules
                 .iter()
                 .copied()
-                .filter(|r| r.applies_to(&new_object))
+                .filter(|r| r.applies_to(&new_object) && (!delete || r.admission_reviews_delete()))
                 .collect(),
             None => Vec::new(),
         };
         let mut not_ready: Vec<NotReady> = Vec::new();
         let mut cluster_ok = false;
         if !cluster.is_empty() {
-            match self.evaluate_cluster(&new_object, &cluster, &request, &opts) {
+            match self.evaluate_cluster(
+                &new_object,
+                &cluster,
+                &request,
+                &opts,
+                Some(&mut annotations),
+            ) {
                 Ok(fs) => {
                     new.extend(fs);
                     cluster_ok = true;
@@ -443,10 +496,10 @@ impl Evaluator {
             (Operation::Update, Some(old), true) if new.iter().any(|f| f.mode == Mode::Deny) => {
                 match to_object(old, &req) {
                     Ok(old) => {
-                        let mut fs = self.evaluate(&old, &request, &opts);
+                        let mut fs = self.evaluate(&self.rules, &old, &request, &opts, None);
                         if cluster_ok {
                             fs.extend(
-                                self.evaluate_cluster(&old, &cluster, &request, &opts)
+                                self.evaluate_cluster(&old, &cluster, &request, &opts, None)
                                     .unwrap_or_default(),
                             );
                         }
@@ -507,6 +560,7 @@ impl Evaluator {
             response,
             &subject,
             &findings,
+            &annotations,
             &unevaluated,
             self.settings.failure_policy,
         );
@@ -519,17 +573,22 @@ impl Evaluator {
         })
     }
 
-    /// Runs the object-local rules over one object; returns the active (unsuppressed)
-    /// findings.
+    /// Runs object-local rules over one object; returns the active (unsuppressed) findings,
+    /// and adds the rules' audit annotations to `annotations` when given.
     fn evaluate(
         &self,
+        rules: &[&'static dyn Rule],
         object: &Object,
         request: &ReviewRequest,
         opts: &Options,
+        annotations: Option<&mut Vec<(String, String)>>,
     ) -> Vec<ReportFinding> {
         let inventory = Inventory::new(vec![object.clone()]).with_request(request.clone());
-        let raw = run_rules(&inventory, &self.rules, opts);
-        apply_policy(&inventory, raw, &self.rules, InputSummary::default(), opts).findings
+        if let Some(out) = annotations {
+            collect_annotations(rules, object, &inventory, out);
+        }
+        let raw = run_rules(&inventory, rules, opts);
+        apply_policy(&inventory, raw, rules, InputSummary::default(), opts).findings
     }
 
     /// Runs rules that read the rest of the cluster over the cached objects of the kinds
@@ -542,6 +601,7 @@ impl Evaluator {
         rules: &[&'static dyn Rule],
         request: &ReviewRequest,
         opts: &Options,
+        mut annotations: Option<&mut Vec<(String, String)>>,
     ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
         let Some(view) = &self.view else {
             return Ok(Vec::new());
@@ -564,7 +624,15 @@ impl Evaluator {
             if rules.is_empty() {
                 continue;
             }
-            match self.evaluate_over(view.as_ref(), object, &rules, ns, request, opts) {
+            match self.evaluate_over(
+                view.as_ref(),
+                object,
+                &rules,
+                ns,
+                request,
+                opts,
+                annotations.as_deref_mut(),
+            ) {
                 Ok(fs) => out.extend(fs),
                 Err(nr) => not_ready.extend(nr),
             }
@@ -580,6 +648,7 @@ impl Evaluator {
 
     /// [`Evaluator::evaluate_cluster`] for one group of rules, over one namespace or the
     /// whole cluster.
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_over(
         &self,
         view: &dyn ClusterView,
@@ -588,6 +657,7 @@ impl Evaluator {
         namespace: Option<&str>,
         request: &ReviewRequest,
         opts: &Options,
+        annotations: Option<&mut Vec<(String, String)>>,
     ) -> Result<Vec<ReportFinding>, Vec<NotReady>> {
         let kinds: HashSet<&'static str> = rules
             .iter()
@@ -624,12 +694,76 @@ impl Evaluator {
         };
         let id = palisade_core::ObjectId(at);
         let inventory = Inventory::new(objects).with_request(request.clone());
+        if let Some(out) = annotations {
+            collect_annotations(rules, object, &inventory, out);
+        }
         let raw: Vec<_> = run_rules(&inventory, rules, opts)
             .into_iter()
             .filter(|f| f.object == id)
             .collect();
         Ok(apply_policy(&inventory, raw, rules, InputSummary::default(), opts).findings)
     }
+}
+
+/// Adds the audit annotations of the rules that apply to `object` (see
+/// [`Rule::admission_audit_annotations`]).
+fn collect_annotations(
+    rules: &[&'static dyn Rule],
+    object: &Object,
+    inventory: &Inventory,
+    out: &mut Vec<(String, String)>,
+) {
+    for r in rules.iter().filter(|r| r.applies_to(object)) {
+        out.extend(r.admission_audit_annotations(object, inventory));
+    }
+}
+
+/// The `auditAnnotations` values by key, as the API server publishes them: one value per
+/// key, the distinct values of several bindings (or parameter objects) joined with `, `.
+fn joined_annotations(annotations: &[(String, String)]) -> serde_json::Map<String, Value> {
+    let mut by_key: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (k, v) in annotations {
+        let values = by_key.entry(k.as_str()).or_default();
+        if !values.contains(&v.as_str()) {
+            values.push(v.as_str());
+        }
+    }
+    by_key
+        .into_iter()
+        .map(|(k, vs)| (k.to_owned(), Value::String(vs.join(", "))))
+        .collect()
+}
+
+/// The entry Kubernetes records in `validation.policy.admission.k8s.io/validation_failure`
+/// for a finding of a ValidatingAdmissionPolicy binding whose `validationActions` contain
+/// `Audit`: a violation, or an evaluation error under `failurePolicy: Fail` (under `Ignore`
+/// the API server admits and records nothing). `None` for any other finding.
+fn validation_failure(f: &ReportFinding) -> Option<Value> {
+    let prop = |k: &str| f.properties.get(k).map(String::as_str);
+    let (policy, binding, actions) = (
+        prop("policy")?,
+        prop("binding")?,
+        prop("validationActions")?,
+    );
+    let actions: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
+    if !actions.contains(&"Audit") {
+        return None;
+    }
+    let index = if prop("evaluationError") == Some("true") {
+        if prop("failurePolicy") != Some("Fail") {
+            return None;
+        }
+        prop("expressionIndex")?
+    } else {
+        prop("validation")?
+    };
+    Some(serde_json::json!({
+        "message": f.message,
+        "policy": policy,
+        "binding": binding,
+        "expressionIndex": index.parse::<u64>().ok()?,
+        "validationActions": actions,
+    }))
 }
 
 /// The request as rules that read it (Gatekeeper templates' `input.review`) see it.
@@ -810,9 +944,26 @@ fn respond(
     mut response: AdmissionResponse,
     subject: &Subject,
     findings: &[Decided],
+    annotations: &[(String, String)],
     unevaluated: &Unevaluated,
     failure_policy: FailurePolicy,
 ) -> (AdmissionResponse, Verdict) {
+    if !annotations.is_empty() {
+        response.audit_annotations.insert(
+            POLICY_ANNOTATIONS_ANNOTATION.to_owned(),
+            Value::Object(joined_annotations(annotations)).to_string(),
+        );
+    }
+    let failures: Vec<Value> = findings
+        .iter()
+        .filter_map(|d| validation_failure(&d.finding))
+        .collect();
+    if !failures.is_empty() {
+        response.audit_annotations.insert(
+            VALIDATION_FAILURE_ANNOTATION.to_owned(),
+            Value::Array(failures).to_string(),
+        );
+    }
     let denied: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Deny).collect();
     let warned: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Warn).collect();
     let audited: Vec<&Decided> = findings.iter().filter(|d| d.mode == Mode::Audit).collect();

@@ -50,6 +50,10 @@ pub struct Options {
     /// Rules loaded at run time beside the built-in ones (Gatekeeper constraints loaded with
     /// `--policy`): selected, run and reported exactly like them.
     pub extra_rules: ExtraRules,
+    /// The Kubernetes minor version (`1.N`) an upgrade targets, for the rules about
+    /// deprecated and removed APIs (`--target-version`; a cluster scan defaults it to the
+    /// version after the cluster's). `None`: the newest release the table knows.
+    pub target_version: Option<u32>,
 }
 
 /// Rules loaded at run time (see [`Options::extra_rules`]).
@@ -76,6 +80,7 @@ impl Options {
             today,
             framework: None,
             extra_rules: ExtraRules::default(),
+            target_version: None,
         }
     }
 
@@ -317,7 +322,8 @@ pub fn run_rules(
             let mut cx = Context::new(r.meta(), options(**r), profile)
                 .with_inventory(inventory)
                 .with_pss_version(version)
-                .with_today(opts.today);
+                .with_today(opts.today)
+                .with_target_version(opts.target_version);
             cx.set_object(ObjectId(i));
             r.check(obj, &mut cx);
             out.extend(cx.take_findings());
@@ -344,7 +350,8 @@ pub fn run_rules(
         let mut cx = Context::new(r.meta(), options(*r), profile)
             .with_inventory(inventory)
             .with_pss_version(version)
-            .with_today(opts.today);
+            .with_today(opts.today)
+            .with_target_version(opts.target_version);
         r.check_inventory(inventory, &mut cx);
         findings.extend(cx.take_findings());
     }
@@ -618,7 +625,7 @@ mod tests {
         let inv = inventory(PRIVILEGED);
         let r = analyze(&inv, InputSummary::default(), &opts);
         assert_eq!(r.notes.len(), 1, "{:?}", r.notes);
-        assert!(r.notes[0].contains("RBAC010") && r.notes[0].contains("NET001"));
+        assert!(r.notes[0].contains("RBAC011") && r.notes[0].contains("NET001"));
         // Objects read from a cluster or a snapshot carry no source file: no note.
         let from_cluster = Inventory::new(
             inv.into_objects()

@@ -205,6 +205,8 @@ const MAPPINGS: &[Mapping] = &[
     n("CKV_K8S_18", &["POD004"], "hostIPC"),
     n("CKV_K8S_19", &["POD004"], "hostNetwork"),
     m("CKV_K8S_20", &["POD002"]),
+    m("CKV_K8S_21", &["POD029"]),
+    m("CKV_K8S_22", &["POD021"]),
     m("CKV_K8S_23", &["POD003", "POD006"]),
     baseline(m("CKV_K8S_25", &["POD007"])),
     m("CKV_K8S_26", &["POD009"]),
@@ -311,8 +313,7 @@ const MAPPINGS: &[Mapping] = &[
 const UNMAPPED: &[(&str, &str)] = &[
     ("CKV_K8S_11", "CPU limits: Palisade deliberately does not require them (REL001 requires CPU and memory requests and a memory limit); CPU limits throttle latency-sensitive services and are discouraged by current Kubernetes guidance"),
     ("CKV_K8S_1..7, 24, 32, 36", "PodSecurityPolicy objects: the API was removed in Kubernetes 1.25; Palisade evaluates Pod Security Standards (POD rules) and Pod Security Admission labels (POD020) instead"),
-    ("CKV_K8S_21", "default namespace: not a security control Palisade reports"),
-    ("CKV_K8S_22, 29, 30, 40", "read-only root filesystem, security context presence, high UID: no Palisade rule yet"),
+    ("CKV_K8S_29, 30, 40", "security context presence, high UID: no Palisade rule yet"),
     ("CKV_K8S_33, 34, 44, 45", "Kubernetes dashboard and Helm v2 Tiller: no Palisade rule yet"),
     ("CKV_K8S_41", "the `default` service account's own automount setting: Palisade judges pods (SEC001) and what the account is bound to (RBAC006), not the account object"),
     ("CKV2_K8S_1..6", "graph checks (bindings and NetworkPolicies across objects): compared in their own section below"),
@@ -324,6 +325,7 @@ const UNMAPPED: &[(&str, &str)] = &[
 
 /// Disagreements on purpose: (check, fixture file, reason).
 const DELIBERATE: &[(&str, &str, &str)] = &[
+    ("CKV_K8S_21", "nginx-statefulset-FAILED.yaml", "the StatefulSet names no namespace: `kubectl apply`, Helm and Argo CD place it in the namespace they are given, so POD029 reports only a workload whose manifest says `namespace: default` (a cluster scan always sees the namespace)"),
     ("CKV_K8S_112", "KubletRotateKubeletServerCertificate-FAILED.yaml", "a kubelet with `RotateKubeletServerCertificate=false`: CIS 1.12 marks this kubelet check (4.2.11) manual, so `palisade node` lists it as MANUAL with the observed value and the rules do not guess a verdict"),
     ("CKV_K8S_144", "KubeletProtectKernelDefaults-FAILED.yaml", "`--protect-kernel-defaults` is no longer in the CIS benchmark (4.2.6 is now `--make-iptables-util-chains`); Palisade's kubelet checks follow the benchmark's table"),
     ("CKV_K8S_151", "KubeletCryptographicCiphers-FAILED.yaml", "the object is a kube-apiserver Pod, not a kubelet; and CIS 1.12 marks the kubelet cipher-suite check manual (`palisade node` evaluates it in `tls.kubelet-cipher-suites`)"),
@@ -734,6 +736,13 @@ const SAMPLE: &[(&str, usize)] = &[
     ("REL007", 4),
     ("IMG002", 3),
     ("IMG003", 4),
+    // Issue 15's rules.
+    ("POD021", 5),
+    ("POD023", 4),
+    ("POD025", 1),
+    ("POD029", 4),
+    ("POD030", 4),
+    ("VER005", 2),
 ];
 
 /// The verdict of each sampled finding (`rule file:line`): true positive or false positive,
@@ -769,6 +778,27 @@ const VERDICTS: &[(&str, bool, &str)] = &[
     ("IMG003 kubernetes-engine-samples/ai-ml/gke-online-serving-single-gpu/src/gke-config/deployment-triton.yaml:37", true, "tagged image, no policy (defaults to IfNotPresent), no digest"),
     ("IMG003 kubernetes-engine-samples/databases/gke-stateful-mysql/kubernetes/c1-router.yaml:100", true, "tagged image, default IfNotPresent, no digest"),
     ("IMG003 kubernetes-examples/_archived/volumes/nfs/nfs-busybox-deployment.yaml:24", true, "untagged `busybox` with an explicit `IfNotPresent`"),
+    // Issue 15's rules.
+    ("POD021 ingress-nginx/deploy/static/provider/aws/deploy.yaml:499", true, "the controller sets `readOnlyRootFilesystem: false` explicitly (nginx writes its configuration and temp files into the image's filesystem)"),
+    ("POD021 kubernetes-engine-samples/ai-ml/infw-gw/examples/getting-started/adapter_new_resource_model.yaml:107", true, "the Stackdriver metrics adapter sets no `readOnlyRootFilesystem`"),
+    ("POD021 kubernetes-engine-samples/ai-ml/nemo-rl-on-gke/nemoRL/nccl-installer/nccl-installer.yaml:96", true, "the `pause` container of an installer DaemonSet sets no `readOnlyRootFilesystem` (little to write to, but the setting is missing as stated)"),
+    ("POD021 kubernetes-engine-samples/quickstarts/guestbook/all-in-one/frontend.yaml:52", true, "the guestbook's php frontend sets no security context"),
+    ("POD021 kubernetes-examples/_archived/volumes/azure_disk/claim/managed-disk/managed-ssd/pod-uses-managed-ssd.yaml:9", true, "no security context; data goes to the managed disk"),
+    ("POD029 kube-prometheus/examples/example-app/example-app.yaml:21", true, "`namespace: default` written in the manifest"),
+    ("POD029 kubernetes-engine-samples/observability/custom-metrics-autoscaling/direct-to-sd/custom-metrics-sd.yaml:24", true, "`namespace: default` written in the manifest"),
+    ("POD029 kubernetes-examples/_archived/volumes/flexvolume/nginx-dummy-attachable.yaml:5", true, "`namespace: default` written in the manifest"),
+    ("POD029 longhorn/deploy/backupstores/base/azurite/azurite-backupstore.yaml:14", true, "`namespace: default` written in the manifest (a test backup store)"),
+    ("POD023 istio/samples/proxy-coredump/daemonset.yaml:32", true, "an init container mounts the node's `/sys` read-write to set kernel parameters: exactly a writable host path, by design of the sample"),
+    ("POD023 kubernetes-engine-samples/cost-optimization/gke-shift-left-cost/samples/k8s-cost-estimator-github/wordpress/fluentd-elasticsearch-deamonset.yaml:46", true, "fluentd mounts the node's `/var/log` without `readOnly` (it only reads logs; its position file could live elsewhere)"),
+    ("POD023 kubernetes-examples/_archived/newrelic/newrelic-daemonset.yaml:40", true, "`/dev`, the Docker socket, `/sys` and `/var/log` all mounted read-write"),
+    ("POD023 kubernetes-examples/_archived/volumes/flexvolume/deploy/ds.yaml:19", true, "copies a FlexVolume driver into the kubelet's plugin directory on the node: a writable host path by purpose"),
+    ("POD025 istio/samples/security/spire/spire-quickstart.yaml:309", true, "the SPIRE server shares its process namespace with the controller-manager sidecar, which can then read the server's memory and files through /proc"),
+    ("POD030 kubernetes-engine-samples/autoscaling/custom-compute-classes/dra/nvidia-container-toolkit-installer.yaml:19", false, "a node-setup DaemonSet (privileged, hostPID, installs the NVIDIA toolkit on GPU nodes), deployed in kube-system on purpose by the sample: infrastructure, not an application, but it carries none of the marks the rule recognises (no system priority class or component label, an `ubuntu` image). See the notes below"),
+    ("POD030 sock-shop/deploy/kubernetes/manifests-logging/elasticsearch.yml:8", true, "Elasticsearch, an application with its own data and API, in kube-system"),
+    ("POD030 sock-shop/deploy/kubernetes/manifests-logging/fluentd-daemon.yml:9", true, "a log shipper of the demo's logging stack in kube-system, without the priority class or labels of a cluster add-on"),
+    ("POD030 sock-shop/deploy/kubernetes/manifests-logging/kibana.yml:8", true, "Kibana, a web UI, in kube-system"),
+    ("VER005 kubernetes-engine-samples/cost-optimization/gke-shift-left-cost/api/testdata/hpa/hpa-v1.yaml:26", true, "an HPA exported from a cluster (`autoscaling/v1`) whose last-applied configuration says `autoscaling/v2beta2`: the manifest it was applied from no longer applies on 1.26+ (test data of a cost estimator, but a real export)"),
+    ("VER005 kubernetes-engine-samples/cost-optimization/gke-shift-left-cost/api/testdata/hpa/hpa-v2beta2.yaml:421", true, "`autoscaling/v2beta2` HorizontalPodAutoscaler, removed in 1.26"),
 ];
 
 fn load_all(root: &Path) -> Inventory {
@@ -934,7 +964,31 @@ positives, all fixed before the sample above was drawn (each with a fixture):
   is now in `default` when REL003, REL004 and REL006 relate workloads to autoscalers and
   budgets, as for the NET and RBAC rules.
 
+## Issue 15's rules: false positives found while reviewing, and fixed
+
+- RBAC011 reported rook's `sqlitevfs-setup` ClusterRole as bound to nobody, although a
+  ClusterRoleBinding of the same file references it. The binding names a ServiceAccount
+  without the namespace a ClusterRoleBinding needs, so the RBAC engine (like the API
+  server) cannot use it; a role is now unbound only when no binding of the scan references
+  it at all, whatever the binding's subjects.
+- REL008 reported the namespaces of application manifests (28 findings, among them
+  "namespace default ... 536 workloads" for the corpus's manifests that name no namespace).
+  Quotas and limit ranges are set by whoever provisions a namespace, not shipped with an
+  application, so REL008 now runs only on whole-cluster scans (a `--cluster` scan, a
+  snapshot, manifests holding the `kube-system` Namespace or a Node), as PLAT002-PLAT004 do;
+  it reports nothing on this corpus. Its message also says how many workloads name no
+  namespace.
+
 ## Known limits (documented, not fixed)
+
+- POD030 cannot tell a node-setup DaemonSet deployed in kube-system on purpose (GKE's
+  NVIDIA toolkit installer sample) from an application when it carries none of the marks of
+  a cluster component. The finding stands as a false positive of the sample; excluding
+  privileged host-level DaemonSets would exempt the most dangerous workloads from the rule.
+  Give such DaemonSets `priorityClassName: system-node-critical`, which the kubelet needs
+  anyway to keep them running under node pressure.
+- POD029 reports only manifests that say `namespace: default`; 19 of the corpus's workloads
+  do. Manifests that name no namespace are not reported (Checkov's CKV_K8S_21 fails them).
 
 - SEC002: `NGC_API_KEY: "nvapi-NVKEY"` (kubernetes-engine-samples) is a placeholder shaped like
   a vendor key prefix; it is reported, as a real key with that prefix would be. Sysdig's sample

@@ -146,10 +146,13 @@ fn missing_params_follow_parameter_not_found_action() {
             message,
             failure_policy,
             actions,
+            expression_index,
         } => {
             assert!(message.contains("no params found"), "{message}");
             assert_eq!(*failure_policy, FailurePolicy::Fail);
             assert_eq!(actions, &vec![ValidationAction::Deny]);
+            // a configuration error, never recorded as a validation failure
+            assert_eq!(*expression_index, None);
         }
         other => panic!("{other:?}"),
     }
@@ -258,8 +261,10 @@ fn match_rules_conditions_variables_and_audit_annotations() {
     let errs = eval(&anonymous);
     let errs = of_policy(&errs, "trusted-registry");
     assert!(matches!(&errs[0].kind,
-        OutcomeKind::Error { message, failure_policy: FailurePolicy::Fail, .. }
-            if message.contains("spec.matchConditions[0] (not-a-node)")));
+        OutcomeKind::Error { message, failure_policy: FailurePolicy::Fail, expression_index, .. }
+            if message.contains("spec.matchConditions[0] (not-a-node)")
+                // the API server's one decision for a failed match condition
+                && *expression_index == Some(0)));
     assert!(errs[0].denies());
     // variables reach through a Deployment's pod template
     let mut dep = deployment("apps", 1);
@@ -293,9 +298,10 @@ fn runtime_errors_follow_failure_policy_and_are_always_reported() {
     let out = set.evaluate(&status, None);
     let fail = of_policy(&out, "pod-status-fail");
     assert!(matches!(&fail[0].kind,
-        OutcomeKind::Error { message, failure_policy: FailurePolicy::Fail, actions }
+        OutcomeKind::Error { message, failure_policy: FailurePolicy::Fail, actions, expression_index }
             if message.starts_with("spec.validations[0].expression:")
-                && actions == &vec![ValidationAction::Deny]));
+                && actions == &vec![ValidationAction::Deny]
+                && *expression_index == Some(0)));
     assert!(fail[0].denies());
     let ignore = of_policy(&out, "pod-status-ignore");
     assert!(matches!(
@@ -595,4 +601,91 @@ fn match_conditions_leave_out_what_they_exclude() {
     ));
     assert!(!reached(lease, json!([])));
     assert!(!reached(role, json!([])));
+}
+
+/// An audit annotation whose value is null or an empty string is not written; its errors
+/// are never recorded as a `validation_failure` (no expression index).
+#[test]
+fn empty_and_null_audit_annotations_are_omitted() {
+    let text = r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: notes}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  auditAnnotations:
+  - key: empty
+    valueExpression: "''"
+  - key: null-value
+    valueExpression: "null"
+  - key: team
+    valueExpression: "has(object.metadata.labels) && 'team' in object.metadata.labels ? object.metadata.labels.team : ''"
+  - key: broken
+    valueExpression: "object.spec.nodeName"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: notes}
+spec:
+  policyName: notes
+  validationActions: [Audit]
+"#;
+    let docs: Vec<(SourceRef, Value)> = serde_yaml_ng::Deserializer::from_str(text)
+        .map(|d| {
+            let v: Value = serde::Deserialize::deserialize(d).unwrap();
+            (SourceRef::default(), v)
+        })
+        .collect();
+    let (set, errors) = VapSet::load(docs);
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(set.has_audit_annotations());
+    let mut labelled = pod("apps", &["x"]);
+    labelled["metadata"]["labels"] = json!({"team": "payments"});
+    let out = set.evaluate(&Request::for_object(&labelled), None);
+    let annotations: Vec<(&str, &str)> = out
+        .iter()
+        .filter_map(|o| match &o.kind {
+            OutcomeKind::AuditAnnotation { key, value } => Some((key.as_str(), value.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(annotations, [("notes/team", "payments")]);
+    // the Pod has no nodeName: the expression fails; an error, with no expression index
+    assert!(out.iter().any(|o| matches!(&o.kind,
+        OutcomeKind::Error { message, expression_index: None, .. }
+            if message.starts_with("spec.auditAnnotations[3].valueExpression"))));
+    // without the label: `''`, so nothing at all for `team`
+    let out = set.evaluate(&Request::for_object(&pod("apps", &["x"])), None);
+    assert!(!out
+        .iter()
+        .any(|o| matches!(o.kind, OutcomeKind::AuditAnnotation { .. })));
+}
+
+/// `audit_annotations` gives what `evaluate` gives as annotations, without the validations.
+#[test]
+fn audit_annotations_alone() {
+    let set = load("general.yaml");
+    let ns = namespace("apps", json!({}));
+    let req = Request::for_object(&pod(
+        "apps",
+        &["registry.example.com/ok:1", "docker.io/nginx"],
+    ));
+    let from_evaluate: Vec<(String, String)> = set
+        .evaluate(&req, Some(&ns))
+        .into_iter()
+        .filter_map(|o| match o.kind {
+            OutcomeKind::AuditAnnotation { key, value } => Some((key, value)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        from_evaluate,
+        [(
+            "trusted-registry/untrusted-images".to_owned(),
+            "c1".to_owned()
+        )]
+    );
+    assert_eq!(set.audit_annotations(&req, Some(&ns)), from_evaluate);
 }

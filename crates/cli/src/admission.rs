@@ -214,7 +214,28 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
                 .map_err(anyhow::Error::msg)?,
         },
     );
-    if evaluator.rule_ids().is_empty() {
+    let cache = args.cluster_cache || args.audit_interval.is_some();
+    if !cache {
+        // Templates that read `data.inventory` need the rest of the cluster: say so rather
+        // than let them look enforced.
+        let loaded: HashSet<&str> = policies
+            .rules
+            .iter()
+            .map(|r| palisade_core::Rule::meta(*r).id)
+            .collect();
+        let skipped: Vec<&str> = evaluator
+            .cluster_rule_ids()
+            .into_iter()
+            .filter(|id| loaded.contains(id))
+            .collect();
+        if !skipped.is_empty() {
+            eprintln!(
+                "warning: {} read data.inventory (the rest of the cluster) and are evaluated only with --cluster-cache",
+                skipped.join(", ")
+            );
+        }
+    }
+    if evaluator.rule_ids().is_empty() && (!cache || evaluator.cluster_rule_ids().is_empty()) {
         // A webhook that evaluates nothing would admit everything while looking installed.
         bail!(
             "the policy selects no rule that admission evaluates (host checks, detection rules and \

@@ -70,6 +70,7 @@ fn read_options(
         kubelet_config: c.kubelet_config,
         full_crds: false,
         gatekeeper: false,
+        deprecated_api_metrics: false,
     }
 }
 
@@ -118,8 +119,29 @@ fn scan_kinds(keep: Option<&HashSet<String>>, kubelet_config: bool) -> Option<Ha
 }
 
 /// `scan --print-rbac`.
-pub(crate) fn scan_role(keep: Option<&HashSet<String>>, kubelet_config: bool) -> String {
-    palisade_cluster::cluster_role_yaml(scan_kinds(keep, kubelet_config).as_ref(), kubelet_config)
+pub(crate) fn scan_role(
+    keep: Option<&HashSet<String>>,
+    kubelet_config: bool,
+    metrics: bool,
+) -> String {
+    palisade_cluster::cluster_role_yaml(
+        scan_kinds(keep, kubelet_config).as_ref(),
+        kubelet_config,
+        metrics,
+    )
+}
+
+/// One input of a scan.
+pub(crate) struct ScanSource {
+    /// The context, for a cluster.
+    pub(crate) context: Option<String>,
+    /// What was loaded.
+    pub(crate) loaded: palisade_load::Loaded,
+    /// The API server's minor version, when known.
+    pub(crate) server_minor: Option<u32>,
+    /// What the cluster's `apiserver_requested_deprecated_apis` metric says, as notes for
+    /// the report.
+    pub(crate) notes: Vec<String>,
 }
 
 /// The inputs of `scan --cluster`: one per context.
@@ -127,7 +149,8 @@ pub(crate) fn scan_sources(
     args: &ClusterArgs,
     keep: Option<&HashSet<String>>,
     gatekeeper: bool,
-) -> anyhow::Result<Vec<(Option<String>, palisade_load::Loaded)>> {
+    deprecated_api_metrics: bool,
+) -> anyhow::Result<Vec<ScanSource>> {
     let contexts: Vec<Option<String>> = if args.all_contexts {
         palisade_cluster::contexts(args.connect.kubeconfig.as_deref())?
             .into_iter()
@@ -144,6 +167,7 @@ pub(crate) fn scan_sources(
             scan_kinds(keep, args.connect.kubelet_config),
         );
         opts.gatekeeper = gatekeeper;
+        opts.deprecated_api_metrics = deprecated_api_metrics;
         let read = match palisade_cluster::read(&opts) {
             Ok(r) => r,
             Err(e) if args.all_contexts => {
@@ -155,7 +179,12 @@ pub(crate) fn scan_sources(
                     column: 0,
                     message: format!("{:#}", anyhow::Error::new(e)),
                 });
-                out.push((ctx, l));
+                out.push(ScanSource {
+                    context: ctx,
+                    loaded: l,
+                    server_minor: None,
+                    notes: Vec::new(),
+                });
                 continue;
             }
             Err(e) => return Err(e).context("cannot scan the cluster"),
@@ -163,6 +192,8 @@ pub(crate) fn scan_sources(
         let origin = format!("context {}", read.context);
         let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
         let context = read.context.clone();
+        let minor = read.server_version.as_deref().and_then(server_minor);
+        let notes = deprecated_api_notes(&read);
         let mut loaded =
             palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
         if nothing_read {
@@ -174,9 +205,58 @@ pub(crate) fn scan_sources(
                 message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
             });
         }
-        out.push((Some(context), loaded));
+        out.push(ScanSource {
+            context: Some(context),
+            loaded,
+            server_minor: minor,
+            notes,
+        });
     }
     Ok(out)
+}
+
+/// What `apiserver_requested_deprecated_apis` tells, as report notes: the deprecated API
+/// versions clients still call (the objects' own versions are VER005/VER006's), or why the
+/// metric could not be read.
+fn deprecated_api_notes(read: &palisade_cluster::ClusterRead) -> Vec<String> {
+    if let Some(why) = &read.metrics_unreadable {
+        let hint = if why.starts_with("HTTP 403") || why.starts_with("HTTP 401") {
+            "; reading it needs `get` on the non-resource URL /metrics (`--print-rbac`)"
+        } else {
+            ""
+        };
+        return vec![format!(
+            "the API server's /metrics could not be read ({why}): the deprecated API versions clients still call (apiserver_requested_deprecated_apis) are not known{hint}"
+        )];
+    }
+    match read.deprecated_api_requests.as_deref() {
+        None => Vec::new(),
+        Some([]) => vec![
+            "apiserver_requested_deprecated_apis: no client has called a deprecated API version since the API server started".to_owned(),
+        ],
+        Some(calls) => vec![format!(
+            "apiserver_requested_deprecated_apis: since the API server started, clients have called {} deprecated API version{}: {}; the audit log names the callers (annotation k8s.io/deprecated)",
+            calls.len(),
+            if calls.len() == 1 { "" } else { "s" },
+            calls.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        )],
+    }
+}
+
+/// The minor version of an API server's `gitVersion` (`v1.32.13`, `v1.29.4-eks-036c24b`,
+/// `v1.30.2+k3s1` -> 32, 29, 30).
+pub(crate) fn server_minor(git_version: &str) -> Option<u32> {
+    let rest = git_version.strip_prefix('v').unwrap_or(git_version);
+    let mut parts = rest.split('.');
+    if parts.next()? != "1" {
+        return None;
+    }
+    let minor: String = parts
+        .next()?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    minor.parse().ok()
 }
 
 #[derive(Args, Debug)]
@@ -186,10 +266,12 @@ pub(crate) struct SnapshotArgs {
     output: PathBuf,
     #[command(flatten)]
     connect: ConnectArgs,
-    /// Also keep the cluster's Gatekeeper ConstraintTemplates and constraints, for
-    /// `palisade scan SNAPSHOT --policy-from-input`. Needs get/list on
-    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
-    /// constraints.gatekeeper.sh (beyond `--print-rbac`'s role).
+    /// Also keep the cluster's Gatekeeper ConstraintTemplates and constraints, and the
+    /// parameter objects of its ValidatingAdmissionPolicies (custom resources included; never
+    /// Secrets), for `palisade scan SNAPSHOT --policy-from-input`. Needs get/list on
+    /// constrainttemplates.templates.gatekeeper.sh, on each constraint kind's resource in
+    /// constraints.gatekeeper.sh and on each paramKind's resource (beyond `--print-rbac`'s
+    /// role).
     #[arg(long)]
     gatekeeper: bool,
 }
@@ -452,4 +534,19 @@ pub(crate) fn read_rbac(connect: &ConnectArgs) -> anyhow::Result<palisade_load::
         });
     }
     Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_minor;
+
+    #[test]
+    fn minor_of_server_versions() {
+        assert_eq!(server_minor("v1.32.13"), Some(32));
+        assert_eq!(server_minor("v1.29.4-eks-036c24b"), Some(29));
+        assert_eq!(server_minor("v1.30.2+k3s1"), Some(30));
+        assert_eq!(server_minor("v1.28+"), Some(28));
+        assert_eq!(server_minor("v2.0.0"), None);
+        assert_eq!(server_minor("garbage"), None);
+    }
 }

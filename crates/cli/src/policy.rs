@@ -59,7 +59,7 @@ impl Loaded {
 
 /// Loads the policies of `--policy` and of the configuration's `policies:` list (paths
 /// relative to the configuration file), plus, with `from_input`, the policy objects among the
-/// scanned paths.
+/// scanned paths and the parameter objects of the ValidatingAdmissionPolicies there.
 pub(crate) fn load(
     args: &PolicyArgs,
     config: Option<&Path>,
@@ -77,13 +77,10 @@ pub(crate) fn load(
         PolicySet::load_paths(&paths)
     };
     if !from_input.is_empty() {
+        // The policy among the scanned objects, and the parameter objects of every loaded
+        // ValidatingAdmissionPolicy (those of the kinds their paramKinds name).
         let scanned = palisade_load::load_paths(from_input);
-        let objects: Vec<_> = scanned
-            .objects
-            .into_iter()
-            .filter(palisade_policy::is_policy_object)
-            .collect();
-        set.add_objects(&objects);
+        set.add_input(&scanned.objects);
     }
     let rules = palisade_policy::rules_for(&set, point, args.eval_options());
     Ok(Loaded {

@@ -60,6 +60,12 @@ pub(crate) struct ScanArgs {
     /// `v1.N` (v1.0 .. v1.37), as in a namespace's `pod-security.kubernetes.io/enforce-version`.
     #[arg(long, value_name = "VERSION")]
     pss_version: Option<String>,
+    /// Kubernetes release an upgrade targets, `v1.N`: VER005 reports objects whose
+    /// apiVersion that release no longer serves, VER006 those it deprecates. Default: with
+    /// --cluster, the release after the cluster's; otherwise the newest release Palisade
+    /// knows.
+    #[arg(long, value_name = "VERSION")]
+    target_version: Option<String>,
     /// Preview raising every namespace's Pod Security `enforce` label to LEVEL (at
     /// `--pss-version`): lists, per namespace, the workloads that would be rejected.
     #[arg(long, value_name = "LEVEL")]
@@ -106,13 +112,16 @@ pub(crate) struct ScanArgs {
     cluster_boundary: ClusterBoundary,
     #[command(flatten)]
     policies: crate::policy::PolicyArgs,
-    /// Also evaluate the ConstraintTemplates and constraints found among the scanned
-    /// manifests as policy. They are then taken out of the scanned objects (policy is not
-    /// judged as a workload). Without this flag they are scanned like any other object and
-    /// never evaluated as policy. With --cluster, the cluster's own ConstraintTemplates and
-    /// constraints are read and applied (and every kind is read); this needs get/list on
-    /// constrainttemplates.templates.gatekeeper.sh and on each constraint kind's resource in
-    /// constraints.gatekeeper.sh, beyond `--print-rbac`'s role.
+    /// Also evaluate the ConstraintTemplates, constraints, ValidatingAdmissionPolicies and
+    /// bindings found among the scanned manifests as policy, with the objects of the kinds
+    /// the policies' paramKinds name as their parameters (never Secrets). The policy objects
+    /// are then taken out of the scanned objects (policy is not judged as a workload).
+    /// Without this flag they are scanned like any other object and never evaluated as
+    /// policy. With --cluster, the cluster's own templates, constraints, policies, bindings
+    /// and parameter objects are read and applied (and every kind is read); this needs
+    /// get/list on constrainttemplates.templates.gatekeeper.sh, on each constraint kind's
+    /// resource in constraints.gatekeeper.sh and on each paramKind's resource, beyond
+    /// `--print-rbac`'s role.
     #[arg(long)]
     policy_from_input: bool,
 }
@@ -235,6 +244,11 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             bail!("--pss-version v1.{m} is not a Pod Security Standards version Palisade knows (newest: v1.{newest}; `latest` follows the newest)");
         }
     }
+    let target_version = args
+        .target_version
+        .as_deref()
+        .map(parse_target_version)
+        .transpose()?;
     let fail_on: Option<Severity> = match args.fail_on.as_deref() {
         Some("none") => None,
         Some(s) => Some(s.parse()?),
@@ -255,6 +269,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         ignore: args.ignore.clone(),
         today,
         extra_rules: palisade_analyze::ExtraRules(policies.dyn_rules()),
+        target_version,
     };
     if !cluster_policies && !args.cluster.print_rbac {
         check_selection(&opts)?;
@@ -275,10 +290,16 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         );
         keep.insert("Namespace".to_owned());
     }
+    // The deprecated-API metric is read (and its `/metrics` permission asked for) when a
+    // rule about API versions runs.
+    let metrics = palisade_analyze::selected_rules(&opts)
+        .iter()
+        .any(|r| matches!(r.meta().id, "VER005" | "VER006"));
     if args.cluster.print_rbac {
         emit(&crate::cluster::scan_role(
             keep.as_ref(),
             args.cluster.connect.kubelet_config,
+            metrics,
         ))?;
         return Ok(Exit::Clean);
     }
@@ -286,35 +307,43 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         // The cluster's constraints may match any kind: every kind is read.
         keep = None;
     }
-    let sources: Vec<(Option<String>, palisade_load::Loaded)> = if args.cluster.cluster {
-        crate::cluster::scan_sources(&args.cluster, keep.as_ref(), args.policy_from_input)?
+    let sources: Vec<crate::cluster::ScanSource> = if args.cluster.cluster {
+        crate::cluster::scan_sources(
+            &args.cluster,
+            keep.as_ref(),
+            args.policy_from_input,
+            metrics,
+        )?
     } else {
         let load_opts = palisade_load::LoadOptions {
             keep_kinds: keep.map(std::sync::Arc::new),
             limits: args.limits.limits(),
         };
-        vec![(
-            None,
-            palisade_load::load_paths_with(&args.paths, &load_opts),
-        )]
+        vec![crate::cluster::ScanSource {
+            context: None,
+            loaded: palisade_load::load_paths_with(&args.paths, &load_opts),
+            server_minor: None,
+            notes: Vec::new(),
+        }]
     };
     let many = sources.len() > 1;
     let mut exit = Exit::Clean;
-    for (i, (context, mut loaded)) in sources.into_iter().enumerate() {
+    for (i, source) in sources.into_iter().enumerate() {
+        let crate::cluster::ScanSource {
+            context,
+            mut loaded,
+            server_minor,
+            notes,
+        } = source;
         // Problems with the policies are input errors of every report (exit 2), while the
         // policies that loaded still run.
         loaded.errors.extend(policies.errors.iter().cloned());
         // A cluster's own ConstraintTemplates and constraints, read with it.
         let cluster_opts;
         let opts = if args.policy_from_input && args.cluster.cluster {
+            // With the parameter objects of the cluster's ValidatingAdmissionPolicies.
             let mut set = palisade_policy::PolicySet::default();
-            let objects: Vec<_> = loaded
-                .objects
-                .iter()
-                .filter(|o| palisade_policy::is_policy_object(o))
-                .cloned()
-                .collect();
-            set.add_objects(&objects);
+            set.add_input(&loaded.objects);
             let rules = palisade_policy::rules_for(
                 &set,
                 palisade_policy::SCAN_POINT,
@@ -333,6 +362,12 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             check_selection(&o)?;
             cluster_opts = o;
             &cluster_opts
+        } else if let (None, Some(minor)) = (opts.target_version, server_minor) {
+            // Upgrade readiness looks one release ahead of the cluster by default.
+            let mut o = opts.clone();
+            o.target_version = Some(minor + 1);
+            cluster_opts = o;
+            &cluster_opts
         } else {
             &opts
         };
@@ -346,10 +381,38 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         let header = (many && format == Format::Table)
             .then(|| format!("== context {} ==\n", context.as_deref().unwrap_or("-")));
         // With several contexts and --output, the reports follow each other in the file.
-        let e = finish(&args, loaded, opts, preview, format, fail_on, header, i > 0)?;
+        let e = finish(
+            &args,
+            loaded,
+            notes,
+            opts,
+            preview,
+            format,
+            fail_on,
+            header,
+            i > 0,
+        )?;
         exit = exit.worst(e);
     }
     Ok(exit)
+}
+
+/// `--target-version v1.N`: a Kubernetes 1.x minor release from v1.16 (the first release
+/// of the removal table) on.
+fn parse_target_version(s: &str) -> anyhow::Result<u32> {
+    let minor = s
+        .strip_prefix("v1.")
+        .or_else(|| s.strip_prefix("1."))
+        .and_then(|m| m.parse::<u32>().ok())
+        .with_context(|| {
+            format!(
+                "--target-version `{s}` is not a Kubernetes release (expected v1.N, e.g. v1.33)"
+            )
+        })?;
+    if !(16..=99).contains(&minor) {
+        bail!("--target-version `{s}`: Palisade's API removal table starts at v1.16");
+    }
+    Ok(minor)
 }
 
 /// Every `--select` and `--ignore` selector must select a rule `palisade scan` runs.
@@ -386,6 +449,7 @@ fn check_selection(opts: &Options) -> anyhow::Result<()> {
 fn finish(
     args: &ScanArgs,
     loaded: palisade_load::Loaded,
+    notes: Vec<String>,
     opts: &Options,
     preview: Option<PssLevel>,
     format: Format,
@@ -422,6 +486,7 @@ fn finish(
     } else {
         analyze(&inventory, input, opts)
     };
+    report.notes.extend(notes);
     if format == Format::PolicyReport {
         report.evaluations = Some(palisade_analyze::evaluations(&inventory, opts));
     }
@@ -504,4 +569,18 @@ fn finish(
     std::mem::forget(inventory);
     std::mem::forget(report);
     Ok(exit)
+}
+
+#[cfg(test)]
+mod target_version_tests {
+    use super::parse_target_version;
+
+    #[test]
+    fn target_versions() {
+        assert_eq!(parse_target_version("v1.33").unwrap(), 33);
+        assert_eq!(parse_target_version("1.25").unwrap(), 25);
+        assert!(parse_target_version("v1.15").is_err());
+        assert!(parse_target_version("v2.1").is_err());
+        assert!(parse_target_version("latest").is_err());
+    }
 }

@@ -1758,7 +1758,7 @@ fn file_scans_note_the_one_cluster_assumption() {
         .find(|l| l.starts_with("  note: the 2 scanned files were taken as one whole cluster"))
         .unwrap_or_else(|| panic!("{out}"));
     assert!(
-        note.contains("RBAC010") && note.contains("NET001"),
+        note.contains("RBAC011") && note.contains("NET001"),
         "{note}"
     );
     let o = palisade(&["scan", &f, "--format", "json"]);
@@ -2550,6 +2550,63 @@ mod gatekeeper_policies {
         assert_eq!(v["input"]["objects"], 11);
     }
 
+    /// `--policy-from-input`: a ValidatingAdmissionPolicy's parameter objects (ConfigMaps
+    /// named by its paramRef) come from the scanned manifests; parameterNotFoundAction Deny
+    /// holds where a namespace has none.
+    #[test]
+    fn vap_params_from_the_scanned_manifests() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("policy.yaml"),
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: max-replicas}\nspec:\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n  matchConstraints:\n    resourceRules:\n    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}\n  validations:\n  - expression: \"object.spec.replicas <= int(params.data.maxReplicas)\"\n    messageExpression: \"'at most ' + params.data.maxReplicas + ' replicas'\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: max-replicas}\nspec:\n  policyName: max-replicas\n  validationActions: [Deny]\n  paramRef: {name: replica-limit, parameterNotFoundAction: Deny}\n",
+        )
+        .unwrap();
+        let mut apps = String::new();
+        for (ns, limit) in [("shop", Some(3)), ("blog", Some(10)), ("empty", None)] {
+            if let Some(l) = limit {
+                apps.push_str(&format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: replica-limit, namespace: {ns}}}\ndata: {{maxReplicas: \"{l}\"}}\n"));
+            }
+            apps.push_str(&format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: {ns}}}\nspec:\n  replicas: 5\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec: {{containers: [{{name: c, image: nginx}}]}}\n"));
+        }
+        std::fs::write(dir.path().join("apps.yaml"), apps).unwrap();
+        let o = palisade(&[
+            "scan",
+            dir.path().to_str().unwrap(),
+            "--policy-from-input",
+            "--select",
+            "validatingadmissionpolicy",
+            "-f",
+            "json",
+            "--fail-on",
+            "none",
+        ]);
+        let v = json(&o);
+        let mut found: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["object"]["namespace"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                "empty could not evaluate ValidatingAdmissionPolicy max-replicas: no params found for binding max-replicas: ConfigMap empty/replica-limit (parameterNotFoundAction Deny)",
+                "shop at most 3 replicas",
+            ],
+            "{}",
+            stderr(&o)
+        );
+        // The ConfigMaps are still scanned as objects; the policy objects are not.
+        assert_eq!(v["input"]["objects"], 5, "{}", stderr(&o));
+    }
+
     #[test]
     fn a_bad_policy_is_an_error_with_file_and_line_and_the_others_still_run() {
         let dir = tempfile::tempdir().unwrap();
@@ -2576,6 +2633,52 @@ mod gatekeeper_policies {
         assert!(err.contains("bad.yaml:7:"), "{err}");
         assert!(err.contains("parameters.label must be a string"), "{err}");
         assert_eq!(json(&o)["findings"].as_array().unwrap().len(), 3);
+    }
+
+    /// `admission serve` without `--cluster-cache`: a template that reads `data.inventory`
+    /// is named as not evaluated; when it is the only rule selected, the webhook refuses to
+    /// start rather than admit everything.
+    #[test]
+    fn admission_serve_names_referential_templates_without_the_cache() {
+        let corpus = root().join(
+            "../shared/corpus/gatekeeper-library/library/general/uniqueingresshost/template.yaml",
+        );
+        // Without the shared corpus there is nothing to run.
+        let Ok(template) = std::fs::read_to_string(&corpus) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("policy.yaml"),
+            format!("{template}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sUniqueIngressHost\nmetadata: {{name: unique-host}}\nspec:\n  match: {{kinds: [{{apiGroups: [networking.k8s.io], kinds: [Ingress]}}]}}\n"),
+        )
+        .unwrap();
+        let config = dir.path().join("palisade.yaml");
+        std::fs::write(&config, "select: [gatekeeper]\n").unwrap();
+        let missing = dir.path().join("missing.pem");
+        let o = palisade(&[
+            "admission",
+            "serve",
+            "--tls-cert",
+            missing.to_str().unwrap(),
+            "--tls-key",
+            missing.to_str().unwrap(),
+            "--policy",
+            dir.path().join("policy.yaml").to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ]);
+        assert_ne!(o.status.code(), Some(0));
+        let err = stderr(&o);
+        assert!(
+            err.contains("warning: K8sUniqueIngressHost/unique-host read data.inventory")
+                && err.contains("only with --cluster-cache"),
+            "{err}"
+        );
+        assert!(
+            err.contains("selects no rule that admission evaluates"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1886,3 +1886,260 @@ fn admission_serve_audits_the_loaded_policies_at_the_audit_point() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+/// `scan --cluster --policy-from-input`: the cluster's ValidatingAdmissionPolicies run with
+/// their parameter objects read from the cluster too, here a custom resource the reader
+/// finds through discovery because a policy's paramKind names it.
+#[test]
+fn cluster_vap_params_are_read_from_the_cluster() {
+    use palisade_replay::SyntheticList;
+    use std::sync::Arc;
+    let Some(rec) = recordings() else { return };
+    let policy = serde_json::json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+        "metadata": {"name": "forbidden-namespaces", "uid": "p1", "resourceVersion": "1"},
+        "spec": {
+            "paramKind": {"apiVersion": "params.example.com/v1", "kind": "NamespaceRule"},
+            "matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                "operations": ["CREATE", "UPDATE"], "resources": ["namespaces"]}]},
+            "validations": [{"expression": "!(object.metadata.name in params.spec.forbidden)",
+                "messageExpression": "'namespace ' + object.metadata.name + ' is forbidden'"}]
+        }
+    });
+    let binding = serde_json::json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": "forbidden-namespaces", "uid": "b1", "resourceVersion": "1"},
+        "spec": {"policyName": "forbidden-namespaces", "validationActions": ["Warn"],
+            "paramRef": {"name": "rules", "namespace": "policy-params",
+                "parameterNotFoundAction": "Deny"}}
+    });
+    let rule = serde_json::json!({
+        "apiVersion": "params.example.com/v1", "kind": "NamespaceRule",
+        "metadata": {"name": "rules", "namespace": "policy-params", "uid": "r1", "resourceVersion": "1"},
+        "spec": {"forbidden": ["kube-public"]}
+    });
+    let list = |kind: &str, items: Vec<Value>| SyntheticList {
+        api_version: "admissionregistration.k8s.io/v1".into(),
+        kind: kind.into(),
+        items: Arc::new(items),
+    };
+    let mut synthetic = std::collections::HashMap::new();
+    synthetic.insert(
+        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies".to_owned(),
+        list("ValidatingAdmissionPolicyList", vec![policy]),
+    );
+    synthetic.insert(
+        "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings".to_owned(),
+        list("ValidatingAdmissionPolicyBindingList", vec![binding]),
+    );
+    let srv = Replay::start(Config {
+        recordings: rec,
+        synthetic,
+        custom: vec![CustomKind {
+            group: "params.example.com".into(),
+            version: "v1".into(),
+            kind: "NamespaceRule".into(),
+            plural: "namespacerules".into(),
+            items: vec![rule],
+        }],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let o = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--policy-from-input",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--select",
+            "validatingadmissionpolicy",
+        ],
+        &kc,
+    );
+    let report = json(&o);
+    let found: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["ruleId"].as_str().unwrap(),
+                f["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        ["ValidatingAdmissionPolicy/forbidden-namespaces/forbidden-namespaces namespace kube-public is forbidden"],
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(srv
+        .requests()
+        .iter()
+        .any(|r| r.starts_with("GET /apis/params.example.com/v1/namespacerules")));
+}
+
+/// Upgrade readiness on a live cluster: the API server serves a CronJob as `batch/v1`, but
+/// `kubectl apply` last sent it as `batch/v1beta1`. Without `--target-version` the scan
+/// targets the release after the cluster's (v1.32 -> v1.33), where the version is gone
+/// (VER005); at `--target-version v1.24` it is only deprecated (VER006). The API server's
+/// `apiserver_requested_deprecated_apis` metric is reported as a note when readable.
+#[test]
+fn upgrade_readiness_targets_the_release_after_the_cluster() {
+    let Some(rec) = recordings() else { return };
+    let applied = serde_json::json!({
+        "apiVersion": "batch/v1beta1", "kind": "CronJob",
+        "metadata": {"name": "nightly", "namespace": "shop"},
+        "spec": {"schedule": "0 3 * * *"}
+    });
+    let cronjob = serde_json::json!({
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {
+            "name": "nightly", "namespace": "shop", "uid": "c1", "resourceVersion": "7",
+            "annotations": {"kubectl.kubernetes.io/last-applied-configuration": applied.to_string()}
+        },
+        "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "OnFailure",
+            "containers": [{"name": "job", "image": "registry.example/job:1.0"}]
+        }}}}}
+    });
+    let mut synthetic = std::collections::HashMap::new();
+    synthetic.insert(
+        "/apis/batch/v1/cronjobs".to_owned(),
+        palisade_replay::SyntheticList {
+            api_version: "batch/v1".into(),
+            kind: "CronJobList".into(),
+            items: std::sync::Arc::new(vec![cronjob]),
+        },
+    );
+    // The API server's metrics: clients still call flowcontrol v1beta3 and batch/v1beta1.
+    let metrics = "# TYPE apiserver_requested_deprecated_apis gauge\n\
+        apiserver_requested_deprecated_apis{group=\"batch\",removed_release=\"1.25\",resource=\"cronjobs\",subresource=\"\",version=\"v1beta1\"} 1\n\
+        apiserver_requested_deprecated_apis{group=\"flowcontrol.apiserver.k8s.io\",removed_release=\"1.32\",resource=\"flowschemas\",subresource=\"\",version=\"v1beta3\"} 1\n";
+    let srv = Replay::start(Config {
+        recordings: rec.clone(),
+        synthetic: synthetic.clone(),
+        routes: [("/metrics".to_owned(), Value::String(metrics.to_owned()))].into(),
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    srv.write_kubeconfig(&kc).unwrap();
+    let notes = |kc: &Path| -> Vec<String> {
+        let out = palisade(
+            &[
+                "scan",
+                "--cluster",
+                "--select",
+                "VER005",
+                "--format",
+                "json",
+                "--fail-on",
+                "none",
+            ],
+            kc,
+        );
+        json(&out)["input"]["notes"]
+            .as_array()
+            .map(|a| a.iter().map(|n| n.as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
+    };
+    let called = notes(&kc);
+    assert!(
+        called.iter().any(|n| n.contains("clients have called 2 deprecated API versions: batch/v1beta1 cronjobs (removed in 1.25), flowcontrol.apiserver.k8s.io/v1beta3 flowschemas (removed in 1.32)")),
+        "{called:?}"
+    );
+    // Without the metric (the recorded server answers 404 for it): the scan says so and
+    // goes on.
+    let plain = Replay::start(Config {
+        recordings: rec,
+        synthetic,
+        ..Config::default()
+    })
+    .unwrap();
+    let kc2 = dir.path().join("kubeconfig2");
+    plain.write_kubeconfig(&kc2).unwrap();
+    let unreadable = notes(&kc2);
+    assert!(
+        unreadable
+            .iter()
+            .any(|n| n.contains("/metrics could not be read")),
+        "{unreadable:?}"
+    );
+    // Not asked for when no rule about API versions runs.
+    let out = palisade(
+        &[
+            "scan",
+            "--cluster",
+            "--select",
+            "POD001",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ],
+        &kc2,
+    );
+    assert!(
+        !json(&out)["input"]["notes"]
+            .to_string()
+            .contains("/metrics"),
+        "{}",
+        text(&out.stdout)
+    );
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--cluster",
+            "--select",
+            "VER005,VER006",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+        ];
+        args.extend_from_slice(extra);
+        let out = palisade(&args, &kc);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        json(&out)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["object"].to_string().contains("nightly"))
+            .map(|f| {
+                (
+                    f["ruleId"].as_str().unwrap().to_owned(),
+                    f["properties"]["targetVersion"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_owned(),
+                    f["message"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let default = scan(&[]);
+    assert_eq!(default.len(), 1, "{default:?}");
+    assert_eq!(default[0].0, "VER005");
+    assert_eq!(default[0].1, "v1.33", "{default:?}");
+    assert!(
+        default[0].2.contains("last applied as batch/v1beta1"),
+        "{default:?}"
+    );
+    let earlier = scan(&["--target-version", "v1.24"]);
+    assert_eq!(earlier.len(), 1, "{earlier:?}");
+    assert_eq!(
+        (earlier[0].0.as_str(), earlier[0].1.as_str()),
+        ("VER006", "v1.24")
+    );
+    assert!(scan(&["--target-version", "v1.20"]).is_empty());
+}

@@ -123,8 +123,15 @@ pub struct ReadOptions {
     pub full_crds: bool,
     /// Also read Gatekeeper's ConstraintTemplates (`templates.gatekeeper.sh/v1`) and, for
     /// each, the constraints of the kind it defines (`constraints.gatekeeper.sh`), whose
-    /// resource is the lower-case kind: the cluster's own policy, for `--policy-from-input`.
+    /// resource is the lower-case kind, and the parameter objects of the
+    /// ValidatingAdmissionPolicies read: the cluster's own policy, for
+    /// `--policy-from-input`.
     pub gatekeeper: bool,
+    /// Also read the API server's `/metrics` for `apiserver_requested_deprecated_apis`: the
+    /// deprecated API versions clients have called since the API server started. Needs
+    /// `get` on the non-resource URL `/metrics`; when it cannot be read, the scan says so
+    /// and goes on.
+    pub deprecated_api_metrics: bool,
 }
 
 impl Default for ReadOptions {
@@ -141,6 +148,7 @@ impl Default for ReadOptions {
             kubelet_config: false,
             full_crds: false,
             gatekeeper: false,
+            deprecated_api_metrics: false,
         }
     }
 }
@@ -176,6 +184,11 @@ pub struct ClusterRead {
     pub counts: BTreeMap<String, usize>,
     /// Kinds that could not be read.
     pub unreadable: Vec<Unreadable>,
+    /// The deprecated API versions the API server reports as requested
+    /// (`apiserver_requested_deprecated_apis`), when asked for and readable.
+    pub deprecated_api_requests: Option<Vec<DeprecatedApiRequest>>,
+    /// Why `/metrics` could not be read, when it was asked for and not readable.
+    pub metrics_unreadable: Option<String>,
 }
 
 /// The context names of a kubeconfig (for `--all-contexts`).
@@ -399,9 +412,105 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
         reader
             .gatekeeper(&served_gv, opts.page_size, &mut read)
             .await;
+        reader
+            .vap_params(opts.namespace.as_deref(), opts.page_size, &mut read)
+            .await;
+    }
+    if opts.deprecated_api_metrics {
+        match reader.get_raw("/metrics", Some("text/plain")).await {
+            Ok(text) => read.deprecated_api_requests = Some(parse_deprecated_api_metric(&text)),
+            Err((Failure::Status(code, m), _)) => {
+                read.metrics_unreadable = Some(format!("HTTP {code}: {m}"));
+            }
+            Err((Failure::Timeout, _)) => {
+                read.metrics_unreadable =
+                    Some(format!("timed out after {}s", reader.timeout.as_secs()));
+            }
+            Err((Failure::Other(m), e)) => {
+                read.metrics_unreadable = Some(e.map_or(m, |e| e.to_string()));
+            }
+        }
     }
     read.unreadable.sort_by(|a, b| a.resource.cmp(&b.resource));
     Ok(read)
+}
+
+/// A deprecated API version the API server has served since it started: one sample of its
+/// `apiserver_requested_deprecated_apis` gauge (set to 1 once a client requests it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeprecatedApiRequest {
+    /// API group (`""` for the core group).
+    pub group: String,
+    /// Version (`v1beta1`).
+    pub version: String,
+    /// Resource (`cronjobs`).
+    pub resource: String,
+    /// Subresource, when the request was for one.
+    pub subresource: String,
+    /// The release that removes it (`1.25`), when the API server knows one.
+    pub removed_release: String,
+}
+
+impl std::fmt::Display for DeprecatedApiRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.group.is_empty() {
+            write!(f, "{} {}", self.version, self.resource)?;
+        } else {
+            write!(f, "{}/{} {}", self.group, self.version, self.resource)?;
+        }
+        if !self.subresource.is_empty() {
+            write!(f, "/{}", self.subresource)?;
+        }
+        if !self.removed_release.is_empty() {
+            write!(f, " (removed in {})", self.removed_release)?;
+        }
+        Ok(())
+    }
+}
+
+/// The samples of `apiserver_requested_deprecated_apis` with a non-zero value in a Prometheus
+/// text exposition, in order and without duplicates. Lines that do not parse are skipped.
+pub fn parse_deprecated_api_metric(text: &str) -> Vec<DeprecatedApiRequest> {
+    const NAME: &str = "apiserver_requested_deprecated_apis{";
+    let mut out: Vec<DeprecatedApiRequest> = Vec::new();
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix(NAME) else {
+            continue;
+        };
+        let Some((labels, value)) = rest.rsplit_once('}') else {
+            continue;
+        };
+        if !value.trim().parse::<f64>().is_ok_and(|v| v > 0.0) {
+            continue;
+        }
+        let mut r = DeprecatedApiRequest {
+            group: String::new(),
+            version: String::new(),
+            resource: String::new(),
+            subresource: String::new(),
+            removed_release: String::new(),
+        };
+        // Label values are quoted and never contain `"` here (group, version and resource
+        // names are DNS labels; the release is a version number).
+        for pair in labels.split("\",") {
+            let Some((k, v)) = pair.split_once("=\"") else {
+                continue;
+            };
+            let v = v.trim_end_matches('"').to_owned();
+            match k.trim_start_matches(',') {
+                "group" => r.group = v,
+                "version" => r.version = v,
+                "resource" => r.resource = v,
+                "subresource" => r.subresource = v,
+                "removed_release" => r.removed_release = v,
+                _ => {}
+            }
+        }
+        if !r.version.is_empty() && !r.resource.is_empty() && !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// Gatekeeper's ConstraintTemplates.
@@ -463,6 +572,123 @@ impl Reader {
                 metadata_only: false,
             }));
             match self.list(r, None, page, &spec).await {
+                Ok(items) => {
+                    read.counts.insert(r.resource_name(), items.len());
+                    read.objects.extend(items);
+                }
+                Err(u) => read.unreadable.push(u),
+            }
+        }
+    }
+}
+
+/// The `paramKind`s (apiVersion, kind) of the ValidatingAdmissionPolicies among read objects
+/// (compact JSON lines), each once.
+fn vap_param_kinds(objects: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = objects
+        .iter()
+        // A cheap test before parsing: most lines are not policies.
+        .filter(|l| l.contains("\"paramKind\"") && l.contains("\"ValidatingAdmissionPolicy\""))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| {
+            v["kind"] == "ValidatingAdmissionPolicy"
+                && v["apiVersion"]
+                    .as_str()
+                    .is_some_and(|a| a.starts_with("admissionregistration.k8s.io/"))
+        })
+        .filter_map(|v| {
+            let pk = v.pointer("/spec/paramKind")?;
+            Some((
+                pk.get("apiVersion")?.as_str()?.to_owned(),
+                pk.get("kind")?.as_str()?.to_owned(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl Reader {
+    /// Lists the parameter objects of the ValidatingAdmissionPolicies read: each `paramKind`
+    /// the fixed table does not already read (a custom resource, found through discovery),
+    /// in full. Secrets are never read as parameters: their values never leave the API
+    /// server (the policy loader says such a policy cannot be evaluated). A kind the server
+    /// does not serve, or a list that fails, is unreadable, and the policy's
+    /// `parameterNotFoundAction` applies.
+    async fn vap_params(&self, namespace: Option<&str>, page: u32, read: &mut ClusterRead) {
+        let spec = ListSpec {
+            metadata_only: false,
+            field_selector: None,
+            set_type: None,
+        };
+        for (api_version, kind) in vap_param_kinds(&read.objects) {
+            if kind == "Secret" && api_version == "v1" {
+                continue;
+            }
+            if let Some(r) = RESOURCES
+                .iter()
+                .find(|r| r.kind == kind && r.api_version == api_version)
+            {
+                // Already read (or a metadata-only kind, never read in full).
+                if read.counts.contains_key(&r.resource_name()) || r.metadata_only {
+                    continue;
+                }
+            }
+            let path = if api_version == "v1" {
+                "/api/v1".to_owned()
+            } else {
+                format!("/apis/{api_version}")
+            };
+            let unreadable = |status: u16, message: String| Unreadable {
+                resource: format!("{kind} ({api_version})"),
+                kind: kind.clone(),
+                status,
+                message,
+            };
+            let doc = match self.get_raw(&path, None).await {
+                Ok(text) => serde_json::from_str::<Value>(&text).unwrap_or(Value::Null),
+                Err((f, _)) => {
+                    let (status, message) = match f {
+                        Failure::Status(s, m) => (s, m),
+                        Failure::Timeout => (0, "discovery timed out".to_owned()),
+                        Failure::Other(m) => (0, m),
+                    };
+                    read.unreadable.push(unreadable(
+                        status,
+                        format!(
+                            "paramKind of a ValidatingAdmissionPolicy: discovery {path}: {message}"
+                        ),
+                    ));
+                    continue;
+                }
+            };
+            let found = doc["resources"].as_array().into_iter().flatten().find(|r| {
+                r["kind"] == kind.as_str() && r["name"].as_str().is_some_and(|n| !n.contains('/'))
+            });
+            let Some(found) = found else {
+                read.unreadable.push(unreadable(
+                    404,
+                    format!("paramKind of a ValidatingAdmissionPolicy: the server does not serve kind {kind} in {api_version}"),
+                ));
+                continue;
+            };
+            // One Resource per parameter kind, for the rest of the process (as the fixed
+            // table's are).
+            let r: &'static Resource = Box::leak(Box::new(Resource {
+                plural: Box::leak(
+                    found["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                        .into_boxed_str(),
+                ),
+                kind: Box::leak(kind.clone().into_boxed_str()),
+                api_version: Box::leak(api_version.clone().into_boxed_str()),
+                namespaced: found["namespaced"].as_bool().unwrap_or(false),
+                metadata_only: false,
+            }));
+            match self.list(r, namespace, page, &spec).await {
                 Ok(items) => {
                     read.counts.insert(r.resource_name(), items.len());
                     read.objects.extend(items);
@@ -825,8 +1051,13 @@ fn normalize(r: &Resource, mut item: Value, metadata_only: bool, set_type: Optio
 }
 
 /// The read-only ClusterRole a scan or snapshot needs: get/list on exactly the resources it
-/// reads (and nothing else).
-pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>, kubelet_config: bool) -> String {
+/// reads (and nothing else); `get` on `/metrics` when it reads the deprecated-API metric
+/// ([`ReadOptions::deprecated_api_metrics`]).
+pub fn cluster_role_yaml(
+    kinds: Option<&HashSet<String>>,
+    kubelet_config: bool,
+    metrics: bool,
+) -> String {
     let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in RESOURCES
         .iter()
@@ -852,9 +1083,11 @@ pub fn cluster_role_yaml(kinds: Option<&HashSet<String>>, kubelet_config: bool) 
     if kubelet_config {
         out.push_str("  - apiGroups: [\"\"]\n    resources: [nodes/proxy]\n    verbs: [get]\n");
     }
-    out.push_str(
-        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n",
-    );
+    out.push_str(if metrics {
+        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*, /metrics]\n    verbs: [get]\n"
+    } else {
+        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n"
+    });
     out
 }
 
@@ -899,13 +1132,16 @@ mod tests {
 
     #[test]
     fn cluster_role_lists_exactly_what_is_read() {
-        let y = cluster_role_yaml(None, false);
+        let y = cluster_role_yaml(None, false, false);
+        assert!(!y.contains("/metrics"), "{y}");
+        assert!(cluster_role_yaml(None, false, true)
+            .contains("nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*, /metrics]"));
         assert!(
             y.contains("resources: [configmaps, limitranges, namespaces, nodes, pods,"),
             "{y}"
         );
         let pods_only: HashSet<String> = ["Pod".to_owned()].into();
-        let p = cluster_role_yaml(Some(&pods_only), true);
+        let p = cluster_role_yaml(Some(&pods_only), true, false);
         assert!(
             p.contains("resources: [pods]")
                 && !p.contains("resources: [secrets")
@@ -920,5 +1156,34 @@ mod tests {
     #[test]
     fn continue_tokens_are_encoded() {
         assert_eq!(encode_query("a+b/c="), "a%2Bb%2Fc%3D");
+    }
+}
+
+#[cfg(test)]
+mod metric_tests {
+    use super::*;
+
+    #[test]
+    fn deprecated_api_metric_samples() {
+        let text = r#"# HELP apiserver_requested_deprecated_apis [STABLE] Gauge of deprecated APIs that have been requested, broken out by API group, version, resource, subresource, and removed_release.
+# TYPE apiserver_requested_deprecated_apis gauge
+apiserver_requested_deprecated_apis{group="flowcontrol.apiserver.k8s.io",removed_release="1.32",resource="flowschemas",subresource="",version="v1beta3"} 1
+apiserver_requested_deprecated_apis{group="",removed_release="",resource="endpoints",subresource="",version="v1"} 1
+apiserver_requested_deprecated_apis{group="batch",removed_release="1.25",resource="cronjobs",subresource="status",version="v1beta1"} 0
+apiserver_requested_deprecated_apis{group="flowcontrol.apiserver.k8s.io",removed_release="1.32",resource="flowschemas",subresource="",version="v1beta3"} 1
+apiserver_request_total{code="200",verb="GET"} 12
+apiserver_requested_deprecated_apis{broken
+"#;
+        let got: Vec<String> = parse_deprecated_api_metric(text)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "flowcontrol.apiserver.k8s.io/v1beta3 flowschemas (removed in 1.32)",
+                "v1 endpoints",
+            ]
+        );
     }
 }

@@ -242,6 +242,27 @@ pub trait Rule: Send + Sync {
         false
     }
 
+    /// True when the rule also reviews DELETE requests at admission, with the object being
+    /// deleted (the request's `oldObject`) as its object and the request's operation and
+    /// `oldObject` in [`Inventory::request`]: Gatekeeper constraints and
+    /// ValidatingAdmissionPolicies, which judge deletions as their webhook and the API server
+    /// do. Built-in rules judge what is created or changed, never deletions.
+    fn admission_reviews_delete(&self) -> bool {
+        false
+    }
+
+    /// The audit annotations the rule records for an admission request on `object` (the
+    /// request is [`Inventory::request`]), beside its findings: a ValidatingAdmissionPolicy's
+    /// `auditAnnotations`, keyed `POLICY/KEY` as the API server writes them. Evaluated at
+    /// admission only, and only for rules that apply to the object; empty by default.
+    fn admission_audit_annotations(
+        &self,
+        _object: &Object,
+        _inventory: &Inventory,
+    ) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// True when the rule has something to judge in this object: an object of a kind it
     /// reads, by default; a rule about one control-plane component only a Pod running it. A
     /// compliance control none of whose rules applies to any scanned object is *not
@@ -298,6 +319,7 @@ pub struct Context<'a> {
     object: ObjectId,
     findings: Vec<Finding>,
     today: Option<jiff::civil::Date>,
+    target_version: Option<u32>,
 }
 
 impl<'a> Context<'a> {
@@ -316,6 +338,7 @@ impl<'a> Context<'a> {
             object: ObjectId(0),
             findings: Vec::new(),
             today: None,
+            target_version: None,
         }
     }
 
@@ -329,6 +352,19 @@ impl<'a> Context<'a> {
     /// need a date fall back to a fixed, documented day so results stay reproducible).
     pub fn today(&self) -> Option<jiff::civil::Date> {
         self.today
+    }
+
+    /// Sets the Kubernetes minor version (`1.N`) an upgrade targets: the rules about
+    /// deprecated and removed APIs judge the objects' `apiVersion` against it.
+    pub fn with_target_version(mut self, minor: Option<u32>) -> Self {
+        self.target_version = minor;
+        self
+    }
+
+    /// The Kubernetes minor version an upgrade targets, when the front-end gave one
+    /// (`--target-version`, or the version after the scanned cluster's).
+    pub fn target_version(&self) -> Option<u32> {
+        self.target_version
     }
 
     /// Gives per-object rules access to the other objects of the scan, for rules that look at

@@ -254,6 +254,16 @@ impl BoundConstraint {
         json!({"review": Value::Object(review), "parameters": self.constraint.parameters})
     }
 
+    /// True when the engine that runs the template reads `data.inventory` (its Rego does,
+    /// and runs: the template has no CEL block, or `--policy-engine rego`).
+    pub fn reads_inventory(&self, options: EvalOptions) -> bool {
+        let Some(rego) = self.template.rego() else {
+            return false;
+        };
+        let cel_runs = self.template.cel().is_some() && options.engine == PolicyEngine::Cel;
+        rego.uses_inventory && !cel_runs
+    }
+
     /// Evaluates the template for one object the constraint matches (the caller checks the
     /// match). Errors are the engine's (a builtin failing, the time limit).
     pub fn evaluate(
@@ -347,6 +357,57 @@ impl PolicySet {
             }
         }
         set
+    }
+
+    /// The `paramKind`s of the loaded ValidatingAdmissionPolicies: (apiVersion, kind), each
+    /// once.
+    pub fn param_kinds(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .vap_objects
+            .iter()
+            .filter(|o| o.kind == "ValidatingAdmissionPolicy")
+            .filter_map(|o| {
+                let pk = o.value.pointer("/spec/paramKind")?;
+                Some((
+                    pk.get("apiVersion")?.as_str()?.to_owned(),
+                    pk.get("kind")?.as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Loads the policy among scanned objects (`--policy-from-input`: the manifests, a
+    /// snapshot or the cluster): the ConstraintTemplates, constraints, ValidatingAdmission
+    /// Policies and bindings, then, as parameter objects of every loaded policy, the objects
+    /// of the kinds their `paramKind`s name (a ConfigMap, a custom resource). Secrets are never
+    /// parameters.
+    pub fn add_input(&mut self, objects: &[Object]) {
+        let policy: Vec<Object> = objects
+            .iter()
+            .filter(|o| is_policy_object(o))
+            .cloned()
+            .collect();
+        self.add_objects(&policy);
+        let kinds = self.param_kinds();
+        if kinds.is_empty() {
+            return;
+        }
+        let params: Vec<Object> = objects
+            .iter()
+            .filter(|o| !(o.kind == "Secret" && o.api_version == "v1"))
+            .filter(|o| {
+                kinds
+                    .iter()
+                    .any(|(av, k)| *k == o.kind && *av == o.api_version)
+            })
+            .cloned()
+            .collect();
+        if !params.is_empty() {
+            self.add_param_objects(&params);
+        }
     }
 
     /// Adds parameter objects for the ValidatingAdmissionPolicies (any object).

@@ -8,7 +8,9 @@ use crate::{
 };
 use palisade_cel::{FailurePolicy, OutcomeKind};
 use palisade_core::labels::labels_of;
-use palisade_core::{Context, Mode, Object, Rule, RuleMeta, Scope, Severity};
+use palisade_core::{
+    AdmissionNeeds, Context, Inventory, Mode, Object, Rule, RuleMeta, Scope, Severity,
+};
 use std::fmt::Write;
 use std::sync::Arc;
 
@@ -144,7 +146,7 @@ fn doc(b: &BoundConstraint, action: Action) -> String {
     d.lines().map(|l| format!(" {l}\n")).collect()
 }
 
-fn meta(b: &BoundConstraint, action: Action) -> RuleMeta {
+fn meta(b: &BoundConstraint, action: Action, options: EvalOptions) -> RuleMeta {
     let c = &b.constraint;
     let mut kinds: Vec<&'static str> = Vec::new();
     let mut any = c.matcher.kinds.is_empty();
@@ -156,12 +158,21 @@ fn meta(b: &BoundConstraint, action: Action) -> RuleMeta {
             kinds.push(leak(k.clone()));
         }
     }
-    // A referential template reads every object (`data.inventory`); a namespaceSelector
-    // reads the Namespaces.
-    if any || b.template.rego().is_some_and(|p| p.uses_inventory) {
-        kinds = vec!["*"];
-    } else if c.matcher.namespace_selector.is_some() && !kinds.contains(&"Namespace") {
+    // A referential template also reads, from `data.inventory`, the kinds its
+    // `requires-sync-data` annotation names (what Gatekeeper syncs for it); a
+    // namespaceSelector reads the Namespaces.
+    if b.reads_inventory(options) {
+        for k in b.template.sync_kinds.iter().flatten() {
+            kinds.push(leak(k.clone()));
+        }
+    }
+    if c.matcher.namespace_selector.is_some() {
         kinds.push("Namespace");
+    }
+    kinds.sort_unstable();
+    kinds.dedup();
+    if any {
+        kinds = vec!["*"];
     }
     let summary = b
         .template
@@ -203,7 +214,7 @@ pub fn rules_for(
         .constraints()
         .filter_map(|b| {
             let action = b.constraint.action_at(point)?;
-            let meta: &'static RuleMeta = Box::leak(Box::new(meta(b, action)));
+            let meta: &'static RuleMeta = Box::leak(Box::new(meta(b, action, options)));
             Some(&*Box::leak(Box::new(ConstraintRule {
                 meta,
                 bound: Bound::Gatekeeper(b.clone()),
@@ -303,19 +314,40 @@ impl Rule for ConstraintRule {
         bound.matches(&object.value, &Request::default(), &cx)
     }
 
+    fn admission_needs(&self) -> AdmissionNeeds {
+        match &self.bound {
+            // A referential template reads the rest of the cluster (`data.inventory`): at
+            // admission, from the webhook's cluster cache.
+            Bound::Gatekeeper(b) if b.reads_inventory(self.options) => AdmissionNeeds::Cluster,
+            _ => AdmissionNeeds::Object,
+        }
+    }
+
+    fn admission_reviews_delete(&self) -> bool {
+        // Gatekeeper reviews a DELETE with `input.review.object` set to the object being
+        // deleted; a ValidatingAdmissionPolicy matches DELETE by its resourceRules.
+        true
+    }
+
+    fn admission_audit_annotations(
+        &self,
+        object: &Object,
+        inventory: &Inventory,
+    ) -> Vec<(String, String)> {
+        let Bound::Vap(v) = &self.bound else {
+            return Vec::new();
+        };
+        if !v.set.has_audit_annotations() {
+            return Vec::new();
+        }
+        let req = cel_request(&object.value, &request_of(Some(inventory)));
+        let namespace = namespace_of(&req, Some(inventory));
+        v.set.audit_annotations(&req, namespace.as_ref())
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         let inventory = cx.inventory();
-        let req = inventory.and_then(|i| i.request());
-        let request = match req {
-            Some(r) => Request {
-                operation: Some(&r.operation),
-                old_object: r.old_object.as_ref(),
-                user_info: Some(&r.user_info).filter(|u| !u.is_null()),
-                dry_run: r.dry_run,
-                namespace: r.namespace.as_deref(),
-            },
-            None => Request::default(),
-        };
+        let request = request_of(inventory);
         let bound = match &self.bound {
             Bound::Gatekeeper(b) => b,
             Bound::Vap(v) => return self.check_vap(v, object, &request, cx),
@@ -332,7 +364,7 @@ impl Rule for ConstraintRule {
         };
         let empty;
         let data_holder;
-        let data = if bound.template.rego().is_some_and(|p| p.uses_inventory) {
+        let data = if bound.reads_inventory(self.options) {
             match inventory {
                 Some(inv) => {
                     data_holder = inventory_data(inv);
@@ -397,13 +429,7 @@ impl ConstraintRule {
         cx: &mut Context<'_>,
     ) {
         let req = cel_request(&object.value, request);
-        let namespace = if req.namespace.is_empty() {
-            None
-        } else {
-            cx.inventory()
-                .and_then(|i| i.find("Namespace", None, &req.namespace))
-                .map(|n| n.value.clone())
-        };
+        let namespace = namespace_of(&req, cx.inventory());
         let actions = v.actions_str();
         for o in v.set.evaluate(&req, namespace.as_ref()) {
             match o.kind {
@@ -426,32 +452,64 @@ impl ConstraintRule {
                 OutcomeKind::Error {
                     message,
                     failure_policy,
+                    expression_index,
                     ..
                 } => {
-                    cx.report(
+                    let f = cx.report(
                         None,
                         format!(
                             "could not evaluate ValidatingAdmissionPolicy {}: {message}",
                             v.policy
                         ),
-                    )
-                    .property("policy", v.policy.clone())
-                    .property("binding", v.binding.clone())
-                    .property("validationActions", actions.clone())
-                    .property("evaluationError", "true")
-                    .property(
-                        "failurePolicy",
-                        match failure_policy {
-                            FailurePolicy::Fail => "Fail",
-                            FailurePolicy::Ignore => "Ignore",
-                        },
                     );
+                    if let Some(i) = expression_index {
+                        f.property("expressionIndex", i.to_string());
+                    }
+                    f.property("policy", v.policy.clone())
+                        .property("binding", v.binding.clone())
+                        .property("validationActions", actions.clone())
+                        .property("evaluationError", "true")
+                        .property(
+                            "failurePolicy",
+                            match failure_policy {
+                                FailurePolicy::Fail => "Fail",
+                                FailurePolicy::Ignore => "Ignore",
+                            },
+                        );
                 }
                 // Audit annotations are not findings: the admission server asks for them.
                 OutcomeKind::AuditAnnotation { .. } => {}
             }
         }
     }
+}
+
+/// The admission request an inventory is reviewed in, as templates and policies see it (a
+/// scan has none: a `CREATE` by no user).
+fn request_of(inventory: Option<&Inventory>) -> Request<'_> {
+    match inventory.and_then(|i| i.request()) {
+        Some(r) => Request {
+            operation: Some(&r.operation),
+            old_object: r.old_object.as_ref(),
+            user_info: Some(&r.user_info).filter(|u| !u.is_null()),
+            dry_run: r.dry_run,
+            namespace: r.namespace.as_deref(),
+        },
+        None => Request::default(),
+    }
+}
+
+/// The Namespace object of the request's namespace, when the inventory holds it.
+fn namespace_of(
+    req: &palisade_cel::Request,
+    inventory: Option<&Inventory>,
+) -> Option<serde_json::Value> {
+    if req.namespace.is_empty() {
+        return None;
+    }
+    inventory
+        .and_then(|i| i.find("Namespace", None, &req.namespace))
+        .map(|n| n.value.clone())
 }
 
 /// Gives each constraint its enforcement action as its admission mode (deny → deny, warn →

@@ -54,6 +54,9 @@ pub struct Template {
     pub description: Option<String>,
     /// Where it was read (`file:line`), when from a file.
     pub source: Option<palisade_core::SourceLoc>,
+    /// The kinds its `metadata.gatekeeper.sh/requires-sync-data` annotation says the
+    /// template reads from `data.inventory` (`None` without the annotation).
+    pub sync_kinds: Option<Vec<String>>,
 }
 
 impl Template {
@@ -104,6 +107,47 @@ fn string_list(v: Option<&Value>) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The annotation by which a referential template names the kinds it reads from
+/// `data.inventory` (the kinds Gatekeeper must sync).
+pub const REQUIRES_SYNC_DATA: &str = "metadata.gatekeeper.sh/requires-sync-data";
+
+/// The kinds of a `requires-sync-data` annotation: a JSON list of requirements, each a list of
+/// equivalent `{groups, versions, kinds}` entries, the whole usually written inside a pair of
+/// double quotes (`"[[{...}]]"`).
+pub fn sync_kinds(annotation: &str) -> Result<Vec<String>, String> {
+    let text = annotation.trim();
+    let text = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let requirements = v
+        .as_array()
+        .ok_or("expected a list of requirements, each a list of {groups, versions, kinds}")?;
+    let mut kinds: Vec<String> = Vec::new();
+    for (i, r) in requirements.iter().enumerate() {
+        let entries = r
+            .as_array()
+            .ok_or_else(|| format!("requirement {i} is not a list"))?;
+        for e in entries {
+            let ks = e
+                .get("kinds")
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("requirement {i} has an entry without `kinds`"))?;
+            for k in ks {
+                let k = k
+                    .as_str()
+                    .filter(|k| !k.is_empty())
+                    .ok_or_else(|| format!("requirement {i} has a kind that is not a name"))?;
+                if !kinds.iter().any(|x| x == k) {
+                    kinds.push(k.to_owned());
+                }
+            }
+        }
+    }
+    Ok(kinds)
 }
 
 /// Reads and compiles a ConstraintTemplate.
@@ -243,6 +287,16 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
         .annotation("description")
         .or_else(|| o.annotation("metadata.gatekeeper.sh/title"))
         .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "));
+    let sync_kinds = match o.annotation(REQUIRES_SYNC_DATA) {
+        Some(a) => Some(sync_kinds(a).map_err(|e| {
+            err(
+                o,
+                "/metadata/annotations",
+                format!("{what}: annotation {REQUIRES_SYNC_DATA}: {e}"),
+            )
+        })?),
+        None => None,
+    };
     Ok(Template {
         name: o.name.clone(),
         kind,
@@ -250,5 +304,31 @@ pub fn parse(o: &Object) -> Result<Template, LoadError> {
         engines,
         description,
         source: o.source.clone(),
+        sync_kinds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sync_kinds;
+
+    #[test]
+    fn requires_sync_data_names_the_kinds() {
+        let a = r#"
+      "[
+        [
+          {"groups": ["extensions"], "versions": ["v1beta1"], "kinds": ["Ingress"]},
+          {"groups": ["networking.k8s.io"], "versions": ["v1beta1", "v1"], "kinds": ["Ingress"]}
+        ],
+        [{"groups": [""], "versions": ["v1"], "kinds": ["Service"]}]
+      ]"
+"#;
+        assert_eq!(sync_kinds(a).unwrap(), ["Ingress", "Service"]);
+        assert_eq!(sync_kinds("[]").unwrap(), Vec::<String>::new());
+        assert!(sync_kinds("[[{\"groups\": [\"\"]}]]")
+            .unwrap_err()
+            .contains("without `kinds`"));
+        assert!(sync_kinds("\"[[\"").unwrap_err().starts_with("not JSON"));
+        assert!(sync_kinds("{}").is_err());
+    }
 }

@@ -134,7 +134,36 @@ pub fn load(vaps: &[Object], params: &[Object]) -> (Vec<BoundVap>, Vec<LoadError
             },
         });
     }
-    let policy_names: Vec<&str> = set.policy_names().collect();
+    // Palisade never reads a Secret's values (they are redacted on loading, and a cluster is
+    // read with Secrets as metadata): a policy whose parameters are Secrets cannot be
+    // evaluated, and says so rather than judging redacted values.
+    let secret_params: Vec<&str> = set
+        .param_kinds()
+        .filter(|(_, av, k)| *av == "v1" && *k == "Secret")
+        .map(|(p, _, _)| p)
+        .collect();
+    for p in &secret_params {
+        let reason = format!(
+            "ValidatingAdmissionPolicy/{p}: spec.paramKind: Secret parameters are not supported: \
+             Palisade never reads Secret values; the policy's bindings are not evaluated"
+        );
+        let found = vaps
+            .iter()
+            .find(|o| o.kind == "ValidatingAdmissionPolicy" && o.name == *p);
+        out_errors.push(match found {
+            Some(o) => err(o, "/spec/paramKind", reason),
+            None => LoadError {
+                file: String::new(),
+                line: 0,
+                column: 0,
+                message: reason,
+            },
+        });
+    }
+    let policy_names: Vec<&str> = set
+        .policy_names()
+        .filter(|p| !secret_params.contains(p))
+        .collect();
     let mut bound = Vec::new();
     for (binding, policy) in set.binding_names() {
         if !policy_names.contains(&policy) {

@@ -377,3 +377,209 @@ fn cluster_scoped_kinds_have_no_namespace() {
         ["scoped:cr"]
     );
 }
+
+/// A template that reads `data.inventory` needs the cluster at admission, and reads the
+/// kinds its constraints match plus those its `requires-sync-data` annotation names; one
+/// that does not stays object-local.
+#[test]
+fn referential_templates_need_the_cluster_at_admission() {
+    let referential = r#"apiVersion: templates.gatekeeper.sh/v1
+kind: ConstraintTemplate
+metadata:
+  name: k8shpatarget
+  annotations:
+    metadata.gatekeeper.sh/requires-sync-data: |
+      "[[{"groups": ["apps"], "versions": ["v1"], "kinds": ["Deployment"]},
+         {"groups": ["apps"], "versions": ["v1"], "kinds": ["StatefulSet"]}]]"
+spec:
+  crd: {spec: {names: {kind: K8sHpaTarget}}}
+  targets:
+  - target: admission.k8s.gatekeeper.sh
+    rego: |
+      package k8shpatarget
+      violation[{"msg": "no target"}] {
+        name := input.review.object.spec.scaleTargetRef.name
+        not data.inventory.namespace[input.review.object.metadata.namespace]["apps/v1"].Deployment[name]
+      }
+---
+apiVersion: constraints.gatekeeper.sh/v1beta1
+kind: K8sHpaTarget
+metadata: {name: hpa-target}
+spec:
+  match: {kinds: [{apiGroups: [autoscaling], kinds: [HorizontalPodAutoscaler]}]}
+"#;
+    let s = set(&format!(
+        "{referential}---\n{TEMPLATE}{}",
+        constraint(
+            "plain",
+            "  match: {kinds: [{apiGroups: [\"\"], kinds: [Pod]}]}"
+        )
+    ));
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    let rules = rules_for(&s, EnforcementPoint::Validation, EvalOptions::default());
+    let by_id = |id: &str| *rules.iter().find(|r| r.meta().id == id).unwrap();
+    let hpa = by_id("K8sHpaTarget/hpa-target");
+    assert_eq!(
+        hpa.admission_needs(),
+        palisade_core::AdmissionNeeds::Cluster
+    );
+    assert_eq!(
+        hpa.meta().kinds,
+        ["Deployment", "HorizontalPodAutoscaler", "StatefulSet"]
+    );
+    let plain = by_id("K8sNoPrivileged/plain");
+    assert_eq!(
+        plain.admission_needs(),
+        palisade_core::AdmissionNeeds::Object
+    );
+    assert_eq!(plain.meta().kinds, ["Pod"]);
+    // A malformed annotation is an error at the template's line.
+    let bad = referential.replace("\"kinds\": [\"Deployment\"]", "\"kinds\": 7");
+    let l = palisade_load::load_str("bad.yaml", &bad);
+    let mut s = PolicySet::default();
+    s.add_objects(&l.objects);
+    assert!(
+        s.errors.iter().any(|e| e.file == "bad.yaml"
+            && e.line == 5
+            && e.message.contains("requires-sync-data")),
+        "{:?}",
+        s.errors
+    );
+}
+
+const PARAM_VAP: &str = r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: max-replicas}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.replicas <= int(params.data.maxReplicas)"
+    messageExpression: "'at most ' + params.data.maxReplicas + ' replicas'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: max-replicas}
+spec:
+  policyName: max-replicas
+  validationActions: [Deny]
+  paramRef: {name: replica-limit, parameterNotFoundAction: Deny}
+"#;
+
+fn deployment(ns: &str, replicas: u32) -> String {
+    format!("---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: {ns}}}\nspec:\n  replicas: {replicas}\n  template: {{spec: {{containers: [{{name: c, image: nginx}}]}}}}\n")
+}
+
+/// The messages of every policy rule over the objects of `text`.
+fn messages(s: &PolicySet, text: &str) -> Vec<String> {
+    let rules = rules_for(s, EnforcementPoint::Audit, EvalOptions::default());
+    let l = palisade_load::load_str("objects.yaml", text);
+    let inv = Inventory::new(l.objects);
+    let mut out = Vec::new();
+    for r in rules {
+        for (i, o) in inv.objects().iter().enumerate() {
+            if !r.applies_to(o) {
+                continue;
+            }
+            let mut cx = Context::new(r.meta(), None, PssLevel::Restricted).with_inventory(&inv);
+            cx.set_object(palisade_core::ObjectId(i));
+            r.check(o, &mut cx);
+            for f in cx.take_findings() {
+                out.push(format!(
+                    "{}/{}: {}",
+                    o.kind,
+                    o.namespace.clone().unwrap_or_default(),
+                    f.message
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `--policy-from-input`: the parameter objects of a ValidatingAdmissionPolicy come from the
+/// scanned objects too (the ConfigMap its paramRef names, in the request's namespace), and
+/// parameterNotFoundAction holds where there is none.
+#[test]
+fn vap_params_are_read_from_the_input() {
+    let limit = |ns: &str, n: u32| {
+        format!("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: replica-limit, namespace: {ns}}}\ndata: {{maxReplicas: \"{n}\"}}\n")
+    };
+    let input = [
+        PARAM_VAP.to_owned(),
+        limit("shop", 3),
+        limit("blog", 10),
+        deployment("shop", 5),
+        deployment("blog", 5),
+        deployment("empty", 5),
+    ]
+    .concat();
+    let l = palisade_load::load_str("input.yaml", &input);
+    let mut s = PolicySet::default();
+    s.add_input(&l.objects);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert_eq!(s.param_kinds(), [("v1".to_owned(), "ConfigMap".to_owned())]);
+    let scanned: String = [
+        deployment("shop", 5),
+        deployment("blog", 5),
+        deployment("empty", 5),
+    ]
+    .concat();
+    assert_eq!(
+        messages(&s, &scanned),
+        [
+            "Deployment/empty: could not evaluate ValidatingAdmissionPolicy max-replicas: no params found for binding max-replicas: ConfigMap empty/replica-limit (parameterNotFoundAction Deny)",
+            "Deployment/shop: at most 3 replicas",
+        ]
+    );
+    // The same policy without its parameters in the input: not found everywhere.
+    let mut without = PolicySet::default();
+    without.add_input(&palisade_load::load_str("p.yaml", PARAM_VAP).objects);
+    assert_eq!(messages(&without, &scanned).len(), 3);
+    // parameterNotFoundAction Allow: no parameters, no finding.
+    let allow = PARAM_VAP.replace(
+        "parameterNotFoundAction: Deny",
+        "parameterNotFoundAction: Allow",
+    );
+    let mut allowed = PolicySet::default();
+    allowed.add_input(&palisade_load::load_str("p.yaml", &allow).objects);
+    assert!(messages(&allowed, &scanned).is_empty());
+}
+
+/// A policy whose parameters are Secrets is an error naming its file and line: Palisade never
+/// reads Secret values, so it never judges redacted ones; the other policies still run.
+#[test]
+fn secret_params_are_refused() {
+    let secret_vap = PARAM_VAP
+        .replace("kind: ConfigMap}", "kind: Secret}")
+        .replace("max-replicas", "secret-limit");
+    let input = [
+        secret_vap,
+        "---\n".to_owned(),
+        PARAM_VAP.to_owned(),
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: replica-limit, namespace: shop}\ndata: {maxReplicas: MQ==}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: replica-limit, namespace: shop}\ndata: {maxReplicas: \"3\"}\n".to_owned(),
+    ]
+    .concat();
+    let l = palisade_load::load_str("input.yaml", &input);
+    let mut s = PolicySet::default();
+    s.add_input(&l.objects);
+    assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+    let e = &s.errors[0];
+    assert_eq!((e.file.as_str(), e.line), ("input.yaml", 5), "{e:?}");
+    assert!(
+        e.message.contains("Secret parameters are not supported"),
+        "{e:?}"
+    );
+    let ids: Vec<&str> = rules_for(&s, EnforcementPoint::Audit, EvalOptions::default())
+        .iter()
+        .map(|r| r.meta().id)
+        .collect();
+    assert_eq!(ids, ["ValidatingAdmissionPolicy/max-replicas/max-replicas"]);
+    assert_eq!(
+        messages(&s, &deployment("shop", 5)),
+        ["Deployment/shop: at most 3 replicas"]
+    );
+}

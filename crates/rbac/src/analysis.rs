@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::authz::{
     GrantRef, Rbac, UserInfo, SYSTEM_ANONYMOUS, SYSTEM_MASTERS, SYSTEM_UNAUTHENTICATED,
 };
-use crate::model::{BindingKind, PolicyRule, Subject, SubjectKind, ALL};
+use crate::model::{BindingKind, PolicyRule, Role, RoleKind, Subject, SubjectKind, ALL};
 use crate::request::Request;
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -64,6 +64,17 @@ pub struct Risk {
     pub grants: Vec<GrantRef>,
     /// A short human explanation.
     pub detail: String,
+}
+
+/// A risky grant of one role's rules ([`Rbac::role_risks`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RoleRisk {
+    /// What is risky.
+    pub kind: RiskKind,
+    /// Indexes of the role's (effective) rules that grant it.
+    pub rules: Vec<usize>,
+    /// A short human explanation.
+    pub detail: &'static str,
 }
 
 /// Technique of an escalation path.
@@ -405,6 +416,60 @@ impl Rbac {
                     }
                 }
             }
+        }
+        out
+    }
+
+    /// What one role's own rules grant, whoever holds it: the risky kinds with the indexes
+    /// of the rules that grant each (after aggregation, for an aggregated ClusterRole). A
+    /// namespaced Role cannot grant cluster-scoped resources (`nodes/proxy`, CSR approval,
+    /// webhook configurations), so those kinds are not reported for it. When the role grants
+    /// everything ([`RiskKind::ClusterAdmin`]), only that kind is returned.
+    pub fn role_risks(&self, role: &Role) -> Vec<RoleRisk> {
+        let namespaced = role.kind == RoleKind::Role;
+        let rules_matching = |pred: &dyn Fn(&PolicyRule) -> bool| -> Vec<usize> {
+            role.rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| pred(r))
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let mut out = Vec::new();
+        for (kind, det, detail) in detectors() {
+            let rules = match &det {
+                Detector::Probes(_, true) | Detector::All(_, true) if namespaced => Vec::new(),
+                Detector::Probes(probes, _) => {
+                    rules_matching(&|r| probes.iter().any(|p| p.allowed_by(&without_names(r))))
+                }
+                Detector::Inspect(f) => rules_matching(f),
+                Detector::All(groups, _) => {
+                    let per_group: Vec<Vec<usize>> = groups
+                        .iter()
+                        .map(|g| {
+                            rules_matching(&|r| g.iter().any(|p| p.allowed_by(&without_names(r))))
+                        })
+                        .collect();
+                    if per_group.iter().any(Vec::is_empty) {
+                        Vec::new()
+                    } else {
+                        let mut all: Vec<usize> = per_group.into_iter().flatten().collect();
+                        all.sort_unstable();
+                        all.dedup();
+                        all
+                    }
+                }
+            };
+            if !rules.is_empty() {
+                out.push(RoleRisk {
+                    kind,
+                    rules,
+                    detail,
+                });
+            }
+        }
+        if out.iter().any(|r| r.kind == RiskKind::ClusterAdmin) {
+            out.retain(|r| r.kind == RiskKind::ClusterAdmin);
         }
         out
     }
@@ -775,5 +840,39 @@ fn exact_identity(s: &Subject) -> UserInfo {
         SubjectKind::ServiceAccount => {
             UserInfo::exact(&s.service_account_username().unwrap_or_default(), &[])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn role_risks(role: serde_json::Value) -> Vec<RiskKind> {
+        let rbac = Rbac::from_objects([&role]);
+        let r = &rbac.roles()[0];
+        rbac.role_risks(r).into_iter().map(|x| x.kind).collect()
+    }
+
+    #[test]
+    fn a_role_is_judged_by_its_own_rules() {
+        let cr = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"x"},
+            "rules":[{"apiGroups":[""],"resources":["secrets"],"resourceNames":["one"],"verbs":["get"]},
+                     {"apiGroups":[""],"resources":["nodes/proxy"],"verbs":["get"]},
+                     {"apiGroups":["certificates.k8s.io"],"resources":["certificatesigningrequests/approval"],"verbs":["update"]}]});
+        // A named grant is still a grant; CSR approval needs `approve` on a signer too.
+        assert_eq!(
+            role_risks(cr),
+            vec![RiskKind::SecretRead, RiskKind::NodesProxy]
+        );
+        // A namespaced Role cannot grant cluster-scoped resources.
+        let role = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"x","namespace":"a"},
+            "rules":[{"apiGroups":[""],"resources":["nodes/proxy"],"verbs":["get"]},
+                     {"apiGroups":[""],"resources":["pods/exec"],"verbs":["create"]}]});
+        assert_eq!(role_risks(role), vec![RiskKind::PodExec]);
+        // Everything: only ClusterAdmin.
+        let admin = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"x"},
+            "rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]});
+        assert_eq!(role_risks(admin), vec![RiskKind::ClusterAdmin]);
     }
 }

@@ -42,7 +42,7 @@ mod request;
 /// Label selectors (shared with the rest of Palisade).
 pub use palisade_core::labels as selector;
 
-pub use analysis::{BindingSubject, EscalationPath, Risk, RiskKind, Step, Technique};
+pub use analysis::{BindingSubject, EscalationPath, Risk, RiskKind, RoleRisk, Step, Technique};
 pub use authz::{
     Decision, GrantRef, Rbac, Reason, SubjectGrant, UserInfo, SYSTEM_ANONYMOUS,
     SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, SYSTEM_SERVICEACCOUNTS, SYSTEM_UNAUTHENTICATED,

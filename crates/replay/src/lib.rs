@@ -90,7 +90,8 @@ pub struct Config {
     /// expired after an etcd compaction), as the recorded API server did.
     pub expire_once: Vec<String>,
     /// Extra JSON documents served (200) at these paths to every authenticated user, e.g. a
-    /// kubelet's `/api/v1/nodes/NAME/proxy/configz`.
+    /// kubelet's `/api/v1/nodes/NAME/proxy/configz`; a JSON string is served as
+    /// `text/plain` (the API server's `/metrics`).
     pub routes: HashMap<String, Value>,
     /// Path prefixes under which the server stores what it is sent, as an API server stores
     /// objects: server-side apply (`PATCH` with `application/apply-patch+yaml`), `GET` and
@@ -809,6 +810,14 @@ fn answer(state: &State, req: &Request_<'_>, user: &str) -> Answer {
     }
     if let Some(doc) = state.cfg.routes.get(path) {
         if user != "anonymous" && user != "bad-token" {
+            // A string is served as text, as the API server serves `/metrics`.
+            if let Value::String(text) = doc {
+                return plain((
+                    200,
+                    "text/plain; version=0.0.4".into(),
+                    text.clone().into_bytes(),
+                ));
+            }
             return plain((200, "application/json".into(), doc.to_string().into_bytes()));
         }
     }

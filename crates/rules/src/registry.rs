@@ -54,6 +54,16 @@ pub static RULES: &[&dyn Rule] = &[
     &pod_security::restricted_volume_type::RestrictedVolumeType,
     &pod_security::windows_host_process::WindowsHostProcess,
     &pod_security::namespace_without_enforcement::NamespaceWithoutEnforcement,
+    &pod_security::writable_root_filesystem::WritableRootFilesystem,
+    &pod_security::root_group_id::RootGroupId,
+    &pod_security::writable_host_path::WritableHostPath,
+    &pod_security::host_aliases::HostAliases,
+    &pod_security::shared_process_namespace::SharedProcessNamespace,
+    &pod_security::ssh_port::SshPort,
+    &pod_security::privileged_port::PrivilegedPort,
+    &pod_security::sysctl_injection::SysctlInjection,
+    &pod_security::workload_in_default_namespace::WorkloadInDefaultNamespace,
+    &pod_security::workload_in_kube_system::WorkloadInKubeSystem,
     &rbac::cluster_admin_binding::ClusterAdminBinding,
     &rbac::wildcard_rbac_rule::WildcardRbacRule,
     &rbac::cluster_wide_secret_read::ClusterWideSecretRead,
@@ -64,6 +74,8 @@ pub static RULES: &[&dyn Rule] = &[
     &rbac::binding_to_missing_service_account::BindingToMissingServiceAccount,
     &rbac::sensitive_cluster_access::SensitiveClusterAccess,
     &rbac::privilege_escalation_path::PrivilegeEscalationPath,
+    &rbac::unbound_risky_role::UnboundRiskyRole,
+    &rbac::system_masters_binding::SystemMastersBinding,
     &reliability::missing_resource_limits::MissingResourceLimits,
     &reliability::missing_probes::MissingProbes,
     &reliability::missing_disruption_budget::MissingDisruptionBudget,
@@ -71,6 +83,7 @@ pub static RULES: &[&dyn Rule] = &[
     &reliability::rollout_takes_all_replicas_down::RolloutTakesAllReplicasDown,
     &reliability::disruption_budget_blocks_eviction::DisruptionBudgetBlocksEviction,
     &reliability::replicas_not_spread::ReplicasNotSpread,
+    &reliability::namespace_without_resource_policy::NamespaceWithoutResourcePolicy,
     &secrets::service_account_token_automount::ServiceAccountTokenAutomount,
     &secrets::literal_secret_in_env::LiteralSecretInEnv,
     &secrets::credentials_in_configmap::CredentialsInConfigMap,
@@ -82,6 +95,8 @@ pub static RULES: &[&dyn Rule] = &[
     &versions::node_version_skew::NodeVersionSkew,
     &versions::end_of_life_node_software::EndOfLifeNodeSoftware,
     &versions::known_cve::KnownCve,
+    &versions::removed_api_version::RemovedApiVersion,
+    &versions::deprecated_api_version::DeprecatedApiVersion,
 ];
 
 /// Every rule.
@@ -142,6 +157,8 @@ mod tests {
         // Service and Ingress exposure and dangling bindings: the CIS Kubernetes Benchmark has
         // no control for them (NSA/CISA, NIST and OWASP do).
         "NET007", "NET008", "NET009", "NET010", "RBAC008",
+        // Upgrade readiness: CIS has no control for API versions a release removes.
+        "VER005", "VER006",
         // Version currency: CIS assumes a supported release and has no control for it.
         "VER001", "VER002", "VER003", "VER004",
     ];

@@ -198,3 +198,66 @@ fn a_changed_object_is_evaluated_again_and_a_deleted_one_leaves() {
     assert_eq!(a.last_evaluated(), 1);
     assert!(has(&r4, "b"));
 }
+
+/// A loaded Gatekeeper constraint whose match reads the object's Namespace
+/// (namespaceSelector): the audit gives what the scan gives.
+#[test]
+fn a_constraint_matching_on_namespace_labels_audits_as_it_scans() {
+    use palisade_analyze::ExtraRules;
+    use palisade_core::Rule;
+    use palisade_policy::constraint::EnforcementPoint;
+    use palisade_policy::{apply_modes, rules_for, EvalOptions, PolicySet};
+    let text = format!(
+        "{}---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sNoPrivilegedByUser\nmetadata: {{name: no-priv}}\nspec:\n  enforcementAction: dryrun\n  match:\n    kinds: [{{apiGroups: [\"\"], kinds: [Pod]}}]\n    namespaceSelector: {{matchLabels: {{enforce: \"yes\"}}}}\n",
+        crate::gatekeeper::TEMPLATE
+            .replace("input.review.operation == \"CREATE\"", "true")
+            .replace(
+                "[input.review.userInfo.username, c.name]",
+                "[\"someone\", c.name]"
+            )
+    );
+    let loaded = palisade_load::load_str("policy.yaml", &text);
+    let mut set = PolicySet::default();
+    set.add_objects(&loaded.objects);
+    assert!(set.errors.is_empty(), "{:?}", set.errors);
+    let rules = rules_for(&set, EnforcementPoint::Audit, EvalOptions::default());
+    assert_eq!(rules.len(), 1);
+    let mut opts = Options::new(date(TODAY));
+    apply_modes(&rules, &mut opts.policy);
+    opts.extra_rules = ExtraRules(rules.iter().map(|r| *r as &'static dyn Rule).collect());
+    let objects = palisade_load::load_str(
+        "cluster.yaml",
+        r#"apiVersion: v1
+kind: Namespace
+metadata: {name: enforced, labels: {enforce: "yes"}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: free}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: enforced}
+spec: {containers: [{name: c, image: busybox, securityContext: {privileged: true}}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: free}
+spec: {containers: [{name: c, image: busybox, securityContext: {privileged: true}}]}
+"#,
+    )
+    .objects
+    .into_iter()
+    .filter_map(|o| Object::from_value(o.value, None, SpanIndex::default()).ok())
+    .collect::<Vec<_>>();
+    compare("namespaceSelector constraint", objects.clone(), &opts);
+    let report = auditor(&opts, Vec::new()).evaluate(lines(&objects), opts.today);
+    let hits: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id.contains('/'))
+        .map(|f| f.object.to_string())
+        .collect();
+    assert_eq!(hits, ["Pod enforced/p"]);
+    assert!(Auditor::kinds_for(&opts).contains("Namespace"));
+}

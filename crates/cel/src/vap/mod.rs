@@ -131,8 +131,16 @@ pub enum OutcomeKind {
         failure_policy: FailurePolicy,
         /// The binding's `validationActions`.
         actions: Vec<ValidationAction>,
+        /// The `expressionIndex` the API server records for this error in the
+        /// `validation.policy.admission.k8s.io/validation_failure` audit annotation of a
+        /// binding with the `Audit` action: the validation's index for an error in
+        /// `spec.validations`, 0 for an error in `spec.matchConditions` (the API server's one
+        /// decision then). `None` for the errors it does not record there (an
+        /// `auditAnnotations` expression, missing parameters, a misconfigured binding).
+        expression_index: Option<usize>,
     },
-    /// An audit annotation (`key` is `POLICY/KEY`, as the API server writes it).
+    /// An audit annotation (`key` is `POLICY/KEY`, as the API server writes it). A
+    /// `valueExpression` that gives null or an empty string writes no annotation.
     AuditAnnotation {
         /// The annotation key.
         key: String,
@@ -307,6 +315,22 @@ impl VapSet {
         (set, errors)
     }
 
+    /// The `paramKind` of each loaded policy that has one: (policy, apiVersion, kind).
+    pub fn param_kinds(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.policies.iter().filter_map(|p| {
+            p.param_kind
+                .as_ref()
+                .map(|(av, k)| (p.name.as_str(), av.as_str(), k.as_str()))
+        })
+    }
+
+    /// True when a loaded policy has `auditAnnotations`.
+    pub fn has_audit_annotations(&self) -> bool {
+        self.policies
+            .iter()
+            .any(|p| !p.audit_annotations.is_empty())
+    }
+
     /// The names of the loaded policies.
     pub fn policy_names(&self) -> impl Iterator<Item = &str> {
         self.policies.iter().map(|p| p.name.as_str())
@@ -339,6 +363,36 @@ impl VapSet {
     /// the request's namespace when known (for `namespaceSelector` and
     /// `namespaceObject`).
     pub fn evaluate(&self, req: &Request, namespace: Option<&Json>) -> Vec<Outcome> {
+        self.evaluate_parts(req, namespace, true)
+    }
+
+    /// The audit annotations of the request alone, `(POLICY/KEY, value)`: what
+    /// [`VapSet::evaluate`] gives as [`OutcomeKind::AuditAnnotation`], without evaluating the
+    /// validations (an admission webhook asks for them beside the findings it already has).
+    pub fn audit_annotations(
+        &self,
+        req: &Request,
+        namespace: Option<&Json>,
+    ) -> Vec<(String, String)> {
+        if !self.has_audit_annotations() {
+            return Vec::new();
+        }
+        self.evaluate_parts(req, namespace, false)
+            .into_iter()
+            .filter_map(|o| match o.kind {
+                OutcomeKind::AuditAnnotation { key, value } => Some((key, value)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// [`VapSet::evaluate`], with or without the validations.
+    fn evaluate_parts(
+        &self,
+        req: &Request,
+        namespace: Option<&Json>,
+        validations: bool,
+    ) -> Vec<Outcome> {
         let mut out = Vec::new();
         for binding in &self.bindings {
             let Some(policy) = self.policies.iter().find(|p| p.name == binding.policy_name) else {
@@ -365,14 +419,25 @@ impl VapSet {
                         message,
                         failure_policy: policy.failure_policy,
                         actions: binding.actions.clone(),
+                        expression_index: None,
                     },
                 )
             };
             match self.params_for(policy, binding, req) {
-                Params::None => self.evaluate_one(policy, binding, req, namespace, None, &mut out),
+                Params::None => {
+                    self.evaluate_one(policy, binding, req, namespace, None, validations, &mut out)
+                }
                 Params::Found(params) => {
                     for p in params {
-                        self.evaluate_one(policy, binding, req, namespace, Some(p), &mut out);
+                        self.evaluate_one(
+                            policy,
+                            binding,
+                            req,
+                            namespace,
+                            Some(p),
+                            validations,
+                            &mut out,
+                        );
                     }
                 }
                 Params::NotFound(why) => match binding.param_ref.as_ref().map(|r| r.not_found) {
@@ -437,6 +502,7 @@ impl VapSet {
         Params::Found(found)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn evaluate_one(
         &self,
         policy: &Policy,
@@ -444,6 +510,7 @@ impl VapSet {
         req: &Request,
         namespace: Option<&Json>,
         param: Option<&ParamObject>,
+        validations: bool,
         out: &mut Vec<Outcome>,
     ) {
         let param_name = param.map(|p| {
@@ -461,10 +528,11 @@ impl VapSet {
                 kind,
             })
         };
-        let error = |message: String| OutcomeKind::Error {
+        let error = |message: String, expression_index: Option<usize>| OutcomeKind::Error {
             message,
             failure_policy: policy.failure_policy,
             actions: binding.actions.clone(),
+            expression_index,
         };
         let mut vals = Vals::default();
         let null = Json::Null;
@@ -493,10 +561,15 @@ impl VapSet {
             }
         }
         if let Some(e) = condition_error {
-            push(out, error(e));
+            push(out, error(e, Some(0)));
             return;
         }
-        for (i, v) in policy.validations.iter().enumerate() {
+        let checked = if validations {
+            &policy.validations[..]
+        } else {
+            &[]
+        };
+        for (i, v) in checked.iter().enumerate() {
             match ev.eval_bool(&v.expression) {
                 Ok(true) => {}
                 Ok(false) => push(
@@ -512,12 +585,17 @@ impl VapSet {
                         actions: binding.actions.clone(),
                     },
                 ),
-                Err(e) => push(out, error(format!("spec.validations[{i}].expression: {e}"))),
+                Err(e) => push(
+                    out,
+                    error(format!("spec.validations[{i}].expression: {e}"), Some(i)),
+                ),
             }
         }
         for (i, (key, c)) in policy.audit_annotations.iter().enumerate() {
             match ev.eval(c) {
+                // null or an empty string: no annotation, as in Kubernetes
                 Ok(Value::Null) => {}
+                Ok(Value::String(s)) if s.is_empty() => {}
                 Ok(Value::String(s)) => push(
                     out,
                     OutcomeKind::AuditAnnotation {
@@ -527,17 +605,23 @@ impl VapSet {
                 ),
                 Ok(other) => push(
                     out,
-                    error(format!(
-                        "spec.auditAnnotations[{i}].valueExpression: {}",
-                        CelError::Type {
-                            want: "string or null",
-                            got: crate::ext::type_name(&other).to_owned(),
-                        }
-                    )),
+                    error(
+                        format!(
+                            "spec.auditAnnotations[{i}].valueExpression: {}",
+                            CelError::Type {
+                                want: "string or null",
+                                got: crate::ext::type_name(&other).to_owned(),
+                            }
+                        ),
+                        None,
+                    ),
                 ),
                 Err(e) => push(
                     out,
-                    error(format!("spec.auditAnnotations[{i}].valueExpression: {e}")),
+                    error(
+                        format!("spec.auditAnnotations[{i}].valueExpression: {e}"),
+                        None,
+                    ),
                 ),
             }
         }

@@ -11,6 +11,8 @@ pub(crate) mod pod_exec_access;
 pub(crate) mod privilege_escalation_path;
 pub(crate) mod privilege_escalation_verbs;
 pub(crate) mod sensitive_cluster_access;
+pub(crate) mod system_masters_binding;
+pub(crate) mod unbound_risky_role;
 pub(crate) mod wildcard_rbac_rule;
 
 use palisade_core::{Context, Inventory, ObjectId};

@@ -5,6 +5,7 @@ pub(crate) mod disruption_budget_blocks_eviction;
 pub(crate) mod missing_disruption_budget;
 pub(crate) mod missing_probes;
 pub(crate) mod missing_resource_limits;
+pub(crate) mod namespace_without_resource_policy;
 pub(crate) mod replicas_not_spread;
 pub(crate) mod rollout_takes_all_replicas_down;
 pub(crate) mod single_replica;

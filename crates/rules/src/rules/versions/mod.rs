@@ -4,9 +4,12 @@
 //! `palisade-node::version`; known CVEs are read by the front-end (`--cve-data DIR`) and
 //! handed to the rules through the inventory's derived-view cache.
 
+pub(crate) mod api_removals;
+pub(crate) mod deprecated_api_version;
 pub(crate) mod end_of_life_node_software;
 pub(crate) mod known_cve;
 pub(crate) mod node_version_skew;
+pub(crate) mod removed_api_version;
 pub(crate) mod unsupported_kubernetes_version;
 
 use palisade_core::{Context, Inventory, ObjectId};
