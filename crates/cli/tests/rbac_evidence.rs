@@ -113,6 +113,25 @@ fn unused_from_files_and_from_the_cluster_agree() {
     let from_cluster = json(&o);
     assert_eq!(from_cluster["subjects"], from_files["subjects"]);
 
+    // And from a snapshot of that cluster.
+    let snap = dir.path().join("c.snapshot");
+    let o = palisade(&["snapshot", "-o", snap.to_str().unwrap()], &kc);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = palisade(
+        &[
+            "rbac",
+            "unused",
+            "--audit-log",
+            &log,
+            "-f",
+            "json",
+            snap.to_str().unwrap(),
+        ],
+        none,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(json(&o)["subjects"], from_files["subjects"]);
+
     // The table names the window and a subject without requests as such.
     let mut table = vec!["rbac", "unused", "--audit-log", &log];
     table.extend(files.iter().map(String::as_str));
