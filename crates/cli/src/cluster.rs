@@ -504,6 +504,38 @@ pub(crate) fn export(args: ExportArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Clean)
 }
 
+/// Reads the RBAC objects of the live cluster (`rbac unused --cluster`): Roles,
+/// ClusterRoles, their bindings, ServiceAccounts and Namespaces.
+pub(crate) fn read_rbac(connect: &ConnectArgs) -> anyhow::Result<palisade_load::Loaded> {
+    let kinds: HashSet<String> = [
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "ServiceAccount",
+        "Namespace",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let opts = read_options(connect, connect.context.clone(), Some(kinds));
+    let read = palisade_cluster::read(&opts).context("cannot read the cluster")?;
+    let origin = format!("context {}", read.context);
+    let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
+    let mut loaded =
+        palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
+    if nothing_read {
+        loaded.errors.push(palisade_core::InputIssue {
+            file: format!("context/{}", read.context),
+            line: 0,
+            column: 0,
+            message: "no RBAC kind could be read: check the credentials and the permissions"
+                .to_owned(),
+        });
+    }
+    Ok(loaded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::server_minor;

@@ -491,6 +491,29 @@ fn add_object(out: &mut Loaded, value: Value, source: SourceLoc, spans: SpanInde
         let Some(Value::Array(items)) = map.remove("items") else {
             return;
         };
+        // The API server's typed lists (`RoleList`, `PodList`, ...) leave out each item's
+        // kind and apiVersion: an item without them is of the list's kind and version.
+        let item_kind = map
+            .get("kind")
+            .and_then(Value::as_str)
+            .and_then(|k| k.strip_suffix("List"))
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned);
+        let list_version = map.get("apiVersion").cloned();
+        let items: Vec<Value> = items
+            .into_iter()
+            .map(|mut item| {
+                if let (Some(k), Value::Object(m)) = (&item_kind, &mut item) {
+                    if !m.contains_key("kind") {
+                        m.insert("kind".into(), Value::from(k.as_str()));
+                        if let Some(v) = &list_version {
+                            m.entry("apiVersion").or_insert_with(|| v.clone());
+                        }
+                    }
+                }
+                item
+            })
+            .collect();
         let items_hash = palisade_core::object::segment_hash(spans.root(), "items");
         let roots: Vec<u64> = (0..items.len())
             .map(|i| palisade_core::object::index_hash(items_hash, i))
@@ -520,6 +543,25 @@ fn add_object(out: &mut Loaded, value: Value, source: SourceLoc, spans: SpanInde
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_list_items_take_the_list_kind() {
+        let t = r#"{"kind":"RoleList","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{},
+            "items":[{"metadata":{"name":"r","namespace":"dev"},"rules":[]},
+                     {"kind":"Role","apiVersion":"rbac.authorization.k8s.io/v1","metadata":{"name":"s","namespace":"dev"}}]}"#;
+        let l = load_str("roles.json", t);
+        assert_eq!(l.objects.len(), 2);
+        for o in &l.objects {
+            assert_eq!(o.value["kind"], "Role");
+            assert_eq!(o.value["apiVersion"], "rbac.authorization.k8s.io/v1");
+        }
+        // A generic List keeps the rule: items without a kind are not objects.
+        let l = load_str(
+            "l.json",
+            r#"{"kind":"List","apiVersion":"v1","items":[{"metadata":{"name":"x"}}]}"#,
+        );
+        assert!(l.objects.is_empty());
+    }
 
     #[test]
     fn splitting_keeps_lines() {

@@ -1,7 +1,9 @@
-//! `who_can` over a generated inventory of 10,000 bindings and 2,000 roles.
+//! `who_can` and `escalation_paths` over a generated inventory of 10,000 bindings and 2,000
+//! roles.
 #![allow(missing_docs)] // criterion_group! generates undocumented pub fns
 //!
-//! Target: each query under 50 ms (indexes are built once, outside the measurement).
+//! Targets: each `who_can` query under 50 ms (indexes are built once, outside the
+//! measurement); the escalation paths of every subject (`rbac paths`) under a second.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use palisade_rbac::{Rbac, Request};
@@ -152,5 +154,26 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Every subject's escalation paths, with a few cluster-admin service accounts in the
+/// generated inventory so that pod creation, token and impersonation paths exist.
+fn bench_paths(c: &mut Criterion) {
+    let mut objs = inventory();
+    for n in [5, 42, 77] {
+        objs.push(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": format!("admin-sa-{n}")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+            "subjects": [{"kind": "ServiceAccount", "name": format!("sa-{n}"), "namespace": format!("ns-{n}")}]}));
+    }
+    let rbac = Rbac::from_objects(&objs);
+    let paths = rbac.escalation_paths();
+    assert!(!paths.is_empty());
+    let mut g = c.benchmark_group("paths");
+    g.sample_size(10);
+    g.bench_function("escalation_paths_all_subjects_2k_roles_10k_bindings", |b| {
+        b.iter(|| black_box(rbac.escalation_paths()))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_paths);
 criterion_main!(benches);

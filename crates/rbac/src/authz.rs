@@ -296,9 +296,19 @@ impl Rbac {
                 if depth > 4 {
                     return;
                 }
+                // The API server's list responses (`RoleList`, ...) leave out each item's
+                // kind: an item without one is of the list's kind.
+                let item_kind = kind.strip_suffix("List").filter(|k| !k.is_empty());
                 if let Some(items) = o.get("items").and_then(Value::as_array) {
                     for it in items {
-                        self.add(it, depth + 1);
+                        match (item_kind, it.get("kind")) {
+                            (Some(k), None) if it.is_object() => {
+                                let mut it = it.clone();
+                                it["kind"] = Value::from(k);
+                                self.add(&it, depth + 1);
+                            }
+                            _ => self.add(it, depth + 1),
+                        }
                     }
                 }
                 Ok(())

@@ -7,6 +7,8 @@
 //! * [`Rbac::who_can`]: every subject allowed to perform a request;
 //! * [`Rbac::risks`]: subjects holding risky grants;
 //! * [`Rbac::escalation_paths`]: step-by-step paths to cluster-admin-equivalent power;
+//! * [`Rbac::usage`] and [`suggest`]: from an audit log ([`Evidence`]), the granted rules
+//!   no request exercised, and the minimal rules covering what a subject did;
 //! * hygiene checks: [`Rbac::bindings_to_missing_service_accounts`],
 //!   [`Rbac::anonymous_bindings`], [`Rbac::default_service_account_bindings`].
 //!
@@ -34,6 +36,7 @@
 mod analysis;
 mod authz;
 mod bootstrap;
+mod evidence;
 mod model;
 mod request;
 /// Label selectors (shared with the rest of Palisade).
@@ -43,6 +46,11 @@ pub use analysis::{BindingSubject, EscalationPath, Risk, RiskKind, RoleRisk, Ste
 pub use authz::{
     Decision, GrantRef, Rbac, Reason, SubjectGrant, UserInfo, SYSTEM_ANONYMOUS,
     SYSTEM_AUTHENTICATED, SYSTEM_MASTERS, SYSTEM_SERVICEACCOUNTS, SYSTEM_UNAUTHENTICATED,
+};
+pub use evidence::{
+    made_by, parse_time_micros, suggest, AuditedRequest, AuthzDecision, BindingUsage, Confidence,
+    Evidence, RuleStatus, RuleUsage, SubjectUsage, SuggestedRole, SuggestedRule, Suggestion,
+    UsageReport, Window, MAX_RESOURCE_NAMES,
 };
 pub use model::{
     Binding, BindingKind, PolicyRule, Role, RoleKind, RoleRef, ServiceAccountRef, Subject,
