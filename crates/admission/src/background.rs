@@ -293,10 +293,8 @@ impl Auditor {
         let fresh = std::sync::atomic::AtomicUsize::new(0);
         let evaluate_one = |line: &Arc<str>| -> (Option<Arc<Evaluated>>, Option<Object>) {
             let cached = previous.by_line.get(line).cloned();
-            let related_kind = |kind: &str| related_kinds.as_ref().is_none_or(|k| k.contains(kind));
             // Parsed only when not evaluated before, or when the other rules read its kind.
-            let needs_parse = cached.is_none() || cached.as_ref().is_some_and(|c| c.related);
-            if !needs_parse {
+            if cached.as_ref().is_some_and(|c| !c.related) {
                 return (cached, None);
             }
             let Some(object) = serde_json::from_str::<serde_json::Value>(line)
@@ -305,27 +303,28 @@ impl Auditor {
             else {
                 return (None, None);
             };
-            let related = related_kind(&object.kind);
-            let result = match cached {
-                Some(c) => c,
+            let (result, object) = match cached {
+                Some(c) => (c, Some(object)),
                 None => {
                     fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let related = related_kinds
+                        .as_ref()
+                        .is_none_or(|k| k.contains(object.kind.as_str()));
                     let inventory = Inventory::new(vec![object]);
                     let findings = run_rules(&inventory, &local, &opts);
                     let report =
                         apply_policy(&inventory, findings, &local, InputSummary::default(), &opts);
-                    let evaluated = evaluations(&inventory, &opts);
-                    let object = inventory.into_objects().pop();
                     let result = Arc::new(Evaluated {
                         findings: report.findings,
                         suppressed: report.suppressed,
-                        evaluated,
+                        evaluated: evaluations(&inventory, &opts),
                         related,
                     });
-                    return (Some(result), object.filter(|_| related));
+                    (result, inventory.into_objects().pop())
                 }
             };
-            (Some(result), Some(object).filter(|_| related))
+            let keep = object.filter(|_| result.related);
+            (Some(result), keep)
         };
         let evaluated: Vec<LineOutcome> = lines
             .into_par_iter()
