@@ -217,6 +217,47 @@ impl ApiServerMinor {
     }
 }
 
+/// An object's use of a removed API version, with the release it is judged against.
+pub(crate) struct InUse {
+    /// The table's entry.
+    pub(crate) removal: &'static Removal,
+    /// `/apiVersion`, or the last-applied annotation's path.
+    pub(crate) path: String,
+    /// The target minor version, and why it is the target.
+    pub(crate) target: u32,
+    pub(crate) why: &'static str,
+}
+
+impl InUse {
+    /// What an object uses (its `apiVersion`, or what it was last applied as) and the target
+    /// release ([`target`]); `None` when it uses no version of the table.
+    pub(crate) fn of(object: &Object, cx: &Context<'_>) -> Option<InUse> {
+        let (removal, path) = used_removal(object)?;
+        let (target, why) = target(cx, cx.inventory());
+        Some(InUse {
+            removal,
+            path,
+            target,
+            why,
+        })
+    }
+
+    /// The message's opening: `batch/v1beta1 CronJob`, or `last applied as ...` when the
+    /// version is the last-applied annotation's.
+    pub(crate) fn what(&self) -> String {
+        format!(
+            "{}{} {}",
+            if self.path == "/apiVersion" {
+                ""
+            } else {
+                "last applied as "
+            },
+            self.removal.api_version,
+            self.removal.kind
+        )
+    }
+}
+
 /// What to migrate to.
 pub(crate) fn migrate(r: &Removal) -> String {
     match r.replacement {

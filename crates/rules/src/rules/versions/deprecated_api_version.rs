@@ -1,4 +1,4 @@
-use super::api_removals::{migrate, target, used_removal, KINDS, TABLE_DATE};
+use super::api_removals::{migrate, InUse, KINDS, TABLE_DATE};
 use palisade_core::{Context, Object, Rule};
 
 declare_rule! {
@@ -64,27 +64,27 @@ impl Rule for DeprecatedApiVersion {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some((r, path)) = used_removal(object) else {
+        let Some(u) = InUse::of(object, cx) else {
             return;
         };
-        let (target, why) = target(cx, cx.inventory());
-        if target < r.deprecated_in || target >= r.removed_in {
+        let r = u.removal;
+        if u.target < r.deprecated_in || u.target >= r.removed_in {
             return;
         }
         cx.report(
-            Some(path.clone()),
+            Some(u.path.clone()),
             format!(
-                "{}{} {} is deprecated since Kubernetes v1.{} and removed in v1.{}; target v1.{target} ({why}): {}",
-                if path == "/apiVersion" { "" } else { "last applied as " },
-                r.api_version,
-                r.kind,
+                "{} is deprecated since Kubernetes v1.{} and removed in v1.{}; target v1.{} ({}): {}",
+                u.what(),
                 r.deprecated_in,
                 r.removed_in,
+                u.target,
+                u.why,
                 migrate(r)
             ),
         )
         .fix(format!("{} before v1.{} (table of {TABLE_DATE})", migrate(r), r.removed_in))
         .property("removedIn", format!("v1.{}", r.removed_in))
-        .property("targetVersion", format!("v1.{target}"));
+        .property("targetVersion", format!("v1.{}", u.target));
     }
 }

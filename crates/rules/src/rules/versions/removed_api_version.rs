@@ -1,4 +1,4 @@
-use super::api_removals::{migrate, target, used_removal, KINDS, TABLE_DATE};
+use super::api_removals::{migrate, InUse, KINDS, TABLE_DATE};
 use palisade_core::{Context, Object, Rule};
 
 declare_rule! {
@@ -78,28 +78,28 @@ impl Rule for RemovedApiVersion {
     }
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
-        let Some((r, path)) = used_removal(object) else {
+        let Some(u) = InUse::of(object, cx) else {
             return;
         };
-        let (target, why) = target(cx, cx.inventory());
-        if target < r.removed_in {
+        let r = u.removal;
+        if u.target < r.removed_in {
             return;
         }
         cx.report(
-            Some(path.clone()),
+            Some(u.path.clone()),
             format!(
-                "{}{} {} is no longer served since Kubernetes v1.{} (deprecated in v1.{}); target v1.{target} ({why}): {}",
-                if path == "/apiVersion" { "" } else { "last applied as " },
-                r.api_version,
-                r.kind,
+                "{} is no longer served since Kubernetes v1.{} (deprecated in v1.{}); target v1.{} ({}): {}",
+                u.what(),
                 r.removed_in,
                 r.deprecated_in,
+                u.target,
+                u.why,
                 migrate(r)
             ),
         )
         .fix(format!("{} (table of {TABLE_DATE})", migrate(r)))
         .property("removedIn", format!("v1.{}", r.removed_in))
-        .property("targetVersion", format!("v1.{target}"));
+        .property("targetVersion", format!("v1.{}", u.target));
     }
 }
 
