@@ -79,6 +79,8 @@ pub struct SinkStats {
     pub dropped: AtomicU64,
     /// Failed attempts that were retried.
     pub retried: AtomicU64,
+    /// Alerts queued and not yet delivered or dropped (the one being sent included).
+    pending: AtomicU64,
 }
 
 /// Why a sink cannot start.
@@ -148,6 +150,8 @@ impl HttpSink {
                         }
                     }
                 }
+                // Counted before the alert stops being pending, so that a drained sink's
+                // counters are final.
                 if delivered {
                     st.sent.fetch_add(1, Ordering::Relaxed);
                 } else {
@@ -157,6 +161,7 @@ impl HttpSink {
                         "alert sink: an alert could not be delivered and was dropped"
                     );
                 }
+                st.pending.fetch_sub(1, Ordering::SeqCst);
             }
         });
         Ok(HttpSink {
@@ -172,7 +177,9 @@ impl HttpSink {
             SinkFormat::Palisade => serde_json::to_vec(alert).unwrap_or_default(),
             SinkFormat::Falco => falco_json(alert).to_string().into_bytes(),
         };
+        self.stats.pending.fetch_add(1, Ordering::SeqCst);
         if self.tx.try_send(Bytes::from(body)).is_err() {
+            self.stats.pending.fetch_sub(1, Ordering::SeqCst);
             self.stats.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -182,11 +189,12 @@ impl HttpSink {
         self.stats.clone()
     }
 
-    /// Waits until the queue is empty (the last alert taken by the sender), at most
-    /// `timeout`: for a clean shutdown.
+    /// Waits until every queued alert has been delivered or dropped (the last one's POST
+    /// answered, not merely taken off the queue), at most `timeout`: for a clean shutdown.
     pub async fn drain(&self, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
-        while self.tx.capacity() < self.tx.max_capacity() && tokio::time::Instant::now() < deadline
+        while self.stats.pending.load(Ordering::SeqCst) > 0
+            && tokio::time::Instant::now() < deadline
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

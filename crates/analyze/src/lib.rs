@@ -196,12 +196,26 @@ pub fn is_selected(m: &RuleMeta, opts: &Options) -> bool {
     chosen && !ignored && enabled && in_profile && in_framework
 }
 
-/// The kinds the selected rules read (`None` when one of them reads every kind): what the
-/// loader must build in full.
+/// The kinds the selected rules read (`None` when one of them reads every kind): what a
+/// cluster scan lists.
 pub fn needed_kinds(opts: &Options) -> Option<std::collections::HashSet<String>> {
+    kinds_of(opts, |r| r.meta().kinds)
+}
+
+/// The kinds the selected rules read beyond identity and metadata ([`Rule::full_kinds`];
+/// `None` when one of them reads every kind): what the loader must build in full. Objects of
+/// the other kinds are kept with their identity and metadata only.
+pub fn full_kinds(opts: &Options) -> Option<std::collections::HashSet<String>> {
+    kinds_of(opts, |r| r.full_kinds())
+}
+
+fn kinds_of(
+    opts: &Options,
+    of: impl Fn(&dyn Rule) -> &'static [&'static str],
+) -> Option<std::collections::HashSet<String>> {
     let mut kinds = std::collections::HashSet::new();
     for r in selected_rules(opts) {
-        for k in r.meta().kinds {
+        for k in of(r) {
             if *k == "*" {
                 return None;
             }

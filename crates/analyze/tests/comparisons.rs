@@ -510,6 +510,7 @@ fn graph_result(dir: &Path, rules: &[&str], needle: Option<&str>) -> CheckResult
 
 /// Graph-check resources where Palisade deliberately differs, with the reason.
 const GRAPH_DELIBERATE: &[(&str, &str)] = &[
+    ("ClusterRoleBinding.default.passing-crb1", "the User may create and patch pods in every namespace (`*` on `pods`); the fixtures are scanned as one inventory, where a pod in `prod` can run as `over-privileged-sa4`, which may bind `cluster-admin` (another fixture of the same check): a two-hop path that RBAC010 reports. Checkov judges each binding alone"),
     ("ClusterRoleBinding.default.passing-crb2", "the subject is a User; Checkov's graph checks look at ServiceAccounts and Nodes only, Palisade at every subject (a person bound to `bind` on every RBAC resource can escalate too). For CKV2_K8S_2 it is `get` on `nodes/proxy`, which already reaches the kubelet API (logs, metrics and, over a websocket upgrade, exec): Palisade reports it"),
     ("RoleBinding.kube-system.failing-rb3", "the Role grants `bind`/`create` on `rolebindings` (CKV2_K8S_1) or `create` on `nodes/proxy` (CKV2_K8S_2). The API server checks `bind` against the role a binding references, not against `rolebindings`; and `nodes/proxy` is cluster-scoped, so a namespaced Role cannot grant it. Palisade's RBAC engine follows the authorizer: these grant nothing"),
     ("ClusterRoleBinding.default.read-secrets-global", "the ServiceAccount subject of this ClusterRoleBinding has no namespace: the API server rejects the binding (`subjects[0].namespace: Required value`), so it grants nothing and Palisade reports nothing"),
@@ -721,8 +722,9 @@ the API server's own admission verdict.\n"
     );
     // The target was 95%; every remaining disagreement is a deliberate difference (Pod
     // Security Standards semantics, removed Kubernetes features, Checkov's file-name checks),
-    // listed with its reason. Fail if agreement drops below what is reached today.
-    assert!(pct >= 84.0, "agreement {pct:.1}% is below 84%");
+    // listed with its reason. Fail if agreement drops below what is reached today (253 of
+    // 302: RBAC010's multi-hop path on passing-crb1 is one more deliberate difference).
+    assert!(pct >= 83.7, "agreement {pct:.1}% is below 83.7%");
 }
 
 /// The rules whose findings the real-world review samples, with how many findings each.

@@ -75,14 +75,17 @@ enum RbacCommand {
         #[command(flatten)]
         inputs: Inputs,
     },
-    /// Privilege-escalation paths to cluster-admin-equivalent power, step by step.
+    /// Attack paths: the shortest ways, of one or several hops through service accounts, pods
+    /// and nodes, from each subject to cluster-admin-equivalent power, Secrets or nodes, each
+    /// hop with the grant (binding, role, rule) that opens it.
     Paths {
         /// Only the paths of this subject: a user name, `group:NAME` or
         /// `system:serviceaccount:NS:NAME`.
         #[arg(long, value_name = "SUBJECT")]
         from: Option<String>,
-        /// The goal of the paths (only cluster-admin-equivalent power is searched).
-        #[arg(long, value_name = "GOAL", default_value = "cluster-admin", value_parser = ["cluster-admin"])]
+        /// The goal: cluster-admin (cluster-admin-equivalent power), secrets (the Secrets of a
+        /// namespace) or nodes (a node's kubelet or host).
+        #[arg(long, value_name = "GOAL", default_value = "cluster-admin", value_parser = ["cluster-admin", "secrets", "nodes"])]
         to: String,
         /// Manifests to read (files, directories, `-` for stdin) or a snapshot.
         #[arg(value_name = "PATH", required = true)]
@@ -349,14 +352,17 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
         }
         RbacCommand::Paths {
             from,
-            to: _,
+            to,
             paths,
             format,
             limits,
         } => {
+            let goal = palisade_rbac::Goal::parse(&to).ok_or_else(|| {
+                anyhow::anyhow!("--to {to:?}: expected cluster-admin, secrets or nodes")
+            })?;
             let input = load(&paths, limits);
             let rbac = Rbac::from_objects(&input.objects);
-            let mut paths = rbac.escalation_paths();
+            let mut paths = rbac.attack_paths(goal);
             if let Some(from) = &from {
                 let s = Subject::parse(from);
                 paths.retain(|p| p.subject == s);
@@ -372,39 +378,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                 }
                 _ => {}
             }
-            let mut out = String::new();
-            for (i, p) in paths.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "{}. {} -> cluster-admin-equivalent ({:?}{})",
-                    i + 1,
-                    p.subject,
-                    p.technique,
-                    p.target
-                        .as_ref()
-                        .map(|t| format!(", as {t}"))
-                        .unwrap_or_default()
-                );
-                for (j, s) in p.steps.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "   {}. {}{}",
-                        j + 1,
-                        s.action,
-                        s.grant
-                            .as_ref()
-                            .map(|g| format!("  [{g}]"))
-                            .unwrap_or_default()
-                    );
-                }
-            }
-            let _ = writeln!(
-                out,
-                "{} escalation path{}",
-                paths.len(),
-                if paths.len() == 1 { "" } else { "s" }
-            );
-            emit(&out)?;
+            emit(&paths_table(&paths))?;
             Ok(input.exit(Exit::Clean))
         }
         RbacCommand::Unused {
@@ -483,12 +457,44 @@ fn report_loaded_errors(loaded: &palisade_load::Loaded) {
     }
 }
 
-/// The escalation paths as a graph: subjects and the identities they reach are nodes,
-/// `cluster-admin` the goal; each edge is labelled with its technique and the grant
-/// (binding -> role -> rule) that enables it. Graphviz DOT or a Mermaid flowchart.
-fn paths_graph(paths: &[palisade_rbac::EscalationPath], dot: bool) -> String {
-    const GOAL: &str = "cluster-admin-equivalent";
+/// The attack paths as a table: each path, then its hops with their grants.
+fn paths_table(paths: &[palisade_rbac::AttackPath]) -> String {
+    let mut out = String::new();
+    for (i, p) in paths.iter().enumerate() {
+        let last = p.hops.last().map(|h| h.to.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}. {} -> {last} in {} hop{} ({:?})",
+            i + 1,
+            p.subject,
+            p.hops.len(),
+            if p.hops.len() == 1 { "" } else { "s" },
+            p.hops[0].technique,
+        );
+        for (j, h) in p.hops.iter().enumerate() {
+            let _ = write!(out, "   {}. {}", j + 1, h.action);
+            if h.assumed {
+                out.push_str("  (assumed)");
+            }
+            out.push('\n');
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} attack path{}",
+        paths.len(),
+        if paths.len() == 1 { "" } else { "s" }
+    );
+    out
+}
+
+/// The attack paths as a graph: subjects, service accounts, pods, nodes, Secrets and the goal
+/// are nodes; each edge is labelled with its technique and the grants (binding -> role ->
+/// rule) that enable it. Graphviz DOT or a Mermaid flowchart.
+fn paths_graph(paths: &[palisade_rbac::AttackPath], dot: bool) -> String {
+    use palisade_rbac::PathNode;
     let mut nodes: Vec<String> = Vec::new();
+    let mut goals: std::collections::BTreeSet<usize> = Default::default();
     let mut edges: std::collections::BTreeSet<(usize, usize, String)> = Default::default();
     let id = |n: String, nodes: &mut Vec<String>| match nodes.iter().position(|x| *x == n) {
         Some(i) => i,
@@ -498,42 +504,28 @@ fn paths_graph(paths: &[palisade_rbac::EscalationPath], dot: bool) -> String {
         }
     };
     for p in paths {
-        let from = id(p.subject.to_string(), &mut nodes);
-        let goal = id(GOAL.to_owned(), &mut nodes);
-        // The subject's own grant: the first step that has one (the last step of a path
-        // through another identity is that identity's grant).
-        let own = match &p.target {
-            Some(_) => &p.steps[..p.steps.len().saturating_sub(1)],
-            None => &p.steps[..],
-        };
-        let first = own
-            .iter()
-            .find_map(|s| s.grant.as_ref())
-            .map(|g| format!("{:?} via {g}", p.technique))
-            .unwrap_or_else(|| format!("{:?}", p.technique));
-        match &p.target {
-            Some(t) => {
-                let mid = id(t.to_string(), &mut nodes);
-                edges.insert((from, mid, first));
-                let last = p
-                    .steps
-                    .last()
-                    .and_then(|s| s.grant.as_ref())
-                    .map(|g| format!("holds * on * via {g}"))
-                    .unwrap_or_else(|| "holds * on *".to_owned());
-                edges.insert((mid, goal, last));
+        for (i, h) in p.hops.iter().enumerate() {
+            let a = id(h.from.to_string(), &mut nodes);
+            let b = id(h.to.to_string(), &mut nodes);
+            if i + 1 == p.hops.len() || matches!(h.to, PathNode::ClusterAdmin) {
+                goals.insert(b);
             }
-            None => {
-                edges.insert((from, goal, first));
+            let mut label = format!("{:?}", h.technique);
+            for g in &h.grants {
+                let _ = write!(label, " via {g}");
             }
+            if h.assumed {
+                label.push_str(" (assumed)");
+            }
+            edges.insert((a, b, label));
         }
     }
     let mut out = String::new();
     if dot {
         let q = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-        out.push_str("digraph escalation {\n  rankdir=LR;\n  node [shape=box];\n");
+        out.push_str("digraph attack_paths {\n  rankdir=LR;\n  node [shape=box];\n");
         for (i, n) in nodes.iter().enumerate() {
-            let extra = if n == GOAL {
+            let extra = if goals.contains(&i) {
                 ", style=filled, fillcolor=\"#f4cccc\""
             } else {
                 ""
@@ -588,14 +580,31 @@ fn since_micros(s: &str, now_micros: i64) -> anyhow::Result<i64> {
 /// as `error: FILE:LINE: reason` and skipped; returns the number of such errors.
 #[allow(clippy::print_stderr)]
 fn read_audit(audit: &AuditArgs) -> anyhow::Result<(palisade_rbac::Evidence, usize)> {
-    use std::io::BufRead;
     let since = match &audit.since {
         Some(s) => Some(since_micros(s, jiff::Timestamp::now().as_microsecond())?),
         None => None,
     };
+    let (ev, issues) = read_audit_logs(&audit.audit_logs, since)?;
+    for e in &issues {
+        eprintln!("error: {}:{}: {}", e.file, e.line, e.message);
+    }
+    Ok((ev, issues.len()))
+}
+
+/// Reads audit logs (JSON lines of `audit.k8s.io/v1` events, `-` for stdin) into evidence;
+/// a line that is not an audit event is skipped and returned as an input issue
+/// (`FILE:LINE: reason`). An unreadable file is an error.
+pub(crate) fn read_audit_logs(
+    paths: &[PathBuf],
+    since: Option<i64>,
+) -> anyhow::Result<(
+    palisade_rbac::Evidence,
+    Vec<palisade_core::report::InputIssue>,
+)> {
+    use std::io::BufRead;
     let mut ev = palisade_rbac::Evidence::since(since);
-    let mut errors = 0usize;
-    for path in &audit.audit_logs {
+    let mut issues = Vec::new();
+    for path in paths {
         let label = path.display().to_string();
         let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
             Box::new(std::io::BufReader::new(std::io::stdin()))
@@ -607,13 +616,19 @@ fn read_audit(audit: &AuditArgs) -> anyhow::Result<(palisade_rbac::Evidence, usi
         let mut lines =
             palisade_detect::LineReader::new(reader, palisade_detect::DEFAULT_MAX_LINE_BYTES);
         let mut handle = |line: palisade_detect::Line<'_>, ev: &mut palisade_rbac::Evidence| {
+            let issue = |number: u64, message: String| palisade_core::report::InputIssue {
+                file: label.clone(),
+                line: u32::try_from(number).unwrap_or(u32::MAX),
+                column: 0,
+                message,
+            };
             let (number, text) = match line {
                 palisade_detect::Line::Text { number, text } => (number, text),
                 palisade_detect::Line::TooLong { number, bytes } => {
-                    eprintln!(
-                        "error: {label}:{number}: line of {bytes} bytes is over the limit, skipped"
-                    );
-                    errors += 1;
+                    issues.push(issue(
+                        number,
+                        format!("line of {bytes} bytes is over the limit, skipped"),
+                    ));
                     return;
                 }
             };
@@ -624,8 +639,7 @@ fn read_audit(audit: &AuditArgs) -> anyhow::Result<(palisade_rbac::Evidence, usi
                 .map_err(|e| format!("not a JSON audit event ({e})"))
                 .and_then(|v| ev.add_event(&v));
             if let Err(e) = res {
-                eprintln!("error: {label}:{number}: {e}");
-                errors += 1;
+                issues.push(issue(number, e));
             }
         };
         while let Some(line) = lines
@@ -638,7 +652,207 @@ fn read_audit(audit: &AuditArgs) -> anyhow::Result<(palisade_rbac::Evidence, usi
             handle(line, &mut ev);
         }
     }
-    Ok((ev, errors))
+    Ok((ev, issues))
+}
+
+/// A duration in words: `30 days`, `5 hours`, `12 minutes`, `40 seconds`.
+fn span_text(seconds: i64) -> String {
+    let (n, unit) = if seconds >= 86_400 {
+        ((seconds + 43_200) / 86_400, "day")
+    } else if seconds >= 3_600 {
+        ((seconds + 1_800) / 3_600, "hour")
+    } else if seconds >= 60 {
+        ((seconds + 30) / 60, "minute")
+    } else {
+        (seconds, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// What one used rule was used for: `create on deployments.apps in 4 namespaces`.
+fn used_rule_text(r: &palisade_rbac::RuleUsage) -> String {
+    let verbs: Vec<&str> = r
+        .rule
+        .verbs
+        .iter()
+        .filter(|v| !r.unused_verbs.contains(v))
+        .map(String::as_str)
+        .collect();
+    let what = if r.rule.non_resource_urls.is_empty() {
+        let groups: Vec<&str> = r
+            .rule
+            .api_groups
+            .iter()
+            .filter(|g| !g.is_empty())
+            .map(String::as_str)
+            .collect();
+        let mut res = r.rule.resources.join(",");
+        if !groups.is_empty() {
+            res = format!("{res} [{}]", groups.join(","));
+        }
+        res
+    } else {
+        r.rule.non_resource_urls.join(",")
+    };
+    let namespaces: Vec<&String> = r.namespaces.iter().filter(|n| !n.is_empty()).collect();
+    let scope = match namespaces.as_slice() {
+        [] => " cluster-wide".to_owned(),
+        [one] => format!(" in namespace {one}"),
+        many => format!(" in {} namespaces", many.len()),
+    };
+    format!("{} on {what}{scope}", verbs.join(","))
+}
+
+/// The audit evidence of one RBAC finding: did the subject use the grant of this binding in
+/// the window (and the risky rules, when the finding names a risk)? `None` when the finding
+/// names no subject.
+fn finding_evidence(
+    f: &palisade_core::report::ReportFinding,
+    rbac: &Rbac,
+    usage: &std::collections::HashMap<String, &palisade_rbac::SubjectUsage>,
+    span: &str,
+) -> Option<(String, usize)> {
+    use palisade_rbac::RuleStatus;
+    let subject = f.properties.get("subject")?;
+    let Some(u) = usage.get(subject.as_str()) else {
+        return Some((
+            format!("{subject} made no request in the audit window ({span}): no evidence of use"),
+            0,
+        ));
+    };
+    if u.requests == 0 {
+        return Some((
+            format!("{subject} made no request in the audit window ({span}): no evidence of use"),
+            0,
+        ));
+    }
+    let binding = u.bindings.iter().find(|b| {
+        let kind = match b.binding_kind {
+            palisade_rbac::BindingKind::RoleBinding => "RoleBinding",
+            palisade_rbac::BindingKind::ClusterRoleBinding => "ClusterRoleBinding",
+        };
+        f.object.kind == kind
+            && f.object.name == b.binding_name
+            && (b.binding_kind == palisade_rbac::BindingKind::ClusterRoleBinding
+                || f.object.namespace.as_deref().unwrap_or("default")
+                    == b.binding_namespace.as_deref().unwrap_or("default"))
+    });
+    let Some(b) = binding else {
+        return Some((
+            format!(
+                "{subject} made {} requests in {span}, none through this binding's rules",
+                u.requests
+            ),
+            0,
+        ));
+    };
+    let role = format!("{:?} {}", b.role_kind, b.role_name);
+    let used: Vec<&palisade_rbac::RuleUsage> = b
+        .rules
+        .iter()
+        .filter(|r| r.status == RuleStatus::Used)
+        .collect();
+    let unknown = b
+        .rules
+        .iter()
+        .filter(|r| r.status == RuleStatus::Unknown)
+        .count();
+    let mut text = if used.is_empty() {
+        format!(
+            "{role} bound to {subject}; used 0 of its {} rules in {span} ({} requests seen)",
+            b.rules.len(),
+            u.requests
+        )
+    } else {
+        const SHOWN: usize = 3;
+        let mut parts: Vec<String> = used.iter().take(SHOWN).map(|r| used_rule_text(r)).collect();
+        if used.len() > SHOWN {
+            parts.push(format!("{} more rules", used.len() - SHOWN));
+        }
+        format!(
+            "{role} bound to {subject}; used {} of its {} rules in {span}: {}",
+            used.len(),
+            b.rules.len(),
+            parts.join("; ")
+        )
+    };
+    if unknown > 0 {
+        let _ = write!(
+            text,
+            "; {unknown} rule{} unknown (the log shows no event of {})",
+            if unknown == 1 { "" } else { "s" },
+            if unknown == 1 {
+                "its API groups"
+            } else {
+                "their API groups"
+            }
+        );
+    }
+    // The risky rules of the finding, when it names a risk.
+    if let (Some(risk), Some(r)) = (
+        f.properties.get("risk"),
+        rbac.role(b.role_kind, b.binding_namespace.as_deref(), &b.role_name),
+    ) {
+        let risky: Vec<usize> = rbac
+            .role_risks(r)
+            .into_iter()
+            .filter(|x| format!("{:?}", x.kind) == *risk)
+            .flat_map(|x| x.rules)
+            .collect();
+        if !risky.is_empty() {
+            let risky_used = b
+                .rules
+                .iter()
+                .any(|r| risky.contains(&r.rule_index) && r.status == RuleStatus::Used);
+            let _ = write!(
+                text,
+                "; the risky grant ({risk}) was {}used",
+                if risky_used { "" } else { "not " }
+            );
+        }
+    }
+    Some((text, used.len()))
+}
+
+/// `scan --audit-log`: each RBAC finding that names a subject says whether the subject used
+/// the grant in the audit window, in its message and in the `audit` and `auditUsedRules`
+/// properties (which JSON and SARIF carry).
+pub(crate) fn annotate_rbac_findings(
+    report: &mut palisade_core::report::Report,
+    objects: &[&Value],
+    ev: &palisade_rbac::Evidence,
+) {
+    if !report
+        .findings
+        .iter()
+        .chain(&report.suppressed)
+        .any(|f| f.rule_id.starts_with("RBAC") && f.properties.contains_key("subject"))
+    {
+        return;
+    }
+    let rbac = Rbac::from_objects(objects.iter().copied());
+    let usage_report = rbac.usage(ev);
+    let usage: std::collections::HashMap<String, &palisade_rbac::SubjectUsage> = usage_report
+        .subjects
+        .iter()
+        .map(|u| (u.subject.to_string(), u))
+        .collect();
+    let span = span_text(usage_report.window.covered_seconds);
+    for f in report
+        .findings
+        .iter_mut()
+        .chain(report.suppressed.iter_mut())
+    {
+        if !f.rule_id.starts_with("RBAC") {
+            continue;
+        }
+        if let Some((text, used)) = finding_evidence(f, &rbac, &usage, &span) {
+            let _ = write!(f.message, " [audit: {text}]");
+            f.properties.insert("audit".into(), text);
+            f.properties
+                .insert("auditUsedRules".into(), used.to_string());
+        }
+    }
 }
 
 fn rule_text(r: &palisade_rbac::PolicyRule) -> String {
@@ -846,6 +1060,15 @@ fn suggestion_yaml(
     Ok(out)
 }
 
+/// A rule of a `net can` answer: `ns/name ingress rule #0` for a NetworkPolicy, the kind
+/// and the rule's place in the object for Cilium and Calico policies.
+fn rule_label(r: &palisade_netpol::RuleRef, side: &str) -> String {
+    match &r.path {
+        Some(path) => format!("{} rule {path}", r.policy),
+        None => format!("{} {side} rule #{}", r.policy, r.rule_index),
+    }
+}
+
 fn default_role_name(s: &Subject) -> String {
     let raw = match &s.namespace {
         Some(ns) => format!("{ns}-{}", s.name),
@@ -866,6 +1089,9 @@ fn default_role_name(s: &Subject) -> String {
     format!("palisade-suggested-{name}")
 }
 
+/// `net can` reads its inputs as [`load`] does, and also warns (file:line) about each
+/// policy it could not read, since leaving one out changes the answer.
+#[allow(clippy::print_stderr)]
 pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
     match args.command {
         NetCommand::Can {
@@ -874,8 +1100,27 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
             port,
             inputs,
         } => {
-            let input = load(&inputs.paths, inputs.limits);
-            let np = Netpol::from_objects(&input.objects);
+            let opts = palisade_load::LoadOptions {
+                limits: inputs.limits.limits(),
+                ..palisade_load::LoadOptions::default()
+            };
+            let loaded = palisade_load::load_paths_with(&inputs.paths, &opts);
+            for e in &loaded.errors {
+                eprintln!("error: {e}");
+            }
+            let values: Vec<&Value> = loaded.objects.iter().map(|o| &o.value).collect();
+            let np = Netpol::from_objects(values.iter().copied());
+            // A policy that cannot be read would silently change the answer: name it.
+            for (msg, &i) in np.skipped.iter().zip(&np.skipped_inputs) {
+                match loaded.objects.get(i).and_then(|o| o.source.as_ref()) {
+                    Some(at) => eprintln!("warning: {at}: {msg}; ignored"),
+                    None => eprintln!("warning: {msg}; ignored"),
+                }
+            }
+            let input = Input {
+                objects: Vec::new(),
+                errors: loaded.errors.len(),
+            };
             let from = Endpoint::parse(&from).map_err(|e| anyhow::anyhow!("{e}"))?;
             let to = Endpoint::parse(&to).map_err(|e| anyhow::anyhow!("{e}"))?;
             let port = port
@@ -903,13 +1148,19 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
                             out,
                             "  {side}: allowed (no policy isolates the pod for {side})"
                         );
+                    } else if d.allowed && d.admitted_by.is_empty() {
+                        let _ = writeln!(
+                            out,
+                            "  {side}: allowed (every policy tier passed it on to the namespace profile)"
+                        );
                     } else if d.allowed {
-                        let by: Vec<String> = d
-                            .admitted_by
-                            .iter()
-                            .map(|r| format!("{} {side} rule #{}", r.policy, r.rule_index))
-                            .collect();
+                        let by: Vec<String> =
+                            d.admitted_by.iter().map(|r| rule_label(r, &side)).collect();
                         let _ = writeln!(out, "  {side}: allowed by {}", by.join(", "));
+                    } else if !d.denied_by.is_empty() {
+                        let by: Vec<String> =
+                            d.denied_by.iter().map(|r| rule_label(r, &side)).collect();
+                        let _ = writeln!(out, "  {side}: denied by {}", by.join(", "));
                     } else {
                         let iso: Vec<String> =
                             d.isolating.iter().map(ToString::to_string).collect();
@@ -969,11 +1220,19 @@ mod tests {
 
     #[test]
     fn graph_labels_are_escaped() {
-        let p = palisade_rbac::EscalationPath {
+        let p = palisade_rbac::AttackPath {
             subject: Subject::user("a\"b|c"),
-            technique: palisade_rbac::Technique::Impersonate,
-            target: None,
-            steps: Vec::new(),
+            goal: palisade_rbac::Goal::ClusterAdmin,
+            hops: vec![palisade_rbac::Hop {
+                from: palisade_rbac::PathNode::Identity {
+                    subject: Subject::user("a\"b|c"),
+                },
+                to: palisade_rbac::PathNode::ClusterAdmin,
+                technique: palisade_rbac::Technique::Impersonate,
+                action: String::new(),
+                grants: Vec::new(),
+                assumed: false,
+            }],
         };
         let dot = paths_graph(std::slice::from_ref(&p), true);
         assert!(dot.contains(r#"label="user a\"b|c""#), "{dot}");

@@ -144,75 +144,77 @@ pub(crate) struct ScanSource {
     pub(crate) notes: Vec<String>,
 }
 
-/// The inputs of `scan --cluster`: one per context.
-pub(crate) fn scan_sources(
-    args: &ClusterArgs,
-    keep: Option<&HashSet<String>>,
-    gatekeeper: bool,
-    deprecated_api_metrics: bool,
-) -> anyhow::Result<Vec<ScanSource>> {
-    let contexts: Vec<Option<String>> = if args.all_contexts {
+/// The contexts `scan --cluster` reads: every context of the kubeconfig with
+/// `--all-contexts`, else the one chosen (`None`: the current one).
+pub(crate) fn scan_contexts(args: &ClusterArgs) -> anyhow::Result<Vec<Option<String>>> {
+    Ok(if args.all_contexts {
         palisade_cluster::contexts(args.connect.kubeconfig.as_deref())?
             .into_iter()
             .map(Some)
             .collect()
     } else {
         vec![args.connect.context.clone()]
-    };
-    let mut out = Vec::new();
-    for ctx in contexts {
-        let mut opts = read_options(
-            &args.connect,
-            ctx.clone(),
-            scan_kinds(keep, args.connect.kubelet_config),
-        );
-        opts.gatekeeper = gatekeeper;
-        opts.deprecated_api_metrics = deprecated_api_metrics;
-        let read = match palisade_cluster::read(&opts) {
-            Ok(r) => r,
-            Err(e) if args.all_contexts => {
-                // One unreachable cluster does not hide the others.
-                let mut l = palisade_load::Loaded::default();
-                l.errors.push(palisade_core::InputIssue {
-                    file: format!("context/{}", ctx.as_deref().unwrap_or("")),
-                    line: 0,
-                    column: 0,
-                    message: format!("{:#}", anyhow::Error::new(e)),
-                });
-                out.push(ScanSource {
-                    context: ctx,
-                    loaded: l,
-                    server_minor: None,
-                    notes: Vec::new(),
-                });
-                continue;
-            }
-            Err(e) => return Err(e).context("cannot scan the cluster"),
-        };
-        let origin = format!("context {}", read.context);
-        let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
-        let context = read.context.clone();
-        let minor = read.server_version.as_deref().and_then(server_minor);
-        let notes = deprecated_api_notes(&read);
-        let mut loaded =
-            palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
-        if nothing_read {
-            // No access at all must not look like a clean cluster.
-            loaded.errors.push(palisade_core::InputIssue {
-                file: format!("context/{context}"),
+    })
+}
+
+/// The input of `scan --cluster` for one context, read when asked: with `--all-contexts` the
+/// contexts are read one at a time, and each is scanned and freed before the next is read.
+pub(crate) fn scan_source(
+    args: &ClusterArgs,
+    ctx: Option<String>,
+    keep: Option<&HashSet<String>>,
+    gatekeeper: bool,
+    deprecated_api_metrics: bool,
+) -> anyhow::Result<ScanSource> {
+    let mut opts = read_options(
+        &args.connect,
+        ctx.clone(),
+        scan_kinds(keep, args.connect.kubelet_config),
+    );
+    opts.gatekeeper = gatekeeper;
+    opts.deprecated_api_metrics = deprecated_api_metrics;
+    let read = match palisade_cluster::read(&opts) {
+        Ok(r) => r,
+        Err(e) if args.all_contexts => {
+            // One unreachable cluster does not hide the others.
+            let mut l = palisade_load::Loaded::default();
+            l.errors.push(palisade_core::InputIssue {
+                file: format!("context/{}", ctx.as_deref().unwrap_or("")),
                 line: 0,
                 column: 0,
-                message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
+                message: format!("{:#}", anyhow::Error::new(e)),
+            });
+            return Ok(ScanSource {
+                context: ctx,
+                loaded: l,
+                server_minor: None,
+                notes: Vec::new(),
             });
         }
-        out.push(ScanSource {
-            context: Some(context),
-            loaded,
-            server_minor: minor,
-            notes,
+        Err(e) => return Err(e).context("cannot scan the cluster"),
+    };
+    let origin = format!("context {}", read.context);
+    let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
+    let context = read.context.clone();
+    let minor = read.server_version.as_deref().and_then(server_minor);
+    let notes = deprecated_api_notes(&read);
+    let mut loaded =
+        palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
+    if nothing_read {
+        // No access at all must not look like a clean cluster.
+        loaded.errors.push(palisade_core::InputIssue {
+            file: format!("context/{context}"),
+            line: 0,
+            column: 0,
+            message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
         });
     }
-    Ok(out)
+    Ok(ScanSource {
+        context: Some(context),
+        loaded,
+        server_minor: minor,
+        notes,
+    })
 }
 
 /// What `apiserver_requested_deprecated_apis` tells, as report notes: the deprecated API

@@ -151,6 +151,9 @@ rules:
   # docker.io); both rules are inactive until a list is set, so set it on both.
   # IMG004: { allowedRegistries: ["contoso.azurecr.io/", "mcr.microsoft.com/"] }
   # IMG005: { allowedRegistries: ["contoso.azurecr.io/", "mcr.microsoft.com/"] }
+  # Vulnerability reports (scan --vuln-report): fixable findings at or above minSeverity,
+  # past graceDays since the fix (or the publication) date.
+  # IMG006: { minSeverity: high, graceDays: 30 }
 
 # Per-namespace admission mode.
 namespaces:

@@ -272,5 +272,11 @@ fn explain_one(m: &RuleMeta, others: &[&RuleMeta]) -> String {
     }
     out.push('\n');
     out.push_str(&m.doc_markdown());
+    if let Some(fix) = palisade_fix::fix_for(m.id) {
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        let _ = write!(out, "\n## Automatic fix\n\n{}", fix.doc());
+    }
     out
 }

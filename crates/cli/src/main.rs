@@ -6,10 +6,12 @@ mod cluster;
 mod config;
 mod detect;
 mod explain;
+mod fix;
 mod node;
 mod policy;
 mod scan;
 mod update_db;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -27,6 +29,9 @@ struct Cli {
 enum Command {
     /// Scan Kubernetes manifests (files, directories, `-` for stdin).
     Scan(Box<scan::ScanArgs>),
+    /// Apply the safe fixes to manifest files in place, keeping comments and layout
+    /// (`--diff` or `--dry-run` to only show them).
+    Fix(fix::FixArgs),
     /// List the rules.
     Rules(explain::RulesArgs),
     /// Show a rule's documentation.
@@ -114,6 +119,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan::run(*args),
+        Command::Fix(args) => fix::run(args),
         Command::Rules(args) => explain::rules(args),
         Command::Explain(args) => explain::explain(args),
         Command::Detect(args) => detect::run(*args),

@@ -5,7 +5,7 @@ use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 use palisade_analyze::{analyze, InputSummary, Options};
 use palisade_core::{select, Inventory, PssLevel, PssVersion, Severity};
-use palisade_report::{render, Format, RenderOptions};
+use palisade_report::{Format, RenderOptions};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -66,6 +66,10 @@ pub(crate) struct ScanArgs {
     /// knows.
     #[arg(long, value_name = "VERSION")]
     target_version: Option<String>,
+    /// API-server audit logs (JSON lines of audit.k8s.io/v1 events; repeatable): RBAC
+    /// findings then say whether their subject used the grant in the window the logs cover.
+    #[arg(long = "audit-log", value_name = "FILE")]
+    audit_logs: Vec<PathBuf>,
     /// Preview raising every namespace's Pod Security `enforce` label to LEVEL (at
     /// `--pss-version`): lists, per namespace, the workloads that would be rejected.
     #[arg(long, value_name = "LEVEL")]
@@ -98,6 +102,24 @@ pub(crate) struct ScanArgs {
     /// writes one): VER004 reports those affecting the running component versions.
     #[arg(long, value_name = "DIR")]
     cve_data: Option<PathBuf>,
+    /// Vulnerability reports about the scanned images: Trivy JSON (`trivy image -f json`),
+    /// Grype JSON (`grype -o json`) or SARIF image scans. IMG006 joins them with each
+    /// container's image (by digest, else by reference) and reports fixable vulnerabilities
+    /// past their grace period. Repeat the option or separate files with commas; with
+    /// --cluster, the cluster's Trivy Operator VulnerabilityReports are read too.
+    #[arg(long, value_name = "FILE", value_delimiter = ',')]
+    vuln_report: Vec<PathBuf>,
+    /// Verify the workloads' image signatures against the configuration's `imageTrust`
+    /// policy at their registries (cosign); IMG007 reports what does not verify.
+    #[arg(long)]
+    verify_images: bool,
+    /// With --verify-images, an image whose registry does not answer: `fail` reports it
+    /// (IMG007), `ignore` notes it in the report.
+    #[arg(long, value_enum, default_value = "fail", value_name = "POLICY")]
+    verify_failure_policy: crate::verify::FailurePolicy,
+    /// With --verify-images, seconds each registry request may take.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    verify_timeout: u64,
     #[command(flatten)]
     limits: InputLimitArgs,
     /// Accept a partial cluster scan: when some kinds could not be read (403, timeout), exit
@@ -280,15 +302,19 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .map(str::parse::<PssLevel>)
         .transpose()
         .map_err(anyhow::Error::msg)?;
+    // What a cluster scan lists, and what the loader builds in full.
     let mut keep = palisade_analyze::needed_kinds(&opts);
-    if let (Some(keep), Some(_)) = (keep.as_mut(), preview) {
+    let mut full = palisade_analyze::full_kinds(&opts);
+    if preview.is_some() {
         // The preview evaluates every workload and reads every Namespace.
-        keep.extend(
-            palisade_core::podspec::WORKLOAD_KINDS
-                .iter()
-                .map(|k| (*k).to_owned()),
-        );
-        keep.insert("Namespace".to_owned());
+        for kinds in [keep.as_mut(), full.as_mut()].into_iter().flatten() {
+            kinds.extend(
+                palisade_core::podspec::WORKLOAD_KINDS
+                    .iter()
+                    .map(|k| (*k).to_owned()),
+            );
+            kinds.insert("Namespace".to_owned());
+        }
     }
     // The deprecated-API metric is read (and its `/metrics` permission asked for) when a
     // rule about API versions runs.
@@ -307,28 +333,37 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         // The cluster's constraints may match any kind: every kind is read.
         keep = None;
     }
-    let sources: Vec<crate::cluster::ScanSource> = if args.cluster.cluster {
-        crate::cluster::scan_sources(
-            &args.cluster,
-            keep.as_ref(),
-            args.policy_from_input,
-            metrics,
-        )?
+    // One source per context, each read only when its turn comes (a fleet is scanned one
+    // cluster at a time, and each is freed before the next is read); the files otherwise.
+    let contexts = if args.cluster.cluster {
+        crate::cluster::scan_contexts(&args.cluster)?
     } else {
-        let load_opts = palisade_load::LoadOptions {
-            keep_kinds: keep.map(std::sync::Arc::new),
-            limits: args.limits.limits(),
-        };
-        vec![crate::cluster::ScanSource {
-            context: None,
-            loaded: palisade_load::load_paths_with(&args.paths, &load_opts),
-            server_minor: None,
-            notes: Vec::new(),
-        }]
+        vec![None]
     };
-    let many = sources.len() > 1;
+    let count = contexts.len();
+    let many = count > 1;
     let mut exit = Exit::Clean;
-    for (i, source) in sources.into_iter().enumerate() {
+    for (i, ctx) in contexts.into_iter().enumerate() {
+        let source = if args.cluster.cluster {
+            crate::cluster::scan_source(
+                &args.cluster,
+                ctx,
+                keep.as_ref(),
+                args.policy_from_input,
+                metrics,
+            )?
+        } else {
+            let load_opts = palisade_load::LoadOptions {
+                keep_kinds: full.clone().map(std::sync::Arc::new),
+                limits: args.limits.limits(),
+            };
+            crate::cluster::ScanSource {
+                context: None,
+                loaded: palisade_load::load_paths_with(&args.paths, &load_opts),
+                server_minor: None,
+                notes: Vec::new(),
+            }
+        };
         let crate::cluster::ScanSource {
             context,
             mut loaded,
@@ -391,6 +426,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             fail_on,
             header,
             i > 0,
+            i + 1 == count,
         )?;
         exit = exit.worst(e);
     }
@@ -456,6 +492,7 @@ fn finish(
     fail_on: Option<Severity>,
     header: Option<String>,
     append: bool,
+    last: bool,
 ) -> anyhow::Result<Exit> {
     let inventory = Inventory::new(loaded.objects);
     let cves = match &args.cve_data {
@@ -465,11 +502,47 @@ fn finish(
         ),
         None => None,
     };
-    // VER004 reads the CVE data from the inventory's derived-view cache.
+    let vulns = match args.vuln_report.as_slice() {
+        [] => None,
+        files => Some(
+            palisade_supply::vuln::read_reports(files, args.limits.limits().max_file_bytes)
+                .map_err(|errors| {
+                    anyhow::anyhow!(
+                        "--vuln-report: {}",
+                        errors
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    )
+                })?,
+        ),
+    };
+    let (signatures, mut verify_notes) = if args.verify_images {
+        let (e, n) = crate::verify::verify(
+            &inventory,
+            &opts.policy,
+            args.verify_failure_policy,
+            std::time::Duration::from_secs(args.verify_timeout.max(1)),
+        )?;
+        (Some(e), n)
+    } else {
+        (None, Vec::new())
+    };
+    // VER004 reads the CVE data, IMG006 the vulnerability reports and IMG007 the signature
+    // verifications, from the inventory's derived-view cache.
     let prepare = |inv: &Inventory| {
+        if let Some(s) = &signatures {
+            let s = s.clone();
+            inv.derived(move |_| s);
+        }
         if let Some(db) = &cves {
             let db = db.clone();
             inv.derived(move |_| db);
+        }
+        if let Some(v) = &vulns {
+            let v = v.clone();
+            inv.derived(move |_| v);
         }
     };
     prepare(&inventory);
@@ -487,6 +560,13 @@ fn finish(
         analyze(&inventory, input, opts)
     };
     report.notes.extend(notes);
+    report.notes.append(&mut verify_notes);
+    if !args.audit_logs.is_empty() {
+        let (ev, issues) = crate::access::read_audit_logs(&args.audit_logs, None)?;
+        report.errors.extend(issues);
+        let objects: Vec<&serde_json::Value> = inventory.values().collect();
+        crate::access::annotate_rbac_findings(&mut report, &objects, &ev);
+    }
     if format == Format::PolicyReport {
         report.evaluations = Some(palisade_analyze::evaluations(&inventory, opts));
     }
@@ -508,31 +588,41 @@ fn finish(
         ));
     }
     let color = args.color.enabled(args.output.is_some());
-    let text = render(
-        &report,
-        format,
-        &RenderOptions {
-            color,
-            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        },
-    );
-    let text = match header {
-        Some(h) => h + &text,
-        None => text,
+    let render_opts = RenderOptions {
+        color,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    // Code-scanning UIs offer the safe fixes as suggested changes.
+    let sarif_fixes = (format == Format::Sarif && !args.cluster.cluster)
+        .then(|| crate::fix::sarif_fixes(&report, &inventory));
+    // Written as it is serialised (JSON), not built as one string first.
+    let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        if let Some(h) = &header {
+            out.write_all(h.as_bytes())?;
+        }
+        match &sarif_fixes {
+            Some(fixes) => out.write_all(
+                palisade_report::render_sarif_with_fixes(&report, &render_opts, fixes).as_bytes(),
+            )?,
+            None => palisade_report::write(&report, format, &render_opts, &mut out)?,
+        }
+        out.flush()
     };
     match &args.output {
-        Some(path) => {
-            use std::io::Write as _;
-            std::fs::OpenOptions::new()
-                .create(true)
-                .write(true)
-                .append(append)
-                .truncate(!append)
-                .open(path)
-                .and_then(|mut f| f.write_all(text.as_bytes()))
-                .with_context(|| format!("cannot write {}", path.display()))?
-        }
-        None => emit(&text)?,
+        Some(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(append)
+            .truncate(!append)
+            .open(path)
+            .and_then(|mut f| write(&mut f))
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => match write(&mut std::io::stdout().lock()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            r => r.context("cannot write the report to standard output")?,
+        },
     }
     if format != Format::Table && args.output.is_none() {
         // Machine formats keep stdout clean; errors still reach the user.
@@ -565,9 +655,11 @@ fn finish(
     } else {
         Exit::Clean
     };
-    // The process ends here: freeing every object one by one would only cost time.
-    std::mem::forget(inventory);
-    std::mem::forget(report);
+    if last {
+        // The process ends here: freeing every object one by one would only cost time.
+        std::mem::forget(inventory);
+        std::mem::forget(report);
+    }
     Ok(exit)
 }
 

@@ -382,6 +382,92 @@ fn sarif_and_output_file() {
         serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
     assert_eq!(v["version"], "2.1.0");
     assert!(v["runs"][0]["results"].as_array().unwrap().len() > 10);
+    assert_valid_sarif(&v);
+    // Findings with a safe fix carry it as SARIF `fixes`; applying the replacements of
+    // POD002's fix to api.yaml clears POD002 there, and nothing else.
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    let with_fix: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r.get("fixes").is_some())
+        .collect();
+    assert!(with_fix.iter().any(|r| r["ruleId"] == "POD001"));
+    assert!(
+        results
+            .iter()
+            .filter(|r| r["ruleId"] == "SEC003")
+            .all(|r| r.get("fixes").is_none()),
+        "no fix for a rule without one"
+    );
+    let r = with_fix
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "POD002"
+                && r["fixes"][0]["artifactChanges"][0]["artifactLocation"]["uri"]
+                    == "examples/insecure/api.yaml"
+        })
+        .expect("POD002 on api.yaml has a fix");
+    let original = std::fs::read_to_string(root().join("examples/insecure/api.yaml")).unwrap();
+    let mut lines: Vec<String> = original.split_inclusive('\n').map(str::to_owned).collect();
+    let mut replacements: Vec<&serde_json::Value> = r["fixes"][0]["artifactChanges"][0]
+        ["replacements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect();
+    // From the bottom up, so earlier lines keep their numbers (whole-line regions).
+    replacements.sort_by_key(|x| std::cmp::Reverse(x["deletedRegion"]["startLine"].as_u64()));
+    for x in replacements {
+        let d = &x["deletedRegion"];
+        assert_eq!(
+            (d["startColumn"].as_u64(), d["endColumn"].as_u64()),
+            (Some(1), Some(1))
+        );
+        let (a, b) = (
+            d["startLine"].as_u64().unwrap() as usize - 1,
+            d["endLine"].as_u64().unwrap() as usize - 1,
+        );
+        let inserted = x["insertedContent"]["text"].as_str().unwrap();
+        lines.splice(a..b, inserted.split_inclusive('\n').map(str::to_owned));
+    }
+    let fixed_dir = dir.path().join("fixed");
+    std::fs::create_dir(&fixed_dir).unwrap();
+    std::fs::write(fixed_dir.join("api.yaml"), lines.concat()).unwrap();
+    let o = palisade(&[
+        "scan",
+        fixed_dir.to_str().unwrap(),
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    let after: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids = |v: &serde_json::Value| {
+        let mut ids: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["location"]["file"]
+                    .as_str()
+                    .is_some_and(|f| f.ends_with("api.yaml"))
+            })
+            .map(|f| f["ruleId"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let o = palisade(&[
+        "scan",
+        "examples/insecure/api.yaml",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    let before: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut expected = ids(&before);
+    expected.retain(|id| id != "POD002");
+    assert_eq!(ids(&after), expected);
 }
 
 #[test]
@@ -867,6 +953,77 @@ fn net_can_on_the_hardened_example() {
         "examples/insecure",
     ]);
     assert_eq!(o.status.code(), Some(0), "no policy: everything is allowed");
+}
+
+#[test]
+fn net_can_reads_cilium_and_calico_policies() {
+    let cilium = "crates/netpol/tests/fixtures/cilium_deny_clusterwide.yaml";
+    let o = palisade(&[
+        "net",
+        "can",
+        "srv/client",
+        "srv/server",
+        "--port",
+        "80",
+        cilium,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(
+            "ingress: denied by CiliumNetworkPolicy srv/server-deny rule /spec/ingressDeny/0"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let o = palisade(&[
+        "net",
+        "can",
+        "srv/client",
+        "srv/server",
+        "--port",
+        "81",
+        cilium,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("allowed by srv/server-allow ingress rule #0"));
+
+    let calico = "crates/netpol/tests/fixtures/calico_order.yaml";
+    let o = palisade(&[
+        "net",
+        "can",
+        "shop/legacy",
+        "shop/web",
+        "--port",
+        "80",
+        calico,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains(
+        "ingress: denied by NetworkPolicy.projectcalico.org shop/web-deny-legacy rule /spec/ingress/0"
+    ));
+    let o = palisade(&[
+        "net", "can", "shop/api", "1.1.1.1", "--port", "443", "-f", "json", calico,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["egress"]["isolating"][0]["kind"], "CalicoNetworkPolicy");
+
+    // a policy that cannot be read is named with its file and line, not silently dropped
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: a, namespace: x}\nspec: {containers: [{name: c}]}\n---\n\
+         apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: bad, namespace: x}\n\
+         spec: {endpointSelector: {}, ingress: [{fromEntities: [everywhere]}]}\n",
+    )
+    .unwrap();
+    let o = palisade(&["net", "can", "1.2.3.4", "x/a", f.to_str().unwrap()]);
+    assert!(
+        stderr(&o).contains("bad.yaml:6:1: CiliumNetworkPolicy x/bad: /spec: ingress: unknown entity \"everywhere\"; ignored"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -1702,7 +1859,7 @@ fn access_queries_go_on_past_malformed_input() {
             "yes",
         ),
         (&["rbac", "can", "nobody", "get", "secrets"], &good, "no"),
-        (&["rbac", "paths"], &good, "escalation path"),
+        (&["rbac", "paths"], &good, "attack path"),
         (
             &["net", "can", "shop/frontend", "shop/api", "--port", "8080"],
             "examples/hardened",
@@ -2700,4 +2857,63 @@ mod gatekeeper_policies {
         assert!(out.contains("package palisaderequireteamlabel"), "{out}");
         assert!(out.contains("`warn`"), "{out}");
     }
+}
+
+/// VER005/VER006 read only the identity and metadata of the objects they judge: a
+/// CustomResourceDefinition is kept without its schema (which dominates large repositories'
+/// bytes), and its removed `apiextensions.k8s.io/v1beta1` version, or the version a CronJob
+/// was last applied as, is still reported at its file and line, by a scan of every rule.
+#[test]
+fn removed_versions_are_found_in_objects_kept_as_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut crd = String::from(
+        "apiVersion: apiextensions.k8s.io/v1beta1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  validation:\n    openAPIV3Schema:\n      type: object\n      properties:\n",
+    );
+    for i in 0..200 {
+        crd.push_str(&format!(
+            "        field{i}: {{type: string, description: \"a field\"}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("crd.yaml"), &crd).unwrap();
+    let applied = r#"{"apiVersion":"batch/v1beta1","kind":"CronJob","metadata":{"name":"nightly","namespace":"shop"}}"#;
+    std::fs::write(
+        dir.path().join("cronjob.yaml"),
+        format!(
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: nightly\n  namespace: shop\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{applied}'\nspec:\n  schedule: \"0 3 * * *\"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: OnFailure\n          containers:\n          - name: job\n            image: registry.example/job:1.0\n"
+        ),
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = palisade(&[
+        "scan",
+        d,
+        "--target-version",
+        "v1.33",
+        "--format",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ver005: Vec<(String, u64)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "VER005")
+        .map(|f| {
+            (
+                f["object"]["kind"].as_str().unwrap_or("").to_owned(),
+                f["location"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(
+        ver005.contains(&("CustomResourceDefinition".to_owned(), 1)),
+        "{ver005:?}"
+    );
+    assert!(
+        ver005.iter().any(|(k, l)| k == "CronJob" && *l > 0),
+        "{ver005:?}"
+    );
 }

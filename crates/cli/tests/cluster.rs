@@ -2143,3 +2143,69 @@ fn upgrade_readiness_targets_the_release_after_the_cluster() {
     );
     assert!(scan(&["--target-version", "v1.20"]).is_empty());
 }
+
+/// Namespaces NET001 reports in a JSON report.
+fn net001_namespaces(report: &Value) -> BTreeSet<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["ruleId"] == "NET001")
+        .filter_map(|f| {
+            let m = f["message"].as_str()?;
+            let rest = m.strip_prefix("namespace ")?;
+            Some(rest.split(' ').next()?.to_owned())
+        })
+        .collect()
+}
+
+/// A cluster serving Cilium's CRDs: a namespace isolated only by a CiliumNetworkPolicy is
+/// read from the API and not reported by NET001.
+#[test]
+fn cluster_scan_reads_cilium_policies() {
+    let Some(rec) = recordings() else { return };
+    let scan = |custom: Vec<CustomKind>| {
+        let srv = Replay::start(Config {
+            recordings: rec.clone(),
+            custom,
+            ..Config::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        srv.write_kubeconfig(&kc).unwrap();
+        let o = palisade(
+            &[
+                "scan",
+                "--cluster",
+                "--select",
+                "NET001",
+                "-f",
+                "json",
+                "--fail-on",
+                "none",
+            ],
+            &kc,
+        );
+        json(&o)
+    };
+    let before = net001_namespaces(&scan(Vec::new()));
+    let Some(ns) = before.iter().next().cloned() else {
+        eprintln!("skipped: no namespace without default deny in the recordings");
+        return;
+    };
+    let cnp = CustomKind {
+        group: "cilium.io".into(),
+        version: "v2".into(),
+        kind: "CiliumNetworkPolicy".into(),
+        plural: "ciliumnetworkpolicies".into(),
+        items: vec![serde_json::json!({
+            "apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": "default-deny", "namespace": ns, "uid": "c1", "resourceVersion": "7"},
+            "spec": {"endpointSelector": {}, "ingress": [{}]}
+        })],
+    };
+    let after = net001_namespaces(&scan(vec![cnp]));
+    assert!(!after.contains(&ns), "{ns} still reported: {after:?}");
+    assert_eq!(after.len() + 1, before.len(), "{before:?} -> {after:?}");
+}

@@ -282,14 +282,14 @@ fn paths_as_graphs() {
         .collect();
     assert!(mine.len() >= 3);
     let dot = run(&[&from[..], &["-f", "dot"]].concat());
-    assert!(dot.starts_with("digraph escalation {"), "{dot}");
+    assert!(dot.starts_with("digraph attack_paths {"), "{dot}");
     assert!(dot.contains("[label=\"serviceaccount ci/runner\"]"));
     // The impersonation of argocd's controller, with the grant that allows it, then that
     // account's cluster-wide grant.
     assert!(dot.contains(
         "Impersonate via ClusterRoleBinding ci-rbac-manager -> ClusterRole rbac-manager rule #2"
     ));
-    assert!(dot.contains("holds * on * via ClusterRoleBinding argocd-application-controller"));
+    assert!(dot.contains("HoldsAdminRights via ClusterRoleBinding argocd-application-controller"));
     // Only ci/runner's paths.
     assert!(!dot.contains("statefulset-controller"));
     let mermaid = run(&[&from[..], &["-f", "mermaid"]].concat());
@@ -297,4 +297,125 @@ fn paths_as_graphs() {
     let edges = mermaid.lines().filter(|l| l.contains("-->|")).count();
     assert_eq!(edges, dot.lines().filter(|l| l.contains(" -> n")).count());
     assert!(edges >= mine.len());
+}
+
+/// `scan --audit-log`: RBAC findings say whether their subject used the grant in the window;
+/// without the flag the findings are those of a plain scan.
+#[test]
+fn scan_findings_carry_audit_evidence() {
+    let Some(api) = recordings() else { return };
+    let log = audit_log(&api).display().to_string();
+    let files = rbac_files(&api);
+    let none = Path::new("/nonexistent");
+    let mut plain_args = vec!["scan", "--select", "RBAC", "-f", "json"];
+    plain_args.extend(files.iter().map(String::as_str));
+    let plain = json(&palisade(&plain_args, none));
+    let mut args = plain_args.clone();
+    args.extend(["--audit-log", log.as_str()]);
+    let o = palisade(&args, none);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let with = json(&o);
+    let findings = |r: &Value| r["findings"].as_array().unwrap().clone();
+    let (plain, with) = (findings(&plain), findings(&with));
+    // The same findings, in the same order; only the audit evidence is added.
+    assert_eq!(plain.len(), with.len());
+    assert!(plain.iter().all(|f| f["properties"].get("audit").is_none()));
+    for (p, w) in plain.iter().zip(&with) {
+        assert_eq!(p["ruleId"], w["ruleId"]);
+        assert_eq!(p["object"], w["object"]);
+        let msg = w["message"].as_str().unwrap();
+        match w["properties"].get("audit") {
+            Some(a) => assert!(
+                msg.starts_with(p["message"].as_str().unwrap())
+                    && msg.contains(a.as_str().unwrap())
+            ),
+            None => assert_eq!(p["message"], w["message"]),
+        }
+    }
+    let audit_of = |ns: &str, binding: &str, subject: &str| -> Vec<String> {
+        with.iter()
+            .filter(|f| {
+                f["object"]["namespace"] == ns
+                    && f["object"]["name"] == binding
+                    && f["properties"]["subject"] == subject
+            })
+            .filter_map(|f| f["properties"]["audit"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // ci-deployer: admin in staging never used, admin in ci used in part.
+    let staging = audit_of("staging", "ci-deployer-admin", "user ci-deployer");
+    assert!(!staging.is_empty());
+    assert!(
+        staging.iter().all(|a| a.contains("used 0 of its 28 rules")),
+        "{staging:?}"
+    );
+    assert!(
+        staging
+            .iter()
+            .any(|a| a.contains("the risky grant (PodExec) was not used")),
+        "{staging:?}"
+    );
+    let ci = audit_of("ci", "ci-deployer-admin", "user ci-deployer");
+    assert!(!ci.is_empty());
+    assert!(
+        ci.iter()
+            .all(|a| a.contains("used 6 of its 28 rules") && a.contains("in namespace ci")),
+        "{ci:?}"
+    );
+    // sre used pods/exec (the risky right of RBAC004) in two namespaces.
+    let sre = with
+        .iter()
+        .find(|f| f["ruleId"] == "RBAC004" && f["object"]["name"] == "sre-pod-exec")
+        .unwrap();
+    let a = sre["properties"]["audit"].as_str().unwrap();
+    assert!(
+        a.contains("in 2 namespaces") && a.contains("the risky grant (PodExec) was used"),
+        "{a}"
+    );
+    assert_eq!(sre["properties"]["auditUsedRules"], "2");
+    // A subject without any request: no evidence either way, not "unused".
+    let jane = with
+        .iter()
+        .find(|f| f["properties"]["subject"] == "user jane@example.com")
+        .unwrap();
+    assert!(jane["properties"]["audit"]
+        .as_str()
+        .unwrap()
+        .contains("made no request in the audit window"));
+}
+
+/// A line of the audit log that is not an event is an input error naming file and line.
+#[test]
+fn scan_audit_log_errors_name_the_line() {
+    let Some(api) = recordings() else { return };
+    let dir = std::env::temp_dir().join(format!("palisade-scan-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.jsonl");
+    let first = std::fs::read_to_string(audit_log(&api))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned();
+    std::fs::write(&bad, format!("{first}\nnot json\n")).unwrap();
+    let files = rbac_files(&api);
+    let bad_s = bad.display().to_string();
+    let mut args = vec![
+        "scan",
+        "--select",
+        "RBAC",
+        "-f",
+        "json",
+        "--audit-log",
+        bad_s.as_str(),
+    ];
+    args.extend(files.iter().map(String::as_str));
+    let o = palisade(&args, Path::new("/nonexistent"));
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains(&format!("{bad_s}:2:")),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

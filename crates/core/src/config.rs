@@ -166,6 +166,8 @@ pub struct Policy {
     /// Policy files and directories to load (Gatekeeper templates and constraints), as
     /// written: the front-end resolves them relative to the configuration file.
     pub policies: Vec<String>,
+    /// The image trust policy (`imageTrust`): signatures required per registry scope.
+    pub image_trust: Option<crate::trust::ImageTrust>,
 }
 
 /// One problem in a configuration file.
@@ -369,6 +371,7 @@ const TOP_KEYS: &[&str] = &[
     "exceptions",
     "allowAnnotationExceptions",
     "policies",
+    "imageTrust",
 ];
 
 impl Policy {
@@ -425,6 +428,9 @@ impl Policy {
         if let Some(x) = top.get("policies") {
             policy.policies = v.string_list(x, "/policies", "policies");
         }
+        if let Some(x) = top.get("imageTrust") {
+            policy.image_trust = parse_image_trust(&mut v, x);
+        }
         if let Some(m) = top
             .get("rules")
             .and_then(|x| v.object(x, "/rules", "rules"))
@@ -458,6 +464,9 @@ impl Policy {
                                     OptionKind::StringList => {
                                         x.as_array().is_some_and(|a| a.iter().all(Value::is_string))
                                     }
+                                    OptionKind::Severity => {
+                                        x.as_str().is_some_and(|s| s.parse::<Severity>().is_ok())
+                                    }
                                 };
                                 if ok {
                                     rc.options.insert(k.clone(), x.clone());
@@ -466,6 +475,9 @@ impl Policy {
                                         OptionKind::Bool => "true or false",
                                         OptionKind::Integer => "a non-negative integer",
                                         OptionKind::StringList => "a list of strings",
+                                        OptionKind::Severity => {
+                                            "one of critical, high, medium, low, info"
+                                        }
                                     };
                                     v.error(
                                         &kp,
@@ -577,6 +589,176 @@ impl Policy {
             .or_else(|| self.rules.get(rule).and_then(|r| r.mode))
             .or_else(|| namespace.and_then(|ns| self.namespaces.get(ns).copied()))
             .unwrap_or(self.default_mode)
+    }
+}
+
+fn parse_image_trust(v: &mut Validator<'_>, x: &Value) -> Option<crate::trust::ImageTrust> {
+    use crate::trust::{
+        CosignTrust, ImageTrust, NotationTrust, TrustPolicy, UnknownScope, Verification,
+    };
+    let m = v.object(x, "/imageTrust", "imageTrust")?;
+    v.unknown_keys(m, "/imageTrust", &["policies", "default"], "imageTrust");
+    let mut trust = ImageTrust::default();
+    if let Some(d) = m.get("default") {
+        match d.as_str() {
+            Some("skip") => trust.default = UnknownScope::Skip,
+            Some("reject") => trust.default = UnknownScope::Reject,
+            _ => v.error(
+                "/imageTrust/default",
+                format!(
+                    "imageTrust.default must be `skip` or `reject`, found {}",
+                    describe(d)
+                ),
+            ),
+        }
+    }
+    // A non-empty list of non-empty strings.
+    let files = |v: &mut Validator<'_>, x: Option<&Value>, ptr: &str, what: &str| {
+        let Some(x) = x else {
+            v.error(ptr, format!("{what} is required"));
+            return Vec::new();
+        };
+        let p = ptr.to_owned();
+        let list = v.string_list(x, &p, what);
+        if list.is_empty() && x.is_array() {
+            v.error(&p, format!("{what} must not be empty"));
+        }
+        for (i, s) in list.iter().enumerate() {
+            if s.trim().is_empty() {
+                v.error(&format!("{p}/{i}"), format!("an entry of {what} is empty"));
+            }
+        }
+        list
+    };
+    match m.get("policies") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(list)) => {
+            let mut names = std::collections::HashSet::new();
+            for (i, e) in list.iter().enumerate() {
+                let ptr = format!("/imageTrust/policies/{i}");
+                let what = format!("imageTrust.policies[{i}]");
+                let Some(pm) = v.object(e, &ptr, &what) else {
+                    continue;
+                };
+                v.unknown_keys(
+                    pm,
+                    &ptr,
+                    &["name", "scopes", "verification", "cosign", "notation"],
+                    &what,
+                );
+                let mut tp = TrustPolicy {
+                    line: v.spans.resolve(&ptr).map(|p| p.0).unwrap_or(0),
+                    ..TrustPolicy::default()
+                };
+                match pm.get("name") {
+                    Some(n) => {
+                        if let Some(n) =
+                            v.string(n, &format!("{ptr}/name"), &format!("{what}.name"))
+                        {
+                            if !names.insert(n.clone()) {
+                                v.error(
+                                    &format!("{ptr}/name"),
+                                    format!("{what}.name `{n}` is used by another policy"),
+                                );
+                            }
+                            tp.name = n;
+                        }
+                    }
+                    None => v.error(&ptr, format!("{what} needs a `name`")),
+                }
+                tp.scopes = files(
+                    v,
+                    pm.get("scopes"),
+                    &format!("{ptr}/scopes"),
+                    &format!("{what}.scopes"),
+                );
+                if let Some(x) = pm.get("verification") {
+                    match x.as_str() {
+                        Some("enforce") => tp.verification = Verification::Enforce,
+                        Some("skip") => tp.verification = Verification::Skip,
+                        _ => v.error(
+                            &format!("{ptr}/verification"),
+                            format!(
+                                "{what}.verification must be `enforce` or `skip`, found {}",
+                                describe(x)
+                            ),
+                        ),
+                    }
+                }
+                if let Some(x) = pm.get("cosign") {
+                    let cp = format!("{ptr}/cosign");
+                    if let Some(cm) = v.object(x, &cp, &format!("{what}.cosign")) {
+                        v.unknown_keys(cm, &cp, &["publicKeys"], &format!("{what}.cosign"));
+                        tp.cosign = Some(CosignTrust {
+                            public_keys: files(
+                                v,
+                                cm.get("publicKeys"),
+                                &format!("{cp}/publicKeys"),
+                                &format!("{what}.cosign.publicKeys"),
+                            ),
+                        });
+                    }
+                }
+                if let Some(x) = pm.get("notation") {
+                    let np = format!("{ptr}/notation");
+                    if let Some(nm) = v.object(x, &np, &format!("{what}.notation")) {
+                        v.unknown_keys(
+                            nm,
+                            &np,
+                            &["trustStore", "signers"],
+                            &format!("{what}.notation"),
+                        );
+                        let trust_store = files(
+                            v,
+                            nm.get("trustStore"),
+                            &format!("{np}/trustStore"),
+                            &format!("{what}.notation.trustStore"),
+                        );
+                        let signers = match nm.get("signers") {
+                            Some(x) => files(
+                                v,
+                                Some(x),
+                                &format!("{np}/signers"),
+                                &format!("{what}.notation.signers"),
+                            ),
+                            None => Vec::new(),
+                        };
+                        tp.notation = Some(NotationTrust {
+                            trust_store,
+                            signers,
+                        });
+                    }
+                }
+                if tp.verification == Verification::Enforce
+                    && tp.cosign.is_none()
+                    && tp.notation.is_none()
+                {
+                    v.error(
+                        &ptr,
+                        format!(
+                            "{what} accepts no signature: add `cosign` (publicKeys) and/or `notation` (trustStore), or set `verification: skip`"
+                        ),
+                    );
+                }
+                trust.policies.push(tp);
+            }
+        }
+        Some(other) => v.error(
+            "/imageTrust/policies",
+            format!(
+                "imageTrust.policies must be a list, found {}",
+                type_name(other)
+            ),
+        ),
+    }
+    Some(trust)
+}
+
+/// A value for an error message: a string quoted, else its type.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("`{s}`"),
+        other => type_name(other).to_owned(),
     }
 }
 

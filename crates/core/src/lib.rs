@@ -21,6 +21,7 @@ pub mod resources;
 pub mod rule;
 pub mod select;
 pub mod selector;
+pub mod trust;
 
 pub use compliance::{ComplianceSummary, Framework};
 pub use config::{Exception, Mode, Policy, PolicyError};

@@ -84,6 +84,26 @@ pub static RESOURCES: &[Resource] = &[
     ns("Ingress", "networking.k8s.io/v1", "ingresses"),
     cluster("IngressClass", "networking.k8s.io/v1", "ingressclasses"),
     ns("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies"),
+    // CNI policy kinds, read where the cluster serves them (Cilium's CRDs; Calico's API
+    // server). Calico's `NetworkPolicy` shares the kind name: lookups by kind alone find
+    // the Kubernetes one first.
+    ns(
+        "CiliumNetworkPolicy",
+        "cilium.io/v2",
+        "ciliumnetworkpolicies",
+    ),
+    cluster(
+        "CiliumClusterwideNetworkPolicy",
+        "cilium.io/v2",
+        "ciliumclusterwidenetworkpolicies",
+    ),
+    ns("NetworkPolicy", "projectcalico.org/v3", "networkpolicies"),
+    cluster(
+        "GlobalNetworkPolicy",
+        "projectcalico.org/v3",
+        "globalnetworkpolicies",
+    ),
+    cluster("Tier", "projectcalico.org/v3", "tiers"),
     ns("ServiceAccount", "v1", "serviceaccounts"),
     ns("ConfigMap", "v1", "configmaps"),
     Resource {
@@ -144,6 +164,12 @@ pub static RESOURCES: &[Resource] = &[
         namespaced: false,
         metadata_only: true,
     },
+    // Trivy Operator's reports (read where the cluster serves them: IMG006's evidence).
+    ns(
+        "VulnerabilityReport",
+        "aquasecurity.github.io/v1alpha1",
+        "vulnerabilityreports",
+    ),
     ns(
         "AzureIdentity",
         "aadpodidentity.k8s.io/v1",

@@ -132,6 +132,8 @@ pub enum OptionKind {
     Bool,
     /// A non-negative integer.
     Integer,
+    /// A severity: `critical`, `high`, `medium`, `low` or `info`.
+    Severity,
 }
 
 /// An option a rule accepts under `rules.<ID>` in `palisade.yaml`.
@@ -261,6 +263,15 @@ pub trait Rule: Send + Sync {
         _inventory: &Inventory,
     ) -> Vec<(String, String)> {
         Vec::new()
+    }
+
+    /// The kinds whose objects the rule reads beyond their identity and metadata: what the
+    /// loader must build in full for it. The rule's `kinds` by default; a rule that reads only
+    /// `apiVersion`, `kind` and `metadata` of the objects it applies to (and the whole of a
+    /// few other kinds) narrows it, so that large objects it only names (a
+    /// CustomResourceDefinition's schema) are not kept.
+    fn full_kinds(&self) -> &'static [&'static str] {
+        self.meta().kinds
     }
 
     /// True when the rule has something to judge in this object: an object of a kind it
@@ -403,6 +414,19 @@ impl<'a> Context<'a> {
     /// A rule option from the configuration.
     pub fn option(&self, name: &str) -> Option<&'a Value> {
         self.options.get(name)
+    }
+
+    /// A non-negative integer option, when set.
+    pub fn integer(&self, name: &str) -> Option<u64> {
+        self.options.get(name).and_then(Value::as_u64)
+    }
+
+    /// A severity option, when set (the configuration has validated it).
+    pub fn severity(&self, name: &str) -> Option<crate::finding::Severity> {
+        self.options
+            .get(name)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
     }
 
     /// A string-list option (empty when unset).

@@ -92,6 +92,10 @@ pub fn rule_page(m: &RuleMeta) -> String {
     let doc = m.doc_markdown();
     out.push_str(doc.trim_end());
     out.push('\n');
+    // From the one table of fixes (crates/fix), never written by hand.
+    if let Some(fix) = palisade_fix::fix_for(m.id) {
+        let _ = write!(out, "\n## Automatic fix\n\n{}", fix.doc());
+    }
     out
 }
 

@@ -6,9 +6,15 @@ use std::net::IpAddr;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::calico::{parse_calico, parse_tier, Action, CalicoPolicy, CalicoTier, EntityRule};
+use crate::calico::{DEFAULT_TIER_ORDER, KUBERNETES_POLICY_ORDER};
+use crate::cilium::{
+    parse_cilium, CiliumPolicy, CiliumRule, Entity, CILIUM_NAMESPACE_LABEL,
+    CILIUM_NAMESPACE_LABELS_PREFIX, CILIUM_SERVICE_ACCOUNT_LABEL,
+};
 use crate::model::{
     describe, meta_str, parse_policy, parse_workload, template_pointer, Direction, NetworkPolicy,
-    Peer, PolicyRule, PortRef, Protocol, Workload,
+    Peer, PolicyKind, PolicyRule, PortRef, Protocol, Workload,
 };
 use palisade_core::labels::{labels_of, Labels};
 
@@ -151,15 +157,22 @@ impl std::error::Error for NetpolError {}
 /// Identifies a policy.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct PolicyRef {
-    /// Namespace.
+    /// Namespace (empty for cluster-scoped kinds).
     pub namespace: String,
     /// Name.
     pub name: String,
+    /// Kind (omitted from JSON for a Kubernetes NetworkPolicy).
+    #[serde(skip_serializing_if = "PolicyKind::is_kubernetes")]
+    pub kind: PolicyKind,
 }
 
 impl std::fmt::Display for PolicyRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.namespace, self.name)
+        match (self.kind, self.namespace.is_empty()) {
+            (PolicyKind::NetworkPolicy, _) => write!(f, "{}/{}", self.namespace, self.name),
+            (k, true) => write!(f, "{} {}", k.label(), self.name),
+            (k, false) => write!(f, "{} {}/{}", k.label(), self.namespace, self.name),
+        }
     }
 }
 
@@ -175,6 +188,10 @@ pub struct RuleRef {
     /// Index in the rule's `from` / `to`, when a specific peer is meant (`None`: the rule
     /// has no peers, i.e. every peer).
     pub peer_index: Option<usize>,
+    /// JSON pointer of the rule in its object, for Cilium and Calico rules (whose lists
+    /// are not `spec.ingress` / `spec.egress` of one spec).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
 }
 
 /// The answer for one direction.
@@ -190,6 +207,10 @@ pub struct DirectionVerdict {
     pub allowed: bool,
     /// Rules that admit the traffic (empty when not isolated or when denied).
     pub admitted_by: Vec<RuleRef>,
+    /// Deny rules that drop the traffic (Cilium `ingressDeny`/`egressDeny`, Calico
+    /// `Deny`); omitted from JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub denied_by: Vec<RuleRef>,
 }
 
 /// Result of [`Netpol::can`].
@@ -211,10 +232,16 @@ pub struct Verdict {
 #[derive(Debug, Clone, Default)]
 pub struct Netpol {
     policies: Vec<NetworkPolicy>,
+    cilium: Vec<CiliumPolicy>,
+    calico: Vec<CalicoPolicy>,
+    tiers: Vec<CalicoTier>,
     workloads: Vec<Workload>,
     namespaces: BTreeMap<String, Labels>,
     /// Objects recognised but malformed, with the reason.
     pub skipped: Vec<String>,
+    /// For each entry of [`Netpol::skipped`], the position of the input object it comes
+    /// from (the `List` for an item of a list), so callers can name file and line.
+    pub skipped_inputs: Vec<usize>,
     policies_by_ns: HashMap<String, Vec<usize>>,
     workload_index: HashMap<(String, String), Vec<usize>>,
 }
@@ -226,15 +253,21 @@ enum Side<'a> {
 }
 
 impl Netpol {
-    /// Builds the inventory. Picks NetworkPolicy (networking.k8s.io/v1), Namespace,
+    /// Builds the inventory. Picks NetworkPolicy (networking.k8s.io/v1),
+    /// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2), Calico
+    /// NetworkPolicy, GlobalNetworkPolicy and Tier (projectcalico.org/v3 and
+    /// crd.projectcalico.org/v1), Namespace,
     /// Pod and workloads with pod templates (Deployment, StatefulSet, DaemonSet,
     /// ReplicaSet, ReplicationController, Job, CronJob), also inside `List` items;
     /// ignores other kinds; malformed objects go to [`Netpol::skipped`]. Objects
     /// without `metadata.namespace` are placed in `default`.
     pub fn from_objects<'a>(objs: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut n = Netpol::default();
-        for o in objs {
+        for (i, o) in objs.into_iter().enumerate() {
+            let before = n.skipped.len();
             n.add(o, 0);
+            n.skipped_inputs
+                .extend(std::iter::repeat_n(i, n.skipped.len() - before));
         }
         n.index();
         n
@@ -244,9 +277,26 @@ impl Netpol {
         let Some(kind) = o.get("kind").and_then(Value::as_str) else {
             return;
         };
+        let api = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        let calico_api =
+            api.starts_with("projectcalico.org/") || api.starts_with("crd.projectcalico.org/");
+        let cilium_api = api.starts_with("cilium.io/");
         let res: Result<(), String> = match kind {
+            "NetworkPolicy" if calico_api => {
+                parse_calico(o, PolicyKind::CalicoNetworkPolicy).map(|p| self.calico.push(p))
+            }
+            "GlobalNetworkPolicy" if calico_api => {
+                parse_calico(o, PolicyKind::CalicoGlobalNetworkPolicy).map(|p| self.calico.push(p))
+            }
+            "Tier" if calico_api => parse_tier(o).map(|t| self.tiers.push(t)),
+            "CiliumNetworkPolicy" if cilium_api => {
+                parse_cilium(o, PolicyKind::CiliumNetworkPolicy).map(|p| self.cilium.extend(p))
+            }
+            "CiliumClusterwideNetworkPolicy" if cilium_api => {
+                parse_cilium(o, PolicyKind::CiliumClusterwideNetworkPolicy)
+                    .map(|p| self.cilium.extend(p))
+            }
             "NetworkPolicy" => {
-                let api = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
                 // extensions/v1beta1 is the pre-1.16 name of the same API.
                 if api.is_empty()
                     || api.starts_with("networking.k8s.io/")
@@ -254,7 +304,7 @@ impl Netpol {
                 {
                     parse_policy(o).map(|p| self.policies.push(p))
                 } else {
-                    Ok(()) // e.g. crd.projectcalico.org NetworkPolicy: not this API
+                    Ok(()) // another group's NetworkPolicy: not this API
                 }
             }
             "Namespace" => match meta_str(o, "name") {
@@ -278,7 +328,6 @@ impl Netpol {
             }
             k => {
                 // A custom resource that happens to be called `Deployment` runs no pods.
-                let api = o.get("apiVersion").and_then(Value::as_str).unwrap_or("");
                 let builtin = api.is_empty()
                     || palisade_core::podspec::template_base(
                         palisade_core::object::group_of(api),
@@ -304,6 +353,14 @@ impl Netpol {
                 .entry(p.namespace.clone())
                 .or_default()
                 .push(i);
+        }
+        for ns in self
+            .cilium
+            .iter()
+            .filter_map(|p| p.namespace.as_ref())
+            .chain(self.calico.iter().filter_map(|p| p.namespace.as_ref()))
+        {
+            referenced.insert(ns.clone());
         }
         for (i, w) in self.workloads.iter().enumerate() {
             referenced.insert(w.namespace.clone());
@@ -422,6 +479,41 @@ impl Netpol {
         })
     }
 
+    /// Rules of a Kubernetes NetworkPolicy that admit the traffic.
+    fn kube_admitted(
+        &self,
+        p: &NetworkPolicy,
+        d: Direction,
+        other: &Side<'_>,
+        dest: &Side<'_>,
+        port: Option<(Protocol, u16)>,
+    ) -> Vec<RuleRef> {
+        let mut admitted = Vec::new();
+        for (ri, rule) in p.rules(d).iter().enumerate() {
+            if !Self::ports_match(rule, port, dest) {
+                continue;
+            }
+            let peer_index = if rule.peers.is_empty() {
+                Some(None)
+            } else {
+                rule.peers
+                    .iter()
+                    .position(|peer| self.peer_matches(p, peer, other))
+                    .map(Some)
+            };
+            if let Some(peer_index) = peer_index {
+                admitted.push(RuleRef {
+                    policy: policy_ref(p),
+                    direction: d,
+                    rule_index: ri,
+                    peer_index,
+                    path: None,
+                });
+            }
+        }
+        admitted
+    }
+
     fn direction(
         &self,
         d: Direction,
@@ -429,6 +521,7 @@ impl Netpol {
         other: &Side<'_>,
         dest: &Side<'_>,
         port: Option<(Protocol, u16)>,
+        notes: &mut Vec<String>,
     ) -> DirectionVerdict {
         let Some(pod) = pod else {
             return DirectionVerdict {
@@ -437,40 +530,579 @@ impl Netpol {
                 isolating: vec![],
                 allowed: true,
                 admitted_by: vec![],
+                denied_by: vec![],
             };
         };
         let isolating = self.isolating_policies(pod, d);
-        let mut admitted = Vec::new();
-        for p in &isolating {
-            for (ri, rule) in p.rules(d).iter().enumerate() {
-                if !Self::ports_match(rule, port, dest) {
-                    continue;
+        if self.cilium.is_empty() && self.calico.is_empty() {
+            let mut admitted = Vec::new();
+            for p in &isolating {
+                admitted.extend(self.kube_admitted(p, d, other, dest, port));
+            }
+            return DirectionVerdict {
+                direction: d,
+                applies: true,
+                allowed: isolating.is_empty() || !admitted.is_empty(),
+                isolating: isolating.iter().map(|p| policy_ref(p)).collect(),
+                admitted_by: admitted,
+                denied_by: vec![],
+            };
+        }
+        let mut out: Option<DirectionVerdict> = None;
+        if !self.cilium.is_empty() {
+            out = Some(self.cilium_direction(d, pod, &isolating, other, dest, port, notes));
+        }
+        if !self.calico.is_empty() {
+            let c = self.calico_direction(d, pod, &isolating, other, dest, port, notes);
+            out = Some(match out {
+                None => c,
+                Some(mut v) => {
+                    // Both CNIs' kinds in one scan: answer for either being the one enforced.
+                    v.allowed &= c.allowed;
+                    for r in c.isolating {
+                        if !v.isolating.contains(&r) {
+                            v.isolating.push(r);
+                        }
+                    }
+                    v.admitted_by.extend(
+                        c.admitted_by
+                            .into_iter()
+                            .filter(|r| r.policy.kind != PolicyKind::NetworkPolicy),
+                    );
+                    v.denied_by.extend(c.denied_by);
+                    v
                 }
-                let peer_index = if rule.peers.is_empty() {
-                    Some(None)
+            });
+        }
+        out.unwrap_or_else(|| unreachable_verdict(d))
+    }
+
+    /// Cilium: allow rules of every policy (Kubernetes ones included) add up, deny rules
+    /// win, and default deny holds when any selecting policy asks for it.
+    #[allow(clippy::too_many_arguments)]
+    fn cilium_direction(
+        &self,
+        d: Direction,
+        pod: &Workload,
+        kube_isolating: &[&NetworkPolicy],
+        other: &Side<'_>,
+        dest: &Side<'_>,
+        port: Option<(Protocol, u16)>,
+        notes: &mut Vec<String>,
+    ) -> DirectionVerdict {
+        let mut isolating: Vec<PolicyRef> = kube_isolating.iter().map(|p| policy_ref(p)).collect();
+        let mut admitted = Vec::new();
+        for p in kube_isolating {
+            admitted.extend(self.kube_admitted(p, d, other, dest, port));
+        }
+        let mut denied = Vec::new();
+        let selecting: Vec<&CiliumPolicy> = if pod.host_network {
+            if self.cilium.iter().any(|p| p.endpoint_selector.is_some()) {
+                push_note(
+                    notes,
+                    format!("{} uses hostNetwork: Cilium endpoint policies do not apply to it (it has the node's identity)", pod.key()),
+                );
+            }
+            Vec::new()
+        } else {
+            let labels = self.cilium_labels(pod);
+            self.cilium
+                .iter()
+                .filter(|p| {
+                    p.endpoint_selector
+                        .as_ref()
+                        .is_some_and(|s| s.matches(&labels))
+                })
+                .collect()
+        };
+        for p in &selecting {
+            let pref = cilium_ref(p);
+            if p.default_deny(d) && !isolating.contains(&pref) {
+                isolating.push(pref.clone());
+            }
+            for deny in [false, true] {
+                let rules = if deny {
+                    p.deny_rules(d)
                 } else {
-                    rule.peers
-                        .iter()
-                        .position(|peer| self.peer_matches(p, peer, other))
-                        .map(Some)
+                    p.allow_rules(d)
                 };
-                if let Some(peer_index) = peer_index {
-                    admitted.push(RuleRef {
-                        policy: policy_ref(p),
+                for (ri, r) in rules.iter().enumerate() {
+                    let level = self.cilium_rule_level(r, other, dest, port);
+                    let hit = if deny {
+                        level == Level::All
+                    } else {
+                        level != Level::No
+                    };
+                    let path = format!("{}/{}/{ri}", p.pointer, CiliumPolicy::section(d, deny));
+                    for u in &r.unsupported {
+                        push_note(notes, format!("{pref} {path} uses {u}, which this engine does not evaluate (it matches nothing here)"));
+                    }
+                    if !hit {
+                        continue;
+                    }
+                    if r.l7 {
+                        push_note(notes, format!("{pref} {path} has L7 rules: enforced by Cilium's proxy, counted here as an L4 allow"));
+                    }
+                    let rr = RuleRef {
+                        policy: pref.clone(),
                         direction: d,
                         rule_index: ri,
-                        peer_index,
-                    });
+                        peer_index: None,
+                        path: Some(path),
+                    };
+                    if deny {
+                        denied.push(rr);
+                    } else {
+                        admitted.push(rr);
+                    }
                 }
             }
         }
+        let allowed = denied.is_empty() && (isolating.is_empty() || !admitted.is_empty());
         DirectionVerdict {
             direction: d,
             applies: true,
-            allowed: isolating.is_empty() || !admitted.is_empty(),
-            isolating: isolating.iter().map(|p| policy_ref(p)).collect(),
-            admitted_by: admitted,
+            isolating,
+            allowed,
+            admitted_by: if denied.is_empty() { admitted } else { vec![] },
+            denied_by: denied,
         }
+    }
+
+    /// How much of the queried traffic a Cilium rule matches.
+    fn cilium_rule_level(
+        &self,
+        r: &CiliumRule,
+        other: &Side<'_>,
+        dest: &Side<'_>,
+        port: Option<(Protocol, u16)>,
+    ) -> Level {
+        let l3 = if !r.has_l3 {
+            // `{}` selects nothing; `toPorts` alone applies to every peer.
+            r.has_ports
+        } else {
+            match other {
+                Side::Pod(w) if w.host_network => {
+                    r.entities.iter().any(|e| {
+                        matches!(
+                            e,
+                            Entity::Host | Entity::RemoteNode | Entity::Cluster | Entity::All
+                        )
+                    }) || {
+                        let mut l = Labels::new();
+                        l.insert("reserved:host".into(), String::new());
+                        l.insert("reserved:remote-node".into(), String::new());
+                        r.endpoints.iter().any(|s| s.matches(&l))
+                    }
+                }
+                Side::Pod(w) => {
+                    r.entities
+                        .iter()
+                        .any(|e| matches!(e, Entity::Cluster | Entity::All))
+                        || {
+                            let l = self.cilium_labels(w);
+                            r.endpoints.iter().any(|s| s.matches(&l))
+                        }
+                }
+                Side::Ip(ip) => {
+                    r.entities.iter().any(|e| match e {
+                        Entity::World | Entity::All => true,
+                        Entity::WorldIpv4 => ip.is_ipv4(),
+                        Entity::WorldIpv6 => ip.is_ipv6(),
+                        _ => false,
+                    }) || r
+                        .cidrs
+                        .iter()
+                        .any(|(c, ex)| c.contains(ip) && !ex.iter().any(|e| e.contains(ip)))
+                }
+            }
+        };
+        if !l3 {
+            return Level::No;
+        }
+        if !r.has_ports {
+            return Level::All;
+        }
+        let Some((proto, num)) = port else {
+            return if r
+                .ports
+                .iter()
+                .any(|p| p.protocol.is_none() && p.port.is_none())
+            {
+                Level::All
+            } else {
+                Level::Some
+            };
+        };
+        let hit = r.ports.iter().any(|p| {
+            p.protocol.is_none_or(|pp| pp == proto)
+                && match &p.port {
+                    None => true,
+                    Some(PortRef::Number(n)) => match p.end_port {
+                        Some(end) => (*n..=end).contains(&num),
+                        None => *n == num,
+                    },
+                    Some(PortRef::Name(name)) => match dest {
+                        Side::Pod(w) => w.named_port(name, proto) == Some(num),
+                        Side::Ip(_) => false,
+                    },
+                }
+        });
+        if hit {
+            Level::All
+        } else {
+            Level::No
+        }
+    }
+
+    /// The labels of a pod's Cilium identity: its labels plus the namespace, the
+    /// namespace's labels and the service account.
+    fn cilium_labels(&self, w: &Workload) -> Labels {
+        let mut l = w.labels.clone();
+        l.insert(CILIUM_NAMESPACE_LABEL.into(), w.namespace.clone());
+        l.insert(
+            CILIUM_SERVICE_ACCOUNT_LABEL.into(),
+            w.service_account.clone(),
+        );
+        l.insert("io.cilium.k8s.policy.cluster".into(), "default".into());
+        if let Some(ns) = self.namespaces.get(&w.namespace) {
+            for (k, v) in ns {
+                l.insert(format!("{CILIUM_NAMESPACE_LABELS_PREFIX}{k}"), v.clone());
+            }
+        }
+        l
+    }
+
+    /// The labels Calico gives a pod's workload endpoint.
+    fn calico_labels(w: &Workload) -> Labels {
+        let mut l = w.labels.clone();
+        l.insert("projectcalico.org/namespace".into(), w.namespace.clone());
+        l.insert("projectcalico.org/orchestrator".into(), "k8s".into());
+        l.insert(
+            "projectcalico.org/serviceaccount".into(),
+            w.service_account.clone(),
+        );
+        l
+    }
+
+    /// The labels Calico's namespace selectors see.
+    fn calico_namespace_labels(&self, ns: &str) -> Labels {
+        let mut l = self.namespaces.get(ns).cloned().unwrap_or_default();
+        l.insert("projectcalico.org/name".into(), ns.to_string());
+        l
+    }
+
+    fn calico_selects(&self, p: &CalicoPolicy, w: &Workload) -> bool {
+        if w.host_network || p.host_only {
+            return false;
+        }
+        let in_scope = match &p.namespace {
+            Some(ns) => *ns == w.namespace,
+            None => p
+                .namespace_selector
+                .as_ref()
+                .is_none_or(|s| s.matches(&self.calico_namespace_labels(&w.namespace))),
+        };
+        in_scope
+            && p.selector.matches(&Self::calico_labels(w))
+            && p.service_account_selector.as_ref().is_none_or(|s| {
+                let mut l = Labels::new();
+                l.insert("projectcalico.org/name".into(), w.service_account.clone());
+                s.matches(&l)
+            })
+    }
+
+    /// Whether one side of a packet matches a Calico `source` / `destination`.
+    fn calico_entity(&self, p: &CalicoPolicy, e: &EntityRule, side: &Side<'_>) -> bool {
+        match side {
+            Side::Pod(w) if !w.host_network => {
+                // A pod's address is unknown: `nets` matches it only when it covers
+                // every address, `notNets` excludes it only then.
+                if !e.nets.is_empty() && !e.nets.iter().any(|n| n.prefix_len() == 0) {
+                    return false;
+                }
+                if e.not_nets.iter().any(|n| n.prefix_len() == 0) {
+                    return false;
+                }
+                let in_scope = match &e.namespace_selector {
+                    Some(s) => s.matches(&self.calico_namespace_labels(&w.namespace)),
+                    None => p.namespace.as_ref().is_none_or(|ns| *ns == w.namespace),
+                };
+                let labels = Self::calico_labels(w);
+                if let Some(sel) = &e.selector {
+                    if !(in_scope && sel.matches(&labels)) {
+                        return false;
+                    }
+                } else if e.namespace_selector.is_some() && !in_scope {
+                    return false;
+                }
+                if let Some(sel) = &e.not_selector {
+                    if in_scope && sel.matches(&labels) {
+                        return false;
+                    }
+                }
+                if e.has_service_accounts {
+                    let mut l = Labels::new();
+                    l.insert("projectcalico.org/name".into(), w.service_account.clone());
+                    let ok = in_scope
+                        && (e.service_account_names.is_empty()
+                            || e.service_account_names.contains(&w.service_account))
+                        && e.service_account_selector
+                            .as_ref()
+                            .is_none_or(|s| s.matches(&l));
+                    if !ok {
+                        return false;
+                    }
+                }
+                true
+            }
+            // Host-network pods use the node's address (unknown here): not a workload
+            // endpoint, matched by `nets` only when they cover every address.
+            Side::Pod(_) => {
+                (e.nets.is_empty() || e.nets.iter().any(|n| n.prefix_len() == 0))
+                    && !e.not_nets.iter().any(|n| n.prefix_len() == 0)
+                    && e.selector.is_none()
+                    && e.namespace_selector.is_none()
+                    && !e.has_service_accounts
+            }
+            Side::Ip(ip) => {
+                if !e.nets.is_empty() && !e.nets.iter().any(|n| n.contains(ip)) {
+                    return false;
+                }
+                if e.not_nets.iter().any(|n| n.contains(ip)) {
+                    return false;
+                }
+                // Selectors select endpoints (their addresses); `notSelector` leaves
+                // outside addresses matched.
+                e.selector.is_none() && e.namespace_selector.is_none() && !e.has_service_accounts
+            }
+        }
+    }
+
+    /// How much of the queried traffic a Calico rule matches.
+    #[allow(clippy::too_many_arguments)]
+    fn calico_rule_level(
+        &self,
+        p: &CalicoPolicy,
+        r: &crate::calico::CalicoRule,
+        src: &Side<'_>,
+        dst: &Side<'_>,
+        port: Option<(Protocol, u16)>,
+        path: &str,
+        notes: &mut Vec<String>,
+    ) -> Level {
+        let mut partial = false;
+        let proto_num = |p: Protocol| match p {
+            Protocol::Tcp => 6u8,
+            Protocol::Udp => 17,
+            Protocol::Sctp => 132,
+        };
+        if let Some(pr) = r.protocol {
+            match port {
+                Some((q, _)) if proto_num(q) != pr => return Level::No,
+                Some(_) => {}
+                None => partial = true,
+            }
+        }
+        if let Some(np) = r.not_protocol {
+            match port {
+                Some((q, _)) if proto_num(q) == np => return Level::No,
+                Some(_) => {}
+                None => partial = true,
+            }
+        }
+        if let Some(v) = r.ip_version {
+            for side in [src, dst] {
+                if let Side::Ip(ip) = side {
+                    if (v == 4) != ip.is_ipv4() {
+                        return Level::No;
+                    }
+                }
+            }
+        }
+        if let Some(u) = r
+            .source
+            .unsupported
+            .iter()
+            .chain(&r.destination.unsupported)
+            .next()
+        {
+            push_note(notes, format!("{} {path} uses {u}, which this engine does not evaluate (it matches nothing here)", calico_ref(p)));
+            return Level::No;
+        }
+        if !self.calico_entity(p, &r.source, src) || !self.calico_entity(p, &r.destination, dst) {
+            return Level::No;
+        }
+        let de = &r.destination;
+        if !de.ports.is_empty() || !de.not_ports.is_empty() {
+            match port {
+                None => partial = true,
+                Some((q, num)) => {
+                    let named = |n: &str| match dst {
+                        Side::Pod(w) => w.named_port(n, q),
+                        Side::Ip(_) => None,
+                    };
+                    if !de.ports.is_empty() && !de.ports.iter().any(|cp| cp.matches(num, named)) {
+                        return Level::No;
+                    }
+                    if de.not_ports.iter().any(|cp| cp.matches(num, named)) {
+                        return Level::No;
+                    }
+                }
+            }
+        }
+        // Source ports are the client's (usually ephemeral): part of the traffic at most.
+        if !r.source.ports.is_empty() || !r.source.not_ports.is_empty() {
+            partial = true;
+        }
+        if r.l7 {
+            push_note(notes, format!("{} {path} has HTTP match criteria: application-layer policy, counted here as an L4 rule", calico_ref(p)));
+        }
+        if partial {
+            Level::Some
+        } else {
+            Level::All
+        }
+    }
+
+    /// Calico: tiers by order, policies by order, first Allow/Deny wins, Pass goes to the
+    /// next tier, a tier that applies but decides nothing denies; Kubernetes policies sit
+    /// in the default tier at order 1000; no tier deciding leaves the profile's allow.
+    #[allow(clippy::too_many_arguments)]
+    fn calico_direction(
+        &self,
+        d: Direction,
+        pod: &Workload,
+        kube_isolating: &[&NetworkPolicy],
+        other: &Side<'_>,
+        dest: &Side<'_>,
+        port: Option<(Protocol, u16)>,
+        notes: &mut Vec<String>,
+    ) -> DirectionVerdict {
+        let pod_side = Side::Pod(pod);
+        let (src, dst) = match d {
+            Direction::Ingress => (other, &pod_side),
+            Direction::Egress => (&pod_side, other),
+        };
+        if pod.host_network && self.calico.iter().any(|p| !p.host_only) {
+            push_note(notes, format!("{} uses hostNetwork: Calico policies apply to it only through host endpoints, which this engine does not model", pod.key()));
+        }
+        let mut verdict = DirectionVerdict {
+            direction: d,
+            applies: true,
+            isolating: Vec::new(),
+            allowed: true,
+            admitted_by: Vec::new(),
+            denied_by: Vec::new(),
+        };
+        for (tier, default_pass) in self.calico_tiers() {
+            enum Entry<'a> {
+                Calico(&'a CalicoPolicy),
+                Kube(&'a NetworkPolicy),
+            }
+            let mut entries: Vec<(f64, String, Entry<'_>)> = self
+                .calico
+                .iter()
+                .filter(|p| p.tier == tier && p.has_type(d) && self.calico_selects(p, pod))
+                .map(|p| {
+                    (
+                        p.order.unwrap_or(f64::INFINITY),
+                        p.name.clone(),
+                        Entry::Calico(p),
+                    )
+                })
+                .collect();
+            // Host-network pods are not workload endpoints: no policy applies to them.
+            if tier == "default" && !pod.host_network {
+                entries.extend(kube_isolating.iter().map(|p| {
+                    (
+                        KUBERNETES_POLICY_ORDER,
+                        format!("knp.default.{}", p.name),
+                        Entry::Kube(p),
+                    )
+                }));
+            }
+            if entries.is_empty() {
+                continue;
+            }
+            entries.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            let mut passed = false;
+            'policies: for (_, _, e) in &entries {
+                match e {
+                    Entry::Kube(p) => {
+                        verdict.isolating.push(policy_ref(p));
+                        let admitted = self.kube_admitted(p, d, other, dest, port);
+                        if !admitted.is_empty() {
+                            verdict.admitted_by = admitted;
+                            return verdict;
+                        }
+                    }
+                    Entry::Calico(p) => {
+                        let pref = calico_ref(p);
+                        verdict.isolating.push(pref.clone());
+                        let list = match d {
+                            Direction::Ingress => "ingress",
+                            Direction::Egress => "egress",
+                        };
+                        for (ri, r) in p.rules(d).iter().enumerate() {
+                            let path = format!("/spec/{list}/{ri}");
+                            let level = self.calico_rule_level(p, r, src, dst, port, &path, notes);
+                            let rr = RuleRef {
+                                policy: pref.clone(),
+                                direction: d,
+                                rule_index: ri,
+                                peer_index: None,
+                                path: Some(path),
+                            };
+                            match r.action {
+                                Action::Allow if level != Level::No => {
+                                    verdict.admitted_by.push(rr);
+                                    return verdict;
+                                }
+                                Action::Deny if level == Level::All => {
+                                    verdict.allowed = false;
+                                    verdict.denied_by.push(rr);
+                                    return verdict;
+                                }
+                                Action::Pass if level == Level::All => {
+                                    passed = true;
+                                    break 'policies;
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            if !passed && !default_pass {
+                verdict.allowed = false;
+                return verdict;
+            }
+        }
+        if !verdict.isolating.is_empty() {
+            push_note(notes, format!("{} {}: every Calico tier that applies passed the traffic on; the namespace profile allows it", pod.key(), match d { Direction::Ingress => "ingress", Direction::Egress => "egress" }));
+        }
+        verdict
+    }
+
+    /// Tier names in evaluation order, with whether their default action is Pass.
+    fn calico_tiers(&self) -> Vec<(String, bool)> {
+        let mut tiers: BTreeMap<String, (Option<f64>, bool)> = BTreeMap::new();
+        tiers.insert("default".into(), (Some(DEFAULT_TIER_ORDER), false));
+        for p in &self.calico {
+            tiers.entry(p.tier.clone()).or_insert((None, false));
+        }
+        for t in &self.tiers {
+            tiers.insert(t.name.clone(), (t.order, t.default_pass));
+        }
+        let mut v: Vec<(String, Option<f64>, bool)> =
+            tiers.into_iter().map(|(n, (o, p))| (n, o, p)).collect();
+        v.sort_by(|a, b| {
+            a.1.unwrap_or(f64::INFINITY)
+                .total_cmp(&b.1.unwrap_or(f64::INFINITY))
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        v.into_iter().map(|(n, _, p)| (n, p)).collect()
     }
 
     /// Whether traffic from `from` to `to` (on `port`, or on any port when `None`) is
@@ -513,9 +1145,9 @@ impl Netpol {
             Side::Pod(w) => Some(*w),
             Side::Ip(_) => None,
         };
-        let egress = self.direction(Direction::Egress, src_pod, &dst, &dst, port);
-        let ingress = self.direction(Direction::Ingress, dst_pod, &src, &dst, port);
         let mut notes = Vec::new();
+        let egress = self.direction(Direction::Egress, src_pod, &dst, &dst, port, &mut notes);
+        let ingress = self.direction(Direction::Ingress, dst_pod, &src, &dst, port, &mut notes);
         for w in [src_pod, dst_pod].into_iter().flatten() {
             if w.host_network {
                 notes.push(format!(
@@ -535,7 +1167,14 @@ impl Netpol {
 
     /// Namespaces lacking a default deny for `d`: no policy in the namespace selects
     /// every pod (empty `podSelector`), has the type `d`, and has no rule that admits
-    /// everything.
+    /// everything. A Cilium rule counts when its endpoint selector holds every pod of
+    /// the namespace whatever their labels (`{}` in a CiliumNetworkPolicy, or only
+    /// namespace keys in a clusterwide one), it turns default deny on for `d`, and none
+    /// of its allow rules is `fromEntities`/`toEntities: [all]` on every port. A Calico
+    /// policy counts when it selects `all()` of the namespace (namespaced, or global
+    /// with a matching or absent `namespaceSelector`), has the type `d`, sits in a tier
+    /// whose default action is Deny, and has no `Allow` or `Pass` rule without match
+    /// criteria.
     pub fn namespaces_without_default_deny(&self, d: Direction) -> Vec<String> {
         self.namespaces
             .keys()
@@ -551,12 +1190,90 @@ impl Netpol {
                             && p.has_type(d)
                             && !p.rules(d).iter().any(PolicyRule::allows_everything)
                     })
+                    && !self.cilium_default_deny(ns, d)
+                    && !self.calico_default_deny(ns, d)
             })
             .cloned()
             .collect()
     }
 
-    /// Pods and workloads selected by no policy of their namespace (any type).
+    fn cilium_default_deny(&self, ns: &str, d: Direction) -> bool {
+        self.cilium.iter().any(|p| {
+            p.default_deny(d)
+                && self.cilium_selects_namespace(p, ns)
+                && !p
+                    .allow_rules(d)
+                    .iter()
+                    .any(|r| !r.has_ports && r.entities.contains(&Entity::All))
+        })
+    }
+
+    /// Whether a Cilium rule selects every pod of `ns`, whatever their labels.
+    fn cilium_selects_namespace(&self, p: &CiliumPolicy, ns: &str) -> bool {
+        let Some(sel) = &p.endpoint_selector else {
+            return false;
+        };
+        let ns_key =
+            |k: &str| k == CILIUM_NAMESPACE_LABEL || k.starts_with(CILIUM_NAMESPACE_LABELS_PREFIX);
+        if !sel.match_labels.keys().all(|k| ns_key(k))
+            || !sel.match_expressions.iter().all(|r| ns_key(&r.key))
+        {
+            return false;
+        }
+        let mut l = Labels::new();
+        l.insert(CILIUM_NAMESPACE_LABEL.into(), ns.to_string());
+        if let Some(nsl) = self.namespaces.get(ns) {
+            for (k, v) in nsl {
+                l.insert(format!("{CILIUM_NAMESPACE_LABELS_PREFIX}{k}"), v.clone());
+            }
+        }
+        sel.matches(&l)
+    }
+
+    fn calico_default_deny(&self, ns: &str, d: Direction) -> bool {
+        let pass_tiers: BTreeSet<String> = self
+            .tiers
+            .iter()
+            .filter(|t| t.default_pass)
+            .map(|t| t.name.clone())
+            .collect();
+        self.calico.iter().any(|p| {
+            // `all()`, or an expression on the namespace label alone that holds for `ns`
+            let selects_namespace = p.selector.is_all()
+                || (p.selector.keys().iter().all(|k| {
+                    *k == "projectcalico.org/namespace" || *k == "projectcalico.org/orchestrator"
+                }) && {
+                    let mut l = Labels::new();
+                    l.insert("projectcalico.org/namespace".into(), ns.to_string());
+                    l.insert("projectcalico.org/orchestrator".into(), "k8s".into());
+                    p.selector.matches(&l)
+                });
+            let whole_namespace = selects_namespace
+                && p.service_account_selector.is_none()
+                && !p.host_only
+                && match &p.namespace {
+                    Some(pns) => pns == ns,
+                    None => p
+                        .namespace_selector
+                        .as_ref()
+                        .is_none_or(|s| s.matches(&self.calico_namespace_labels(ns))),
+                };
+            whole_namespace
+                && p.has_type(d)
+                && !pass_tiers.contains(&p.tier)
+                && !p.rules(d).iter().any(|r| {
+                    matches!(r.action, Action::Allow | Action::Pass)
+                        && r.protocol.is_none()
+                        && r.not_protocol.is_none()
+                        && r.ip_version.is_none()
+                        && r.source == EntityRule::default()
+                        && r.destination == EntityRule::default()
+                })
+        })
+    }
+
+    /// Pods and workloads selected by no policy of their namespace (any type), nor by
+    /// a Cilium or Calico policy.
     pub fn unselected_pods(&self) -> Vec<&Workload> {
         self.workloads
             .iter()
@@ -567,8 +1284,67 @@ impl Netpol {
                     .into_iter()
                     .flatten()
                     .any(|&i| self.policies[i].pod_selector.matches(&w.labels))
+                    && !self.selected_by_cni_policy(w)
             })
             .collect()
+    }
+
+    fn selected_by_cni_policy(&self, w: &Workload) -> bool {
+        if self.cilium.is_empty() && self.calico.is_empty() {
+            return false;
+        }
+        let labels = self.cilium_labels(w);
+        (!w.host_network
+            && self.cilium.iter().any(|p| {
+                p.endpoint_selector
+                    .as_ref()
+                    .is_some_and(|s| s.matches(&labels))
+            }))
+            || self.calico.iter().any(|p| self.calico_selects(p, w))
+    }
+
+    /// Whether the namespace holds a namespaced policy of any kind (Kubernetes,
+    /// CiliumNetworkPolicy, Calico NetworkPolicy).
+    pub fn namespace_has_policies(&self, ns: &str) -> bool {
+        self.policies_by_ns.contains_key(ns)
+            || self
+                .cilium
+                .iter()
+                .any(|p| p.namespace.as_deref() == Some(ns))
+            || self
+                .calico
+                .iter()
+                .any(|p| p.namespace.as_deref() == Some(ns))
+    }
+
+    /// Whether some policy of any kind restricts the pod's traffic in direction `d`
+    /// (Kubernetes isolation, Cilium default deny, or a Calico policy with that type).
+    pub fn is_isolated(&self, pod: &Workload, d: Direction) -> bool {
+        if !self.isolating_policies(pod, d).is_empty() {
+            return true;
+        }
+        let labels = self.cilium_labels(pod);
+        (!pod.host_network
+            && self.cilium.iter().any(|p| {
+                p.default_deny(d)
+                    && p.endpoint_selector
+                        .as_ref()
+                        .is_some_and(|s| s.matches(&labels))
+            }))
+            || self
+                .calico
+                .iter()
+                .any(|p| p.has_type(d) && self.calico_selects(p, pod))
+    }
+
+    /// Cilium rules (one per `spec` / `specs` entry) of the inventory.
+    pub fn cilium_policies(&self) -> &[CiliumPolicy] {
+        &self.cilium
+    }
+
+    /// Calico policies of the inventory.
+    pub fn calico_policies(&self) -> &[CalicoPolicy] {
+        &self.calico
     }
 
     /// Rules that admit every namespace: a peer with an empty `namespaceSelector`
@@ -588,6 +1364,136 @@ impl Netpol {
         )
     }
 
+    /// Cilium and Calico allow rules that name every address as a peer: `fromEntities`
+    /// / `toEntities` `world` or `all`, a CIDR of prefix 0 (even with `except`); a Calico
+    /// `Allow` rule whose source (ingress) or destination (egress) `nets` holds a prefix 0.
+    /// Each reference has the JSON pointer of the field in `path`.
+    pub fn cni_rules_allowing_any_ip(&self) -> Vec<RuleRef> {
+        self.cni_rules_where(
+            |r, dir| {
+                let ent = match dir {
+                    Direction::Ingress => "fromEntities",
+                    Direction::Egress => "toEntities",
+                };
+                let mut out: Vec<String> = r
+                    .entities
+                    .iter()
+                    .position(|e| matches!(e, Entity::World | Entity::All))
+                    .map(|i| format!("{ent}/{i}"))
+                    .into_iter()
+                    .collect();
+                for ((c, _), field) in r.cidrs.iter().zip(&r.cidr_fields) {
+                    if c.prefix_len() == 0 {
+                        out.push(field.clone());
+                    }
+                }
+                out
+            },
+            |e| {
+                e.nets
+                    .iter()
+                    .position(|n| n.prefix_len() == 0)
+                    .map(|i| format!("nets/{i}"))
+            },
+        )
+    }
+
+    /// Cilium and Calico allow rules that name every namespace: `fromEndpoints` /
+    /// `toEndpoints` selecting on nothing but the existence of the pod namespace (a
+    /// clusterwide `{}`, or `k8s:io.kubernetes.pod.namespace` Exists), the `cluster` or
+    /// `all` entity; a Calico `Allow` rule whose `namespaceSelector` is `all()`.
+    pub fn cni_rules_allowing_all_namespaces(&self) -> Vec<RuleRef> {
+        self.cni_rules_where(
+            |r, dir| {
+                let (eps, ent) = match dir {
+                    Direction::Ingress => ("fromEndpoints", "fromEntities"),
+                    Direction::Egress => ("toEndpoints", "toEntities"),
+                };
+                let mut out = Vec::new();
+                for (i, sel) in r.endpoints.iter().enumerate() {
+                    let only_ns_exists = sel.match_labels.is_empty()
+                        && sel.match_expressions.iter().all(|q| {
+                            q.key == CILIUM_NAMESPACE_LABEL
+                                && q.operator == palisade_core::labels::Operator::Exists
+                        });
+                    if only_ns_exists {
+                        out.push(format!("{eps}/{i}"));
+                    }
+                }
+                if let Some(i) = r
+                    .entities
+                    .iter()
+                    .position(|e| matches!(e, Entity::Cluster | Entity::All))
+                {
+                    out.push(format!("{ent}/{i}"));
+                }
+                out
+            },
+            |e| {
+                e.namespace_selector
+                    .as_ref()
+                    .filter(|s| s.is_all())
+                    .map(|_| "namespaceSelector".to_string())
+            },
+        )
+    }
+
+    fn cni_rules_where(
+        &self,
+        cilium: impl Fn(&CiliumRule, Direction) -> Vec<String>,
+        calico: impl Fn(&EntityRule) -> Option<String>,
+    ) -> Vec<RuleRef> {
+        let mut out = Vec::new();
+        for d in [Direction::Ingress, Direction::Egress] {
+            // node (host firewall) rules are not about pods
+            for p in self.cilium.iter().filter(|p| p.endpoint_selector.is_some()) {
+                for (ri, r) in p.allow_rules(d).iter().enumerate() {
+                    for field in cilium(r, d) {
+                        out.push(RuleRef {
+                            policy: cilium_ref(p),
+                            direction: d,
+                            rule_index: ri,
+                            peer_index: Some(0),
+                            path: Some(format!(
+                                "{}/{}/{ri}/{field}",
+                                p.pointer,
+                                CiliumPolicy::section(d, false)
+                            )),
+                        });
+                    }
+                }
+            }
+            for p in &self.calico {
+                if !p.has_type(d) {
+                    continue;
+                }
+                for (ri, r) in p.rules(d).iter().enumerate() {
+                    let (side, e) = match d {
+                        Direction::Ingress => ("source", &r.source),
+                        Direction::Egress => ("destination", &r.destination),
+                    };
+                    if r.action != Action::Allow {
+                        continue;
+                    }
+                    if let Some(field) = calico(e) {
+                        let list = match d {
+                            Direction::Ingress => "ingress",
+                            Direction::Egress => "egress",
+                        };
+                        out.push(RuleRef {
+                            policy: calico_ref(p),
+                            direction: d,
+                            rule_index: ri,
+                            peer_index: Some(0),
+                            path: Some(format!("/spec/{list}/{ri}/{side}/{field}")),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn rules_where(&self, pred: impl Fn(&Peer) -> bool) -> Vec<RuleRef> {
         let mut out = Vec::new();
         for p in &self.policies {
@@ -602,6 +1508,7 @@ impl Netpol {
                             direction: d,
                             rule_index: ri,
                             peer_index: None,
+                            path: None,
                         });
                         continue;
                     }
@@ -612,6 +1519,7 @@ impl Netpol {
                                 direction: d,
                                 rule_index: ri,
                                 peer_index: Some(pi),
+                                path: None,
                             });
                         }
                     }
@@ -662,5 +1570,49 @@ fn policy_ref(p: &NetworkPolicy) -> PolicyRef {
     PolicyRef {
         namespace: p.namespace.clone(),
         name: p.name.clone(),
+        kind: PolicyKind::NetworkPolicy,
     }
+}
+
+fn cilium_ref(p: &CiliumPolicy) -> PolicyRef {
+    PolicyRef {
+        namespace: p.namespace.clone().unwrap_or_default(),
+        name: p.name.clone(),
+        kind: p.kind,
+    }
+}
+
+fn calico_ref(p: &CalicoPolicy) -> PolicyRef {
+    PolicyRef {
+        namespace: p.namespace.clone().unwrap_or_default(),
+        name: p.name.clone(),
+        kind: p.kind,
+    }
+}
+
+fn push_note(notes: &mut Vec<String>, n: String) {
+    if !notes.contains(&n) {
+        notes.push(n);
+    }
+}
+
+fn unreachable_verdict(d: Direction) -> DirectionVerdict {
+    DirectionVerdict {
+        direction: d,
+        applies: true,
+        isolating: vec![],
+        allowed: true,
+        admitted_by: vec![],
+        denied_by: vec![],
+    }
+}
+
+/// How much of the queried traffic a rule matches: with no port in the query, a rule
+/// limited to some ports or protocols matches part of it (enough for an allow to admit
+/// some traffic, not enough for a deny to drop all of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    No,
+    Some,
+    All,
 }

@@ -30,16 +30,22 @@
 //! assert!(!v.allowed);
 //! ```
 
+mod calico;
+mod calico_selector;
+mod cilium;
 mod eval;
 mod model;
 /// Label selectors (shared with the rest of Palisade).
 pub use palisade_core::labels as selector;
 
+pub use calico::{Action, CalicoPolicy, CalicoPort, CalicoRule, CalicoTier, EntityRule};
+pub use calico_selector::CalicoSelector;
+pub use cilium::{CiliumPolicy, CiliumPort, CiliumRule, Entity};
 pub use eval::{
     DirectionVerdict, Endpoint, MetadataReach, Netpol, NetpolError, PolicyRef, PortSpec, RuleRef,
     Verdict, NAMESPACE_NAME_LABEL,
 };
 pub use model::{
-    ContainerPort, Direction, NetworkPolicy, Peer, PolicyPort, PolicyRule, PortRef, Protocol,
-    Workload,
+    ContainerPort, Direction, NetworkPolicy, Peer, PolicyKind, PolicyPort, PolicyRule, PortRef,
+    Protocol, Workload,
 };

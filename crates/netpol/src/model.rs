@@ -172,6 +172,8 @@ pub struct Workload {
     pub ports: Vec<ContainerPort>,
     /// `hostNetwork: true` — NetworkPolicy behaviour for such pods is undefined.
     pub host_network: bool,
+    /// `serviceAccountName` (`default` when absent).
+    pub service_account: String,
 }
 
 impl Workload {
@@ -460,6 +462,15 @@ pub(crate) fn parse_workload(obj: &Value, kind: &str, ptr: &str) -> Result<Workl
         .and_then(|s| s.get("hostNetwork"))
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    let service_account = spec
+        .and_then(|s| {
+            s.get("serviceAccountName")
+                .or_else(|| s.get("serviceAccount"))
+        })
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("default")
+        .to_string();
     Ok(Workload {
         kind: kind.to_string(),
         namespace: namespace.to_string(),
@@ -467,5 +478,64 @@ pub(crate) fn parse_workload(obj: &Value, kind: &str, ptr: &str) -> Result<Workl
         labels,
         ports,
         host_network,
+        service_account,
     })
+}
+
+/// The kind of a policy the engine reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum PolicyKind {
+    /// Kubernetes `NetworkPolicy` (networking.k8s.io/v1).
+    #[default]
+    NetworkPolicy,
+    /// `CiliumNetworkPolicy` (cilium.io/v2, namespaced).
+    CiliumNetworkPolicy,
+    /// `CiliumClusterwideNetworkPolicy` (cilium.io/v2).
+    CiliumClusterwideNetworkPolicy,
+    /// Calico `NetworkPolicy` (projectcalico.org/v3, namespaced).
+    CalicoNetworkPolicy,
+    /// Calico `GlobalNetworkPolicy` (projectcalico.org/v3).
+    CalicoGlobalNetworkPolicy,
+}
+
+impl PolicyKind {
+    /// The object's `kind`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            PolicyKind::NetworkPolicy | PolicyKind::CalicoNetworkPolicy => "NetworkPolicy",
+            PolicyKind::CiliumNetworkPolicy => "CiliumNetworkPolicy",
+            PolicyKind::CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
+            PolicyKind::CalicoGlobalNetworkPolicy => "GlobalNetworkPolicy",
+        }
+    }
+
+    /// The object's API group.
+    pub fn group(self) -> &'static str {
+        match self {
+            PolicyKind::NetworkPolicy => "networking.k8s.io",
+            PolicyKind::CiliumNetworkPolicy | PolicyKind::CiliumClusterwideNetworkPolicy => {
+                "cilium.io"
+            }
+            PolicyKind::CalicoNetworkPolicy | PolicyKind::CalicoGlobalNetworkPolicy => {
+                "projectcalico.org"
+            }
+        }
+    }
+
+    /// True for the Kubernetes NetworkPolicy.
+    pub fn is_kubernetes(&self) -> bool {
+        *self == PolicyKind::NetworkPolicy
+    }
+
+    /// How messages name the kind: the Kubernetes kind is implied, Calico's
+    /// `NetworkPolicy` is qualified by its group.
+    pub fn label(self) -> &'static str {
+        match self {
+            PolicyKind::NetworkPolicy => "NetworkPolicy",
+            PolicyKind::CiliumNetworkPolicy => "CiliumNetworkPolicy",
+            PolicyKind::CiliumClusterwideNetworkPolicy => "CiliumClusterwideNetworkPolicy",
+            PolicyKind::CalicoNetworkPolicy => "NetworkPolicy.projectcalico.org",
+            PolicyKind::CalicoGlobalNetworkPolicy => "GlobalNetworkPolicy.projectcalico.org",
+        }
+    }
 }

@@ -117,8 +117,29 @@ fn run_fixture(path: &Path) -> usize {
                 assert_eq!(got, strings(case.get(key)), "{ctx}: {key}");
             }
         }
+        for (key, dv) in [
+            ("ingress_denied_by", &v.ingress),
+            ("egress_denied_by", &v.egress),
+        ] {
+            if case.get(key).is_some() {
+                let mut got: Vec<String> = dv
+                    .denied_by
+                    .iter()
+                    .map(|r| format!("{}#{}", r.policy, r.rule_index))
+                    .collect();
+                got.sort();
+                assert_eq!(got, strings(case.get(key)), "{ctx}: {key}");
+            }
+        }
         if let Some(n) = case.get("notes").and_then(Value::as_u64) {
             assert_eq!(v.notes.len() as u64, n, "{ctx}: notes {:?}", v.notes);
+        }
+        if let Some(text) = s(case, "note_contains") {
+            assert!(
+                v.notes.iter().any(|n| n.contains(text)),
+                "{ctx}: no note contains {text:?}: {:?}",
+                v.notes
+            );
         }
     }
     if tc.get("unselected").is_some() {
@@ -142,6 +163,23 @@ fn run_fixture(path: &Path) -> usize {
         got.sort();
         assert_eq!(got, strings(tc.get("allowing_any_ip")), "{name}");
         checks += 1;
+    }
+    for (key, refs) in [
+        ("cni_allowing_any_ip", np.cni_rules_allowing_any_ip()),
+        (
+            "cni_allowing_all_namespaces",
+            np.cni_rules_allowing_all_namespaces(),
+        ),
+    ] {
+        if tc.get(key).is_some() {
+            let mut got: Vec<String> = refs
+                .iter()
+                .map(|r| format!("{} {}", r.policy, r.path.as_deref().unwrap_or("-")))
+                .collect();
+            got.sort();
+            assert_eq!(got, strings(tc.get(key)), "{name}: {key}");
+            checks += 1;
+        }
     }
     if let Some(dd) = tc.get("without_default_deny") {
         for (k, d) in [
@@ -380,4 +418,130 @@ fn checkov_corpus_sanity() {
         assert!(!unselected.contains(&"default/internal-proxy-deployment".to_string()));
     }
     assert!(policies > 0, "corpus present but no NetworkPolicy parsed");
+}
+
+#[test]
+fn malformed_cilium_and_calico_policies_are_skipped_with_a_reason() {
+    let objs: Vec<Value> = vec![
+        serde_json::json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": "bad-entity", "namespace": "x"},
+            "spec": {"endpointSelector": {}, "ingress": [{"fromEntities": ["everywhere"]}]}}),
+        serde_json::json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": "node-selector", "namespace": "x"},
+            "spec": {"nodeSelector": {}, "ingress": [{}]}}),
+        serde_json::json!({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": "bad-cidr"},
+            "spec": {"endpointSelector": {}, "egress": [{"toCIDR": ["10.0.0.0/33"]}]}}),
+        serde_json::json!({"apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
+            "metadata": {"name": "no-spec"}}),
+        serde_json::json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+            "metadata": {"name": "bad-port", "namespace": "x"},
+            "spec": {"endpointSelector": {}, "ingress": [{"toPorts": [{"ports": [{"port": "70000"}]}]}]}}),
+        serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+            "metadata": {"name": "bad-selector", "namespace": "x"},
+            "spec": {"selector": "role = 'db'"}}),
+        serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": "bad-action"},
+            "spec": {"ingress": [{"action": "Reject"}]}}),
+        serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy",
+            "metadata": {"name": "bad-range", "namespace": "x"},
+            "spec": {"ingress": [{"action": "Allow", "destination": {"ports": ["90:80"]}}]}}),
+        serde_json::json!({"apiVersion": "projectcalico.org/v3", "kind": "Tier",
+            "metadata": {"name": "t"}, "spec": {"defaultAction": "Allow"}}),
+        // a Calico kind under another group is not read
+        serde_json::json!({"apiVersion": "example.com/v1", "kind": "GlobalNetworkPolicy",
+            "metadata": {"name": "other"}, "spec": {"ingress": [{"action": "Reject"}]}}),
+    ];
+    let np = Netpol::from_objects(&objs);
+    assert_eq!(np.skipped.len(), 9, "{:#?}", np.skipped);
+    assert_eq!(np.skipped_inputs, (0..9).collect::<Vec<_>>());
+    for (msg, want) in np.skipped.iter().zip([
+        "CiliumNetworkPolicy x/bad-entity: /spec: ingress: unknown entity \"everywhere\"",
+        "nodeSelector is only valid in a clusterwide policy",
+        "CiliumClusterwideNetworkPolicy bad-cidr: /spec: egress: invalid toCIDR",
+        "neither spec nor specs",
+        "invalid port \"70000\"",
+        "NetworkPolicy x/bad-selector: selector: selector \"role = 'db'\"",
+        "invalid action Some(\"Reject\")",
+        "invalid port range \"90:80\"",
+        "invalid defaultAction",
+    ]) {
+        assert!(msg.contains(want), "{msg:?} should contain {want:?}");
+    }
+    assert!(np.cilium_policies().is_empty() && np.calico_policies().is_empty());
+}
+
+fn pointers(v: &Value, base: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = format!("{base}/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push(p.clone());
+                pointers(x, p, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                let p = format!("{base}/{i}");
+                out.push(p.clone());
+                pointers(x, p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every node of every Cilium and Calico policy of the fixtures, replaced in turn by a
+/// value of each other JSON type: the policy is read or skipped with a reason, and the
+/// queries of the fixture still answer (no panic).
+#[test]
+fn mutated_cilium_and_calico_policies_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let replacements = [Value::Null, serde_json::json!("x y")];
+    let mut runs = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let path = e.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !(name.starts_with("cilium") || name.starts_with("calico")) {
+            continue;
+        }
+        let (objs, tc) = load(&path);
+        let queries: Vec<(Endpoint, Endpoint, Option<PortSpec>)> = tc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    Endpoint::parse(s(c, "from").unwrap()).unwrap(),
+                    Endpoint::parse(s(c, "to").unwrap()).unwrap(),
+                    s(c, "port").map(|p| PortSpec::parse(p).unwrap()),
+                )
+            })
+            .take(3)
+            .collect();
+        for (i, o) in objs.iter().enumerate() {
+            let api = o["apiVersion"].as_str().unwrap_or("");
+            if !(api.starts_with("cilium.io") || api.contains("projectcalico.org")) {
+                continue;
+            }
+            let mut ptrs = Vec::new();
+            pointers(o, String::new(), &mut ptrs);
+            for p in &ptrs {
+                for r in &replacements {
+                    let mut objs2 = objs.clone();
+                    *objs2[i].pointer_mut(p).unwrap() = r.clone();
+                    let np = Netpol::from_objects(&objs2);
+                    assert_eq!(np.skipped.len(), np.skipped_inputs.len());
+                    for (from, to, port) in &queries {
+                        let _ = np.can(from, to, port.as_ref());
+                    }
+                    let _ = np.namespaces_without_default_deny(Direction::Ingress);
+                    let _ = np.namespaces_without_default_deny(Direction::Egress);
+                    let _ = np.unselected_pods();
+                    runs += 1;
+                }
+            }
+        }
+    }
+    assert!(runs > 1000, "{runs}");
 }

@@ -3,10 +3,11 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented pub fns
 //!
 //! Targets: each `who_can` query under 50 ms (indexes are built once, outside the
-//! measurement); the escalation paths of every subject (`rbac paths`) under a second.
+//! measurement); the attack paths of every subject to cluster-admin (`rbac paths`), and
+//! the one-step escalation paths, each under a second.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use palisade_rbac::{Rbac, Request};
+use palisade_rbac::{Goal, Rbac, Request};
 use serde_json::{json, Value};
 
 const NAMESPACES: usize = 100;
@@ -172,6 +173,16 @@ fn bench_paths(c: &mut Criterion) {
     g.bench_function("escalation_paths_all_subjects_2k_roles_10k_bindings", |b| {
         b.iter(|| black_box(rbac.escalation_paths()))
     });
+    // The multi-hop search: shortest paths of every subject to cluster-admin.
+    let attack = rbac.attack_paths(Goal::ClusterAdmin);
+    assert!(
+        attack.iter().any(|p| p.hops.len() > 2),
+        "multi-hop paths expected"
+    );
+    g.bench_function(
+        "attack_paths_to_cluster_admin_all_subjects_2k_roles_10k_bindings",
+        |b| b.iter(|| black_box(rbac.attack_paths(Goal::ClusterAdmin))),
+    );
     g.finish();
 }
 

@@ -99,6 +99,21 @@ pub enum Technique {
     ApproveCsr,
     /// Register a mutating admission webhook.
     MutatingWebhook,
+    /// Hold `*` on `*` cluster-wide, or be a member of `system:masters` (the last hop
+    /// of an attack path to cluster-admin).
+    HoldsAdminRights,
+    /// Read the Secrets of a namespace (get, list or watch).
+    ReadSecrets,
+    /// Run commands in a running pod (`pods/exec`, `pods/attach`).
+    ExecIntoPod,
+    /// Replace a running pod's container image (patch/update on pods).
+    PatchPodImage,
+    /// A pod's service-account token, mounted in its containers.
+    PodServiceAccountToken,
+    /// A privileged, hostPID or hostPath pod controls its node.
+    EscapeToNode,
+    /// A node (its kubelet or its host) controls every pod scheduled on it.
+    NodeRunsPod,
 }
 
 /// One step of an escalation path.
@@ -777,13 +792,18 @@ impl Rbac {
     /// Service-account subjects whose ServiceAccount object is not in the inventory.
     /// `default` is assumed to exist in every namespace (the controller creates it).
     pub fn bindings_to_missing_service_accounts(&self) -> Vec<BindingSubject> {
-        self.binding_subjects(|rbac, s| {
+        let known: std::collections::HashSet<(&str, &str)> = self
+            .service_accounts()
+            .iter()
+            .map(|sa| (sa.namespace.as_str(), sa.name.as_str()))
+            .collect();
+        self.binding_subjects(|_, s| {
             s.kind == SubjectKind::ServiceAccount
                 && s.name != "default"
-                && !rbac
-                    .service_accounts()
-                    .iter()
-                    .any(|sa| Some(&sa.namespace) == s.namespace.as_ref() && sa.name == s.name)
+                && !s
+                    .namespace
+                    .as_deref()
+                    .is_some_and(|ns| known.contains(&(ns, s.name.as_str())))
         })
     }
 

@@ -199,6 +199,7 @@ pub struct Rbac {
     by_user: HashMap<String, Vec<SubjectHit>>,
     by_group: HashMap<String, Vec<SubjectHit>>,
     aggregation_converged: bool,
+    pub(crate) workloads: crate::graph::Workloads,
 }
 
 impl Rbac {
@@ -285,6 +286,11 @@ impl Rbac {
                 }
                 None => Err("missing metadata.name".into()),
             },
+            "Pod" | "Secret" | "Node"
+                if o.get("apiVersion").and_then(Value::as_str) == Some("v1") =>
+            {
+                self.workloads.add(kind, o)
+            }
             "Namespace" => match meta_str(o, "name") {
                 Some(name) => {
                     self.namespaces.insert(name.into());
@@ -465,6 +471,11 @@ impl Rbac {
             .copied()
             .flatten()
             .map(|i| &self.roles[i])
+    }
+
+    /// Index (in [`Rbac::roles`]) of the role a binding refers to.
+    pub(crate) fn binding_role_index(&self, binding_index: usize) -> Option<usize> {
+        self.binding_role.get(binding_index).copied().flatten()
     }
 
     pub(crate) fn grant_ref(&self, bi: usize, si: usize, rule_index: usize) -> GrantRef {

@@ -37,6 +37,7 @@ mod analysis;
 mod authz;
 mod bootstrap;
 mod evidence;
+mod graph;
 mod model;
 mod request;
 /// Label selectors (shared with the rest of Palisade).
@@ -52,6 +53,7 @@ pub use evidence::{
     Evidence, RuleStatus, RuleUsage, SubjectUsage, SuggestedRole, SuggestedRule, Suggestion,
     UsageReport, Window, MAX_RESOURCE_NAMES,
 };
+pub use graph::{AttackPath, Goal, Hop, PathNode, MAX_HOPS};
 pub use model::{
     Binding, BindingKind, PolicyRule, Role, RoleKind, RoleRef, ServiceAccountRef, Subject,
     SubjectKind, ALL, AUTOUPDATE_ANNOTATION,

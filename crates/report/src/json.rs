@@ -68,6 +68,19 @@ struct JsonReport<'a> {
 }
 
 pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only if the report cannot be serialised, which its types rule out.
+    let _ = write(report, opts, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Serialises the report straight to `out` (no document string in memory: a large scan's
+/// findings go out as they are serialised), with a final newline.
+pub(crate) fn write(
+    report: &Report,
+    opts: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let doc = JsonReport {
         schema_version: SCHEMA_VERSION,
         tool: Tool {
@@ -106,7 +119,6 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
         node: report.node.as_ref(),
         events: report.events.as_ref(),
     };
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
 }

@@ -20,6 +20,17 @@ use palisade_core::Report;
 use std::str::FromStr;
 
 pub use json::SCHEMA_VERSION;
+pub use sarif::{ArtifactFix, Replacement};
+
+/// SARIF 2.1.0 with `fixes` on the findings that have one (`fixes` is keyed by the finding's
+/// index in `report.findings`).
+pub fn render_sarif_with_fixes(
+    report: &Report,
+    opts: &RenderOptions,
+    fixes: &std::collections::HashMap<usize, ArtifactFix>,
+) -> String {
+    sarif::render_with_fixes(report, opts, fixes)
+}
 
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +100,20 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
         Format::Markdown => markdown::render(report, opts),
         Format::PolicyReport => policyreport::render(report, opts),
         Format::Html => html::render(report, opts),
+    }
+}
+
+/// Writes the report in `format` to `out`. The JSON report is serialised straight to the
+/// writer, finding by finding; the other formats are rendered ([`render`]), then written.
+pub fn write(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, opts, out),
+        _ => out.write_all(render(report, format, opts).as_bytes()),
     }
 }
 

@@ -2,6 +2,34 @@ use crate::{fingerprint, RenderOptions};
 use palisade_core::report::Suppression;
 use palisade_core::{Report, ReportFinding, Severity};
 use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// A fix of one finding, as SARIF carries it: edits to one file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArtifactFix {
+    /// What the fix does.
+    pub description: String,
+    /// The file, as the finding's location names it.
+    pub file: String,
+    /// The edits, in order, on the file as it is.
+    pub replacements: Vec<Replacement>,
+}
+
+/// One edit: the region from `start` to `end` (1-based lines and columns, columns in UTF-16
+/// code units as SARIF counts them; `end` is exclusive) becomes `inserted`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    /// First line.
+    pub start_line: usize,
+    /// Column on the first line.
+    pub start_column: usize,
+    /// Line of the end.
+    pub end_line: usize,
+    /// Column of the end.
+    pub end_column: usize,
+    /// The new text.
+    pub inserted: String,
+}
 
 fn level(s: Severity) -> &'static str {
     match s {
@@ -46,7 +74,33 @@ fn result_level(f: &ReportFinding) -> &'static str {
     }
 }
 
-fn result(f: &ReportFinding, rule_index: usize) -> Value {
+/// SARIF `fixes` of one result: one `artifactChange` with its replacements.
+fn fixes(fix: &ArtifactFix) -> Value {
+    let replacements: Vec<Value> = fix
+        .replacements
+        .iter()
+        .map(|r| {
+            json!({
+                "deletedRegion": {
+                    "startLine": r.start_line,
+                    "startColumn": r.start_column,
+                    "endLine": r.end_line,
+                    "endColumn": r.end_column,
+                },
+                "insertedContent": { "text": r.inserted },
+            })
+        })
+        .collect();
+    json!([{
+        "description": { "text": fix.description },
+        "artifactChanges": [{
+            "artifactLocation": { "uri": uri(&fix.file) },
+            "replacements": replacements,
+        }],
+    }])
+}
+
+fn result(f: &ReportFinding, rule_index: usize, fix: Option<&ArtifactFix>) -> Value {
     let mut location = json!({
         "logicalLocations": [{
             "fullyQualifiedName": match &f.object.namespace {
@@ -95,10 +149,23 @@ fn result(f: &ReportFinding, rule_index: usize) -> Value {
         };
         r["suppressions"] = json!([{ "kind": if matches!(s, Suppression::Annotation { .. }) { "inSource" } else { "external" }, "justification": justification }]);
     }
+    if let Some(fix) = fix {
+        r["fixes"] = fixes(fix);
+    }
     r
 }
 
 pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
+    render_with_fixes(report, opts, &HashMap::new())
+}
+
+/// [`render`], with SARIF `fixes` on the findings (by index in `report.findings`) that have
+/// one.
+pub(crate) fn render_with_fixes(
+    report: &Report,
+    opts: &RenderOptions,
+    fixes: &HashMap<usize, ArtifactFix>,
+) -> String {
     let rules: Vec<Value> = report
         .rules
         .iter()
@@ -123,8 +190,14 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
     let results: Vec<Value> = report
         .findings
         .iter()
-        .chain(&report.suppressed)
-        .map(|f| result(f, index(f.rule_id)))
+        .enumerate()
+        .map(|(i, f)| result(f, index(f.rule_id), fixes.get(&i)))
+        .chain(
+            report
+                .suppressed
+                .iter()
+                .map(|f| result(f, index(f.rule_id), None)),
+        )
         .collect();
     let notifications: Vec<Value> = report
         .errors

@@ -17,6 +17,8 @@ pub static RULES: &[&dyn Rule] = &[
     &images::pull_policy_not_always::PullPolicyNotAlways,
     &images::registry_not_allowed::RegistryNotAllowed,
     &images::public_registry_image::PublicRegistryImage,
+    &images::unpatched_image_vulnerability::UnpatchedImageVulnerability,
+    &images::unverified_image_signature::UnverifiedImageSignature,
     &network::missing_default_deny_ingress::MissingDefaultDenyIngress,
     &network::missing_default_deny_egress::MissingDefaultDenyEgress,
     &network::pod_without_network_policy::PodWithoutNetworkPolicy,

@@ -24,6 +24,33 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
         let db = palisade_node::cve::CveDatabase::load(&data).unwrap();
         inv.derived(move |_| db);
     }
+    // Vulnerability reports a front-end would load (`--vuln-report FILE...`):
+    // `fixtures/<ID>/reports/`.
+    let reports = file.parent().unwrap().join("reports");
+    if reports.is_dir() {
+        let mut files: Vec<_> = std::fs::read_dir(&reports)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let mut evidence = palisade_supply::vuln::VulnEvidence::default();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let name = format!("reports/{}", f.file_name().unwrap().to_string_lossy());
+            evidence
+                .reports
+                .extend(palisade_supply::vuln::parse_report(&name, &text).unwrap());
+        }
+        inv.derived(move |_| evidence);
+    }
+    // Signature verification results a front-end would produce (`--verify-images`):
+    // `fixtures/<ID>/signatures/results.json`, `{"IMAGE": {"policy", "digest", "result"}}`
+    // with result `verified`, `unsigned`, `untrusted`, `invalid:REASON`, `moved:DIGEST`,
+    // `outside`, `error-fail:REASON` or `error-ignore:REASON`.
+    let signatures = file.parent().unwrap().join("signatures/results.json");
+    if signatures.is_file() {
+        inv.derived(move |_| signature_evidence(&signatures));
+    }
     // A rule is exercised at its own level (a baseline check that the restricted level
     // replaces reports only under the baseline profile).
     let profile = rule.meta().level.unwrap_or(PssLevel::Restricted);
@@ -34,6 +61,18 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
         .and_then(|l| l.strip_prefix("# options:"))
         .map(|json| serde_json::from_str(json.trim()).expect("fixture options are a JSON object"));
     let mut cx = Context::new(rule.meta(), options.as_ref(), profile).with_inventory(&inv);
+    // The day dates are judged against, on a leading comment line: `# today: 2026-12-01`.
+    if let Some(day) = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .find_map(|l| l.strip_prefix("# today:"))
+    {
+        cx = cx.with_today(
+            day.trim()
+                .parse()
+                .expect("fixture `# today:` is YYYY-MM-DD"),
+        );
+    }
     match rule.meta().scope {
         Scope::Object => {
             for (i, o) in inv.objects().iter().enumerate() {
@@ -67,6 +106,47 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
         })
         .collect();
     (lines, findings.len())
+}
+
+fn signature_evidence(path: &Path) -> palisade_supply::signatures::SignatureEvidence {
+    use palisade_supply::cosign::Verdict;
+    use palisade_supply::signatures::{ImageVerification, SignatureResult};
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut ev = palisade_supply::signatures::SignatureEvidence::default();
+    for (image, v) in doc.as_object().unwrap() {
+        let digest = v["digest"].as_str().map(str::to_owned);
+        let r = v["result"].as_str().unwrap();
+        let (kind, arg) = r.split_once(':').unwrap_or((r, ""));
+        let result = match kind {
+            "verified" => SignatureResult::Judged(Verdict::Verified {
+                key: "keys/release.pub".into(),
+                key_id: "sha256:00".into(),
+            }),
+            "unsigned" => SignatureResult::Judged(Verdict::Unsigned),
+            "untrusted" => SignatureResult::Judged(Verdict::UntrustedSigner { signatures: 1 }),
+            "invalid" => SignatureResult::Judged(Verdict::InvalidSignature { reason: arg.into() }),
+            "moved" => SignatureResult::Judged(Verdict::TagMoved {
+                running: digest.clone().unwrap(),
+                signed: arg.into(),
+            }),
+            "outside" => SignatureResult::OutsideTrustPolicies,
+            "error-fail" | "error-ignore" => SignatureResult::RegistryError {
+                reason: arg.into(),
+                fail_closed: kind == "error-fail",
+            },
+            other => panic!("{}: unknown result {other}", path.display()),
+        };
+        ev.images.insert(
+            image.clone(),
+            ImageVerification {
+                policy: v["policy"].as_str().unwrap_or("").to_owned(),
+                digest,
+                result,
+            },
+        );
+    }
+    ev
 }
 
 #[test]

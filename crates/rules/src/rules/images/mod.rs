@@ -1,10 +1,12 @@
-//! `IMG`: image provenance (registries, digests, tags).
+//! `IMG`: image provenance (registries, digests, tags) and vulnerability evidence.
 
 pub(crate) mod mutable_image_tag;
 pub(crate) mod public_registry_image;
 pub(crate) mod pull_policy_not_always;
 pub(crate) mod registry_not_allowed;
+pub(crate) mod unpatched_image_vulnerability;
 pub(crate) mod unpinned_image_digest;
+pub(crate) mod unverified_image_signature;
 
 use palisade_core::{image, Context, ImageRef, Object, PodTemplate, RegistryPattern};
 

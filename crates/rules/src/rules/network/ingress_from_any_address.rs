@@ -3,7 +3,11 @@ use palisade_core::{Context, Inventory, Rule};
 
 declare_rule! {
     /// ## What it checks
-    /// Ingress rules with an `ipBlock` of `0.0.0.0/0` or `::/0` (even with `except`).
+    /// Ingress rules with an `ipBlock` of `0.0.0.0/0` or `::/0` (even with `except`). Also Cilium ingress rules
+    /// with `fromEntities: [world]` (or `all`) or a `fromCIDR`/`fromCIDRSet` of prefix 0, and Calico
+    /// GlobalNetworkPolicy `Allow` ingress rules whose `source.nets` holds a prefix 0; reported at the field.
+    /// (Calico's namespaced `NetworkPolicy` is not reported yet: the webhook does not review it, and this rule
+    /// gives the same verdict in scan and admission.)
     ///
     /// ## Why it matters
     /// Admitting every address exposes the pod to anything that can route to it, outside the cluster included.
@@ -56,6 +60,11 @@ impl Rule for IngressFromAnyAddress {
         let np = netpol(inv);
         for r in np.policies_allowing_any_ip() {
             if r.direction == Direction::Ingress && r.peer_index.is_some() {
+                report_rule_ref(inv, cx, &r, "admits ingress from any IP address");
+            }
+        }
+        for r in np.cni_rules_allowing_any_ip() {
+            if r.direction == Direction::Ingress && reported_cni_rule(&r) {
                 report_rule_ref(inv, cx, &r, "admits ingress from any IP address");
             }
         }

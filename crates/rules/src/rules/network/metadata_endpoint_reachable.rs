@@ -5,7 +5,9 @@ declare_rule! {
     /// ## What it checks
     /// Pods and workloads whose egress is restricted by NetworkPolicies yet allowed to reach 169.254.169.254, the
     /// instance metadata endpoint (usually through an egress rule to `0.0.0.0/0` without an `except`). Pods
-    /// without any egress policy are reported by NET002.
+    /// without any egress policy are reported by NET002. Cilium and Calico policies are evaluated with their
+    /// own semantics (`toEntities: [world]`, `toCIDRSet` with `except`, deny rules, Calico order and tiers;
+    /// see docs/network-policies.md); L7 rules count as L4 allows.
     ///
     /// ## Why it matters
     /// The metadata endpoint hands out the node's cloud credentials and bootstrap data: from a pod, that is often
@@ -56,6 +58,8 @@ impl Rule for MetadataEndpointReachable {
         &Self::META
     }
 
+    // At admission the webhook reads only the namespace: a CiliumClusterwideNetworkPolicy
+    // or Calico GlobalNetworkPolicy is not seen there (docs/network-policies.md).
     fn admission_namespace_scoped(&self) -> bool {
         true
     }
@@ -67,7 +71,7 @@ impl Rule for MetadataEndpointReachable {
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
         for w in np.workloads() {
-            if np.isolating_policies(w, Direction::Egress).is_empty() {
+            if !np.is_isolated(w, Direction::Egress) {
                 continue;
             }
             let endpoint = Endpoint::Workload {
@@ -89,7 +93,10 @@ impl Rule for MetadataEndpointReachable {
                 .egress
                 .admitted_by
                 .iter()
-                .map(|r| format!("{} egress rule #{}", r.policy, r.rule_index))
+                .map(|r| match &r.path {
+                    Some(path) => format!("{} rule {path}", r.policy),
+                    None => format!("{} egress rule #{}", r.policy, r.rule_index),
+                })
                 .collect();
             let fixes: Vec<String> = reach
                 .verdict
@@ -109,6 +116,14 @@ impl Rule for MetadataEndpointReachable {
 /// ipBlock wider than the endpoint takes an `except`, and a block that is the endpoint
 /// alone (`169.254.169.254/32`, which cannot except itself) has to go.
 fn fix_for(inv: &Inventory, r: &RuleRef) -> String {
+    if let Some(path) = &r.path {
+        // Cilium / Calico rule: name it by its place in the object.
+        return format!(
+            "exclude 169.254.169.254/32 from the rule at {path} of {} (an `except` in toCIDRSet, \
+             or `notNets` in Calico), or add a deny rule for it",
+            r.policy
+        );
+    }
     let at = format!("egress rule #{} of {}", r.rule_index, r.policy);
     let Some(peer) = r.peer_index else {
         return format!(
@@ -159,6 +174,17 @@ mod tests {
             fixes[0]
         );
         assert!(!fixes[0].contains("to the ipBlock"), "{}", fixes[0]);
+    }
+
+    #[test]
+    fn a_cilium_rule_is_named_by_its_place_in_the_object() {
+        let fixes = fixes("fail_cilium_world_egress.yaml");
+        assert_eq!(fixes.len(), 1);
+        assert!(
+            fixes[0].contains("the rule at /spec/egress/0 of CiliumNetworkPolicy shop/egress"),
+            "{}",
+            fixes[0]
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@ use palisade_core::{Context, Inventory, Rule};
 declare_rule! {
     /// ## What it checks
     /// Namespaces with workloads in the scan where no NetworkPolicy selects every pod for Egress without admitting
-    /// everything.
+    /// everything. Cilium and Calico policies count as for NET001 (an `egress`/`egressDeny` section, the Egress
+    /// type; see docs/network-policies.md).
     ///
     /// ## Why it matters
     /// Unrestricted egress lets a compromised pod download tools, exfiltrate data and reach the cloud instance
@@ -50,6 +51,8 @@ impl Rule for MissingDefaultDenyEgress {
         &Self::META
     }
 
+    // At admission the webhook reads only the namespace: a CiliumClusterwideNetworkPolicy
+    // or Calico GlobalNetworkPolicy is not seen there (docs/network-policies.md).
     fn admission_namespace_scoped(&self) -> bool {
         true
     }

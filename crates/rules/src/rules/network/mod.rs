@@ -15,12 +15,18 @@ pub(crate) mod service_external_ips;
 
 use palisade_core::{Context, Inventory, ObjectId};
 pub(crate) use palisade_netpol::{Direction, Endpoint};
-use palisade_netpol::{Netpol, RuleRef};
+use palisade_netpol::{Netpol, PolicyKind, RuleRef};
 use std::sync::Arc;
 
-/// The kinds the NetworkPolicy rules read.
+/// The kinds the NetworkPolicy rules read: Kubernetes NetworkPolicies, Cilium's and
+/// Calico's policy kinds (Calico's `NetworkPolicy` shares the kind name), namespaces and
+/// every kind with a pod template.
 pub(crate) const NET_KINDS: &[&str] = &[
     "NetworkPolicy",
+    "CiliumNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "GlobalNetworkPolicy",
+    "Tier",
     "Namespace",
     "Pod",
     "PodTemplate",
@@ -84,8 +90,33 @@ pub(crate) fn report_namespaces_without_default_deny(
     }
 }
 
-/// Reports a rule (or one peer of it) of a NetworkPolicy.
+/// Whether a Cilium or Calico rule is reported by the object-local rules (NET004, NET005).
+/// Not a Calico `NetworkPolicy`: the webhook resolves the kind name `NetworkPolicy` to the
+/// Kubernetes API and does not review Calico's, and these rules give the same verdict in
+/// scan and admission.
+pub(crate) fn reported_cni_rule(r: &RuleRef) -> bool {
+    r.policy.kind != PolicyKind::CalicoNetworkPolicy
+}
+
+/// Reports a rule (or one peer of it) of a NetworkPolicy, or the field of a Cilium or
+/// Calico rule (`r.path`).
 pub(crate) fn report_rule_ref(inv: &Inventory, cx: &mut Context<'_>, r: &RuleRef, what: &str) {
+    if let Some(path) = &r.path {
+        let kind = r.policy.kind.kind();
+        let id = if r.policy.namespace.is_empty() {
+            inv.find_id(kind, None, &r.policy.name)
+        } else {
+            find(inv, kind, &r.policy.namespace, &r.policy.name)
+        };
+        let Some(id) = id else { return };
+        cx.report_on(
+            id,
+            Some(path.clone()),
+            format!("{} rule {path} {what}", r.policy),
+        )
+        .fix("select the namespaces or address ranges that need access");
+        return;
+    }
     let Some(id) = find(inv, "NetworkPolicy", &r.policy.namespace, &r.policy.name) else {
         return;
     };

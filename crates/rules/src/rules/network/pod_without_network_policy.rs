@@ -5,6 +5,9 @@ declare_rule! {
     /// ## What it checks
     /// Pods and workloads (through their template labels) that no NetworkPolicy of their namespace selects, in
     /// namespaces that do have NetworkPolicies (namespaces without any are reported once by NET001 and NET002).
+    /// A CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, Calico NetworkPolicy or GlobalNetworkPolicy selecting
+    /// the pod counts as selecting it, and a namespace with only Cilium or Calico policies counts as having
+    /// policies.
     ///
     /// ## Why it matters
     /// A pod left out of every policy is unrestricted in both directions, usually by mistake: a label changed, a new
@@ -50,6 +53,8 @@ impl Rule for PodWithoutNetworkPolicy {
         &Self::META
     }
 
+    // At admission the webhook reads only the namespace: a CiliumClusterwideNetworkPolicy
+    // or Calico GlobalNetworkPolicy is not seen there (docs/network-policies.md).
     fn admission_namespace_scoped(&self) -> bool {
         true
     }
@@ -61,7 +66,7 @@ impl Rule for PodWithoutNetworkPolicy {
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
         for w in np.unselected_pods() {
-            if !np.policies().iter().any(|p| p.namespace == w.namespace) {
+            if !np.namespace_has_policies(&w.namespace) {
                 continue;
             }
             let Some(id) = find(inv, &w.kind, &w.namespace, &w.name) else {

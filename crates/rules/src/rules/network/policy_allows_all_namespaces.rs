@@ -4,7 +4,11 @@ use palisade_core::{Context, Inventory, Rule};
 declare_rule! {
     /// ## What it checks
     /// NetworkPolicy peers with an empty `namespaceSelector: {}` (alone or with a podSelector): every namespace of
-    /// the cluster, including ones created later.
+    /// the cluster, including ones created later. Also Cilium rules naming every namespace (`fromEntities` /
+    /// `toEntities` `cluster` or `all`, a clusterwide `fromEndpoints: [{}]`, an endpoint selector on nothing but
+    /// the existence of `k8s:io.kubernetes.pod.namespace`) and Calico GlobalNetworkPolicy `Allow` rules with
+    /// `namespaceSelector: all()`; reported at the field. (Calico's namespaced `NetworkPolicy` is not reported
+    /// yet: the webhook does not review it, and this rule gives the same verdict in scan and admission.)
     ///
     /// ## Why it matters
     /// An empty namespace selector quietly turns a namespace boundary into none: any tenant's pod matching the pod
@@ -68,6 +72,13 @@ impl Rule for PolicyAllowsAllNamespaces {
                 &r,
                 "admits every namespace (empty namespaceSelector)",
             );
+        }
+        for r in np
+            .cni_rules_allowing_all_namespaces()
+            .into_iter()
+            .filter(reported_cni_rule)
+        {
+            report_rule_ref(inv, cx, &r, "admits every namespace");
         }
     }
 }

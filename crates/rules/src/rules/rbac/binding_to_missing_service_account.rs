@@ -54,12 +54,12 @@ impl Rule for BindingToMissingServiceAccount {
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let rbac = rbac(inv);
-        let known = |ns: &str| {
-            inv.find("Namespace", None, ns).is_some()
-                || inv
-                    .of_kind("ServiceAccount")
-                    .any(|(_, o)| o.namespace.as_deref() == Some(ns))
-        };
+        let with_accounts: std::collections::HashSet<&str> = inv
+            .of_kind("ServiceAccount")
+            .filter_map(|(_, o)| o.namespace.as_deref())
+            .collect();
+        let known =
+            |ns: &str| inv.find("Namespace", None, ns).is_some() || with_accounts.contains(ns);
         let dangling: Vec<_> = rbac
             .bindings_to_missing_service_accounts()
             .into_iter()

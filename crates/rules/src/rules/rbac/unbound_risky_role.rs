@@ -1,7 +1,8 @@
 use super::RBAC_KINDS;
 use palisade_core::{Context, Inventory, Rule, Severity};
-use palisade_rbac::{PolicyRule, Rbac, Role, RoleKind, ALL};
+use palisade_rbac::{PolicyRule, Role, RoleKind, ALL};
 use serde_json::Value;
+use std::collections::HashSet;
 
 declare_rule! {
     /// ## What it checks
@@ -127,31 +128,41 @@ fn is_wildcard(r: &PolicyRule) -> bool {
 /// inventory, not from the RBAC engine: a binding the engine cannot use (rook's sqlitevfs
 /// example binds a ServiceAccount without the namespace a ClusterRoleBinding needs) still
 /// shows that its author meant to grant the role, and the bound rules judge what it grants.
-fn is_bound(inv: &Inventory, role: &Role) -> bool {
-    let kind = match role.kind {
-        RoleKind::Role => "Role",
-        RoleKind::ClusterRole => "ClusterRole",
-    };
+/// The roles some binding of the inventory refers to: (kind, name, namespace), the namespace
+/// `None` for a ClusterRole (bound by a RoleBinding of any namespace or a ClusterRoleBinding),
+/// else the RoleBinding's (`default` when it names none).
+fn bound_roles(inv: &Inventory) -> HashSet<(&str, &str, Option<&str>)> {
     ["RoleBinding", "ClusterRoleBinding"]
         .into_iter()
         .flat_map(|k| inv.of_kind(k))
         .filter(|(_, b)| b.group() == "rbac.authorization.k8s.io")
-        .any(|(_, b)| {
-            b.pointer("/roleRef/kind").and_then(Value::as_str) == Some(kind)
-                && b.pointer("/roleRef/name").and_then(Value::as_str) == Some(role.name.as_str())
-                && (role.kind == RoleKind::ClusterRole
-                    || b.namespace.as_deref().unwrap_or("default")
-                        == role.namespace.as_deref().unwrap_or("default"))
+        .filter_map(|(_, b)| {
+            let kind = b.pointer("/roleRef/kind").and_then(Value::as_str)?;
+            let name = b.pointer("/roleRef/name").and_then(Value::as_str)?;
+            let ns = (kind != "ClusterRole").then(|| b.namespace.as_deref().unwrap_or("default"));
+            Some((kind, name, ns))
         })
+        .collect()
+}
+
+fn is_bound(bound: &HashSet<(&str, &str, Option<&str>)>, role: &Role) -> bool {
+    match role.kind {
+        RoleKind::ClusterRole => bound.contains(&("ClusterRole", role.name.as_str(), None)),
+        RoleKind::Role => bound.contains(&(
+            "Role",
+            role.name.as_str(),
+            Some(role.namespace.as_deref().unwrap_or("default")),
+        )),
+    }
 }
 
 /// The built-in role a ClusterRole is aggregated into by the well-known labels, when the
 /// scan holds no ClusterRole that aggregates it.
-fn aggregated_into(rbac: &Rbac, role: &Role) -> Result<Option<&'static str>, ()> {
+fn aggregated_into(aggregators: &[&Role], role: &Role) -> Result<Option<&'static str>, ()> {
     if role.kind != RoleKind::ClusterRole {
         return Ok(None);
     }
-    let in_scan = rbac.roles().iter().any(|other| {
+    let in_scan = aggregators.iter().any(|other| {
         other.name != role.name
             && other
                 .aggregation
@@ -182,14 +193,21 @@ impl Rule for UnboundRiskyRole {
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         use palisade_rbac::RiskKind as K;
         let rbac = super::rbac(inv);
+        let bound = bound_roles(inv);
+        // The ClusterRoles that aggregate others (few), looked up once.
+        let aggregators: Vec<&Role> = rbac
+            .roles()
+            .iter()
+            .filter(|r| r.aggregation.is_some())
+            .collect();
         for role in rbac.roles() {
             if role.name.starts_with("system:")
                 || (role.kind == RoleKind::ClusterRole && BUILT_IN.contains(&role.name.as_str()))
-                || is_bound(inv, role)
+                || is_bound(&bound, role)
             {
                 continue;
             }
-            let Ok(into) = aggregated_into(&rbac, role) else {
+            let Ok(into) = aggregated_into(&aggregators, role) else {
                 continue;
             };
             let mut details: Vec<&str> = Vec::new();

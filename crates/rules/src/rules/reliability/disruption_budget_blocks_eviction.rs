@@ -67,13 +67,27 @@ impl Rule for DisruptionBudgetBlocksEviction {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
+        // The replicated workloads of each namespace, in inventory order.
+        let mut workloads: std::collections::HashMap<
+            &str,
+            Vec<(palisade_core::ObjectId, &palisade_core::Object)>,
+        > = std::collections::HashMap::new();
+        for (id, w) in super::replicated(inv) {
+            workloads
+                .entry(super::namespace_of(w))
+                .or_default()
+                .push((id, w));
+        }
         for (id, pdb) in inv.of_kind("PodDisruptionBudget") {
             if pdb.group() != "policy" {
                 continue;
             }
             let empty = serde_json::Map::new();
-            let selected: Vec<_> = super::replicated(inv)
-                .filter(|(_, w)| super::same_namespace(w, pdb))
+            let selected: Vec<_> = workloads
+                .get(super::namespace_of(pdb))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+                .iter()
                 .filter(|(_, w)| {
                     let labels = w
                         .pointer("/spec/template/metadata/labels")

@@ -72,11 +72,15 @@ impl Rule for MissingDisruptionBudget {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        let pdbs: Vec<_> = inv
+        // The budgets of each namespace.
+        let mut pdbs: std::collections::HashMap<&str, Vec<&palisade_core::Object>> =
+            std::collections::HashMap::new();
+        for (_, p) in inv
             .of_kind("PodDisruptionBudget")
             .filter(|(_, o)| o.group() == "policy")
-            .map(|(_, o)| o)
-            .collect();
+        {
+            pdbs.entry(super::namespace_of(p)).or_default().push(p);
+        }
         for kind in ["Deployment", "StatefulSet"] {
             for (id, o) in inv.of_kind(kind) {
                 if o.group() != "apps" {
@@ -96,8 +100,8 @@ impl Rule for MissingDisruptionBudget {
                     .and_then(Value::as_object)
                     .unwrap_or(&empty);
                 let covered = pdbs
-                    .iter()
-                    .any(|p| super::same_namespace(p, o) && super::pdb_selects(p, labels));
+                    .get(super::namespace_of(o))
+                    .is_some_and(|ps| ps.iter().any(|p| super::pdb_selects(p, labels)));
                 if !covered {
                     cx.report_on(
                         id,

@@ -47,11 +47,6 @@ pub(crate) fn namespace_of(o: &Object) -> &str {
     o.namespace.as_deref().unwrap_or("default")
 }
 
-/// True when two objects are in the same namespace ([`namespace_of`]).
-pub(crate) fn same_namespace(a: &Object, b: &Object) -> bool {
-    namespace_of(a) == namespace_of(b)
-}
-
 /// True when a PodDisruptionBudget selects pods with these labels (in its own namespace;
 /// the caller checks that), with the API's semantics:
 /// * no `selector`, or `null`: nothing;
@@ -75,19 +70,41 @@ pub(crate) fn pdb_selects(pdb: &Object, labels: &serde_json::Map<String, Value>)
 /// True when an autoscaler of the inventory (HorizontalPodAutoscaler, KEDA ScaledObject)
 /// targets the workload.
 pub(crate) fn autoscaled(inv: &Inventory, o: &Object) -> bool {
-    let targets = |kind: &str, pointer: &str| {
-        inv.of_kind(kind).any(|(_, a)| {
-            same_namespace(a, o)
-                && a.pointer(pointer).is_some_and(|t| {
-                    t.get("name").and_then(Value::as_str) == Some(o.name.as_str())
-                        && t.get("kind")
-                            .and_then(Value::as_str)
-                            .is_none_or(|k| k == o.kind)
-                })
+    let targets = inv.derived(AutoscalerTargets::of);
+    targets
+        .0
+        .get(&(namespace_of(o).to_owned(), o.name.clone()))
+        .is_some_and(|kinds| {
+            kinds
+                .iter()
+                .any(|k| k.as_deref().is_none_or(|k| k == o.kind))
         })
-    };
-    targets("HorizontalPodAutoscaler", "/spec/scaleTargetRef")
-        || targets("ScaledObject", "/spec/scaleTargetRef")
+}
+
+/// What the inventory's autoscalers target: (namespace, name) to the target kinds (`None`:
+/// a target that names no kind).
+struct AutoscalerTargets(std::collections::HashMap<(String, String), Vec<Option<String>>>);
+
+impl AutoscalerTargets {
+    fn of(inv: &Inventory) -> Self {
+        let mut map: std::collections::HashMap<(String, String), Vec<Option<String>>> =
+            std::collections::HashMap::new();
+        for kind in ["HorizontalPodAutoscaler", "ScaledObject"] {
+            for (_, a) in inv.of_kind(kind) {
+                let Some(t) = a.pointer("/spec/scaleTargetRef") else {
+                    continue;
+                };
+                let Some(name) = t.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                let target_kind = t.get("kind").and_then(Value::as_str).map(str::to_owned);
+                map.entry((namespace_of(a).to_owned(), name.to_owned()))
+                    .or_default()
+                    .push(target_kind);
+            }
+        }
+        AutoscalerTargets(map)
+    }
 }
 
 /// Resolves an int-or-percent (`1`, `"25%"`) against a replica count, rounding as

@@ -119,6 +119,11 @@ pub(crate) const REMOVALS: &[Removal] = &[
     r("flowcontrol.apiserver.k8s.io/v1beta3", "PriorityLevelConfiguration", 29, 32, "flowcontrol.apiserver.k8s.io/v1"),
 ];
 
+/// What VER005/VER006 read in full: the API server's static Pod, for the release it runs.
+/// Of the objects they judge they read only `apiVersion`, `kind` and the last-applied
+/// annotation (metadata), so a CustomResourceDefinition's schema is never kept for them.
+pub(crate) const FULL_KINDS: &[&str] = &["Pod"];
+
 /// Every kind of the table (the kinds the VER005/VER006 rules read).
 pub(crate) const KINDS: &[&str] = &[
     "APIService",

@@ -77,6 +77,10 @@ impl Rule for RemovedApiVersion {
         palisade_core::AdmissionNeeds::ScanOnly
     }
 
+    fn full_kinds(&self) -> &'static [&'static str] {
+        super::api_removals::FULL_KINDS
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         let Some(u) = InUse::of(object, cx) else {
             return;

@@ -1,0 +1,109 @@
+//! `palisade scan --verify-images` end to end: a local `docker-registry` (started by the
+//! test; SKIPPED without `/usr/bin/docker-registry`), images pushed and cosign-signed by the
+//! test, a trust policy in `palisade.yaml`, and the registry going down under both failure
+//! policies.
+
+#![allow(clippy::print_stderr)]
+
+use palisade_registry::testing::{keypair, push_image, push_signature, start};
+use palisade_registry::Registry;
+use std::process::Command;
+use std::time::Duration;
+
+fn scan(dir: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .current_dir(dir)
+        .args([
+            "scan",
+            "app.yaml",
+            "--config",
+            "palisade.yaml",
+            "--select",
+            "IMG007",
+        ])
+        .args([
+            "--verify-images",
+            "--verify-timeout",
+            "2",
+            "--color",
+            "never",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn verify_images_at_scan() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(local) = rt.block_on(start()) else {
+        return;
+    };
+    let reg = local.addr.clone();
+    let (key, _, pem) = keypair();
+    rt.block_on(async {
+        let r = Registry::new(Duration::from_secs(5)).unwrap();
+        let api = push_image(&r, &reg, "shop/api", "2.3.1", b"api").await;
+        push_signature(&r, &reg, "shop/api", &api, &api, &key, None).await;
+        push_image(&r, &reg, "shop/frontend", "4.2.0", b"frontend").await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("keys")).unwrap();
+    std::fs::write(dir.path().join("keys/release.pub"), pem).unwrap();
+    std::fs::write(
+        dir.path().join("palisade.yaml"),
+        format!(
+            "imageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [keys/release.pub] }}\n  default: skip\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: shop, namespace: shop }}\nspec:\n  containers:\n    - name: api\n      image: {reg}/shop/api:2.3.1\n    - name: web\n      image: {reg}/shop/frontend:4.2.0\n    - name: pause\n      image: registry.k8s.io/pause:3.9\n"
+        ),
+    )
+    .unwrap();
+    let (code, out) = scan(dir.path(), &[]);
+    eprintln!("{out}");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("container \"web\"") && out.contains("unsigned: no cosign signature"),
+        "{out}"
+    );
+    assert!(!out.contains("container \"api\""), "{out}");
+    assert!(!out.contains("pause"), "{out}");
+
+    // The registry goes down: fail-closed reports both images, fail-open notes them.
+    drop(local);
+    let (code, out) = scan(dir.path(), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out.matches("could not be verified (failure policy fail)")
+            .count(),
+        2,
+        "{out}"
+    );
+    let (code, out) = scan(dir.path(), &["--verify-failure-policy", "ignore"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("not verified, the registry did not answer"),
+        "{out}"
+    );
+
+    // No imageTrust section: a usage error.
+    std::fs::write(dir.path().join("palisade.yaml"), "defaultMode: audit\n").unwrap();
+    let (code, out) = scan(dir.path(), &[]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("needs an `imageTrust` section"), "{out}");
+}

@@ -1,0 +1,651 @@
+//! The OCI distribution client behind image signature verification.
+//!
+//! A front-end-level crate (it pulls in tokio, hyper and rustls, which the engines must not):
+//! `palisade scan --verify-images` uses it, and the signature logic itself lives in
+//! `palisade-supply` (`cosign`). The client speaks the OCI distribution API
+//! (`/v2/<name>/manifests/<reference>`, `/v2/<name>/blobs/<digest>`, uploads for the tests),
+//! over HTTPS, or plain HTTP for loopback registries (`localhost`, `127.0.0.1`, `[::1]`, as
+//! Docker treats them). Anonymous bearer tokens (`WWW-Authenticate: Bearer realm=...`) are
+//! fetched when a registry asks for one; credentials are not read.
+//!
+//! [`Verifier`] resolves a tag to its digest, fetches the cosign signatures stored under
+//! `sha256-<hex>.sig`, judges them against the trust policy's keys, and caches each digest's
+//! verdict for a time to live. It also remembers which digest each tag resolved to when it was
+//! verified, so that a tag moved to unsigned content after signing is reported as such.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, StatusCode};
+use palisade_core::ImageRef;
+use palisade_supply::cosign::{self, PublicKey, SignatureLayer, Verdict};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+type Client = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    Full<Bytes>,
+>;
+
+/// Media types accepted for manifests.
+const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// The largest manifest or signature blob read (a signature payload is a few hundred bytes).
+const MAX_BODY: usize = 4 << 20;
+
+/// Why the registry could not answer.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RegistryError {
+    /// No answer in time.
+    #[error("{registry} did not answer within {seconds}s")]
+    Timeout {
+        /// The registry.
+        registry: String,
+        /// The timeout.
+        seconds: u64,
+    },
+    /// The connection failed.
+    #[error("{registry} cannot be reached: {reason}")]
+    Unreachable {
+        /// The registry.
+        registry: String,
+        /// Why.
+        reason: String,
+    },
+    /// An unexpected status.
+    #[error("{registry} answered {status} to {what}")]
+    Status {
+        /// The registry.
+        registry: String,
+        /// The status code.
+        status: u16,
+        /// The request.
+        what: String,
+    },
+    /// A malformed answer.
+    #[error("{registry}: {reason}")]
+    Invalid {
+        /// The registry.
+        registry: String,
+        /// Why.
+        reason: String,
+    },
+    /// The client could not be set up.
+    #[error("TLS set-up: {0}")]
+    Tls(String),
+}
+
+/// A manifest as fetched.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    /// Its digest (`sha256:...`), computed from the bytes.
+    pub digest: String,
+    /// Its media type.
+    pub media_type: String,
+    /// The bytes.
+    pub body: Bytes,
+}
+
+/// An OCI distribution API client.
+#[derive(Clone)]
+pub struct Registry {
+    client: Client,
+    timeout: Duration,
+    tokens: std::sync::Arc<Mutex<HashMap<String, String>>>,
+}
+
+fn is_loopback(registry: &str) -> bool {
+    let host = registry
+        .rsplit_once(':')
+        .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+        .map_or(registry, |(h, _)| h);
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// The API host of a registry (Docker Hub's is `registry-1.docker.io`).
+fn api_host(registry: &str) -> &str {
+    if registry == palisade_core::image::DOCKER_HUB {
+        "registry-1.docker.io"
+    } else {
+        registry
+    }
+}
+
+/// A `Bearer realm="...",service="...",scope="..."` challenge's parameters.
+fn challenge_params(header: &str) -> Option<HashMap<String, String>> {
+    let rest = header.trim().strip_prefix("Bearer ")?;
+    let mut out = HashMap::new();
+    let mut s = rest;
+    while let Some((k, v)) = s.split_once('=') {
+        let k = k.trim().trim_start_matches(',').trim().to_ascii_lowercase();
+        let v = v.trim_start();
+        let (value, tail) = if let Some(q) = v.strip_prefix('"') {
+            let end = q.find('"')?;
+            (&q[..end], &q[end + 1..])
+        } else {
+            let end = v.find(',').unwrap_or(v.len());
+            (&v[..end], &v[end..])
+        };
+        out.insert(k, value.to_owned());
+        s = tail;
+    }
+    Some(out)
+}
+
+impl Registry {
+    /// A client whose every request (and token fetch) is bounded by `timeout`.
+    pub fn new(timeout: Duration) -> Result<Registry, RegistryError> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| RegistryError::Tls(e.to_string()))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+        Ok(Registry {
+            client,
+            timeout,
+            tokens: Default::default(),
+        })
+    }
+
+    fn url(registry: &str, path: &str) -> String {
+        let scheme = if is_loopback(registry) {
+            "http"
+        } else {
+            "https"
+        };
+        format!("{scheme}://{}{path}", api_host(registry))
+    }
+
+    async fn send(
+        &self,
+        registry: &str,
+        method: Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), RegistryError> {
+        let mut req = Request::builder().method(method).uri(url).header(
+            hyper::header::USER_AGENT,
+            concat!("palisade/", env!("CARGO_PKG_VERSION")),
+        );
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(t) = self.tokens.lock().expect("token cache").get(registry) {
+            req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = req
+            .body(Full::new(body))
+            .map_err(|e| RegistryError::Invalid {
+                registry: registry.to_owned(),
+                reason: format!("bad request {url}: {e}"),
+            })?;
+        let fut = async {
+            let resp = self
+                .client
+                .request(req)
+                .await
+                .map_err(|e| RegistryError::Unreachable {
+                    registry: registry.to_owned(),
+                    reason: e.to_string(),
+                })?;
+            let (parts, body) = resp.into_parts();
+            let bytes = http_body_util::Limited::new(body, MAX_BODY)
+                .collect()
+                .await
+                .map_err(|e| RegistryError::Invalid {
+                    registry: registry.to_owned(),
+                    reason: format!("reading the answer to {url}: {e}"),
+                })?
+                .to_bytes();
+            Ok((parts.status, parts.headers, bytes))
+        };
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| RegistryError::Timeout {
+                registry: registry.to_owned(),
+                seconds: self.timeout.as_secs(),
+            })?
+    }
+
+    /// A request, with one anonymous bearer token fetch when the registry asks for it.
+    async fn request(
+        &self,
+        registry: &str,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), RegistryError> {
+        let url = Registry::url(registry, path);
+        let first = self
+            .send(registry, method.clone(), &url, headers, body.clone())
+            .await?;
+        if first.0 != StatusCode::UNAUTHORIZED {
+            return Ok(first);
+        }
+        let Some(params) = first
+            .1
+            .get(hyper::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(challenge_params)
+        else {
+            return Ok(first);
+        };
+        let Some(realm) = params.get("realm") else {
+            return Ok(first);
+        };
+        let mut token_url = realm.clone();
+        let mut sep = if realm.contains('?') { '&' } else { '?' };
+        for k in ["service", "scope"] {
+            if let Some(v) = params.get(k) {
+                token_url.push(sep);
+                token_url.push_str(k);
+                token_url.push('=');
+                token_url.push_str(&encode(v));
+                sep = '&';
+            }
+        }
+        let (status, _, tok) = self
+            .send(registry, Method::GET, &token_url, &[], Bytes::new())
+            .await?;
+        if !status.is_success() {
+            return Ok(first);
+        }
+        let token = serde_json::from_slice::<Value>(&tok)
+            .ok()
+            .and_then(|v| {
+                v.get("token")
+                    .or_else(|| v.get("access_token"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .ok_or_else(|| RegistryError::Invalid {
+                registry: registry.to_owned(),
+                reason: "the token service answered without a token".to_owned(),
+            })?;
+        self.tokens
+            .lock()
+            .expect("token cache")
+            .insert(registry.to_owned(), token);
+        self.send(registry, method, &url, headers, body).await
+    }
+
+    /// A manifest by tag or digest; `None` when the registry does not have it.
+    pub async fn manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Option<Manifest>, RegistryError> {
+        let path = format!("/v2/{repository}/manifests/{reference}");
+        let (status, headers, body) = self
+            .request(
+                registry,
+                Method::GET,
+                &path,
+                &[("accept", MANIFEST_ACCEPT)],
+                Bytes::new(),
+            )
+            .await?;
+        if status == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(RegistryError::Status {
+                registry: registry.to_owned(),
+                status: status.as_u16(),
+                what: format!("GET {path}"),
+            });
+        }
+        let digest = cosign::sha256_digest(&body);
+        if reference.contains(':') && reference != digest {
+            return Err(RegistryError::Invalid {
+                registry: registry.to_owned(),
+                reason: format!("the manifest served for {reference} has digest {digest}"),
+            });
+        }
+        let media_type = headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| {
+                serde_json::from_slice::<Value>(&body)
+                    .ok()?
+                    .get("mediaType")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .unwrap_or_default();
+        Ok(Some(Manifest {
+            digest,
+            media_type,
+            body,
+        }))
+    }
+
+    /// A blob, checked against its digest.
+    pub async fn blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Bytes, RegistryError> {
+        let path = format!("/v2/{repository}/blobs/{digest}");
+        let (status, _, body) = self
+            .request(registry, Method::GET, &path, &[], Bytes::new())
+            .await?;
+        if !status.is_success() {
+            return Err(RegistryError::Status {
+                registry: registry.to_owned(),
+                status: status.as_u16(),
+                what: format!("GET {path}"),
+            });
+        }
+        Ok(body)
+    }
+
+    /// Uploads a blob (monolithic upload); returns its digest.
+    pub async fn push_blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        data: Bytes,
+    ) -> Result<String, RegistryError> {
+        let digest = cosign::sha256_digest(&data);
+        let path = format!("/v2/{repository}/blobs/uploads/");
+        let (status, headers, _) = self
+            .request(registry, Method::POST, &path, &[], Bytes::new())
+            .await?;
+        let location = headers
+            .get(hyper::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| status == StatusCode::ACCEPTED)
+            .ok_or_else(|| RegistryError::Status {
+                registry: registry.to_owned(),
+                status: status.as_u16(),
+                what: format!("POST {path}"),
+            })?;
+        let location = match location.split_once("://") {
+            Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]).to_owned(),
+            None => location.to_owned(),
+        };
+        let sep = if location.contains('?') { '&' } else { '?' };
+        let put = format!("{location}{sep}digest={}", encode(&digest));
+        let (status, _, _) = self
+            .request(
+                registry,
+                Method::PUT,
+                &put,
+                &[("content-type", "application/octet-stream")],
+                data,
+            )
+            .await?;
+        if status != StatusCode::CREATED {
+            return Err(RegistryError::Status {
+                registry: registry.to_owned(),
+                status: status.as_u16(),
+                what: "PUT blob".to_owned(),
+            });
+        }
+        Ok(digest)
+    }
+
+    /// Uploads a manifest under a tag or its digest; returns its digest.
+    pub async fn push_manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        body: Bytes,
+    ) -> Result<String, RegistryError> {
+        let digest = cosign::sha256_digest(&body);
+        let path = format!("/v2/{repository}/manifests/{reference}");
+        let (status, _, _) = self
+            .request(
+                registry,
+                Method::PUT,
+                &path,
+                &[("content-type", media_type)],
+                body,
+            )
+            .await?;
+        if status != StatusCode::CREATED {
+            return Err(RegistryError::Status {
+                registry: registry.to_owned(),
+                status: status.as_u16(),
+                what: format!("PUT {path}"),
+            });
+        }
+        Ok(digest)
+    }
+
+    /// The cosign signature layers stored for a digest (empty when it has none).
+    pub async fn cosign_signatures(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Vec<SignatureLayer>, RegistryError> {
+        let Some(m) = self
+            .manifest(registry, repository, &cosign::signature_tag(digest))
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let doc: Value = serde_json::from_slice(&m.body).map_err(|e| RegistryError::Invalid {
+            registry: registry.to_owned(),
+            reason: format!("the signature manifest of {digest} is not JSON: {e}"),
+        })?;
+        let mut out = Vec::new();
+        for layer in doc["layers"].as_array().into_iter().flatten() {
+            let Some(d) = layer["digest"].as_str() else {
+                continue;
+            };
+            let payload = self.blob(registry, repository, d).await?;
+            out.push(SignatureLayer {
+                digest: d.to_owned(),
+                signature: layer
+                    .pointer(&format!(
+                        "/annotations/{}",
+                        cosign::SIGNATURE_ANNOTATION.replace('/', "~1")
+                    ))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                payload: payload.to_vec(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The outcome of verifying one image reference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The digest verified (the pinned one, else the tag's), when it could be resolved.
+    pub digest: Option<String>,
+    /// The verdict, or why the registry could not give one.
+    pub verdict: Result<Verdict, RegistryError>,
+    /// Whether the verdict came from the cache.
+    pub cached: bool,
+}
+
+/// Verifies images against cosign keys, caching each digest's verdict for `ttl`.
+pub struct Verifier {
+    registry: Registry,
+    ttl: Duration,
+    verdicts: Mutex<HashMap<(String, String), (Instant, Verdict)>>,
+    /// The digest a tag resolved to when it was last verified, while that verdict is cached.
+    tags: Mutex<HashMap<String, String>>,
+}
+
+impl Verifier {
+    /// A verifier over a registry client.
+    pub fn new(registry: Registry, ttl: Duration) -> Verifier {
+        Verifier {
+            registry,
+            ttl,
+            verdicts: Mutex::default(),
+            tags: Mutex::default(),
+        }
+    }
+
+    async fn verdict(
+        &self,
+        image: &ImageRef,
+        digest: &str,
+        keys: &[PublicKey],
+    ) -> Result<(Verdict, bool), RegistryError> {
+        let key = (image.full_name(), digest.to_owned());
+        if let Some((at, v)) = self.verdicts.lock().expect("cache").get(&key) {
+            if at.elapsed() < self.ttl {
+                return Ok((v.clone(), true));
+            }
+        }
+        let layers = self
+            .registry
+            .cosign_signatures(&image.registry, &image.repository, digest)
+            .await?;
+        let v = cosign::judge(digest, &layers, keys);
+        self.verdicts
+            .lock()
+            .expect("cache")
+            .insert(key, (Instant::now(), v.clone()));
+        Ok((v, false))
+    }
+
+    /// Verifies an image: the digest it pins, else the digest its tag resolves to now.
+    /// A pinned digest whose tag now points to other content that a trusted key signed, and a
+    /// tag verified earlier at a signed digest that now points to content nobody trusted
+    /// signed, are reported as a moved tag.
+    pub async fn verify(&self, image: &ImageRef, keys: &[PublicKey]) -> Outcome {
+        let tag = image.tag.clone().unwrap_or_else(|| "latest".to_owned());
+        let tag_key = format!("{}:{tag}", image.full_name());
+        let resolve = || async {
+            self.registry
+                .manifest(&image.registry, &image.repository, &tag)
+                .await
+                .map(|m| m.map(|m| m.digest))
+        };
+        let running = match &image.digest {
+            Some(d) => d.clone(),
+            None => match resolve().await {
+                Ok(Some(d)) => d,
+                Ok(None) => {
+                    return Outcome {
+                        digest: None,
+                        verdict: Err(RegistryError::Invalid {
+                            registry: image.registry.clone(),
+                            reason: format!("{tag_key} does not exist"),
+                        }),
+                        cached: false,
+                    }
+                }
+                Err(e) => {
+                    return Outcome {
+                        digest: None,
+                        verdict: Err(e),
+                        cached: false,
+                    }
+                }
+            },
+        };
+        let (verdict, cached) = match self.verdict(image, &running, keys).await {
+            Ok(x) => x,
+            Err(e) => {
+                return Outcome {
+                    digest: Some(running),
+                    verdict: Err(e),
+                    cached: false,
+                }
+            }
+        };
+        let trusted = matches!(verdict, Verdict::Verified { .. });
+        if trusted {
+            if image.digest.is_none() {
+                self.tags
+                    .lock()
+                    .expect("cache")
+                    .insert(tag_key, running.clone());
+            }
+            return Outcome {
+                digest: Some(running),
+                verdict: Ok(verdict),
+                cached,
+            };
+        }
+        if matches!(verdict, Verdict::Unsigned | Verdict::UntrustedSigner { .. }) {
+            // Tag-only: a digest verified earlier for this tag, still cached.
+            let earlier = if image.digest.is_none() {
+                self.tags.lock().expect("cache").get(&tag_key).cloned()
+            } else if image.tag.is_some() {
+                // Pinned and tagged: what the tag points to now.
+                resolve().await.ok().flatten()
+            } else {
+                None
+            };
+            if let Some(other) = earlier.filter(|d| *d != running) {
+                if let Ok((Verdict::Verified { .. }, _)) = self.verdict(image, &other, keys).await {
+                    return Outcome {
+                        digest: Some(running.clone()),
+                        verdict: Ok(Verdict::TagMoved {
+                            running,
+                            signed: other,
+                        }),
+                        cached,
+                    };
+                }
+            }
+        }
+        Outcome {
+            digest: Some(running),
+            verdict: Ok(verdict),
+            cached,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        let p = challenge_params(
+            r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull""#,
+        )
+        .unwrap();
+        assert_eq!(p["realm"], "https://auth.docker.io/token");
+        assert_eq!(p["service"], "registry.docker.io");
+        assert_eq!(p["scope"], "repository:library/nginx:pull");
+        assert!(challenge_params("Basic realm=x").is_none());
+        assert!(
+            is_loopback("127.0.0.1:5000") && is_loopback("localhost") && !is_loopback("ghcr.io")
+        );
+        assert_eq!(
+            Registry::url("docker.io", "/v2/"),
+            "https://registry-1.docker.io/v2/"
+        );
+        assert_eq!(encode("repository:a/b:pull"), "repository%3Aa%2Fb%3Apull");
+    }
+}

@@ -1,0 +1,164 @@
+//! Test support (feature `testing`): a local `docker-registry` started on 127.0.0.1, and
+//! images pushed and cosign-signed with generated keys. Used by this crate's tests and the
+//! CLI's; not part of the product.
+
+#![allow(clippy::print_stderr, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use crate::Registry;
+use base64::Engine as _;
+use bytes::Bytes;
+use palisade_supply::cosign::{self, PublicKey};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING};
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The registry binary of Debian's `docker-registry`.
+pub const BINARY: &str = "/usr/bin/docker-registry";
+
+/// A `docker-registry` child process on 127.0.0.1, stopped when dropped.
+pub struct LocalRegistry {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for LocalRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nothing listens on (at the time of asking).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `/usr/bin/docker-registry` on a free port; `None` (after saying SKIPPED) when it
+/// is not installed.
+pub async fn start() -> Option<LocalRegistry> {
+    if !std::path::Path::new(BINARY).exists() {
+        eprintln!("SKIPPED: {BINARY} not found (apt-get install docker-registry)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let config = dir.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(BINARY)
+        .arg("serve")
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let reg = LocalRegistry {
+        child,
+        addr,
+        _dir: dir,
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if tokio::net::TcpStream::connect(&reg.addr).await.is_ok() {
+            return Some(reg);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("docker-registry did not listen on {} within 10s", reg.addr);
+}
+
+/// A new P-256 key pair and its public key as a trust policy would list it.
+pub fn keypair() -> (EcdsaKeyPair, PublicKey, String) {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).unwrap();
+    let kp =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        base64::engine::general_purpose::STANDARD
+            .encode(PublicKey::spki_der_of_point(kp.public_key().as_ref()))
+    );
+    (kp, PublicKey::from_pem("release.pub", &pem).unwrap(), pem)
+}
+
+/// The OCI image manifest media type.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// Pushes a small image (a config and one layer of `content`) under `tag`; its digest.
+pub async fn push_image(r: &Registry, reg: &str, repo: &str, tag: &str, content: &[u8]) -> String {
+    let config = Bytes::from(json!({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).to_string());
+    let config_digest = r.push_blob(reg, repo, config.clone()).await.unwrap();
+    let layer = Bytes::copy_from_slice(content);
+    let layer_digest = r.push_blob(reg, repo, layer.clone()).await.unwrap();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}]
+    });
+    r.push_manifest(
+        reg,
+        repo,
+        tag,
+        OCI_MANIFEST,
+        Bytes::from(manifest.to_string()),
+    )
+    .await
+    .unwrap()
+}
+
+/// Stores a cosign signature of `signed` under `digest`'s signature tag; `signature`
+/// replaces the real one when given (a corrupted signature).
+pub async fn push_signature(
+    r: &Registry,
+    reg: &str,
+    repo: &str,
+    digest: &str,
+    signed: &str,
+    key: &EcdsaKeyPair,
+    signature: Option<&str>,
+) {
+    let payload = Bytes::from(cosign::payload(&format!("{reg}/{repo}"), signed));
+    let sig = key.sign(&SystemRandom::new(), &payload).unwrap();
+    let sig = signature.map_or_else(
+        || base64::engine::general_purpose::STANDARD.encode(sig.as_ref()),
+        str::to_owned,
+    );
+    let payload_digest = r.push_blob(reg, repo, payload.clone()).await.unwrap();
+    let config = Bytes::from_static(b"{}");
+    let config_digest = r.push_blob(reg, repo, config.clone()).await.unwrap();
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
+        "layers": [{
+            "mediaType": cosign::PAYLOAD_MEDIA_TYPE,
+            "digest": payload_digest,
+            "size": payload.len(),
+            "annotations": {cosign::SIGNATURE_ANNOTATION: sig}
+        }]
+    });
+    r.push_manifest(
+        reg,
+        repo,
+        &cosign::signature_tag(digest),
+        OCI_MANIFEST,
+        Bytes::from(manifest.to_string()),
+    )
+    .await
+    .unwrap();
+}

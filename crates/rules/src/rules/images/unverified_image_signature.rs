@@ -1,0 +1,138 @@
+use palisade_core::{Context, PodTemplate, Rule};
+use palisade_supply::cosign::Verdict;
+use palisade_supply::signatures::{SignatureEvidence, SignatureResult};
+
+declare_rule! {
+    /// ## What it checks
+    /// Container images that the image trust policy (`imageTrust` in `palisade.yaml`) says
+    /// must be signed, and whose signature could not be verified: `palisade scan
+    /// --verify-images` resolves each image's tag to its digest at the registry (OCI
+    /// distribution API), fetches the cosign signatures stored for that digest
+    /// (`sha256-<hex>.sig`), and checks them against the policy's public keys. Reported:
+    ///
+    /// - **unsigned**: no signature is stored for the digest;
+    /// - **untrusted signer**: signatures exist but none verifies with a trusted key (a
+    ///   signature by another key and a well-formed but altered one look the same to ECDSA);
+    /// - **invalid signature**: a signature that is not base64 or not DER, a payload that
+    ///   does not match its digest or is not a simple-signing document;
+    /// - **tag moved**: a trusted key signed another digest than the one that runs (the
+    ///   tag was verified at a signed digest and now points to content nobody trusted signed,
+    ///   or a signature stored for one digest signs another);
+    /// - **outside every trust policy**, when `imageTrust.default` is `reject`;
+    /// - **not verified**, when the registry does not answer and the failure policy is
+    ///   `fail` (`--verify-failure-policy`, default `fail`; with `ignore` the report notes it).
+    ///
+    /// Without `--verify-images` the rule reports nothing. Notation signatures are not
+    /// verified yet: a scope that accepts only Notation is listed in a note, never passed.
+    ///
+    /// ## Why it matters
+    /// A registry allowlist says where an image comes from, not who built it: a pushed tag, a
+    /// compromised registry account or a poisoned mirror ships unreviewed code under a
+    /// trusted name. A signature by the release pipeline's key ties the digest that runs to
+    /// the build that produced it.
+    ///
+    /// ## How to fix
+    /// Sign the digest your pipeline built (`cosign sign --key ...
+    /// registry/app@sha256:...`), reference images by that digest, and list the pipeline's
+    /// public key in the scope's trust policy. A moved tag means the digest that runs is not
+    /// the one signed: redeploy the signed digest, or sign the new one if it is yours.
+    ///
+    /// ## Example
+    /// ```yaml
+    /// # imageTrust: contoso.azurecr.io/shop/* needs cosign with keys/release.pub
+    /// image: contoso.azurecr.io/shop/api:2.3.1   # no signature stored for its digest
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```yaml
+    /// # signed: cosign sign --key release.key contoso.azurecr.io/shop/api@sha256:9b2e...
+    /// image: contoso.azurecr.io/shop/api:2.3.1@sha256:9b2e...
+    /// ```
+    ///
+    /// ## References
+    /// NIST SP 800-190 4.1.5 (image trust), 4.2.2; NSA/CISA Kubernetes Hardening Guidance,
+    /// "Pod security" (signed, immutable images); OWASP Kubernetes Top 10 K02 (supply chain);
+    /// CIS Kubernetes Benchmark 5.5.1 (image provenance).
+    pub(crate) struct UnverifiedImageSignature;
+    id: "IMG007",
+    name: "unverified-image-signature",
+    severity: High,
+    summary: "Image signature is missing, untrusted or invalid under the image trust policy",
+    references: ["cis:5.5.1", "nsa:pod-security", "nist:4.1.5", "nist:4.2.2", "owasp:K02", "book:ops.trusted-registries"],
+    tags: ["supply-chain", "signatures"],
+    level: None,
+    scope: Object,
+    kinds: palisade_core::podspec::WORKLOAD_KINDS,
+    options: &[],
+}
+
+impl Rule for UnverifiedImageSignature {
+    fn meta(&self) -> &'static palisade_core::RuleMeta {
+        &Self::META
+    }
+
+    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+        // Verification at admission is not wired yet: a scan verifies.
+        palisade_core::AdmissionNeeds::ScanOnly
+    }
+
+    fn check(&self, object: &palisade_core::Object, cx: &mut Context<'_>) {
+        let Some(inv) = cx.inventory() else {
+            return;
+        };
+        // The front-end verifies (`--verify-images`) into the derived-view cache.
+        let evidence = inv.derived(|_| SignatureEvidence::default());
+        if evidence.images.is_empty() {
+            return;
+        }
+        {
+            let Some(pod) = PodTemplate::of(object) else {
+                return;
+            };
+            for c in pod.containers() {
+                let image = c.image().trim();
+                let Some(v) = evidence.images.get(image) else {
+                    continue;
+                };
+                let at = v
+                    .digest
+                    .as_deref()
+                    .map(|d| format!(" at {d}"))
+                    .unwrap_or_default();
+                let policy = if v.policy.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (trust policy `{}`)", v.policy)
+                };
+                let (what, fix) = match &v.result {
+                    SignatureResult::Judged(Verdict::Verified { .. }) => continue,
+                    SignatureResult::Judged(verdict @ Verdict::TagMoved { .. }) => (
+                        verdict.to_string(),
+                        "deploy the digest that was signed, or sign the new digest if your pipeline built it",
+                    ),
+                    SignatureResult::Judged(verdict) => (
+                        verdict.to_string(),
+                        "sign the image's digest with a key of its trust policy (cosign sign --key ...) and deploy it by digest",
+                    ),
+                    SignatureResult::OutsideTrustPolicies => (
+                        "comes from outside every trust policy (imageTrust.default: reject)".to_owned(),
+                        "pull it from a registry scope a trust policy covers, or add a policy for its scope",
+                    ),
+                    SignatureResult::RegistryError { fail_closed: false, .. } => continue,
+                    SignatureResult::RegistryError { reason, .. } => (
+                        format!("could not be verified (failure policy fail): {reason}"),
+                        "make the registry reachable, or set --verify-failure-policy ignore",
+                    ),
+                };
+                cx.report(
+                    c.pointer("/image"),
+                    format!("{} image \"{image}\"{at}: {what}{policy}", c.describe()),
+                )
+                .fix(fix)
+                .property("container", c.name)
+                .property("image", image)
+                .property("policy", v.policy.clone());
+            }
+        }
+    }
+}
