@@ -738,7 +738,7 @@ const SAMPLE: &[(&str, usize)] = &[
     ("REL007", 4),
     ("IMG002", 3),
     ("IMG003", 4),
-    // Issue 15's rules.
+    // The coverage rules (POD021-POD030, RBAC011, RBAC012, REL008).
     ("POD021", 5),
     ("POD023", 4),
     ("POD025", 1),
@@ -780,7 +780,7 @@ const VERDICTS: &[(&str, bool, &str)] = &[
     ("IMG003 kubernetes-engine-samples/ai-ml/gke-online-serving-single-gpu/src/gke-config/deployment-triton.yaml:37", true, "tagged image, no policy (defaults to IfNotPresent), no digest"),
     ("IMG003 kubernetes-engine-samples/databases/gke-stateful-mysql/kubernetes/c1-router.yaml:100", true, "tagged image, default IfNotPresent, no digest"),
     ("IMG003 kubernetes-examples/_archived/volumes/nfs/nfs-busybox-deployment.yaml:24", true, "untagged `busybox` with an explicit `IfNotPresent`"),
-    // Issue 15's rules.
+    // The coverage rules (POD021-POD030, RBAC011, RBAC012, REL008).
     ("POD021 ingress-nginx/deploy/static/provider/aws/deploy.yaml:499", true, "the controller sets `readOnlyRootFilesystem: false` explicitly (nginx writes its configuration and temp files into the image's filesystem)"),
     ("POD021 kubernetes-engine-samples/ai-ml/infw-gw/examples/getting-started/adapter_new_resource_model.yaml:107", true, "the Stackdriver metrics adapter sets no `readOnlyRootFilesystem`"),
     ("POD021 kubernetes-engine-samples/ai-ml/nemo-rl-on-gke/nemoRL/nccl-installer/nccl-installer.yaml:96", true, "the `pause` container of an installer DaemonSet sets no `readOnlyRootFilesystem` (little to write to, but the setting is missing as stated)"),
@@ -966,7 +966,7 @@ positives, all fixed before the sample above was drawn (each with a fixture):
   is now in `default` when REL003, REL004 and REL006 relate workloads to autoscalers and
   budgets, as for the NET and RBAC rules.
 
-## Issue 15's rules: false positives found while reviewing, and fixed
+## Coverage rules (POD021-POD030, RBAC011, RBAC012, REL008): false positives found while reviewing, and fixed
 
 - RBAC011 reported rook's `sqlitevfs-setup` ClusterRole as bound to nobody, although a
   ClusterRoleBinding of the same file references it. The binding names a ServiceAccount
