@@ -245,7 +245,7 @@ pub fn load_file(path: &Path) -> Loaded {
 /// are scanned as a live scan would (no source locations, owned Pods collapsed).
 pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Loaded {
     if path.as_os_str() != "-" && snapshot::is_snapshot_path(path) {
-        return match snapshot::read_lines(path) {
+        return match snapshot::read_lines_with(path, opts.limits) {
             Ok((header, lines)) => {
                 let origin = format!("the cluster when snapshot {} was taken", path.display());
                 cluster::loaded_from_lines(lines, &header.unreadable, &origin)

@@ -13,6 +13,8 @@ use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
+use crate::InputLimits;
+
 /// The `format` of the header.
 pub const FORMAT: &str = "palisade-snapshot/v1";
 
@@ -169,9 +171,14 @@ fn digest(payload: &[u8]) -> String {
     hex_digest(h)
 }
 
-/// Reads a snapshot and verifies its digest.
+/// Reads a snapshot and verifies its digest, within the default [`InputLimits`].
 pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let (header, lines) = read_lines(path)?;
+    read_with(path, InputLimits::default())
+}
+
+/// [`read`] within `limits`.
+pub fn read_with(path: &Path, limits: InputLimits) -> Result<Snapshot, SnapshotError> {
+    let (header, lines) = read_lines_with(path, limits)?;
     let name = path.display().to_string();
     let mut objects = Vec::with_capacity(lines.len());
     for (i, line) in lines.iter().enumerate() {
@@ -184,26 +191,65 @@ pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
     Ok(Snapshot { header, objects })
 }
 
-/// Reads a snapshot's header and its objects as compact JSON lines, and verifies the digest.
+/// Reads a snapshot's header and its objects as compact JSON lines, and verifies the digest,
+/// within the default [`InputLimits`].
 pub fn read_lines(path: &Path) -> Result<(Header, Vec<String>), SnapshotError> {
+    read_lines_with(path, InputLimits::default())
+}
+
+/// [`read_lines`] within `limits`.
+pub fn read_lines_with(
+    path: &Path,
+    limits: InputLimits,
+) -> Result<(Header, Vec<String>), SnapshotError> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| SnapshotError::Io {
         file: name.clone(),
         source,
     })?;
-    read_lines_from(&name, file)
+    read_lines_from_with(&name, file, limits)
 }
 
 /// [`read_lines`] from a reader; `name` is used in errors.
 pub fn read_lines_from(name: &str, r: impl Read) -> Result<(Header, Vec<String>), SnapshotError> {
+    read_lines_from_with(name, r, InputLimits::default())
+}
+
+/// [`read_lines_from`] within `limits`. The bounds apply to the *decompressed* content, so a
+/// small file that inflates without end (a gzip bomb) is refused once it passes
+/// `max_file_bytes`, and a line (the header, or one object) longer than `max_line_bytes` is
+/// refused without being held whole.
+pub fn read_lines_from_with(
+    name: &str,
+    r: impl Read,
+    limits: InputLimits,
+) -> Result<(Header, Vec<String>), SnapshotError> {
     let format_err = |reason: String| SnapshotError::Format {
         file: name.to_owned(),
         reason,
     };
-    let mut r = BufReader::new(GzDecoder::new(r));
-    let mut first = String::new();
-    r.read_line(&mut first)
+    let max_total = limits.max_file_bytes;
+    let max_line = limits.max_line_bytes as u64;
+    let too_large = || {
+        format_err(format!(
+            "its decompressed content is larger than {max_total} bytes (--max-file-bytes)"
+        ))
+    };
+    let too_long = |what: &str| {
+        format_err(format!(
+            "{what} is longer than {max_line} bytes (--max-line-bytes)"
+        ))
+    };
+    let mut r = BufReader::new(GzDecoder::new(r).take(max_total.saturating_add(1)));
+    let mut first = Vec::new();
+    (&mut r)
+        .take(max_line.saturating_add(1))
+        .read_until(b'\n', &mut first)
         .map_err(|e| format_err(format!("cannot decompress: {e}")))?;
+    if first.len() as u64 > max_line {
+        return Err(too_long("the header line"));
+    }
+    let first = String::from_utf8(first).map_err(|_| format_err("bad header: not UTF-8".into()))?;
     let header: Header = serde_json::from_str(first.trim_end())
         .map_err(|e| format_err(format!("bad header: {e}")))?;
     if header.format != FORMAT {
@@ -215,6 +261,9 @@ pub fn read_lines_from(name: &str, r: impl Read) -> Result<(Header, Vec<String>)
     let mut payload = String::new();
     r.read_to_string(&mut payload)
         .map_err(|e| format_err(format!("cannot decompress: {e}")))?;
+    if (first.len() + payload.len()) as u64 > max_total {
+        return Err(too_large());
+    }
     let actual = digest(payload.as_bytes());
     if actual != header.digest {
         return Err(SnapshotError::Digest {
@@ -223,11 +272,13 @@ pub fn read_lines_from(name: &str, r: impl Read) -> Result<(Header, Vec<String>)
             actual,
         });
     }
-    let lines = payload
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(redact_line)
-        .collect();
+    let mut lines = Vec::new();
+    for (i, l) in payload.lines().filter(|l| !l.is_empty()).enumerate() {
+        if l.len() as u64 > max_line {
+            return Err(too_long(&format!("object {}", i + 1)));
+        }
+        lines.push(redact_line(l));
+    }
     Ok((header, lines))
 }
 
@@ -295,6 +346,54 @@ mod tests {
         let e = read(&p).unwrap_err().to_string();
         assert!(
             e.contains("a.snapshot") && e.contains("digest mismatch"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn decompressed_size_and_line_length_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.snapshot");
+        let objs: Vec<Value> = (0..50)
+            .map(|i| serde_json::json!({"apiVersion":"v1","kind":"Namespace","metadata":{"name":format!("n{i}")}}))
+            .collect();
+        write(&p, header(), &objs).unwrap();
+        let compressed = std::fs::metadata(&p).unwrap().len();
+        let small = InputLimits {
+            max_file_bytes: 1000,
+            max_line_bytes: 1 << 20,
+        };
+        assert!(compressed < 1000, "{compressed}");
+        let e = read_with(&p, small).unwrap_err().to_string();
+        assert!(
+            e.contains("a.snapshot") && e.contains("larger than 1000 bytes (--max-file-bytes)"),
+            "{e}"
+        );
+        let short = InputLimits {
+            max_file_bytes: 1 << 20,
+            max_line_bytes: 60,
+        };
+        let e = read_with(&p, short).unwrap_err().to_string();
+        assert!(e.contains("header line is longer than 60 bytes"), "{e}");
+        assert_eq!(read_with(&p, InputLimits::default()).unwrap().objects, objs);
+
+        // A gzip bomb: a few KiB that inflate to 64 MiB of one line without a newline is
+        // refused at the bound, not held.
+        let mut bomb = Vec::new();
+        {
+            let mut gz = GzEncoder::new(&mut bomb, flate2::Compression::best());
+            let zeros = vec![b'0'; 1 << 20];
+            for _ in 0..64 {
+                gz.write_all(&zeros).unwrap();
+            }
+            gz.finish().unwrap();
+        }
+        assert!(bomb.len() < 256 << 10, "{}", bomb.len());
+        let e = read_lines_from_with("bomb.snapshot", &bomb[..], InputLimits::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("bomb.snapshot") && e.contains("header line is longer"),
             "{e}"
         );
     }
