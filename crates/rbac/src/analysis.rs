@@ -894,5 +894,15 @@ mod tests {
         let admin = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"x"},
             "rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]});
         assert_eq!(role_risks(admin), vec![RiskKind::ClusterAdmin]);
+        // Every resource of groups that hold no pods grants no exec, attach or secrets.
+        let apps = json!({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"x"},
+            "rules":[{"apiGroups":["apps","batch"],"resources":["*"],"verbs":["*"]}]});
+        let risks = role_risks(apps);
+        assert!(
+            !risks.contains(&RiskKind::PodExec)
+                && !risks.contains(&RiskKind::PodAttach)
+                && !risks.contains(&RiskKind::SecretRead),
+            "{risks:?}"
+        );
     }
 }
