@@ -344,14 +344,17 @@ impl Evaluator {
         if !kinds.contains(kind) {
             return false;
         }
-        // A known kind is matched with its group (a `Pod` of another API group is not one).
-        match palisade_core::resources::RESOURCES
+        // A known kind is matched with its group (a `Pod` of another API group is not one);
+        // a kind name two APIs share (Kubernetes' and Calico's `NetworkPolicy`) is evaluated
+        // for each of them.
+        let mut known = palisade_core::resources::RESOURCES
             .iter()
-            .find(|r| r.kind == kind)
-        {
-            Some(r) => r.group() == group || legacy(r.group(), group),
-            None => true,
+            .filter(|r| r.kind == kind)
+            .peekable();
+        if known.peek().is_none() {
+            return true;
         }
+        known.any(|r| r.group() == group || legacy(r.group(), group))
     }
 
     /// The ids of the rules evaluated at admission.
@@ -884,7 +887,11 @@ fn redact_secrets_in_review(review: &mut Value) {
 
 /// `extensions` is the legacy group of the apps kinds.
 fn legacy(group: &str, request_group: &str) -> bool {
-    group == "apps" && request_group == "extensions"
+    // Calico's `crd.projectcalico.org/v1` objects hold the `projectcalico.org/v3` policies in
+    // a Kubernetes datastore (the webhook is registered for the v3 API; a request for the CRDs
+    // is evaluated alike when a configuration sends one).
+    (group == "apps" && request_group == "extensions")
+        || (group == "projectcalico.org" && request_group == "crd.projectcalico.org")
 }
 
 /// The API server sends objects as stored; fill what a rule or an exception needs that may

@@ -5,9 +5,8 @@ declare_rule! {
     /// ## What it checks
     /// Ingress rules with an `ipBlock` of `0.0.0.0/0` or `::/0` (even with `except`). Also Cilium ingress rules
     /// with `fromEntities: [world]` (or `all`) or a `fromCIDR`/`fromCIDRSet` of prefix 0, and Calico
-    /// GlobalNetworkPolicy `Allow` ingress rules whose `source.nets` holds a prefix 0; reported at the field.
-    /// (Calico's namespaced `NetworkPolicy` is not reported yet: the webhook does not review it, and this rule
-    /// gives the same verdict in scan and admission.)
+    /// `NetworkPolicy` and `GlobalNetworkPolicy` `Allow` ingress rules whose `source.nets` holds a prefix 0;
+    /// reported at the field.
     ///
     /// ## Why it matters
     /// Admitting every address exposes the pod to anything that can route to it, outside the cluster included.
@@ -64,7 +63,7 @@ impl Rule for IngressFromAnyAddress {
             }
         }
         for r in np.cni_rules_allowing_any_ip() {
-            if r.direction == Direction::Ingress && reported_cni_rule(&r) {
+            if r.direction == Direction::Ingress {
                 report_rule_ref(inv, cx, &r, "admits ingress from any IP address");
             }
         }

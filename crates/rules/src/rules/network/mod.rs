@@ -90,25 +90,34 @@ pub(crate) fn report_namespaces_without_default_deny(
     }
 }
 
-/// Whether a Cilium or Calico rule is reported by the object-local rules (NET004, NET005).
-/// Not a Calico `NetworkPolicy`: the webhook resolves the kind name `NetworkPolicy` to the
-/// Kubernetes API and does not review Calico's, and these rules give the same verdict in
-/// scan and admission.
-pub(crate) fn reported_cni_rule(r: &RuleRef) -> bool {
-    r.policy.kind != PolicyKind::CalicoNetworkPolicy
+/// The policy object a [`RuleRef`] names: matched by kind, API group, namespace and name, so
+/// that a Kubernetes and a Calico `NetworkPolicy` of the same name are told apart.
+fn find_policy(inv: &Inventory, kind: PolicyKind, ns: &str, name: &str) -> Option<ObjectId> {
+    let of_group = |o: &palisade_core::Object| {
+        let group = o.api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        match kind {
+            PolicyKind::NetworkPolicy => group == kind.group() || group == "extensions",
+            _ => group == kind.group() || group.strip_prefix("crd.") == Some(kind.group()),
+        }
+    };
+    let matching = |ns: Option<&str>| {
+        inv.of_kind(kind.kind())
+            .find(|(_, o)| o.namespace.as_deref() == ns && o.name == name && of_group(o))
+            .map(|(id, _)| id)
+    };
+    if ns.is_empty() {
+        return matching(None);
+    }
+    matching(Some(ns)).or_else(|| (ns == "default").then(|| matching(None)).flatten())
 }
 
 /// Reports a rule (or one peer of it) of a NetworkPolicy, or the field of a Cilium or
 /// Calico rule (`r.path`).
 pub(crate) fn report_rule_ref(inv: &Inventory, cx: &mut Context<'_>, r: &RuleRef, what: &str) {
     if let Some(path) = &r.path {
-        let kind = r.policy.kind.kind();
-        let id = if r.policy.namespace.is_empty() {
-            inv.find_id(kind, None, &r.policy.name)
-        } else {
-            find(inv, kind, &r.policy.namespace, &r.policy.name)
+        let Some(id) = find_policy(inv, r.policy.kind, &r.policy.namespace, &r.policy.name) else {
+            return;
         };
-        let Some(id) = id else { return };
         cx.report_on(
             id,
             Some(path.clone()),
@@ -117,7 +126,7 @@ pub(crate) fn report_rule_ref(inv: &Inventory, cx: &mut Context<'_>, r: &RuleRef
         .fix("select the namespaces or address ranges that need access");
         return;
     }
-    let Some(id) = find(inv, "NetworkPolicy", &r.policy.namespace, &r.policy.name) else {
+    let Some(id) = find_policy(inv, r.policy.kind, &r.policy.namespace, &r.policy.name) else {
         return;
     };
     let (field, peers) = match r.direction {

@@ -6,9 +6,8 @@ declare_rule! {
     /// NetworkPolicy peers with an empty `namespaceSelector: {}` (alone or with a podSelector): every namespace of
     /// the cluster, including ones created later. Also Cilium rules naming every namespace (`fromEntities` /
     /// `toEntities` `cluster` or `all`, a clusterwide `fromEndpoints: [{}]`, an endpoint selector on nothing but
-    /// the existence of `k8s:io.kubernetes.pod.namespace`) and Calico GlobalNetworkPolicy `Allow` rules with
-    /// `namespaceSelector: all()`; reported at the field. (Calico's namespaced `NetworkPolicy` is not reported
-    /// yet: the webhook does not review it, and this rule gives the same verdict in scan and admission.)
+    /// the existence of `k8s:io.kubernetes.pod.namespace`) and Calico `NetworkPolicy` and `GlobalNetworkPolicy`
+    /// `Allow` rules with `namespaceSelector: all()`; reported at the field.
     ///
     /// ## Why it matters
     /// An empty namespace selector quietly turns a namespace boundary into none: any tenant's pod matching the pod
@@ -73,11 +72,7 @@ impl Rule for PolicyAllowsAllNamespaces {
                 "admits every namespace (empty namespaceSelector)",
             );
         }
-        for r in np
-            .cni_rules_allowing_all_namespaces()
-            .into_iter()
-            .filter(reported_cni_rule)
-        {
+        for r in np.cni_rules_allowing_all_namespaces() {
             report_rule_ref(inv, cx, &r, "admits every namespace");
         }
     }
