@@ -67,7 +67,8 @@ declare_rule! {
     tags: ["reliability"],
     level: None,
     scope: Inventory,
-    kinds: &["Deployment", "StatefulSet"],
+    // Namespace: a namespaceSelector is matched against the labels of the namespaces held.
+    kinds: &["Deployment", "StatefulSet", "Namespace"],
     options: &[],
 }
 
