@@ -185,12 +185,15 @@ pub struct PolicyError {
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
+        if self.line > 0 && self.column > 0 {
             write!(
                 f,
                 "{}:{}:{}: {}",
                 self.file, self.line, self.column, self.message
             )
+        } else if self.line > 0 {
+            // Where the column is not known, none is printed (not `:0`).
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }

@@ -84,12 +84,15 @@ pub struct InputIssue {
 
 impl std::fmt::Display for InputIssue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.line > 0 {
+        if self.line > 0 && self.column > 0 {
             write!(
                 f,
                 "{}:{}:{}: {}",
                 self.file, self.line, self.column, self.message
             )
+        } else if self.line > 0 {
+            // Where the column is not known, none is printed (not `:0`).
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }
@@ -385,5 +388,23 @@ impl Report {
     /// The highest severity among active findings.
     pub fn max_severity(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InputIssue;
+
+    #[test]
+    fn an_input_issue_names_the_place_it_knows() {
+        let issue = |line, column| InputIssue {
+            file: "a.yaml".into(),
+            line,
+            column,
+            message: "bad".into(),
+        };
+        assert_eq!(issue(3, 7).to_string(), "a.yaml:3:7: bad");
+        assert_eq!(issue(3, 0).to_string(), "a.yaml:3: bad");
+        assert_eq!(issue(0, 0).to_string(), "a.yaml: bad");
     }
 }
