@@ -226,6 +226,13 @@ mod tests {
             ] {
                 assert!(doc.contains(heading), "{} lacks `{heading}`", m.id);
             }
+            // References are written once, in the metadata; the section is generated.
+            assert!(
+                !m.doc.contains("## References"),
+                "{}: its doc comment has a `## References` section; list the references in \
+                 `references: [...]` only",
+                m.id
+            );
             assert!(!m.summary.is_empty(), "{}", m.id);
             assert!(
                 m.references.iter().any(|x| x.starts_with("book:")),
