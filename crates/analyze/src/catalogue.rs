@@ -291,6 +291,18 @@ mod tests {
     }
 
     #[test]
+    fn every_entry_belongs_to_a_declared_family() {
+        for m in all() {
+            assert!(
+                palisade_core::Family::find(m.family()).is_some(),
+                "{}: family {} is not in palisade_core::FAMILIES",
+                m.id,
+                m.family()
+            );
+        }
+    }
+
+    #[test]
     fn every_engine_is_listed_and_findable() {
         let det = find("det001").unwrap();
         assert_eq!((det.name, det.scope), ("pod-exec-attach", Scope::Event));

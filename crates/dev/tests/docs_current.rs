@@ -37,3 +37,32 @@ fn no_rule_doc_writes_its_references_by_hand() {
         }
     }
 }
+
+/// README's family table is generated from `palisade_core::FAMILIES`: a table that disagrees
+/// with it (a family added, a rule count changed) fails the check.
+#[test]
+fn a_stale_family_table_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let readme = std::fs::read_to_string(palisade_dev::repo_root().join("README.md")).unwrap();
+    let stale = palisade_dev::with_families_table(
+        &readme,
+        "| family | name | rules | covers |\n|---|---|---|---|\n| `POD` | pod-security | 1 of `palisade scan` | pods |\n",
+    )
+    .expect("README.md has the family table markers");
+    std::fs::write(dir.path().join("README.md"), &stale).unwrap();
+    let problems = palisade_dev::generate_docs(dir.path(), true).unwrap();
+    assert!(
+        problems.iter().any(|p| p == "README.md's family table is stale"),
+        "{problems:?}"
+    );
+    // Regenerating writes the table back.
+    palisade_dev::generate_docs(dir.path(), false).unwrap();
+    let written = std::fs::read_to_string(dir.path().join("README.md")).unwrap();
+    assert_eq!(written, readme);
+    std::fs::write(dir.path().join("README.md"), "no table\n").unwrap();
+    let problems = palisade_dev::generate_docs(dir.path(), true).unwrap();
+    assert!(
+        problems.iter().any(|p| p.contains("has no family table")),
+        "{problems:?}"
+    );
+}
