@@ -1,10 +1,13 @@
-//! Development tasks for Palisade (`cargo run -p palisade-dev -- generate-docs [--check]`).
+//! Development tasks for Palisade (`cargo run -p palisade-dev -- generate-docs [--check]`,
+//! `cargo run -p palisade-dev -- new-rule FAMILY NAME`: see [`new_rule`]).
 //!
 //! `generate-docs` writes `docs/rules/<ID>.md` for every entry of the catalogue (the rules of
 //! `palisade scan`, the host checks of `palisade node`, the detection rules of `palisade
 //! detect`), from its metadata and documentation, `docs/rules/README.md`, the index, and the
 //! family table of `README.md` (from `palisade_core::FAMILIES`); `--check` fails when a page
 //! is missing, stale or left over from a removed rule, or the table is stale.
+
+pub mod new_rule;
 
 use palisade_core::{Framework, RuleMeta, Scope};
 

@@ -52,7 +52,9 @@ fn a_stale_family_table_fails_the_check() {
     std::fs::write(dir.path().join("README.md"), &stale).unwrap();
     let problems = palisade_dev::generate_docs(dir.path(), true).unwrap();
     assert!(
-        problems.iter().any(|p| p == "README.md's family table is stale"),
+        problems
+            .iter()
+            .any(|p| p == "README.md's family table is stale"),
         "{problems:?}"
     );
     // Regenerating writes the table back.
