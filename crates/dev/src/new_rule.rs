@@ -321,8 +321,8 @@ declare_rule! {{
     severity: Medium,
     summary: "TODO: one line",
     // One reference of each framework at least (`cis:`, `nsa:`, `nist:`, `owasp:`, `book:`;
-    // the registry's tests say which are missing). The `## References` section of the docs
-    // is generated from this list: write none in the doc comment.
+    // the registry's tests say which are missing). The docs' references section is
+    // generated from this list: write none in the doc comment.
     references: [],
     tags: [],
     level: None,

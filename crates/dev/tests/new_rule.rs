@@ -66,7 +66,10 @@ fn new_rule_scaffolds_a_rule_that_compiles_and_passes_its_fixtures() {
     assert!(rule.contains(&format!("id: \"{expected_id}\",")), "{rule}");
     assert!(rule.contains("name: \"stdin-container\","), "{rule}");
     assert!(rule.contains("pub(crate) struct StdinContainer;"), "{rule}");
-    assert!(!rule.contains("## References"), "references are generated");
+    assert!(
+        !rule.contains("/// ## References"),
+        "references are generated"
+    );
     let mod_rs =
         std::fs::read_to_string(root.join("crates/rules/src/rules/pod_security/mod.rs")).unwrap();
     let mods: Vec<&str> = mod_rs
