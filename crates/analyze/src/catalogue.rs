@@ -172,19 +172,16 @@ fn host_meta(c: &CheckInfo) -> RuleMeta {
              never as a verdict.\n",
         );
     }
+    if c.cis.is_empty() {
+        doc.push_str(
+            "\nA Palisade check; the CIS Kubernetes Benchmark has no recommendation for it.\n",
+        );
+    }
     if !c.benchmarks.is_empty() {
         let _ = writeln!(doc, "\nBenchmarks: {}.", c.benchmarks.join(", "));
     }
     if let Some(r) = &c.remediation {
         let _ = writeln!(doc, "\n## How to fix\n{r}.");
-    }
-    doc.push_str("\n## References\n");
-    if c.cis.is_empty() {
-        doc.push_str(
-            "A Palisade check; the CIS Kubernetes Benchmark has no recommendation for it.\n",
-        );
-    } else {
-        let _ = writeln!(doc, "CIS Kubernetes Benchmark {}.", c.cis.join(", "));
     }
     let mut references: Vec<&'static str> =
         c.cis.iter().map(|id| leak(format!("cis:{id}"))).collect();
@@ -241,26 +238,6 @@ fn detection_meta(r: &palisade_detect::Rule) -> RuleMeta {
             t.count
         );
     }
-    doc.push_str("\n## References\n");
-    if r.mitre.is_empty() {
-        doc.push_str("No MITRE ATT&CK technique.\n");
-    } else {
-        let links: Vec<String> = r
-            .mitre
-            .iter()
-            .map(|t| {
-                format!(
-                    "[{t}](https://attack.mitre.org/techniques/{}/)",
-                    t.replace('.', "/")
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            doc,
-            "MITRE ATT&CK (Containers matrix): {}.",
-            links.join(", ")
-        );
-    }
     let mut references: Vec<&'static str> =
         r.mitre.iter().map(|t| leak(format!("mitre:{t}"))).collect();
     references.push("book:ops.threat-detection");
@@ -311,6 +288,18 @@ mod tests {
             all.len(),
             scan_rules().len() + host_checks().len() + detection_rules().len()
         );
+    }
+
+    #[test]
+    fn every_entry_belongs_to_a_declared_family() {
+        for m in all() {
+            assert!(
+                palisade_core::Family::find(m.family()).is_some(),
+                "{}: family {} is not in palisade_core::FAMILIES",
+                m.id,
+                m.family()
+            );
+        }
     }
 
     #[test]

@@ -70,6 +70,114 @@ impl Framework {
     }
 }
 
+/// The sections of the NSA/CISA Kubernetes Hardening Guidance, by reference id.
+const NSA_SECTIONS: &[(&str, &str)] = &[
+    ("pod-security", "Kubernetes Pod security"),
+    ("network-separation", "Network separation and hardening"),
+    ("control-plane", "Control plane hardening"),
+    ("secrets", "Secrets"),
+    (
+        "authentication-authorization",
+        "Authentication and authorization",
+    ),
+    (
+        "logging-threat-detection",
+        "Audit logging and threat detection",
+    ),
+    ("upgrading", "Upgrading and application security practices"),
+];
+
+/// The risks of NIST SP 800-190, section 4, by number.
+const NIST_SECTIONS: &[(&str, &str)] = &[
+    ("4.1.1", "Image vulnerabilities"),
+    ("4.1.2", "Image configuration defects"),
+    ("4.1.3", "Embedded malware"),
+    ("4.1.4", "Embedded clear text secrets"),
+    ("4.1.5", "Use of untrusted images"),
+    ("4.2.1", "Insecure connections to registries"),
+    ("4.2.2", "Stale images in registries"),
+    (
+        "4.2.3",
+        "Insufficient authentication and authorization restrictions",
+    ),
+    ("4.3.1", "Unbounded administrative access"),
+    ("4.3.2", "Unauthorized access"),
+    ("4.3.3", "Poorly separated inter-container network traffic"),
+    ("4.3.4", "Mixing of workload sensitivity levels"),
+    ("4.3.5", "Orchestrator node trust"),
+    ("4.4.1", "Vulnerabilities within the runtime software"),
+    ("4.4.2", "Unbounded network access from containers"),
+    ("4.4.3", "Insecure container runtime configurations"),
+    ("4.4.4", "App vulnerabilities"),
+    ("4.4.5", "Rogue containers"),
+    ("4.5.1", "Large attack surface"),
+    ("4.5.2", "Shared kernel"),
+    ("4.5.3", "Host OS component vulnerabilities"),
+    ("4.5.4", "Improper user access rights"),
+    ("4.5.5", "Host OS file system tampering"),
+];
+
+/// The OWASP Kubernetes Top 10 (2022), by id.
+const OWASP_RISKS: &[(&str, &str)] = &[
+    ("K01", "Insecure Workload Configurations"),
+    ("K02", "Supply Chain Vulnerabilities"),
+    ("K03", "Overly Permissive RBAC Configurations"),
+    ("K04", "Lack of Centralized Policy Enforcement"),
+    ("K05", "Inadequate Logging and Monitoring"),
+    ("K06", "Broken Authentication Mechanisms"),
+    ("K07", "Missing Network Segmentation Controls"),
+    ("K08", "Secrets Management Failures"),
+    ("K09", "Misconfigured Cluster Components"),
+    ("K10", "Outdated and Vulnerable Kubernetes Components"),
+];
+
+fn titled(table: &[(&str, &'static str)], id: &str) -> Option<&'static str> {
+    table.iter().find(|(k, _)| *k == id).map(|(_, t)| *t)
+}
+
+/// One reference (`framework:id`) in words, as the documentation shows it: `cis:5.2.2` is
+/// "CIS Kubernetes Benchmark 5.2.2", `mitre:T1609` a link to the technique. A reference
+/// without a known prefix is shown as written.
+pub fn describe_reference(reference: &str) -> String {
+    let Some((prefix, id)) = reference.split_once(':') else {
+        return format!("`{reference}`");
+    };
+    let with_title = |framework: Framework, title: Option<&str>| match title {
+        Some(t) => format!("{} {id}, \"{t}\"", framework.title()),
+        None => format!("{} {id}", framework.title()),
+    };
+    match prefix {
+        "cis" => with_title(Framework::Cis, None),
+        "nsa" => match titled(NSA_SECTIONS, id) {
+            Some(t) => format!("{}, \"{t}\"", Framework::Nsa.title()),
+            None => with_title(Framework::Nsa, None),
+        },
+        "nist" => with_title(Framework::Nist, titled(NIST_SECTIONS, id)),
+        "owasp" => with_title(Framework::Owasp, titled(OWASP_RISKS, id)),
+        "book" => format!("Book recommendation `{id}`"),
+        "pss" => format!("Pod Security Standards, upstream check `{id}`"),
+        "mitre" => format!(
+            "MITRE ATT&CK (Containers matrix) [{id}](https://attack.mitre.org/techniques/{}/)",
+            id.replace('.', "/")
+        ),
+        _ => format!("`{reference}`"),
+    }
+}
+
+/// The `## References` section of a rule's documentation, generated from its `references`
+/// (the one place they are written): one line per reference, with its `framework:id` for
+/// `--select`. Empty when the rule has none.
+pub fn references_markdown(rule: &RuleMeta) -> String {
+    if rule.references.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("## References\n");
+    for r in rule.references {
+        out.push_str(&format!("- {} (`{r}`)\n", describe_reference(r)));
+    }
+    out
+}
+
 impl fmt::Display for Framework {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.prefix())

@@ -9,6 +9,7 @@
 pub mod compliance;
 pub mod config;
 pub mod credentials;
+pub mod family;
 pub mod finding;
 pub mod image;
 pub mod inventory;
@@ -25,6 +26,7 @@ pub mod trust;
 
 pub use compliance::{ComplianceSummary, Framework};
 pub use config::{Exception, Mode, Policy, PolicyError};
+pub use family::{Family, FAMILIES};
 pub use finding::{Finding, Severity};
 pub use image::{ImageRef, RegistryPattern};
 pub use inventory::{Inventory, ObjectId, ReviewRequest};

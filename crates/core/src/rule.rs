@@ -159,7 +159,8 @@ pub struct RuleMeta {
     /// One line.
     pub summary: &'static str,
     /// The documentation in Markdown (`## What it checks`, `## Why it matters`,
-    /// `## How to fix`, `## Example`, `## Use instead`, `## References`).
+    /// `## How to fix`, `## Example`, `## Use instead`). No `## References`: that section is
+    /// generated from [`RuleMeta::references`] ([`RuleMeta::doc_markdown`]).
     #[serde(skip)]
     pub doc: &'static str,
     /// References as `framework:id` (`cis:5.2.2`, `nsa:pod-security`, `nist:4.4.3`,
@@ -184,12 +185,23 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
-    /// The documentation as Markdown (doc-comment indentation removed).
+    /// The documentation as Markdown (doc-comment indentation removed), followed by the
+    /// `## References` section generated from [`RuleMeta::references`].
     pub fn doc_markdown(&self) -> String {
         let mut out = String::with_capacity(self.doc.len());
         for line in self.doc.lines() {
             out.push_str(line.strip_prefix(' ').unwrap_or(line));
             out.push('\n');
+        }
+        let references = crate::compliance::references_markdown(self);
+        if !references.is_empty() {
+            while out.ends_with("\n\n") {
+                out.pop();
+            }
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&references);
         }
         out
     }

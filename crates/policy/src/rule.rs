@@ -140,7 +140,6 @@ fn doc(b: &BoundConstraint, action: Action) -> String {
             }
         }
     }
-    d.push_str("\n## References\ngatekeeper\n");
     // `RuleMeta::doc_markdown` removes one leading space per line (doc-comment indentation):
     // one is added so the policy text keeps its own.
     d.lines().map(|l| format!(" {l}\n")).collect()
@@ -269,7 +268,6 @@ fn vap_doc(v: &BoundVap, action: Action) -> String {
     let json = |x: &serde_json::Value| serde_json::to_string_pretty(x).unwrap_or_default();
     let _ = writeln!(d, "\n## Policy\n```json\n{}\n```", json(&v.policy_value));
     let _ = writeln!(d, "\n## Binding\n```json\n{}\n```", json(&v.binding_value));
-    d.push_str("\n## References\nvalidatingadmissionpolicy\n");
     d.lines().map(|l| format!(" {l}\n")).collect()
 }
 

@@ -1,8 +1,8 @@
 //! The single table of rules. Ids are stable forever; a retired id is never reused.
 
 use crate::rules::{
-    control_plane, images, kubelet_flags, network, node_access, platform, pod_security, rbac,
-    reliability, secrets, versions,
+    control_plane, images, network, node, platform, pod_security, rbac, reliability, secrets,
+    versions,
 };
 use palisade_core::{Rule, RuleMeta};
 
@@ -29,8 +29,8 @@ pub static RULES: &[&dyn Rule] = &[
     &network::node_port_service::NodePortService,
     &network::service_external_ips::ServiceExternalIps,
     &network::ingress_without_tls::IngressWithoutTls,
-    &node_access::node_shell_workload::NodeShellWorkload,
-    &kubelet_flags::kubelet_insecure_flags::KubeletInsecureFlags,
+    &node::node_shell_workload::NodeShellWorkload,
+    &node::kubelet_insecure_flags::KubeletInsecureFlags,
     &platform::pod_managed_identity::PodManagedIdentity,
     &platform::no_admission_policy_engine::NoAdmissionPolicyEngine,
     &platform::no_runtime_threat_detection::NoRuntimeThreatDetection,
@@ -134,9 +134,9 @@ mod tests {
             let m = r.meta();
             let (fam, num) = m.id.split_at(m.id.len() - 3);
             assert!(
-                fam.chars().all(|c| c.is_ascii_uppercase())
+                palisade_core::Family::of_id(m.id).is_some_and(|f| f.prefix == fam)
                     && num.chars().all(|c| c.is_ascii_digit()),
-                "{}",
+                "{}: an id is a declared family's prefix (palisade_core::FAMILIES) and three digits",
                 m.id
             );
             assert!(
@@ -149,6 +149,49 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), RULES.len(), "names must be unique");
+    }
+
+    /// Each family's rules live in its folder (`palisade_core::FAMILIES`), every folder is a
+    /// family's, and every rule file there is in the registry.
+    #[test]
+    fn rules_live_in_their_family_folder() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        let mut declared = Vec::new();
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let dir = entry.unwrap().path();
+            if !dir.is_dir() {
+                continue;
+            }
+            let folder = dir.file_name().unwrap().to_string_lossy().into_owned();
+            let family = palisade_core::FAMILIES
+                .iter()
+                .find(|f| f.folder == Some(folder.as_str()))
+                .unwrap_or_else(|| panic!("src/rules/{folder} is no family's folder"));
+            for file in std::fs::read_dir(&dir).unwrap() {
+                let file = file.unwrap().path();
+                let text = std::fs::read_to_string(&file).unwrap();
+                for line in text.lines() {
+                    let Some(id) = line
+                        .trim()
+                        .strip_prefix("id: \"")
+                        .and_then(|l| l.strip_suffix("\","))
+                    else {
+                        continue;
+                    };
+                    assert_eq!(
+                        palisade_core::Family::of_id(id).map(|f| f.prefix),
+                        Some(family.prefix),
+                        "{id} is declared in {}, the folder of {}",
+                        file.display(),
+                        family.prefix
+                    );
+                    declared.push(id.to_owned());
+                }
+            }
+        }
+        declared.sort();
+        let registered: Vec<_> = RULES.iter().map(|r| r.meta().id.to_owned()).collect();
+        assert_eq!(declared, registered, "every rule file is in the registry");
     }
 
     /// Rules with no CIS Kubernetes Benchmark control: the benchmark has no availability,
@@ -226,6 +269,13 @@ mod tests {
             ] {
                 assert!(doc.contains(heading), "{} lacks `{heading}`", m.id);
             }
+            // References are written once, in the metadata; the section is generated.
+            assert!(
+                !m.doc.contains("## References"),
+                "{}: its doc comment has a `## References` section; list the references in \
+                 `references: [...]` only",
+                m.id
+            );
             assert!(!m.summary.is_empty(), "{}", m.id);
             assert!(
                 m.references.iter().any(|x| x.starts_with("book:")),

@@ -1,12 +1,15 @@
-//! The generic fixture test: every rule has `fixtures/<ID>/pass_*.yaml` and `fail_*.yaml`;
-//! each fail fixture must produce at least one finding of that rule and each pass fixture
-//! none. The findings of each fail fixture are snapshotted (`<ID>_<case>.snap`).
+//! The fixture tests: every rule has `fixtures/<ID>/pass_*.yaml` and `fail_*.yaml`; each
+//! fail fixture must produce at least one finding of that rule and each pass fixture none.
+//! The findings of each fail fixture are snapshotted (`<ID>_<case>.snap`).
+//!
+//! One test per fixture, named `<ID>::<file stem>` (`POD001::fail_privileged`), and one
+//! `<ID>::has_pass_and_fail_fixtures` per rule, so `cargo test -p palisade-rules POD001` runs
+//! one rule's fixtures (libtest-mimic: this target has `harness = false`).
 
-#![allow(clippy::print_stderr)]
-
+use libtest_mimic::{Arguments, Failed, Trial};
 use palisade_core::{Context, Inventory, ObjectId, PssLevel, Rule, Scope};
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
     let name = format!(
@@ -149,44 +152,98 @@ fn signature_evidence(path: &Path) -> palisade_supply::signatures::SignatureEvid
     ev
 }
 
-#[test]
-fn fixtures() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    let mut checked = 0;
-    for rule in palisade_rules::RULES {
-        let id = rule.meta().id;
-        let dir = root.join(id);
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|_| panic!("{id} has no fixtures directory {}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
-            .collect();
-        entries.sort();
-        let (mut pass, mut fail) = (0, 0);
-        for path in entries {
-            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
-            let (lines, n) = run(*rule, &path);
-            if let Some(case) = stem.strip_prefix("fail_") {
-                fail += 1;
-                assert!(n > 0, "{id}/{stem}: expected findings, got none");
-                insta::assert_snapshot!(format!("{id}_{case}"), lines.join("\n"));
-            } else if stem.starts_with("pass_") {
-                pass += 1;
-                assert_eq!(
-                    n,
-                    0,
-                    "{id}/{stem}: expected no finding, got:\n{}",
-                    lines.join("\n")
-                );
-            } else {
-                panic!("{id}: fixture {stem} must start with pass_ or fail_");
-            }
-            checked += 1;
-        }
-        assert!(
-            pass > 0 && fail > 0,
-            "{id} needs at least one pass_ and one fail_ fixture"
-        );
+/// Checks one fixture file of `rule`.
+fn check_fixture(rule: &'static dyn Rule, path: &Path) -> Result<(), Failed> {
+    let id = rule.meta().id;
+    let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+    if !stem.starts_with("fail_") && !stem.starts_with("pass_") {
+        return Err(format!("{id}: fixture {stem} must start with pass_ or fail_").into());
     }
-    eprintln!("{checked} fixtures checked");
+    let (lines, n) = run(rule, path);
+    if let Some(case) = stem.strip_prefix("fail_") {
+        if n == 0 {
+            return Err(format!("{id}/{stem}: expected findings, got none").into());
+        }
+        insta::assert_snapshot!(format!("{id}_{case}"), lines.join("\n"));
+    } else if n != 0 {
+        return Err(format!(
+            "{id}/{stem}: expected no finding, got:\n{}",
+            lines.join("\n")
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The fixture files of a rule, sorted, or why there are none.
+fn fixture_files(root: &Path, id: &str) -> Result<Vec<PathBuf>, String> {
+    let dir = root.join(id);
+    let entries = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{id} has no fixtures directory {}: {e}", dir.display()))?;
+    let mut files = Vec::new();
+    for e in entries {
+        let path = e.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        if path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut trials = Vec::new();
+    for &rule in palisade_rules::RULES {
+        let id = rule.meta().id;
+        let files = fixture_files(&root, id);
+        let (pass, fail) = match &files {
+            Ok(files) => {
+                let count = |prefix: &str| {
+                    files
+                        .iter()
+                        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+                        .count()
+                };
+                (count("pass_"), count("fail_"))
+            }
+            Err(_) => (0, 0),
+        };
+        let problem = match &files {
+            Err(e) => Some(e.clone()),
+            Ok(_) if pass == 0 || fail == 0 => Some(format!(
+                "{id} needs at least one pass_ and one fail_ fixture ({pass} pass_, {fail} fail_)"
+            )),
+            Ok(_) => None,
+        };
+        trials.push(Trial::test(
+            format!("{id}::has_pass_and_fail_fixtures"),
+            move || problem.map_or(Ok(()), |p| Err(p.into())),
+        ));
+        for path in files.unwrap_or_default() {
+            let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+            trials.push(Trial::test(format!("{id}::{stem}"), move || {
+                check_fixture(rule, &path)
+            }));
+        }
+    }
+    // A fixtures directory no rule owns (a renamed or removed rule) is never run: say so.
+    let leftovers: Vec<String> = std::fs::read_dir(&root)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| !palisade_rules::RULES.iter().any(|r| r.meta().id == name))
+                .collect()
+        })
+        .unwrap_or_default();
+    trials.push(Trial::test("fixtures_belong_to_rules", move || {
+        if leftovers.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("fixtures of no rule: {}", leftovers.join(", ")).into())
+        }
+    }));
+    libtest_mimic::run(&args, trials).exit();
 }

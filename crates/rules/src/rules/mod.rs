@@ -2,9 +2,8 @@
 
 pub(crate) mod control_plane;
 pub(crate) mod images;
-pub(crate) mod kubelet_flags;
 pub(crate) mod network;
-pub(crate) mod node_access;
+pub(crate) mod node;
 pub(crate) mod platform;
 pub(crate) mod pod_security;
 pub(crate) mod rbac;

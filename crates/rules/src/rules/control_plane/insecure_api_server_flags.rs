@@ -41,10 +41,6 @@ declare_rule! {
     ///   - name: kube-apiserver
     ///     command: [kube-apiserver, --profiling=false, ...]   # and every flag of CIS 1.2
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 1.2; NSA/CISA Kubernetes Hardening Guidance, "Control plane
-    /// hardening"; OWASP Kubernetes Top 10 K09 (misconfigured cluster components).
     pub(crate) struct InsecureApiServerFlags;
     id: "CP001",
     name: "insecure-api-server-flags",

@@ -41,10 +41,6 @@ declare_rule! {
     ///   - name: kube-controller-manager
     ///     command: [kube-controller-manager, --profiling=false, ...]   # and every flag of CIS 1.3
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 1.3; NSA/CISA Kubernetes Hardening Guidance, "Control plane
-    /// hardening"; OWASP Kubernetes Top 10 K09 (misconfigured cluster components).
     pub(crate) struct InsecureControllerManagerFlags;
     id: "CP002",
     name: "insecure-controller-manager-flags",

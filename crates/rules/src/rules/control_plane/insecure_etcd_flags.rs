@@ -41,10 +41,6 @@ declare_rule! {
     ///   - name: etcd
     ///     command: [etcd, --profiling=false, ...]   # and every flag of CIS 2
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 2; NSA/CISA Kubernetes Hardening Guidance, "Control plane
-    /// hardening"; OWASP Kubernetes Top 10 K09 (misconfigured cluster components).
     pub(crate) struct InsecureEtcdFlags;
     id: "CP004",
     name: "insecure-etcd-flags",

@@ -41,10 +41,6 @@ declare_rule! {
     ///   - name: kube-scheduler
     ///     command: [kube-scheduler, --profiling=false, ...]   # and every flag of CIS 1.4
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 1.4; NSA/CISA Kubernetes Hardening Guidance, "Control plane
-    /// hardening"; OWASP Kubernetes Top 10 K09 (misconfigured cluster components).
     pub(crate) struct InsecureSchedulerFlags;
     id: "CP003",
     name: "insecure-scheduler-flags",

@@ -24,10 +24,6 @@ declare_rule! {
     /// ```yaml
     /// image: registry.example.com/nginx:1.27.2@sha256:6f1a...
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.1.5, 4.2.2; NSA/CISA Kubernetes Hardening Guidance, "Pod security"
-    /// (immutable, scanned images); OWASP Kubernetes Top 10 K02; CIS Kubernetes Benchmark 5.5.1.
     pub(crate) struct MutableImageTag;
     id: "IMG001",
     name: "mutable-image-tag",

@@ -35,11 +35,6 @@ declare_rule! {
     /// ```yaml
     /// image: contoso.azurecr.io/mirror/bitnami/redis:7.2@sha256:6f1a...
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.1.5, 4.2.3; NSA/CISA Kubernetes Hardening Guidance, "Pod security"
-    /// (trusted repositories); OWASP Kubernetes Top 10 K02; CIS Kubernetes Benchmark 5.5.1
-    /// (image provenance).
     pub(crate) struct PublicRegistryImage;
     id: "IMG005",
     name: "public-registry-image",

@@ -28,11 +28,6 @@ declare_rule! {
     /// ```yaml
     /// image: registry.example.com/app:1.4.2@sha256:6f1a...
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 1.2.11 (AlwaysPullImages); NSA/CISA Kubernetes Hardening
-    /// Guidance, "Pod security" (immutable, trusted images); NIST SP 800-190 4.1.5; OWASP
-    /// Kubernetes Top 10 K02.
     pub(crate) struct PullPolicyNotAlways;
     id: "IMG003",
     name: "pull-policy-not-always",

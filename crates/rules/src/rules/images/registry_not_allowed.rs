@@ -31,11 +31,6 @@ declare_rule! {
     /// ```yaml
     /// image: contoso.azurecr.io/app:1.4.2@sha256:6f1a...
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.1.5 (use trusted sources), 4.2.3; NSA/CISA Kubernetes Hardening
-    /// Guidance, "Pod security" (trusted repositories); OWASP Kubernetes Top 10 K02;
-    /// CIS Kubernetes Benchmark 5.5.1.
     pub(crate) struct RegistryNotAllowed;
     id: "IMG004",
     name: "registry-not-allowed",

@@ -48,11 +48,6 @@ declare_rule! {
     /// # signed: cosign sign --key release.key contoso.azurecr.io/shop/api@sha256:9b2e...
     /// image: contoso.azurecr.io/shop/api:2.3.1@sha256:9b2e...
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.1.5 (image trust), 4.2.2; NSA/CISA Kubernetes Hardening Guidance,
-    /// "Pod security" (signed, immutable images); OWASP Kubernetes Top 10 K02 (supply chain);
-    /// CIS Kubernetes Benchmark 5.5.1 (image provenance).
     pub(crate) struct UnverifiedImageSignature;
     id: "IMG007",
     name: "unverified-image-signature",

@@ -27,11 +27,6 @@ declare_rule! {
     /// - from:
     ///   - ipBlock: {cidr: 10.20.0.0/16}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and
-    /// hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct IngressFromAnyAddress;
     id: "NET005",
     name: "ingress-from-any-address",

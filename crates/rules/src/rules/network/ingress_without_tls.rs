@@ -29,10 +29,6 @@ declare_rule! {
     ///   rules:
     ///   - host: shop.example.com
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct IngressWithoutTls;
     id: "NET010",
     name: "ingress-without-tls",

@@ -30,10 +30,6 @@ declare_rule! {
     ///   type: LoadBalancer
     ///   loadBalancerSourceRanges: ["203.0.113.0/24"]
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct LoadBalancerWithoutSourceRanges;
     id: "NET007",
     name: "load-balancer-without-source-ranges",

@@ -35,11 +35,6 @@ declare_rule! {
     ///       cidr: 0.0.0.0/0
     ///       except: [169.254.169.254/32]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and
-    /// hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct MetadataEndpointReachable;
     id: "NET006",
     name: "metadata-endpoint-reachable",

@@ -29,10 +29,6 @@ declare_rule! {
     ///   podSelector: {}
     ///   policyTypes: [Ingress, Egress]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct MissingDefaultDenyEgress;
     id: "NET002",
     name: "missing-default-deny-egress",

@@ -44,10 +44,6 @@ declare_rule! {
     ///   ingress:
     ///   - {}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct MissingDefaultDenyIngress;
     id: "NET001",
     name: "missing-default-deny-ingress",

@@ -25,10 +25,6 @@ declare_rule! {
     /// spec:
     ///   type: ClusterIP
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct NodePortService;
     id: "NET008",
     name: "node-port-service",

@@ -31,10 +31,6 @@ declare_rule! {
     ///   podSelector: {matchLabels: {app: worker}}
     ///   policyTypes: [Ingress, Egress]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct PodWithoutNetworkPolicy;
     id: "NET003",
     name: "pod-without-network-policy",

@@ -28,11 +28,6 @@ declare_rule! {
     /// - namespaceSelector:
     ///     matchLabels: {kubernetes.io/metadata.name: ingress-nginx}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.3.2; NSA/CISA Kubernetes Hardening Guidance, "Network separation and
-    /// hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct PolicyAllowsAllNamespaces;
     id: "NET004",
     name: "policy-allows-all-namespaces",

@@ -24,10 +24,6 @@ declare_rule! {
     /// spec:
     ///   type: LoadBalancer
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.3.3;
-    /// OWASP Kubernetes Top 10 K07.
     pub(crate) struct ServiceExternalIps;
     id: "NET009",
     name: "service-external-ips",

@@ -36,10 +36,6 @@ declare_rule! {
     /// data:
     ///   AZURE_ARC_AUTOUPDATE: "true"
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.4.1; OWASP Kubernetes Top 10 K10 (outdated components).
     pub(crate) struct ArcAutoUpgradeDisabled;
     id: "PLAT005",
     name: "arc-auto-upgrade-disabled",

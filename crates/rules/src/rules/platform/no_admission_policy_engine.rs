@@ -36,11 +36,6 @@ declare_rule! {
     ///   name: shop
     ///   labels: { pod-security.kubernetes.io/enforce: restricted }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security" (admission controllers); CIS
-    /// Kubernetes Benchmark 5.2.1 (at least one policy control mechanism); NIST SP 800-190
-    /// 4.3.5; OWASP Kubernetes Top 10 K04 (lack of centralized policy enforcement).
     pub(crate) struct NoAdmissionPolicyEngine;
     id: "PLAT002",
     name: "no-admission-policy-engine",

@@ -30,11 +30,6 @@ declare_rule! {
     /// kind: DaemonSet
     /// metadata: { name: kured, namespace: kube-system }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.4.1, 4.5.1; CIS Kubernetes Benchmark 4 (worker nodes);
-    /// OWASP Kubernetes Top 10 K10 (outdated components).
     pub(crate) struct NoNodeRebootDaemon;
     id: "PLAT004",
     name: "no-node-reboot-daemon",

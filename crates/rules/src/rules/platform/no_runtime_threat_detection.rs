@@ -30,10 +30,6 @@ declare_rule! {
     /// kind: DaemonSet
     /// metadata: { name: falco, namespace: falco }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Logging and threat detection"; NIST SP
-    /// 800-190 4.3.3, 4.4.3; OWASP Kubernetes Top 10 K05 (inadequate logging and monitoring).
     pub(crate) struct NoRuntimeThreatDetection;
     id: "PLAT003",
     name: "no-runtime-threat-detection",

@@ -32,11 +32,6 @@ declare_rule! {
     /// spec:
     ///   serviceAccountName: app   # annotated azure.workload.identity/client-id
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP
-    /// 800-190 4.3.2; OWASP Kubernetes Top 10 K06 (broken authentication); CIS Kubernetes
-    /// Benchmark 5.1.6.
     pub(crate) struct PodManagedIdentity;
     id: "PLAT001",
     name: "pod-managed-identity",

@@ -32,11 +32,6 @@ declare_rule! {
     ///   capabilities:
     ///     drop: ["ALL"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.9, 5.2.8;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `capabilities_baseline`.
     pub(crate) struct AddedCapabilities;
     id: "POD007",
     name: "added-capabilities",

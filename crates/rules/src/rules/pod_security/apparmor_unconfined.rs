@@ -30,11 +30,6 @@ declare_rule! {
     ///   appArmorProfile:
     ///     type: RuntimeDefault
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `appArmorProfile`.
     pub(crate) struct AppArmorUnconfined;
     id: "POD011",
     name: "apparmor-unconfined",

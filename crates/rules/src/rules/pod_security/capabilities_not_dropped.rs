@@ -31,11 +31,6 @@ declare_rule! {
     ///     drop: ["ALL"]
     ///     add: ["NET_BIND_SERVICE"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.8, 5.2.10;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `capabilities_restricted`.
     pub(crate) struct CapabilitiesNotDropped;
     id: "POD008",
     name: "capabilities-not-dropped",

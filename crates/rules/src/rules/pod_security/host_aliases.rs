@@ -33,11 +33,6 @@ declare_rule! {
     ///   type: ExternalName
     ///   externalName: api.payments.example
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01.
     pub(crate) struct HostAliases;
     id: "POD024",
     name: "host-aliases",

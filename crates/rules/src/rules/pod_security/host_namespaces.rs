@@ -28,11 +28,6 @@ declare_rule! {
     /// spec:
     ///   hostNetwork: false
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.3, 5.2.4, 5.2.5;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `hostNamespaces`.
     pub(crate) struct HostNamespaces;
     id: "POD004",
     name: "host-namespaces",

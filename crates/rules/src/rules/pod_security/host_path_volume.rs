@@ -44,11 +44,6 @@ declare_rule! {
     /// - name: scratch
     ///   emptyDir: {}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.12;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `hostPathVolumes`.
     pub(crate) struct HostPathVolume;
     id: "POD005",
     name: "host-path-volume",

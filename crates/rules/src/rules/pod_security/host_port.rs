@@ -27,11 +27,6 @@ declare_rule! {
     /// ports:
     /// - containerPort: 8080
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.13;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `hostPorts`.
     pub(crate) struct HostPort;
     id: "POD009",
     name: "host-port",

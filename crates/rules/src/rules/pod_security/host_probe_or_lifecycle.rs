@@ -28,11 +28,6 @@ declare_rule! {
     /// readinessProbe:
     ///   httpGet: { path: /ready, port: 8080 }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `hostProbesAndHostLifecycle`.
     pub(crate) struct HostProbeOrLifecycle;
     id: "POD010",
     name: "host-probe-or-lifecycle",

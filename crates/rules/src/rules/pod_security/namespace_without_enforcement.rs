@@ -36,11 +36,6 @@ declare_rule! {
     ///     pod-security.kubernetes.io/enforce: restricted
     ///     pod-security.kubernetes.io/enforce-version: v1.33
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.1 (at least one active policy control mechanism); NSA/CISA
-    /// Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.3.4; OWASP Kubernetes
-    /// Top 10 K04.
     pub(crate) struct NamespaceWithoutEnforcement;
     id: "POD020",
     name: "namespace-without-pss-enforcement",

@@ -31,11 +31,6 @@ declare_rule! {
     ///   securityContext:
     ///     allowPrivilegeEscalation: false
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.6;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `allowPrivilegeEscalation`.
     pub(crate) struct PrivilegeEscalation;
     id: "POD002",
     name: "privilege-escalation-allowed",

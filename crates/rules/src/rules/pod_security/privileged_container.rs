@@ -35,11 +35,6 @@ declare_rule! {
     ///   securityContext:
     ///     privileged: false
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.2;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `privileged`.
     pub(crate) struct PrivilegedContainer;
     id: "POD001",
     name: "privileged-container",

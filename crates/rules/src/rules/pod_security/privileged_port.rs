@@ -46,11 +46,6 @@ declare_rule! {
     ///   ports:
     ///   - containerPort: 8080
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security" (non-root containers); NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01.
     pub(crate) struct PrivilegedPort;
     id: "POD027",
     name: "privileged-port-non-root",

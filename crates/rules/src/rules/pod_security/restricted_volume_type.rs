@@ -29,11 +29,6 @@ declare_rule! {
     /// - name: data
     ///   persistentVolumeClaim: { claimName: data }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `restrictedVolumes`.
     pub(crate) struct RestrictedVolumeType;
     id: "POD018",
     name: "restricted-volume-type",

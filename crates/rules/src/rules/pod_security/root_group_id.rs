@@ -41,11 +41,6 @@ declare_rule! {
     /// ## Exceptions
     /// OpenShift runs arbitrary user ids with group 0 by design (its restricted SCC): use an
     /// exception there.
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security" (non-root containers); NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01.
     pub(crate) struct RootGroupId;
     id: "POD022",
     name: "root-group-id",

@@ -27,11 +27,6 @@ declare_rule! {
     ///   runAsNonRoot: true
     ///   runAsUser: 10001
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.7;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `runAsUser`.
     pub(crate) struct RootUserId;
     id: "POD006",
     name: "root-user-id",

@@ -36,11 +36,6 @@ declare_rule! {
     ///   - name: app
     ///     image: registry.example.com/app:1.4.2
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.7;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `runAsNonRoot`.
     pub(crate) struct RunAsRoot;
     id: "POD003",
     name: "run-as-root",

@@ -29,11 +29,6 @@ declare_rule! {
     ///   securityContext:
     ///     seccompProfile: { type: RuntimeDefault }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.2;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `seccompProfile_restricted`.
     pub(crate) struct SeccompProfileNotSet;
     id: "POD016",
     name: "seccomp-profile-not-set",

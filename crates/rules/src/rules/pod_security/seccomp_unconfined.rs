@@ -29,11 +29,6 @@ declare_rule! {
     ///   seccompProfile:
     ///     type: RuntimeDefault
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.2;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `seccompProfile_baseline`.
     pub(crate) struct SeccompUnconfined;
     id: "POD015",
     name: "seccomp-unconfined",

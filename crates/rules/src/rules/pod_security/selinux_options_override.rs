@@ -29,11 +29,6 @@ declare_rule! {
     ///   seLinuxOptions:
     ///     level: "s0:c123,c456"
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `seLinuxOptions`.
     pub(crate) struct SeLinuxOptionsOverride;
     id: "POD012",
     name: "selinux-options-override",

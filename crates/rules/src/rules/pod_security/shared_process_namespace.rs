@@ -27,11 +27,6 @@ declare_rule! {
     /// spec:
     ///   shareProcessNamespace: false
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP Kubernetes Top 10
-    /// K01.
     pub(crate) struct SharedProcessNamespace;
     id: "POD025",
     name: "shared-process-namespace",

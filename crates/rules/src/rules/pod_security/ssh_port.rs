@@ -32,11 +32,6 @@ declare_rule! {
     ///   ports:
     ///   - containerPort: 8080
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Network separation and hardening"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01.
     pub(crate) struct SshPort;
     id: "POD026",
     name: "ssh-port",

@@ -38,11 +38,6 @@ declare_rule! {
     ///   - name: kernel.shm_rmid_forced
     ///     value: "1"
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP Kubernetes Top 10
-    /// K01; CVE-2022-0811.
     pub(crate) struct SysctlInjection;
     id: "POD028",
     name: "sysctl-injection",

@@ -28,11 +28,6 @@ declare_rule! {
     /// securityContext:
     ///   procMount: Default
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `procMount`.
     pub(crate) struct UnmaskedProcMount;
     id: "POD013",
     name: "unmasked-proc-mount",

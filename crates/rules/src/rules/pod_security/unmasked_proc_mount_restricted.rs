@@ -32,11 +32,6 @@ declare_rule! {
     ///   containers:
     ///   - name: app
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, restricted, upstream check `procMount_restricted`.
     pub(crate) struct UnmaskedProcMountRestricted;
     id: "POD014",
     name: "unmasked-proc-mount-restricted",

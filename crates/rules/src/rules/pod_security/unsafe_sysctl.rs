@@ -29,11 +29,6 @@ declare_rule! {
     ///   sysctls:
     ///   - { name: net.ipv4.ip_unprivileged_port_start, value: "0" }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `sysctls`.
     pub(crate) struct UnsafeSysctl;
     id: "POD017",
     name: "unsafe-sysctl",

@@ -29,11 +29,6 @@ declare_rule! {
     ///   windowsOptions:
     ///     runAsUserName: ContainerUser
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.11;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01; Pod Security Standards, baseline, upstream check `windowsHostProcess`.
     pub(crate) struct WindowsHostProcess;
     id: "POD019",
     name: "windows-host-process",

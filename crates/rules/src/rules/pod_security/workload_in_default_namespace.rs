@@ -33,11 +33,6 @@ declare_rule! {
     ///   name: web
     ///   namespace: shop
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.4 (the default namespace should not be used) and 5.7.1;
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening"
-    /// (namespaces); NIST SP 800-190 4.3.3; OWASP Kubernetes Top 10 K01.
     pub(crate) struct WorkloadInDefaultNamespace;
     id: "POD029",
     name: "workload-in-default-namespace",

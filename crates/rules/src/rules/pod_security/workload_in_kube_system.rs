@@ -43,11 +43,6 @@ declare_rule! {
     ///   name: billing-api
     ///   namespace: billing
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.1 (administrative boundaries between resources using
-    /// namespaces); NSA/CISA Kubernetes Hardening Guidance, "Network separation and
-    /// hardening" (namespaces); NIST SP 800-190 4.3.3; OWASP Kubernetes Top 10 K01.
     pub(crate) struct WorkloadInKubeSystem;
     id: "POD030",
     name: "application-in-kube-system",

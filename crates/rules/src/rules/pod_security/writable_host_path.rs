@@ -44,10 +44,6 @@ declare_rule! {
     /// - name: logs
     ///   hostPath: { path: /var/log }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.2.12; NSA/CISA Kubernetes Hardening Guidance, "Pod
-    /// security"; NIST SP 800-190 4.4.3; OWASP Kubernetes Top 10 K01.
     pub(crate) struct WritableHostPath;
     id: "POD023",
     name: "writable-host-path",

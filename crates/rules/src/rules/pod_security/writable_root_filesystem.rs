@@ -42,11 +42,6 @@ declare_rule! {
     /// - name: tmp
     ///   emptyDir: {}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.3 (apply security contexts); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Pod security" (immutable container filesystems); NIST SP 800-190
-    /// 4.4.3; OWASP Kubernetes Top 10 K01.
     pub(crate) struct WritableRootFilesystem;
     id: "POD021",
     name: "writable-root-filesystem",

@@ -24,10 +24,6 @@ declare_rule! {
     /// subjects:
     /// - {kind: Group, name: platform-readers, apiGroup: rbac.authorization.k8s.io}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.7; NSA/CISA Kubernetes Hardening Guidance, "Authentication and
-    /// authorization"; NIST SP 800-190 4.3.2; OWASP Kubernetes Top 10 K06.
     pub(crate) struct AnonymousBinding;
     id: "RBAC007",
     name: "anonymous-binding",

@@ -26,10 +26,6 @@ declare_rule! {
     /// subjects:
     /// - {kind: ServiceAccount, name: deployer, namespace: ci}
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190 4.3.1;
-    /// OWASP Kubernetes Top 10 K03.
     pub(crate) struct BindingToMissingServiceAccount;
     id: "RBAC008",
     name: "binding-to-missing-service-account",

@@ -33,10 +33,6 @@ declare_rule! {
     ///   resourceNames: ["api-tls"]
     ///   verbs: ["get"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.2; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
-    /// 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct ClusterWideSecretRead;
     id: "RBAC003",
     name: "cluster-wide-secret-read",

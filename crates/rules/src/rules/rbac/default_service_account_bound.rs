@@ -23,10 +23,6 @@ declare_rule! {
     /// subjects:
     /// - {kind: ServiceAccount, name: api, namespace: shop}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.5; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
-    /// 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct DefaultServiceAccountBound;
     id: "RBAC006",
     name: "default-service-account-bound",

@@ -28,10 +28,6 @@ declare_rule! {
     ///   resources: ["pods/log"]
     ///   verbs: ["get"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.4; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
-    /// 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct PodExecAccess;
     id: "RBAC004",
     name: "pod-exec-access",

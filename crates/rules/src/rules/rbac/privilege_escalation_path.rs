@@ -48,10 +48,6 @@ declare_rule! {
     /// subjects:
     /// - {kind: ServiceAccount, name: ci, namespace: ci}
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.6; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
-    /// 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct PrivilegeEscalationPath;
     id: "RBAC010",
     name: "privilege-escalation-path",

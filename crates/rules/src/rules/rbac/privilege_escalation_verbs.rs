@@ -28,10 +28,6 @@ declare_rule! {
     ///   resources: ["rolebindings"]
     ///   verbs: ["get", "list"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.8; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
-    /// 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct PrivilegeEscalationVerbs;
     id: "RBAC005",
     name: "rbac-escalation-verbs",

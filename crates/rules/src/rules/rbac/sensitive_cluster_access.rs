@@ -30,10 +30,6 @@ declare_rule! {
     ///   resources: ["nodes"]
     ///   verbs: ["get", "list"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.10, 5.1.11, 5.1.13; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
-    /// 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct SensitiveClusterAccess;
     id: "RBAC009",
     name: "sensitive-cluster-access",

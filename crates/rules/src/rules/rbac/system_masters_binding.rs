@@ -35,11 +35,6 @@ declare_rule! {
     /// subjects:
     /// - { kind: Group, apiGroup: rbac.authorization.k8s.io, name: platform-admins }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.1 (cluster-admin only where required) and 5.1.7 (avoid
-    /// the system:masters group); NSA/CISA Kubernetes Hardening Guidance, "Authentication and
-    /// authorization"; NIST SP 800-190 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct SystemMastersBinding;
     id: "RBAC012",
     name: "system-masters-binding",

@@ -55,11 +55,6 @@ declare_rule! {
     ///   resourceNames: ["chart-operator-config"]
     ///   verbs: ["get"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.2, 5.1.4, 5.1.8 (minimise access to secrets, pod
-    /// creation, bind/impersonate/escalate); NSA/CISA Kubernetes Hardening Guidance,
-    /// "Authentication and authorization"; NIST SP 800-190 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct UnboundRiskyRole;
     id: "RBAC011",
     name: "unbound-risky-role",

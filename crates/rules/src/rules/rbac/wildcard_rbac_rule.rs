@@ -30,10 +30,6 @@ declare_rule! {
     ///   resources: ["deployments"]
     ///   verbs: ["get", "list", "watch", "patch"]
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.3; NSA/CISA Kubernetes Hardening Guidance, "Authentication and authorization"; NIST SP 800-190
-    /// 4.3.1; OWASP Kubernetes Top 10 K03.
     pub(crate) struct WildcardRbacRule;
     id: "RBAC002",
     name: "wildcard-rbac-rule",

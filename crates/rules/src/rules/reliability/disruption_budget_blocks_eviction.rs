@@ -36,10 +36,6 @@ declare_rule! {
     ///   maxUnavailable: 1
     ///   selector: { matchLabels: { app: web } }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.4.2 (keep hosts patched); OWASP Kubernetes Top 10 K01.
     pub(crate) struct DisruptionBudgetBlocksEviction;
     id: "REL006",
     name: "disruption-budget-blocks-eviction",

@@ -41,10 +41,6 @@ declare_rule! {
     ///   maxUnavailable: 1
     ///   selector: { matchLabels: { app: web } }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security practices";
-    /// NIST SP 800-190 4.3.4; OWASP Kubernetes Top 10 K01.
     pub(crate) struct MissingDisruptionBudget;
     id: "REL003",
     name: "missing-disruption-budget",

@@ -32,10 +32,6 @@ declare_rule! {
     ///   readinessProbe: { httpGet: { path: /ready, port: 8080 } }
     ///   livenessProbe: { httpGet: { path: /healthz, port: 8080 } }
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.4.3; NSA/CISA Kubernetes Hardening Guidance, "Upgrading and
-    /// application security practices"; OWASP Kubernetes Top 10 K01.
     pub(crate) struct MissingProbes;
     id: "REL002",
     name: "missing-probes",

@@ -32,11 +32,6 @@ declare_rule! {
     ///     requests: { cpu: 100m, memory: 128Mi }
     ///     limits: { memory: 256Mi }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security" (resource limits, denial of
-    /// service); NIST SP 800-190 4.4.3; OWASP Kubernetes Top 10 K01; CIS Kubernetes
-    /// Benchmark 5.7 (general policies).
     pub(crate) struct MissingResourceLimits;
     id: "REL001",
     name: "missing-resource-limits",

@@ -51,12 +51,6 @@ declare_rule! {
     ///     defaultRequest: { cpu: 100m, memory: 128Mi }
     ///     default: { memory: 256Mi }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.7.1 (administrative boundaries using namespaces);
-    /// NSA/CISA Kubernetes Hardening Guidance, "Network separation and hardening" (resource
-    /// policies: LimitRange and ResourceQuota); NIST SP 800-190 4.4.3; OWASP Kubernetes Top
-    /// 10 K01.
     pub(crate) struct NamespaceWithoutResourcePolicy;
     id: "REL008",
     name: "namespace-without-resource-policy",

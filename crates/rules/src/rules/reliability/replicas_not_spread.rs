@@ -54,10 +54,6 @@ declare_rule! {
     ///         whenUnsatisfiable: ScheduleAnyway
     ///         labelSelector: { matchLabels: { app: web } }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.3.4; OWASP Kubernetes Top 10 K01.
     pub(crate) struct ReplicasNotSpread;
     id: "REL007",
     name: "replicas-not-spread",

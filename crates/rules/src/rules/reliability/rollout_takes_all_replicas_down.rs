@@ -34,10 +34,6 @@ declare_rule! {
     ///   strategy:
     ///     rollingUpdate: { maxUnavailable: 1, maxSurge: 1 }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.3.4; OWASP Kubernetes Top 10 K01.
     pub(crate) struct RolloutTakesAllReplicasDown;
     id: "REL005",
     name: "rollout-takes-all-replicas-down",

@@ -31,10 +31,6 @@ declare_rule! {
     /// spec:
     ///   replicas: 3
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.3.4; OWASP Kubernetes Top 10 K01.
     pub(crate) struct SingleReplica;
     id: "REL004",
     name: "single-replica",

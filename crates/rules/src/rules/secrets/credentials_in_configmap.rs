@@ -58,10 +58,6 @@ declare_rule! {
     /// type: Opaque
     /// # created out of band or synced from a vault; not committed
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.1.4; NSA/CISA Kubernetes Hardening Guidance, "Secrets"; OWASP
-    /// Kubernetes Top 10 K08; CIS Kubernetes Benchmark 5.4.1.
     pub(crate) struct CredentialsInConfigMap;
     id: "SEC003",
     name: "credentials-in-configmap",

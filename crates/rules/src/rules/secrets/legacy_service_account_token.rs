@@ -32,10 +32,6 @@ declare_rule! {
     /// ```yaml
     /// # no Secret: `kubectl create token ci --duration 1h`, or workload identity
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.6; NSA/CISA Kubernetes Hardening Guidance,
-    /// "Authentication and authorization"; NIST SP 800-190 4.3.2; OWASP Kubernetes Top 10 K03.
     pub(crate) struct LegacyServiceAccountToken;
     id: "SEC006",
     name: "legacy-service-account-token",

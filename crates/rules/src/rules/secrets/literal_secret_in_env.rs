@@ -47,10 +47,6 @@ declare_rule! {
     ///   valueFrom:
     ///     secretKeyRef: { name: db-credentials, key: password }
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.1.4; NSA/CISA Kubernetes Hardening Guidance, "Secrets"; OWASP
-    /// Kubernetes Top 10 K08; CIS Kubernetes Benchmark 5.4.1.
     pub(crate) struct LiteralSecretInEnv;
     id: "SEC002",
     name: "literal-secret-in-env",

@@ -33,11 +33,6 @@ declare_rule! {
     /// volumeMounts:
     /// - { name: db, mountPath: /run/secrets/db, readOnly: true }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Secrets"; CIS Kubernetes Benchmark 5.4.1
-    /// (prefer secrets as files over environment variables); NIST SP 800-190 4.1.4; OWASP
-    /// Kubernetes Top 10 K08.
     pub(crate) struct SecretInEnvVar;
     id: "SEC005",
     name: "secret-in-env-var",

@@ -49,10 +49,6 @@ declare_rule! {
     ///   - secretKey: password
     ///     remoteRef: { key: prod/db, property: password }
     /// ```
-    ///
-    /// ## References
-    /// NIST SP 800-190 4.1.4; NSA/CISA Kubernetes Hardening Guidance, "Secrets"; OWASP
-    /// Kubernetes Top 10 K08; CIS Kubernetes Benchmark 5.4.2 (external secret storage).
     pub(crate) struct SecretInManifest;
     id: "SEC004",
     name: "secret-in-manifest",

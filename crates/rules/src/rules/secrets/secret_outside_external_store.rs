@@ -38,10 +38,6 @@ declare_rule! {
     ///     readOnly: true
     ///     volumeAttributes: { secretProviderClass: app-keyvault }
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.4.2 (external secret storage); NSA/CISA Kubernetes
-    /// Hardening Guidance, "Secrets"; NIST SP 800-190 4.1.4; OWASP Kubernetes Top 10 K08.
     pub(crate) struct SecretOutsideExternalStore;
     id: "SEC007",
     name: "secret-outside-external-store",

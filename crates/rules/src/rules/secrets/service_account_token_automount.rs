@@ -33,10 +33,6 @@ declare_rule! {
     ///   - name: app
     ///     image: registry.example.com/app:1.4.2
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 5.1.6; NSA/CISA Kubernetes Hardening Guidance,
-    /// "Authentication and authorization"; NIST SP 800-190 4.3.2; OWASP Kubernetes Top 10 K03.
     pub(crate) struct ServiceAccountTokenAutomount;
     id: "SEC001",
     name: "service-account-token-automount",

@@ -36,11 +36,6 @@ declare_rule! {
     /// apiVersion: policy/v1
     /// kind: PodDisruptionBudget
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.3.5; OWASP Kubernetes Top 10 K10 (outdated
-    /// components); Kubernetes Deprecated API Migration Guide.
     pub(crate) struct DeprecatedApiVersion;
     id: "VER006",
     name: "deprecated-api-version",

@@ -36,10 +36,6 @@ declare_rule! {
     ///     osImage: Ubuntu 24.04.1 LTS
     ///     containerRuntimeVersion: containerd://1.7.22
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security practices";
-    /// NIST SP 800-190 4.5 (host OS risks); OWASP Kubernetes Top 10 K10.
     pub(crate) struct EndOfLifeNodeSoftware;
     id: "VER003",
     name: "end-of-life-node-software",

@@ -34,10 +34,6 @@ declare_rule! {
     ///   nodeInfo:
     ///     kubeletVersion: v1.34.2
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security practices";
-    /// NIST SP 800-190 4.3.5; OWASP Kubernetes Top 10 K10.
     pub(crate) struct KnownCve;
     id: "VER004",
     name: "known-cve",

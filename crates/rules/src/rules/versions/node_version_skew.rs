@@ -34,10 +34,6 @@ declare_rule! {
     ///   nodeInfo:
     ///     kubeletVersion: v1.24.0
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security practices";
-    /// NIST SP 800-190 4.3.5; OWASP Kubernetes Top 10 K10.
     pub(crate) struct NodeVersionSkew;
     id: "VER002",
     name: "node-version-skew",

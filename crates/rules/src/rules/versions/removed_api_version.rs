@@ -50,11 +50,6 @@ declare_rule! {
     /// apiVersion: batch/v1
     /// kind: CronJob
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Upgrading and application security
-    /// practices"; NIST SP 800-190 4.3.5; OWASP Kubernetes Top 10 K10 (outdated
-    /// components); Kubernetes Deprecated API Migration Guide.
     pub(crate) struct RemovedApiVersion;
     id: "VER005",
     name: "removed-api-version",

@@ -36,10 +36,6 @@ declare_rule! {
     /// - --authorization-mode=Webhook
     /// - --client-ca-file=/etc/kubernetes/pki/ca.crt
     /// ```
-    ///
-    /// ## References
-    /// CIS Kubernetes Benchmark 4.2; NSA/CISA Kubernetes Hardening Guidance, "Protecting
-    /// the control plane" (kubelet); NIST SP 800-190 4.4.2; OWASP Kubernetes Top 10 K09.
     pub(crate) struct KubeletInsecureFlags;
     id: "NODE002",
     name: "kubelet-insecure-flags",

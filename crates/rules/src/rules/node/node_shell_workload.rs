@@ -44,10 +44,6 @@ declare_rule! {
     /// volumes:
     /// - { name: cni, hostPath: { path: /etc/cni/net.d } }
     /// ```
-    ///
-    /// ## References
-    /// NSA/CISA Kubernetes Hardening Guidance, "Pod security"; NIST SP 800-190 4.4.3; OWASP
-    /// Kubernetes Top 10 K01 and K08.
     pub(crate) struct NodeShellWorkload;
     id: "NODE001",
     name: "node-shell-workload",
