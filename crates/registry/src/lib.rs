@@ -9,7 +9,9 @@
 //! fetched when a registry asks for one; credentials are not read.
 //!
 //! [`Verifier`] resolves a tag to its digest, fetches the cosign signatures stored under
-//! `sha256-<hex>.sig`, judges them against the trust policy's keys, and caches each digest's
+//! `sha256-<hex>.sig` and the Notation signatures that refer to the digest (OCI referrers
+//! API, else the `sha256-<hex>` referrers tag), judges them against the trust policy's keys
+//! and trust store (`palisade-supply`), and caches each digest's
 //! verdict for a time to live. It also remembers which digest each tag resolved to when it was
 //! verified, so that a tag moved to unsigned content after signing is reported as such.
 
@@ -17,7 +19,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use palisade_core::ImageRef;
-use palisade_supply::cosign::{self, PublicKey, SignatureLayer, Verdict};
+use palisade_supply::cosign::{self, PublicKey, SignatureLayer};
+use palisade_supply::notation::{self, Envelope, TrustStore};
+use palisade_supply::signatures::Verdict;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -468,6 +472,111 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The descriptors of the manifests that refer to `digest` with `artifact_type`: from the
+    /// OCI referrers API (`GET /v2/<name>/referrers/<digest>?artifactType=...`), or, when
+    /// the registry does not serve it (404), from the referrers tag schema: the image index
+    /// tagged `sha256-<hex>`.
+    pub async fn referrers(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        artifact_type: &str,
+    ) -> Result<Vec<Value>, RegistryError> {
+        let path = format!(
+            "/v2/{repository}/referrers/{digest}?artifactType={}",
+            encode(artifact_type)
+        );
+        let (status, _, body) = self
+            .request(
+                registry,
+                Method::GET,
+                &path,
+                &[("accept", "application/vnd.oci.image.index.v1+json")],
+                Bytes::new(),
+            )
+            .await?;
+        let index = if status.is_success() {
+            body
+        } else if status == StatusCode::NOT_FOUND {
+            match self
+                .manifest(registry, repository, &digest.replacen(':', "-", 1))
+                .await?
+            {
+                Some(m) => m.body,
+                None => return Ok(Vec::new()),
+            }
+        } else {
+            return Err(RegistryError::Status {
+                registry: registry.to_owned(),
+                status: status.as_u16(),
+                what: format!("GET {path}"),
+            });
+        };
+        let index: Value = serde_json::from_slice(&index).map_err(|e| RegistryError::Invalid {
+            registry: registry.to_owned(),
+            reason: format!("the referrers of {digest} are not a JSON image index: {e}"),
+        })?;
+        Ok(index["manifests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["artifactType"].as_str() == Some(artifact_type))
+            .cloned()
+            .collect())
+    }
+
+    /// The Notation signature envelopes stored for a digest: each referrer whose artifact
+    /// type is `application/vnd.cncf.notary.signature` and whose `subject` is the digest,
+    /// with its envelope layer.
+    pub async fn notation_signatures(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Vec<Envelope>, RegistryError> {
+        let mut out = Vec::new();
+        for desc in self
+            .referrers(registry, repository, digest, notation::ARTIFACT_TYPE)
+            .await?
+        {
+            let Some(d) = desc["digest"].as_str() else {
+                continue;
+            };
+            let Some(m) = self.manifest(registry, repository, d).await? else {
+                continue;
+            };
+            let doc: Value =
+                serde_json::from_slice(&m.body).map_err(|e| RegistryError::Invalid {
+                    registry: registry.to_owned(),
+                    reason: format!("the Notation signature manifest {d} is not JSON: {e}"),
+                })?;
+            let artifact = doc["artifactType"]
+                .as_str()
+                .or_else(|| doc.pointer("/config/mediaType").and_then(Value::as_str));
+            if artifact != Some(notation::ARTIFACT_TYPE)
+                || doc.pointer("/subject/digest").and_then(Value::as_str) != Some(digest)
+            {
+                continue;
+            }
+            for layer in doc["layers"].as_array().into_iter().flatten() {
+                let (Some(ld), Some(mt)) = (layer["digest"].as_str(), layer["mediaType"].as_str())
+                else {
+                    continue;
+                };
+                let blob = self.blob(registry, repository, ld).await?;
+                out.push(Envelope {
+                    media_type: mt.to_owned(),
+                    digest: ld.to_owned(),
+                    blob: blob.to_vec(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -490,7 +599,17 @@ pub struct Outcome {
     pub cached: bool,
 }
 
-/// Verifies images against cosign keys, caching each digest's verdict for `ttl`.
+/// What a trust policy accepts: cosign signatures by its keys, Notation signatures chained
+/// to its trust store (by its signers), or both.
+#[derive(Clone, Debug, Default)]
+pub struct Trust {
+    /// cosign public keys, when the policy accepts cosign.
+    pub cosign: Option<Vec<PublicKey>>,
+    /// The Notation trust store, when the policy accepts Notation.
+    pub notation: Option<TrustStore>,
+}
+
+/// Verifies images against trust policies, caching each digest's verdict for `ttl`.
 pub struct Verifier {
     registry: Registry,
     ttl: Duration,
@@ -514,7 +633,7 @@ impl Verifier {
         &self,
         image: &ImageRef,
         digest: &str,
-        keys: &[PublicKey],
+        trust: &Trust,
     ) -> Result<(Verdict, bool), RegistryError> {
         let key = (image.full_name(), digest.to_owned());
         if let Some((at, v)) = self.verdicts.lock().expect("cache").get(&key) {
@@ -522,11 +641,27 @@ impl Verifier {
                 return Ok((v.clone(), true));
             }
         }
-        let layers = self
-            .registry
-            .cosign_signatures(&image.registry, &image.repository, digest)
-            .await?;
-        let v = cosign::judge(digest, &layers, keys);
+        let mut verdicts = Vec::new();
+        if let Some(keys) = &trust.cosign {
+            let layers = self
+                .registry
+                .cosign_signatures(&image.registry, &image.repository, digest)
+                .await?;
+            verdicts.push(cosign::judge(digest, &layers, keys));
+        }
+        if let Some(store) = &trust.notation {
+            let envelopes = self
+                .registry
+                .notation_signatures(&image.registry, &image.repository, digest)
+                .await?;
+            verdicts.push(notation::judge(
+                digest,
+                &envelopes,
+                store,
+                jiff::Timestamp::now(),
+            ));
+        }
+        let v = Verdict::combine(verdicts);
         self.verdicts
             .lock()
             .expect("cache")
@@ -538,7 +673,7 @@ impl Verifier {
     /// A pinned digest whose tag now points to other content that a trusted key signed, and a
     /// tag verified earlier at a signed digest that now points to content nobody trusted
     /// signed, are reported as a moved tag.
-    pub async fn verify(&self, image: &ImageRef, keys: &[PublicKey]) -> Outcome {
+    pub async fn verify(&self, image: &ImageRef, trust: &Trust) -> Outcome {
         let tag = image.tag.clone().unwrap_or_else(|| "latest".to_owned());
         let tag_key = format!("{}:{tag}", image.full_name());
         let resolve = || async {
@@ -570,7 +705,7 @@ impl Verifier {
                 }
             },
         };
-        let (verdict, cached) = match self.verdict(image, &running, keys).await {
+        let (verdict, cached) = match self.verdict(image, &running, trust).await {
             Ok(x) => x,
             Err(e) => {
                 return Outcome {
@@ -605,7 +740,8 @@ impl Verifier {
                 None
             };
             if let Some(other) = earlier.filter(|d| *d != running) {
-                if let Ok((Verdict::Verified { .. }, _)) = self.verdict(image, &other, keys).await {
+                if let Ok((Verdict::Verified { .. }, _)) = self.verdict(image, &other, trust).await
+                {
                     return Outcome {
                         digest: Some(running.clone()),
                         verdict: Ok(Verdict::TagMoved {

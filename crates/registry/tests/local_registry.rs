@@ -7,9 +7,12 @@
 
 use base64::Engine as _;
 use palisade_core::ImageRef;
-use palisade_registry::testing::{keypair, push_image, push_signature, start};
-use palisade_registry::{Registry, RegistryError, Verifier};
-use palisade_supply::cosign::Verdict;
+use palisade_registry::testing::{
+    keypair, push_image, push_notation_signature, push_signature, start, TestCa,
+};
+use palisade_registry::{Registry, RegistryError, Trust, Verifier};
+use palisade_supply::notation::TrustStore;
+use palisade_supply::signatures::Verdict;
 use std::time::{Duration, Instant};
 
 fn image(s: &str) -> ImageRef {
@@ -26,7 +29,10 @@ async fn cosign_outcomes_against_a_local_registry() {
     let r = Registry::new(Duration::from_secs(5)).unwrap();
     let (release, trusted, _) = keypair();
     let (stranger, _, _) = keypair();
-    let keys = [trusted];
+    let keys = Trust {
+        cosign: Some(vec![trusted]),
+        notation: None,
+    };
 
     // Signed by the trusted key.
     let signed = push_image(&r, reg, "shop/api", "1.0", b"api v1").await;
@@ -79,7 +85,13 @@ async fn cosign_outcomes_against_a_local_registry() {
     let o = v
         .verify(&image(&format!("{reg}/shop/worker:2.0")), &keys)
         .await;
-    assert_eq!(o.verdict, Ok(Verdict::UntrustedSigner { signatures: 1 }));
+    assert_eq!(
+        o.verdict,
+        Ok(Verdict::UntrustedSigner {
+            signatures: 1,
+            reason: None
+        })
+    );
     let o = v
         .verify(&image(&format!("{reg}/shop/backup:1.0")), &keys)
         .await;
@@ -147,11 +159,173 @@ async fn a_registry_that_does_not_answer_times_out() {
     let r = Registry::new(Duration::from_millis(300)).unwrap();
     let v = Verifier::new(r, Duration::from_secs(60));
     let t = Instant::now();
-    let o = v.verify(&image(&format!("{addr}/shop/api:1.0")), &[]).await;
+    let o = v
+        .verify(&image(&format!("{addr}/shop/api:1.0")), &Trust::default())
+        .await;
     assert!(
         matches!(o.verdict, Err(RegistryError::Timeout { .. })),
         "{o:?}"
     );
     assert!(t.elapsed() < Duration::from_secs(2));
     hold.abort();
+}
+
+/// Notation signatures pushed as the `notation` CLI stores them (a referrer manifest with the
+/// JWS envelope as its layer, listed in the `sha256-<hex>` referrers tag, since this
+/// registry has no referrers API), verified against a trust store of one root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notation_outcomes_against_a_local_registry() {
+    let Some(local) = start().await else {
+        return;
+    };
+    let reg = local.addr.as_str();
+    let r = Registry::new(Duration::from_secs(5)).unwrap();
+    let root = TestCa::root("Contoso Root");
+    let stranger_root = TestCa::root("Elsewhere Root");
+    let release = root.signer("Contoso Release", 2025, 2099);
+    let expired = root.signer("Contoso Release", 2019, 2021);
+    let stranger = stranger_root.signer("Contoso Release", 2025, 2099);
+
+    let signed = push_image(&r, reg, "shop/api", "1.0", b"api").await;
+    push_notation_signature(
+        &r,
+        reg,
+        "shop/api",
+        &signed,
+        release.envelope(&signed, false),
+    )
+    .await;
+    push_image(&r, reg, "shop/frontend", "1.0", b"frontend").await;
+    let untrusted = push_image(&r, reg, "shop/worker", "1.0", b"worker").await;
+    push_notation_signature(
+        &r,
+        reg,
+        "shop/worker",
+        &untrusted,
+        stranger.envelope(&untrusted, false),
+    )
+    .await;
+    let old = push_image(&r, reg, "shop/backup", "1.0", b"backup").await;
+    push_notation_signature(&r, reg, "shop/backup", &old, expired.envelope(&old, false)).await;
+    let tampered = push_image(&r, reg, "shop/cart", "1.0", b"cart").await;
+    push_notation_signature(
+        &r,
+        reg,
+        "shop/cart",
+        &tampered,
+        release.envelope(&tampered, true),
+    )
+    .await;
+    // A signature stored for one digest that signs another.
+    let replay = push_image(&r, reg, "shop/api", "1.1", b"api 1.1").await;
+    push_notation_signature(
+        &r,
+        reg,
+        "shop/api",
+        &replay,
+        release.envelope(&signed, false),
+    )
+    .await;
+
+    let mut store = TrustStore::new();
+    store
+        .add_pem("certs/contoso-root.pem", &root.pem())
+        .unwrap();
+    let trust = Trust {
+        cosign: None,
+        notation: Some(store.clone()),
+    };
+    let v = Verifier::new(r.clone(), Duration::from_secs(300));
+    let verify = |s: &str| {
+        let i = image(&format!("{reg}/{s}"));
+        let v = &v;
+        let trust = &trust;
+        async move { v.verify(&i, trust).await }
+    };
+
+    let t = Instant::now();
+    let o = verify("shop/api:1.0").await;
+    let uncached = t.elapsed();
+    assert!(
+        matches!(&o.verdict, Ok(Verdict::Verified { key, .. }) if key.contains("CN=Contoso Release")),
+        "{o:?}"
+    );
+    eprintln!("Notation verification: uncached {uncached:?} (tag, referrers, signature manifest, envelope)");
+    assert_eq!(
+        verify("shop/frontend:1.0").await.verdict,
+        Ok(Verdict::Unsigned)
+    );
+    let o = verify("shop/worker:1.0").await;
+    assert!(
+        matches!(&o.verdict, Ok(Verdict::UntrustedSigner { reason: Some(r), .. }) if r.contains("does not lead to a root")),
+        "{o:?}"
+    );
+    let o = verify("shop/backup:1.0").await;
+    assert!(
+        matches!(&o.verdict, Ok(Verdict::InvalidSignature { reason }) if reason.contains("expired at")),
+        "{o:?}"
+    );
+    let o = verify("shop/cart:1.0").await;
+    assert!(
+        matches!(&o.verdict, Ok(Verdict::InvalidSignature { reason }) if reason.contains("does not verify")),
+        "{o:?}"
+    );
+    assert_eq!(
+        verify("shop/api:1.1").await.verdict,
+        Ok(Verdict::TagMoved {
+            running: replay,
+            signed: signed.clone()
+        })
+    );
+
+    // Signers named by the policy: the release certificate passes, others are untrusted.
+    let mut named = store.clone();
+    named.set_signers(vec![palisade_core::trust::parse_distinguished_name(
+        "CN=Contoso Nightly,O=Contoso,C=US",
+    )
+    .unwrap()]);
+    let o = Verifier::new(r.clone(), Duration::from_secs(300))
+        .verify(
+            &image(&format!("{reg}/shop/api:1.0")),
+            &Trust {
+                cosign: None,
+                notation: Some(named),
+            },
+        )
+        .await;
+    assert!(
+        matches!(&o.verdict, Ok(Verdict::UntrustedSigner { reason: Some(r), .. }) if r.contains("not one of the policy's signers")),
+        "{o:?}"
+    );
+
+    // Both kinds accepted: an image with only a Notation signature verifies, and one with
+    // only a cosign signature by the trusted key too.
+    let (cosign_key, cosign_pub, _) = keypair();
+    let cosigned = push_image(&r, reg, "shop/search", "1.0", b"search").await;
+    push_signature(
+        &r,
+        reg,
+        "shop/search",
+        &cosigned,
+        &cosigned,
+        &cosign_key,
+        None,
+    )
+    .await;
+    let both = Trust {
+        cosign: Some(vec![cosign_pub]),
+        notation: Some(store),
+    };
+    let v2 = Verifier::new(r.clone(), Duration::from_secs(300));
+    for s in ["shop/api:1.0", "shop/search:1.0"] {
+        let o = v2.verify(&image(&format!("{reg}/{s}")), &both).await;
+        assert!(
+            matches!(o.verdict, Ok(Verdict::Verified { .. })),
+            "{s}: {o:?}"
+        );
+    }
+    let o = v2
+        .verify(&image(&format!("{reg}/shop/frontend:1.0")), &both)
+        .await;
+    assert_eq!(o.verdict, Ok(Verdict::Unsigned));
 }

@@ -285,9 +285,11 @@ fn algorithm(
                 "1.2.840.10045.3.1.7" => ("ECDSA P-256".to_owned(), "ES256"),
                 "1.3.132.0.34" => ("ECDSA P-384".to_owned(), "ES384"),
                 "1.3.132.0.35" => ("ECDSA P-521".to_owned(), "ES512"),
-                other => return Err(format!(
+                other => {
+                    return Err(format!(
                     "the signing certificate's curve {other} is not one the Notary Project allows"
-                )),
+                ))
+                }
             }
         }
         PublicKey::RSA(rsa) => {
