@@ -1,11 +1,13 @@
 //! `palisade scan --verify-images`: the images of the scanned workloads verified against the
-//! configuration's `imageTrust` policy (cosign signatures at the registry, through
-//! palisade-registry), handed to IMG007 through the inventory's derived-view cache.
+//! configuration's `imageTrust` policy (cosign and Notation signatures at the registry,
+//! through palisade-registry), handed to IMG007 through the inventory's derived-view cache.
 
 use anyhow::Context as _;
 use palisade_core::trust::{UnknownScope, Verification};
 use palisade_core::{ImageRef, Inventory, PodTemplate, Policy};
+use palisade_registry::Trust;
 use palisade_supply::cosign::PublicKey;
+use palisade_supply::notation::TrustStore;
 use palisade_supply::signatures::{ImageVerification, SignatureEvidence, SignatureResult};
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -28,6 +30,59 @@ fn resolve(config: Option<&str>, file: &str) -> PathBuf {
     }
 }
 
+/// The keys and trust stores of each trust policy, read once, by policy name. Files are
+/// resolved relative to the configuration file; an unreadable or malformed one is an error
+/// naming the policy and the file.
+pub(crate) fn trust_of(
+    policy: &Policy,
+    trust: &palisade_core::trust::ImageTrust,
+) -> anyhow::Result<HashMap<String, Trust>> {
+    let read = |p: &palisade_core::trust::TrustPolicy, f: &str| {
+        let path = resolve(policy.file.as_deref(), f);
+        std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "imageTrust policy `{}`: cannot read {}",
+                p.name,
+                path.display()
+            )
+        })
+    };
+    let mut out = HashMap::new();
+    for p in &trust.policies {
+        let mut t = Trust::default();
+        if let Some(c) = &p.cosign {
+            let mut list = Vec::new();
+            for f in &c.public_keys {
+                list.push(
+                    PublicKey::from_pem(f, &read(p, f)?)
+                        .with_context(|| format!("imageTrust policy `{}`", p.name))?,
+                );
+            }
+            t.cosign = Some(list);
+        }
+        if let Some(n) = &p.notation {
+            let mut store = TrustStore::new();
+            for f in &n.trust_store {
+                store
+                    .add_pem(f, &read(p, f)?)
+                    .with_context(|| format!("imageTrust policy `{}`", p.name))?;
+            }
+            let mut signers = Vec::new();
+            for s in &n.signers {
+                signers.push(
+                    palisade_core::trust::parse_distinguished_name(s)
+                        .map_err(anyhow::Error::msg)
+                        .with_context(|| format!("imageTrust policy `{}`", p.name))?,
+                );
+            }
+            store.set_signers(signers);
+            t.notation = Some(store);
+        }
+        out.insert(p.name.clone(), t);
+    }
+    Ok(out)
+}
+
 /// Verifies every image of the inventory's workloads; the evidence and the report notes.
 pub(crate) fn verify(
     inventory: &Inventory,
@@ -40,26 +95,7 @@ pub(crate) fn verify(
             "--verify-images needs an `imageTrust` section in the configuration (see README: Policy configuration)"
         );
     };
-    // The keys of each policy, read once.
-    let mut keys: HashMap<&str, Vec<PublicKey>> = HashMap::new();
-    for p in &trust.policies {
-        let mut list = Vec::new();
-        for f in p.cosign.iter().flat_map(|c| &c.public_keys) {
-            let path = resolve(policy.file.as_deref(), f);
-            let text = std::fs::read_to_string(&path).with_context(|| {
-                format!(
-                    "imageTrust policy `{}`: cannot read {}",
-                    p.name,
-                    path.display()
-                )
-            })?;
-            list.push(
-                PublicKey::from_pem(f, &text)
-                    .with_context(|| format!("imageTrust policy `{}`", p.name))?,
-            );
-        }
-        keys.insert(p.name.as_str(), list);
-    }
+    let keys = trust_of(policy, trust)?;
     let images: BTreeSet<String> = inventory
         .objects()
         .iter()
@@ -91,10 +127,6 @@ pub(crate) fn verify(
             }
             None => {}
             Some(p) if p.verification == Verification::Skip => {}
-            Some(p) if p.cosign.is_none() => notes.push(format!(
-                "{image}: trust policy `{}` accepts only Notation signatures, which this version does not verify; the image was not verified",
-                p.name
-            )),
             Some(p) => jobs.push((image, parsed, p.name.clone())),
         }
     }
@@ -115,7 +147,7 @@ pub(crate) fn verify(
         let mut set = tokio::task::JoinSet::new();
         for (image, parsed, name) in jobs {
             let v = verifier.clone();
-            let k = keys.get(name.as_str()).cloned().unwrap_or_default();
+            let k = keys.get(&name).cloned().unwrap_or_default();
             set.spawn(async move {
                 let o = v.verify(&parsed, &k).await;
                 (image, name, o)

@@ -1,11 +1,13 @@
 //! `palisade scan --verify-images` end to end: a local `docker-registry` (started by the
-//! test; SKIPPED without `/usr/bin/docker-registry`), images pushed and cosign-signed by the
-//! test, a trust policy in `palisade.yaml`, and the registry going down under both failure
-//! policies.
+//! test; SKIPPED without `/usr/bin/docker-registry`), images pushed and signed by the test
+//! (cosign, Notation), a trust policy in `palisade.yaml`, and the registry going down under
+//! both failure policies.
 
 #![allow(clippy::print_stderr)]
 
-use palisade_registry::testing::{keypair, push_image, push_signature, start};
+use palisade_registry::testing::{
+    keypair, push_image, push_notation_signature, push_signature, start, TestCa,
+};
 use palisade_registry::Registry;
 use std::process::Command;
 use std::time::Duration;
@@ -51,26 +53,36 @@ fn verify_images_at_scan() {
     };
     let reg = local.addr.clone();
     let (key, _, pem) = keypair();
+    let root = TestCa::root("Contoso Root");
     rt.block_on(async {
         let r = Registry::new(Duration::from_secs(5)).unwrap();
         let api = push_image(&r, &reg, "shop/api", "2.3.1", b"api").await;
         push_signature(&r, &reg, "shop/api", &api, &api, &key, None).await;
         push_image(&r, &reg, "shop/frontend", "4.2.0", b"frontend").await;
+        // Notation: signed by the release certificate, and by an expired one.
+        let cart = push_image(&r, &reg, "shop/cart", "1.0", b"cart").await;
+        let release = root.signer("Contoso Release", 2025, 2099);
+        push_notation_signature(&r, &reg, "shop/cart", &cart, release.envelope(&cart, false)).await;
+        let old = push_image(&r, &reg, "shop/backup", "1.0", b"backup").await;
+        let expired = root.signer("Contoso Release", 2019, 2021);
+        push_notation_signature(&r, &reg, "shop/backup", &old, expired.envelope(&old, false)).await;
     });
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("keys")).unwrap();
     std::fs::write(dir.path().join("keys/release.pub"), pem).unwrap();
+    std::fs::create_dir(dir.path().join("certs")).unwrap();
+    std::fs::write(dir.path().join("certs/contoso-root.pem"), root.pem()).unwrap();
     std::fs::write(
         dir.path().join("palisade.yaml"),
         format!(
-            "imageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [keys/release.pub] }}\n  default: skip\n"
+            "imageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [keys/release.pub] }}\n      notation:\n        trustStore: [certs/contoso-root.pem]\n        signers: [\"CN=Contoso Release,O=Contoso,C=US\"]\n  default: skip\n"
         ),
     )
     .unwrap();
     std::fs::write(
         dir.path().join("app.yaml"),
         format!(
-            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: shop, namespace: shop }}\nspec:\n  containers:\n    - name: api\n      image: {reg}/shop/api:2.3.1\n    - name: web\n      image: {reg}/shop/frontend:4.2.0\n    - name: pause\n      image: registry.k8s.io/pause:3.9\n"
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: shop, namespace: shop }}\nspec:\n  containers:\n    - name: api\n      image: {reg}/shop/api:2.3.1\n    - name: web\n      image: {reg}/shop/frontend:4.2.0\n    - name: pause\n      image: registry.k8s.io/pause:3.9\n    - name: cart\n      image: {reg}/shop/cart:1.0\n    - name: backup\n      image: {reg}/shop/backup:1.0\n"
         ),
     )
     .unwrap();
@@ -78,10 +90,15 @@ fn verify_images_at_scan() {
     eprintln!("{out}");
     assert_eq!(code, 1, "{out}");
     assert!(
-        out.contains("container \"web\"") && out.contains("unsigned: no cosign signature"),
+        out.contains("container \"web\"") && out.contains("unsigned: no signature"),
+        "{out}"
+    );
+    assert!(
+        out.contains("container \"backup\"") && out.contains("expired at"),
         "{out}"
     );
     assert!(!out.contains("container \"api\""), "{out}");
+    assert!(!out.contains("container \"cart\""), "{out}");
     assert!(!out.contains("pause"), "{out}");
 
     // The registry goes down: fail-closed reports both images, fail-open notes them.
@@ -91,7 +108,7 @@ fn verify_images_at_scan() {
     assert_eq!(
         out.matches("could not be verified (failure policy fail)")
             .count(),
-        2,
+        4,
         "{out}"
     );
     let (code, out) = scan(dir.path(), &["--verify-failure-policy", "ignore"]);
