@@ -13,8 +13,17 @@ use std::process::Command;
 use std::time::Duration;
 
 fn scan(dir: &std::path::Path, extra: &[&str]) -> (i32, String) {
+    scan_with_docker_config(dir, extra, &dir.join("no-docker-config"))
+}
+
+fn scan_with_docker_config(
+    dir: &std::path::Path,
+    extra: &[&str],
+    docker_config: &std::path::Path,
+) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .current_dir(dir)
+        .env("DOCKER_CONFIG", docker_config)
         .args([
             "scan",
             "app.yaml",
@@ -123,4 +132,68 @@ fn verify_images_at_scan() {
     let (code, out) = scan(dir.path(), &[]);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("needs an `imageTrust` section"), "{out}");
+}
+
+/// A registry that asks for a login: the scan reads it from the Docker config file
+/// (`$DOCKER_CONFIG/config.json`) and never prints it.
+#[test]
+fn verify_images_with_registry_credentials() {
+    use base64::Engine as _;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(local) = rt.block_on(palisade_registry::testing::start_with_login(
+        "ci",
+        "pull-s3cret",
+    )) else {
+        return;
+    };
+    let reg = local.addr.clone();
+    let auth = base64::engine::general_purpose::STANDARD.encode("ci:pull-s3cret");
+    let config = format!(r#"{{"auths": {{"{reg}": {{"auth": "{auth}"}}}}}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("docker")).unwrap();
+    std::fs::write(dir.path().join("docker/config.json"), &config).unwrap();
+    let (key, _, pem) = keypair();
+    rt.block_on(async {
+        let keychain = palisade_registry::Keychain::from_docker_config(&config, "test").unwrap();
+        let r = Registry::new(Duration::from_secs(5))
+            .unwrap()
+            .with_keychain(keychain);
+        let api = push_image(&r, &reg, "shop/api", "2.3.1", b"api").await;
+        push_signature(&r, &reg, "shop/api", &api, &api, &key, None).await;
+    });
+    std::fs::write(dir.path().join("release.pub"), pem).unwrap();
+    std::fs::write(
+        dir.path().join("palisade.yaml"),
+        format!(
+            "imageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [release.pub] }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{ name: shop, namespace: shop }}\nspec:\n  containers:\n    - name: api\n      image: {reg}/shop/api:2.3.1\n"
+        ),
+    )
+    .unwrap();
+    let (code, out) = scan(dir.path(), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("answered 401"), "{out}");
+    let (code, out) = scan_with_docker_config(dir.path(), &[], &dir.path().join("docker"));
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("s3cret") && !out.contains(&auth), "{out}");
+    // A malformed Docker config is an error naming the file, not its content.
+    std::fs::write(
+        dir.path().join("docker/config.json"),
+        r#"{"auths": {"r.io": {"auth": "%%pull-s3cret%%"}}}"#,
+    )
+    .unwrap();
+    let (code, out) = scan_with_docker_config(dir.path(), &[], &dir.path().join("docker"));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("config.json") && out.contains("r.io"), "{out}");
+    assert!(!out.contains("s3cret"), "{out}");
 }

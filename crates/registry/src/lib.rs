@@ -5,8 +5,10 @@
 //! `palisade-supply` (`cosign`). The client speaks the OCI distribution API
 //! (`/v2/<name>/manifests/<reference>`, `/v2/<name>/blobs/<digest>`, uploads for the tests),
 //! over HTTPS, or plain HTTP for loopback registries (`localhost`, `127.0.0.1`, `[::1]`, as
-//! Docker treats them). Anonymous bearer tokens (`WWW-Authenticate: Bearer realm=...`) are
-//! fetched when a registry asks for one; credentials are not read.
+//! Docker treats them). When a registry answers 401, the client follows its
+//! `WWW-Authenticate` challenge: `Basic` with the registry's login from the [`Keychain`]
+//! (Docker config file, image pull Secrets), `Bearer realm=...` by fetching a token from the
+//! realm, with that login when there is one, anonymously otherwise.
 //!
 //! [`Verifier`] resolves a tag to its digest, fetches the cosign signatures stored under
 //! `sha256-<hex>.sig` and the Notation signatures that refer to the digest (OCI referrers
@@ -27,8 +29,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+pub mod credentials;
+pub mod policy;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use credentials::{CredentialError, Credentials, Keychain};
 
 type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
@@ -99,7 +105,10 @@ pub struct Manifest {
 pub struct Registry {
     client: Client,
     timeout: Duration,
-    tokens: std::sync::Arc<Mutex<HashMap<String, String>>>,
+    /// The `Authorization` header each registry last accepted (a bearer token, or basic
+    /// authentication with its login).
+    auth: std::sync::Arc<Mutex<HashMap<String, String>>>,
+    keychain: std::sync::Arc<Keychain>,
 }
 
 fn is_loopback(registry: &str) -> bool {
@@ -155,8 +164,16 @@ impl Registry {
         Ok(Registry {
             client,
             timeout,
-            tokens: Default::default(),
+            auth: Default::default(),
+            keychain: Default::default(),
         })
+    }
+
+    /// The same client, with registry logins used when a registry asks for authentication.
+    pub fn with_keychain(mut self, keychain: Keychain) -> Registry {
+        self.keychain = std::sync::Arc::new(keychain);
+        self.auth = Default::default();
+        self
     }
 
     fn url(registry: &str, path: &str) -> String {
@@ -175,6 +192,7 @@ impl Registry {
         url: &str,
         headers: &[(&str, &str)],
         body: Bytes,
+        auth: Option<&str>,
     ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), RegistryError> {
         let mut req = Request::builder().method(method).uri(url).header(
             hyper::header::USER_AGENT,
@@ -183,8 +201,8 @@ impl Registry {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        if let Some(t) = self.tokens.lock().expect("token cache").get(registry) {
-            req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
+        if let Some(a) = auth {
+            req = req.header(hyper::header::AUTHORIZATION, a);
         }
         let req = req
             .body(Full::new(body))
@@ -220,7 +238,9 @@ impl Registry {
             })?
     }
 
-    /// A request, with one anonymous bearer token fetch when the registry asks for it.
+    /// A request, answering one authentication challenge when the registry asks: basic
+    /// authentication with the registry's login, or a bearer token from the challenge's realm
+    /// (with that login when there is one).
     async fn request(
         &self,
         registry: &str,
@@ -230,57 +250,94 @@ impl Registry {
         body: Bytes,
     ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), RegistryError> {
         let url = Registry::url(registry, path);
+        let cached = self.auth.lock().expect("auth cache").get(registry).cloned();
         let first = self
-            .send(registry, method.clone(), &url, headers, body.clone())
+            .send(
+                registry,
+                method.clone(),
+                &url,
+                headers,
+                body.clone(),
+                cached.as_deref(),
+            )
             .await?;
         if first.0 != StatusCode::UNAUTHORIZED {
             return Ok(first);
         }
-        let Some(params) = first
+        let Some(challenge) = first
             .1
             .get(hyper::header::WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
-            .and_then(challenge_params)
+            .map(str::to_owned)
         else {
             return Ok(first);
         };
-        let Some(realm) = params.get("realm") else {
-            return Ok(first);
-        };
-        let mut token_url = realm.clone();
-        let mut sep = if realm.contains('?') { '&' } else { '?' };
-        for k in ["service", "scope"] {
-            if let Some(v) = params.get(k) {
-                token_url.push(sep);
-                token_url.push_str(k);
-                token_url.push('=');
-                token_url.push_str(&encode(v));
-                sep = '&';
+        let login = self.keychain.get(registry);
+        let header = if challenge
+            .trim_start()
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("basic "))
+        {
+            match login {
+                Some(c) => c.basic(),
+                None => return Ok(first),
             }
-        }
-        let (status, _, tok) = self
-            .send(registry, Method::GET, &token_url, &[], Bytes::new())
-            .await?;
-        if !status.is_success() {
+        } else {
+            let Some(params) = challenge_params(&challenge) else {
+                return Ok(first);
+            };
+            let Some(realm) = params.get("realm") else {
+                return Ok(first);
+            };
+            let mut token_url = realm.clone();
+            let mut sep = if realm.contains('?') { '&' } else { '?' };
+            for k in ["service", "scope"] {
+                if let Some(v) = params.get(k) {
+                    token_url.push(sep);
+                    token_url.push_str(k);
+                    token_url.push('=');
+                    token_url.push_str(&encode(v));
+                    sep = '&';
+                }
+            }
+            let basic = login.map(Credentials::basic);
+            let (status, _, tok) = self
+                .send(
+                    registry,
+                    Method::GET,
+                    &token_url,
+                    &[],
+                    Bytes::new(),
+                    basic.as_deref(),
+                )
+                .await?;
+            if !status.is_success() {
+                return Ok(first);
+            }
+            let token = serde_json::from_slice::<Value>(&tok)
+                .ok()
+                .and_then(|v| {
+                    v.get("token")
+                        .or_else(|| v.get("access_token"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .ok_or_else(|| RegistryError::Invalid {
+                    registry: registry.to_owned(),
+                    reason: "the token service answered without a token".to_owned(),
+                })?;
+            format!("Bearer {token}")
+        };
+        if cached.as_deref() == Some(header.as_str()) {
+            // The same authorization was just refused.
             return Ok(first);
         }
-        let token = serde_json::from_slice::<Value>(&tok)
-            .ok()
-            .and_then(|v| {
-                v.get("token")
-                    .or_else(|| v.get("access_token"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .ok_or_else(|| RegistryError::Invalid {
-                registry: registry.to_owned(),
-                reason: "the token service answered without a token".to_owned(),
-            })?;
-        self.tokens
+        self.auth
             .lock()
-            .expect("token cache")
-            .insert(registry.to_owned(), token);
-        self.send(registry, method, &url, headers, body).await
+            .expect("auth cache")
+            .insert(registry.to_owned(), header.clone());
+        self.send(registry, method, &url, headers, body, Some(&header))
+            .await
     }
 
     /// A manifest by tag or digest; `None` when the registry does not have it.

@@ -47,6 +47,16 @@ pub fn free_port() -> u16 {
 /// Starts `/usr/bin/docker-registry` on a free port; `None` (after saying SKIPPED) when it
 /// is not installed.
 pub async fn start() -> Option<LocalRegistry> {
+    start_with(None).await
+}
+
+/// Starts `/usr/bin/docker-registry` with HTTP basic authentication (an htpasswd file with
+/// one bcrypt entry for `user`); `None` (after saying SKIPPED) when it is not installed.
+pub async fn start_with_login(user: &str, password: &str) -> Option<LocalRegistry> {
+    start_with(Some((user, password))).await
+}
+
+async fn start_with(login: Option<(&str, &str)>) -> Option<LocalRegistry> {
     if !std::path::Path::new(BINARY).exists() {
         eprintln!("SKIPPED: {BINARY} not found (apt-get install docker-registry)");
         return None;
@@ -54,14 +64,20 @@ pub async fn start() -> Option<LocalRegistry> {
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("127.0.0.1:{}", free_port());
     let config = dir.path().join("config.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
-            dir.path().join("data").display()
-        ),
-    )
-    .unwrap();
+    let mut text = format!(
+        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+        dir.path().join("data").display()
+    );
+    if let Some((user, password)) = login {
+        let htpasswd = dir.path().join("htpasswd");
+        let hash = bcrypt::hash(password, 5).unwrap();
+        std::fs::write(&htpasswd, format!("{user}:{hash}\n")).unwrap();
+        text.push_str(&format!(
+            "auth:\n  htpasswd:\n    realm: palisade-test\n    path: {}\n",
+            htpasswd.display()
+        ));
+    }
+    std::fs::write(&config, text).unwrap();
     let child = Command::new(BINARY)
         .arg("serve")
         .arg(&config)

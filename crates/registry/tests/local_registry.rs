@@ -329,3 +329,77 @@ async fn notation_outcomes_against_a_local_registry() {
         .await;
     assert_eq!(o.verdict, Ok(Verdict::Unsigned));
 }
+
+/// A registry with htpasswd (basic) authentication: refused without a login, verified with
+/// the login from a Docker config file's `auths`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_logins_from_a_docker_config() {
+    use palisade_registry::testing::start_with_login;
+    use palisade_registry::Keychain;
+    let Some(local) = start_with_login("ci", "pull-only-s3cret").await else {
+        return;
+    };
+    let reg = local.addr.as_str();
+    let auth = base64::engine::general_purpose::STANDARD.encode("ci:pull-only-s3cret");
+    let config = format!(r#"{{"auths": {{"http://{reg}": {{"auth": "{auth}"}}}}}}"#);
+    let dir = tempfile_dir();
+    std::fs::write(dir.join("config.json"), &config).unwrap();
+    let keychain = Keychain::from_docker_config_file(&dir.join("config.json")).unwrap();
+    let r = Registry::new(Duration::from_secs(5))
+        .unwrap()
+        .with_keychain(keychain);
+    let (key, public, _) = keypair();
+    let signed = push_image(&r, reg, "shop/api", "1.0", b"api").await;
+    push_signature(&r, reg, "shop/api", &signed, &signed, &key, None).await;
+    let trust = Trust {
+        cosign: Some(vec![public]),
+        notation: None,
+    };
+    let api = image(&format!("{reg}/shop/api:1.0"));
+
+    let o = Verifier::new(r, Duration::from_secs(60))
+        .verify(&api, &trust)
+        .await;
+    assert!(matches!(o.verdict, Ok(Verdict::Verified { .. })), "{o:?}");
+
+    // Anonymous: refused, and the refusal is the registry's answer, not a verdict.
+    let anonymous = Registry::new(Duration::from_secs(5)).unwrap();
+    let o = Verifier::new(anonymous, Duration::from_secs(60))
+        .verify(&api, &trust)
+        .await;
+    assert!(
+        matches!(&o.verdict, Err(RegistryError::Status { status: 401, .. })),
+        "{o:?}"
+    );
+    // A wrong password: refused the same way, and never printed.
+    let wrong = Keychain::from_docker_config(
+        &format!(r#"{{"auths": {{"{reg}": {{"username": "ci", "password": "wrong-s3cret"}}}}}}"#),
+        "config.json",
+    )
+    .unwrap();
+    let o = Verifier::new(
+        Registry::new(Duration::from_secs(5))
+            .unwrap()
+            .with_keychain(wrong),
+        Duration::from_secs(60),
+    )
+    .verify(&api, &trust)
+    .await;
+    let shown = format!("{o:?}");
+    assert!(
+        matches!(&o.verdict, Err(RegistryError::Status { status: 401, .. })),
+        "{shown}"
+    );
+    assert!(!shown.contains("s3cret"), "{shown}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "palisade-registry-login-{}-{}",
+        std::process::id(),
+        palisade_registry::testing::free_port()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}

@@ -32,7 +32,10 @@ declare_rule! {
     /// - **not verified**, when the registry does not answer and the failure policy is
     ///   `fail` (`--verify-failure-policy`, default `fail`; with `ignore` the report notes it).
     ///
-    /// Without `--verify-images` the rule reports nothing.
+    /// Without `--verify-images` the rule reports nothing. At admission, the webhook verifies
+    /// the images of each reviewed workload when the policy has an `imageTrust` section
+    /// (verdicts cached per digest; a registry that does not answer within the verification
+    /// budget follows the webhook's failure policy, and the response says so).
     ///
     /// ## Why it matters
     /// A registry allowlist says where an image comes from, not who built it: a pushed tag, a
@@ -83,8 +86,8 @@ impl Rule for UnverifiedImageSignature {
     }
 
     fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
-        // Verification at admission is not wired yet: a scan verifies.
-        palisade_core::AdmissionNeeds::ScanOnly
+        // The webhook verifies the reviewed workload's images before the rules run.
+        palisade_core::AdmissionNeeds::Object
     }
 
     fn check(&self, object: &palisade_core::Object, cx: &mut Context<'_>) {
