@@ -248,9 +248,7 @@ impl NotationSigner {
     /// A JWS envelope signing `signed`; `tamper` flips a bit of the signature.
     pub fn envelope(&self, signed: &str, tamper: bool) -> Vec<u8> {
         notation::jws_envelope(
-            signed,
-            OCI_MANIFEST,
-            0,
+            notation::target_artifact(signed, OCI_MANIFEST, 0),
             "ES256",
             jiff::Timestamp::now(),
             None,

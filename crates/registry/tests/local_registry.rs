@@ -403,3 +403,124 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// The OCI referrers API, where a registry serves it: a small in-memory registry (Debian's
+/// `docker-registry` 2.8 has no referrers API) that answers the referrers request and has no
+/// `sha256-<hex>` tag, so the signature can only be found through the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notation_through_the_referrers_api() {
+    use palisade_supply::cosign::sha256_digest;
+    use palisade_supply::notation;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let root = TestCa::root("Contoso Root");
+    let signer = root.signer("Contoso Release", 2025, 2099);
+    let media = "application/vnd.oci.image.manifest.v1+json";
+    let image_manifest = serde_json::json!({"schemaVersion": 2, "mediaType": media,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": "sha256:00", "size": 2},
+        "layers": []})
+    .to_string();
+    let digest = sha256_digest(image_manifest.as_bytes());
+    let envelope = signer.envelope(&digest, false);
+    let env_digest = sha256_digest(&envelope);
+    let sig_manifest = serde_json::json!({"schemaVersion": 2, "mediaType": media,
+        "artifactType": notation::ARTIFACT_TYPE,
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
+        "layers": [{"mediaType": notation::JWS_MEDIA_TYPE, "digest": env_digest, "size": envelope.len()}],
+        "subject": {"mediaType": media, "digest": digest, "size": image_manifest.len()}})
+    .to_string();
+    let sig_digest = sha256_digest(sig_manifest.as_bytes());
+    let index = serde_json::json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": media, "digest": sig_digest, "size": sig_manifest.len(), "artifactType": notation::ARTIFACT_TYPE},
+            {"mediaType": media, "digest": "sha256:ff", "size": 1, "artifactType": "application/vnd.example.sbom"}
+        ]})
+    .to_string();
+    let mut routes: HashMap<String, (String, Vec<u8>)> = HashMap::new();
+    routes.insert(
+        "/v2/shop/api/manifests/1.0".into(),
+        (media.into(), image_manifest.clone().into_bytes()),
+    );
+    routes.insert(
+        format!("/v2/shop/api/manifests/{digest}"),
+        (media.into(), image_manifest.into_bytes()),
+    );
+    routes.insert(
+        format!("/v2/shop/api/manifests/{sig_digest}"),
+        (media.into(), sig_manifest.into_bytes()),
+    );
+    routes.insert(
+        format!("/v2/shop/api/blobs/{env_digest}"),
+        ("application/octet-stream".into(), envelope),
+    );
+    routes.insert(
+        format!(
+            "/v2/shop/api/referrers/{digest}?artifactType=application%2Fvnd.cncf.notary.signature"
+        ),
+        (
+            "application/vnd.oci.image.index.v1+json".into(),
+            index.into_bytes(),
+        ),
+    );
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let reg = listener.local_addr().unwrap().to_string();
+    let (routes, log) = (Arc::new(routes), seen.clone());
+    let server = tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let (routes, log) = (routes.clone(), log.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).into_owned();
+                let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+                log.lock().unwrap().push(path.clone());
+                let (status, ctype, body) = match routes.get(&path) {
+                    Some((t, b)) => ("200 OK", t.clone(), b.clone()),
+                    None => (
+                        "404 Not Found",
+                        "text/plain".to_owned(),
+                        b"not found".to_vec(),
+                    ),
+                };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+                let _ = s.write_all(&body).await;
+            });
+        }
+    });
+    let mut store = TrustStore::new();
+    store.add_pem("root.pem", &root.pem()).unwrap();
+    let trust = Trust {
+        cosign: None,
+        notation: Some(store),
+    };
+    let v = Verifier::new(
+        Registry::new(Duration::from_secs(5)).unwrap(),
+        Duration::from_secs(60),
+    );
+    let o = v
+        .verify(&image(&format!("{reg}/shop/api:1.0")), &trust)
+        .await;
+    assert!(matches!(o.verdict, Ok(Verdict::Verified { .. })), "{o:?}");
+    let seen = seen.lock().unwrap().clone();
+    assert!(seen.iter().any(|p| p.contains("/referrers/")), "{seen:?}");
+    assert!(
+        !seen
+            .iter()
+            .any(|p| p.ends_with(&digest.replacen(':', "-", 1))),
+        "{seen:?}"
+    );
+    server.abort();
+}

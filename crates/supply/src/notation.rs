@@ -521,13 +521,17 @@ fn verify_jws(blob: &[u8], digest: &str, store: &TrustStore, now: jiff::Timestam
     }
 }
 
-/// Builds a Notation JWS envelope (tests and tooling): the payload for `digest`, the
-/// protected header for `alg` with `signing_time` and an optional `expiry`, signed by
-/// `sign` over the JWS signing input, with the chain `x5c` (DER, leaf first).
+/// The `targetArtifact` descriptor of a signature payload.
+pub fn target_artifact(digest: &str, media_type: &str, size: usize) -> Value {
+    serde_json::json!({"mediaType": media_type, "digest": digest, "size": size})
+}
+
+/// Builds a Notation JWS envelope (tests and tooling): the payload for `target` (see
+/// [`target_artifact`]), the protected header for `alg` with `signing_time` and an optional
+/// `expiry`, signed by `sign` over the JWS signing input, with the chain `x5c` (DER, leaf
+/// first).
 pub fn jws_envelope(
-    digest: &str,
-    media_type: &str,
-    size: usize,
+    target: Value,
     alg: &str,
     signing_time: jiff::Timestamp,
     expiry: Option<jiff::Timestamp>,
@@ -535,9 +539,7 @@ pub fn jws_envelope(
     sign: impl FnOnce(&[u8]) -> Vec<u8>,
 ) -> Vec<u8> {
     let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let payload = serde_json::json!({
-        "targetArtifact": {"mediaType": media_type, "digest": digest, "size": size}
-    });
+    let payload = serde_json::json!({ "targetArtifact": target });
     let mut crit = vec!["io.cncf.notary.signingScheme"];
     let mut header = serde_json::json!({
         "alg": alg,
@@ -625,9 +627,7 @@ mod tests {
         expiry: Option<jiff::Timestamp>,
     ) -> Envelope {
         let blob = jws_envelope(
-            digest,
-            "application/vnd.oci.image.manifest.v1+json",
-            100,
+            target_artifact(digest, "application/vnd.oci.image.manifest.v1+json", 100),
             "ES256",
             "2026-01-01T00:00:00Z".parse().unwrap(),
             expiry,
@@ -774,9 +774,7 @@ mod tests {
         let root = ca("Contoso Root");
         let (cert, signer) = leaf(&root, 2025, 2030);
         let blob = jws_envelope(
-            "sha256:aa",
-            "application/vnd.oci.image.manifest.v1+json",
-            1,
+            target_artifact("sha256:aa", "application/vnd.oci.image.manifest.v1+json", 1),
             "PS256",
             now(),
             None,
