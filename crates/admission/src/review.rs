@@ -11,6 +11,7 @@ use palisade_analyze::{apply_policy, run_rules, selected_rules, InputSummary, Op
 use palisade_core::{
     AdmissionNeeds, Inventory, Mode, Object, ReportFinding, ReviewRequest, Rule, SpanIndex,
 };
+use palisade_supply::signatures::SignatureEvidence;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -376,6 +377,17 @@ impl Evaluator {
     /// AdmissionReview request (the HTTP layer answers 400); every real request gets a
     /// well-formed response that echoes its uid.
     pub fn review(&self, body: &[u8], today: Date) -> Result<Outcome, ReviewError> {
+        self.review_with(body, today, None)
+    }
+
+    /// [`Evaluator::review`] with the signature verifications of the object's images
+    /// (IMG007 reads them; see [`crate::images`]).
+    pub fn review_with(
+        &self,
+        body: &[u8],
+        today: Date,
+        signatures: Option<&SignatureEvidence>,
+    ) -> Result<Outcome, ReviewError> {
         let review: AdmissionReview<DynamicObject> = if mentions_secret(body) {
             // A Secret's values are removed before the request is read any further: nothing
             // after this point (rules, findings, logs, metrics) can see them.
@@ -461,7 +473,14 @@ impl Evaluator {
         // The policies' own audit annotations (`auditAnnotations`), collected beside the
         // findings of the object under review.
         let mut annotations: Vec<(String, String)> = Vec::new();
-        let mut new = self.evaluate(local, &new_object, &request, &opts, Some(&mut annotations));
+        let mut new = self.evaluate(
+            local,
+            &new_object,
+            &request,
+            &opts,
+            Some(&mut annotations),
+            signatures,
+        );
         // The rules that read the rest of the cluster, from the cache with this object in
         // place of its stored version.
         let cluster: Vec<&'static dyn Rule> = match &self.view {
@@ -499,7 +518,8 @@ impl Evaluator {
             (Operation::Update, Some(old), true) if new.iter().any(|f| f.mode == Mode::Deny) => {
                 match to_object(old, &req) {
                     Ok(old) => {
-                        let mut fs = self.evaluate(&self.rules, &old, &request, &opts, None);
+                        let mut fs =
+                            self.evaluate(&self.rules, &old, &request, &opts, None, signatures);
                         if cluster_ok {
                             fs.extend(
                                 self.evaluate_cluster(&old, &cluster, &request, &opts, None)
@@ -585,8 +605,13 @@ impl Evaluator {
         request: &ReviewRequest,
         opts: &Options,
         annotations: Option<&mut Vec<(String, String)>>,
+        signatures: Option<&SignatureEvidence>,
     ) -> Vec<ReportFinding> {
         let inventory = Inventory::new(vec![object.clone()]).with_request(request.clone());
+        if let Some(s) = signatures {
+            let s = s.clone();
+            inventory.derived(move |_| s);
+        }
         if let Some(out) = annotations {
             collect_annotations(rules, object, &inventory, out);
         }

@@ -99,6 +99,16 @@ pub(crate) struct ServeArgs {
     /// Match the webhook configuration's failurePolicy.
     #[arg(long, default_value = "Fail", value_parser = ["Fail", "Ignore"])]
     failure_policy: String,
+    /// Time allowed to verify the images of one reviewed workload at their registries
+    /// (IMG007, when the policy has an `imageTrust` section), in milliseconds; must be below
+    /// --timeout-ms. A registry that does not answer in time follows --failure-policy.
+    #[arg(
+        long,
+        default_value_t = 4000,
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "MS"
+    )]
+    verify_timeout_ms: u64,
     /// Also run the background audit every DURATION (`10m`, `1h`): every rule over the
     /// cluster cache, PolicyReports written when they change, violations in /metrics.
     /// Implies --cluster-cache.
@@ -204,14 +214,39 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
     } else {
         options.clone()
     };
+    let failure_policy = args
+        .failure_policy
+        .parse::<FailurePolicy>()
+        .map_err(anyhow::Error::msg)?;
+    // Image signatures (IMG007) verified at admission when the policy has `imageTrust`.
+    let image_verification = match &options.policy.image_trust {
+        Some(trust) => {
+            if args.verify_timeout_ms >= args.timeout_ms {
+                bail!(
+                    "--verify-timeout-ms ({}) must be below --timeout-ms ({}): image verification runs inside the review's time",
+                    args.verify_timeout_ms,
+                    args.timeout_ms
+                );
+            }
+            let trusts = palisade_registry::policy::load_trust(
+                trust,
+                options.policy.file.as_deref().map(std::path::Path::new),
+            )?;
+            let keychain = match palisade_registry::Keychain::default_docker_config_path() {
+                Some(path) => palisade_registry::Keychain::from_docker_config_file(&path)
+                    .context("registry credentials")?,
+                None => palisade_registry::Keychain::new(),
+            };
+            let budget = Duration::from_millis(args.verify_timeout_ms);
+            Some((trust.clone(), trusts, keychain, budget))
+        }
+        None => None,
+    };
     let evaluator = Evaluator::new(
         options,
         EvaluatorOptions {
             deny_only_new_on_update: !args.deny_preexisting,
-            failure_policy: args
-                .failure_policy
-                .parse::<FailurePolicy>()
-                .map_err(anyhow::Error::msg)?,
+            failure_policy,
         },
     );
     let cache = args.cluster_cache || args.audit_interval.is_some();
@@ -307,7 +342,18 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         } else {
             evaluator
         };
-        let state = AppState::new(evaluator, Arc::new(SystemClock), limits);
+        let mut state = AppState::new(evaluator, Arc::new(SystemClock), limits);
+        if let Some((trust, trusts, keychain, budget)) = image_verification {
+            let registry = palisade_registry::Registry::new(budget)?.with_keychain(keychain);
+            state = state.with_image_verification(palisade_admission::ImageVerification::new(
+                trust,
+                trusts,
+                registry,
+                failure_policy,
+                budget,
+                Duration::from_secs(300),
+            ));
+        }
         if let Some((auditor, interval)) = auditor {
             let auditor = Arc::new(auditor.with_metrics(state.metrics.clone()));
             tokio::spawn(auditor.run(interval, today_now, std::future::pending()));

@@ -1,14 +1,12 @@
 //! `palisade scan --verify-images`: the images of the scanned workloads verified against the
-//! configuration's `imageTrust` policy (cosign signatures at the registry, through
-//! palisade-registry), handed to IMG007 through the inventory's derived-view cache.
+//! configuration's `imageTrust` policy (cosign and Notation signatures at the registry,
+//! through palisade-registry), handed to IMG007 through the inventory's derived-view cache.
 
 use anyhow::Context as _;
-use palisade_core::trust::{UnknownScope, Verification};
-use palisade_core::{ImageRef, Inventory, PodTemplate, Policy};
-use palisade_supply::cosign::PublicKey;
-use palisade_supply::signatures::{ImageVerification, SignatureEvidence, SignatureResult};
-use std::collections::{BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use palisade_core::{Inventory, PodTemplate, Policy};
+use palisade_supply::signatures::SignatureEvidence;
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::time::Duration;
 
 /// What the scan does with an image whose registry does not answer.
@@ -18,14 +16,6 @@ pub(crate) enum FailurePolicy {
     Fail,
     /// Note it in the report and do not report it.
     Ignore,
-}
-
-fn resolve(config: Option<&str>, file: &str) -> PathBuf {
-    let p = Path::new(file);
-    match config.and_then(|c| Path::new(c).parent()) {
-        Some(dir) if p.is_relative() => dir.join(p),
-        _ => p.to_owned(),
-    }
 }
 
 /// Verifies every image of the inventory's workloads; the evidence and the report notes.
@@ -40,26 +30,8 @@ pub(crate) fn verify(
             "--verify-images needs an `imageTrust` section in the configuration (see README: Policy configuration)"
         );
     };
-    // The keys of each policy, read once.
-    let mut keys: HashMap<&str, Vec<PublicKey>> = HashMap::new();
-    for p in &trust.policies {
-        let mut list = Vec::new();
-        for f in p.cosign.iter().flat_map(|c| &c.public_keys) {
-            let path = resolve(policy.file.as_deref(), f);
-            let text = std::fs::read_to_string(&path).with_context(|| {
-                format!(
-                    "imageTrust policy `{}`: cannot read {}",
-                    p.name,
-                    path.display()
-                )
-            })?;
-            list.push(
-                PublicKey::from_pem(f, &text)
-                    .with_context(|| format!("imageTrust policy `{}`", p.name))?,
-            );
-        }
-        keys.insert(p.name.as_str(), list);
-    }
+    let trusts =
+        palisade_registry::policy::load_trust(trust, policy.file.as_deref().map(Path::new))?;
     let images: BTreeSet<String> = inventory
         .objects()
         .iter()
@@ -71,88 +43,29 @@ pub(crate) fn verify(
         })
         .filter(|i| !i.is_empty())
         .collect();
-    let mut evidence = SignatureEvidence::default();
-    let mut notes = Vec::new();
-    let mut jobs = Vec::new();
-    for image in images {
-        let Ok(parsed) = ImageRef::parse(&image) else {
-            continue;
-        };
-        match trust.policy_for(&parsed) {
-            None if trust.default == UnknownScope::Reject => {
-                evidence.images.insert(
-                    image,
-                    ImageVerification {
-                        policy: String::new(),
-                        digest: None,
-                        result: SignatureResult::OutsideTrustPolicies,
-                    },
-                );
-            }
-            None => {}
-            Some(p) if p.verification == Verification::Skip => {}
-            Some(p) if p.cosign.is_none() => notes.push(format!(
-                "{image}: trust policy `{}` accepts only Notation signatures, which this version does not verify; the image was not verified",
-                p.name
-            )),
-            Some(p) => jobs.push((image, parsed, p.name.clone())),
-        }
-    }
-    if jobs.is_empty() {
-        return Ok((evidence, notes));
-    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the registry client's runtime")?;
-    let registry = palisade_registry::Registry::new(timeout)?;
+    // Registry logins: the Docker config file Docker reads (`$DOCKER_CONFIG/config.json`,
+    // else `~/.docker/config.json`), used only when a registry asks for authentication.
+    let keychain = match palisade_registry::Keychain::default_docker_config_path() {
+        Some(path) => palisade_registry::Keychain::from_docker_config_file(&path)
+            .context("registry credentials")?,
+        None => palisade_registry::Keychain::new(),
+    };
+    let registry = palisade_registry::Registry::new(timeout)?.with_keychain(keychain);
     let verifier = std::sync::Arc::new(palisade_registry::Verifier::new(
         registry,
         Duration::from_secs(300),
     ));
-    let results = rt.block_on(async {
-        let mut set = tokio::task::JoinSet::new();
-        for (image, parsed, name) in jobs {
-            let v = verifier.clone();
-            let k = keys.get(name.as_str()).cloned().unwrap_or_default();
-            set.spawn(async move {
-                let o = v.verify(&parsed, &k).await;
-                (image, name, o)
-            });
-        }
-        let mut out = Vec::new();
-        while let Some(r) = set.join_next().await {
-            if let Ok(r) = r {
-                out.push(r);
-            }
-        }
-        out
-    });
-    for (image, name, o) in results {
-        let result = match o.verdict {
-            Ok(v) => SignatureResult::Judged(v),
-            Err(e) => {
-                if failure == FailurePolicy::Ignore {
-                    notes.push(format!(
-                        "{image}: not verified, the registry did not answer ({e}); --verify-failure-policy ignore"
-                    ));
-                }
-                SignatureResult::RegistryError {
-                    reason: e.to_string(),
-                    fail_closed: failure == FailurePolicy::Fail,
-                }
-            }
-        };
-        evidence.images.insert(
-            image,
-            ImageVerification {
-                policy: name,
-                digest: o.digest,
-                result,
-            },
-        );
-    }
-    notes.sort();
-    Ok((evidence, notes))
+    Ok(rt.block_on(palisade_registry::policy::verify_images(
+        &verifier,
+        trust,
+        &trusts,
+        images,
+        failure == FailurePolicy::Fail,
+        None,
+    )))
 }

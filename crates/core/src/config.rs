@@ -726,6 +726,14 @@ fn parse_image_trust(v: &mut Validator<'_>, x: &Value) -> Option<crate::trust::I
                             ),
                             None => Vec::new(),
                         };
+                        for (i, s) in signers.iter().enumerate() {
+                            if let Err(e) = crate::trust::parse_distinguished_name(s) {
+                                v.error(
+                                    &format!("{np}/signers/{i}"),
+                                    format!("{what}.notation.signers: {e}"),
+                                );
+                            }
+                        }
                         tp.notation = Some(NotationTrust {
                             trust_store,
                             signers,

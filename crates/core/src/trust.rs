@@ -107,6 +107,46 @@ impl TrustPolicy {
     }
 }
 
+/// A distinguished name as `notation.signers` writes it (RFC 4514: `CN=Contoso Release,O=Contoso,C=US`):
+/// its attributes as (upper-case type, value) pairs, sorted, so that two names compare
+/// attribute by attribute whatever their order. `\,` and the other RFC 4514 escapes are
+/// read as the character they escape.
+pub fn parse_distinguished_name(s: &str) -> Result<Vec<(String, String)>, String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) => cur.push(e),
+                None => return Err(format!("`{s}` ends with a lone `\\`")),
+            },
+            ',' | '+' => parts.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    let mut out = Vec::new();
+    for part in parts {
+        let Some((k, v)) = part.split_once('=') else {
+            return Err(format!(
+                "`{s}` is not a distinguished name: `{}` has no `=` (write `CN=...,O=...,C=..`)",
+                part.trim()
+            ));
+        };
+        let (k, v) = (k.trim().to_ascii_uppercase(), v.trim().to_owned());
+        if k.is_empty() || v.is_empty() {
+            return Err(format!(
+                "`{s}` is not a distinguished name: `{}` has an empty type or value",
+                part.trim()
+            ));
+        }
+        out.push((k, v));
+    }
+    out.sort();
+    Ok(out)
+}
+
 impl ImageTrust {
     /// The policy that applies to an image: the first, in file order, whose scope covers it.
     pub fn policy_for(&self, image: &ImageRef) -> Option<&TrustPolicy> {
@@ -147,5 +187,16 @@ mod tests {
         assert_eq!(get("nginx"), Some("hub"));
         assert_eq!(get("bitnami/redis"), None);
         assert_eq!(get("contoso.azurecr.io.evil.com/shop/api"), None);
+    }
+
+    #[test]
+    fn distinguished_names_compare_by_attribute() {
+        let a = parse_distinguished_name("CN=Contoso Release,O=Contoso,C=US").unwrap();
+        let b = parse_distinguished_name("c=US, o=Contoso, cn=Contoso Release").unwrap();
+        assert_eq!(a, b);
+        let esc = parse_distinguished_name(r"CN=Release\, Shop,O=Contoso").unwrap();
+        assert!(esc.contains(&("CN".to_owned(), "Release, Shop".to_owned())));
+        assert!(parse_distinguished_name("Contoso Release").is_err());
+        assert!(parse_distinguished_name("CN=").is_err());
     }
 }

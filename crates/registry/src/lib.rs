@@ -5,11 +5,15 @@
 //! `palisade-supply` (`cosign`). The client speaks the OCI distribution API
 //! (`/v2/<name>/manifests/<reference>`, `/v2/<name>/blobs/<digest>`, uploads for the tests),
 //! over HTTPS, or plain HTTP for loopback registries (`localhost`, `127.0.0.1`, `[::1]`, as
-//! Docker treats them). Anonymous bearer tokens (`WWW-Authenticate: Bearer realm=...`) are
-//! fetched when a registry asks for one; credentials are not read.
+//! Docker treats them). When a registry answers 401, the client follows its
+//! `WWW-Authenticate` challenge: `Basic` with the registry's login from the [`Keychain`]
+//! (Docker config file, image pull Secrets), `Bearer realm=...` by fetching a token from the
+//! realm, with that login when there is one, anonymously otherwise.
 //!
 //! [`Verifier`] resolves a tag to its digest, fetches the cosign signatures stored under
-//! `sha256-<hex>.sig`, judges them against the trust policy's keys, and caches each digest's
+//! `sha256-<hex>.sig` and the Notation signatures that refer to the digest (OCI referrers
+//! API, else the `sha256-<hex>` referrers tag), judges them against the trust policy's keys
+//! and trust store (`palisade-supply`), and caches each digest's
 //! verdict for a time to live. It also remembers which digest each tag resolved to when it was
 //! verified, so that a tag moved to unsigned content after signing is reported as such.
 
@@ -17,14 +21,20 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, StatusCode};
 use palisade_core::ImageRef;
-use palisade_supply::cosign::{self, PublicKey, SignatureLayer, Verdict};
+use palisade_supply::cosign::{self, PublicKey, SignatureLayer};
+use palisade_supply::notation::{self, Envelope, TrustStore};
+use palisade_supply::signatures::Verdict;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+pub mod credentials;
+pub mod policy;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use credentials::{CredentialError, Credentials, Keychain};
 
 type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
@@ -95,7 +105,10 @@ pub struct Manifest {
 pub struct Registry {
     client: Client,
     timeout: Duration,
-    tokens: std::sync::Arc<Mutex<HashMap<String, String>>>,
+    /// The `Authorization` header each registry last accepted (a bearer token, or basic
+    /// authentication with its login).
+    auth: std::sync::Arc<Mutex<HashMap<String, String>>>,
+    keychain: std::sync::Arc<Keychain>,
 }
 
 fn is_loopback(registry: &str) -> bool {
@@ -151,8 +164,16 @@ impl Registry {
         Ok(Registry {
             client,
             timeout,
-            tokens: Default::default(),
+            auth: Default::default(),
+            keychain: Default::default(),
         })
+    }
+
+    /// The same client, with registry logins used when a registry asks for authentication.
+    pub fn with_keychain(mut self, keychain: Keychain) -> Registry {
+        self.keychain = std::sync::Arc::new(keychain);
+        self.auth = Default::default();
+        self
     }
 
     fn url(registry: &str, path: &str) -> String {
@@ -171,6 +192,7 @@ impl Registry {
         url: &str,
         headers: &[(&str, &str)],
         body: Bytes,
+        auth: Option<&str>,
     ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), RegistryError> {
         let mut req = Request::builder().method(method).uri(url).header(
             hyper::header::USER_AGENT,
@@ -179,8 +201,8 @@ impl Registry {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        if let Some(t) = self.tokens.lock().expect("token cache").get(registry) {
-            req = req.header(hyper::header::AUTHORIZATION, format!("Bearer {t}"));
+        if let Some(a) = auth {
+            req = req.header(hyper::header::AUTHORIZATION, a);
         }
         let req = req
             .body(Full::new(body))
@@ -216,7 +238,9 @@ impl Registry {
             })?
     }
 
-    /// A request, with one anonymous bearer token fetch when the registry asks for it.
+    /// A request, answering one authentication challenge when the registry asks: basic
+    /// authentication with the registry's login, or a bearer token from the challenge's realm
+    /// (with that login when there is one).
     async fn request(
         &self,
         registry: &str,
@@ -226,57 +250,94 @@ impl Registry {
         body: Bytes,
     ) -> Result<(StatusCode, hyper::HeaderMap, Bytes), RegistryError> {
         let url = Registry::url(registry, path);
+        let cached = self.auth.lock().expect("auth cache").get(registry).cloned();
         let first = self
-            .send(registry, method.clone(), &url, headers, body.clone())
+            .send(
+                registry,
+                method.clone(),
+                &url,
+                headers,
+                body.clone(),
+                cached.as_deref(),
+            )
             .await?;
         if first.0 != StatusCode::UNAUTHORIZED {
             return Ok(first);
         }
-        let Some(params) = first
+        let Some(challenge) = first
             .1
             .get(hyper::header::WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
-            .and_then(challenge_params)
+            .map(str::to_owned)
         else {
             return Ok(first);
         };
-        let Some(realm) = params.get("realm") else {
-            return Ok(first);
-        };
-        let mut token_url = realm.clone();
-        let mut sep = if realm.contains('?') { '&' } else { '?' };
-        for k in ["service", "scope"] {
-            if let Some(v) = params.get(k) {
-                token_url.push(sep);
-                token_url.push_str(k);
-                token_url.push('=');
-                token_url.push_str(&encode(v));
-                sep = '&';
+        let login = self.keychain.get(registry);
+        let header = if challenge
+            .trim_start()
+            .get(..6)
+            .is_some_and(|s| s.eq_ignore_ascii_case("basic "))
+        {
+            match login {
+                Some(c) => c.basic(),
+                None => return Ok(first),
             }
-        }
-        let (status, _, tok) = self
-            .send(registry, Method::GET, &token_url, &[], Bytes::new())
-            .await?;
-        if !status.is_success() {
+        } else {
+            let Some(params) = challenge_params(&challenge) else {
+                return Ok(first);
+            };
+            let Some(realm) = params.get("realm") else {
+                return Ok(first);
+            };
+            let mut token_url = realm.clone();
+            let mut sep = if realm.contains('?') { '&' } else { '?' };
+            for k in ["service", "scope"] {
+                if let Some(v) = params.get(k) {
+                    token_url.push(sep);
+                    token_url.push_str(k);
+                    token_url.push('=');
+                    token_url.push_str(&encode(v));
+                    sep = '&';
+                }
+            }
+            let basic = login.map(Credentials::basic);
+            let (status, _, tok) = self
+                .send(
+                    registry,
+                    Method::GET,
+                    &token_url,
+                    &[],
+                    Bytes::new(),
+                    basic.as_deref(),
+                )
+                .await?;
+            if !status.is_success() {
+                return Ok(first);
+            }
+            let token = serde_json::from_slice::<Value>(&tok)
+                .ok()
+                .and_then(|v| {
+                    v.get("token")
+                        .or_else(|| v.get("access_token"))
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })
+                .ok_or_else(|| RegistryError::Invalid {
+                    registry: registry.to_owned(),
+                    reason: "the token service answered without a token".to_owned(),
+                })?;
+            format!("Bearer {token}")
+        };
+        if cached.as_deref() == Some(header.as_str()) {
+            // The same authorization was just refused.
             return Ok(first);
         }
-        let token = serde_json::from_slice::<Value>(&tok)
-            .ok()
-            .and_then(|v| {
-                v.get("token")
-                    .or_else(|| v.get("access_token"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })
-            .ok_or_else(|| RegistryError::Invalid {
-                registry: registry.to_owned(),
-                reason: "the token service answered without a token".to_owned(),
-            })?;
-        self.tokens
+        self.auth
             .lock()
-            .expect("token cache")
-            .insert(registry.to_owned(), token);
-        self.send(registry, method, &url, headers, body).await
+            .expect("auth cache")
+            .insert(registry.to_owned(), header.clone());
+        self.send(registry, method, &url, headers, body, Some(&header))
+            .await
     }
 
     /// A manifest by tag or digest; `None` when the registry does not have it.
@@ -468,6 +529,111 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// The descriptors of the manifests that refer to `digest` with `artifact_type`: from the
+    /// OCI referrers API (`GET /v2/<name>/referrers/<digest>?artifactType=...`), or, when
+    /// the registry does not serve it (404), from the referrers tag schema: the image index
+    /// tagged `sha256-<hex>`.
+    pub async fn referrers(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        artifact_type: &str,
+    ) -> Result<Vec<Value>, RegistryError> {
+        let path = format!(
+            "/v2/{repository}/referrers/{digest}?artifactType={}",
+            encode(artifact_type)
+        );
+        let (status, _, body) = self
+            .request(
+                registry,
+                Method::GET,
+                &path,
+                &[("accept", "application/vnd.oci.image.index.v1+json")],
+                Bytes::new(),
+            )
+            .await?;
+        let index = if status.is_success() {
+            body
+        } else if status == StatusCode::NOT_FOUND {
+            match self
+                .manifest(registry, repository, &digest.replacen(':', "-", 1))
+                .await?
+            {
+                Some(m) => m.body,
+                None => return Ok(Vec::new()),
+            }
+        } else {
+            return Err(RegistryError::Status {
+                registry: registry.to_owned(),
+                status: status.as_u16(),
+                what: format!("GET {path}"),
+            });
+        };
+        let index: Value = serde_json::from_slice(&index).map_err(|e| RegistryError::Invalid {
+            registry: registry.to_owned(),
+            reason: format!("the referrers of {digest} are not a JSON image index: {e}"),
+        })?;
+        Ok(index["manifests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["artifactType"].as_str() == Some(artifact_type))
+            .cloned()
+            .collect())
+    }
+
+    /// The Notation signature envelopes stored for a digest: each referrer whose artifact
+    /// type is `application/vnd.cncf.notary.signature` and whose `subject` is the digest,
+    /// with its envelope layer.
+    pub async fn notation_signatures(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+    ) -> Result<Vec<Envelope>, RegistryError> {
+        let mut out = Vec::new();
+        for desc in self
+            .referrers(registry, repository, digest, notation::ARTIFACT_TYPE)
+            .await?
+        {
+            let Some(d) = desc["digest"].as_str() else {
+                continue;
+            };
+            let Some(m) = self.manifest(registry, repository, d).await? else {
+                continue;
+            };
+            let doc: Value =
+                serde_json::from_slice(&m.body).map_err(|e| RegistryError::Invalid {
+                    registry: registry.to_owned(),
+                    reason: format!("the Notation signature manifest {d} is not JSON: {e}"),
+                })?;
+            let artifact = doc["artifactType"]
+                .as_str()
+                .or_else(|| doc.pointer("/config/mediaType").and_then(Value::as_str));
+            if artifact != Some(notation::ARTIFACT_TYPE)
+                || doc.pointer("/subject/digest").and_then(Value::as_str) != Some(digest)
+            {
+                continue;
+            }
+            for layer in doc["layers"].as_array().into_iter().flatten() {
+                let (Some(ld), Some(mt)) = (layer["digest"].as_str(), layer["mediaType"].as_str())
+                else {
+                    continue;
+                };
+                let blob = self.blob(registry, repository, ld).await?;
+                out.push(Envelope {
+                    media_type: mt.to_owned(),
+                    digest: ld.to_owned(),
+                    blob: blob.to_vec(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -490,7 +656,17 @@ pub struct Outcome {
     pub cached: bool,
 }
 
-/// Verifies images against cosign keys, caching each digest's verdict for `ttl`.
+/// What a trust policy accepts: cosign signatures by its keys, Notation signatures chained
+/// to its trust store (by its signers), or both.
+#[derive(Clone, Debug, Default)]
+pub struct Trust {
+    /// cosign public keys, when the policy accepts cosign.
+    pub cosign: Option<Vec<PublicKey>>,
+    /// The Notation trust store, when the policy accepts Notation.
+    pub notation: Option<TrustStore>,
+}
+
+/// Verifies images against trust policies, caching each digest's verdict for `ttl`.
 pub struct Verifier {
     registry: Registry,
     ttl: Duration,
@@ -514,7 +690,7 @@ impl Verifier {
         &self,
         image: &ImageRef,
         digest: &str,
-        keys: &[PublicKey],
+        trust: &Trust,
     ) -> Result<(Verdict, bool), RegistryError> {
         let key = (image.full_name(), digest.to_owned());
         if let Some((at, v)) = self.verdicts.lock().expect("cache").get(&key) {
@@ -522,11 +698,27 @@ impl Verifier {
                 return Ok((v.clone(), true));
             }
         }
-        let layers = self
-            .registry
-            .cosign_signatures(&image.registry, &image.repository, digest)
-            .await?;
-        let v = cosign::judge(digest, &layers, keys);
+        let mut verdicts = Vec::new();
+        if let Some(keys) = &trust.cosign {
+            let layers = self
+                .registry
+                .cosign_signatures(&image.registry, &image.repository, digest)
+                .await?;
+            verdicts.push(cosign::judge(digest, &layers, keys));
+        }
+        if let Some(store) = &trust.notation {
+            let envelopes = self
+                .registry
+                .notation_signatures(&image.registry, &image.repository, digest)
+                .await?;
+            verdicts.push(notation::judge(
+                digest,
+                &envelopes,
+                store,
+                jiff::Timestamp::now(),
+            ));
+        }
+        let v = Verdict::combine(verdicts);
         self.verdicts
             .lock()
             .expect("cache")
@@ -538,7 +730,7 @@ impl Verifier {
     /// A pinned digest whose tag now points to other content that a trusted key signed, and a
     /// tag verified earlier at a signed digest that now points to content nobody trusted
     /// signed, are reported as a moved tag.
-    pub async fn verify(&self, image: &ImageRef, keys: &[PublicKey]) -> Outcome {
+    pub async fn verify(&self, image: &ImageRef, trust: &Trust) -> Outcome {
         let tag = image.tag.clone().unwrap_or_else(|| "latest".to_owned());
         let tag_key = format!("{}:{tag}", image.full_name());
         let resolve = || async {
@@ -570,7 +762,7 @@ impl Verifier {
                 }
             },
         };
-        let (verdict, cached) = match self.verdict(image, &running, keys).await {
+        let (verdict, cached) = match self.verdict(image, &running, trust).await {
             Ok(x) => x,
             Err(e) => {
                 return Outcome {
@@ -605,7 +797,8 @@ impl Verifier {
                 None
             };
             if let Some(other) = earlier.filter(|d| *d != running) {
-                if let Ok((Verdict::Verified { .. }, _)) = self.verdict(image, &other, keys).await {
+                if let Ok((Verdict::Verified { .. }, _)) = self.verdict(image, &other, trust).await
+                {
                     return Outcome {
                         digest: Some(running.clone()),
                         verdict: Ok(Verdict::TagMoved {

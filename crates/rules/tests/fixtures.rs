@@ -127,7 +127,10 @@ fn signature_evidence(path: &Path) -> palisade_supply::signatures::SignatureEvid
                 key_id: "sha256:00".into(),
             }),
             "unsigned" => SignatureResult::Judged(Verdict::Unsigned),
-            "untrusted" => SignatureResult::Judged(Verdict::UntrustedSigner { signatures: 1 }),
+            "untrusted" => SignatureResult::Judged(Verdict::UntrustedSigner {
+                signatures: 1,
+                reason: None,
+            }),
             "invalid" => SignatureResult::Judged(Verdict::InvalidSignature { reason: arg.into() }),
             "moved" => SignatureResult::Judged(Verdict::TagMoved {
                 running: digest.clone().unwrap(),

@@ -8,11 +8,11 @@
 //! `dev.cosignproject.cosign/signature` is the base64 ASN.1 DER ECDSA signature of that blob.
 //! This module checks those pieces; fetching them is the registry client's job.
 
+pub use crate::signatures::Verdict;
 use base64::Engine as _;
 use ring::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
-use std::fmt;
 
 /// The annotation holding a layer's signature.
 pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
@@ -139,58 +139,6 @@ pub struct SignatureLayer {
     pub payload: Vec<u8>,
 }
 
-/// The verdict on one image digest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// A trusted key signed this digest.
-    Verified {
-        /// The key that verified it (its file).
-        key: String,
-        /// Its id.
-        key_id: String,
-    },
-    /// No signature is stored for the digest.
-    Unsigned,
-    /// Well-formed signatures, none of which a trusted key verifies (another signer, or a
-    /// signature altered without breaking its encoding: ECDSA cannot tell them apart).
-    UntrustedSigner {
-        /// How many signatures were checked.
-        signatures: usize,
-    },
-    /// A signature that is broken: not base64 or not DER, a payload that does not match its
-    /// digest, a payload that is not a simple-signing document.
-    InvalidSignature {
-        /// Why.
-        reason: String,
-    },
-    /// A trusted key signed another digest than the one running: the signature found names
-    /// `signed`, or the tag now points to `tag_digest` while the workload runs another.
-    TagMoved {
-        /// The digest the workload runs.
-        running: String,
-        /// The digest the trusted signature (or the tag) names.
-        signed: String,
-    },
-}
-
-impl fmt::Display for Verdict {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Verdict::Verified { key, key_id } => write!(f, "signed with {key} ({key_id})"),
-            Verdict::Unsigned => f.write_str("unsigned: no cosign signature is stored for this digest"),
-            Verdict::UntrustedSigner { signatures } => write!(
-                f,
-                "signed by an untrusted signer: none of its {signatures} signature(s) verifies with a trusted key"
-            ),
-            Verdict::InvalidSignature { reason } => write!(f, "invalid signature: {reason}"),
-            Verdict::TagMoved { running, signed } => write!(
-                f,
-                "tag moved: the digest running is {running}, the digest signed is {signed}"
-            ),
-        }
-    }
-}
-
 /// Judges the signature layers stored for `digest` against the trusted keys.
 pub fn judge(digest: &str, layers: &[SignatureLayer], keys: &[PublicKey]) -> Verdict {
     if layers.is_empty() {
@@ -264,6 +212,7 @@ pub fn judge(digest: &str, layers: &[SignatureLayer], keys: &[PublicKey]) -> Ver
     }
     Verdict::UntrustedSigner {
         signatures: checked,
+        reason: None,
     }
 }
 
@@ -328,7 +277,10 @@ mod tests {
         let theirs = layer(&other, payload("r.io/app", d));
         assert_eq!(
             judge(d, &[theirs], keys),
-            Verdict::UntrustedSigner { signatures: 1 }
+            Verdict::UntrustedSigner {
+                signatures: 1,
+                reason: None
+            }
         );
         let mut corrupt = good.clone();
         corrupt.signature = Some("MEUCIQ-not-base64".to_owned());

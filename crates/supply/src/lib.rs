@@ -8,9 +8,13 @@
 //!   and the verdict on an image digest; the registry client (`palisade-registry`) fetches
 //!   the pieces.
 //!
+//! - [`notation`]: Notation (Notary Project) signatures: JWS envelopes, certificate chains
+//!   to a trust store of root certificates, signer identities.
+//!
 //! No I/O beyond what the caller hands in (texts and parsed objects), and no async runtime:
 //! the rule catalogue depends on this crate.
 
 pub mod cosign;
+pub mod notation;
 pub mod signatures;
 pub mod vuln;

@@ -24,14 +24,34 @@ pub async fn validate(
     let evaluator = state.evaluator.clone();
     let semaphore = state.semaphore.clone();
     let span = tracing::Span::current();
+    let images = state.images.clone();
     let work = async move {
+        // The workload's images verified at their registries first (within the
+        // verification budget, inside the webhook's timeout).
+        let (signatures, notes) = match &images {
+            Some(iv) => {
+                let list = crate::images::ImageVerification::images_of(&body);
+                if list.is_empty() {
+                    (None, Vec::new())
+                } else {
+                    let (e, n) = iv.verify(list).await;
+                    (Some(e), n)
+                }
+            }
+            None => (None, Vec::new()),
+        };
         let _permit = semaphore
             .acquire_owned()
             .await
             .map_err(|_| ApiError::Internal("shutting down".into()))?;
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            evaluator.review(&body, today)
+            evaluator
+                .review_with(&body, today, signatures.as_ref())
+                .map(|mut outcome| {
+                    add_warnings(&mut outcome, &notes);
+                    outcome
+                })
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))
@@ -64,6 +84,19 @@ pub async fn validate(
     state.metrics.record(&outcome, started.elapsed());
     log(&outcome);
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Adds the image verification notes (images not verified under failure policy `Ignore`)
+/// to an evaluated review's warnings.
+fn add_warnings(outcome: &mut crate::review::Outcome, notes: &[String]) {
+    if notes.is_empty() || outcome.verdict == Verdict::Skipped {
+        return;
+    }
+    if let Some(r) = outcome.review.response.as_mut() {
+        r.warnings
+            .get_or_insert_with(Vec::new)
+            .extend(notes.iter().map(|n| format!("palisade: IMG007 {n}")));
+    }
 }
 
 fn log(outcome: &crate::review::Outcome) {

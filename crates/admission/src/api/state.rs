@@ -1,5 +1,6 @@
 //! The state shared by the handlers.
 
+use crate::images::ImageVerification;
 use crate::metrics::Metrics;
 use crate::review::Evaluator;
 use jiff::civil::Date;
@@ -87,6 +88,8 @@ pub struct AppState {
     pub semaphore: Arc<Semaphore>,
     /// Ready to serve (`/readyz`): set once listening, cleared on shutdown.
     pub ready: Arc<AtomicBool>,
+    /// Image signature verification, when the policy has an `imageTrust` section.
+    pub images: Option<Arc<ImageVerification>>,
 }
 
 impl AppState {
@@ -99,6 +102,13 @@ impl AppState {
             semaphore: Arc::new(Semaphore::new(limits.max_concurrent.max(1))),
             limits,
             ready: Arc::new(AtomicBool::new(true)),
+            images: None,
         }
+    }
+
+    /// Verifies the images of reviewed workloads (IMG007) with `images`.
+    pub fn with_image_verification(mut self, images: ImageVerification) -> AppState {
+        self.images = Some(Arc::new(images));
+        self
     }
 }

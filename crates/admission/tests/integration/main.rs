@@ -20,6 +20,8 @@ mod gatekeeper;
 mod install;
 // Malformed input, limits and modes through `router().oneshot`.
 mod router;
+// Image signatures (IMG007) against a local registry; a registry that never answers.
+mod signatures;
 // End to end over real TLS on 127.0.0.1: modes, expiring exceptions, certificate rotation
 // under traffic, malformed bodies, graceful shutdown.
 mod tls;

@@ -7,23 +7,35 @@ declare_rule! {
     /// Container images that the image trust policy (`imageTrust` in `palisade.yaml`) says
     /// must be signed, and whose signature could not be verified: `palisade scan
     /// --verify-images` resolves each image's tag to its digest at the registry (OCI
-    /// distribution API), fetches the cosign signatures stored for that digest
-    /// (`sha256-<hex>.sig`), and checks them against the policy's public keys. Reported:
+    /// distribution API), fetches the signatures of the kinds the scope's policy accepts, and
+    /// checks them: cosign signatures stored for the digest (`sha256-<hex>.sig`) against the
+    /// policy's public keys; Notation signatures that refer to the digest (OCI referrers API,
+    /// else the `sha256-<hex>` referrers tag), JWS envelopes whose certificate chain must lead
+    /// to a root of the policy's trust store, every certificate valid now, the signing
+    /// certificate fit for code signing and, when the policy names `signers`, its subject one
+    /// of them. Reported:
     ///
-    /// - **unsigned**: no signature is stored for the digest;
-    /// - **untrusted signer**: signatures exist but none verifies with a trusted key (a
-    ///   signature by another key and a well-formed but altered one look the same to ECDSA);
-    /// - **invalid signature**: a signature that is not base64 or not DER, a payload that
-    ///   does not match its digest or is not a simple-signing document;
-    /// - **tag moved**: a trusted key signed another digest than the one that runs (the
+    /// - **unsigned**: no signature of an accepted kind is stored for the digest;
+    /// - **untrusted signer**: signatures exist but none is by a trusted signer (another
+    ///   cosign key, or a cosign signature altered without breaking its encoding; a Notation
+    ///   certificate that does not chain to the trust store, or whose subject is not one of
+    ///   the signers);
+    /// - **invalid signature**: cosign: not base64 or not DER, a payload that does not match
+    ///   its digest or is not a simple-signing document; Notation: a malformed envelope, a
+    ///   signature that does not verify with its certificate's key, an expired or not yet
+    ///   valid certificate, a signature past its own expiry, an unsupported envelope (COSE),
+    ///   algorithm (ES512) or signing scheme (`notary.x509.signingAuthority`);
+    /// - **tag moved**: a trusted signer signed another digest than the one that runs (the
     ///   tag was verified at a signed digest and now points to content nobody trusted signed,
     ///   or a signature stored for one digest signs another);
     /// - **outside every trust policy**, when `imageTrust.default` is `reject`;
     /// - **not verified**, when the registry does not answer and the failure policy is
     ///   `fail` (`--verify-failure-policy`, default `fail`; with `ignore` the report notes it).
     ///
-    /// Without `--verify-images` the rule reports nothing. Notation signatures are not
-    /// verified yet: a scope that accepts only Notation is listed in a note, never passed.
+    /// Without `--verify-images` the rule reports nothing. At admission, the webhook verifies
+    /// the images of each reviewed workload when the policy has an `imageTrust` section
+    /// (verdicts cached per digest; a registry that does not answer within the verification
+    /// budget follows the webhook's failure policy, and the response says so).
     ///
     /// ## Why it matters
     /// A registry allowlist says where an image comes from, not who built it: a pushed tag, a
@@ -33,8 +45,10 @@ declare_rule! {
     ///
     /// ## How to fix
     /// Sign the digest your pipeline built (`cosign sign --key ...
-    /// registry/app@sha256:...`), reference images by that digest, and list the pipeline's
-    /// public key in the scope's trust policy. A moved tag means the digest that runs is not
+    /// registry/app@sha256:...`, or `notation sign registry/app@sha256:...` with a
+    /// certificate your trust store's root issued), reference images by that digest, and list
+    /// the pipeline's public key, or the root certificate and the signing certificate's
+    /// subject, in the scope's trust policy. A moved tag means the digest that runs is not
     /// the one signed: redeploy the signed digest, or sign the new one if it is yours.
     ///
     /// ## Example
@@ -67,8 +81,8 @@ impl Rule for UnverifiedImageSignature {
     }
 
     fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
-        // Verification at admission is not wired yet: a scan verifies.
-        palisade_core::AdmissionNeeds::ScanOnly
+        // The webhook verifies the reviewed workload's images before the rules run.
+        palisade_core::AdmissionNeeds::Object
     }
 
     fn check(&self, object: &palisade_core::Object, cx: &mut Context<'_>) {
@@ -107,7 +121,7 @@ impl Rule for UnverifiedImageSignature {
                     ),
                     SignatureResult::Judged(verdict) => (
                         verdict.to_string(),
-                        "sign the image's digest with a key of its trust policy (cosign sign --key ...) and deploy it by digest",
+                        "sign the image's digest as its trust policy asks (cosign sign --key ..., notation sign ...) and deploy it by digest",
                     ),
                     SignatureResult::OutsideTrustPolicies => (
                         "comes from outside every trust policy (imageTrust.default: reject)".to_owned(),

@@ -1,0 +1,173 @@
+//! Image signatures at admission (IMG007): a local `docker-registry` started by the test
+//! (SKIPPED without `/usr/bin/docker-registry`) with a signed and an unsigned image, the
+//! webhook in deny and in warn mode, and a registry that accepts connections and never
+//! answers under both failure policies, within the webhook's timeout.
+
+use crate::util::{oneshot, review, state};
+use palisade_admission::{FailurePolicy, FixedClock, ImageVerification};
+use palisade_registry::testing::{keypair, push_image, push_signature, start};
+use palisade_registry::{Registry, Trust};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn pod(image: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "api", "namespace": "shop"},
+        "spec": {"containers": [{"name": "api", "image": image}]}
+    })
+}
+
+fn policy(mode: &str, reg: &str) -> String {
+    format!(
+        "select: [IMG007]\nrules:\n  IMG007: {{ mode: {mode} }}\nimageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [release.pub] }}\n"
+    )
+}
+
+fn webhook(
+    mode: &str,
+    reg: &str,
+    trust: Trust,
+    failure: FailurePolicy,
+    budget: Duration,
+) -> palisade_admission::AppState {
+    let yaml = policy(mode, reg);
+    let clock = Arc::new(FixedClock::new("2026-06-01".parse().unwrap()));
+    let image_trust = crate::util::policy(&yaml).image_trust.unwrap();
+    let trusts = HashMap::from([("shop-release".to_owned(), trust)]);
+    state(&yaml, clock).with_image_verification(ImageVerification::new(
+        image_trust,
+        trusts,
+        Registry::new(budget).unwrap(),
+        failure,
+        budget,
+        Duration::from_secs(300),
+    ))
+}
+
+fn response(v: &Value) -> (bool, String, Vec<String>) {
+    let r = &v["response"];
+    (
+        r["allowed"].as_bool().unwrap(),
+        r["status"]["message"].as_str().unwrap_or("").to_owned(),
+        r["warnings"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|w| w.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deny_and_warn_modes_against_a_local_registry() {
+    let Some(local) = start().await else {
+        return;
+    };
+    let reg = local.addr.clone();
+    let r = Registry::new(Duration::from_secs(5)).unwrap();
+    let (key, public, _) = keypair();
+    let signed = push_image(&r, &reg, "shop/api", "1.0", b"api").await;
+    push_signature(&r, &reg, "shop/api", &signed, &signed, &key, None).await;
+    push_image(&r, &reg, "shop/frontend", "1.0", b"frontend").await;
+    let trust = Trust {
+        cosign: Some(vec![public]),
+        notation: None,
+    };
+
+    let deny = webhook(
+        "deny",
+        &reg,
+        trust.clone(),
+        FailurePolicy::Fail,
+        Duration::from_secs(3),
+    );
+    let body = review("u1", "CREATE", pod(&format!("{reg}/shop/api:1.0")));
+    let (status, v) = oneshot(&deny, body.to_string()).await;
+    assert_eq!(status, 200);
+    let (allowed, message, _) = response(&v);
+    assert!(allowed, "signed image denied: {v}");
+
+    let body = review("u2", "CREATE", pod(&format!("{reg}/shop/frontend:1.0")));
+    let (_, v) = oneshot(&deny, body.to_string()).await;
+    let (allowed, message2, _) = response(&v);
+    assert!(!allowed, "{v}");
+    assert!(
+        message2.contains("IMG007") && message2.contains("unsigned"),
+        "{message2}"
+    );
+    assert!(message.is_empty());
+
+    let warn = webhook(
+        "warn",
+        &reg,
+        trust,
+        FailurePolicy::Fail,
+        Duration::from_secs(3),
+    );
+    let (_, v) = oneshot(&warn, body.to_string()).await;
+    let (allowed, _, warnings) = response(&v);
+    assert!(allowed, "{v}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("IMG007") && w.contains("unsigned")),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_never_answers_follows_the_failure_policy() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let reg = listener.local_addr().unwrap().to_string();
+    let hold = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let (_, public, _) = keypair();
+    let trust = Trust {
+        cosign: Some(vec![public]),
+        notation: None,
+    };
+    let budget = Duration::from_millis(800);
+    let body = review("u3", "CREATE", pod(&format!("{reg}/shop/api:1.0")));
+
+    // Fail: denied, saying the registry did not answer, well within the webhook's timeout.
+    let fail = webhook("deny", &reg, trust.clone(), FailurePolicy::Fail, budget);
+    let t = Instant::now();
+    let (status, v) = oneshot(&fail, body.to_string()).await;
+    let took = t.elapsed();
+    assert_eq!(status, 200);
+    let (allowed, message, _) = response(&v);
+    assert!(!allowed, "{v}");
+    assert!(
+        message.contains("could not be verified (failure policy fail)")
+            && message.contains("did not answer"),
+        "{message}"
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+
+    // Ignore: admitted, with a warning that says the image was not verified.
+    let ignore = webhook("deny", &reg, trust, FailurePolicy::Ignore, budget);
+    let t = Instant::now();
+    let (_, v) = oneshot(&ignore, body.to_string()).await;
+    let took = t.elapsed();
+    let (allowed, _, warnings) = response(&v);
+    assert!(allowed, "{v}");
+    assert!(
+        warnings.iter().any(
+            |w| w.contains("IMG007") && w.contains("not verified, the registry did not answer")
+        ),
+        "{warnings:?}"
+    );
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    eprintln!("registry timeout at admission: answered in {took:?} with a {budget:?} budget");
+    hold.abort();
+}
