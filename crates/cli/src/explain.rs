@@ -256,7 +256,7 @@ fn explain_one(m: &RuleMeta, others: &[&RuleMeta]) -> String {
     if let Some(a) = palisade_analyze::catalogue::admission_needs(m.id) {
         let _ = writeln!(out, "- At admission: {}", a.describe());
     }
-    let _ = writeln!(out, "- References: {}", m.references.join(", "));
+    // The references are the generated `## References` section of the doc below.
     if !m.tags.is_empty() {
         let _ = writeln!(out, "- Tags: {}", m.tags.join(", "));
     }
