@@ -833,6 +833,13 @@ fn detect_webhook_config_and_rules() {
         out.contains("kind: Config") && out.contains("server: https://10.0.0.1:8443/audit"),
         "{out}"
     );
+    // Serialised, not pasted: a server address YAML would read otherwise stays one string.
+    let server = "https://10.0.0.1:8443/audit?x=1 #not-a-comment";
+    let o = palisade(&["detect", "webhook-config", "--server", server]);
+    let config: serde_json::Value = serde_yaml_ng::from_str(&stdout(&o)).unwrap();
+    assert_eq!(config["clusters"][0]["cluster"]["server"], server);
+    assert_eq!(config["current-context"], "palisade-detect");
+    assert_eq!(config["users"][0]["user"], serde_json::json!({}));
     let o = palisade(&["detect", "rules"]);
     assert!(stdout(&o).contains("DET001"));
 }
