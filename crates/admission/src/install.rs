@@ -8,6 +8,7 @@
 //! Trivy Operator installed them). With `--policy`, the policies are shipped in a ConfigMap
 //! that the server loads, and the webhook is also registered for what they match.
 
+use base64::Engine as _;
 use palisade_core::{InputIssue, Object, Rule};
 use palisade_policy::constraint::{EnforcementPoint, MatchScope};
 use palisade_policy::{ConstraintRule, EvalOptions, PolicySet};
@@ -159,7 +160,19 @@ impl InstallPolicies {
         // Policies first, then their parameter objects, each as one document.
         for o in policies.iter().chain(&params) {
             text.push_str("---\n");
-            text.push_str(&serde_yaml_ng::to_string(&o.value).unwrap_or_default());
+            let yaml = serde_yaml_ng::to_string(&o.value).map_err(|e| {
+                let message = format!("{} {}: cannot be written as YAML: {e}", o.kind, o.name);
+                vec![match &o.source {
+                    Some(at) => InputIssue {
+                        file: at.file.to_string(),
+                        line: at.line,
+                        column: at.column,
+                        message,
+                    },
+                    None => issue(message),
+                }]
+            })?;
+            text.push_str(&yaml);
         }
         if text.len() > MAX_POLICIES_BYTES {
             return Err(vec![issue(format!(
@@ -369,27 +382,6 @@ fn labels() -> Value {
     })
 }
 
-fn base64(bytes: &[u8]) -> String {
-    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 /// The manifests as JSON values, in apply order.
 pub fn objects(opts: &InstallOptions) -> Vec<Value> {
     let cache = opts.cluster_cache || opts.audit_interval.is_some();
@@ -592,7 +584,7 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
     let ca_bundle = opts
         .ca_pem
         .as_deref()
-        .map(|pem| base64(pem.as_bytes()))
+        .map(|pem| base64::engine::general_purpose::STANDARD.encode(pem))
         .unwrap_or_default();
     // Every kind a rule evaluated at admission reads (the default policy's selection),
     // grouped by API group and version; with `matchPolicy: Equivalent` other versions of the
@@ -780,7 +772,7 @@ pub fn admission_resources(
 }
 
 /// The manifests as one multi-document YAML stream, with comments on what to do next.
-pub fn render(opts: &InstallOptions) -> String {
+pub fn render(opts: &InstallOptions) -> Result<String, serde_yaml_ng::Error> {
     let mut out = String::new();
     out.push_str("# Palisade admission webhook. Apply with `kubectl apply -f -`.\n");
     out.push_str(&format!(
@@ -798,22 +790,7 @@ pub fn render(opts: &InstallOptions) -> String {
     }
     for obj in objects(opts) {
         out.push_str("---\n");
-        // Serialising a JSON value to YAML cannot fail.
-        out.push_str(&serde_yaml_ng::to_string(&obj).unwrap_or_default());
+        out.push_str(&serde_yaml_ng::to_string(&obj)?);
     }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64;
-
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
+    Ok(out)
 }

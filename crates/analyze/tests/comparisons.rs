@@ -15,10 +15,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 fn corpus(name: &str) -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus").join(name))
-        .find(|p| p.is_dir())
+    palisade_testkit::corpus(name)
 }
 
 fn repo_root() -> PathBuf {
@@ -527,7 +524,6 @@ struct CheckResult {
 #[test]
 fn checkov_agreement() {
     let Some(root) = corpus("checkov-k8s") else {
-        eprintln!("SKIPPED: shared/corpus/checkov-k8s not found");
         return;
     };
     let meta: serde_json::Value =
@@ -834,7 +830,6 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn real_world_findings() {
     let Some(root) = corpus("real-manifests") else {
-        eprintln!("SKIPPED: shared/corpus/real-manifests not found");
         return;
     };
     let inv = load_all(&root);

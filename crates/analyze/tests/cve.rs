@@ -8,13 +8,10 @@
 use palisade_analyze::{analyze, InputSummary, Options};
 use palisade_core::Inventory;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn data() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus/k8s-cves/cves"))
-        .find(|p| p.is_dir())
+    palisade_testkit::corpus("k8s-cves/cves")
 }
 
 fn parse(v: &str) -> (u64, u64, u64) {
@@ -82,7 +79,6 @@ status:
 #[test]
 fn cves_of_a_v1_24_api_server_and_v1_22_kubelets() {
     let Some(dir) = data() else {
-        eprintln!("SKIPPED: ../shared/corpus/k8s-cves/cves not found");
         return;
     };
     // Expectation, from the files.

@@ -7,13 +7,10 @@
 
 use palisade_analyze::{analyze, InputSummary, Options};
 use palisade_core::{Inventory, PssLevel, PssVersion};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn testdata() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus/psa/test/testdata"))
-        .find(|p| p.is_dir())
+    palisade_testkit::corpus("psa/test/testdata")
 }
 
 /// Baseline checks that the restricted level replaces, by the replacing check.
@@ -29,7 +26,6 @@ fn replaced_by(check: &str) -> Option<&'static str> {
 #[test]
 fn pod_rules_agree_with_pod_security_admission_fixtures() {
     let Some(root) = testdata() else {
-        eprintln!("SKIPPED: ../shared/corpus/psa/test/testdata not found");
         return;
     };
     let mut checked = 0;

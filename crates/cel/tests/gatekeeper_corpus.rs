@@ -11,25 +11,6 @@ use std::path::{Path, PathBuf};
 use palisade_cel::{native_validation_code, CompiledGatekeeperCode, KubeCel, Request};
 use serde_json::Value;
 
-/// `$PALISADE_CORPUS`, else the first ancestor of the crate with `shared/corpus`.
-fn corpus() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PALISADE_CORPUS") {
-        let p = PathBuf::from(p);
-        if p.is_dir() {
-            return Some(p);
-        }
-    }
-    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let c = d.join("shared").join("corpus");
-        if c.is_dir() {
-            return Some(c);
-        }
-        dir = d.parent().map(PathBuf::from);
-    }
-    None
-}
-
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -128,15 +109,9 @@ fn listed_cases(doc: &str) -> BTreeSet<String> {
 
 #[test]
 fn gatekeeper_library_cel_cases_agree() {
-    let Some(corpus) = corpus() else {
-        println!("SKIPPED: shared/corpus not found (set PALISADE_CORPUS)");
+    let Some(lib) = palisade_testkit::corpus("gatekeeper-library") else {
         return;
     };
-    let lib = corpus.join("gatekeeper-library");
-    if !lib.join("cases_index.json").is_file() {
-        println!("SKIPPED: {} has no cases_index.json", lib.display());
-        return;
-    }
     let index: Vec<Value> = serde_json::from_str(
         &std::fs::read_to_string(lib.join("cases_index.json")).expect("cases_index.json"),
     )

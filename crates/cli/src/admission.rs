@@ -478,7 +478,7 @@ fn install(args: InstallArgs) -> anyhow::Result<Exit> {
         write(dir.join("tls.key"), &issued.key_pem, true)?;
         opts.ca_pem = Some(ca.cert_pem());
     }
-    emit(&install::render(&opts))?;
+    emit(&install::render(&opts).context("cannot write the manifests as YAML")?)?;
     Ok(Exit::Clean)
 }
 

@@ -118,17 +118,25 @@ fn scan_kinds(keep: Option<&HashSet<String>>, kubelet_config: bool) -> Option<Ha
     })
 }
 
-/// `scan --print-rbac`.
+/// `scan --print-rbac`: the read-only ClusterRole, as commented YAML.
 pub(crate) fn scan_role(
     keep: Option<&HashSet<String>>,
     kubelet_config: bool,
     metrics: bool,
-) -> String {
-    palisade_cluster::cluster_role_yaml(
+) -> anyhow::Result<String> {
+    let role = palisade_cluster::cluster_role(
         scan_kinds(keep, kubelet_config).as_ref(),
         kubelet_config,
         metrics,
-    )
+    );
+    let yaml = serde_yaml_ng::to_string(&role).context("cannot write the ClusterRole as YAML")?;
+    Ok(format!(
+        "# The read-only ClusterRole `palisade scan --cluster` and `palisade snapshot` need.\n\
+         # Secrets are listed as metadata only (PartialObjectMetadataList): the API server\n\
+         # still authorizes that as `list secrets`, but never sends their values. (They are\n\
+         # read in two lists split by a field selector on their type: the same permission.)\n\
+         {yaml}"
+    ))
 }
 
 /// One input of a scan.
@@ -329,13 +337,12 @@ pub(crate) struct DiffArgs {
     old: PathBuf,
     /// The later snapshot.
     new: PathBuf,
-    /// Output format: table or json.
-    #[arg(long, short = 'f', default_value = "table")]
-    format: String,
-    /// Exit 1 when a drift item is at or above this severity (critical, high, medium, low,
-    /// info), `none` never. Default: high.
-    #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::values::DiffFormat::Table)]
+    format: crate::values::DiffFormat,
+    /// Exit 1 when a drift item is at or above this severity, `none` never. Default: high.
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    fail_on: Option<crate::values::FailOn>,
 }
 
 /// `palisade diff`.
@@ -369,13 +376,12 @@ pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
         .collect();
     not_compared.sort();
     not_compared.dedup();
-    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
-        Some("none") => None,
-        Some(s) => Some(s.parse()?),
+    let fail_on: Option<Severity> = match args.fail_on {
+        Some(f) => f.severity(),
         None => Some(Severity::High),
     };
-    let text = match args.format.as_str() {
-        "table" => {
+    let text = match args.format {
+        crate::values::DiffFormat::Table => {
             let mut t = diff_table(&old.header, &new.header, &drift);
             if !not_compared.is_empty() {
                 t.push_str(&format!(
@@ -385,7 +391,7 @@ pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
             }
             t
         }
-        "json" => {
+        crate::values::DiffFormat::Json => {
             let mut by: std::collections::BTreeMap<&str, usize> =
                 Severity::ALL.iter().map(|s| (s.as_str(), 0)).collect();
             for d in &drift {
@@ -401,7 +407,6 @@ pub(crate) fn diff(args: DiffArgs) -> anyhow::Result<Exit> {
             });
             format!("{}\n", serde_json::to_string_pretty(&v)?)
         }
-        other => anyhow::bail!("unknown format `{other}` (expected table or json)"),
     };
     emit(&text)?;
     Ok(

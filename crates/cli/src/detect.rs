@@ -26,17 +26,16 @@ pub(crate) struct DetectArgs {
     follow: bool,
     #[command(flatten)]
     rules: RuleArgs,
-    /// Output: jsonl (one alert per line, streamed), or a report: json, table, sarif, junit,
-    /// markdown, html.
-    #[arg(long, short = 'f', default_value = "jsonl")]
-    format: String,
+    /// Output: jsonl (one alert per line, streamed), or a report.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::values::DetectFormat::Jsonl)]
+    format: crate::values::DetectFormat,
     /// Write the output to this file.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Exit 1 when an alert is at or above this severity (`none`: never); suppressed alerts
     /// never count. Default: the config's failOn, else high.
-    #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<String>,
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    fail_on: Option<crate::values::FailOn>,
     /// The day exceptions are evaluated against (YYYY-MM-DD), default today.
     #[arg(long, value_name = "DATE")]
     today: Option<String>,
@@ -221,26 +220,26 @@ fn today_local() -> jiff::civil::Date {
 
 /// An alert as a JSON line, as the detector writes it, with the policy's effective severity
 /// and, when an exception covers it, its `suppression`.
-fn json_line(a: &Alert, f: &ReportFinding) -> String {
+fn json_line(a: &Alert, f: &ReportFinding) -> Result<String, serde_json::Error> {
     let effective = palisade_analyze::catalogue::detect_severity(f.severity);
     let mut line = if effective == a.severity {
-        a.to_json_line()
+        a.to_json_line()?
     } else {
         Alert {
             severity: effective,
             ..a.clone()
         }
-        .to_json_line()
+        .to_json_line()?
     };
     if let Some(s) = &f.suppression {
         if line.ends_with('}') {
             line.pop();
             line.push_str(",\"suppression\":");
-            line.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "{}".to_owned()));
+            line.push_str(&serde_json::to_string(s)?);
             line.push('}');
         }
     }
-    line
+    Ok(line)
 }
 
 #[derive(Subcommand, Debug)]
@@ -348,7 +347,8 @@ impl Sink {
                 h.push(&a);
             }
             if self.format == Format::Jsonl {
-                match writeln!(self.out, "{}", json_line(&a, &f)).and_then(|_| self.out.flush()) {
+                let line = json_line(&a, &f).context("cannot write an alert as JSON")?;
+                match writeln!(self.out, "{line}").and_then(|_| self.out.flush()) {
                     Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                     r => r?,
                 }
@@ -367,13 +367,9 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         Some(DetectCommand::Serve(a)) => return serve(a),
         None => {}
     }
-    let format = match args.format.as_str() {
-        "jsonl" => Format::Jsonl,
-        other => Format::Report(other.parse().map_err(|_| {
-            anyhow::anyhow!(
-                "unknown format `{other}` (expected jsonl, json, table, sarif, junit, markdown, html)"
-            )
-        })?),
+    let format = match args.format.report() {
+        None => Format::Jsonl,
+        Some(f) => Format::Report(f),
     };
     let today = match &args.today {
         Some(d) => d
@@ -397,9 +393,8 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         Err(e) if e.is::<InvalidConfig>() => return Ok(Exit::Error),
         Err(e) => return Err(e),
     };
-    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
-        Some("none") => None,
-        Some(s) => Some(s.parse()?),
+    let fail_on: Option<Severity> = match args.fail_on {
+        Some(f) => f.severity(),
         None => Some(policy.options().policy.fail_on.unwrap_or(Severity::High)),
     };
     let out: Box<dyn Write> = match &args.output {
@@ -673,7 +668,16 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
         let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
         for a in alerts {
             if let Some(f) = policy.apply(a) {
-                let _ = writeln!(o, "{}", json_line(a, &f));
+                match json_line(a, &f) {
+                    Ok(line) => {
+                        let _ = writeln!(o, "{line}");
+                    }
+                    #[allow(clippy::print_stderr)]
+                    Err(e) => eprintln!(
+                        "palisade detect serve: cannot write the alert of {} as JSON: {e}",
+                        a.rule_id
+                    ),
+                }
                 // Queued, never awaited: the API server's POST is answered at once.
                 if let Some(h) = &http_in {
                     h.push(a);
@@ -730,38 +734,29 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
 
 fn webhook_config(w: &WebhookConfigArgs) -> anyhow::Result<Exit> {
     use base64::Engine as _;
-    let ca = match &w.ca {
-        Some(p) => {
-            let pem = palisade_admission::certs::read_certificates_pem(p).map_err(|e| {
-                anyhow::anyhow!("--ca: {}", palisade_admission::certs::error_chain(&e))
-            })?;
-            format!(
-                "\n    certificate-authority-data: {}",
-                base64::engine::general_purpose::STANDARD.encode(pem)
-            )
-        }
-        None => String::new(),
-    };
+    let mut cluster = serde_json::json!({ "server": w.server });
+    if let Some(p) = &w.ca {
+        let pem = palisade_admission::certs::read_certificates_pem(p)
+            .map_err(|e| anyhow::anyhow!("--ca: {}", palisade_admission::certs::error_chain(&e)))?;
+        cluster["certificate-authority-data"] =
+            base64::engine::general_purpose::STANDARD.encode(pem).into();
+    }
+    let config = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{ "name": "palisade-detect", "cluster": cluster }],
+        "contexts": [{
+            "name": "palisade-detect",
+            "context": { "cluster": "palisade-detect", "user": "kube-apiserver" },
+        }],
+        "current-context": "palisade-detect",
+        "users": [{ "name": "kube-apiserver", "user": {} }],
+    });
+    let yaml = serde_yaml_ng::to_string(&config).context("cannot write the kubeconfig as YAML")?;
     emit(&format!(
-        "# Pass this file to kube-apiserver with --audit-webhook-config-file (and an
-# --audit-policy-file); the API server then posts EventLists to palisade detect serve.
-apiVersion: v1
-kind: Config
-clusters:
-- name: palisade-detect
-  cluster:
-    server: {}{ca}
-contexts:
-- name: palisade-detect
-  context:
-    cluster: palisade-detect
-    user: kube-apiserver
-current-context: palisade-detect
-users:
-- name: kube-apiserver
-  user: {{}}
-",
-        w.server
+        "# Pass this file to kube-apiserver with --audit-webhook-config-file (and an\n\
+         # --audit-policy-file); the API server then posts EventLists to palisade detect serve.\n\
+         {yaml}"
     ))?;
     Ok(Exit::Clean)
 }

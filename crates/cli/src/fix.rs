@@ -32,9 +32,9 @@ pub(crate) struct FixArgs {
     /// Policy file (default: ./palisade.yaml when present): its exceptions are not fixed.
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Pod Security Standards profile the POD rules use: privileged, baseline, restricted.
-    #[arg(long, value_name = "LEVEL")]
-    profile: Option<String>,
+    /// Pod Security Standards profile the POD rules use.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    profile: Option<crate::values::Profile>,
 }
 
 /// One file read for fixing.
@@ -181,12 +181,7 @@ pub(crate) fn run(args: FixArgs) -> anyhow::Result<Exit> {
             bail!("`{s}` selects no rule (see `palisade rules`)");
         }
     }
-    let profile = args
-        .profile
-        .as_deref()
-        .map(str::parse::<PssLevel>)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let profile = args.profile.map(PssLevel::from);
     let mut opts = Options::new(
         jiff::tz::TimeZone::system()
             .to_datetime(jiff::Timestamp::now())

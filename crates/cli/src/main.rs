@@ -11,6 +11,7 @@ mod node;
 mod policy;
 mod scan;
 mod update_db;
+mod values;
 mod verify;
 
 use clap::{Parser, Subcommand};

@@ -19,9 +19,9 @@ pub(crate) struct NodeArgs {
     /// The CIS Kubernetes Benchmark version: cis-1.12 (default), cis-1.11, cis-1.10.
     #[arg(long, value_name = "NAME", default_value = palisade_node::DEFAULT_BENCHMARK)]
     benchmark: String,
-    /// Output format: table, json, sarif, junit, markdown, html.
-    #[arg(long, short = 'f', default_value = "table")]
-    format: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::values::NodeFormat::Table)]
+    format: crate::values::NodeFormat,
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
@@ -49,11 +49,11 @@ pub(crate) struct NodeArgs {
     /// Host checks not to run (added to the config's `ignore`).
     #[arg(long, value_delimiter = ',', value_name = "SELECTOR")]
     ignore: Vec<String>,
-    /// Exit 1 when a FAIL at or above this severity remains (critical, high, medium, low,
-    /// info), or `none` to always exit 0 on FAILs. Default: the config's failOn, else any
+    /// Exit 1 when a FAIL at or above this severity remains, or `none` to always exit 0 on
+    /// FAILs. Default: the config's failOn, else any
     /// FAIL. WARN, MANUAL and suppressed results never fail the run.
-    #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<String>,
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    fail_on: Option<crate::values::FailOn>,
     /// The day exceptions are evaluated against (YYYY-MM-DD); default: the day of --at,
     /// else today.
     #[arg(long, value_name = "DATE")]
@@ -77,7 +77,7 @@ fn host_name(root: &palisade_node::Root, dir: &std::path::Path) -> String {
 }
 
 pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let format: Format = args.format.into();
     let policy = match config::load(args.config.as_deref())? {
         Ok(p) => p,
         Err(errors) => {
@@ -91,9 +91,8 @@ pub(crate) fn run(args: NodeArgs) -> anyhow::Result<Exit> {
             bail!("`{s}` selects no host check of `palisade node` (see `palisade rules --select host`)");
         }
     }
-    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
-        Some("none") => None,
-        Some(s) => Some(s.parse()?),
+    let fail_on: Option<Severity> = match args.fail_on {
+        Some(f) => f.severity(),
         // Without a threshold, any FAIL fails the run.
         None => Some(policy.fail_on.unwrap_or(Severity::Info)),
     };

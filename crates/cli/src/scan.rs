@@ -40,22 +40,23 @@ pub(crate) struct ScanArgs {
     paths: Vec<PathBuf>,
     #[command(flatten)]
     cluster: crate::cluster::ClusterArgs,
-    /// Output format: table, json, sarif, junit, markdown, policyreport, html.
-    #[arg(long, short = 'f', default_value = "table")]
-    format: String,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = crate::values::ReportFormat::Table)]
+    format: crate::values::ReportFormat,
     /// Write the report to this file instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
     /// Policy file (default: ./palisade.yaml when present).
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Exit 1 when a finding is at or above this severity (critical, high, medium, low,
-    /// info), or `none` to always exit 0 on findings. Default: the config's failOn, else high.
-    #[arg(long, value_name = "SEVERITY")]
-    fail_on: Option<String>,
-    /// Pod Security Standards profile for POD rules: privileged, baseline, restricted.
-    #[arg(long, value_name = "LEVEL")]
-    profile: Option<String>,
+    /// Exit 1 when a finding is at or above this severity, or `none` to always exit 0 on
+    /// findings. Default: the config's failOn, else high.
+    #[arg(long, value_name = "SEVERITY", value_enum, ignore_case = true)]
+    fail_on: Option<crate::values::FailOn>,
+    /// Pod Security Standards profile for POD rules. Default: the config's profile, else
+    /// restricted.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    profile: Option<crate::values::Profile>,
     /// Pod Security Standards policy version the POD rules evaluate: `latest` (default) or
     /// `v1.N` (v1.0 .. v1.37), as in a namespace's `pod-security.kubernetes.io/enforce-version`.
     #[arg(long, value_name = "VERSION")]
@@ -206,11 +207,11 @@ impl InputLimitArgs {
 
 #[allow(clippy::print_stderr)]
 pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
-    if args.cluster.all_contexts && args.format == "html" {
+    if args.cluster.all_contexts && args.format == crate::values::ReportFormat::Html {
         // Pages one after the other in a file are not a page.
         bail!("--format html writes one page for one cluster: scan one context at a time (--context NAME)");
     }
-    let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
+    let format: Format = args.format.into();
     let from_input: &[PathBuf] = if args.policy_from_input {
         &args.paths
     } else {
@@ -246,12 +247,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     if !cluster_policies {
         check_selectors(&args, &metas)?;
     }
-    let profile = args
-        .profile
-        .as_deref()
-        .map(str::parse::<PssLevel>)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
+    let profile = args.profile.map(PssLevel::from);
     let pss_version = args
         .pss_version
         .as_deref()
@@ -271,9 +267,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         .as_deref()
         .map(parse_target_version)
         .transpose()?;
-    let fail_on: Option<Severity> = match args.fail_on.as_deref() {
-        Some("none") => None,
-        Some(s) => Some(s.parse()?),
+    let fail_on: Option<Severity> = match args.fail_on {
+        Some(f) => f.severity(),
         None => Some(policy.fail_on.unwrap_or(Severity::High)),
     };
     let framework = args
@@ -326,7 +321,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             keep.as_ref(),
             args.cluster.connect.kubelet_config,
             metrics,
-        ))?;
+        )?)?;
         return Ok(Exit::Clean);
     }
     if args.policy_from_input && args.cluster.cluster {

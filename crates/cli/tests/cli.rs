@@ -613,10 +613,7 @@ fn html_is_one_page_for_one_cluster() {
 
 /// The SARIF 2.1.0 schema of ../shared/schemas, when present, as a validator.
 fn sarif_validator() -> Option<jsonschema::Validator> {
-    let path = root()
-        .ancestors()
-        .map(|a| a.join("shared/schemas/sarif-2.1.0.schema.json"))
-        .find(|p| p.is_file())?;
+    let path = palisade_testkit::schema("sarif-2.1.0.schema.json")?;
     let mut schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     // The published schema's `language` patterns have a stray `]`, which the validator's
@@ -635,7 +632,6 @@ fn sarif_validator() -> Option<jsonschema::Validator> {
 
 fn assert_valid_sarif(doc: &serde_json::Value) {
     let Some(validator) = sarif_validator() else {
-        eprintln!("SKIPPED: ../shared/schemas/sarif-2.1.0.schema.json not found");
         return;
     };
     let errors: Vec<String> = validator
@@ -837,6 +833,13 @@ fn detect_webhook_config_and_rules() {
         out.contains("kind: Config") && out.contains("server: https://10.0.0.1:8443/audit"),
         "{out}"
     );
+    // Serialised, not pasted: a server address YAML would read otherwise stays one string.
+    let server = "https://10.0.0.1:8443/audit?x=1 #not-a-comment";
+    let o = palisade(&["detect", "webhook-config", "--server", server]);
+    let config: serde_json::Value = serde_yaml_ng::from_str(&stdout(&o)).unwrap();
+    assert_eq!(config["clusters"][0]["cluster"]["server"], server);
+    assert_eq!(config["current-context"], "palisade-detect");
+    assert_eq!(config["users"][0]["user"], serde_json::json!({}));
     let o = palisade(&["detect", "rules"]);
     assert!(stdout(&o).contains("DET001"));
 }
@@ -2178,10 +2181,7 @@ fn preview_mode_lists_per_namespace_and_rule_with_the_most_specific_mode() {
 
 /// The openAPIV3Schema of a v1alpha2 PolicyReport CRD in ../shared/schemas, as a validator.
 fn policyreport_validator(file: &str) -> Option<jsonschema::Validator> {
-    let path = root()
-        .ancestors()
-        .map(|a| a.join("shared/schemas/policyreport").join(file))
-        .find(|p| p.is_file())?;
+    let path = palisade_testkit::schema(&format!("policyreport/{file}"))?;
     let crd: serde_json::Value =
         serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let version = crd["spec"]["versions"]
@@ -2199,7 +2199,6 @@ fn policyreports_validate_against_the_v1alpha2_crds_with_exact_counts() {
         policyreport_validator("wgpolicyk8s.io_policyreports.yaml"),
         policyreport_validator("wgpolicyk8s.io_clusterpolicyreports.yaml"),
     ) else {
-        eprintln!("SKIPPED: ../shared/schemas/policyreport not found");
         return;
     };
     let o = palisade(&[
@@ -2323,12 +2322,7 @@ fn alert_receiver() -> (u16, std::sync::mpsc::Receiver<String>) {
 
 #[test]
 fn alert_sink_receives_every_alert_of_the_labelled_audit_log_as_falco_json() {
-    let Some(log) = root()
-        .ancestors()
-        .map(|a| a.join("shared/corpus/apiserver-recordings/audit/audit.jsonl"))
-        .find(|p| p.is_file())
-    else {
-        eprintln!("SKIPPED: shared/corpus/apiserver-recordings/audit/audit.jsonl not found");
+    let Some(log) = palisade_testkit::corpus("apiserver-recordings/audit/audit.jsonl") else {
         return;
     };
     let (port, rx) = alert_receiver();

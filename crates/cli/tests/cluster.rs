@@ -430,7 +430,16 @@ fn kubelet_configuration_through_the_node_proxy() {
         .args(["scan", "--print-rbac", "--kubelet-config"])
         .output()
         .unwrap();
-    assert!(text(&o.stdout).contains("resources: [nodes/proxy]"));
+    let role: serde_json::Value = serde_yaml_ng::from_str(&text(&o.stdout)).unwrap();
+    assert!(
+        role["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["resources"] == serde_json::json!(["nodes/proxy"])
+                && r["verbs"] == serde_json::json!(["get"])),
+        "{role}"
+    );
 }
 
 #[test]

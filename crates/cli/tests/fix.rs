@@ -195,12 +195,7 @@ const FIX_FIELDS: &[&str] = &[
 /// comments are all kept.
 #[test]
 fn round_trip_over_real_manifests() {
-    let Some(corpus) = root()
-        .ancestors()
-        .map(|a| a.join("shared/corpus/real-manifests"))
-        .find(|p| p.join("manifest_index.tsv").is_file())
-    else {
-        eprintln!("SKIPPED: ../shared/corpus/real-manifests not found");
+    let Some(corpus) = palisade_testkit::corpus("real-manifests") else {
         return;
     };
     let index = std::fs::read_to_string(corpus.join("manifest_index.tsv")).unwrap();

@@ -1052,12 +1052,8 @@ fn normalize(r: &Resource, mut item: Value, metadata_only: bool, set_type: Optio
 
 /// The read-only ClusterRole a scan or snapshot needs: get/list on exactly the resources it
 /// reads (and nothing else); `get` on `/metrics` when it reads the deprecated-API metric
-/// ([`ReadOptions::deprecated_api_metrics`]).
-pub fn cluster_role_yaml(
-    kinds: Option<&HashSet<String>>,
-    kubelet_config: bool,
-    metrics: bool,
-) -> String {
+/// ([`ReadOptions::deprecated_api_metrics`]). The front-end serialises it.
+pub fn cluster_role(kinds: Option<&HashSet<String>>, kubelet_config: bool, metrics: bool) -> Value {
     let mut by_group: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for r in RESOURCES
         .iter()
@@ -1065,30 +1061,30 @@ pub fn cluster_role_yaml(
     {
         by_group.entry(r.group()).or_default().push(r.plural);
     }
-    let mut out = String::from(
-        "# The read-only ClusterRole `palisade scan --cluster` and `palisade snapshot` need.\n\
-         # Secrets are listed as metadata only (PartialObjectMetadataList): the API server\n\
-         # still authorizes that as `list secrets`, but never sends their values. (They are\n\
-         # read in two lists split by a field selector on their type: the same permission.)\n\
-         apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: palisade-reader\nrules:\n",
-    );
-    for (group, mut plurals) in by_group {
-        plurals.sort_unstable();
-        plurals.dedup();
-        out.push_str(&format!(
-            "  - apiGroups: [\"{group}\"]\n    resources: [{}]\n    verbs: [get, list]\n",
-            plurals.join(", ")
-        ));
-    }
+    let mut rules: Vec<Value> = by_group
+        .into_iter()
+        .map(|(group, mut plurals)| {
+            plurals.sort_unstable();
+            plurals.dedup();
+            serde_json::json!({"apiGroups": [group], "resources": plurals, "verbs": ["get", "list"]})
+        })
+        .collect();
     if kubelet_config {
-        out.push_str("  - apiGroups: [\"\"]\n    resources: [nodes/proxy]\n    verbs: [get]\n");
+        rules.push(
+            serde_json::json!({"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}),
+        );
     }
-    out.push_str(if metrics {
-        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*, /metrics]\n    verbs: [get]\n"
-    } else {
-        "  - nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*]\n    verbs: [get]\n"
-    });
-    out
+    let mut urls = vec!["/version", "/api", "/api/*", "/apis", "/apis/*"];
+    if metrics {
+        urls.push("/metrics");
+    }
+    rules.push(serde_json::json!({"nonResourceURLs": urls, "verbs": ["get"]}));
+    serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "palisade-reader"},
+        "rules": rules,
+    })
 }
 
 #[cfg(test)]
@@ -1132,25 +1128,47 @@ mod tests {
 
     #[test]
     fn cluster_role_lists_exactly_what_is_read() {
-        let y = cluster_role_yaml(None, false, false);
-        assert!(!y.contains("/metrics"), "{y}");
-        assert!(cluster_role_yaml(None, false, true)
-            .contains("nonResourceURLs: [/version, /api, /api/*, /apis, /apis/*, /metrics]"));
-        assert!(
-            y.contains("resources: [configmaps, limitranges, namespaces, nodes, pods,"),
-            "{y}"
+        let resources = |role: &Value| -> Vec<String> {
+            role["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r["resources"].as_array().cloned().unwrap_or_default())
+                .map(|v| v.as_str().unwrap().to_owned())
+                .collect()
+        };
+        let urls = |role: &Value| {
+            role["rules"].as_array().unwrap().last().unwrap()["nonResourceURLs"].clone()
+        };
+        let y = cluster_role(None, false, false);
+        assert_eq!(y["kind"], "ClusterRole");
+        assert_eq!(
+            urls(&y),
+            serde_json::json!(["/version", "/api", "/api/*", "/apis", "/apis/*"])
+        );
+        assert_eq!(
+            urls(&cluster_role(None, false, true)),
+            serde_json::json!(["/version", "/api", "/api/*", "/apis", "/apis/*", "/metrics"])
+        );
+        let core = &y["rules"][0];
+        assert_eq!(core["apiGroups"], serde_json::json!([""]));
+        assert_eq!(
+            core["resources"].as_array().unwrap()[..5],
+            ["configmaps", "limitranges", "namespaces", "nodes", "pods"].map(Value::from)
         );
         let pods_only: HashSet<String> = ["Pod".to_owned()].into();
-        let p = cluster_role_yaml(Some(&pods_only), true, false);
-        assert!(
-            p.contains("resources: [pods]")
-                && !p.contains("resources: [secrets")
-                && p.contains("resources: [nodes/proxy]\n    verbs: [get]\n"),
-            "{p}"
-        );
-        assert!(y.contains("verbs: [get, list]"));
-        assert!(!y.contains("watch"));
-        assert!(!y.contains('*') || y.contains("/apis/*"));
+        let p = cluster_role(Some(&pods_only), true, false);
+        assert_eq!(resources(&p), ["pods", "nodes/proxy"]);
+        assert_eq!(p["rules"][1]["verbs"], serde_json::json!(["get"]));
+        for rule in y["rules"].as_array().unwrap() {
+            let verbs = &rule["verbs"];
+            assert!(
+                *verbs == serde_json::json!(["get", "list"])
+                    || *verbs == serde_json::json!(["get"]),
+                "{rule}"
+            );
+        }
+        assert!(!resources(&y).iter().any(|r| r.contains('*')));
     }
 
     #[test]

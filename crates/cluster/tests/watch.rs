@@ -12,7 +12,7 @@ use std::time::Duration;
 fn replay(cfg: impl FnOnce(&mut Config)) -> Option<(Replay, tempfile_dir::Dir)> {
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let Some(rec) = palisade_replay::find_recordings(here) else {
-        eprintln!("SKIPPED: shared/corpus/apiserver-recordings not found");
+        palisade_testkit::missing("shared/corpus/apiserver-recordings/api (the test corpus)");
         return None;
     };
     let mut c = Config {

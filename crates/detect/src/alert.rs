@@ -121,7 +121,7 @@ pub struct AlertGroup {
 
 impl Alert {
     /// The alert as one line of JSON (no trailing newline).
-    pub fn to_json_line(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    pub fn to_json_line(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
     }
 }

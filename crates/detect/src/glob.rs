@@ -1,35 +1,16 @@
-//! Minimal glob matching: `*` matches any run of characters (including none),
-//! `?` matches exactly one character; everything else matches itself.
+//! Glob matching of user names, groups, namespaces and user agents: `*` matches any run of
+//! characters (including none), `?` exactly one character; everything else matches itself.
+//! The matcher is `wildmatch`'s, as in the core crate's exception and registry patterns.
+
+use wildmatch::WildMatch;
 
 /// Returns true when `text` matches the glob `pattern`.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
+    // Most patterns are plain names: no matcher to build for them.
     if !pattern.contains(['*', '?']) {
         return pattern == text;
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let (mut star, mut mark) = (None::<usize>, 0usize);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    WildMatch::new(pattern).matches(text)
 }
 
 #[cfg(test)]
@@ -51,5 +32,8 @@ mod tests {
         assert!(glob_match("*b*", "abc"));
         assert!(!glob_match("abc", "abcd"));
         assert!(glob_match("system:node:*", "system:node:worker-1"));
+        assert!(glob_match("a*b*c", "aXbYbZc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(glob_match("kubectl/*", "kubectl/v1.31.0 (linux/amd64)"));
     }
 }

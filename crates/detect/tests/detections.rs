@@ -644,7 +644,7 @@ fn bursts_are_grouped_first_at_once_then_a_summary() {
         s.message
     );
     // The JSON line keeps every field it had and adds the group.
-    let v: Value = serde_json::from_str(&s.to_json_line()).unwrap();
+    let v: Value = serde_json::from_str(&s.to_json_line().unwrap()).unwrap();
     for key in [
         "time",
         "ruleId",
@@ -665,10 +665,12 @@ fn bursts_are_grouped_first_at_once_then_a_summary() {
     }
     assert_eq!(v["group"]["total"], 22);
     assert_eq!(v["group"]["sampleObjects"][0]["namespace"], "ns0");
-    assert!(serde_json::from_str::<Value>(&first[0].to_json_line())
-        .unwrap()
-        .get("group")
-        .is_none());
+    assert!(
+        serde_json::from_str::<Value>(&first[0].to_json_line().unwrap())
+            .unwrap()
+            .get("group")
+            .is_none()
+    );
     // eve's group had one alert, already reported: nothing more to say.
     assert!(d.flush().is_empty());
     let st = d.stats();
@@ -1151,7 +1153,7 @@ fn failed_exec_is_reported_as_an_attempt_without_credentials() {
     assert_eq!(f.severity, Severity::Medium);
     assert!(f.message.starts_with("alice tried to exec on pod db/pg-0, which failed (code 500: error sending request: Post"), "{}", f.message);
     assert!(f.message.contains("connection refused"), "{}", f.message);
-    let line = f.to_json_line();
+    let line = f.to_json_line().unwrap();
     assert!(!line.contains("Hunter9x"), "{line}");
     assert!(
         line.contains("--password%3D***") || line.contains("--password=***"),

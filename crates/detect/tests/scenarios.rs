@@ -323,7 +323,7 @@ fn print_alerts() {
     let mut det = Detector::new(RuleSet::builtin());
     for line in text.lines() {
         for a in det.feed_line(line) {
-            println!("{}", a.to_json_line());
+            println!("{}", a.to_json_line().unwrap());
         }
     }
 }

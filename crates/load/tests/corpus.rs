@@ -4,28 +4,15 @@
 
 #![allow(clippy::print_stderr)]
 
-use std::path::{Path, PathBuf};
-
 /// Files the index (built with PyYAML) marks unparseable but Kubernetes' decoder reads:
 /// `LoadBalancer<TAB>` is a plain scalar followed by a tab, which libyaml and go-yaml accept
 /// and PyYAML's scanner rejects. Palisade follows Kubernetes and scans it.
 const KUBERNETES_ACCEPTS: &[&str] =
     &["kubernetes-engine-samples/ai-ml/vllm-tpu/vllm-llama3-70b.yaml"];
 
-fn corpus() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PALISADE_CORPUS") {
-        return Some(PathBuf::from(p));
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus"))
-        .find(|p| p.is_dir())
-}
-
 #[test]
 fn real_manifests_match_the_index() {
-    let Some(root) = corpus().map(|c| c.join("real-manifests")) else {
-        eprintln!("SKIPPED: ../shared/corpus/real-manifests not found (set PALISADE_CORPUS)");
+    let Some(root) = palisade_testkit::corpus("real-manifests") else {
         return;
     };
     let index = std::fs::read_to_string(root.join("manifest_index.tsv")).expect("index");

@@ -355,20 +355,10 @@ fn endpoint_and_port_parsing() {
 #[test]
 #[allow(clippy::print_stderr)]
 fn checkov_corpus_sanity() {
-    let corpus = std::env::var("PALISADE_CORPUS")
-        .ok()
-        .map(PathBuf::from)
-        .or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .ancestors()
-                .map(|d| d.join("shared/corpus"))
-                .find(|p| p.is_dir())
-        });
-    let Some(corpus) = corpus.filter(|p| p.is_dir()) else {
-        eprintln!("skipping: shared/corpus not found (set PALISADE_CORPUS)");
+    let Some(checkov) = palisade_testkit::corpus("checkov-k8s/tests/kubernetes") else {
         return;
     };
-    let mut stack = vec![corpus.join("checkov-k8s/tests/kubernetes")];
+    let mut stack = vec![checkov.clone()];
     let mut policies = 0;
     while let Some(d) = stack.pop() {
         let Ok(rd) = std::fs::read_dir(&d) else {
@@ -404,9 +394,7 @@ fn checkov_corpus_sanity() {
     }
     eprintln!("checkov sanity: {policies} NetworkPolicies parsed");
     // Checkov's RequireAllPodsToHaveNetworkPolicy graph check: expected pass/fail pods.
-    let dir = corpus.join(
-        "checkov-k8s/tests/kubernetes/graph/checks/resources/RequireAllPodsToHaveNetworkPolicy",
-    );
+    let dir = checkov.join("graph/checks/resources/RequireAllPodsToHaveNetworkPolicy");
     if let Ok(text) = std::fs::read_to_string(dir.join("template.yaml")) {
         let objs: Vec<Value> = serde_yaml_ng::Deserializer::from_str(&text)
             .filter_map(|d| Value::deserialize(d).ok())

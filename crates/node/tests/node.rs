@@ -620,11 +620,7 @@ fn kubelet_config_checks_run_on_a_value() {
 
 #[test]
 fn old_control_plane_reports_end_of_life_and_known_cves() {
-    let Some(dir) = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus/k8s-cves/cves"))
-        .find(|p| p.is_dir())
-    else {
+    let Some(dir) = palisade_testkit::corpus("k8s-cves/cves") else {
         return;
     };
     let t = build(&hardened());

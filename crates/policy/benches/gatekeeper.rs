@@ -18,25 +18,9 @@ use palisade_policy::constraint::EnforcementPoint;
 use palisade_policy::{rules_for, EvalOptions, PolicySet};
 use serde_json::{json, Value};
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 const OBJECTS: usize = 64;
-
-fn corpus() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PALISADE_CORPUS") {
-        return Some(PathBuf::from(p));
-    }
-    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let c = d.join("shared").join("corpus");
-        if c.is_dir() {
-            return Some(c);
-        }
-        dir = d.parent().map(PathBuf::from);
-    }
-    None
-}
 
 fn pods() -> Vec<Value> {
     (0..OBJECTS)
@@ -63,8 +47,9 @@ struct Setup {
 }
 
 fn setup() -> Option<Setup> {
-    let dir =
-        corpus()?.join("gatekeeper-library/library/pod-security-policy/privileged-containers");
+    let dir = palisade_testkit::corpus(
+        "gatekeeper-library/library/pod-security-policy/privileged-containers",
+    )?;
     if !dir.is_dir() {
         return None;
     }
@@ -167,7 +152,6 @@ fn best_of_interleaved(rounds: usize, s: &mut Setup) -> (Duration, Duration) {
 
 fn main() {
     let Some(mut s) = setup() else {
-        println!("SKIPPED: shared/corpus/gatekeeper-library not found (set PALISADE_CORPUS)");
         return;
     };
     // Both report the same violations.

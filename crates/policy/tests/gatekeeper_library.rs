@@ -13,25 +13,7 @@ use palisade_policy::{
 };
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-
-fn corpus() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PALISADE_CORPUS") {
-        let p = PathBuf::from(p);
-        if p.is_dir() {
-            return Some(p);
-        }
-    }
-    let mut dir = Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let c = d.join("shared").join("corpus");
-        if c.is_dir() {
-            return Some(c);
-        }
-        dir = d.parent().map(PathBuf::from);
-    }
-    None
-}
+use std::path::Path;
 
 fn objects(path: &Path) -> Vec<Object> {
     let l = palisade_load::load_file(path);
@@ -69,14 +51,9 @@ struct Tally {
 
 #[test]
 fn gatekeeper_library_suites() {
-    let Some(root) = corpus().map(|c| c.join("gatekeeper-library")) else {
-        println!("SKIPPED: shared/corpus not found (set PALISADE_CORPUS)");
+    let Some(root) = palisade_testkit::corpus("gatekeeper-library") else {
         return;
     };
-    if !root.is_dir() {
-        println!("SKIPPED: shared/corpus/gatekeeper-library not found");
-        return;
-    }
     let index: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(root.join("cases_index.json")).unwrap())
             .unwrap();

@@ -13,14 +13,7 @@ use palisade_rbac::{
 use serde_json::Value;
 
 fn recordings() -> Option<PathBuf> {
-    let found = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus/apiserver-recordings"))
-        .find(|p| p.is_dir());
-    if found.is_none() {
-        eprintln!("SKIPPED: shared/corpus/apiserver-recordings not found");
-    }
-    found
+    palisade_testkit::corpus("apiserver-recordings")
 }
 
 fn evidence(dir: &std::path::Path) -> Evidence {
@@ -223,12 +216,10 @@ fn suggestions_cover_every_subject_of_the_log() {
 /// `requestReceivedTimestamp`, impersonated users).
 #[test]
 fn audit2rbac_demo_log() {
-    let Some(dir) = recordings() else { return };
-    let path = dir.join("../falco-k8saudit/audit2rbac/testdata/demo.log");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("SKIPPED: {} not found", path.display());
+    let Some(path) = palisade_testkit::corpus("falco-k8saudit/audit2rbac/testdata/demo.log") else {
         return;
     };
+    let text = std::fs::read_to_string(&path).unwrap();
     let mut ev = Evidence::default();
     for line in text.lines() {
         ev.add_event(&serde_json::from_str(line).unwrap()).unwrap();

@@ -402,11 +402,9 @@ fn aggregation_cycle_terminates() {
 #[test]
 #[allow(clippy::print_stderr)]
 fn checkov_corpus_sanity() {
-    let Some(corpus) = corpus_dir() else {
-        eprintln!("skipping: shared/corpus not found (set PALISADE_CORPUS)");
+    let Some(base) = palisade_testkit::corpus("checkov-k8s/tests/kubernetes/checks") else {
         return;
     };
-    let base = corpus.join("checkov-k8s/tests/kubernetes/checks");
     let checks = [
         ("example_RbacEscalateRoles", "Escalate"),
         ("example_RbacBindRoleBindings", "Bind"),
@@ -503,20 +501,4 @@ fn checkov_corpus_sanity() {
         }
     }
     eprintln!("checkov sanity: {seen} ClusterRoles confirmed");
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("PALISADE_CORPUS") {
-        let p = PathBuf::from(p);
-        return p.is_dir().then_some(p);
-    }
-    let mut dir = Some(Path::new(env!("CARGO_MANIFEST_DIR")));
-    while let Some(d) = dir {
-        let c = d.join("shared/corpus");
-        if c.is_dir() {
-            return Some(c);
-        }
-        dir = d.parent();
-    }
-    None
 }

@@ -439,13 +439,28 @@ impl Replay {
     }
 
     /// A kubeconfig with the contexts `replay` (user admin) and `replay-nobody` (user nobody),
-    /// current context `replay`.
+    /// current context `replay`; serialised as JSON, which kubeconfig readers take as YAML.
     pub fn kubeconfig(&self) -> String {
         let ca = base64::engine::general_purpose::STANDARD.encode(&self.ca_pem);
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: replay\n  cluster:\n    server: {url}\n    certificate-authority-data: {ca}\nusers:\n- name: admin\n  user:\n    token: {ADMIN_TOKEN}\n- name: nobody\n  user:\n    token: {NOBODY_TOKEN}\ncontexts:\n- name: replay\n  context:\n    cluster: replay\n    user: admin\n- name: replay-nobody\n  context:\n    cluster: replay\n    user: nobody\ncurrent-context: replay\n",
-            url = self.url()
-        )
+        let config = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{
+                "name": "replay",
+                "cluster": { "server": self.url(), "certificate-authority-data": ca },
+            }],
+            "users": [
+                { "name": "admin", "user": { "token": ADMIN_TOKEN } },
+                { "name": "nobody", "user": { "token": NOBODY_TOKEN } },
+            ],
+            "contexts": [
+                { "name": "replay", "context": { "cluster": "replay", "user": "admin" } },
+                { "name": "replay-nobody", "context": { "cluster": "replay", "user": "nobody" } },
+            ],
+            "current-context": "replay",
+        });
+        // `Value`'s Display is its JSON text, and cannot fail.
+        format!("{config:#}\n")
     }
 
     /// Writes [`Replay::kubeconfig`] to a file.

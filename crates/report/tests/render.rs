@@ -71,16 +71,12 @@ fn markdown_and_junit_snapshots() {
 }
 
 fn schema_path() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/schemas/sarif-2.1.0.schema.json"))
-        .find(|p| p.is_file())
+    palisade_testkit::schema("sarif-2.1.0.schema.json")
 }
 
 #[test]
 fn sarif_validates_against_the_schema() {
     let Some(schema) = schema_path() else {
-        eprintln!("SKIPPED: ../shared/schemas/sarif-2.1.0.schema.json not found");
         return;
     };
     let mut schema: serde_json::Value =

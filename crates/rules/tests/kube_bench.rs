@@ -11,10 +11,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 fn cfg_dir() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|a| a.join("shared/corpus/kube-bench/cfg"))
-        .find(|p| p.is_dir())
+    palisade_testkit::corpus("kube-bench/cfg")
 }
 
 fn yaml(path: &Path) -> Value {
@@ -51,7 +48,6 @@ fn note(id: &str) -> &'static str {
 #[test]
 fn kube_bench_comparison_is_current() {
     let Some(cfg) = cfg_dir() else {
-        eprintln!("SKIPPED: ../shared/corpus/kube-bench/cfg not found");
         return;
     };
     let bench = newest_benchmark(&cfg);

@@ -2,7 +2,7 @@
 //! kept per object, the other rules over the kinds they read) gives the report a scan of the
 //! same objects gives, and re-evaluates only what changed.
 
-use crate::util::{corpus_dir, date};
+use crate::util::{corpus, date};
 use palisade_admission::background::{Auditor, BoxFuture, ReportSink};
 use palisade_admission::StaticView;
 use palisade_analyze::{analyze, evaluations, InputSummary, Options};
@@ -153,11 +153,10 @@ fn audit_cycles_report_what_a_scan_reports_over_fixtures() {
 
 #[test]
 fn audit_cycles_report_what_a_scan_reports_over_real_manifests() {
-    let Some(corpus) = corpus_dir() else {
-        println!("skipping: shared/corpus not found");
+    let Some(real_manifests) = corpus("real-manifests") else {
         return;
     };
-    let (files, _) = palisade_load::expand_paths(&[corpus.join("real-manifests")]);
+    let (files, _) = palisade_load::expand_paths(&[real_manifests]);
     let opts = Options::new(date(TODAY));
     let all = cluster_objects(&files);
     assert!(all.len() > 1000, "{}", all.len());

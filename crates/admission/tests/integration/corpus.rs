@@ -2,7 +2,7 @@
 //! echoing the uid in the request's apiVersion, and the verdict `palisade scan` gives the
 //! same object under the same policy.
 
-use crate::util::{corpus_dir, date, oneshot, options};
+use crate::util::{corpus, date, oneshot, options};
 use palisade_admission::{AppState, Evaluator, EvaluatorOptions, FixedClock, Limits};
 use palisade_analyze::{analyze, InputSummary};
 use palisade_core::{Inventory, Mode};
@@ -35,8 +35,7 @@ exceptions:
 const TODAY: &str = "2026-11-23";
 
 fn reviews_dir() -> Option<PathBuf> {
-    let dir = corpus_dir()?.join("apiserver-recordings").join("admission");
-    dir.join("index.json").is_file().then_some(dir)
+    corpus("apiserver-recordings/admission")
 }
 
 fn state(deny_only_new_on_update: bool, today: &str) -> AppState {
@@ -137,7 +136,6 @@ fn got(response: &Value) -> Expected {
 #[tokio::test]
 async fn recorded_reviews_match_scan_verdicts() {
     let Some(dir) = reviews_dir() else {
-        println!("skipping: shared/corpus/apiserver-recordings/admission not found");
         return;
     };
     let index: Vec<Value> =
@@ -237,7 +235,6 @@ async fn recorded_reviews_match_scan_verdicts() {
 #[tokio::test]
 async fn recorded_reviews_spot_checks() {
     let Some(dir) = reviews_dir() else {
-        println!("skipping: shared/corpus/apiserver-recordings/admission not found");
         return;
     };
     let state = state(true, TODAY);

@@ -8,7 +8,7 @@
 //! about the whole cluster (`AdmissionNeeds::ScanOnly`: its version, its policy engine) is
 //! compared. The test also checks the README names the rules each way leaves out.
 
-use crate::util::{corpus_dir, date};
+use crate::util::{corpus, date};
 use palisade_admission::{Evaluator, EvaluatorOptions, StaticView};
 use palisade_analyze::{analyze, InputSummary, Options};
 use palisade_core::{AdmissionNeeds, Inventory, ObjectRef};
@@ -164,13 +164,12 @@ fn rule_fixtures_get_the_same_verdict_at_admission() {
 
 #[test]
 fn real_manifests_get_the_same_verdict_at_admission() {
-    let Some(corpus) = corpus_dir() else {
-        println!("skipping: shared/corpus not found");
+    let Some(real_manifests) = corpus("real-manifests") else {
         return;
     };
     // File by file: objects of different projects are not one cluster (the same
     // NetworkPolicy name in two install variants is two objects, not one).
-    let (files, _) = palisade_load::expand_paths(&[corpus.join("real-manifests")]);
+    let (files, _) = palisade_load::expand_paths(&[real_manifests]);
     let (mut objects, mut findings) = (0, 0);
     for f in &files {
         for cluster in [false, true] {

@@ -262,10 +262,8 @@ fn recorded_state(action: &str, actions: &str) -> palisade_admission::AppState {
 
 /// A review the kube-apiserver sent (shared/corpus/apiserver-recordings), as recorded.
 fn recorded(file: &str) -> Option<Vec<u8>> {
-    let path = crate::util::corpus_dir()?
-        .join("apiserver-recordings/admission/reviews")
-        .join(file);
-    std::fs::read(path).ok()
+    let path = crate::util::corpus("apiserver-recordings/admission/reviews")?.join(file);
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
 }
 
 /// The response of the webhook to a recorded review.
@@ -301,7 +299,6 @@ async fn a_recorded_review_with_a_constraint_and_a_vap_in_deny_warn_and_audit() 
         recorded("0026-CREATE-Pod-admission-lab-node-shell.json"),
         recorded("0021-CREATE-Pod-admission-lab-toolbox.json"),
     ) else {
-        println!("skipping: shared/corpus/apiserver-recordings/admission not found");
         return;
     };
     let recorded_uid =
@@ -426,11 +423,10 @@ async fn a_recorded_review_with_a_constraint_and_a_vap_in_deny_warn_and_audit() 
 /// A Gatekeeper library template that reads `data.inventory` (K8sUniqueIngressHost, from the
 /// shared corpus) with a deny constraint on Ingresses.
 fn unique_ingress_host() -> Option<String> {
-    let template = std::fs::read_to_string(
-        crate::util::corpus_dir()?
-            .join("gatekeeper-library/library/general/uniqueingresshost/template.yaml"),
-    )
-    .ok()?;
+    let path =
+        crate::util::corpus("gatekeeper-library/library/general/uniqueingresshost/template.yaml")?;
+    let template =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Some(format!(
         "{template}\n---\napiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sUniqueIngressHost\nmetadata: {{name: unique-host}}\nspec:\n  enforcementAction: deny\n  match: {{kinds: [{{apiGroups: [networking.k8s.io], kinds: [Ingress]}}]}}\n"
     ))
@@ -453,7 +449,6 @@ fn ingress(namespace: &str, name: &str, host: &str) -> serde_json::Value {
 fn a_referential_template_reads_the_cluster_cache() {
     use palisade_admission::{FailurePolicy, StaticView};
     let Some(text) = unique_ingress_host() else {
-        println!("skipping: shared/corpus/gatekeeper-library not found");
         return;
     };
     let id = "K8sUniqueIngressHost/unique-host";
@@ -598,7 +593,6 @@ async fn policies_review_deletions_built_in_rules_do_not() {
         recorded("0001-CREATE-Deployment-admission-lab-checkout.json"),
         recorded("0025-DELETE-Deployment-admission-lab-checkout.json"),
     ) else {
-        println!("skipping: shared/corpus/apiserver-recordings/admission not found");
         return;
     };
     let evaluator = evaluator_of(

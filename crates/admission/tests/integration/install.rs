@@ -26,7 +26,7 @@ fn install_manifests_pass_the_restricted_profile() {
             ..InstallOptions::default()
         },
     ] {
-        let text = render(&opts);
+        let text = render(&opts).unwrap();
         let loaded = palisade_load::load_str("install.yaml", &text);
         assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
         let kinds: Vec<&str> = loaded.objects.iter().map(|o| o.kind.as_str()).collect();
@@ -59,7 +59,7 @@ fn install_manifests_pass_the_restricted_profile() {
     }
     // The default image is a version tag: exactly the digest finding the README names, and
     // the tag is pulled each time.
-    let text = render(&InstallOptions::default());
+    let text = render(&InstallOptions::default()).unwrap();
     let loaded = palisade_load::load_str("install.yaml", &text);
     let inventory = Inventory::new(loaded.objects);
     let report = analyze(
@@ -109,7 +109,7 @@ fn install_manifests_have_the_required_settings() {
         bundle.starts_with("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t"),
         "{bundle}"
     );
-    let text = render(&InstallOptions::default());
+    let text = render(&InstallOptions::default()).unwrap();
     assert!(text.contains("caBundle is empty"));
 }
 
@@ -467,7 +467,8 @@ fn install_with_policies_registers_what_they_match_and_ships_them() {
         image: PINNED.into(),
         policies: Some(policies),
         ..InstallOptions::default()
-    });
+    })
+    .unwrap();
     let loaded = palisade_load::load_str("install.yaml", &text);
     let report = analyze(
         &Inventory::new(loaded.objects),

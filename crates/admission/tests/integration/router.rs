@@ -324,8 +324,7 @@ fn mutated_reviews_never_panic() {
     let mut seeds: Vec<Vec<u8>> = vec![review("u", "CREATE", privileged_pod("a", "p"))
         .to_string()
         .into_bytes()];
-    if let Some(dir) = crate::util::corpus_dir() {
-        let reviews = dir.join("apiserver-recordings/admission/reviews");
+    if let Some(reviews) = crate::util::corpus("apiserver-recordings/admission/reviews") {
         for name in [
             "0001-CREATE-Deployment-admission-lab-checkout.json",
             "0022-UPDATE-Pod-admission-lab-toolbox.json",

@@ -68,18 +68,9 @@ pub async fn oneshot(state: &AppState, body: impl Into<Body>) -> (StatusCode, Va
     (status, value)
 }
 
-/// `shared/corpus` found by walking up from the crate, if present.
-pub fn corpus_dir() -> Option<PathBuf> {
-    let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    loop {
-        let candidate = dir.join("shared").join("corpus");
-        if candidate.is_dir() {
-            return Some(candidate);
-        }
-        if !dir.pop() {
-            return None;
-        }
-    }
+/// `shared/corpus/<sub>`, if present (else SKIPPED, or a failure under `CI=true`).
+pub fn corpus(sub: &str) -> Option<PathBuf> {
+    palisade_testkit::corpus(sub)
 }
 
 /// A minimal AdmissionReview for `object`.

@@ -6,11 +6,12 @@ use palisade_replay::find_recordings;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The recorded API server's `api/` directory, or `None` (with a message) without the corpus.
+/// The recorded API server's `api/` directory, or `None` (with a message; a failure under
+/// `CI=true`) without the corpus.
 pub fn recordings() -> Option<PathBuf> {
     let r = find_recordings(Path::new(env!("CARGO_MANIFEST_DIR")));
     if r.is_none() {
-        eprintln!("skipped: shared/corpus/apiserver-recordings not found above CARGO_MANIFEST_DIR");
+        palisade_testkit::missing("shared/corpus/apiserver-recordings/api (the test corpus)");
     }
     r
 }
