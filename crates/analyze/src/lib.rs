@@ -245,6 +245,49 @@ pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Re
 pub struct Staged {
     early: Vec<&'static dyn Rule>,
     keep_full: Option<std::collections::HashSet<String>>,
+    compact_workloads: bool,
+}
+
+/// The fields of a container the rules that run once every file is read look at: identity
+/// and image (images, threat-detection agents), ports (NetworkPolicy reachability), the
+/// sidecar marker, the Secrets its environment names and its privileges (RBAC attack paths).
+const KEPT_CONTAINER_FIELDS: &[&str] = &[
+    "name",
+    "image",
+    "ports",
+    "restartPolicy",
+    "env",
+    "envFrom",
+    "securityContext",
+];
+
+/// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`], and
+/// each environment variable to its name and where it comes from (a literal `value` is
+/// dropped). Positions are kept: a finding of a later rule resolves as on the whole object.
+fn compact_pod_template(obj: &mut palisade_core::Object) {
+    let Some(base) = palisade_core::podspec::template_base(obj.group(), &obj.kind) else {
+        return;
+    };
+    let Some(spec) = obj
+        .value
+        .pointer_mut(&format!("{base}/spec"))
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let Some(cs) = spec.get_mut(list).and_then(serde_json::Value::as_array_mut) else {
+            continue;
+        };
+        for c in cs.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+            c.retain(|k, _| KEPT_CONTAINER_FIELDS.contains(&k.as_str()));
+            if let Some(env) = c.get_mut("env").and_then(serde_json::Value::as_array_mut) {
+                for e in env.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+                    e.retain(|k, _| k == "name" || k == "valueFrom");
+                }
+            }
+        }
+    }
 }
 
 impl Staged {
@@ -272,7 +315,18 @@ impl Staged {
         if let Some(set) = keep_full.as_mut() {
             set.extend(also_full.iter().map(|k| (*k).to_owned()));
         }
-        Staged { early, keep_full }
+        // What the built-in rules read of a workload is known; what a previewer, a verifier
+        // or a rule loaded at run time reads is not.
+        let compact_workloads = keep_full.is_some()
+            && also_full.is_empty()
+            && !selected_rules(opts)
+                .iter()
+                .any(|r| opts.extra_rules.0.iter().any(|e| e.meta().id == r.meta().id));
+        Staged {
+            early,
+            keep_full,
+            compact_workloads,
+        }
     }
 
     /// The rules run on each object as its file is read.
@@ -308,6 +362,9 @@ impl Staged {
                 .is_some_and(|k| !k.contains(&obj.kind))
             {
                 obj.keep_metadata_only();
+            } else if self.compact_workloads && obj.kind != "Pod" {
+                // A Pod is read whole by the version rules (control-plane Pods' commands).
+                compact_pod_template(obj);
             }
         }
         out
