@@ -319,9 +319,12 @@ impl Staged {
         // or a rule loaded at run time reads is not.
         let compact_workloads = keep_full.is_some()
             && also_full.is_empty()
-            && !selected_rules(opts)
-                .iter()
-                .any(|r| opts.extra_rules.0.iter().any(|e| e.meta().id == r.meta().id));
+            && !selected_rules(opts).iter().any(|r| {
+                opts.extra_rules
+                    .0
+                    .iter()
+                    .any(|e| e.meta().id == r.meta().id)
+            });
         Staged {
             early,
             keep_full,
@@ -338,7 +341,11 @@ impl Staged {
     /// `objects`; [`Staged::analyze`] is given them with the file's offset added), resolves
     /// each finding's location while the whole document is at hand, and cuts down the objects
     /// no remaining rule reads in full to their identity and metadata.
-    pub fn check_file(&self, objects: &mut [palisade_core::Object], opts: &Options) -> Vec<Finding> {
+    pub fn check_file(
+        &self,
+        objects: &mut [palisade_core::Object],
+        opts: &Options,
+    ) -> Vec<Finding> {
         let profile = opts.profile();
         let version = opts.pss_version();
         let mut out = Vec::new();

@@ -344,30 +344,34 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let many = count > 1;
     // Manifest files are checked file by file as they are read, and each object is cut down
     // to what the rules that relate objects need (see `palisade_analyze::Staged`); policy
-    // taken from the input and per-directory clusters need the whole objects first.
+    // taken from the input and per-directory clusters need the whole objects first, and so do
+    // the per-rule evaluation counts of a PolicyReport and a framework's compliance summary
+    // (which ask every selected rule whether it applies to every object).
     let staged = (!args.cluster.cluster
         && !args.policy_from_input
-        && args.cluster_boundary == ClusterBoundary::All)
-        .then(|| {
-            let mut also: Vec<&str> = Vec::new();
-            if preview.is_some() || args.verify_images {
-                // The preview evaluates every workload and reads every Namespace; image
-                // verification reads every workload's images.
-                also.extend(palisade_core::podspec::WORKLOAD_KINDS);
-                also.push("Namespace");
-            }
-            if !args.audit_logs.is_empty() {
-                // The audit logs are matched against the RBAC objects.
-                also.extend([
-                    "Role",
-                    "ClusterRole",
-                    "RoleBinding",
-                    "ClusterRoleBinding",
-                    "ServiceAccount",
-                ]);
-            }
-            palisade_analyze::Staged::new(&opts, &also)
-        });
+        && args.cluster_boundary == ClusterBoundary::All
+        && format != Format::PolicyReport
+        && opts.framework.is_none())
+    .then(|| {
+        let mut also: Vec<&str> = Vec::new();
+        if preview.is_some() || args.verify_images {
+            // The preview evaluates every workload and reads every Namespace; image
+            // verification reads every workload's images.
+            also.extend(palisade_core::podspec::WORKLOAD_KINDS);
+            also.push("Namespace");
+        }
+        if !args.audit_logs.is_empty() {
+            // The audit logs are matched against the RBAC objects.
+            also.extend([
+                "Role",
+                "ClusterRole",
+                "RoleBinding",
+                "ClusterRoleBinding",
+                "ServiceAccount",
+            ]);
+        }
+        palisade_analyze::Staged::new(&opts, &also)
+    });
     let mut exit = Exit::Clean;
     for (i, ctx) in contexts.into_iter().enumerate() {
         let mut early = None;
@@ -386,7 +390,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             };
             let loaded = match &staged {
                 Some(st) => {
-                    let check = |l: &mut palisade_load::Loaded| st.check_file(&mut l.objects, &opts);
+                    let check =
+                        |l: &mut palisade_load::Loaded| st.check_file(&mut l.objects, &opts);
                     let (loaded, parts) =
                         palisade_load::load_paths_each(&args.paths, &load_opts, &check);
                     let mut findings = Vec::with_capacity(parts.iter().map(|(_, f)| f.len()).sum());
