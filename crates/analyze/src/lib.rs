@@ -235,6 +235,177 @@ pub fn analyze(inventory: &Inventory, input: InputSummary, opts: &Options) -> Re
     report
 }
 
+/// A file scan in two stages: the per-object rules that read nothing but their object run on
+/// each object as its file is read ([`Staged::check_file`]), and the object is then cut down to
+/// what the remaining rules read (its identity and metadata, unless its kind is one some
+/// remaining rule reads in full); the remaining rules (inventory rules, per-object rules that
+/// read the inventory, rules loaded at run time) run once every file is read
+/// ([`Staged::analyze`]). The report is the one [`analyze`] gives on the whole objects: same
+/// findings, same order, same locations.
+pub struct Staged {
+    early: Vec<&'static dyn Rule>,
+    keep_full: Option<std::collections::HashSet<String>>,
+    compact_workloads: bool,
+}
+
+/// The fields of a container the rules that run once every file is read look at: identity
+/// and image (images, threat-detection agents), ports (NetworkPolicy reachability), the
+/// sidecar marker, the Secrets its environment names and its privileges (RBAC attack paths).
+const KEPT_CONTAINER_FIELDS: &[&str] = &[
+    "name",
+    "image",
+    "ports",
+    "restartPolicy",
+    "env",
+    "envFrom",
+    "securityContext",
+];
+
+/// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`], and
+/// each environment variable to its name and where it comes from (a literal `value` is
+/// dropped). Positions are kept: a finding of a later rule resolves as on the whole object.
+fn compact_pod_template(obj: &mut palisade_core::Object) {
+    let Some(base) = palisade_core::podspec::template_base(obj.group(), &obj.kind) else {
+        return;
+    };
+    let Some(spec) = obj
+        .value
+        .pointer_mut(&format!("{base}/spec"))
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    for list in ["containers", "initContainers", "ephemeralContainers"] {
+        let Some(cs) = spec.get_mut(list).and_then(serde_json::Value::as_array_mut) else {
+            continue;
+        };
+        for c in cs.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+            c.retain(|k, _| KEPT_CONTAINER_FIELDS.contains(&k.as_str()));
+            if let Some(env) = c.get_mut("env").and_then(serde_json::Value::as_array_mut) {
+                for e in env.iter_mut().filter_map(serde_json::Value::as_object_mut) {
+                    e.retain(|k, _| k == "name" || k == "valueFrom");
+                }
+            }
+        }
+    }
+}
+
+impl Staged {
+    /// The stages for the selected rules. `also_full`: kinds to keep whole beyond what the
+    /// remaining rules read (a rollout preview evaluates every workload and Namespace).
+    pub fn new(opts: &Options, also_full: &[&str]) -> Staged {
+        let early: Vec<&'static dyn Rule> = palisade_rules::all()
+            .iter()
+            .copied()
+            .filter(|r| is_selected(r.meta(), opts) && is_early(*r))
+            .collect();
+        let mut keep_full = Some(std::collections::HashSet::new());
+        for r in selected_rules(opts) {
+            if early.iter().any(|e| e.meta().id == r.meta().id) {
+                continue;
+            }
+            for k in r.full_kinds() {
+                if *k == "*" {
+                    keep_full = None;
+                } else if let Some(set) = keep_full.as_mut() {
+                    set.insert((*k).to_owned());
+                }
+            }
+        }
+        if let Some(set) = keep_full.as_mut() {
+            set.extend(also_full.iter().map(|k| (*k).to_owned()));
+        }
+        // What the built-in rules read of a workload is known; what a previewer, a verifier
+        // or a rule loaded at run time reads is not.
+        let compact_workloads = keep_full.is_some()
+            && also_full.is_empty()
+            && !selected_rules(opts).iter().any(|r| {
+                opts.extra_rules
+                    .0
+                    .iter()
+                    .any(|e| e.meta().id == r.meta().id)
+            });
+        Staged {
+            early,
+            keep_full,
+            compact_workloads,
+        }
+    }
+
+    /// The rules run on each object as its file is read.
+    pub fn early_rules(&self) -> &[&'static dyn Rule] {
+        &self.early
+    }
+
+    /// Runs the early rules on the objects of one file (their ids are their indexes in
+    /// `objects`; [`Staged::analyze`] is given them with the file's offset added), resolves
+    /// each finding's location while the whole document is at hand, and cuts down the objects
+    /// no remaining rule reads in full to their identity and metadata.
+    pub fn check_file(
+        &self,
+        objects: &mut [palisade_core::Object],
+        opts: &Options,
+    ) -> Vec<Finding> {
+        let profile = opts.profile();
+        let version = opts.pss_version();
+        let mut out = Vec::new();
+        for (i, obj) in objects.iter_mut().enumerate() {
+            for r in &self.early {
+                let options = opts.policy.rule(r.meta().id).map(|c| &c.options);
+                let mut cx = Context::new(r.meta(), options, profile)
+                    .with_pss_version(version)
+                    .with_today(opts.today)
+                    .with_target_version(opts.target_version);
+                cx.set_object(ObjectId(i));
+                r.check(obj, &mut cx);
+                for mut f in cx.take_findings() {
+                    f.location = obj.locate(f.path.as_deref());
+                    out.push(f);
+                }
+            }
+            if self
+                .keep_full
+                .as_ref()
+                .is_some_and(|k| !k.contains(&obj.kind))
+            {
+                obj.keep_metadata_only();
+            } else if self.compact_workloads && obj.kind != "Pod" {
+                // A Pod is read whole by the version rules (control-plane Pods' commands).
+                compact_pod_template(obj);
+            }
+        }
+        out
+    }
+
+    /// Runs the remaining rules over the inventory and applies the policy to their findings
+    /// and to the early ones (`early`: [`Staged::check_file`]'s findings, their object ids
+    /// made indexes in the inventory).
+    pub fn analyze(
+        &self,
+        inventory: &Inventory,
+        early: Vec<Finding>,
+        input: InputSummary,
+        opts: &Options,
+    ) -> Report {
+        let rules = selected_rules(opts);
+        let (runnable, skipped) = runnable_rules(&rules, &input.unreadable);
+        let rest: Vec<&'static dyn Rule> = runnable
+            .into_iter()
+            .filter(|r| !self.early.iter().any(|e| e.meta().id == r.meta().id))
+            .collect();
+        let mut findings = early;
+        findings.extend(run_rules(inventory, &rest, opts));
+        let mut report = apply_policy(inventory, findings, &rules, input, opts);
+        report.skipped_rules = skipped;
+        report
+    }
+}
+
+/// A built-in per-object rule whose verdict needs nothing but the object.
+fn is_early(r: &dyn Rule) -> bool {
+    r.meta().scope == Scope::Object && !r.reads_inventory()
+}
+
 /// The rules that can run, and those skipped because a kind they need was not read.
 fn runnable_rules(
     rules: &[&'static dyn Rule],
@@ -391,7 +562,7 @@ pub fn apply_policy(
     let policy = &opts.policy;
     let metas: Vec<_> = rules.iter().map(|r| r.meta()).collect();
     let mut expired_hits = vec![0usize; policy.exceptions.len()];
-    let mut active = Vec::new();
+    let mut active = Vec::with_capacity(findings.len());
     let mut suppressed = Vec::new();
     // The same finding twice (an inventory rule reaching one object through two routes, or two
     // copies of an object in different files) is reported once.
@@ -431,7 +602,7 @@ pub fn apply_policy(
             severity,
             message: f.message,
             object: obj.reference(),
-            location: obj.locate(f.path.as_deref()),
+            location: f.location.or_else(|| obj.locate(f.path.as_deref())),
             path: f.path,
             fix: f.fix,
             mode: policy.mode(meta.id, ns),

@@ -337,8 +337,39 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let count = contexts.len();
     let many = count > 1;
+    // Manifest files are checked file by file as they are read, and each object is cut down
+    // to what the rules that relate objects need (see `palisade_analyze::Staged`); policy
+    // taken from the input and per-directory clusters need the whole objects first, and so do
+    // the per-rule evaluation counts of a PolicyReport and a framework's compliance summary
+    // (which ask every selected rule whether it applies to every object).
+    let staged = (!args.cluster.cluster
+        && !args.policy_from_input
+        && args.cluster_boundary == ClusterBoundary::All
+        && format != Format::PolicyReport
+        && opts.framework.is_none())
+    .then(|| {
+        let mut also: Vec<&str> = Vec::new();
+        if preview.is_some() || args.verify_images {
+            // The preview evaluates every workload and reads every Namespace; image
+            // verification reads every workload's images.
+            also.extend(palisade_core::podspec::WORKLOAD_KINDS);
+            also.push("Namespace");
+        }
+        if !args.audit_logs.is_empty() {
+            // The audit logs are matched against the RBAC objects.
+            also.extend([
+                "Role",
+                "ClusterRole",
+                "RoleBinding",
+                "ClusterRoleBinding",
+                "ServiceAccount",
+            ]);
+        }
+        palisade_analyze::Staged::new(&opts, &also)
+    });
     let mut exit = Exit::Clean;
     for (i, ctx) in contexts.into_iter().enumerate() {
+        let mut early = None;
         let source = if args.cluster.cluster {
             crate::cluster::scan_source(
                 &args.cluster,
@@ -352,9 +383,27 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
                 keep_kinds: full.clone().map(std::sync::Arc::new),
                 limits: args.limits.limits(),
             };
+            let loaded = match &staged {
+                Some(st) => {
+                    let check =
+                        |l: &mut palisade_load::Loaded| st.check_file(&mut l.objects, &opts);
+                    let (loaded, parts) =
+                        palisade_load::load_paths_each(&args.paths, &load_opts, &check);
+                    let mut findings = Vec::with_capacity(parts.iter().map(|(_, f)| f.len()).sum());
+                    for (offset, part) in parts {
+                        findings.extend(part.into_iter().map(|mut f| {
+                            f.object.0 += offset;
+                            f
+                        }));
+                    }
+                    early = Some(findings);
+                    loaded
+                }
+                None => palisade_load::load_paths_with(&args.paths, &load_opts),
+            };
             crate::cluster::ScanSource {
                 context: None,
-                loaded: palisade_load::load_paths_with(&args.paths, &load_opts),
+                loaded,
                 server_minor: None,
                 notes: Vec::new(),
             }
@@ -422,6 +471,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             header,
             i > 0,
             i + 1 == count,
+            staged.as_ref().zip(early),
         )?;
         exit = exit.worst(e);
     }
@@ -488,6 +538,7 @@ fn finish(
     header: Option<String>,
     append: bool,
     last: bool,
+    staged: Option<(&palisade_analyze::Staged, Vec<palisade_core::Finding>)>,
 ) -> anyhow::Result<Exit> {
     let inventory = Inventory::new(loaded.objects);
     let cves = match &args.cve_data {
@@ -547,8 +598,9 @@ fn finish(
         stats: loaded.stats,
         unreadable: loaded.unreadable,
     };
-    let mut report = if args.cluster_boundary == ClusterBoundary::Directory && !args.cluster.cluster
-    {
+    let mut report = if let Some((st, early)) = staged {
+        st.analyze(&inventory, early, input, opts)
+    } else if args.cluster_boundary == ClusterBoundary::Directory && !args.cluster.cluster {
         let parts = directory_partitions(&args.paths, &inventory);
         palisade_analyze::analyze_partitioned(&inventory, &parts, &prepare, input, opts)
     } else {

@@ -87,6 +87,10 @@ pub struct Finding {
     pub severity: Option<Severity>,
     /// Extra machine-readable facts (`container`, `pssCheck`...). Never a secret value.
     pub properties: BTreeMap<String, String>,
+    /// Where `path` is written, resolved while the object's whole document was at hand (a
+    /// file scan checks each object as its file is read, then keeps only what the remaining
+    /// rules need). `None`: resolved from the inventory's object when the report is built.
+    pub location: Option<crate::object::SourceLoc>,
 }
 
 impl Finding {

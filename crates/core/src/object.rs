@@ -140,6 +140,31 @@ impl SpanIndex {
         self.find(self.root)
     }
 
+    /// Keeps only the positions of the nodes of `value` (the object's value, rooted where
+    /// this index is rooted): the positions of fields an object no longer holds are dropped.
+    pub fn retain_paths_of(&mut self, value: &Value) {
+        fn walk(v: &Value, h: u64, out: &mut std::collections::HashSet<u64>) {
+            out.insert(h);
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        walk(c, segment_hash(h, k), out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        walk(c, index_hash(h, i), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut paths = std::collections::HashSet::new();
+        walk(value, self.root, &mut paths);
+        self.entries.retain(|(h, _, _)| paths.contains(h));
+        self.entries.shrink_to_fit();
+    }
+
     /// Releases unused capacity (once the document is complete).
     pub fn shrink_to_fit(&mut self) {
         self.entries.shrink_to_fit();
@@ -318,6 +343,21 @@ impl Object {
             source,
             spans,
         })
+    }
+
+    /// Drops everything but the identity and the metadata (`apiVersion`, `kind`,
+    /// `metadata`), and the positions of what is dropped: what the loader builds of an object
+    /// whose body no rule reads.
+    pub fn keep_metadata_only(&mut self) {
+        if let Value::Object(map) = &mut self.value {
+            if map
+                .keys()
+                .any(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
+            {
+                map.retain(|k, _| matches!(k.as_str(), "apiVersion" | "kind" | "metadata"));
+                self.spans.retain_paths_of(&self.value);
+            }
+        }
     }
 
     /// The API group (`apps` for `apps/v1`, empty for the core group).

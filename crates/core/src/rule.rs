@@ -225,6 +225,14 @@ pub trait Rule: Send + Sync {
     /// Checks the whole inventory (rules of [`Scope::Inventory`]).
     fn check_inventory(&self, _inventory: &Inventory, _cx: &mut Context<'_>) {}
 
+    /// True when [`Rule::check`] reads the inventory (another object, a view derived from
+    /// the whole scan, data the front-end attached to it) besides the object it checks. A
+    /// per-object rule that does not is evaluated on each object as its file is read, before
+    /// the inventory exists; one that does runs once the inventory is complete.
+    fn reads_inventory(&self) -> bool {
+        !self.object_local()
+    }
+
     /// True when the rule's verdict on an object depends on that object alone (and on what
     /// Kubernetes defines, such as the bootstrap `cluster-admin` role), so that an admission
     /// request, which carries one object, gets the verdict a scan gives. Every per-object
@@ -475,6 +483,7 @@ impl<'a> Context<'a> {
             fix: None,
             severity: None,
             properties: BTreeMap::new(),
+            location: None,
         });
         self.findings.last_mut().expect("just pushed")
     }

@@ -235,6 +235,38 @@ pub fn load_paths_with(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
     all
 }
 
+/// [`load_paths_with`], with `each` run on every file's objects as soon as the file is read,
+/// in parallel, before the files are joined: to check and shrink the objects while only one
+/// file's documents are held whole. Returns, beside the joined load, what `each` returned for
+/// every file (in file order) with the index of that file's first object among all objects.
+pub fn load_paths_each<T: Send>(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+    each: &(dyn Fn(&mut Loaded) -> T + Sync),
+) -> (Loaded, Vec<(usize, T)>) {
+    let (files, errors) = expand_paths(paths);
+    let parts: Vec<(Loaded, T)> = files
+        .par_iter()
+        .map(|f| {
+            let mut l = load_file_with(f, opts);
+            let t = each(&mut l);
+            (l, t)
+        })
+        .collect();
+    let mut all = Loaded {
+        errors,
+        ..Loaded::default()
+    };
+    all.objects
+        .reserve_exact(parts.iter().map(|(p, _)| p.objects.len()).sum());
+    let mut out = Vec::with_capacity(parts.len());
+    for (p, t) in parts {
+        out.push((all.objects.len(), t));
+        all.absorb(p);
+    }
+    (all, out)
+}
+
 /// Loads one file (`-` reads standard input).
 pub fn load_file(path: &Path) -> Loaded {
     load_file_with(path, &LoadOptions::default())

@@ -85,6 +85,11 @@ impl Rule for UnverifiedImageSignature {
         palisade_core::AdmissionNeeds::Object
     }
 
+    fn reads_inventory(&self) -> bool {
+        // The verifications are attached to the inventory by the front-end.
+        true
+    }
+
     fn check(&self, object: &palisade_core::Object, cx: &mut Context<'_>) {
         let Some(inv) = cx.inventory() else {
             return;

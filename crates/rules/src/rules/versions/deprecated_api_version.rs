@@ -62,6 +62,11 @@ impl Rule for DeprecatedApiVersion {
         super::api_removals::FULL_KINDS
     }
 
+    fn reads_inventory(&self) -> bool {
+        // Without --target-version, the target is the release after the scanned API server's.
+        true
+    }
+
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         let Some(u) = InUse::of(object, cx) else {
             return;

@@ -1,0 +1,112 @@
+//! The staged file scan (per-object rules as each file is read, objects then cut down to what
+//! the remaining rules read) gives the report the analysis of the whole objects gives: same
+//! findings in the same order, same locations, same suppressions and notes.
+//!
+//! Run on the bundled examples and, when present, on the real-world manifests of
+//! `shared/corpus` (found by walking up from this crate).
+
+#![allow(clippy::print_stderr)]
+
+use palisade_analyze::{analyze, InputSummary, Options, Staged};
+use palisade_core::{Inventory, Object};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+fn corpus(name: &str) -> Option<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|a| a.join("shared/corpus").join(name))
+        .find(|p| p.is_dir())
+}
+
+fn options(select: &[&str]) -> Options {
+    let mut opts = Options::new("2026-06-01".parse().unwrap());
+    opts.select = select.iter().map(|s| (*s).to_owned()).collect();
+    opts
+}
+
+/// Compares both ways of scanning `paths`; returns the staged objects and the finding count.
+fn compare(paths: &[PathBuf], opts: &Options) -> (Vec<Object>, usize) {
+    let whole = palisade_load::load_paths(paths);
+    assert!(!whole.objects.is_empty(), "nothing loaded from {paths:?}");
+    let inventory = Inventory::new(whole.objects);
+    let expected = analyze(&inventory, InputSummary::default(), opts);
+
+    let staged = Staged::new(opts, &[]);
+    let check = |l: &mut palisade_load::Loaded| staged.check_file(&mut l.objects, opts);
+    let (loaded, parts) = palisade_load::load_paths_each(paths, &Default::default(), &check);
+    let mut early = Vec::new();
+    for (offset, part) in parts {
+        early.extend(part.into_iter().map(|mut f| {
+            f.object.0 += offset;
+            f
+        }));
+    }
+    let cut = Inventory::new(loaded.objects);
+    assert_eq!(cut.len(), inventory.len());
+    let got = staged.analyze(&cut, early, InputSummary::default(), opts);
+    assert_eq!(got.findings.len(), expected.findings.len());
+    for (g, e) in got.findings.iter().zip(&expected.findings) {
+        assert_eq!(g, e);
+    }
+    assert_eq!(got.suppressed, expected.suppressed);
+    assert_eq!(got.notes, expected.notes);
+    (cut.into_objects(), expected.findings.len())
+}
+
+fn has_container_field(o: &Object, field: &str) -> bool {
+    palisade_core::PodTemplate::of(o)
+        .is_some_and(|p| p.containers().any(|c| c.get(field).is_some()))
+}
+
+#[test]
+fn the_examples_give_the_same_report() {
+    let paths = [
+        root().join("examples/insecure"),
+        root().join("examples/hardened"),
+    ];
+    let (objects, findings) = compare(&paths, &options(&[]));
+    assert!(findings > 0);
+    // The objects were cut down: a ConfigMap keeps no data (no later rule reads it), a
+    // Deployment's containers keep no resources (no later rule reads them).
+    let whole = palisade_load::load_paths(&paths);
+    let kinds_with = |objs: &[Object], kind: &str, test: &dyn Fn(&Object) -> bool| {
+        objs.iter().filter(|o| o.kind == kind && test(o)).count()
+    };
+    let resources = |o: &Object| has_container_field(o, "resources");
+    assert!(kinds_with(&whole.objects, "Deployment", &resources) > 0);
+    assert_eq!(kinds_with(&objects, "Deployment", &resources), 0);
+    let data = |o: &Object| o.pointer("/data").is_some();
+    if kinds_with(&whole.objects, "ConfigMap", &data) > 0 {
+        assert_eq!(kinds_with(&objects, "ConfigMap", &data), 0);
+    }
+}
+
+#[test]
+fn selections_give_the_same_report() {
+    let paths = [root().join("examples/insecure")];
+    for select in [&["POD001"][..], &["SEC"], &["NET", "RBAC"], &["REL", "IMG"]] {
+        compare(&paths, &options(select));
+    }
+}
+
+#[test]
+fn real_world_manifests_give_the_same_report() {
+    let Some(dir) = corpus("real-manifests") else {
+        eprintln!("shared/corpus/real-manifests is absent: skipped");
+        return;
+    };
+    for name in ["argo-cd", "kube-prometheus", "istio", "rook", "sock-shop"] {
+        let p = dir.join(name);
+        if p.is_dir() {
+            compare(&[p], &options(&[]));
+        }
+    }
+}
