@@ -199,7 +199,7 @@ pub async fn verify_images(
             image,
             name,
             None,
-            format!("no verdict within the {secs:.1}s verification budget"),
+            format!("the registry did not answer within the {secs:.1}s verification budget"),
         );
     }
     notes.sort();
