@@ -36,7 +36,7 @@ pub struct RegoProgram {
     /// A compiled engine to clone from.
     prototype: regorus::Engine,
     /// Engines ready for reuse, each with the inventory it holds (by identity).
-    pool: Mutex<Vec<(regorus::Engine, usize)>>,
+    pool: Mutex<Vec<(regorus::Engine, u64)>>,
 }
 
 impl std::fmt::Debug for RegoProgram {
@@ -50,9 +50,15 @@ impl std::fmt::Debug for RegoProgram {
 }
 
 /// The data document a referential template reads (`data.inventory`), shared by every
-/// evaluation of one scan.
+/// evaluation of one scan. Each document has its own id: a pooled engine is reused only with
+/// the document it holds (an address could be reused by a later document; an id is not).
 #[derive(Clone, Debug)]
-pub struct RegoData(pub(crate) Arc<RegoValue>);
+pub struct RegoData(pub(crate) Arc<RegoValue>, u64);
+
+fn next_data_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 impl RegoData {
     /// The data document with an empty inventory.
@@ -61,18 +67,18 @@ impl RegoData {
         EMPTY
             .get_or_init(|| {
                 let v = serde_json::json!({"inventory": {"cluster": {}, "namespace": {}}});
-                RegoData(Arc::new(RegoValue::from(v)))
+                RegoData(Arc::new(RegoValue::from(v)), next_data_id())
             })
             .clone()
     }
 
     /// A data document from a JSON value (`{"inventory": ...}`).
     pub fn from_json(v: serde_json::Value) -> RegoData {
-        RegoData(Arc::new(RegoValue::from(v)))
+        RegoData(Arc::new(RegoValue::from(v)), next_data_id())
     }
 
-    fn id(&self) -> usize {
-        Arc::as_ptr(&self.0) as usize
+    fn id(&self) -> u64 {
+        self.1
     }
 }
 
