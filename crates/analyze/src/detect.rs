@@ -10,7 +10,6 @@ use palisade_core::report::ExpiredException;
 use palisade_core::resources::RESOURCES;
 use palisade_core::{EventStats, InputIssue, ObjectRef, Report, ReportFinding, RuleMeta, Severity};
 use palisade_detect::{Alert, InputError, RuleSet, Stats};
-use std::collections::BTreeMap;
 
 /// The kind of a request that names no resource (a non-resource URL such as `/version`).
 pub const NON_RESOURCE_KIND: &str = "NonResourceURL";
@@ -47,7 +46,7 @@ pub fn alert_object(a: &Alert) -> ObjectRef {
 /// the severity, and the event's facts as properties (`user`, `verb`, `time`, `auditID`,
 /// `groups`, `sourceIPs`, `subresource`, `resource`, `code`, `count`, `mitre`).
 pub fn alert_finding(a: &Alert, meta: &'static RuleMeta) -> ReportFinding {
-    let mut p = BTreeMap::new();
+    let mut p = palisade_core::Properties::new();
     let mut put = |k: &str, v: String| {
         if !v.is_empty() {
             p.insert(k.to_owned(), v);

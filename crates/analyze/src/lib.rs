@@ -250,7 +250,8 @@ pub struct Staged {
 
 /// The fields of a container the rules that run once every file is read look at: identity
 /// and image (images, threat-detection agents), ports (NetworkPolicy reachability), the
-/// sidecar marker, the Secrets its environment names and its privileges (RBAC attack paths).
+/// sidecar marker, the Secrets its environment names (external secret stores) and whether it
+/// is privileged (RBAC attack paths).
 const KEPT_CONTAINER_FIELDS: &[&str] = &[
     "name",
     "image",
@@ -261,9 +262,11 @@ const KEPT_CONTAINER_FIELDS: &[&str] = &[
     "securityContext",
 ];
 
-/// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`], and
-/// each environment variable to its name and where it comes from (a literal `value` is
-/// dropped). Positions are kept: a finding of a later rule resolves as on the whole object.
+/// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`]: an
+/// environment variable is kept only when it takes its value from a Secret (one that does not
+/// becomes `null`, so that the others keep their index and position), and a security context
+/// to `privileged`. Positions are kept: a finding of a later rule resolves as on the whole
+/// object.
 fn compact_pod_template(obj: &mut palisade_core::Object) {
     let Some(base) = palisade_core::podspec::template_base(obj.group(), &obj.kind) else {
         return;
@@ -282,9 +285,21 @@ fn compact_pod_template(obj: &mut palisade_core::Object) {
         for c in cs.iter_mut().filter_map(serde_json::Value::as_object_mut) {
             c.retain(|k, _| KEPT_CONTAINER_FIELDS.contains(&k.as_str()));
             if let Some(env) = c.get_mut("env").and_then(serde_json::Value::as_array_mut) {
-                for e in env.iter_mut().filter_map(serde_json::Value::as_object_mut) {
-                    e.retain(|k, _| k == "name" || k == "valueFrom");
+                for e in env.iter_mut() {
+                    if e.pointer("/valueFrom/secretKeyRef").is_some() {
+                        if let Some(e) = e.as_object_mut() {
+                            e.retain(|k, _| k == "name" || k == "valueFrom");
+                        }
+                    } else {
+                        *e = serde_json::Value::Null;
+                    }
                 }
+            }
+            if let Some(sc) = c
+                .get_mut("securityContext")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                sc.retain(|k, _| k == "privileged");
             }
         }
     }

@@ -9,7 +9,6 @@ use palisade_core::{
     CheckResult, CheckStatus, NodeReport, ObjectRef, Report, ReportFinding, RuleMeta, Severity,
     SourceLoc,
 };
-use std::collections::BTreeMap;
 
 /// The object a host check's finding is about: the node.
 pub fn node_object(host: &str) -> ObjectRef {
@@ -40,7 +39,7 @@ pub fn selected_checks(opts: &Options) -> Vec<&'static RuleMeta> {
 
 /// The finding a FAIL or WARN result is.
 fn finding(r: &CheckResult, meta: &'static RuleMeta, host: &str, opts: &Options) -> ReportFinding {
-    let mut properties = BTreeMap::new();
+    let mut properties = palisade_core::Properties::new();
     properties.insert("status".to_owned(), r.status.as_str().to_owned());
     properties.insert("section".to_owned(), r.section.clone());
     properties.insert("observed".to_owned(), r.observed.clone());

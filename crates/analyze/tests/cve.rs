@@ -119,14 +119,14 @@ fn cves_of_a_v1_24_api_server_and_v1_22_kubelets() {
     let got: BTreeSet<String> = report
         .findings
         .iter()
-        .map(|f| f.properties["cve"].clone())
+        .map(|f| f.properties.get("cve").expect("cve").clone())
         .collect();
     assert_eq!(got, expected);
     // Both nodes carry the kubelet CVEs.
     let kubelet_5528: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| f.properties["cve"] == "CVE-2023-5528")
+        .filter(|f| f.properties.get("cve").expect("cve") == "CVE-2023-5528")
         .map(|f| f.object.name.clone())
         .collect();
     assert_eq!(kubelet_5528, ["worker-1", "worker-2"]);

@@ -83,6 +83,37 @@ fn the_examples_give_the_same_report() {
     let resources = |o: &Object| has_container_field(o, "resources");
     assert!(kinds_with(&whole.objects, "Deployment", &resources) > 0);
     assert_eq!(kinds_with(&objects, "Deployment", &resources), 0);
+    // An environment variable that names no Secret is gone (null, keeping the others' index),
+    // and so is every security setting but `privileged`.
+    let any_container = |o: &Object, test: &dyn Fn(&serde_json::Value) -> bool| {
+        palisade_core::PodTemplate::of(o).is_some_and(|p| {
+            p.containers().any(|c| {
+                c.get("env")
+                    .and_then(|e| e.as_array())
+                    .is_some_and(|e| e.iter().any(test))
+            })
+        })
+    };
+    let plain_env = |o: &Object| any_container(o, &|e| e.get("value").is_some());
+    assert!(kinds_with(&whole.objects, "Deployment", &plain_env) > 0);
+    assert_eq!(kinds_with(&objects, "Deployment", &plain_env), 0);
+    let secret_env =
+        |o: &Object| any_container(o, &|e| e.pointer("/valueFrom/secretKeyRef").is_some());
+    assert_eq!(
+        kinds_with(&whole.objects, "Deployment", &secret_env),
+        kinds_with(&objects, "Deployment", &secret_env)
+    );
+    let settings = |o: &Object| {
+        palisade_core::PodTemplate::of(o).is_some_and(|p| {
+            p.containers().any(|c| {
+                c.get("securityContext")
+                    .and_then(|s| s.as_object())
+                    .is_some_and(|s| s.keys().any(|k| k != "privileged"))
+            })
+        })
+    };
+    assert!(kinds_with(&whole.objects, "Deployment", &settings) > 0);
+    assert_eq!(kinds_with(&objects, "Deployment", &settings), 0);
     let data = |o: &Object| o.pointer("/data").is_some();
     if kinds_with(&whole.objects, "ConfigMap", &data) > 0 {
         assert_eq!(kinds_with(&objects, "ConfigMap", &data), 0);

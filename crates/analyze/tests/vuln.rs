@@ -42,7 +42,13 @@ fn run(today: jiff::civil::Date, configure: impl FnOnce(&mut Options)) -> palisa
 fn ids(findings: &[palisade_core::report::ReportFinding]) -> Vec<String> {
     let mut v: Vec<String> = findings
         .iter()
-        .map(|f| format!("{} {}", f.object.name, f.properties["vulnerability"]))
+        .map(|f| {
+            format!(
+                "{} {}",
+                f.object.name,
+                f.properties.get("vulnerability").expect("vulnerability")
+            )
+        })
         .collect();
     v.sort();
     v

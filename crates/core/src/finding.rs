@@ -1,7 +1,6 @@
 //! Severities and the findings rules report.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -70,6 +69,10 @@ impl FromStr for Severity {
     }
 }
 
+/// The machine-readable facts of a finding, sorted by key: a sorted vector (a finding has a
+/// handful), where a B-tree would take a 500-byte node for each finding's first entry.
+pub type Properties = litemap::LiteMap<String, String>;
+
 /// What a rule reports: the object, the field and what is wrong with it. Data, not an error.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
@@ -86,7 +89,7 @@ pub struct Finding {
     /// Severity for this finding when it differs from the rule's default.
     pub severity: Option<Severity>,
     /// Extra machine-readable facts (`container`, `pssCheck`...). Never a secret value.
-    pub properties: BTreeMap<String, String>,
+    pub properties: Properties,
     /// Where `path` is written, resolved while the object's whole document was at hand (a
     /// file scan checks each object as its file is read, then keeps only what the remaining
     /// rules need). `None`: resolved from the inventory's object when the report is built.

@@ -27,7 +27,7 @@ pub mod trust;
 pub use compliance::{ComplianceSummary, Framework};
 pub use config::{Exception, Mode, Policy, PolicyError};
 pub use family::{Family, FAMILIES};
-pub use finding::{Finding, Severity};
+pub use finding::{Finding, Properties, Severity};
 pub use image::{ImageRef, RegistryPattern};
 pub use inventory::{Inventory, ObjectId, ReviewRequest};
 pub use node::{CheckResult, CheckStatus, NodeReport};

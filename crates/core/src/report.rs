@@ -61,8 +61,8 @@ pub struct ReportFinding {
     /// Admission mode this finding would have.
     pub mode: Mode,
     /// Extra facts.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub properties: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "crate::finding::Properties::is_empty")]
+    pub properties: crate::finding::Properties,
     /// Present when the finding is suppressed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,

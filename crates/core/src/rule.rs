@@ -6,7 +6,6 @@ use crate::inventory::{Inventory, ObjectId};
 use crate::object::Object;
 use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -482,7 +481,7 @@ impl<'a> Context<'a> {
             message: message.into(),
             fix: None,
             severity: None,
-            properties: BTreeMap::new(),
+            properties: Default::default(),
             location: None,
         });
         self.findings.last_mut().expect("just pushed")

@@ -444,7 +444,7 @@ fn html_escapes_every_string_of_the_report() {
         path: Some("/spec/<x>".into()),
         fix: Some(format!("set {evil}")),
         mode: Mode::Audit,
-        properties: [("user".to_owned(), evil.to_owned())].into(),
+        properties: [("user".to_owned(), evil.to_owned())].into_iter().collect(),
         suppression,
     };
     let report = Report {

@@ -192,7 +192,10 @@ mod tests {
                     assert!(!text.contains(v), "{file}: {text}");
                 }
                 if let Some(field) = f.properties.get("field") {
-                    seen.push((field.clone(), f.properties["line"].clone()));
+                    seen.push((
+                        field.clone(),
+                        f.properties.get("line").cloned().unwrap_or_default(),
+                    ));
                 }
             }
         }
