@@ -585,8 +585,17 @@ pub fn apply_policy(
     let mut suppressed = Vec::new();
     // The same finding twice (an inventory rule reaching one object through two routes, or two
     // copies of an object in different files) is reported once.
-    let mut seen = std::collections::HashSet::new();
-    findings.retain(|f| seen.insert((f.rule, f.object, f.path.clone(), f.message.clone())));
+    // (Keyed by reference: copying every finding's path and message for the key would add
+    // their size again at the scan's peak.)
+    let first: Vec<bool> = {
+        let mut seen = std::collections::HashSet::with_capacity(findings.len());
+        findings
+            .iter()
+            .map(|f| seen.insert((f.rule, f.object, f.path.as_deref(), f.message.as_str())))
+            .collect()
+    };
+    let mut first = first.into_iter();
+    findings.retain(|_| first.next().unwrap_or(true));
     for f in findings {
         let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else {
             continue;
@@ -635,15 +644,19 @@ pub fn apply_policy(
         }
     }
     let order = |a: &ReportFinding, b: &ReportFinding| {
-        let key = |f: &ReportFinding| {
+        fn key(
+            f: &ReportFinding,
+        ) -> (
+            Option<(&std::sync::Arc<str>, u32, u32)>,
+            &palisade_core::ObjectRef,
+            &str,
+        ) {
             (
-                f.location
-                    .as_ref()
-                    .map(|l| (l.file.clone(), l.line, l.column)),
-                f.object.clone(),
+                f.location.as_ref().map(|l| (&l.file, l.line, l.column)),
+                &f.object,
                 f.rule_id,
             )
-        };
+        }
         key(a).cmp(&key(b))
     };
     active.sort_by(order);
