@@ -305,6 +305,36 @@ fn compact_pod_template(obj: &mut palisade_core::Object) {
     }
 }
 
+/// Cuts the `last-applied-configuration` annotation (a second copy of the object, on every
+/// object `kubectl apply` wrote) down to the one field a later rule reads of it: the
+/// `apiVersion` the client applied (the version rules). The annotation stays where it was
+/// written, so a finding on it resolves as on the whole object.
+fn compact_last_applied(obj: &mut palisade_core::Object) {
+    let Some(v) = obj
+        .value
+        .pointer_mut("/metadata/annotations")
+        .and_then(serde_json::Value::as_object_mut)
+        .and_then(|a| a.get_mut(palisade_core::LAST_APPLIED))
+    else {
+        return;
+    };
+    let version = v
+        .as_str()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
+        .and_then(|applied| {
+            applied
+                .get("apiVersion")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        });
+    *v = match version {
+        Some(version) => {
+            serde_json::Value::String(serde_json::json!({ "apiVersion": version }).to_string())
+        }
+        None => serde_json::Value::String(String::new()),
+    };
+}
+
 impl Staged {
     /// The stages for the selected rules. `also_full`: kinds to keep whole beyond what the
     /// remaining rules read (a rollout preview evaluates every workload and Namespace).
@@ -387,6 +417,9 @@ impl Staged {
             } else if self.compact_workloads && obj.kind != "Pod" {
                 // A Pod is read whole by the version rules (control-plane Pods' commands).
                 compact_pod_template(obj);
+            }
+            if self.compact_workloads {
+                compact_last_applied(obj);
             }
             // What is kept lives until the end of the scan: rebuilt once, it holds no spare
             // capacity (strings and sequences grown while parsing, map nodes left sparse by

@@ -141,3 +141,58 @@ fn real_world_manifests_give_the_same_report() {
         }
     }
 }
+
+#[test]
+fn last_applied_configuration_keeps_the_applied_version_only() {
+    // Objects as `kubectl apply` leaves them: the annotation repeats the object. The version
+    // rules read the applied `apiVersion` from it; nothing else of it is kept.
+    let dir = std::env::temp_dir().join(format!("palisade-staged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let applied = |api: &str, kind: &str| {
+        serde_json::json!({
+            "apiVersion": api, "kind": kind,
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"rules": [{"host": "shop.example.com"}], "padding": "x".repeat(2000)}
+        })
+        .to_string()
+    };
+    let doc = |api: &str, kind: &str, applied_api: &str| {
+        serde_json::json!({
+            "apiVersion": api, "kind": kind,
+            "metadata": {"name": "web", "namespace": "shop", "annotations": {
+                palisade_core::LAST_APPLIED: applied(applied_api, kind),
+                "team": "a"
+            }},
+            "spec": {"rules": [{"host": "shop.example.com"}]}
+        })
+    };
+    let yaml = [
+        doc("networking.k8s.io/v1", "Ingress", "extensions/v1beta1"),
+        doc("networking.k8s.io/v1", "Ingress", "networking.k8s.io/v1"),
+    ]
+    .iter()
+    .map(|d| serde_yaml_ng::to_string(d).unwrap())
+    .collect::<Vec<_>>()
+    .join("---\n");
+    std::fs::write(dir.join("applied.yaml"), yaml).unwrap();
+    let mut opts = options(&["VER005", "VER006", "POD001"]);
+    opts.target_version = Some(33);
+    let (objects, findings) = compare(std::slice::from_ref(&dir), &opts);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        findings > 0,
+        "the version applied as extensions/v1beta1 is reported"
+    );
+    let kept: Vec<&str> = objects
+        .iter()
+        .filter_map(|o| o.annotation(palisade_core::LAST_APPLIED))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            r#"{"apiVersion":"extensions/v1beta1"}"#,
+            r#"{"apiVersion":"networking.k8s.io/v1"}"#
+        ]
+    );
+    assert!(objects.iter().all(|o| o.annotation("team") == Some("a")));
+}
