@@ -493,6 +493,18 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
         .any(|(g, kinds)| *g == group && kinds.contains(&kind))
 }
 
+/// The type of a JSON value in words, for messages (`a string`, `a mapping`...).
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
 /// Iterates the string entries of a JSON object (non-string values are skipped).
 pub fn string_map(v: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
     v.and_then(Value::as_object)
