@@ -493,6 +493,27 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
         .any(|(g, kinds)| *g == group && kinds.contains(&kind))
 }
 
+/// `metadata.<key>` of a JSON object, when it is a non-empty string.
+pub fn meta_str<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj.get("metadata")?
+        .get(key)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+/// A JSON object named for a message: `Kind namespace/name`, or `Kind name` without a
+/// namespace or for the kinds in `cluster_scoped` (whose namespace the API server ignores);
+/// `?` stands for a missing kind or name.
+pub fn describe_json(obj: &Value, cluster_scoped: &[&str]) -> String {
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
+    let ns = meta_str(obj, "namespace").filter(|_| !cluster_scoped.contains(&kind));
+    let name = meta_str(obj, "name").unwrap_or("?");
+    match ns {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
 /// The type of a JSON value in words, for messages (`a string`, `a mapping`...).
 pub fn type_name(v: &Value) -> &'static str {
     match v {
