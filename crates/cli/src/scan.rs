@@ -234,9 +234,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         Some(d) => d
             .parse()
             .with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
-        None => jiff::tz::TimeZone::system()
-            .to_datetime(jiff::Timestamp::now())
-            .date(),
+        None => config::today(),
     };
     policies.apply_modes(&mut policy);
     let mut metas = palisade_analyze::catalogue::scan_rules();
