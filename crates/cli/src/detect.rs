@@ -41,7 +41,7 @@ pub(crate) struct DetectArgs {
     today: Option<String>,
     /// Colour in the table output.
     #[arg(long, value_enum, default_value = "auto")]
-    color: crate::scan::ColorChoice,
+    color: crate::values::ColorChoice,
     /// Longest accepted line of a JSON-lines log (`16MiB`, `512KiB`, bytes); longer lines are
     /// skipped without being read into memory and reported as input errors.
     #[arg(long, default_value = "16MiB", value_parser = size_arg, value_name = "SIZE")]
