@@ -526,6 +526,18 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// The string entries of a JSON list (other entries skipped; empty when `v` is not a list).
+pub fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Iterates the string entries of a JSON object (non-string values are skipped).
 pub fn string_map(v: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
     v.and_then(Value::as_object)
