@@ -23,9 +23,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from cluster_bench import find_recordings  # noqa: E402
+import replay_server  # noqa: E402
 
 
 def free_port():
@@ -51,27 +50,14 @@ def main():
     ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--debug", action="store_true", help="use the debug build")
     a = ap.parse_args()
-    rec = find_recordings()
-    if rec is None:
-        sys.exit("shared/corpus/apiserver-recordings not found above the repository")
-    profile = [] if a.debug else ["--release"]
-    subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
-                   cwd=ROOT, check=True)
-    tdir = os.path.join(ROOT, "target", "debug" if a.debug else "release")
+    rec = replay_server.recordings_or_exit()
+    tdir = replay_server.build(a.debug)
     work = tempfile.mkdtemp(prefix="palisade-audit-bench-")
     kc = os.path.join(work, "kubeconfig")
-    srv = subprocess.Popen([os.path.join(tdir, "palisade-replay"), "--recordings", rec, "--kubeconfig", kc,
-                            "--pods", str(a.pods), "--others", str(a.others), "--standalone-pods",
-                            "--writable", "/apis/wgpolicyk8s.io/"],
-                           stdin=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    srv = replay_server.start(tdir, rec, kc, ["--pods", str(a.pods), "--others", str(a.others),
+                                              "--standalone-pods", "--writable", "/apis/wgpolicyk8s.io/"],
+                              stderr=subprocess.DEVNULL)
     try:
-        for _ in range(600):
-            if os.path.exists(kc):
-                break
-            time.sleep(0.1)
-        else:
-            sys.exit("the replay server did not start")
-        time.sleep(0.2)
         cfg = os.path.join(work, "palisade.yaml")
         with open(cfg, "w") as f:
             f.write("profile: restricted\ndefaultMode: audit\n")
@@ -94,8 +80,7 @@ def main():
         p.kill()
         p.wait()
     finally:
-        srv.stdin.close()
-        srv.wait(timeout=30)
+        replay_server.stop([srv])
     if not cycles:
         sys.exit("no audit cycle completed")
     first_t, first = cycles[0]

@@ -15,35 +15,13 @@ snapshot` and for scanning that snapshot offline, and the targets (< 5 s, < 300 
 """
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-
-
-def find_recordings():
-    d = ROOT
-    while True:
-        cand = os.path.join(d, "shared", "corpus", "apiserver-recordings", "api")
-        if os.path.isfile(os.path.join(cand, "index.json")):
-            return cand
-        parent = os.path.dirname(d)
-        if parent == d:
-            return None
-        d = parent
-
-
-def timed(cmd, env):
-    """Runs a command; returns (seconds, peak RSS in MiB of this one child, returncode, stderr)."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=ROOT)
-    err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    dt = time.perf_counter() - t
-    return dt, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status), err.decode()
+sys.path.insert(0, HERE)
+import replay_server  # noqa: E402
+from replay_server import timed  # noqa: E402
 
 
 def main():
@@ -56,29 +34,15 @@ def main():
                     help="worst case: no Pod has an owner, so every Pod is scanned in full")
     a = ap.parse_args()
 
-    rec = find_recordings()
-    if rec is None:
-        sys.exit("shared/corpus/apiserver-recordings not found above the repository")
-    profile = [] if a.debug else ["--release"]
-    subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
-                   cwd=ROOT, check=True)
-    tdir = os.path.join(ROOT, "target", "debug" if a.debug else "release")
+    rec = replay_server.recordings_or_exit()
+    tdir = replay_server.build(a.debug)
     exe = os.path.join(tdir, "palisade")
 
     work = tempfile.mkdtemp(prefix="palisade-cluster-bench-")
     kc = os.path.join(work, "kubeconfig")
-    srv = subprocess.Popen([os.path.join(tdir, "palisade-replay"), "--recordings", rec, "--kubeconfig", kc,
-                            "--pods", str(a.pods), "--others", str(a.others)]
-                           + (["--standalone-pods"] if a.standalone_pods else []),
-                           stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    srv = replay_server.start(tdir, rec, kc, ["--pods", str(a.pods), "--others", str(a.others)]
+                              + (["--standalone-pods"] if a.standalone_pods else []))
     try:
-        for _ in range(600):
-            if os.path.exists(kc):
-                break
-            time.sleep(0.1)
-        else:
-            sys.exit("the replay server did not start")
-        time.sleep(0.2)
         env = dict(os.environ, KUBECONFIG=kc)
         snap = os.path.join(work, "cluster.snapshot")
         rows = []
@@ -98,8 +62,7 @@ def main():
             rows.append((label, best[0], best[1]))
         size = os.path.getsize(snap)
     finally:
-        srv.stdin.close()
-        srv.wait(timeout=30)
+        replay_server.stop([srv])
 
     shape = "standalone pods" if a.standalone_pods else "pods owned by ReplicaSets of Deployments"
     print(f"cluster: {a.pods} pods ({shape}) + {a.others} other objects (+ the recorded lists), "

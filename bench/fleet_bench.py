@@ -14,15 +14,13 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from cluster_bench import find_recordings, timed  # noqa: E402
+import replay_server  # noqa: E402
+from replay_server import timed  # noqa: E402
 
 
 def main():
@@ -32,13 +30,8 @@ def main():
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--debug", action="store_true")
     a = ap.parse_args()
-    rec = find_recordings()
-    if rec is None:
-        sys.exit("shared/corpus/apiserver-recordings not found above the repository")
-    profile = [] if a.debug else ["--release"]
-    subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
-                   cwd=ROOT, check=True)
-    tdir = os.path.join(ROOT, "target", "debug" if a.debug else "release")
+    rec = replay_server.recordings_or_exit()
+    tdir = replay_server.build(a.debug)
     exe = os.path.join(tdir, "palisade")
     sizes = [int(s) for s in a.pods.split(",")]
     work = tempfile.mkdtemp(prefix="palisade-fleet-bench-")
@@ -47,17 +40,8 @@ def main():
     try:
         for i, n in enumerate(sizes):
             kc = os.path.join(work, f"kubeconfig-{i}")
-            servers.append(subprocess.Popen(
-                [os.path.join(tdir, "palisade-replay"), "--recordings", rec, "--kubeconfig", kc,
-                 "--pods", str(n), "--others", str(a.others), "--standalone-pods"],
-                stdin=subprocess.PIPE, stderr=subprocess.PIPE))
-            for _ in range(600):
-                if os.path.exists(kc) and os.path.getsize(kc) > 0:
-                    break
-                time.sleep(0.1)
-            else:
-                sys.exit("a replay server did not start")
-            time.sleep(0.2)
+            servers.append(replay_server.start(
+                tdir, rec, kc, ["--pods", str(n), "--others", str(a.others), "--standalone-pods"]))
             text = open(kc).read()
             server = re.search(r"server: (\S+)", text).group(1)
             ca = re.search(r"certificate-authority-data: (\S+)", text).group(1)
@@ -86,10 +70,7 @@ def main():
                 best = (dt, rss) if best is None else (min(best[0], dt), max(best[1], rss))
             rows[label] = best
     finally:
-        for s in servers:
-            s.stdin.close()
-        for s in servers:
-            s.wait(timeout=30)
+        replay_server.stop(servers)
     res = {
         "clusters": len(sizes),
         "pods": sizes,

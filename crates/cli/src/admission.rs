@@ -196,9 +196,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         }
     };
     init_tracing(&args.log_format)?;
-    let today = jiff::tz::TimeZone::system()
-        .to_datetime(jiff::Timestamp::now())
-        .date();
+    let today = config::today();
     // The configuration as written, for the background audit's own modes.
     let configured = policy.clone();
     policies.apply_modes(&mut policy);
@@ -356,7 +354,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         }
         if let Some((auditor, interval)) = auditor {
             let auditor = Arc::new(auditor.with_metrics(state.metrics.clone()));
-            tokio::spawn(auditor.run(interval, today_now, std::future::pending()));
+            tokio::spawn(auditor.run(interval, config::today, std::future::pending()));
         }
         let server = Server::bind(config, state).await?;
         server
@@ -544,12 +542,6 @@ fn with_policies(
     }
 }
 
-fn today_now() -> jiff::civil::Date {
-    jiff::tz::TimeZone::system()
-        .to_datetime(jiff::Timestamp::now())
-        .date()
-}
-
 /// The auditor's sink: PolicyReports written to the cluster.
 struct Reports(ReportWriter);
 
@@ -625,7 +617,7 @@ fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
         }
     };
     init_tracing(&args.log_format)?;
-    let options = with_policies(policy, &policies, today_now());
+    let options = with_policies(policy, &policies, config::today());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -662,7 +654,7 @@ fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
             r = palisade_admission::metrics::serve_plain(listener, metrics) => {
                 r.context("the metrics server failed")
             }
-            _ = auditor.run(args.interval, today_now, shutdown) => Ok(()),
+            _ = auditor.run(args.interval, config::today, shutdown) => Ok(()),
         }
     })?;
     Ok(Exit::Clean)

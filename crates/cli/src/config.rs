@@ -10,6 +10,13 @@ pub(crate) const DEFAULT_FILE: &str = "palisade.yaml";
 /// Largest configuration file read (a policy with thousands of exceptions is far smaller).
 const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
+/// Today in the system time zone: the date exceptions expire by.
+pub(crate) fn today() -> jiff::civil::Date {
+    jiff::tz::TimeZone::system()
+        .to_datetime(jiff::Timestamp::now())
+        .date()
+}
+
 /// Loads the policy: the given file, else `palisade.yaml` in the working directory, else the
 /// default policy. Every problem in the file is returned at once.
 pub(crate) fn load(explicit: Option<&Path>) -> anyhow::Result<Result<Policy, Vec<PolicyError>>> {

@@ -41,7 +41,7 @@ pub(crate) struct DetectArgs {
     today: Option<String>,
     /// Colour in the table output.
     #[arg(long, value_enum, default_value = "auto")]
-    color: crate::scan::ColorChoice,
+    color: crate::values::ColorChoice,
     /// Longest accepted line of a JSON-lines log (`16MiB`, `512KiB`, bytes); longer lines are
     /// skipped without being read into memory and reported as input errors.
     #[arg(long, default_value = "16MiB", value_parser = size_arg, value_name = "SIZE")]
@@ -212,12 +212,6 @@ impl RuleArgs {
     }
 }
 
-fn today_local() -> jiff::civil::Date {
-    jiff::tz::TimeZone::system()
-        .to_datetime(jiff::Timestamp::now())
-        .date()
-}
-
 /// An alert as a JSON line, as the detector writes it, with the policy's effective severity
 /// and, when an exception covers it, its `suppression`.
 fn json_line(a: &Alert, f: &ReportFinding) -> Result<String, serde_json::Error> {
@@ -375,7 +369,7 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
         Some(d) => d
             .parse()
             .with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
-        None => today_local(),
+        None => config::today(),
     };
     let Detection {
         rules,
@@ -599,7 +593,7 @@ fn follow(path: &Path, det: &mut Detector, sink: &mut Sink) -> anyhow::Result<()
 }
 
 fn list_rules(args: &RuleArgs) -> anyhow::Result<Exit> {
-    let (rules, _) = match args.policy(today_local()) {
+    let (rules, _) = match args.policy(config::today()) {
         Ok(r) => r,
         Err(e) if e.is::<InvalidConfig>() => return Ok(Exit::Error),
         Err(e) => return Err(e),
@@ -634,7 +628,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
         ..
     } = match args
         .rules
-        .detector(DetectorOptions::default(), today_local())
+        .detector(DetectorOptions::default(), config::today())
     {
         Ok(d) => d,
         Err(e) if e.is::<InvalidConfig>() => return Ok(Exit::Error),
@@ -664,7 +658,7 @@ fn serve(args: &ServeArgs) -> anyhow::Result<Exit> {
     let sink = Arc::new(move |alerts: &[Alert]| {
         let mut policy = policy.lock().unwrap_or_else(|e| e.into_inner());
         // Exceptions expire against the day each batch arrives.
-        policy.set_today(today_local());
+        policy.set_today(config::today());
         let mut o = out.lock().unwrap_or_else(|e| e.into_inner());
         for a in alerts {
             if let Some(f) = policy.apply(a) {

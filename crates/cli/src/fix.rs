@@ -182,11 +182,7 @@ pub(crate) fn run(args: FixArgs) -> anyhow::Result<Exit> {
         }
     }
     let profile = args.profile.map(PssLevel::from);
-    let mut opts = Options::new(
-        jiff::tz::TimeZone::system()
-            .to_datetime(jiff::Timestamp::now())
-            .date(),
-    );
+    let mut opts = Options::new(config::today());
     opts.policy = policy;
     opts.profile = profile;
     let fix_opts = engine::Options {

@@ -27,7 +27,7 @@ pub(crate) struct NodeArgs {
     output: Option<PathBuf>,
     /// Colour in the table output.
     #[arg(long, value_enum, default_value = "auto")]
-    color: crate::scan::ColorChoice,
+    color: crate::values::ColorChoice,
     /// Evaluate certificate expiry at this instant (RFC 3339, e.g. 2027-01-31T00:00:00Z)
     /// instead of now: "what expires before the next maintenance window?".
     #[arg(long, value_name = "TIME")]

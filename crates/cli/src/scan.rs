@@ -2,35 +2,11 @@
 
 use crate::{config, emit, Exit};
 use anyhow::{bail, Context as _};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use palisade_analyze::{analyze, InputSummary, Options};
 use palisade_core::{select, Inventory, PssLevel, PssVersion, Severity};
 use palisade_report::{Format, RenderOptions};
-use std::io::IsTerminal;
 use std::path::PathBuf;
-
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub(crate) enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
-
-impl ColorChoice {
-    /// Whether to colour output going to stdout (never when it goes to a file, a pipe, or
-    /// with `NO_COLOR`, unless asked for).
-    pub(crate) fn enabled(self, to_file: bool) -> bool {
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                !to_file
-                    && std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none()
-            }
-        }
-    }
-}
 
 #[derive(Args, Debug)]
 pub(crate) struct ScanArgs {
@@ -94,7 +70,7 @@ pub(crate) struct ScanArgs {
     ignore: Vec<String>,
     /// Colour in the table output.
     #[arg(long, value_enum, default_value = "auto")]
-    color: ColorChoice,
+    color: crate::values::ColorChoice,
     /// The day exceptions are evaluated against (YYYY-MM-DD), default today. For previews
     /// ("what returns when these exceptions expire?") and reproducible reports.
     #[arg(long, value_name = "DATE")]
@@ -234,9 +210,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
         Some(d) => d
             .parse()
             .with_context(|| format!("--today `{d}` is not a date (YYYY-MM-DD)"))?,
-        None => jiff::tz::TimeZone::system()
-            .to_datetime(jiff::Timestamp::now())
-            .date(),
+        None => config::today(),
     };
     policies.apply_modes(&mut policy);
     let mut metas = palisade_analyze::catalogue::scan_rules();

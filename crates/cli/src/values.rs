@@ -5,6 +5,7 @@
 use clap::ValueEnum;
 use palisade_core::{PssLevel, Severity};
 use palisade_report::Format;
+use std::io::IsTerminal;
 
 /// `--format` of the commands that write a report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -169,6 +170,30 @@ impl From<Profile> for PssLevel {
             Profile::Privileged => PssLevel::Privileged,
             Profile::Baseline => PssLevel::Baseline,
             Profile::Restricted => PssLevel::Restricted,
+        }
+    }
+}
+
+/// `--color` of the commands that write a table.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour output going to stdout (never when it goes to a file, a pipe, or
+    /// with `NO_COLOR`, unless asked for).
+    pub(crate) fn enabled(self, to_file: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                !to_file
+                    && std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 }

@@ -2,32 +2,14 @@
 
 #![allow(clippy::print_stderr)]
 
+mod common;
+use common::{palisade_in, root, stderr, stdout};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    palisade_in(&root(), args)
 }
 
 #[test]

@@ -5,7 +5,7 @@
 #![allow(clippy::print_stderr)]
 
 mod common;
-use common::{files_under, palisade, recordings};
+use common::{files_under, json, palisade, recordings, serve, text};
 use palisade_replay::{Config, CustomKind, Replay};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -30,8 +30,8 @@ fn azure_identity() -> CustomKind {
     }
 }
 
-fn server(rec: PathBuf) -> Replay {
-    Replay::start(Config {
+fn cluster_config(rec: PathBuf) -> Config {
+    Config {
         recordings: rec,
         forbid: vec![FORBIDDEN.to_owned()],
         expire_once: vec!["/api/v1/configmaps".to_owned()],
@@ -50,17 +50,7 @@ fn server(rec: PathBuf) -> Replay {
             ),
         ],
         ..Config::default()
-    })
-    .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)))
+    }
 }
 
 /// (rule, object, path, message) of every finding.
@@ -123,10 +113,7 @@ fn live_scan(kc: &Path) -> Output {
 #[test]
 fn live_scan_reports_findings_without_locations_and_the_forbidden_kind() {
     let Some(rec) = recordings() else { return };
-    let srv = server(rec.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    let (srv, _dir, kc) = serve(cluster_config(rec.clone()));
 
     let o = live_scan(&kc);
     // PodDisruptionBudgets are forbidden: a partial scan (exit 3), and the rules that need
@@ -279,15 +266,11 @@ fn live_scan_reports_findings_without_locations_and_the_forbidden_kind() {
 #[test]
 fn timeouts_and_other_contexts_are_reported_not_fatal() {
     let Some(rec) = recordings() else { return };
-    let srv = Replay::start(Config {
+    let (_srv, _dir, kc) = serve(Config {
         recordings: rec,
         delays: vec![("/api/v1/namespaces".to_owned(), Duration::from_secs(3))],
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let o = palisade(
         &[
             "scan",
@@ -320,10 +303,7 @@ fn timeouts_and_other_contexts_are_reported_not_fatal() {
 #[test]
 fn namespace_scan_reads_one_namespace() {
     let Some(rec) = recordings() else { return };
-    let srv = server(rec);
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    let (srv, _dir, kc) = serve(cluster_config(rec));
     let o = palisade(
         &[
             "scan",
@@ -362,7 +342,7 @@ fn namespace_scan_reads_one_namespace() {
 #[test]
 fn bad_credentials_are_an_error() {
     let Some(rec) = recordings() else { return };
-    let srv = server(rec);
+    let srv = Replay::start(cluster_config(rec)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("kubeconfig");
     std::fs::write(
@@ -390,15 +370,11 @@ fn kubelet_configuration_through_the_node_proxy() {
     let configz = serde_json::json!({"kubeletconfig": {"kind": "KubeletConfiguration",
         "apiVersion": "kubelet.config.k8s.io/v1beta1", "readOnlyPort": 10255,
         "authentication": {"anonymous": {"enabled": true}}, "authorization": {"mode": "AlwaysAllow"}}});
-    let srv = Replay::start(Config {
+    let (_srv, dir, kc) = serve(Config {
         recordings: rec,
         routes: [(format!("/api/v1/nodes/{}/proxy/configz", names[0]), configz)].into(),
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let snap = dir.path().join("k.snapshot");
     let o = palisade(
         &["snapshot", "-o", snap.to_str().unwrap(), "--kubelet-config"],
@@ -491,10 +467,7 @@ fn mutate(objects: &mut Vec<Value>) {
 #[test]
 fn snapshot_scan_diff_and_export_round_trip() {
     let Some(rec) = recordings() else { return };
-    let srv = server(rec.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    let (srv, dir, kc) = serve(cluster_config(rec.clone()));
     let a = dir.path().join("a.snapshot");
     let a_s = a.to_str().unwrap();
 
@@ -783,14 +756,10 @@ fn live_scan_reports_sec006_from_secret_types_read_as_metadata() {
         })
         .collect();
     assert_eq!(expected.len(), 2, "{expected:?}");
-    let srv = Replay::start(Config {
+    let (srv, dir, kc) = serve(Config {
         recordings: rec.clone(),
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let o = palisade(
         &[
             "scan",
@@ -913,14 +882,10 @@ fn live_scan_reports_sec006_from_secret_types_read_as_metadata() {
 #[test]
 fn replay_answers_field_selectors_as_the_api_server() {
     let Some(rec) = recordings() else { return };
-    let srv = Replay::start(Config {
+    let (_srv, _dir, kc) = serve(Config {
         recordings: rec,
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     if !kubectl_available() {
         return;
     }
@@ -1175,14 +1140,10 @@ fn replay_dry_run_answers_like_the_api_server() {
     if !kubectl_available() {
         return;
     }
-    let srv = Replay::start(Config {
+    let (_srv, dir, kc) = serve(Config {
         recordings: rec,
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let run = |verb: &[&str], manifest: &str| {
         let f = dir.path().join("m.yaml");
         std::fs::write(&f, manifest).unwrap();
@@ -1260,14 +1221,10 @@ fn binding_review(name: &str, role: &str) -> String {
 #[test]
 fn admission_with_a_cluster_cache_judges_bindings_by_the_live_roles() {
     let Some(rec) = recordings() else { return };
-    let srv = Replay::start(Config {
+    let (srv, dir, kc) = serve(Config {
         recordings: rec,
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let certs = dir.path().join("certs");
     let o = palisade(
         &[
@@ -1421,15 +1378,11 @@ fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 #[test]
 fn audit_serve_publishes_policyreports_only_when_they_change() {
     let Some(rec) = recordings() else { return };
-    let srv = Replay::start(Config {
+    let (srv, dir, kc) = serve(Config {
         recordings: rec,
         writable: vec!["/apis/wgpolicyk8s.io/".to_owned()],
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let policy = dir.path().join("palisade.yaml");
     std::fs::write(&policy, "profile: restricted\ndefaultMode: audit\n").unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -1542,7 +1495,7 @@ fn cluster_gatekeeper_policies_are_read_and_applied() {
         "spec": {"enforcementAction": "dryrun",
             "match": {"kinds": [{"apiGroups": [""], "kinds": ["Namespace"]}], "name": "kube-sys*"}}
     });
-    let srv = Replay::start(Config {
+    let (_srv, dir, kc) = serve(Config {
         recordings: rec,
         custom: vec![
             CustomKind {
@@ -1561,11 +1514,7 @@ fn cluster_gatekeeper_policies_are_read_and_applied() {
             },
         ],
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let args = [
         "scan",
         "--cluster",
@@ -1786,15 +1735,11 @@ fn check_policy_reports(srv: &Replay) {
 #[test]
 fn audit_serve_evaluates_the_loaded_policies_in_each_cycle() {
     let Some(rec) = recordings() else { return };
-    let srv = Replay::start(Config {
+    let (srv, dir, kc) = serve(Config {
         recordings: rec,
         writable: vec!["/apis/wgpolicyk8s.io/".to_owned()],
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let config = dir.path().join("palisade.yaml");
     std::fs::write(&config, "profile: restricted\ndefaultMode: audit\n").unwrap();
     let policies = dir.path().join("policies.yaml");
@@ -1839,15 +1784,11 @@ fn audit_serve_evaluates_the_loaded_policies_in_each_cycle() {
 #[test]
 fn admission_serve_audits_the_loaded_policies_at_the_audit_point() {
     let Some(rec) = recordings() else { return };
-    let srv = Replay::start(Config {
+    let (srv, dir, kc) = serve(Config {
         recordings: rec,
         writable: vec!["/apis/wgpolicyk8s.io/".to_owned()],
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let certs = dir.path().join("certs");
     let o = palisade(
         &[
@@ -1941,7 +1882,7 @@ fn cluster_vap_params_are_read_from_the_cluster() {
         "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings".to_owned(),
         list("ValidatingAdmissionPolicyBindingList", vec![binding]),
     );
-    let srv = Replay::start(Config {
+    let (srv, _dir, kc) = serve(Config {
         recordings: rec,
         synthetic,
         custom: vec![CustomKind {
@@ -1952,11 +1893,7 @@ fn cluster_vap_params_are_read_from_the_cluster() {
             items: vec![rule],
         }],
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let o = palisade(
         &[
             "scan",
@@ -2033,16 +1970,12 @@ fn upgrade_readiness_targets_the_release_after_the_cluster() {
     let metrics = "# TYPE apiserver_requested_deprecated_apis gauge\n\
         apiserver_requested_deprecated_apis{group=\"batch\",removed_release=\"1.25\",resource=\"cronjobs\",subresource=\"\",version=\"v1beta1\"} 1\n\
         apiserver_requested_deprecated_apis{group=\"flowcontrol.apiserver.k8s.io\",removed_release=\"1.32\",resource=\"flowschemas\",subresource=\"\",version=\"v1beta3\"} 1\n";
-    let srv = Replay::start(Config {
+    let (_srv, dir, kc) = serve(Config {
         recordings: rec.clone(),
         synthetic: synthetic.clone(),
         routes: [("/metrics".to_owned(), Value::String(metrics.to_owned()))].into(),
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let notes = |kc: &Path| -> Vec<String> {
         let out = palisade(
             &[
@@ -2174,15 +2107,11 @@ fn net001_namespaces(report: &Value) -> BTreeSet<String> {
 fn cluster_scan_reads_cilium_policies() {
     let Some(rec) = recordings() else { return };
     let scan = |custom: Vec<CustomKind>| {
-        let srv = Replay::start(Config {
+        let (_srv, _dir, kc) = serve(Config {
             recordings: rec.clone(),
             custom,
             ..Config::default()
-        })
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let kc = dir.path().join("kubeconfig");
-        srv.write_kubeconfig(&kc).unwrap();
+        });
         let o = palisade(
             &[
                 "scan",

@@ -7,24 +7,14 @@
 
 #![allow(clippy::print_stderr)]
 
+mod common;
+use common::{palisade_in, root};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    palisade_in(&root(), args)
 }
 
 /// The browser: `$PALISADE_CHROMIUM`, else `chromium` or `chromium-browser` on PATH.

@@ -5,22 +5,12 @@
 #![allow(clippy::print_stderr)]
 
 mod common;
-use common::{palisade, recordings};
+use common::{json, palisade, recordings, serve, text};
 use palisade_rbac::{Rbac, Request, Subject, UserInfo};
-use palisade_replay::{Config, Replay};
+use palisade_replay::Config;
 use serde::Deserialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Output;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)))
-}
 
 fn audit_log(api: &Path) -> PathBuf {
     api.join("../audit/audit.jsonl")
@@ -89,14 +79,10 @@ fn unused_from_files_and_from_the_cluster_agree() {
     assert_eq!(jane["unused_rules"], 0);
 
     // The same answer with the RBAC objects read from the (replayed) cluster.
-    let srv = Replay::start(Config {
+    let (_srv, dir, kc) = serve(Config {
         recordings: api.clone(),
         ..Config::default()
-    })
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    });
     let o = palisade(
         &[
             "rbac",

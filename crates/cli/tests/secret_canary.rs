@@ -7,7 +7,7 @@
 
 mod common;
 use base64::Engine as _;
-use common::{files_under, palisade, recordings};
+use common::{files_under, palisade, recordings, serve};
 use palisade_replay::{Config, Replay, SyntheticList};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -129,7 +129,7 @@ impl Canary {
     }
 }
 
-fn server(rec: &Path, secrets: Vec<Value>) -> Replay {
+fn canary_config(rec: &Path, secrets: Vec<Value>) -> Config {
     let mut synthetic = HashMap::new();
     synthetic.insert(
         "/api/v1/secrets".to_owned(),
@@ -139,12 +139,11 @@ fn server(rec: &Path, secrets: Vec<Value>) -> Replay {
             items: Arc::new(secrets),
         },
     );
-    Replay::start(Config {
+    Config {
         recordings: rec.to_path_buf(),
         synthetic,
         ..Config::default()
-    })
-    .unwrap()
+    }
 }
 
 fn gunzip(path: &Path) -> Vec<u8> {
@@ -189,10 +188,7 @@ fn no_secret_value_reaches_any_output() {
         "{with_applied} recorded Secrets with last-applied"
     );
     secrets.push(canary_secret(CANARY_ANNOTATION));
-    let srv = server(&rec, secrets.clone());
-    let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("kubeconfig");
-    srv.write_kubeconfig(&kc).unwrap();
+    let (_srv, dir, kc) = serve(canary_config(&rec, secrets.clone()));
 
     // A snapshot first: what the cluster publishes outside Secrets (the cluster CA in every
     // namespace, URLs in Deployments...) is not a secret, and is left out of the search.
@@ -242,7 +238,7 @@ fn no_secret_value_reaches_any_output() {
     canary
         .needles
         .insert("canary-changed-value-9d2c77".to_owned());
-    let srv_b = server(&rec, changed);
+    let srv_b = Replay::start(canary_config(&rec, changed)).unwrap();
     let kc_b = dir.path().join("kubeconfig-b");
     srv_b.write_kubeconfig(&kc_b).unwrap();
     let b = dir.path().join("b.snapshot");

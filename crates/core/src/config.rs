@@ -5,7 +5,7 @@
 //! validates it completely and returns every problem at once, each with its line.
 
 use crate::finding::Severity;
-use crate::object::{escape_segment, SpanIndex};
+use crate::object::{escape_segment, type_name, SpanIndex};
 use crate::rule::{OptionKind, PssLevel, PssVersion, RuleMeta};
 use crate::select;
 use jiff::civil::Date;
@@ -348,17 +348,6 @@ impl Validator<'_> {
             }
         }
         list
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 

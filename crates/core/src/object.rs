@@ -493,6 +493,51 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
         .any(|(g, kinds)| *g == group && kinds.contains(&kind))
 }
 
+/// `metadata.<key>` of a JSON object, when it is a non-empty string.
+pub fn meta_str<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
+    obj.get("metadata")?
+        .get(key)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+/// A JSON object named for a message: `Kind namespace/name`, or `Kind name` without a
+/// namespace or for the kinds in `cluster_scoped` (whose namespace the API server ignores);
+/// `?` stands for a missing kind or name.
+pub fn describe_json(obj: &Value, cluster_scoped: &[&str]) -> String {
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
+    let ns = meta_str(obj, "namespace").filter(|_| !cluster_scoped.contains(&kind));
+    let name = meta_str(obj, "name").unwrap_or("?");
+    match ns {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
+/// The type of a JSON value in words, for messages (`a string`, `a mapping`...).
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+/// The string entries of a JSON list (other entries skipped; empty when `v` is not a list).
+pub fn string_list(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Iterates the string entries of a JSON object (non-string values are skipped).
 pub fn string_map(v: Option<&Value>) -> impl Iterator<Item = (&str, &str)> {
     v.and_then(Value::as_object)

@@ -63,6 +63,27 @@ pub const WORKLOAD_KINDS: &[&str] = &[
     "CronJob",
 ];
 
+/// `extra` followed by [`WORKLOAD_KINDS`]: the kinds of a rule that reads other kinds
+/// besides the workloads. `N` is the length of the whole list (checked at compile time).
+pub const fn with_workload_kinds<const N: usize>(extra: &[&'static str]) -> [&'static str; N] {
+    assert!(
+        extra.len() + WORKLOAD_KINDS.len() == N,
+        "N must be the number of kinds in the list"
+    );
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < extra.len() {
+        out[i] = extra[i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < WORKLOAD_KINDS.len() {
+        out[i + j] = WORKLOAD_KINDS[j];
+        j += 1;
+    }
+    out
+}
+
 /// The pointer at which a kind in an API group keeps its pod template, if it has one.
 pub fn template_base(group: &str, kind: &str) -> Option<&'static str> {
     match (group, kind) {
@@ -271,6 +292,13 @@ mod tests {
             let c = t.containers().nth(1).unwrap();
             assert_eq!(o.pointer(&c.pointer("/name")), Some(&json!("i")), "{kind}");
         }
+    }
+
+    #[test]
+    fn extra_kinds_come_before_the_workloads() {
+        const K: [&str; 11] = with_workload_kinds(&["Namespace", "Node"]);
+        assert_eq!(K[..2], ["Namespace", "Node"]);
+        assert_eq!(K[2..], *WORKLOAD_KINDS);
     }
 
     #[test]

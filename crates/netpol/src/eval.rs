@@ -252,6 +252,19 @@ enum Side<'a> {
     Ip(IpAddr),
 }
 
+/// One direction of a query, as the CNI engines judge it: the direction, the pod on the
+/// judged side, the Kubernetes policies isolating it there, the other side, the destination
+/// and the port.
+#[derive(Clone, Copy)]
+struct DirectionQuery<'q> {
+    d: Direction,
+    pod: &'q Workload,
+    kube_isolating: &'q [&'q NetworkPolicy],
+    other: &'q Side<'q>,
+    dest: &'q Side<'q>,
+    port: Option<(Protocol, u16)>,
+}
+
 impl Netpol {
     /// Builds the inventory. Picks NetworkPolicy (networking.k8s.io/v1),
     /// CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy (cilium.io/v2), Calico
@@ -548,12 +561,20 @@ impl Netpol {
                 denied_by: vec![],
             };
         }
+        let q = DirectionQuery {
+            d,
+            pod,
+            kube_isolating: &isolating,
+            other,
+            dest,
+            port,
+        };
         let mut out: Option<DirectionVerdict> = None;
         if !self.cilium.is_empty() {
-            out = Some(self.cilium_direction(d, pod, &isolating, other, dest, port, notes));
+            out = Some(self.cilium_direction(q, notes));
         }
         if !self.calico.is_empty() {
-            let c = self.calico_direction(d, pod, &isolating, other, dest, port, notes);
+            let c = self.calico_direction(q, notes);
             out = Some(match out {
                 None => c,
                 Some(mut v) => {
@@ -579,17 +600,15 @@ impl Netpol {
 
     /// Cilium: allow rules of every policy (Kubernetes ones included) add up, deny rules
     /// win, and default deny holds when any selecting policy asks for it.
-    #[allow(clippy::too_many_arguments)]
-    fn cilium_direction(
-        &self,
-        d: Direction,
-        pod: &Workload,
-        kube_isolating: &[&NetworkPolicy],
-        other: &Side<'_>,
-        dest: &Side<'_>,
-        port: Option<(Protocol, u16)>,
-        notes: &mut Vec<String>,
-    ) -> DirectionVerdict {
+    fn cilium_direction(&self, q: DirectionQuery<'_>, notes: &mut Vec<String>) -> DirectionVerdict {
+        let DirectionQuery {
+            d,
+            pod,
+            kube_isolating,
+            other,
+            dest,
+            port,
+        } = q;
         let mut isolating: Vec<PolicyRef> = kube_isolating.iter().map(|p| policy_ref(p)).collect();
         let mut admitted = Vec::new();
         for p in kube_isolating {
@@ -968,17 +987,15 @@ impl Netpol {
     /// Calico: tiers by order, policies by order, first Allow/Deny wins, Pass goes to the
     /// next tier, a tier that applies but decides nothing denies; Kubernetes policies sit
     /// in the default tier at order 1000; no tier deciding leaves the profile's allow.
-    #[allow(clippy::too_many_arguments)]
-    fn calico_direction(
-        &self,
-        d: Direction,
-        pod: &Workload,
-        kube_isolating: &[&NetworkPolicy],
-        other: &Side<'_>,
-        dest: &Side<'_>,
-        port: Option<(Protocol, u16)>,
-        notes: &mut Vec<String>,
-    ) -> DirectionVerdict {
+    fn calico_direction(&self, q: DirectionQuery<'_>, notes: &mut Vec<String>) -> DirectionVerdict {
+        let DirectionQuery {
+            d,
+            pod,
+            kube_isolating,
+            other,
+            dest,
+            port,
+        } = q;
         let pod_side = Side::Pod(pod);
         let (src, dst) = match d {
             Direction::Ingress => (other, &pod_side),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use palisade_core::labels::{labels_at, LabelSelector, Labels};
+pub(crate) use palisade_core::object::meta_str;
 
 /// A transport protocol of a NetworkPolicy port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -191,21 +192,8 @@ impl Workload {
     }
 }
 
-pub(crate) fn meta_str<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.get("metadata")?
-        .get(key)?
-        .as_str()
-        .filter(|s| !s.is_empty())
-}
-
 pub(crate) fn describe(obj: &Value) -> String {
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
-    let ns = meta_str(obj, "namespace");
-    let name = meta_str(obj, "name").unwrap_or("?");
-    match ns {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
-    }
+    palisade_core::object::describe_json(obj, &[])
 }
 
 fn opt_selector(v: Option<&Value>) -> Result<Option<LabelSelector>, String> {

@@ -459,26 +459,6 @@ fn malformed_cilium_and_calico_policies_are_skipped_with_a_reason() {
     assert!(np.cilium_policies().is_empty() && np.calico_policies().is_empty());
 }
 
-fn pointers(v: &Value, base: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                let p = format!("{base}/{}", k.replace('~', "~0").replace('/', "~1"));
-                out.push(p.clone());
-                pointers(x, p, out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                let p = format!("{base}/{i}");
-                out.push(p.clone());
-                pointers(x, p, out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Every node of every Cilium and Calico policy of the fixtures, replaced in turn by a
 /// value of each other JSON type: the policy is read or skipped with a reason, and the
 /// queries of the fixture still answer (no panic).
@@ -512,8 +492,7 @@ fn mutated_cilium_and_calico_policies_never_panic() {
             if !(api.starts_with("cilium.io") || api.contains("projectcalico.org")) {
                 continue;
             }
-            let mut ptrs = Vec::new();
-            pointers(o, String::new(), &mut ptrs);
+            let ptrs = palisade_testkit::json_pointers(o);
             for p in &ptrs {
                 for r in &replacements {
                     let mut objs2 = objs.clone();

@@ -6,6 +6,7 @@
 use crate::checks::Component;
 use crate::flags::{split_words, Flags};
 use crate::root::Root;
+use palisade_core::object::string_list;
 use serde_json::Value;
 
 /// The kubelet's systemd drop-in directory.
@@ -77,18 +78,7 @@ impl Discovery {
 /// The component a container runs and its flags, from a pod spec container
 /// (`command` + `args`; the image name when `command` is empty).
 pub fn container_component(container: &Value) -> Option<(Component, Flags)> {
-    let words = |key: &str| -> Vec<String> {
-        container
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let words = |key: &str| string_list(container.get(key));
     let command = words("command");
     let args = words("args");
     let component = match command.first() {

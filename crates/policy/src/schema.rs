@@ -3,6 +3,7 @@
 //! (`additionalProperties: false`). Formats, patterns and numeric bounds are left to the
 //! API server, as structural-schema defaulting and pruning are.
 
+use palisade_core::object::type_name;
 use serde_json::Value;
 
 fn type_ok(ty: &str, v: &Value) -> bool {
@@ -14,17 +15,6 @@ fn type_ok(ty: &str, v: &Value) -> bool {
         "number" => v.is_number(),
         "boolean" => v.is_boolean(),
         _ => true,
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 

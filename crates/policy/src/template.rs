@@ -3,6 +3,7 @@
 
 use crate::rego::{RegoProgram, RegoVersion};
 use crate::LoadError;
+use palisade_core::object::string_list;
 use palisade_core::Object;
 use serde_json::Value;
 
@@ -96,17 +97,6 @@ pub(crate) fn err(o: &Object, pointer: &str, reason: impl Into<String>) -> LoadE
         column,
         message: reason.into(),
     }
-}
-
-fn string_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The annotation by which a referential template names the kinds it reads from

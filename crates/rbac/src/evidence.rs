@@ -104,16 +104,7 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 fn user_info(v: Option<&Value>) -> Option<UserInfo> {
     let v = v?;
     let name = s(v, "username");
-    let groups: Vec<String> = v
-        .get("groups")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
+    let groups = palisade_core::object::string_list(v.get("groups"));
     let gs: Vec<&str> = groups.iter().map(String::as_str).collect();
     // The authenticators' implicit groups are in the event already; `new` adds them
     // again only where missing.

@@ -368,6 +368,11 @@ impl Graph {
         i
     }
 
+    /// Adds an edge that one grant allows, certain (not assumed): see [`Graph::edge`].
+    fn granted_edge(&mut self, from: u32, to: u32, technique: Technique, grant: u32, detail: u32) {
+        self.edge(from, to, technique, [grant, NONE, NONE], detail, false);
+    }
+
     /// Adds an edge, unless one of the same technique already joins the same nodes. The
     /// edges leaving a node are added together, so a duplicate is found by remembering, for
     /// each node, the last node an edge came from and the techniques it used.
@@ -821,14 +826,7 @@ impl Rbac {
                 .and_then(|r| k.role_caps[r].admin_rule);
             if let Some(ri) = admin_rule {
                 let gi = g.grant(self, (bi, si, ri));
-                g.edge(
-                    from,
-                    admin_node,
-                    T::HoldsAdminRights,
-                    [gi, NONE, NONE],
-                    NONE,
-                    false,
-                );
+                g.granted_edge(from, admin_node, T::HoldsAdminRights, gi, NONE);
                 break;
             }
         }
@@ -855,24 +853,10 @@ impl Rbac {
             let t = g.probe_text(h.what);
             for ns in namespaces_in(h.scope, &k.namespaces) {
                 for &(_, to) in k.sas.get(ns).into_iter().flatten() {
-                    g.edge(
-                        from,
-                        to,
-                        T::CreatePodAsServiceAccount,
-                        [gi, NONE, NONE],
-                        t,
-                        false,
-                    );
+                    g.granted_edge(from, to, T::CreatePodAsServiceAccount, gi, t);
                 }
                 if let (Cap::CreatePods, Some(&to)) = (h.cap, k.secrets.get(ns)) {
-                    g.edge(
-                        from,
-                        to,
-                        T::CreatePodAsServiceAccount,
-                        [gi, NONE, NONE],
-                        t,
-                        false,
-                    );
+                    g.granted_edge(from, to, T::CreatePodAsServiceAccount, gi, t);
                 }
             }
         }
@@ -896,7 +880,7 @@ impl Rbac {
                             namespace: p.namespace.clone(),
                             name: p.name.clone(),
                         });
-                        g.edge(from, to, tech, [gi, NONE, NONE], t, false);
+                        g.granted_edge(from, to, tech, gi, t);
                     }
                 }
             }
@@ -909,20 +893,13 @@ impl Rbac {
                 let to = g.node(PathNode::Secrets {
                     namespace: h.scope.map(str::to_string),
                 });
-                g.edge(from, to, T::ReadSecrets, [gi, NONE, NONE], t, false);
+                g.granted_edge(from, to, T::ReadSecrets, gi, t);
             } else if h.what[0] == "get" {
                 for ((ns, sa), names) in &w.token_secrets {
                     if let Some(n) = names.iter().find(|n| h.applies_in(ns) && h.names_allow(n)) {
                         let t = g.text(&format!("get secret {ns}/{n}"));
                         let to = sa_node(g, ns, sa);
-                        g.edge(
-                            from,
-                            to,
-                            T::ReadServiceAccountTokenSecret,
-                            [gi, NONE, NONE],
-                            t,
-                            false,
-                        );
+                        g.granted_edge(from, to, T::ReadServiceAccountTokenSecret, gi, t);
                     }
                 }
             }
@@ -941,7 +918,7 @@ impl Rbac {
                 }
                 for (sa, to) in sas {
                     if h.names_allow(sa) {
-                        g.edge(from, *to, tech, [gi, NONE, NONE], NONE, false);
+                        g.granted_edge(from, *to, tech, gi, NONE);
                     }
                 }
             }
@@ -953,7 +930,7 @@ impl Rbac {
             for u in &k.users {
                 if h.names_allow(&u.name) {
                     let to = g.node(PathNode::Identity { subject: u.clone() });
-                    g.edge(from, to, T::Impersonate, [gi, NONE, NONE], NONE, false);
+                    g.granted_edge(from, to, T::Impersonate, gi, NONE);
                 }
             }
         }
@@ -981,11 +958,11 @@ impl Rbac {
             let t = g.probe_text(h.what);
             if h.names.is_empty() {
                 let to = g.node(PathNode::Node { name: "*".into() });
-                g.edge(from, to, T::NodesProxy, [gi, NONE, NONE], t, false);
+                g.granted_edge(from, to, T::NodesProxy, gi, t);
             } else {
                 for n in h.names {
                     let to = g.node(PathNode::Node { name: n.clone() });
-                    g.edge(from, to, T::NodesProxy, [gi, NONE, NONE], t, false);
+                    g.granted_edge(from, to, T::NodesProxy, gi, t);
                 }
             }
         }
@@ -1102,14 +1079,7 @@ impl Rbac {
         }
         if let Some(h) = by(Cap::MutatingWebhook).next() {
             let gi = g.grant(self, h.grant);
-            g.edge(
-                from,
-                admin_node,
-                T::MutatingWebhook,
-                [gi, NONE, NONE],
-                NONE,
-                false,
-            );
+            g.granted_edge(from, admin_node, T::MutatingWebhook, gi, NONE);
         }
     }
 

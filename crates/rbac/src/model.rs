@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use palisade_core::labels::{labels_of, LabelSelector, Labels};
+pub(crate) use palisade_core::object::meta_str;
 
 /// `rbacv1.VerbAll`, `ResourceAll`, `APIGroupAll`, `NonResourceAll`.
 pub const ALL: &str = "*";
@@ -367,13 +368,6 @@ pub struct ServiceAccountRef {
     pub name: String,
 }
 
-pub(crate) fn meta_str<'a>(obj: &'a Value, key: &str) -> Option<&'a str> {
-    obj.get("metadata")?
-        .get(key)?
-        .as_str()
-        .filter(|s| !s.is_empty())
-}
-
 fn rbac_api(obj: &Value) -> bool {
     obj.get("apiVersion")
         .and_then(Value::as_str)
@@ -381,15 +375,8 @@ fn rbac_api(obj: &Value) -> bool {
 }
 
 pub(crate) fn describe(obj: &Value) -> String {
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("?");
     // The namespace of a cluster-scoped object is ignored (cleared by the API server).
-    let ns = meta_str(obj, "namespace")
-        .filter(|_| !matches!(kind, "ClusterRole" | "ClusterRoleBinding" | "Namespace"));
-    let name = meta_str(obj, "name").unwrap_or("?");
-    match ns {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
-    }
+    palisade_core::object::describe_json(obj, &["ClusterRole", "ClusterRoleBinding", "Namespace"])
 }
 
 /// Parses a Role / ClusterRole.

@@ -34,13 +34,7 @@ fn counts_text(c: &StatusCounts) -> String {
 /// The table: results by section, each suppression under its result, then the expired
 /// exceptions and the summary.
 pub(crate) fn table(report: &Report, n: &NodeReport, opts: &RenderOptions) -> String {
-    let paint = |style: Style, text: &str| {
-        if opts.color {
-            format!("{style}{text}{style:#}")
-        } else {
-            text.to_owned()
-        }
-    };
+    let p = crate::table::Painter(opts.color);
     let mut out = String::new();
     let _ = writeln!(out, "Benchmark {} on root {}", n.benchmark, n.root);
     if !n.host.is_empty() && n.host != n.root {
@@ -65,7 +59,7 @@ pub(crate) fn table(report: &Report, n: &NodeReport, opts: &RenderOptions) -> St
         let _ = writeln!(
             out,
             "\n{}",
-            paint(
+            p.paint(
                 Style::new().bold(),
                 &format!("[{}] {}  ({})", s.id, s.title, counts_text(&s.counts))
             )
@@ -75,7 +69,7 @@ pub(crate) fn table(report: &Report, n: &NodeReport, opts: &RenderOptions) -> St
             let _ = writeln!(
                 out,
                 "{} {} {}",
-                paint(status_style(r.status), &format!("{st:<8}")),
+                p.paint(status_style(r.status), &format!("{st:<8}")),
                 r.id,
                 r.title
             );
@@ -97,7 +91,7 @@ pub(crate) fn table(report: &Report, n: &NodeReport, opts: &RenderOptions) -> St
     }
     if !report.expired_exceptions.is_empty() {
         out.push('\n');
-        crate::table::expired_exceptions(&mut out, &crate::table::Painter(opts.color), report);
+        crate::table::expired_exceptions(&mut out, &p, report);
     }
     let _ = writeln!(out, "\n== Summary: {}", counts_text(&n.totals));
     out

@@ -6,26 +6,6 @@ use palisade_core::{Context, Inventory, Object, ObjectId, PssLevel, Scope, SpanI
 use serde_json::{json, Value};
 use std::path::Path;
 
-fn pointers(v: &Value, base: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(m) => {
-            for (k, x) in m {
-                let p = format!("{base}/{}", k.replace('~', "~0").replace('/', "~1"));
-                out.push(p.clone());
-                pointers(x, p, out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                let p = format!("{base}/{i}");
-                out.push(p.clone());
-                pointers(x, p, out);
-            }
-        }
-        _ => {}
-    }
-}
-
 fn run_all(objects: Vec<Object>) {
     let inv = Inventory::new(objects);
     for rule in palisade_rules::RULES {
@@ -84,8 +64,7 @@ fn no_rule_panics_on_malformed_objects() {
             let loaded = palisade_load::load_str("f.yaml", &text);
             let values: Vec<Value> = loaded.objects.iter().map(|o| o.value.clone()).collect();
             for (i, v) in values.iter().enumerate() {
-                let mut ptrs = Vec::new();
-                pointers(v, String::new(), &mut ptrs);
+                let ptrs = palisade_testkit::json_pointers(v);
                 for p in ptrs {
                     if p == "/kind" || p == "/apiVersion" || p.starts_with("/metadata/name") {
                         continue;

@@ -198,22 +198,15 @@ pub fn judge(digest: &str, layers: &[SignatureLayer], keys: &[PublicKey]) -> Ver
             }
         }
     }
-    if let Some(signed) = moved {
-        return Verdict::TagMoved {
-            running: digest.to_owned(),
-            signed,
-        };
-    }
-    if let Some(reason) = invalid {
-        return Verdict::InvalidSignature { reason };
-    }
-    if checked == 0 {
-        return Verdict::Unsigned;
-    }
-    Verdict::UntrustedSigner {
-        signatures: checked,
-        reason: None,
-    }
+    let otherwise = if checked == 0 {
+        Verdict::Unsigned
+    } else {
+        Verdict::UntrustedSigner {
+            signatures: checked,
+            reason: None,
+        }
+    };
+    Verdict::not_verified(digest, moved, invalid, otherwise)
 }
 
 /// A DER `SEQUENCE { INTEGER r, INTEGER s }` with short lengths, as ECDSA P-256 signatures are.

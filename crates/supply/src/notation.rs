@@ -196,19 +196,11 @@ pub fn judge(
             }
         }
     }
-    if let Some(signed) = moved {
-        return Verdict::TagMoved {
-            running: digest.to_owned(),
-            signed,
-        };
-    }
-    if let Some(reason) = invalid {
-        return Verdict::InvalidSignature { reason };
-    }
-    Verdict::UntrustedSigner {
+    let otherwise = Verdict::UntrustedSigner {
         signatures: envelopes.len(),
         reason: untrusted,
-    }
+    };
+    Verdict::not_verified(digest, moved, invalid, otherwise)
 }
 
 fn b64url(s: &str) -> Option<Vec<u8>> {

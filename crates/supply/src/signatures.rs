@@ -72,6 +72,27 @@ impl fmt::Display for Verdict {
 }
 
 impl Verdict {
+    /// The verdict of an image none of whose signatures verified: a tag moved since it was
+    /// signed comes first, then a signature that is not valid, else `otherwise` (unsigned, or
+    /// signed by no trusted signer).
+    pub(crate) fn not_verified(
+        digest: &str,
+        moved: Option<String>,
+        invalid: Option<String>,
+        otherwise: Verdict,
+    ) -> Verdict {
+        if let Some(signed) = moved {
+            return Verdict::TagMoved {
+                running: digest.to_owned(),
+                signed,
+            };
+        }
+        if let Some(reason) = invalid {
+            return Verdict::InvalidSignature { reason };
+        }
+        otherwise
+    }
+
     /// How strongly a verdict speaks against the image, to pick the one to report when a
     /// policy accepts several kinds and none verifies: a trusted signature of another digest,
     /// then a broken signature, then an untrusted signer, then nothing stored.

@@ -27,7 +27,7 @@
 //! and environment data stay out of the model).
 
 use jiff::civil::Date;
-use palisade_core::object::escape_segment;
+use palisade_core::object::{escape_segment, type_name};
 use palisade_core::{ImageRef, Severity, SpanIndex};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -354,17 +354,6 @@ impl Reader<'_> {
                 format!("`{key}`: `{s}` is not a date (expected RFC 3339 or YYYY-MM-DD)"),
             )),
         }
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a mapping",
     }
 }
 

@@ -80,6 +80,33 @@ fn find_shared(rel: &str) -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+/// The JSON pointer of every node below `v` (not `v` itself), parents before children: the
+/// places a robustness test replaces in turn.
+pub fn json_pointers(v: &serde_json::Value) -> Vec<String> {
+    fn walk(v: &serde_json::Value, base: &str, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    let p = format!("{base}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    out.push(p.clone());
+                    walk(x, &p, out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    let p = format!("{base}/{i}");
+                    out.push(p.clone());
+                    walk(x, &p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, "", &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +126,14 @@ mod tests {
     #[test]
     fn missing_data_skips_outside_ci() {
         report_missing(false, "shared/corpus/x");
+    }
+
+    #[test]
+    fn json_pointers_escape_and_list_parents_first() {
+        let v = serde_json::json!({"a/b": [1, {"c~": null}], "d": {}});
+        assert_eq!(
+            json_pointers(&v),
+            ["/a~1b", "/a~1b/0", "/a~1b/1", "/a~1b/1/c~0", "/d"]
+        );
     }
 }

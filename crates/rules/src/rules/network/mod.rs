@@ -21,23 +21,14 @@ use std::sync::Arc;
 /// The kinds the NetworkPolicy rules read: Kubernetes NetworkPolicies, Cilium's and
 /// Calico's policy kinds (Calico's `NetworkPolicy` shares the kind name), namespaces and
 /// every kind with a pod template.
-pub(crate) const NET_KINDS: &[&str] = &[
+pub(crate) const NET_KINDS: &[&str] = &palisade_core::podspec::with_workload_kinds::<15>(&[
     "NetworkPolicy",
     "CiliumNetworkPolicy",
     "CiliumClusterwideNetworkPolicy",
     "GlobalNetworkPolicy",
     "Tier",
     "Namespace",
-    "Pod",
-    "PodTemplate",
-    "ReplicationController",
-    "Deployment",
-    "StatefulSet",
-    "DaemonSet",
-    "ReplicaSet",
-    "Job",
-    "CronJob",
-];
+]);
 
 /// The NetworkPolicy model of the inventory, built once per scan.
 pub(crate) fn netpol(inv: &Inventory) -> Arc<Netpol> {

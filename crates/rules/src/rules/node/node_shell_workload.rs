@@ -1,3 +1,4 @@
+use palisade_core::object::string_list;
 use palisade_core::{Context, Object, PodTemplate, Rule};
 use serde_json::Value;
 
@@ -57,23 +58,11 @@ declare_rule! {
     options: &[],
 }
 
-fn words(v: &Value, key: &str) -> Vec<String> {
-    v.get(key)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// `nsenter ... -t 1` / `--target 1` / `--target=1` anywhere in the command line (also inside
 /// a `sh -c` string).
 fn nsenter_pid1(container: &Value) -> bool {
-    let mut all = words(container, "command");
-    all.extend(words(container, "args"));
+    let mut all = string_list(container.get("command"));
+    all.extend(string_list(container.get("args")));
     let line = all.join(" ");
     if !line.contains("nsenter") {
         return false;

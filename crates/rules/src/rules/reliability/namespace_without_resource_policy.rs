@@ -60,21 +60,12 @@ declare_rule! {
     tags: ["reliability", "namespaces"],
     level: None,
     scope: Inventory,
-    kinds: &[
+    kinds: &palisade_core::podspec::with_workload_kinds::<13>(&[
         "Namespace",
         "Node",
         "LimitRange",
         "ResourceQuota",
-        "Pod",
-        "PodTemplate",
-        "ReplicationController",
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "Job",
-        "CronJob",
-    ],
+    ]),
     options: &[],
 }
 

@@ -124,6 +124,26 @@ pub(crate) const REMOVALS: &[Removal] = &[
 /// annotation (metadata), so a CustomResourceDefinition's schema is never kept for them.
 pub(crate) const FULL_KINDS: &[&str] = &["Pod"];
 
+/// The [`Rule`](palisade_core::Rule) methods VER005 and VER006 share: not evaluated at
+/// admission, [`FULL_KINDS`] read in full, and the inventory read for the target release.
+macro_rules! api_table_rule {
+    () => {
+        fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
+            palisade_core::AdmissionNeeds::ScanOnly
+        }
+
+        fn full_kinds(&self) -> &'static [&'static str] {
+            $crate::rules::versions::api_removals::FULL_KINDS
+        }
+
+        fn reads_inventory(&self) -> bool {
+            // Without --target-version, the target is the release after the scanned API server's.
+            true
+        }
+    };
+}
+pub(crate) use api_table_rule;
+
 /// Every kind of the table (the kinds the VER005/VER006 rules read).
 pub(crate) const KINDS: &[&str] = &[
     "APIService",

@@ -54,18 +54,7 @@ impl Rule for DeprecatedApiVersion {
         &Self::META
     }
 
-    fn admission_needs(&self) -> palisade_core::AdmissionNeeds {
-        palisade_core::AdmissionNeeds::ScanOnly
-    }
-
-    fn full_kinds(&self) -> &'static [&'static str] {
-        super::api_removals::FULL_KINDS
-    }
-
-    fn reads_inventory(&self) -> bool {
-        // Without --target-version, the target is the release after the scanned API server's.
-        true
-    }
+    super::api_removals::api_table_rule!();
 
     fn check(&self, object: &Object, cx: &mut Context<'_>) {
         let Some(u) = InUse::of(object, cx) else {
