@@ -74,6 +74,18 @@ fn read_options(
     }
 }
 
+/// How to reach the cluster of `ctx` for the reads a scan makes besides its lists (the image
+/// pull Secrets of `--verify-images`).
+pub(crate) fn connect_options(
+    args: &ClusterArgs,
+    ctx: Option<String>,
+) -> palisade_cluster::ReadOptions {
+    palisade_cluster::ReadOptions {
+        progress: None,
+        ..read_options(&args.connect, ctx, None)
+    }
+}
+
 /// A progress bar on stderr, when stderr is a terminal.
 fn progress_bar() -> Option<palisade_cluster::ProgressFn> {
     if !std::io::stderr().is_terminal() {

@@ -370,6 +370,10 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let mut exit = Exit::Clean;
     for (i, ctx) in contexts.into_iter().enumerate() {
         let mut early = None;
+        let connect = args
+            .cluster
+            .cluster
+            .then(|| crate::cluster::connect_options(&args.cluster, ctx.clone()));
         let source = if args.cluster.cluster {
             crate::cluster::scan_source(
                 &args.cluster,
@@ -472,6 +476,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             i > 0,
             i + 1 == count,
             staged.as_ref().zip(early),
+            connect.as_ref(),
         )?;
         exit = exit.worst(e);
     }
@@ -539,6 +544,7 @@ fn finish(
     append: bool,
     last: bool,
     staged: Option<(&palisade_analyze::Staged, Vec<palisade_core::Finding>)>,
+    cluster: Option<&palisade_cluster::ReadOptions>,
 ) -> anyhow::Result<Exit> {
     let inventory = Inventory::new(loaded.objects);
     let cves = match &args.cve_data {
@@ -570,6 +576,7 @@ fn finish(
             &opts.policy,
             args.verify_failure_policy,
             std::time::Duration::from_secs(args.verify_timeout.max(1)),
+            cluster,
         )?;
         (Some(e), n)
     } else {

@@ -202,6 +202,7 @@ pub fn judge(digest: &str, layers: &[SignatureLayer], keys: &[PublicKey]) -> Ver
         return Verdict::TagMoved {
             running: digest.to_owned(),
             signed,
+            tag: None,
         };
     }
     if let Some(reason) = invalid {
@@ -299,7 +300,8 @@ mod tests {
             judge(d, &[elsewhere], keys),
             Verdict::TagMoved {
                 running: d.to_owned(),
-                signed: "sha256:bb".to_owned()
+                signed: "sha256:bb".to_owned(),
+                tag: None
             }
         );
         assert_eq!(signature_tag("sha256:abc"), "sha256-abc.sig");

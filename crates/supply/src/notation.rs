@@ -200,6 +200,7 @@ pub fn judge(
         return Verdict::TagMoved {
             running: digest.to_owned(),
             signed,
+            tag: None,
         };
     }
     if let Some(reason) = invalid {
@@ -701,7 +702,8 @@ mod tests {
             v,
             Verdict::TagMoved {
                 running: "sha256:bb".to_owned(),
-                signed: d.to_owned()
+                signed: d.to_owned(),
+                tag: None
             }
         );
         // An expired leaf.
