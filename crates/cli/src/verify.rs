@@ -59,7 +59,17 @@ pub(crate) fn verify(
     ));
     rt.block_on(async {
         let (logins, mut notes) = match cluster {
-            Some(opts) => pull_secret_logins(inventory, opts).await,
+            Some(opts) => {
+                // Only the workloads with an image a trust policy verifies need logins.
+                let verified = |image: &str| {
+                    palisade_core::ImageRef::parse(image).is_ok_and(|i| {
+                        trust.policy_for(&i).is_some_and(|p| {
+                            p.verification != palisade_core::trust::Verification::Skip
+                        })
+                    })
+                };
+                pull_secret_logins(inventory, opts, &verified).await
+            }
             None => (HashMap::new(), Vec::new()),
         };
         let mut jobs = Vec::new();
@@ -113,6 +123,7 @@ pub(crate) fn verify(
 async fn pull_secret_logins(
     inventory: &Inventory,
     opts: &palisade_cluster::ReadOptions,
+    verified: &dyn Fn(&str) -> bool,
 ) -> (HashMap<String, Arc<PullSecretLogins>>, Vec<String>) {
     let mut notes = Vec::new();
     // Which Secrets each namespaced workload names.
@@ -123,6 +134,9 @@ async fn pull_secret_logins(
         let (Some(pod), Some(ns)) = (PodTemplate::of(o), o.namespace.as_deref()) else {
             continue;
         };
+        if !pod.containers().any(|c| verified(c.image().trim())) {
+            continue;
+        }
         let key = object_key(&o.kind, Some(ns), &o.name);
         let own = pull_secrets::names(pod.get("imagePullSecrets"));
         if !own.is_empty() {
@@ -202,16 +216,8 @@ async fn pull_secret_logins(
                 for n in &names {
                     match secrets.get(&(ns.clone(), n.clone())) {
                         Some(Ok(s)) => {
-                            let kind = match s.secret_type {
-                                pull_secrets::PullSecretType::DockerConfigJson => {
-                                    PullSecretKind::DockerConfigJson
-                                }
-                                pull_secrets::PullSecretType::DockerCfg => {
-                                    PullSecretKind::DockerCfg
-                                }
-                            };
-                            if let Err(e) = l.add(&s.namespace, &s.name, kind, s.encoded()) {
-                                unusable.insert((ns.clone(), n.clone()), e.reason);
+                            if let Err(e) = add_secret(&mut l, s) {
+                                unusable.insert((ns.clone(), n.clone()), e);
                             }
                         }
                         Some(Err(e)) => {
@@ -234,4 +240,58 @@ async fn pull_secret_logins(
         ));
     }
     (out, notes)
+}
+
+/// Adds a pull Secret's logins; why they cannot be used otherwise.
+fn add_secret(l: &mut PullSecretLogins, s: &pull_secrets::PullSecret) -> Result<(), String> {
+    let kind = match s.secret_type {
+        pull_secrets::PullSecretType::DockerConfigJson => PullSecretKind::DockerConfigJson,
+        pull_secrets::PullSecretType::DockerCfg => PullSecretKind::DockerCfg,
+    };
+    l.add(&s.namespace, &s.name, kind, s.encoded())
+        .map_err(|e| e.reason)
+}
+
+/// The webhook's image pull Secrets (`admission serve --image-pull-secrets`): each review
+/// reads the Secrets its workload names, one `GET` each, and drops them once its images are
+/// verified.
+pub(crate) struct ClusterPullSecrets(pub(crate) PullSecretReader);
+
+impl palisade_admission::PullSecretSource for ClusterPullSecrets {
+    fn logins<'a>(
+        &'a self,
+        namespace: &'a str,
+        names: &'a [String],
+    ) -> palisade_admission::background::BoxFuture<'a, (PullSecretLogins, Vec<String>)> {
+        Box::pin(async move {
+            let mut l = PullSecretLogins::new(namespace);
+            let mut notes = Vec::new();
+            for n in names {
+                let r = match self.0.pull_secret(namespace, n).await {
+                    Ok(s) => add_secret(&mut l, &s),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = r {
+                    notes.push(format!(
+                        "image pull Secret {namespace}/{n} not used ({e}); images verified without it"
+                    ));
+                }
+            }
+            (l, notes)
+        })
+    }
+
+    fn service_account<'a>(
+        &'a self,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> palisade_admission::background::BoxFuture<'a, Result<Vec<String>, String>> {
+        Box::pin(async move {
+            match self.0.service_account_pull_secrets(namespace, name).await {
+                // Not created yet: no pull Secrets of its own.
+                Err(e) if e.starts_with("404") => Ok(Vec::new()),
+                r => r,
+            }
+        })
+    }
 }

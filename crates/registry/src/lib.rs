@@ -67,7 +67,7 @@ pub enum RegistryError {
         reason: String,
     },
     /// An unexpected status.
-    #[error("{registry} answered {status} to {what}")]
+    #[error("{registry} answered {status} to {what}{}", auth_hint(.status))]
     Status {
         /// The registry.
         registry: String,
@@ -87,6 +87,15 @@ pub enum RegistryError {
     /// The client could not be set up.
     #[error("TLS set-up: {0}")]
     Tls(String),
+}
+
+/// What a refusal to authenticate means for the user.
+fn auth_hint(status: &u16) -> &'static str {
+    if *status == 401 {
+        " (authentication refused: no login for this registry, or one it does not accept)"
+    } else {
+        ""
+    }
 }
 
 /// A manifest as fetched.
