@@ -212,9 +212,9 @@ fn image_pull_secrets_in_a_cluster_scan() {
     use serde_json::json;
     use std::collections::HashMap;
     use std::sync::Arc;
-    let Some(rec) = palisade_replay::find_recordings(std::path::Path::new(env!(
-        "CARGO_MANIFEST_DIR"
-    ))) else {
+    let Some(rec) =
+        palisade_replay::find_recordings(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+    else {
         palisade_testkit::missing("shared/corpus/apiserver-recordings/api (the test corpus)");
         return;
     };
@@ -268,11 +268,21 @@ fn image_pull_secrets_in_a_cluster_scan() {
         // Its own pull Secret: verified.
         pod("shop", "api-own", &api_image, regcred.clone()),
         // Its ServiceAccount's pull Secret: verified.
-        pod("shop", "api-sa", &api_image, json!({"serviceAccountName": "builder"})),
+        pod(
+            "shop",
+            "api-sa",
+            &api_image,
+            json!({"serviceAccountName": "builder"}),
+        ),
         // Names `regcred`, which exists in `shop` only: never shop's.
         pod("billing", "api-billing", &api_image, regcred.clone()),
         // A Secret it may not read.
-        pod("shop", "api-forbidden", &api_image, json!({"imagePullSecrets": [{"name": "locked"}]})),
+        pod(
+            "shop",
+            "api-forbidden",
+            &api_image,
+            json!({"imagePullSecrets": [{"name": "locked"}]}),
+        ),
         web,
     ];
     let mut synthetic = HashMap::new();
@@ -323,8 +333,21 @@ fn image_pull_secrets_in_a_cluster_scan() {
             .env("KUBECONFIG", &kubeconfig)
             .env("DOCKER_CONFIG", dir.path().join("no-docker-config"))
             .env("NO_COLOR", "1")
-            .args(["scan", "--cluster", "--config", "palisade.yaml", "--select", "IMG007"])
-            .args(["--verify-images", "--verify-timeout", "5", "--format", format]);
+            .args([
+                "scan",
+                "--cluster",
+                "--config",
+                "palisade.yaml",
+                "--select",
+                "IMG007",
+            ])
+            .args([
+                "--verify-images",
+                "--verify-timeout",
+                "5",
+                "--format",
+                format,
+            ]);
         if let Some(o) = output {
             cmd.args(["--output", o]);
         }
@@ -357,7 +380,10 @@ fn image_pull_secrets_in_a_cluster_scan() {
         "{out}"
     );
     // A Secret it may not read: anonymous, refused, and the report says why.
-    assert!(finding_of("shop/api-forbidden").contains("answered 401"), "{out}");
+    assert!(
+        finding_of("shop/api-forbidden").contains("answered 401"),
+        "{out}"
+    );
     assert!(
         out.contains("image pull Secret shop/locked not used (403"),
         "{out}"
@@ -398,9 +424,11 @@ fn image_pull_secrets_in_a_cluster_scan() {
         .collect();
     eprintln!("{secret_reads:?}");
     assert!(
-        secret_reads.iter().all(|r| r.contains("/namespaces/shop/secrets/regcred")
-            || r.contains("/namespaces/shop/secrets/locked")
-            || r.contains("/namespaces/billing/secrets/regcred")),
+        secret_reads
+            .iter()
+            .all(|r| r.contains("/namespaces/shop/secrets/regcred")
+                || r.contains("/namespaces/shop/secrets/locked")
+                || r.contains("/namespaces/billing/secrets/regcred")),
         "{secret_reads:?}"
     );
     assert_eq!(
