@@ -321,6 +321,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             keep.as_ref(),
             args.cluster.connect.kubelet_config,
             metrics,
+            args.verify_images,
         )?)?;
         return Ok(Exit::Clean);
     }

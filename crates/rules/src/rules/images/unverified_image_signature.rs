@@ -35,8 +35,9 @@ declare_rule! {
     /// - **not verified**, when the registry does not answer and the failure policy is
     ///   `fail` (`--verify-failure-policy`, default `fail`; with `ignore` the report notes it).
     ///
-    /// In a cluster scan, registry logins also come from the workload's image pull Secrets
-    /// (its own `imagePullSecrets`, else its ServiceAccount's), read from its namespace only.
+    /// In a cluster scan (and at admission with `admission serve --image-pull-secrets`),
+    /// registry logins also come from the workload's image pull Secrets (its own
+    /// `imagePullSecrets`, else its ServiceAccount's), read from its namespace only.
     ///
     /// Without `--verify-images` the rule reports nothing. At admission, the webhook verifies
     /// the images of each reviewed workload when the policy has an `imageTrust` section
