@@ -254,6 +254,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         }
         None => None,
     };
+    if args.image_pull_secrets && image_verification.is_none() {
+        eprintln!(
+            "warning: --image-pull-secrets has no effect: the policy has no `imageTrust` section, so no image is verified"
+        );
+    }
     let evaluator = Evaluator::new(
         options,
         EvaluatorOptions {

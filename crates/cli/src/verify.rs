@@ -199,9 +199,10 @@ async fn pull_secret_logins(
         BTreeMap::new();
     for (_, ns, names) in &named {
         for n in names {
-            if !secrets.contains_key(&(ns.clone(), n.clone())) {
-                let r = reader.pull_secret(ns, n).await;
-                secrets.insert((ns.clone(), n.clone()), r);
+            if let std::collections::btree_map::Entry::Vacant(e) =
+                secrets.entry((ns.clone(), n.clone()))
+            {
+                e.insert(reader.pull_secret(ns, n).await);
             }
         }
     }

@@ -684,10 +684,14 @@ pub struct Trust {
 pub struct Verifier {
     registry: Registry,
     ttl: Duration,
-    verdicts: Mutex<HashMap<(String, String, String), (Instant, Verdict)>>,
+    verdicts: Mutex<HashMap<VerdictKey, (Instant, Verdict)>>,
     /// The digest a tag resolved to when it was last verified, while that verdict is cached.
     tags: Mutex<HashMap<(String, String), String>>,
 }
+
+/// A cached verdict's key: the logins' scope (`""`, or the pull Secret `namespace/name`), the
+/// image's repository and the digest.
+type VerdictKey = (String, String, String);
 
 /// What is known of an image beyond its reference: the digest a Pod runs it at (its
 /// status's `imageID`), and the image pull Secrets of its workload.

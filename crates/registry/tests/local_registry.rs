@@ -583,10 +583,7 @@ async fn registry_logins_from_image_pull_secrets() {
     assert!(v.verify_in(&api, &trust, with(&shop)).await.cached);
     // Pinned by digest: a cached verdict asks the registry nothing, with or without logins.
     let pinned = image(&format!("{reg}/shop/api:1.0@{signed}"));
-    let own_login = Verifier::new(
-        pusher.clone(),
-        Duration::from_secs(60),
-    );
+    let own_login = Verifier::new(pusher.clone(), Duration::from_secs(60));
     assert!(!own_login.verify(&pinned, &trust).await.cached);
     let t = Instant::now();
     let o = own_login.verify(&pinned, &trust).await;
@@ -595,7 +592,10 @@ async fn registry_logins_from_image_pull_secrets() {
     let t = Instant::now();
     let o = v.verify_in(&pinned, &trust, with(&shop)).await;
     let cached_logins = t.elapsed();
-    assert!(o.cached && matches!(o.verdict, Ok(Verdict::Verified { .. })), "{o:?}");
+    assert!(
+        o.cached && matches!(o.verdict, Ok(Verdict::Verified { .. })),
+        "{o:?}"
+    );
     eprintln!(
         "pull Secret logins: uncached {uncached:?} (401, basic login, tag, signature manifest, payload); cached by digest {cached_logins:?} with them, {cached_plain:?} with the Docker config file's login"
     );
