@@ -779,6 +779,20 @@ impl Verifier {
             .and_then(|l| Some((l, l.scope_for(&image.registry)?)))
         {
             Some((logins, scope)) => {
+                // A digest whose verdict is cached needs no client (nor a request).
+                let digest = cx.running.or(image.digest.as_deref());
+                if let Some(d) = digest.filter(|d| image.digest.as_deref() == Some(*d)) {
+                    let key = (scope.clone(), image.full_name(), d.to_owned());
+                    if let Some((at, v)) = self.verdicts.lock().expect("cache").get(&key) {
+                        if at.elapsed() < self.ttl {
+                            return Outcome {
+                                digest: Some(d.to_owned()),
+                                verdict: Ok(v.clone()),
+                                cached: true,
+                            };
+                        }
+                    }
+                }
                 // A client of its own: its logins and the tokens they earn are dropped with it.
                 let registry = self
                     .registry
