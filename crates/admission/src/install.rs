@@ -53,6 +53,12 @@ pub struct InstallOptions {
     pub crds: bool,
     /// Policies users bring (`--policy`): shipped to the server, and registered in the webhook.
     pub policies: Option<InstallPolicies>,
+    /// Run the webhook with `--image-pull-secrets`: image signature verification (IMG007)
+    /// logs in to registries with the reviewed workload's image pull Secrets. Adds a
+    /// ClusterRole with `get` on secrets and serviceaccounts (reading Secret values, in every
+    /// namespace: a privilege to grant knowingly), an API token in the pod, and egress to the
+    /// API server.
+    pub image_pull_secrets: bool,
 }
 
 /// The name of the ConfigMap that holds the policies of `--policy`.
@@ -362,6 +368,7 @@ impl Default for InstallOptions {
             audit_interval: None,
             crds: true,
             policies: None,
+            image_pull_secrets: false,
         }
     }
 }
@@ -450,6 +457,11 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
         args.push("--audit-interval".into());
         args.push(i.clone());
     }
+    if opts.image_pull_secrets {
+        args.push("--image-pull-secrets".into());
+    }
+    // Whether the webhook calls the API server at all.
+    let api_access = opts.cluster_cache || opts.image_pull_secrets;
     let mut volume_mounts = vec![
         json!({ "name": "config", "mountPath": "/etc/palisade", "readOnly": true }),
         json!({ "name": "tls", "mountPath": "/etc/palisade/tls", "readOnly": true }),
@@ -491,8 +503,9 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
                 "metadata": { "labels": labels() },
                 "spec": {
                     "serviceAccountName": NAME,
-                    // Only the cluster cache talks to the API server.
-                    "automountServiceAccountToken": opts.cluster_cache,
+                    // Only the cluster cache and the image pull Secrets' reads talk to the
+                    // API server.
+                    "automountServiceAccountToken": api_access,
                     "enableServiceLinks": false,
                     "terminationGracePeriodSeconds": 30,
                     "securityContext": {
@@ -572,9 +585,9 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             "podSelector": {},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": [{ "ports": [{ "protocol": "TCP", "port": "https" }] }],
-            // The cluster cache calls the API server (443 behind the `kubernetes` Service,
-            // 6443 on its endpoints).
-            "egress": if opts.cluster_cache {
+            // The cluster cache and the image pull Secrets' reads call the API server (443
+            // behind the `kubernetes` Service, 6443 on its endpoints).
+            "egress": if api_access {
                 json!([{ "ports": [{ "protocol": "TCP", "port": 443 }, { "protocol": "TCP", "port": 6443 }] }])
             } else {
                 json!([])
@@ -655,8 +668,33 @@ pub fn objects(opts: &InstallOptions) -> Vec<Value> {
             opts.policies.as_ref(),
         ));
     }
+    if opts.image_pull_secrets {
+        out.extend(pull_secrets_rbac(ns));
+    }
     out.extend([deployment, pdb, service, network_policy, webhook]);
     out
+}
+
+/// The ClusterRole of `--image-pull-secrets`: `get` (never `list` or `watch`) on Secrets, to
+/// read the image pull Secrets a reviewed workload names in its own namespace, and on
+/// ServiceAccounts, for a workload that names none (its ServiceAccount's), and its binding.
+fn pull_secrets_rbac(ns: &str) -> [Value; 2] {
+    let name = format!("{NAME}-pull-secrets");
+    [
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": { "name": name, "labels": labels() },
+            "rules": [{ "apiGroups": [""], "resources": ["secrets", "serviceaccounts"], "verbs": ["get"] }],
+        }),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": { "name": name, "labels": labels() },
+            "roleRef": { "apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name },
+            "subjects": [{ "kind": "ServiceAccount", "name": NAME, "namespace": ns }],
+        }),
+    ]
 }
 
 /// The read-only ClusterRole of the cluster cache (get, list and watch on exactly the

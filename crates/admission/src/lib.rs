@@ -29,6 +29,6 @@ pub mod sink;
 pub use api::{router, AppState, Clock, FixedClock, Limits, SystemClock};
 pub use cluster_view::{ClusterView, NotReady, StaticView};
 pub use error::{CertGenError, ReviewError, ServeError, TlsError};
-pub use images::ImageVerification;
+pub use images::{ImageVerification, PullSecretSource};
 pub use review::{Evaluator, EvaluatorOptions, FailurePolicy, Outcome, Verdict};
 pub use server::{shutdown_signal, Server, ServerConfig};

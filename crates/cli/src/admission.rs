@@ -109,6 +109,12 @@ pub(crate) struct ServeArgs {
         value_name = "MS"
     )]
     verify_timeout_ms: u64,
+    /// With image verification (IMG007), log in to registries with the reviewed workload's
+    /// image pull Secrets (its own `imagePullSecrets`, else its ServiceAccount's), read
+    /// from its namespace with one `get` each and dropped after the review. Needs `get` on
+    /// secrets and serviceaccounts (`admission install --image-pull-secrets` grants it).
+    #[arg(long)]
+    image_pull_secrets: bool,
     /// Also run the background audit every DURATION (`10m`, `1h`): every rule over the
     /// cluster cache, PolicyReports written when they change, violations in /metrics.
     /// Implies --cluster-cache.
@@ -144,6 +150,12 @@ pub(crate) struct InstallArgs {
     /// pod and allows egress to the API server.
     #[arg(long)]
     cluster_cache: bool,
+    /// Let the webhook read image pull Secrets for registry logins (`serve
+    /// --image-pull-secrets`): adds a ClusterRole with `get` on secrets and serviceaccounts
+    /// in every namespace (Secret values: grant it knowingly), mounts an API token in the pod
+    /// and allows egress to the API server.
+    #[arg(long)]
+    image_pull_secrets: bool,
     /// Run the background audit every DURATION (`serve --audit-interval`): implies
     /// --cluster-cache, adds watch on every kind the rules read and write access to
     /// PolicyReports (the wgpolicyk8s.io v1alpha2 CRDs are added unless --no-crds).
@@ -240,6 +252,11 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         }
         None => None,
     };
+    if args.image_pull_secrets && image_verification.is_none() {
+        eprintln!(
+            "warning: --image-pull-secrets has no effect: the policy has no `imageTrust` section, so no image is verified"
+        );
+    }
     let evaluator = Evaluator::new(
         options,
         EvaluatorOptions {
@@ -343,14 +360,27 @@ fn serve(args: ServeArgs) -> anyhow::Result<Exit> {
         let mut state = AppState::new(evaluator, Arc::new(SystemClock), limits);
         if let Some((trust, trusts, keychain, budget)) = image_verification {
             let registry = palisade_registry::Registry::new(budget)?.with_keychain(keychain);
-            state = state.with_image_verification(palisade_admission::ImageVerification::new(
+            let mut iv = palisade_admission::ImageVerification::new(
                 trust,
                 trusts,
                 registry,
                 failure_policy,
                 budget,
                 Duration::from_secs(300),
-            ));
+            );
+            if args.image_pull_secrets {
+                let opts = palisade_cluster::ReadOptions {
+                    kubeconfig: args.kubeconfig.clone(),
+                    context: args.context.clone(),
+                    timeout: budget,
+                    ..palisade_cluster::ReadOptions::default()
+                };
+                let reader = palisade_cluster::pull_secrets::PullSecretReader::connect(&opts)
+                    .await
+                    .context("cannot reach the API server to read image pull Secrets")?;
+                iv = iv.with_pull_secrets(Arc::new(crate::verify::ClusterPullSecrets(reader)));
+            }
+            state = state.with_image_verification(iv);
         }
         if let Some((auditor, interval)) = auditor {
             let auditor = Arc::new(auditor.with_metrics(state.metrics.clone()));
@@ -462,6 +492,7 @@ fn install(args: InstallArgs) -> anyhow::Result<Exit> {
         audit_interval: args.audit_interval,
         crds: !args.no_crds,
         policies,
+        image_pull_secrets: args.image_pull_secrets,
         ..InstallOptions::default()
     };
     if let Some(dir) = &args.gen_certs {

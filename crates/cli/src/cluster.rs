@@ -74,6 +74,18 @@ fn read_options(
     }
 }
 
+/// How to reach the cluster of `ctx` for the reads a scan makes besides its lists (the image
+/// pull Secrets of `--verify-images`).
+pub(crate) fn connect_options(
+    args: &ClusterArgs,
+    ctx: Option<String>,
+) -> palisade_cluster::ReadOptions {
+    palisade_cluster::ReadOptions {
+        progress: None,
+        ..read_options(&args.connect, ctx, None)
+    }
+}
+
 /// A progress bar on stderr, when stderr is a terminal.
 fn progress_bar() -> Option<palisade_cluster::ProgressFn> {
     if !std::io::stderr().is_terminal() {
@@ -123,19 +135,33 @@ pub(crate) fn scan_role(
     keep: Option<&HashSet<String>>,
     kubelet_config: bool,
     metrics: bool,
+    pull_secrets: bool,
 ) -> anyhow::Result<String> {
-    let role = palisade_cluster::cluster_role(
+    let mut role = palisade_cluster::cluster_role(
         scan_kinds(keep, kubelet_config).as_ref(),
         kubelet_config,
         metrics,
     );
+    if pull_secrets {
+        // `--verify-images`: the image pull Secrets the workloads name, and their
+        // ServiceAccounts' (one `get` each).
+        if let Some(rules) = role["rules"].as_array_mut() {
+            rules.push(serde_json::json!({"apiGroups": [""], "resources": ["secrets", "serviceaccounts"], "verbs": ["get"]}));
+        }
+    }
     let yaml = serde_yaml_ng::to_string(&role).context("cannot write the ClusterRole as YAML")?;
+    let note = if pull_secrets {
+        "# With --verify-images, `get` on secrets reads the image pull Secrets the scanned\n\
+         # workloads name (their values: the registry logins), in their own namespaces.\n"
+    } else {
+        ""
+    };
     Ok(format!(
         "# The read-only ClusterRole `palisade scan --cluster` and `palisade snapshot` need.\n\
          # Secrets are listed as metadata only (PartialObjectMetadataList): the API server\n\
          # still authorizes that as `list secrets`, but never sends their values. (They are\n\
          # read in two lists split by a field selector on their type: the same permission.)\n\
-         {yaml}"
+         {note}{yaml}"
     ))
 }
 

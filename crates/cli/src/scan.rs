@@ -295,6 +295,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             keep.as_ref(),
             args.cluster.connect.kubelet_config,
             metrics,
+            args.verify_images,
         )?)?;
         return Ok(Exit::Clean);
     }
@@ -344,6 +345,10 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     let mut exit = Exit::Clean;
     for (i, ctx) in contexts.into_iter().enumerate() {
         let mut early = None;
+        let connect = args
+            .cluster
+            .cluster
+            .then(|| crate::cluster::connect_options(&args.cluster, ctx.clone()));
         let source = if args.cluster.cluster {
             crate::cluster::scan_source(
                 &args.cluster,
@@ -446,6 +451,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             i > 0,
             i + 1 == count,
             staged.as_ref().zip(early),
+            connect.as_ref(),
         )?;
         exit = exit.worst(e);
     }
@@ -513,6 +519,7 @@ fn finish(
     append: bool,
     last: bool,
     staged: Option<(&palisade_analyze::Staged, Vec<palisade_core::Finding>)>,
+    cluster: Option<&palisade_cluster::ReadOptions>,
 ) -> anyhow::Result<Exit> {
     let inventory = Inventory::new(loaded.objects);
     let cves = match &args.cve_data {
@@ -544,6 +551,7 @@ fn finish(
             &opts.policy,
             args.verify_failure_policy,
             std::time::Duration::from_secs(args.verify_timeout.max(1)),
+            cluster,
         )?;
         (Some(e), n)
     } else {

@@ -197,3 +197,246 @@ fn verify_images_with_registry_credentials() {
     assert!(out.contains("config.json") && out.contains("r.io"), "{out}");
     assert!(!out.contains("s3cret"), "{out}");
 }
+
+/// `scan --cluster --verify-images` against the replay server and a registry with htpasswd
+/// logins: each Pod's image pull Secrets (its own, else its ServiceAccount's) are read from
+/// its namespace and used for its images only; a Secret that cannot be read (missing in the
+/// Pod's namespace, forbidden) leaves the Pod's images to anonymous access, which the
+/// registry refuses, and the report says so; the password appears in no output. A Pod whose
+/// status says it runs an unsigned digest while its tag now points to a signed one is a
+/// moved tag.
+#[test]
+fn image_pull_secrets_in_a_cluster_scan() {
+    use base64::Engine as _;
+    use palisade_replay::{Config, Replay, SyntheticList};
+    use serde_json::json;
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    let Some(rec) =
+        palisade_replay::find_recordings(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+    else {
+        palisade_testkit::missing("shared/corpus/apiserver-recordings/api (the test corpus)");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    const PASSWORD: &str = "pull-secret-pw-9c41e7";
+    let Some(local) = rt.block_on(palisade_registry::testing::start_with_login(
+        "puller", PASSWORD,
+    )) else {
+        return;
+    };
+    let reg = local.addr.clone();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let auth = b64(&format!("puller:{PASSWORD}"));
+    let config = format!(r#"{{"auths": {{"{reg}": {{"auth": "{auth}"}}}}}}"#);
+    let (key, _, pem) = keypair();
+    let (api, old_web, new_web) = rt.block_on(async {
+        let keychain = palisade_registry::Keychain::from_docker_config(&config, "test").unwrap();
+        let r = Registry::new(Duration::from_secs(5))
+            .unwrap()
+            .with_keychain(keychain);
+        let api = push_image(&r, &reg, "shop/api", "1.0", b"api").await;
+        push_signature(&r, &reg, "shop/api", &api, &api, &key, None).await;
+        // web:2.0 ran unsigned; the tag was then pushed over with a signed build.
+        let old = push_image(&r, &reg, "shop/web", "2.0", b"web old").await;
+        let new = push_image(&r, &reg, "shop/web", "2.0", b"web signed").await;
+        push_signature(&r, &reg, "shop/web", &new, &new, &key, None).await;
+        (api, old, new)
+    });
+    assert_ne!(old_web, new_web);
+
+    let pod = |ns: &str, name: &str, image: &str, spec_extra: serde_json::Value| {
+        let mut spec = json!({"containers": [{"name": "app", "image": image}]});
+        for (k, v) in spec_extra.as_object().unwrap() {
+            spec[k] = v.clone();
+        }
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "uid": format!("uid-{ns}-{name}")},
+            "spec": spec})
+    };
+    let api_image = format!("{reg}/shop/api:1.0");
+    let web_image = format!("{reg}/shop/web:2.0");
+    let regcred = json!({"imagePullSecrets": [{"name": "regcred"}]});
+    let mut web = pod("shop", "web", &web_image, regcred.clone());
+    web["status"] = json!({"containerStatuses": [{"name": "app", "image": web_image,
+        "imageID": format!("docker-pullable://{reg}/shop/web@{old_web}")}]});
+    let pods = vec![
+        // Its own pull Secret: verified.
+        pod("shop", "api-own", &api_image, regcred.clone()),
+        // Its ServiceAccount's pull Secret: verified.
+        pod(
+            "shop",
+            "api-sa",
+            &api_image,
+            json!({"serviceAccountName": "builder"}),
+        ),
+        // Names `regcred`, which exists in `shop` only: never shop's.
+        pod("billing", "api-billing", &api_image, regcred.clone()),
+        // A Secret it may not read.
+        pod(
+            "shop",
+            "api-forbidden",
+            &api_image,
+            json!({"imagePullSecrets": [{"name": "locked"}]}),
+        ),
+        web,
+    ];
+    let mut synthetic = HashMap::new();
+    synthetic.insert(
+        "/api/v1/pods".to_owned(),
+        SyntheticList {
+            api_version: "v1".into(),
+            kind: "PodList".into(),
+            items: Arc::new(pods),
+        },
+    );
+    let mut routes = HashMap::new();
+    routes.insert(
+        "/api/v1/namespaces/shop/secrets/regcred".to_owned(),
+        json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "regcred", "namespace": "shop"},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": b64(&config)}}),
+    );
+    routes.insert(
+        "/api/v1/namespaces/shop/serviceaccounts/builder".to_owned(),
+        json!({"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "builder", "namespace": "shop"},
+            "imagePullSecrets": [{"name": "regcred"}]}),
+    );
+    let replay = Replay::start(Config {
+        recordings: rec,
+        synthetic,
+        routes,
+        forbid: vec!["/api/v1/namespaces/shop/secrets/locked".to_owned()],
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    replay.write_kubeconfig(&kubeconfig).unwrap();
+    std::fs::write(dir.path().join("release.pub"), pem).unwrap();
+    std::fs::write(
+        dir.path().join("palisade.yaml"),
+        format!(
+            "imageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [release.pub] }}\n"
+        ),
+    )
+    .unwrap();
+    let run = |format: &str, output: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+        cmd.current_dir(dir.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .env("DOCKER_CONFIG", dir.path().join("no-docker-config"))
+            .env("NO_COLOR", "1")
+            .args([
+                "scan",
+                "--cluster",
+                "--config",
+                "palisade.yaml",
+                "--select",
+                "IMG007",
+            ])
+            .args([
+                "--verify-images",
+                "--verify-timeout",
+                "5",
+                "--format",
+                format,
+            ]);
+        if let Some(o) = output {
+            cmd.args(["--output", o]);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run("table", None);
+    eprintln!("{out}{err}");
+    assert_eq!(code, 1, "{out}{err}");
+    let finding_of = |name: &str| {
+        out.lines()
+            .skip_while(|l| !l.starts_with(&format!("Pod {name}")))
+            .skip(1)
+            .take_while(|l| l.starts_with(' '))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // With the pull Secret (the Pod's own, or its ServiceAccount's): verified.
+    assert!(!out.contains("Pod shop/api-own"), "{out}");
+    assert!(!out.contains("Pod shop/api-sa"), "{out}");
+    // Another namespace's Secret is not used: the registry refuses the anonymous request.
+    let billing = finding_of("billing/api-billing");
+    assert!(billing.contains("answered 401"), "{out}");
+    assert!(
+        out.contains("image pull Secret billing/regcred not used (404"),
+        "{out}"
+    );
+    // A Secret it may not read: anonymous, refused, and the report says why.
+    assert!(
+        finding_of("shop/api-forbidden").contains("answered 401"),
+        "{out}"
+    );
+    assert!(
+        out.contains("image pull Secret shop/locked not used (403"),
+        "{out}"
+    );
+    // The running digest is unsigned; the tag now points to the signed one.
+    let web = finding_of("shop/web");
+    assert!(
+        web.contains(&format!(
+            "tag moved: the digest running is {old_web}, the digest signed is {new_web} (where the tag points now)"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(&api), "{out}");
+    // The password (and its encodings) is in no output and no report file.
+    for format in ["json", "sarif", "policyreport"] {
+        let file = format!("report.{format}");
+        let (code, out, err) = run(format, Some(&file));
+        assert_eq!(code, 1, "{format}: {out}{err}");
+        let written = std::fs::read_to_string(dir.path().join(&file)).unwrap();
+        assert!(written.contains("IMG007"), "{format}: {written}");
+        for text in [&out, &err, &written] {
+            for needle in [PASSWORD, auth.as_str(), b64(&config).as_str()] {
+                assert!(!text.contains(needle), "{format} shows a login: {text}");
+            }
+        }
+    }
+    for text in [&out, &err] {
+        for needle in [PASSWORD, auth.as_str(), b64(&config).as_str()] {
+            assert!(!text.contains(needle), "a login is shown: {text}");
+        }
+    }
+    // Only the Secrets the scanned Pods name were read, in their own namespace, each once
+    // per scan (four scans).
+    let secret_reads: Vec<String> = replay
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("/secrets/"))
+        .collect();
+    eprintln!("{secret_reads:?}");
+    assert!(
+        secret_reads
+            .iter()
+            .all(|r| r.contains("/namespaces/shop/secrets/regcred")
+                || r.contains("/namespaces/shop/secrets/locked")
+                || r.contains("/namespaces/billing/secrets/regcred")),
+        "{secret_reads:?}"
+    );
+    assert_eq!(
+        secret_reads
+            .iter()
+            .filter(|r| r.contains("/namespaces/shop/secrets/regcred"))
+            .count(),
+        4,
+        "{secret_reads:?}"
+    );
+}

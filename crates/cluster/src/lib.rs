@@ -24,6 +24,7 @@
 //! A kind that cannot be read (403, timeout, error) does not stop the read: it is listed in
 //! [`ClusterRead::unreadable`] with the reason, and the report shows it.
 
+pub mod pull_secrets;
 pub mod watch;
 
 pub use palisade_core::resources::{Resource, RESOURCES};

@@ -190,6 +190,157 @@ impl Keychain {
     }
 }
 
+/// The kinds of image pull Secret whose logins are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PullSecretKind {
+    /// `kubernetes.io/dockerconfigjson`: `data[".dockerconfigjson"]`, a Docker config file.
+    DockerConfigJson,
+    /// `kubernetes.io/dockercfg` (legacy): `data[".dockercfg"]`, the `auths` object alone.
+    DockerCfg,
+}
+
+impl PullSecretKind {
+    /// The kind of a Secret `type`, when it is an image pull Secret.
+    pub fn of_type(secret_type: &str) -> Option<PullSecretKind> {
+        match secret_type {
+            "kubernetes.io/dockerconfigjson" => Some(PullSecretKind::DockerConfigJson),
+            "kubernetes.io/dockercfg" => Some(PullSecretKind::DockerCfg),
+            _ => None,
+        }
+    }
+
+    /// The `data` key that holds the logins.
+    pub fn data_key(self) -> &'static str {
+        match self {
+            PullSecretKind::DockerConfigJson => ".dockerconfigjson",
+            PullSecretKind::DockerCfg => ".dockercfg",
+        }
+    }
+}
+
+/// The registry logins of the image pull Secrets of one workload, all from its own namespace,
+/// for the registry requests about that workload's images only; dropped after them.
+///
+/// Nothing about the logins is printable: `Debug` shows the namespace, the Secrets' names and
+/// the registries, never a user name or password, and errors name the Secret and the entry.
+#[derive(Clone, Default)]
+pub struct PullSecretLogins {
+    namespace: String,
+    secrets: Vec<String>,
+    keychain: Keychain,
+    /// The Secret each registry's login came from.
+    source: HashMap<String, String>,
+}
+
+impl fmt::Debug for PullSecretLogins {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PullSecretLogins")
+            .field("namespace", &self.namespace)
+            .field("secrets", &self.secrets)
+            .field("registries", &self.keychain.registries())
+            .finish()
+    }
+}
+
+impl PullSecretLogins {
+    /// No logins yet, for a workload of `namespace`.
+    pub fn new(namespace: &str) -> PullSecretLogins {
+        PullSecretLogins {
+            namespace: namespace.to_owned(),
+            ..PullSecretLogins::default()
+        }
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// Adds the logins of the Secret `namespace/name`, whose `data` entry for `kind` is
+    /// `encoded` (base64, as the API server returns it). A Secret of another namespace than
+    /// the workload's is refused: a workload never uses another namespace's logins. A
+    /// registry that an earlier Secret has a login for keeps it (the kubelet tries the
+    /// Secrets in order).
+    pub fn add(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        kind: PullSecretKind,
+        encoded: &str,
+    ) -> Result<(), CredentialError> {
+        let source_name = format!("Secret {namespace}/{name}");
+        let err = |reason: String| CredentialError {
+            source_name: source_name.clone(),
+            reason,
+        };
+        if namespace != self.namespace {
+            return Err(err(format!(
+                "is not in namespace {}, the workload's: not used",
+                self.namespace
+            )));
+        }
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| err(format!("data[\"{}\"] is not base64 text", kind.data_key())))?;
+        let keychain = match kind {
+            PullSecretKind::DockerConfigJson => {
+                Keychain::from_docker_config(&decoded, &source_name)?
+            }
+            PullSecretKind::DockerCfg => {
+                // The legacy format is the `auths` object of the newer one.
+                let auths: Value = serde_json::from_str(&decoded).map_err(|e| {
+                    err(format!(
+                        "data[\".dockercfg\"] is not a JSON Docker config: {e}"
+                    ))
+                })?;
+                Keychain::from_docker_config(
+                    &serde_json::json!({ "auths": auths }).to_string(),
+                    &source_name,
+                )?
+            }
+        };
+        for r in keychain.registries() {
+            if self.keychain.get(r).is_none() {
+                self.source.insert(r.to_owned(), name.to_owned());
+            }
+        }
+        self.keychain.merge(keychain);
+        self.secrets.push(name.to_owned());
+        Ok(())
+    }
+
+    /// The Secrets read, in order.
+    pub fn secrets(&self) -> &[String] {
+        &self.secrets
+    }
+
+    /// `namespace/name,name`: the Secrets read, as evidence names them.
+    pub fn describe(&self) -> String {
+        format!("{}/{}", self.namespace, self.secrets.join(","))
+    }
+
+    /// True when no Secret gave a login.
+    pub fn is_empty(&self) -> bool {
+        self.keychain.is_empty()
+    }
+
+    /// The Secret (`namespace/name`) whose login is used for `registry`, if any.
+    pub fn scope_for(&self, registry: &str) -> Option<String> {
+        self.source
+            .get(&registry.to_ascii_lowercase())
+            .map(|s| format!("{}/{s}", self.namespace))
+    }
+
+    /// The keychain: these logins first, then `fallback`'s for the other registries.
+    pub(crate) fn keychain_over(&self, fallback: &Keychain) -> Keychain {
+        let mut k = self.keychain.clone();
+        k.merge(fallback.clone());
+        k
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,6 +398,79 @@ mod tests {
         )
         .unwrap_err();
         assert!(!e.to_string().contains("justatoken"), "{e}");
+    }
+
+    #[test]
+    fn pull_secret_logins() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let config = format!(
+            r#"{{"auths": {{"127.0.0.1:5000": {{"auth": "{}"}}}}}}"#,
+            b64("puller:pull-pw-1")
+        );
+        let legacy = format!(
+            r#"{{"ghcr.io": {{"auth": "{}", "email": "x@example.com"}}, "127.0.0.1:5000": {{"username": "other", "password": "pull-pw-2"}}}}"#,
+            b64("bot:pull-pw-3")
+        );
+        let mut l = PullSecretLogins::new("shop");
+        l.add(
+            "shop",
+            "regcred",
+            PullSecretKind::DockerConfigJson,
+            &b64(&config),
+        )
+        .unwrap();
+        l.add("shop", "legacy", PullSecretKind::DockerCfg, &b64(&legacy))
+            .unwrap();
+        assert_eq!(l.describe(), "shop/regcred,legacy");
+        // The first Secret's login wins for a registry both name.
+        assert_eq!(
+            l.scope_for("127.0.0.1:5000").as_deref(),
+            Some("shop/regcred")
+        );
+        assert_eq!(l.scope_for("GHCR.io").as_deref(), Some("shop/legacy"));
+        assert_eq!(l.scope_for("docker.io"), None);
+        let k = l.keychain_over(&Keychain::new());
+        assert_eq!(k.get("127.0.0.1:5000").unwrap().username(), "puller");
+        // Another namespace's Secret is refused.
+        let e = l
+            .add(
+                "billing",
+                "regcred",
+                PullSecretKind::DockerConfigJson,
+                &b64(&config),
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("Secret billing/regcred") && e.to_string().contains("not used"),
+            "{e}"
+        );
+        // Nothing printable shows a login.
+        let shown = format!("{l:?}");
+        assert!(
+            !shown.contains("pull-pw") && !shown.contains("puller") && !shown.contains("bot"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("regcred") && shown.contains("127.0.0.1:5000"),
+            "{shown}"
+        );
+        let e = l
+            .add(
+                "shop",
+                "broken",
+                PullSecretKind::DockerConfigJson,
+                "%%pull-pw-4%%",
+            )
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("Secret shop/broken") && !e.to_string().contains("pull-pw"),
+            "{e}"
+        );
+        assert_eq!(
+            PullSecretKind::of_type("kubernetes.io/dockercfg"),
+            Some(PullSecretKind::DockerCfg)
+        );
+        assert_eq!(PullSecretKind::of_type("Opaque"), None);
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub mod policy;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use credentials::{CredentialError, Credentials, Keychain};
+pub use credentials::{CredentialError, Credentials, Keychain, PullSecretKind, PullSecretLogins};
 
 type Client = hyper_util::client::legacy::Client<
     hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
@@ -67,7 +67,7 @@ pub enum RegistryError {
         reason: String,
     },
     /// An unexpected status.
-    #[error("{registry} answered {status} to {what}")]
+    #[error("{registry} answered {status} to {what}{}", auth_hint(.status))]
     Status {
         /// The registry.
         registry: String,
@@ -87,6 +87,15 @@ pub enum RegistryError {
     /// The client could not be set up.
     #[error("TLS set-up: {0}")]
     Tls(String),
+}
+
+/// What a refusal to authenticate means for the user.
+fn auth_hint(status: &u16) -> &'static str {
+    if *status == 401 {
+        " (authentication refused: no login for this registry, or one it does not accept)"
+    } else {
+        ""
+    }
 }
 
 /// A manifest as fetched.
@@ -667,12 +676,31 @@ pub struct Trust {
 }
 
 /// Verifies images against trust policies, caching each digest's verdict for `ttl`.
+///
+/// Verdicts are cached per (logins, image, digest): the logins are the front-end's own (the
+/// Docker config file) unless an image pull Secret gave one for the image's registry, in
+/// which case they are that Secret's (`namespace/name`), so that a verdict reached with one
+/// namespace's pull Secret never answers for a workload that does not have it.
 pub struct Verifier {
     registry: Registry,
     ttl: Duration,
-    verdicts: Mutex<HashMap<(String, String), (Instant, Verdict)>>,
+    verdicts: Mutex<HashMap<VerdictKey, (Instant, Verdict)>>,
     /// The digest a tag resolved to when it was last verified, while that verdict is cached.
-    tags: Mutex<HashMap<String, String>>,
+    tags: Mutex<HashMap<(String, String), String>>,
+}
+
+/// A cached verdict's key: the logins' scope (`""`, or the pull Secret `namespace/name`), the
+/// image's repository and the digest.
+type VerdictKey = (String, String, String);
+
+/// What is known of an image beyond its reference: the digest a Pod runs it at (its
+/// status's `imageID`), and the image pull Secrets of its workload.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Context<'a> {
+    /// The digest running.
+    pub running: Option<&'a str>,
+    /// The workload's image pull Secrets' logins.
+    pub logins: Option<&'a PullSecretLogins>,
 }
 
 impl Verifier {
@@ -688,11 +716,13 @@ impl Verifier {
 
     async fn verdict(
         &self,
+        registry: &Registry,
+        scope: &str,
         image: &ImageRef,
         digest: &str,
         trust: &Trust,
     ) -> Result<(Verdict, bool), RegistryError> {
-        let key = (image.full_name(), digest.to_owned());
+        let key = (scope.to_owned(), image.full_name(), digest.to_owned());
         if let Some((at, v)) = self.verdicts.lock().expect("cache").get(&key) {
             if at.elapsed() < self.ttl {
                 return Ok((v.clone(), true));
@@ -700,15 +730,13 @@ impl Verifier {
         }
         let mut verdicts = Vec::new();
         if let Some(keys) = &trust.cosign {
-            let layers = self
-                .registry
+            let layers = registry
                 .cosign_signatures(&image.registry, &image.repository, digest)
                 .await?;
             verdicts.push(cosign::judge(digest, &layers, keys));
         }
         if let Some(store) = &trust.notation {
-            let envelopes = self
-                .registry
+            let envelopes = registry
                 .notation_signatures(&image.registry, &image.repository, digest)
                 .await?;
             verdicts.push(notation::judge(
@@ -731,46 +759,100 @@ impl Verifier {
     /// tag verified earlier at a signed digest that now points to content nobody trusted
     /// signed, are reported as a moved tag.
     pub async fn verify(&self, image: &ImageRef, trust: &Trust) -> Outcome {
+        self.verify_in(image, trust, Context::default()).await
+    }
+
+    /// Verifies an image as [`Verifier::verify`] does, knowing more:
+    ///
+    /// - with a running digest (a Pod's status), that digest is judged, and the digest the
+    ///   tag resolves to now is compared with it: when they differ and a trusted signer
+    ///   signed one and not the other, the tag moved (the workload runs unsigned content
+    ///   while the tag points to signed content; or, for an image not pinned by digest, it
+    ///   runs signed content while the tag, which the next pull follows, points to content
+    ///   nobody trusted signed);
+    /// - with image pull Secrets' logins, the registry requests about this image use the
+    ///   login a Secret gives for its registry (else the front-end's own), and nothing of it
+    ///   outlives the call.
+    pub async fn verify_in(&self, image: &ImageRef, trust: &Trust, cx: Context<'_>) -> Outcome {
+        match cx
+            .logins
+            .and_then(|l| Some((l, l.scope_for(&image.registry)?)))
+        {
+            Some((logins, scope)) => {
+                // A digest whose verdict is cached needs no client (nor a request).
+                let digest = cx.running.or(image.digest.as_deref());
+                if let Some(d) = digest.filter(|d| image.digest.as_deref() == Some(*d)) {
+                    let key = (scope.clone(), image.full_name(), d.to_owned());
+                    if let Some((at, v)) = self.verdicts.lock().expect("cache").get(&key) {
+                        if at.elapsed() < self.ttl {
+                            return Outcome {
+                                digest: Some(d.to_owned()),
+                                verdict: Ok(v.clone()),
+                                cached: true,
+                            };
+                        }
+                    }
+                }
+                // A client of its own: its logins and the tokens they earn are dropped with it.
+                let registry = self
+                    .registry
+                    .clone()
+                    .with_keychain(logins.keychain_over(&self.registry.keychain));
+                self.verify_with(&registry, &scope, image, trust, cx.running)
+                    .await
+            }
+            None => {
+                self.verify_with(&self.registry, "", image, trust, cx.running)
+                    .await
+            }
+        }
+    }
+
+    async fn verify_with(
+        &self,
+        registry: &Registry,
+        scope: &str,
+        image: &ImageRef,
+        trust: &Trust,
+        running_now: Option<&str>,
+    ) -> Outcome {
         let tag = image.tag.clone().unwrap_or_else(|| "latest".to_owned());
-        let tag_key = format!("{}:{tag}", image.full_name());
+        let tag_key = (scope.to_owned(), format!("{}:{tag}", image.full_name()));
         let resolve = || async {
-            self.registry
+            registry
                 .manifest(&image.registry, &image.repository, &tag)
                 .await
                 .map(|m| m.map(|m| m.digest))
         };
+        let fail = |digest: Option<String>, e: RegistryError| Outcome {
+            digest,
+            verdict: Err(e),
+            cached: false,
+        };
+        if let Some(running) = running_now {
+            return self
+                .verify_running(registry, scope, image, trust, running, &tag)
+                .await;
+        }
         let running = match &image.digest {
             Some(d) => d.clone(),
             None => match resolve().await {
                 Ok(Some(d)) => d,
                 Ok(None) => {
-                    return Outcome {
-                        digest: None,
-                        verdict: Err(RegistryError::Invalid {
+                    return fail(
+                        None,
+                        RegistryError::Invalid {
                             registry: image.registry.clone(),
-                            reason: format!("{tag_key} does not exist"),
-                        }),
-                        cached: false,
-                    }
+                            reason: format!("{}:{tag} does not exist", image.full_name()),
+                        },
+                    )
                 }
-                Err(e) => {
-                    return Outcome {
-                        digest: None,
-                        verdict: Err(e),
-                        cached: false,
-                    }
-                }
+                Err(e) => return fail(None, e),
             },
         };
-        let (verdict, cached) = match self.verdict(image, &running, trust).await {
+        let (verdict, cached) = match self.verdict(registry, scope, image, &running, trust).await {
             Ok(x) => x,
-            Err(e) => {
-                return Outcome {
-                    digest: Some(running),
-                    verdict: Err(e),
-                    cached: false,
-                }
-            }
+            Err(e) => return fail(Some(running), e),
         };
         let trusted = matches!(verdict, Verdict::Verified { .. });
         if trusted {
@@ -788,21 +870,26 @@ impl Verifier {
         }
         if matches!(verdict, Verdict::Unsigned | Verdict::UntrustedSigner { .. }) {
             // Tag-only: a digest verified earlier for this tag, still cached.
-            let earlier = if image.digest.is_none() {
-                self.tags.lock().expect("cache").get(&tag_key).cloned()
+            let (earlier, now) = if image.digest.is_none() {
+                (
+                    self.tags.lock().expect("cache").get(&tag_key).cloned(),
+                    false,
+                )
             } else if image.tag.is_some() {
                 // Pinned and tagged: what the tag points to now.
-                resolve().await.ok().flatten()
+                (resolve().await.ok().flatten(), true)
             } else {
-                None
+                (None, false)
             };
             if let Some(other) = earlier.filter(|d| *d != running) {
-                if let Ok((Verdict::Verified { .. }, _)) = self.verdict(image, &other, trust).await
+                if let Ok((Verdict::Verified { .. }, _)) =
+                    self.verdict(registry, scope, image, &other, trust).await
                 {
                     return Outcome {
                         digest: Some(running.clone()),
                         verdict: Ok(Verdict::TagMoved {
                             running,
+                            tag: now.then(|| other.clone()),
                             signed: other,
                         }),
                         cached,
@@ -814,6 +901,92 @@ impl Verifier {
             digest: Some(running),
             verdict: Ok(verdict),
             cached,
+        }
+    }
+
+    /// A Pod's running digest judged, and compared with the digest its tag resolves to now.
+    async fn verify_running(
+        &self,
+        registry: &Registry,
+        scope: &str,
+        image: &ImageRef,
+        trust: &Trust,
+        running: &str,
+        tag: &str,
+    ) -> Outcome {
+        let (verdict, cached) = match self.verdict(registry, scope, image, running, trust).await {
+            Ok(x) => x,
+            Err(e) => {
+                return Outcome {
+                    digest: Some(running.to_owned()),
+                    verdict: Err(e),
+                    cached: false,
+                }
+            }
+        };
+        let done = |verdict: Verdict| Outcome {
+            digest: Some(running.to_owned()),
+            verdict: Ok(verdict),
+            cached,
+        };
+        // An image pinned by a digest and run at it: the tag (if written) is not what runs
+        // nor what a restart pulls.
+        if image.digest.as_deref() == Some(running)
+            || (image.digest.is_some() && image.tag.is_none())
+        {
+            return done(verdict);
+        }
+        let pinned_elsewhere = image.digest.as_deref().filter(|d| *d != running);
+        let trusted = matches!(verdict, Verdict::Verified { .. });
+        // What the tag points to now (or the pinned digest, when the Pod runs another).
+        let now = match pinned_elsewhere {
+            Some(d) => Some(d.to_owned()),
+            None => match registry
+                .manifest(&image.registry, &image.repository, tag)
+                .await
+            {
+                Ok(m) => m.map(|m| m.digest),
+                Err(e) => {
+                    return Outcome {
+                        digest: Some(running.to_owned()),
+                        verdict: Err(e),
+                        cached: false,
+                    }
+                }
+            },
+        };
+        let Some(now) = now.filter(|d| d != running) else {
+            return done(verdict);
+        };
+        if !trusted && !matches!(verdict, Verdict::Unsigned | Verdict::UntrustedSigner { .. }) {
+            // A broken or moved signature on the running digest speaks for itself.
+            return done(verdict);
+        }
+        let now_verdict = match self.verdict(registry, scope, image, &now, trust).await {
+            Ok((v, _)) => v,
+            Err(e) => {
+                return Outcome {
+                    digest: Some(running.to_owned()),
+                    verdict: Err(e),
+                    cached: false,
+                }
+            }
+        };
+        let now_trusted = matches!(now_verdict, Verdict::Verified { .. });
+        match (trusted, now_trusted) {
+            // Runs unsigned content; the tag (or the pinned digest) is signed.
+            (false, true) => done(Verdict::TagMoved {
+                running: running.to_owned(),
+                signed: now.clone(),
+                tag: Some(now),
+            }),
+            // Runs signed content; the tag, which the next pull follows, is not.
+            (true, false) if pinned_elsewhere.is_none() => done(Verdict::TagMoved {
+                running: running.to_owned(),
+                signed: running.to_owned(),
+                tag: Some(now),
+            }),
+            _ => done(verdict),
         }
     }
 }

@@ -2,12 +2,14 @@
 //! admission webhook: each policy's keys and trust store read from their files, and a set of
 //! image references verified into the evidence IMG007 reads.
 
-use crate::{Trust, Verifier};
+use crate::{Context, PullSecretLogins, Trust, Verifier};
 use palisade_core::trust::{ImageTrust, UnknownScope, Verification};
 use palisade_core::ImageRef;
 use palisade_supply::cosign::PublicKey;
 use palisade_supply::notation::TrustStore;
-use palisade_supply::signatures::{ImageVerification, SignatureEvidence, SignatureResult};
+use palisade_supply::signatures::{
+    ImageKey, ImageVerification, SignatureEvidence, SignatureResult,
+};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -78,6 +80,26 @@ pub fn load_trust(
     Ok(out)
 }
 
+/// One image to verify: its evidence key (the reference as written, the digest running when
+/// known, the image pull Secrets named by `key.logins`) and those Secrets' logins.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The evidence key.
+    pub key: ImageKey,
+    /// The workload's image pull Secrets' logins (dropped once verified).
+    pub logins: Option<Arc<PullSecretLogins>>,
+}
+
+impl Job {
+    /// An image reference alone.
+    pub fn image(image: impl Into<String>) -> Job {
+        Job {
+            key: ImageKey::image(image),
+            logins: None,
+        }
+    }
+}
+
 /// The evidence for a set of image references (as the workloads write them) and the notes
 /// for the report: images no policy covers are left out (or reported as outside every
 /// policy with `default: reject`), skipped scopes are left out, the others are verified
@@ -92,17 +114,42 @@ pub async fn verify_images(
     fail_closed: bool,
     deadline: Option<Duration>,
 ) -> (SignatureEvidence, Vec<String>) {
+    verify_jobs(
+        verifier,
+        image_trust,
+        trusts,
+        images.into_iter().map(Job::image),
+        fail_closed,
+        deadline,
+    )
+    .await
+}
+
+/// [`verify_images`] for images with their running digests and image pull Secrets: each
+/// distinct key is verified once.
+pub async fn verify_jobs(
+    verifier: &Arc<Verifier>,
+    image_trust: &ImageTrust,
+    trusts: &HashMap<String, Trust>,
+    jobs_in: impl IntoIterator<Item = Job>,
+    fail_closed: bool,
+    deadline: Option<Duration>,
+) -> (SignatureEvidence, Vec<String>) {
     let mut evidence = SignatureEvidence::default();
     let mut notes = Vec::new();
     let mut jobs = Vec::new();
-    for image in images {
-        let Ok(parsed) = ImageRef::parse(&image) else {
+    let mut seen = std::collections::HashSet::new();
+    for job in jobs_in {
+        if !seen.insert(job.key.clone()) {
+            continue;
+        }
+        let Ok(parsed) = ImageRef::parse(&job.key.image) else {
             continue;
         };
         match image_trust.policy_for(&parsed) {
             None if image_trust.default == UnknownScope::Reject => {
                 evidence.images.insert(
-                    image,
+                    job.key,
                     ImageVerification {
                         policy: String::new(),
                         digest: None,
@@ -112,33 +159,37 @@ pub async fn verify_images(
             }
             None => {}
             Some(p) if p.verification == Verification::Skip => {}
-            Some(p) => jobs.push((image, parsed, p.name.clone())),
+            Some(p) => jobs.push((job, parsed, p.name.clone())),
         }
     }
     let mut set = tokio::task::JoinSet::new();
-    let mut pending: HashMap<String, String> = HashMap::new();
-    for (image, parsed, name) in jobs {
+    let mut pending: HashMap<ImageKey, String> = HashMap::new();
+    for (job, parsed, name) in jobs {
         let v = verifier.clone();
         let t = trusts.get(&name).cloned().unwrap_or_default();
-        pending.insert(image.clone(), name.clone());
+        pending.insert(job.key.clone(), name.clone());
         set.spawn(async move {
-            let o = v.verify(&parsed, &t).await;
-            (image, name, o)
+            let cx = Context {
+                running: job.key.running.as_deref(),
+                logins: job.logins.as_deref(),
+            };
+            let o = v.verify_in(&parsed, &t, cx).await;
+            (job.key, name, o)
         });
     }
     let failed = |evidence: &mut SignatureEvidence,
                   notes: &mut Vec<String>,
-                  image: String,
+                  key: ImageKey,
                   name: String,
                   digest: Option<String>,
                   reason: String| {
         if !fail_closed {
             notes.push(format!(
-                "{image}: not verified, the registry did not answer ({reason}); failure policy ignore"
+                "{key}: not verified, the registry did not answer ({reason}); failure policy ignore"
             ));
         }
         evidence.images.insert(
-            image,
+            key,
             ImageVerification {
                 policy: name,
                 digest,
@@ -166,12 +217,12 @@ pub async fn verify_images(
             }
         }
     }
-    for (image, name, o) in done {
-        pending.remove(&image);
+    for (key, name, o) in done {
+        pending.remove(&key);
         match o.verdict {
             Ok(v) => {
                 evidence.images.insert(
-                    image,
+                    key,
                     ImageVerification {
                         policy: name,
                         digest: o.digest,
@@ -182,21 +233,21 @@ pub async fn verify_images(
             Err(e) => failed(
                 &mut evidence,
                 &mut notes,
-                image,
+                key,
                 name,
                 o.digest,
                 e.to_string(),
             ),
         }
     }
-    let mut late: Vec<(String, String)> = pending.into_iter().collect();
+    let mut late: Vec<(ImageKey, String)> = pending.into_iter().collect();
     late.sort();
-    for (image, name) in late {
+    for (key, name) in late {
         let secs = deadline.map_or(0.0, |d| d.as_secs_f64());
         failed(
             &mut evidence,
             &mut notes,
-            image,
+            key,
             name,
             None,
             format!("the registry did not answer within the {secs:.1}s verification budget"),

@@ -108,7 +108,8 @@ async fn cosign_outcomes_against_a_local_registry() {
         o.verdict,
         Ok(Verdict::TagMoved {
             running: moved.clone(),
-            signed: signed.clone()
+            signed: signed.clone(),
+            tag: None
         })
     );
     // A workload pinned to the new digest with the old tag: the tag's earlier signed digest
@@ -127,7 +128,8 @@ async fn cosign_outcomes_against_a_local_registry() {
         o.verdict,
         Ok(Verdict::TagMoved {
             running: replay,
-            signed: signed.clone()
+            signed: signed.clone(),
+            tag: None
         })
     );
 
@@ -274,7 +276,8 @@ async fn notation_outcomes_against_a_local_registry() {
         verify("shop/api:1.1").await.verdict,
         Ok(Verdict::TagMoved {
             running: replay,
-            signed: signed.clone()
+            signed: signed.clone(),
+            tag: None
         })
     );
 
@@ -523,4 +526,185 @@ async fn notation_through_the_referrers_api() {
         "{seen:?}"
     );
     server.abort();
+}
+
+/// Image pull Secrets' logins: used for the images of the workload whose Secrets they are,
+/// and cached apart, so that a verdict reached with one namespace's Secret never answers for
+/// a workload without it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_logins_from_image_pull_secrets() {
+    use palisade_registry::testing::start_with_login;
+    use palisade_registry::{Context, Keychain, PullSecretKind, PullSecretLogins};
+    let Some(local) = start_with_login("puller", "pull-secret-s3cret").await else {
+        return;
+    };
+    let reg = local.addr.as_str();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let config = format!(
+        r#"{{"auths": {{"{reg}": {{"auth": "{}"}}}}}}"#,
+        b64("puller:pull-secret-s3cret")
+    );
+    let pusher = Registry::new(Duration::from_secs(5))
+        .unwrap()
+        .with_keychain(Keychain::from_docker_config(&config, "test").unwrap());
+    let (key, public, _) = keypair();
+    let signed = push_image(&pusher, reg, "shop/api", "1.0", b"api").await;
+    push_signature(&pusher, reg, "shop/api", &signed, &signed, &key, None).await;
+    let trust = Trust {
+        cosign: Some(vec![public]),
+        notation: None,
+    };
+    let api = image(&format!("{reg}/shop/api:1.0"));
+
+    // The front-end itself has no login (no Docker config file).
+    let v = Verifier::new(
+        Registry::new(Duration::from_secs(5)).unwrap(),
+        Duration::from_secs(60),
+    );
+    let mut shop = PullSecretLogins::new("shop");
+    shop.add(
+        "shop",
+        "regcred",
+        PullSecretKind::DockerConfigJson,
+        &b64(&config),
+    )
+    .unwrap();
+    fn with(l: &PullSecretLogins) -> Context<'_> {
+        Context {
+            running: None,
+            logins: Some(l),
+        }
+    }
+    let t = Instant::now();
+    let o = v.verify_in(&api, &trust, with(&shop)).await;
+    let uncached = t.elapsed();
+    assert!(matches!(o.verdict, Ok(Verdict::Verified { .. })), "{o:?}");
+    // The same verdict again comes from the cache of that Secret's logins.
+    assert!(v.verify_in(&api, &trust, with(&shop)).await.cached);
+    // Pinned by digest: a cached verdict asks the registry nothing, with or without logins.
+    let pinned = image(&format!("{reg}/shop/api:1.0@{signed}"));
+    let own_login = Verifier::new(pusher.clone(), Duration::from_secs(60));
+    assert!(!own_login.verify(&pinned, &trust).await.cached);
+    let t = Instant::now();
+    let o = own_login.verify(&pinned, &trust).await;
+    let cached_plain = t.elapsed();
+    assert!(o.cached);
+    let t = Instant::now();
+    let o = v.verify_in(&pinned, &trust, with(&shop)).await;
+    let cached_logins = t.elapsed();
+    assert!(
+        o.cached && matches!(o.verdict, Ok(Verdict::Verified { .. })),
+        "{o:?}"
+    );
+    eprintln!(
+        "pull Secret logins: uncached {uncached:?} (401, basic login, tag, signature manifest, payload); cached by digest {cached_logins:?} with them, {cached_plain:?} with the Docker config file's login"
+    );
+    // Without the Secret: refused, though a verdict for the same digest is cached.
+    let o = v.verify(&api, &trust).await;
+    assert!(
+        matches!(&o.verdict, Err(RegistryError::Status { status: 401, .. })),
+        "{o:?}"
+    );
+    // Another namespace's workload with no Secret of its own: refused too.
+    let billing = PullSecretLogins::new("billing");
+    let o = v.verify_in(&api, &trust, with(&billing)).await;
+    assert!(
+        matches!(&o.verdict, Err(RegistryError::Status { status: 401, .. })),
+        "{o:?}"
+    );
+    // The legacy `.dockercfg` format works the same.
+    let mut legacy = PullSecretLogins::new("shop");
+    legacy
+        .add(
+            "shop",
+            "legacy",
+            PullSecretKind::DockerCfg,
+            &b64(&format!(
+                r#"{{"{reg}": {{"username": "puller", "password": "pull-secret-s3cret"}}}}"#
+            )),
+        )
+        .unwrap();
+    let o = v.verify_in(&api, &trust, with(&legacy)).await;
+    assert!(matches!(o.verdict, Ok(Verdict::Verified { .. })), "{o:?}");
+    assert!(!o.cached, "a verdict is cached per Secret");
+    let shown = format!("{o:?} {shop:?} {legacy:?}");
+    assert!(
+        !shown.contains("s3cret") && !shown.contains("puller"),
+        "{shown}"
+    );
+}
+
+/// A Pod's running digest (its status's `imageID`) against the digest its tag resolves to
+/// now: the tag moved, one way or the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_digest_against_the_tag() {
+    use palisade_registry::Context;
+    let Some(local) = start().await else {
+        return;
+    };
+    let reg = local.addr.as_str();
+    let r = Registry::new(Duration::from_secs(5)).unwrap();
+    let (key, public, _) = keypair();
+    let trust = Trust {
+        cosign: Some(vec![public]),
+        notation: None,
+    };
+    fn running(d: &str) -> Context<'_> {
+        Context {
+            running: Some(d),
+            logins: None,
+        }
+    }
+    // shop/api:1.0 was signed and deployed; the tag was then pushed over, unsigned.
+    let signed = push_image(&r, reg, "shop/api", "1.0", b"api v1").await;
+    push_signature(&r, reg, "shop/api", &signed, &signed, &key, None).await;
+    let rebuilt = push_image(&r, reg, "shop/api", "1.0", b"api v1 rebuilt").await;
+    // shop/web:2.0 runs an unsigned build; the tag now points to a signed one.
+    let old = push_image(&r, reg, "shop/web", "2.0", b"web old").await;
+    let fixed = push_image(&r, reg, "shop/web", "2.0", b"web signed").await;
+    push_signature(&r, reg, "shop/web", &fixed, &fixed, &key, None).await;
+
+    let v = Verifier::new(r, Duration::from_secs(60));
+    let api = image(&format!("{reg}/shop/api:1.0"));
+    let web = image(&format!("{reg}/shop/web:2.0"));
+    // Without the running digest, the tag's digest now is judged.
+    assert_eq!(v.verify(&api, &trust).await.verdict, Ok(Verdict::Unsigned));
+    // Running the signed digest while the tag points to unsigned content.
+    let o = v.verify_in(&api, &trust, running(&signed)).await;
+    assert_eq!(o.digest.as_deref(), Some(signed.as_str()));
+    assert_eq!(
+        o.verdict,
+        Ok(Verdict::TagMoved {
+            running: signed.clone(),
+            signed: signed.clone(),
+            tag: Some(rebuilt.clone()),
+        })
+    );
+    // Running the unsigned digest while the tag points to signed content.
+    let o = v.verify_in(&web, &trust, running(&old)).await;
+    assert_eq!(
+        o.verdict,
+        Ok(Verdict::TagMoved {
+            running: old.clone(),
+            signed: fixed.clone(),
+            tag: Some(fixed.clone()),
+        })
+    );
+    let text = o.verdict.unwrap().to_string();
+    assert!(text.contains(&old) && text.contains(&fixed), "{text}");
+    // Running what the tag points to: the plain verdicts.
+    assert!(matches!(
+        v.verify_in(&web, &trust, running(&fixed)).await.verdict,
+        Ok(Verdict::Verified { .. })
+    ));
+    assert_eq!(
+        v.verify_in(&api, &trust, running(&rebuilt)).await.verdict,
+        Ok(Verdict::Unsigned)
+    );
+    // Pinned by digest and running it: the tag is not what runs nor what a restart pulls.
+    let pinned = image(&format!("{reg}/shop/api:1.0@{signed}"));
+    assert!(matches!(
+        v.verify_in(&pinned, &trust, running(&signed)).await.verdict,
+        Ok(Verdict::Verified { .. })
+    ));
 }

@@ -48,8 +48,10 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
     }
     // Signature verification results a front-end would produce (`--verify-images`):
     // `fixtures/<ID>/signatures/results.json`, `{"IMAGE": {"policy", "digest", "result"}}`
-    // with result `verified`, `unsigned`, `untrusted`, `invalid:REASON`, `moved:DIGEST`,
-    // `outside`, `error-fail:REASON` or `error-ignore:REASON`.
+    // with result `verified`, `unsigned`, `untrusted`, `invalid:REASON`, `moved:SIGNED` (or
+    // `moved:SIGNED,TAG` with the digest the tag points to now), `outside`,
+    // `error-fail:REASON` or `error-ignore:REASON`. A key `IMAGE running=DIGEST` is the
+    // result for a Pod whose status says it runs IMAGE at DIGEST.
     let signatures = file.parent().unwrap().join("signatures/results.json");
     if signatures.is_file() {
         inv.derived(move |_| signature_evidence(&signatures));
@@ -132,10 +134,17 @@ fn signature_evidence(path: &Path) -> palisade_supply::signatures::SignatureEvid
                 reason: None,
             }),
             "invalid" => SignatureResult::Judged(Verdict::InvalidSignature { reason: arg.into() }),
-            "moved" => SignatureResult::Judged(Verdict::TagMoved {
-                running: digest.clone().unwrap(),
-                signed: arg.into(),
-            }),
+            "moved" => {
+                let (signed, tag) = match arg.split_once(',') {
+                    Some((s, t)) => (s, Some(t.to_owned())),
+                    None => (arg, None),
+                };
+                SignatureResult::Judged(Verdict::TagMoved {
+                    running: digest.clone().unwrap(),
+                    signed: signed.into(),
+                    tag,
+                })
+            }
             "outside" => SignatureResult::OutsideTrustPolicies,
             "error-fail" | "error-ignore" => SignatureResult::RegistryError {
                 reason: arg.into(),
@@ -143,8 +152,16 @@ fn signature_evidence(path: &Path) -> palisade_supply::signatures::SignatureEvid
             },
             other => panic!("{}: unknown result {other}", path.display()),
         };
+        let key = match image.split_once(" running=") {
+            Some((image, running)) => palisade_supply::signatures::ImageKey {
+                image: image.to_owned(),
+                running: Some(running.to_owned()),
+                logins: None,
+            },
+            None => palisade_supply::signatures::ImageKey::image(image.clone()),
+        };
         ev.images.insert(
-            image.clone(),
+            key,
             ImageVerification {
                 policy: v["policy"].as_str().unwrap_or("").to_owned(),
                 digest,

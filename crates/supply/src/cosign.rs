@@ -292,7 +292,8 @@ mod tests {
             judge(d, &[elsewhere], keys),
             Verdict::TagMoved {
                 running: d.to_owned(),
-                signed: "sha256:bb".to_owned()
+                signed: "sha256:bb".to_owned(),
+                tag: None
             }
         );
         assert_eq!(signature_tag("sha256:abc"), "sha256-abc.sig");

@@ -693,7 +693,8 @@ mod tests {
             v,
             Verdict::TagMoved {
                 running: "sha256:bb".to_owned(),
-                signed: d.to_owned()
+                signed: d.to_owned(),
+                tag: None
             }
         );
         // An expired leaf.

@@ -36,13 +36,19 @@ pub enum Verdict {
         /// Why.
         reason: String,
     },
-    /// A trusted key signed another digest than the one running: the signature found names
-    /// `signed`, or the tag now points to `tag_digest` while the workload runs another.
+    /// The digest running differs from the digest signed: a trusted signer signed `signed`
+    /// and the workload runs `running` (a signature stored for one digest that signs another,
+    /// a tag verified earlier at a signed digest, or the tag's digest now, while the workload
+    /// runs another); or, when `signed` is `running`, the workload runs the signed digest but
+    /// its tag now points to `tag`, which no trusted signer signed (the next pull gets it).
     TagMoved {
         /// The digest the workload runs.
         running: String,
-        /// The digest the trusted signature (or the tag) names.
+        /// The digest the trusted signature names.
         signed: String,
+        /// The digest the tag resolves to now, when it was resolved and differs from the
+        /// digest running.
+        tag: Option<String>,
     },
 }
 
@@ -63,10 +69,29 @@ impl fmt::Display for Verdict {
                 ..
             } => write!(f, "signed by an untrusted signer: {reason}"),
             Verdict::InvalidSignature { reason } => write!(f, "invalid signature: {reason}"),
-            Verdict::TagMoved { running, signed } => write!(
+            Verdict::TagMoved {
+                running,
+                signed,
+                tag: Some(tag),
+            } if signed == running => write!(
                 f,
-                "tag moved: the digest running is {running}, the digest signed is {signed}"
+                "tag moved: the digest running, {running}, is signed, but the tag now points to {tag}, which no trusted signer signed"
             ),
+            Verdict::TagMoved {
+                running,
+                signed,
+                tag,
+            } => {
+                write!(
+                    f,
+                    "tag moved: the digest running is {running}, the digest signed is {signed}"
+                )?;
+                match tag {
+                    Some(t) if t == signed => f.write_str(" (where the tag points now)"),
+                    Some(t) => write!(f, " (the tag now points to {t})"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -85,6 +110,7 @@ impl Verdict {
             return Verdict::TagMoved {
                 running: digest.to_owned(),
                 signed,
+                tag: None,
             };
         }
         if let Some(reason) = invalid {
@@ -147,9 +173,163 @@ pub struct ImageVerification {
     pub result: SignatureResult,
 }
 
-/// Every image verified in a scan, by reference as written in the workloads.
+/// What one verification is about: an image reference as a workload writes it, the digest a
+/// Pod runs it at when the cluster says (`status.containerStatuses[].imageID`), and the image
+/// pull Secrets whose logins the registry was asked with.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ImageKey {
+    /// The reference as written (`ghcr.io/acme/api:1.2`).
+    pub image: String,
+    /// The digest running (`sha256:...`), for a Pod read from a cluster.
+    pub running: Option<String>,
+    /// The image pull Secrets used (`namespace/name,name`), when the workload's were read.
+    pub logins: Option<String>,
+}
+
+impl ImageKey {
+    /// The key of a reference alone (no running digest, the front-end's own logins).
+    pub fn image(image: impl Into<String>) -> ImageKey {
+        ImageKey {
+            image: image.into(),
+            running: None,
+            logins: None,
+        }
+    }
+}
+
+impl fmt::Display for ImageKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.image)?;
+        if let Some(r) = &self.running {
+            write!(f, " (running {r})")?;
+        }
+        if let Some(l) = &self.logins {
+            write!(f, " (image pull Secrets {l})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every image verified in a scan or an admission review.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SignatureEvidence {
-    /// Results by image reference.
-    pub images: HashMap<String, ImageVerification>,
+    /// Results by image reference, running digest and logins.
+    pub images: HashMap<ImageKey, ImageVerification>,
+    /// The image pull Secrets each workload's images were verified with, by
+    /// [`object_key`]: the `logins` of its keys.
+    pub logins: HashMap<String, String>,
+}
+
+impl SignatureEvidence {
+    /// The key of a container's image in a workload: `object` is the workload as read
+    /// (a Pod's running digests come from its status), `object_key` its [`object_key`].
+    pub fn key_for(
+        &self,
+        object_key: &str,
+        object: &serde_json::Value,
+        container: &str,
+        image: &str,
+    ) -> ImageKey {
+        ImageKey {
+            image: image.to_owned(),
+            running: running_digest(object, container),
+            logins: self.logins.get(object_key).cloned(),
+        }
+    }
+}
+
+/// How evidence names a workload: `Kind/namespace/name` (`Kind//name` when it has no
+/// namespace).
+pub fn object_key(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    format!("{kind}/{}/{name}", namespace.unwrap_or(""))
+}
+
+/// The manifest digest of a container status's `imageID`: `docker-pullable://repo@sha256:...`
+/// (Docker) or `repo@sha256:...` (containerd, CRI-O). An ID without a repository
+/// (`sha256:...`, `docker://sha256:...`) names the local image configuration, not what the
+/// registry serves, and gives none.
+pub fn digest_of_image_id(image_id: &str) -> Option<String> {
+    let (_, digest) = image_id.trim().rsplit_once('@')?;
+    let hex = digest.strip_prefix("sha256:")?;
+    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("sha256:{}", hex.to_ascii_lowercase()))
+}
+
+/// The digest a Pod runs a container's image at, from its status (`containerStatuses`,
+/// `initContainerStatuses`, `ephemeralContainerStatuses`); `None` for other kinds and for
+/// containers not started yet.
+pub fn running_digest(object: &serde_json::Value, container: &str) -> Option<String> {
+    if object.get("kind").and_then(serde_json::Value::as_str) != Some("Pod") {
+        return None;
+    }
+    let status = object.get("status")?;
+    [
+        "containerStatuses",
+        "initContainerStatuses",
+        "ephemeralContainerStatuses",
+    ]
+    .iter()
+    .filter_map(|f| status.get(*f)?.as_array())
+    .flatten()
+    .find(|s| s.get("name").and_then(serde_json::Value::as_str) == Some(container))
+    .and_then(|s| s.get("imageID")?.as_str())
+    .and_then(digest_of_image_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+    #[test]
+    fn running_digests_from_pod_status() {
+        assert_eq!(
+            digest_of_image_id(&format!("docker-pullable://ghcr.io/acme/api@{D1}")).as_deref(),
+            Some(D1)
+        );
+        assert_eq!(
+            digest_of_image_id(&format!("ghcr.io/acme/api@{D1}")).as_deref(),
+            Some(D1)
+        );
+        assert_eq!(digest_of_image_id(D1), None);
+        assert_eq!(digest_of_image_id(&format!("docker://{D1}")), None);
+        assert_eq!(digest_of_image_id("r.io/a@sha256:abc"), None);
+        let pod = json!({"kind": "Pod", "status": {
+            "initContainerStatuses": [{"name": "init", "imageID": format!("r.io/i@{D1}")}],
+            "containerStatuses": [{"name": "api", "imageID": format!("docker-pullable://r.io/a@{D1}")},
+                                  {"name": "web", "imageID": ""}]}});
+        assert_eq!(running_digest(&pod, "api").as_deref(), Some(D1));
+        assert_eq!(running_digest(&pod, "init").as_deref(), Some(D1));
+        assert_eq!(running_digest(&pod, "web"), None);
+        assert_eq!(running_digest(&pod, "other"), None);
+        let mut deploy = pod.clone();
+        deploy["kind"] = json!("Deployment");
+        assert_eq!(running_digest(&deploy, "api"), None);
+    }
+
+    #[test]
+    fn tag_moved_messages() {
+        let d2 = D1.replace('1', "2");
+        let away = Verdict::TagMoved {
+            running: D1.to_owned(),
+            signed: D1.to_owned(),
+            tag: Some(d2.clone()),
+        };
+        assert!(
+            away.to_string()
+                .contains("is signed, but the tag now points to sha256:2222"),
+            "{away}"
+        );
+        let onto = Verdict::TagMoved {
+            running: D1.to_owned(),
+            signed: d2.clone(),
+            tag: Some(d2.clone()),
+        };
+        assert_eq!(
+            onto.to_string(),
+            format!("tag moved: the digest running is {D1}, the digest signed is {d2} (where the tag points now)")
+        );
+    }
 }

@@ -29,15 +29,13 @@ pub async fn validate(
         // The workload's images verified at their registries first (within the
         // verification budget, inside the webhook's timeout).
         let (signatures, notes) = match &images {
-            Some(iv) => {
-                let list = crate::images::ImageVerification::images_of(&body);
-                if list.is_empty() {
-                    (None, Vec::new())
-                } else {
-                    let (e, n) = iv.verify(list).await;
+            Some(iv) => match crate::images::ImageVerification::workload_of(&body) {
+                Some(w) => {
+                    let (e, n) = iv.verify_workload(&w).await;
                     (Some(e), n)
                 }
-            }
+                None => (None, Vec::new()),
+            },
             None => (None, Vec::new()),
         };
         let _permit = semaphore

@@ -249,6 +249,75 @@ fn the_audit_role_writes_reports_and_needs_nothing_on_the_crds() {
         .contains("wgpolicyk8s.io"));
 }
 
+/// `--image-pull-secrets` is opt-in: only with it does the webhook get `get` on Secrets (and
+/// ServiceAccounts, nothing more), an API token, egress to the API server and the server flag;
+/// and Palisade's own RBAC rules see the grant for what it is.
+#[test]
+fn image_pull_secrets_access_is_opt_in() {
+    let plain = objects(&InstallOptions::default());
+    assert!(!plain
+        .iter()
+        .any(|o| o.to_string().contains("secrets\"") && o["kind"] == "ClusterRole"));
+    assert!(!plain
+        .iter()
+        .any(|o| o.to_string().contains("--image-pull-secrets")));
+    let objs = objects(&InstallOptions {
+        image: PINNED.into(),
+        image_pull_secrets: true,
+        ..InstallOptions::default()
+    });
+    let roles: Vec<&serde_json::Value> =
+        objs.iter().filter(|o| o["kind"] == "ClusterRole").collect();
+    assert_eq!(roles.len(), 1, "{roles:?}");
+    assert_eq!(
+        roles[0]["metadata"]["name"],
+        "palisade-admission-pull-secrets"
+    );
+    assert_eq!(
+        roles[0]["rules"],
+        serde_json::json!([{"apiGroups": [""], "resources": ["secrets", "serviceaccounts"], "verbs": ["get"]}])
+    );
+    let binding = by_kind(&objs, "ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["name"], roles[0]["metadata"]["name"]);
+    let deploy = by_kind(&objs, "Deployment");
+    let spec = &deploy["spec"]["template"]["spec"];
+    assert_eq!(spec["automountServiceAccountToken"], true);
+    assert!(spec["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "--image-pull-secrets"));
+    assert!(by_kind(&objs, "NetworkPolicy")["spec"]["egress"]
+        .to_string()
+        .contains("6443"));
+    // Palisade's own scan reports the grant (reading Secrets), as it would anyone's.
+    let text = render(&InstallOptions {
+        image: PINNED.into(),
+        image_pull_secrets: true,
+        ..InstallOptions::default()
+    })
+    .unwrap();
+    let loaded = palisade_load::load_str("install.yaml", &text);
+    let report = analyze(
+        &Inventory::new(loaded.objects),
+        InputSummary::default(),
+        &Options {
+            profile: Some(PssLevel::Restricted),
+            ..Options::new("2026-11-23".parse().expect("date"))
+        },
+    );
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.rule_id).collect();
+    eprintln!("{ids:?}");
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule_id.starts_with("RBAC") && f.message.contains("secrets")),
+        "{:#?}",
+        report.findings
+    );
+}
+
 /// A constraint on Namespaces and on a custom resource, in deny; one at Gatekeeper's audit
 /// point only; a ValidatingAdmissionPolicy on Deployments (CREATE and DELETE, with a
 /// subresource the server does not evaluate).

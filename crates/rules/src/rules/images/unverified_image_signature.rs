@@ -25,12 +25,19 @@ declare_rule! {
     ///   signature that does not verify with its certificate's key, an expired or not yet
     ///   valid certificate, a signature past its own expiry, an unsupported envelope (COSE),
     ///   algorithm (ES512) or signing scheme (`notary.x509.signingAuthority`);
-    /// - **tag moved**: a trusted signer signed another digest than the one that runs (the
-    ///   tag was verified at a signed digest and now points to content nobody trusted signed,
-    ///   or a signature stored for one digest signs another);
+    /// - **tag moved**: the digest running differs from the digest signed: a trusted signer
+    ///   signed another digest than the one that runs (the tag was verified at a signed digest
+    ///   and now points to content nobody trusted signed, a signature stored for one digest
+    ///   signs another, or a Pod read from a cluster runs an unsigned digest, its status's
+    ///   `imageID`, while its tag now points to a signed one), or a Pod runs the signed digest
+    ///   while its tag now points to content nobody trusted signed (what the next pull gets);
     /// - **outside every trust policy**, when `imageTrust.default` is `reject`;
     /// - **not verified**, when the registry does not answer and the failure policy is
     ///   `fail` (`--verify-failure-policy`, default `fail`; with `ignore` the report notes it).
+    ///
+    /// In a cluster scan (and at admission with `admission serve --image-pull-secrets`),
+    /// registry logins also come from the workload's image pull Secrets (its own
+    /// `imagePullSecrets`, else its ServiceAccount's), read from its namespace only.
     ///
     /// Without `--verify-images` the rule reports nothing. At admission, the webhook verifies
     /// the images of each reviewed workload when the policy has an `imageTrust` section
@@ -103,9 +110,17 @@ impl Rule for UnverifiedImageSignature {
             let Some(pod) = PodTemplate::of(object) else {
                 return;
             };
+            let key = palisade_supply::signatures::object_key(
+                &object.kind,
+                object.namespace.as_deref(),
+                &object.name,
+            );
             for c in pod.containers() {
                 let image = c.image().trim();
-                let Some(v) = evidence.images.get(image) else {
+                // A Pod's running digest (its status) and the workload's image pull Secrets
+                // are part of the key, as the front-end verified them.
+                let k = evidence.key_for(&key, &object.value, c.name, image);
+                let Some(v) = evidence.images.get(&k) else {
                     continue;
                 };
                 let at = v
