@@ -5,7 +5,7 @@ own) and M other objects, cloned from the recorded kube-apiserver lists in
 ../shared/corpus/apiserver-recordings, plus every other recorded list. PolicyReports are
 written to the replay server, which stores them.
 
-usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--debug]
+usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--debug] [--bin-dir DIR]
 
 Prints the time to the first completed cycle (cache sync + evaluation + reports), the time of
 the following cycles (objects unchanged since the cycle before keep their per-object results;
@@ -50,14 +50,20 @@ def main():
     ap.add_argument("--others", type=int, default=2000)
     ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--debug", action="store_true", help="use the debug build")
+    ap.add_argument("--bin-dir", help="take palisade and palisade-replay from this directory "
+                    "(another build, to compare; nothing is built)")
     a = ap.parse_args()
     rec = find_recordings()
     if rec is None:
         sys.exit("shared/corpus/apiserver-recordings not found above the repository")
-    profile = [] if a.debug else ["--release"]
-    subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
-                   cwd=ROOT, check=True)
-    tdir = os.path.join(ROOT, "target", "debug" if a.debug else "release")
+    if a.bin_dir:
+        tdir = os.path.abspath(a.bin_dir)
+    else:
+        profile = [] if a.debug else ["--release"]
+        subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
+                       cwd=ROOT, check=True)
+        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+        tdir = os.path.join(target, "debug" if a.debug else "release")
     work = tempfile.mkdtemp(prefix="palisade-audit-bench-")
     kc = os.path.join(work, "kubeconfig")
     srv = subprocess.Popen([os.path.join(tdir, "palisade-replay"), "--recordings", rec, "--kubeconfig", kc,

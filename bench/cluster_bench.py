@@ -5,6 +5,7 @@ cluster: N pods and M other objects (cloned from the recorded kube-apiserver lis
 plus every other recorded list.
 
 usage: bench/cluster_bench.py [--pods 10000] [--others 2000] [--runs 3] [--debug] [--standalone-pods]
+                              [--bin-dir DIR]
 
 By default the cluster has the shape of a real one: the other objects are Deployments, their
 ReplicaSets, Services, ConfigMaps and RoleBindings, and every Pod belongs to a ReplicaSet (so
@@ -52,6 +53,8 @@ def main():
     ap.add_argument("--others", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--debug", action="store_true", help="use the debug build")
+    ap.add_argument("--bin-dir", help="take palisade and palisade-replay from this directory "
+                    "(another build, to compare; nothing is built)")
     ap.add_argument("--standalone-pods", action="store_true",
                     help="worst case: no Pod has an owner, so every Pod is scanned in full")
     a = ap.parse_args()
@@ -59,10 +62,14 @@ def main():
     rec = find_recordings()
     if rec is None:
         sys.exit("shared/corpus/apiserver-recordings not found above the repository")
-    profile = [] if a.debug else ["--release"]
-    subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
-                   cwd=ROOT, check=True)
-    tdir = os.path.join(ROOT, "target", "debug" if a.debug else "release")
+    if a.bin_dir:
+        tdir = os.path.abspath(a.bin_dir)
+    else:
+        profile = [] if a.debug else ["--release"]
+        subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
+                       cwd=ROOT, check=True)
+        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+        tdir = os.path.join(target, "debug" if a.debug else "release")
     exe = os.path.join(tdir, "palisade")
 
     work = tempfile.mkdtemp(prefix="palisade-cluster-bench-")

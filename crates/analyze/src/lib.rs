@@ -261,10 +261,32 @@ const KEPT_CONTAINER_FIELDS: &[&str] = &[
     "securityContext",
 ];
 
+/// What a Pod's containers keep beyond [`KEPT_CONTAINER_FIELDS`]: the version rules tell a
+/// control-plane component's Pod (a kubeadm mirror pod) by its command and arguments.
+const KEPT_POD_CONTAINER_FIELDS: &[&str] = &["command", "args"];
+
+/// Cuts a Pod down as [`compact_pod_template`] cuts a workload, keeping its containers'
+/// commands and arguments ([`KEPT_POD_CONTAINER_FIELDS`]) and dropping its `status`, which
+/// no rule that runs once every object is read looks at (a Node's status is read, a Pod's is
+/// not).
+fn compact_pod(obj: &mut palisade_core::Object) {
+    compact_containers(obj, KEPT_POD_CONTAINER_FIELDS);
+    if palisade_core::podspec::template_base(obj.group(), &obj.kind) == Some("") {
+        if let Some(map) = obj.value.as_object_mut() {
+            map.remove("status");
+        }
+    }
+}
+
 /// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`], and
 /// each environment variable to its name and where it comes from (a literal `value` is
 /// dropped). Positions are kept: a finding of a later rule resolves as on the whole object.
 fn compact_pod_template(obj: &mut palisade_core::Object) {
+    compact_containers(obj, &[]);
+}
+
+/// [`compact_pod_template`], keeping `extra` fields of each container too.
+fn compact_containers(obj: &mut palisade_core::Object, extra: &[&str]) {
     let Some(base) = palisade_core::podspec::template_base(obj.group(), &obj.kind) else {
         return;
     };
@@ -280,7 +302,9 @@ fn compact_pod_template(obj: &mut palisade_core::Object) {
             continue;
         };
         for c in cs.iter_mut().filter_map(serde_json::Value::as_object_mut) {
-            c.retain(|k, _| KEPT_CONTAINER_FIELDS.contains(&k.as_str()));
+            c.retain(|k, _| {
+                KEPT_CONTAINER_FIELDS.contains(&k.as_str()) || extra.contains(&k.as_str())
+            });
             if let Some(env) = c.get_mut("env").and_then(serde_json::Value::as_array_mut) {
                 for e in env.iter_mut().filter_map(serde_json::Value::as_object_mut) {
                     e.retain(|k, _| k == "name" || k == "valueFrom");
@@ -363,18 +387,26 @@ impl Staged {
                     out.push(f);
                 }
             }
-            if self
-                .keep_full
-                .as_ref()
-                .is_some_and(|k| !k.contains(&obj.kind))
-            {
-                obj.keep_metadata_only();
-            } else if self.compact_workloads && obj.kind != "Pod" {
-                // A Pod is read whole by the version rules (control-plane Pods' commands).
-                compact_pod_template(obj);
-            }
+            self.cut(obj);
         }
         out
+    }
+
+    /// Cuts an object down to what the remaining rules read (once the early rules judged
+    /// it): its identity and metadata, unless some remaining rule reads its kind in full; a
+    /// workload's containers to the fields those rules read.
+    pub fn cut(&self, obj: &mut palisade_core::Object) {
+        if self
+            .keep_full
+            .as_ref()
+            .is_some_and(|k| !k.contains(&obj.kind))
+        {
+            obj.keep_metadata_only();
+        } else if self.compact_workloads && obj.kind == "Pod" {
+            compact_pod(obj);
+        } else if self.compact_workloads {
+            compact_pod_template(obj);
+        }
     }
 
     /// Runs the remaining rules over the inventory and applies the policy to their findings
