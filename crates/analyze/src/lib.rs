@@ -261,26 +261,62 @@ const KEPT_CONTAINER_FIELDS: &[&str] = &[
     "securityContext",
 ];
 
+/// Cuts an environment variable down to the Secret it names (`valueFrom.secretKeyRef`), the
+/// only part the rules that run once every object is read look at; one that names no
+/// Secret becomes `null`, keeping the place of the others (a variable is one mapping, and a
+/// workload can have a hundred).
+fn compact_env_var(e: &mut serde_json::Value) {
+    let secret = e.pointer_mut("/valueFrom/secretKeyRef").map(serde_json::Value::take);
+    *e = match secret {
+        Some(r) => serde_json::json!({ "valueFrom": { "secretKeyRef": r } }),
+        None => serde_json::Value::Null,
+    };
+}
+
 /// What a Pod's containers keep beyond [`KEPT_CONTAINER_FIELDS`]: the version rules tell a
 /// control-plane component's Pod (a kubeadm mirror pod) by its command and arguments.
 const KEPT_POD_CONTAINER_FIELDS: &[&str] = &["command", "args"];
 
+/// The volume sources of a Pod the rules that run once every object is read look at (RBAC
+/// attack paths read `hostPath`, the external-store rule `secret`); a volume of another
+/// source becomes `null`, keeping the place of the others (every Pod has a projected
+/// service-account token volume, a dozen small mappings that would otherwise be its largest
+/// part).
+const KEPT_POD_VOLUME_SOURCES: &[&str] = &["hostPath", "secret"];
+
 /// Cuts a Pod down as [`compact_pod_template`] cuts a workload, keeping its containers'
-/// commands and arguments ([`KEPT_POD_CONTAINER_FIELDS`]) and dropping its `status`, which
-/// no rule that runs once every object is read looks at (a Node's status is read, a Pod's is
-/// not).
+/// commands and arguments ([`KEPT_POD_CONTAINER_FIELDS`]), and drops what no rule that runs
+/// once every object is read looks at: its `status` (a Node's status is read, a Pod's is
+/// not), its tolerations and its volumes of other sources than [`KEPT_POD_VOLUME_SOURCES`].
 fn compact_pod(obj: &mut palisade_core::Object) {
     compact_containers(obj, KEPT_POD_CONTAINER_FIELDS);
-    if palisade_core::podspec::template_base(obj.group(), &obj.kind) == Some("") {
-        if let Some(map) = obj.value.as_object_mut() {
-            map.remove("status");
+    if palisade_core::podspec::template_base(obj.group(), &obj.kind) != Some("") {
+        return;
+    }
+    let Some(map) = obj.value.as_object_mut() else {
+        return;
+    };
+    map.remove("status");
+    let Some(spec) = map.get_mut("spec").and_then(serde_json::Value::as_object_mut) else {
+        return;
+    };
+    spec.remove("tolerations");
+    if let Some(volumes) = spec.get_mut("volumes").and_then(serde_json::Value::as_array_mut) {
+        for v in volumes.iter_mut() {
+            let kept = v.as_object().is_some_and(|m| {
+                m.keys()
+                    .any(|k| KEPT_POD_VOLUME_SOURCES.contains(&k.as_str()))
+            });
+            if !kept {
+                *v = serde_json::Value::Null;
+            }
         }
     }
 }
 
 /// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`], and
-/// each environment variable to its name and where it comes from (a literal `value` is
-/// dropped). Positions are kept: a finding of a later rule resolves as on the whole object.
+/// each environment variable to the Secret it names ([`compact_env_var`]). Positions are
+/// kept: a finding of a later rule resolves as on the whole object.
 fn compact_pod_template(obj: &mut palisade_core::Object) {
     compact_containers(obj, &[]);
 }
@@ -306,8 +342,8 @@ fn compact_containers(obj: &mut palisade_core::Object, extra: &[&str]) {
                 KEPT_CONTAINER_FIELDS.contains(&k.as_str()) || extra.contains(&k.as_str())
             });
             if let Some(env) = c.get_mut("env").and_then(serde_json::Value::as_array_mut) {
-                for e in env.iter_mut().filter_map(serde_json::Value::as_object_mut) {
-                    e.retain(|k, _| k == "name" || k == "valueFrom");
+                for e in env.iter_mut() {
+                    compact_env_var(e);
                 }
             }
         }

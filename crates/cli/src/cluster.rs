@@ -257,7 +257,10 @@ fn judge(
         Some(object) => {
             let mut one = [object];
             let findings = staged.check_file(&mut one, opts);
-            let [object] = one;
+            let [mut object] = one;
+            // What is kept is copied together and the whole object freed: kept in place, its
+            // parts would pin the pages of the whole object.
+            object.value = object.value.clone();
             ReadObject::Judged { object, findings }
         }
         None => ReadObject::Skipped,
