@@ -266,7 +266,9 @@ const KEPT_CONTAINER_FIELDS: &[&str] = &[
 /// Secret becomes `null`, keeping the place of the others (a variable is one mapping, and a
 /// workload can have a hundred).
 fn compact_env_var(e: &mut serde_json::Value) {
-    let secret = e.pointer_mut("/valueFrom/secretKeyRef").map(serde_json::Value::take);
+    let secret = e
+        .pointer_mut("/valueFrom/secretKeyRef")
+        .map(serde_json::Value::take);
     *e = match secret {
         Some(r) => serde_json::json!({ "valueFrom": { "secretKeyRef": r } }),
         None => serde_json::Value::Null,
@@ -297,11 +299,17 @@ fn compact_pod(obj: &mut palisade_core::Object) {
         return;
     };
     map.remove("status");
-    let Some(spec) = map.get_mut("spec").and_then(serde_json::Value::as_object_mut) else {
+    let Some(spec) = map
+        .get_mut("spec")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
         return;
     };
     spec.remove("tolerations");
-    if let Some(volumes) = spec.get_mut("volumes").and_then(serde_json::Value::as_array_mut) {
+    if let Some(volumes) = spec
+        .get_mut("volumes")
+        .and_then(serde_json::Value::as_array_mut)
+    {
         for v in volumes.iter_mut() {
             let kept = v.as_object().is_some_and(|m| {
                 m.keys()

@@ -307,8 +307,8 @@ pub(crate) fn scan_source_staged(
     let judged_with: std::sync::Arc<std::sync::OnceLock<palisade_analyze::Options>> =
         std::sync::Arc::default();
     let make = |version: Option<&str>| -> palisade_cluster::Convert<ReadObject> {
-        let o = cluster_options(opts, version.and_then(server_minor))
-            .unwrap_or_else(|| opts.clone());
+        let o =
+            cluster_options(opts, version.and_then(server_minor)).unwrap_or_else(|| opts.clone());
         let _ = judged_with.set(o.clone());
         let staged = staged.clone();
         std::sync::Arc::new(move |_r, v: serde_json::Value| {
@@ -322,11 +322,7 @@ pub(crate) fn scan_source_staged(
                             .to_owned()
                     };
                     return ReadObject::Owned {
-                        head: (
-                            s("/kind"),
-                            s("/metadata/namespace"),
-                            s("/metadata/name"),
-                        ),
+                        head: (s("/kind"), s("/metadata/namespace"), s("/metadata/name")),
                         owner: (ok.to_owned(), on.to_owned()),
                         line: v.to_string(),
                     };
@@ -774,7 +770,11 @@ mod tests {
         }
     }
 
-    fn report(source: ScanSource, opts: &Options, staged: Option<(&Staged, Vec<palisade_core::Finding>)>) -> Report {
+    fn report(
+        source: ScanSource,
+        opts: &Options,
+        staged: Option<(&Staged, Vec<palisade_core::Finding>)>,
+    ) -> Report {
         let opts = cluster_options(opts, source.server_minor).unwrap_or_else(|| opts.clone());
         let l = source.loaded;
         let input = InputSummary {
@@ -794,7 +794,11 @@ mod tests {
     /// (judged page by page, cut down, then the other rules). The reports must be equal:
     /// same findings in the same order, same suppressions, skipped rules, warnings, counts.
     /// Returns the report and the staged objects.
-    fn compare(cfg: palisade_replay::Config, select: &[&str], kubelet_config: bool) -> (Report, Vec<palisade_core::Object>) {
+    fn compare(
+        cfg: palisade_replay::Config,
+        select: &[&str],
+        kubelet_config: bool,
+    ) -> (Report, Vec<palisade_core::Object>) {
         let srv = palisade_replay::Replay::start(cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let kc = dir.path().join("kubeconfig");
@@ -858,11 +862,18 @@ mod tests {
             .iter()
             .filter(|o| o.kind == "Pod")
             .all(|o| o.pointer("/status").is_none()));
-        assert!(objects
-            .iter()
-            .filter(|o| o.kind == "Secret")
-            .all(|o| o.value.as_object().unwrap().keys().all(|k| matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "type"))));
-        for select in [&["POD001"][..], &["NET", "RBAC"], &["VER", "CP"], &["REL", "IMG", "SEC"]] {
+        assert!(objects.iter().filter(|o| o.kind == "Secret").all(|o| o
+            .value
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "type"))));
+        for select in [
+            &["POD001"][..],
+            &["NET", "RBAC"],
+            &["VER", "CP"],
+            &["REL", "IMG", "SEC"],
+        ] {
             compare(cfg.clone(), select, false);
         }
     }

@@ -874,7 +874,10 @@ impl Reader {
         read.counts
             .insert("nodes/proxy/configz".to_owned(), got.len());
         match conv
-            .page(&KUBELET_CONFIGURATION, got.into_iter().map(|(_, v)| v).collect())
+            .page(
+                &KUBELET_CONFIGURATION,
+                got.into_iter().map(|(_, v)| v).collect(),
+            )
             .await
         {
             Ok(items) => read.objects.extend(items),
@@ -1097,12 +1100,15 @@ impl Reader {
                         .into_iter()
                         .map(|i| normalize(r, i, spec.metadata_only, spec.set_type))
                         .collect();
-                    let converted = conv.page(r, page_items).await.map_err(|message| Unreadable {
-                        resource: r.resource_name(),
-                        kind: r.kind.to_owned(),
-                        status: 0,
-                        message,
-                    })?;
+                    let converted =
+                        conv.page(r, page_items)
+                            .await
+                            .map_err(|message| Unreadable {
+                                resource: r.resource_name(),
+                                kind: r.kind.to_owned(),
+                                status: 0,
+                                message,
+                            })?;
                     items.extend(converted);
                 }
                 token = list
