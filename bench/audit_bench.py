@@ -5,7 +5,7 @@ own) and M other objects, cloned from the recorded kube-apiserver lists in
 ../shared/corpus/apiserver-recordings, plus every other recorded list. PolicyReports are
 written to the replay server, which stores them.
 
-usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--debug]
+usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--debug] [--bin-dir DIR]
 
 Prints the time to the first completed cycle (cache sync + evaluation + reports), the time of
 the following cycles (objects unchanged since the cycle before keep their per-object results;
@@ -49,9 +49,11 @@ def main():
     ap.add_argument("--others", type=int, default=2000)
     ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--debug", action="store_true", help="use the debug build")
+    ap.add_argument("--bin-dir", help="take palisade and palisade-replay from this directory "
+                    "(another build, to compare; nothing is built)")
     a = ap.parse_args()
     rec = replay_server.recordings_or_exit()
-    tdir = replay_server.build(a.debug)
+    tdir = replay_server.build(a.debug, a.bin_dir)
     work = tempfile.mkdtemp(prefix="palisade-audit-bench-")
     kc = os.path.join(work, "kubeconfig")
     srv = replay_server.start(tdir, rec, kc, ["--pods", str(a.pods), "--others", str(a.others),

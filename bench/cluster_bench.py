@@ -5,6 +5,7 @@ cluster: N pods and M other objects (cloned from the recorded kube-apiserver lis
 plus every other recorded list.
 
 usage: bench/cluster_bench.py [--pods 10000] [--others 2000] [--runs 3] [--debug] [--standalone-pods]
+                              [--bin-dir DIR]
 
 By default the cluster has the shape of a real one: the other objects are Deployments, their
 ReplicaSets, Services, ConfigMaps and RoleBindings, and every Pod belongs to a ReplicaSet (so
@@ -30,12 +31,14 @@ def main():
     ap.add_argument("--others", type=int, default=2000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--debug", action="store_true", help="use the debug build")
+    ap.add_argument("--bin-dir", help="take palisade and palisade-replay from this directory "
+                    "(another build, to compare; nothing is built)")
     ap.add_argument("--standalone-pods", action="store_true",
                     help="worst case: no Pod has an owner, so every Pod is scanned in full")
     a = ap.parse_args()
 
     rec = replay_server.recordings_or_exit()
-    tdir = replay_server.build(a.debug)
+    tdir = replay_server.build(a.debug, a.bin_dir)
     exe = os.path.join(tdir, "palisade")
 
     work = tempfile.mkdtemp(prefix="palisade-cluster-bench-")

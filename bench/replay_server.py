@@ -35,12 +35,16 @@ def recordings_or_exit():
     return rec
 
 
-def build(debug):
-    """Builds `palisade` and `palisade-replay`; returns the directory holding them."""
+def build(debug, bin_dir=None):
+    """Builds `palisade` and `palisade-replay` (in CARGO_TARGET_DIR when set); returns the
+    directory holding them. With `bin_dir` (another build, to compare), nothing is built."""
+    if bin_dir:
+        return os.path.abspath(bin_dir)
     profile = [] if debug else ["--release"]
     subprocess.run(["cargo", "build", "-q", *profile, "-p", "palisade", "-p", "palisade-replay"],
                    cwd=ROOT, check=True)
-    return os.path.join(ROOT, "target", "debug" if debug else "release")
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    return os.path.join(target, "debug" if debug else "release")
 
 
 def start(tdir, rec, kc, args, stderr=subprocess.PIPE):

@@ -91,6 +91,9 @@ pub struct Auditor {
     published: Mutex<HashMap<ReportKey, String>>,
     /// The per-object results of the last cycle.
     results: Mutex<Results>,
+    /// What the rules that relate objects to each other read of an object: each object kept
+    /// for them is cut down to it once the object-local rules judged it.
+    staged: palisade_analyze::Staged,
 }
 
 /// What the rules that judge an object alone said of it.
@@ -128,7 +131,9 @@ impl Auditor {
     /// An auditor of the rules `options` selects (its `today` is replaced per cycle).
     pub fn new(options: Options, view: Arc<dyn ClusterView>, sink: Arc<dyn ReportSink>) -> Self {
         let kinds = Self::kinds_for(&options);
+        let staged = palisade_analyze::Staged::new(&options, &[]);
         Auditor {
+            staged,
             options,
             view,
             sink,
@@ -290,6 +295,14 @@ impl Auditor {
         if previous.today != Some(today) {
             previous = Results::default();
         }
+        // The objects kept for the other rules are cut down to what those rules read, when
+        // none of them is one the cut assumes has already run.
+        let cut = !related.iter().any(|r| {
+            self.staged
+                .early_rules()
+                .iter()
+                .any(|e| e.meta().id == r.meta().id)
+        });
         let fresh = std::sync::atomic::AtomicUsize::new(0);
         let evaluate_one = |line: &Arc<str>| -> (Option<Arc<Evaluated>>, Option<Object>) {
             let cached = previous.by_line.get(line).cloned();
@@ -323,7 +336,12 @@ impl Auditor {
                     (result, inventory.into_objects().pop())
                 }
             };
-            let keep = object.filter(|_| result.related);
+            let keep = object.filter(|_| result.related).map(|mut o| {
+                if cut {
+                    self.staged.cut(&mut o);
+                }
+                o
+            });
             (Some(result), keep)
         };
         let evaluated: Vec<LineOutcome> = lines

@@ -262,12 +262,77 @@ const KEPT_CONTAINER_FIELDS: &[&str] = &[
     "securityContext",
 ];
 
-/// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`]: an
-/// environment variable is kept only when it takes its value from a Secret (one that does not
-/// becomes `null`, so that the others keep their index and position), and a security context
+/// Cuts an environment variable down to the Secret it names (`valueFrom.secretKeyRef`), the
+/// only part the rules that run once every object is read look at; one that names no
+/// Secret becomes `null`, keeping the place of the others (a variable is one mapping, and a
+/// workload can have a hundred).
+fn compact_env_var(e: &mut serde_json::Value) {
+    let secret = e
+        .pointer_mut("/valueFrom/secretKeyRef")
+        .map(serde_json::Value::take);
+    *e = match secret {
+        Some(r) => serde_json::json!({ "valueFrom": { "secretKeyRef": r } }),
+        None => serde_json::Value::Null,
+    };
+}
+
+/// What a Pod's containers keep beyond [`KEPT_CONTAINER_FIELDS`]: the version rules tell a
+/// control-plane component's Pod (a kubeadm mirror pod) by its command and arguments.
+const KEPT_POD_CONTAINER_FIELDS: &[&str] = &["command", "args"];
+
+/// The volume sources of a Pod the rules that run once every object is read look at (RBAC
+/// attack paths read `hostPath`, the external-store rule `secret`); a volume of another
+/// source becomes `null`, keeping the place of the others (every Pod has a projected
+/// service-account token volume, a dozen small mappings that would otherwise be its largest
+/// part).
+const KEPT_POD_VOLUME_SOURCES: &[&str] = &["hostPath", "secret"];
+
+/// Cuts a Pod down as [`compact_pod_template`] cuts a workload, keeping its containers'
+/// commands and arguments ([`KEPT_POD_CONTAINER_FIELDS`]), and drops what no rule that runs
+/// once every object is read looks at: its `status` (a Node's status is read, a Pod's is
+/// not), its tolerations and its volumes of other sources than [`KEPT_POD_VOLUME_SOURCES`].
+fn compact_pod(obj: &mut palisade_core::Object) {
+    compact_containers(obj, KEPT_POD_CONTAINER_FIELDS);
+    if palisade_core::podspec::template_base(obj.group(), &obj.kind) != Some("") {
+        return;
+    }
+    let Some(map) = obj.value.as_object_mut() else {
+        return;
+    };
+    map.remove("status");
+    let Some(spec) = map
+        .get_mut("spec")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    spec.remove("tolerations");
+    if let Some(volumes) = spec
+        .get_mut("volumes")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for v in volumes.iter_mut() {
+            let kept = v.as_object().is_some_and(|m| {
+                m.keys()
+                    .any(|k| KEPT_POD_VOLUME_SOURCES.contains(&k.as_str()))
+            });
+            if !kept {
+                *v = serde_json::Value::Null;
+            }
+        }
+    }
+}
+
+/// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`], each
+/// environment variable to the Secret it names ([`compact_env_var`]) and a security context
 /// to `privileged`. Positions are kept: a finding of a later rule resolves as on the whole
 /// object.
 fn compact_pod_template(obj: &mut palisade_core::Object) {
+    compact_containers(obj, &[]);
+}
+
+/// [`compact_pod_template`], keeping `extra` fields of each container too.
+fn compact_containers(obj: &mut palisade_core::Object, extra: &[&str]) {
     let Some(base) = palisade_core::podspec::template_base(obj.group(), &obj.kind) else {
         return;
     };
@@ -283,16 +348,12 @@ fn compact_pod_template(obj: &mut palisade_core::Object) {
             continue;
         };
         for c in cs.iter_mut().filter_map(serde_json::Value::as_object_mut) {
-            c.retain(|k, _| KEPT_CONTAINER_FIELDS.contains(&k.as_str()));
+            c.retain(|k, _| {
+                KEPT_CONTAINER_FIELDS.contains(&k.as_str()) || extra.contains(&k.as_str())
+            });
             if let Some(env) = c.get_mut("env").and_then(serde_json::Value::as_array_mut) {
                 for e in env.iter_mut() {
-                    if e.pointer("/valueFrom/secretKeyRef").is_some() {
-                        if let Some(e) = e.as_object_mut() {
-                            e.retain(|k, _| k == "name" || k == "valueFrom");
-                        }
-                    } else {
-                        *e = serde_json::Value::Null;
-                    }
+                    compact_env_var(e);
                 }
             }
             if let Some(sc) = c
@@ -408,25 +469,33 @@ impl Staged {
                     out.push(f);
                 }
             }
-            if self
-                .keep_full
-                .as_ref()
-                .is_some_and(|k| !k.contains(&obj.kind))
-            {
-                obj.keep_metadata_only();
-            } else if self.compact_workloads && obj.kind != "Pod" {
-                // A Pod is read whole by the version rules (control-plane Pods' commands).
-                compact_pod_template(obj);
-            }
-            if self.compact_workloads {
-                compact_last_applied(obj);
-            }
-            // What is kept lives until the end of the scan: rebuilt once, it holds no spare
-            // capacity (strings and sequences grown while parsing, map nodes left sparse by
-            // the cut), about a third of the kept objects' memory.
-            obj.value = obj.value.clone();
+            self.cut(obj);
         }
         out
+    }
+
+    /// Cuts an object down to what the remaining rules read (once the early rules judged
+    /// it): its identity and metadata, unless some remaining rule reads its kind in full; a
+    /// workload's containers to the fields those rules read.
+    pub fn cut(&self, obj: &mut palisade_core::Object) {
+        if self
+            .keep_full
+            .as_ref()
+            .is_some_and(|k| !k.contains(&obj.kind))
+        {
+            obj.keep_metadata_only();
+        } else if self.compact_workloads && obj.kind == "Pod" {
+            compact_pod(obj);
+        } else if self.compact_workloads {
+            compact_pod_template(obj);
+        }
+        if self.compact_workloads {
+            compact_last_applied(obj);
+        }
+        // What is kept lives until the end of the scan: rebuilt once, it holds no spare
+        // capacity (strings and sequences grown while parsing, map nodes left sparse by the
+        // cut), about a third of the kept objects' memory.
+        obj.value = obj.value.clone();
     }
 
     /// Runs the remaining rules over the inventory and applies the policy to their findings

@@ -251,10 +251,212 @@ pub(crate) fn scan_source(
     })
 }
 
+/// An object of a staged cluster read ([`scan_source_staged`]), as its page arrived.
+enum ReadObject {
+    /// Judged by the rules that read nothing but their object, then cut down to what the
+    /// other rules read; `findings` are the early rules' (object id 0).
+    Judged {
+        object: palisade_core::Object,
+        findings: Vec<palisade_core::Finding>,
+    },
+    /// Controlled by a workload it is reported through when that workload was read (a Pod
+    /// of a ReplicaSet): kept as read until every kind is read and its owner is known to be
+    /// there (it is then folded into it, never judged) or not (it is judged then).
+    Owned {
+        /// Its kind, namespace (empty: none) and name.
+        head: (String, String, String),
+        /// Its controller's kind and name.
+        owner: (String, String),
+        line: String,
+    },
+    /// Not an object (no kind, say).
+    Skipped,
+}
+
+/// Judges one object read and cuts it down (see [`palisade_analyze::Staged::check_file`]).
+fn judge(
+    staged: &palisade_analyze::Staged,
+    opts: &palisade_analyze::Options,
+    v: serde_json::Value,
+) -> ReadObject {
+    match palisade_load::cluster::cluster_object(v) {
+        Some(object) => {
+            let mut one = [object];
+            let findings = staged.check_file(&mut one, opts);
+            let [mut object] = one;
+            // What is kept is copied together and the whole object freed: kept in place, its
+            // parts would pin the pages of the whole object.
+            object.value = object.value.clone();
+            ReadObject::Judged { object, findings }
+        }
+        None => ReadObject::Skipped,
+    }
+}
+
+/// The options of a cluster scan once its server's version is known: upgrade readiness
+/// looks one release ahead of the cluster unless `--target-version` says otherwise.
+pub(crate) fn cluster_options(
+    opts: &palisade_analyze::Options,
+    server_minor: Option<u32>,
+) -> Option<palisade_analyze::Options> {
+    match (opts.target_version, server_minor) {
+        (None, Some(minor)) => {
+            let mut o = opts.clone();
+            o.target_version = Some(minor + 1);
+            Some(o)
+        }
+        _ => None,
+    }
+}
+
+/// [`scan_source`], staged: the rules that read nothing but their object judge each object
+/// as its page arrives, and the object is then cut down to what the other rules read, so
+/// that the cluster is never held whole (see [`palisade_analyze::Staged`]). Returns the
+/// early findings too, their object ids made indexes in the loaded objects. The report
+/// [`palisade_analyze::Staged::analyze`] then gives is the one the whole objects give.
+pub(crate) fn scan_source_staged(
+    args: &ClusterArgs,
+    ctx: Option<String>,
+    keep: Option<&HashSet<String>>,
+    deprecated_api_metrics: bool,
+    staged: &std::sync::Arc<palisade_analyze::Staged>,
+    opts: &palisade_analyze::Options,
+) -> anyhow::Result<(ScanSource, Vec<palisade_core::Finding>)> {
+    let mut ropts = read_options(
+        &args.connect,
+        ctx.clone(),
+        scan_kinds(keep, args.connect.kubelet_config),
+    );
+    ropts.deprecated_api_metrics = deprecated_api_metrics;
+    // The options the early rules run with, once the server's version is known (the same
+    // `run` uses for the rest).
+    let judged_with: std::sync::Arc<std::sync::OnceLock<palisade_analyze::Options>> =
+        std::sync::Arc::default();
+    let make = |version: Option<&str>| -> palisade_cluster::Convert<ReadObject> {
+        let o =
+            cluster_options(opts, version.and_then(server_minor)).unwrap_or_else(|| opts.clone());
+        let _ = judged_with.set(o.clone());
+        let staged = staged.clone();
+        std::sync::Arc::new(move |_r, v: serde_json::Value| {
+            let kind = v.get("kind").and_then(serde_json::Value::as_str);
+            if let Some((ok, on)) = palisade_load::cluster::controller_of(&v) {
+                if kind.is_some_and(|k| palisade_load::cluster::folds_into(k, ok)) {
+                    let s = |p: &str| {
+                        v.pointer(p)
+                            .and_then(serde_json::Value::as_str)
+                            .unwrap_or("")
+                            .to_owned()
+                    };
+                    return ReadObject::Owned {
+                        head: (s("/kind"), s("/metadata/namespace"), s("/metadata/name")),
+                        owner: (ok.to_owned(), on.to_owned()),
+                        line: v.to_string(),
+                    };
+                }
+            }
+            judge(&staged, &o, v)
+        })
+    };
+    let read = match palisade_cluster::read_with(&ropts, make) {
+        Ok(r) => r,
+        Err(e) if args.all_contexts => {
+            // One unreachable cluster does not hide the others.
+            let mut l = palisade_load::Loaded::default();
+            l.errors.push(palisade_core::InputIssue {
+                file: format!("context/{}", ctx.as_deref().unwrap_or("")),
+                line: 0,
+                column: 0,
+                message: format!("{:#}", anyhow::Error::new(e)),
+            });
+            let source = ScanSource {
+                context: ctx,
+                loaded: l,
+                server_minor: None,
+                notes: Vec::new(),
+            };
+            return Ok((source, Vec::new()));
+        }
+        Err(e) => return Err(e).context("cannot scan the cluster"),
+    };
+    let judge_opts = judged_with.get().cloned().unwrap_or_else(|| opts.clone());
+    let origin = format!("context {}", read.context);
+    let nothing_read = read.counts.is_empty() && !read.unreadable.is_empty();
+    let context = read.context.clone();
+    let minor = read.server_version.as_deref().and_then(server_minor);
+    let notes = deprecated_api_notes(&read);
+    // The workloads read, which the objects they control are folded into.
+    let mut present: HashSet<(String, String, String)> = HashSet::new();
+    for o in &read.objects {
+        match o {
+            ReadObject::Judged { object, .. } => {
+                present.insert((
+                    object.kind.clone(),
+                    object.namespace.clone().unwrap_or_default(),
+                    object.name.clone(),
+                ));
+            }
+            ReadObject::Owned { head, .. } => {
+                present.insert(head.clone());
+            }
+            ReadObject::Skipped => {}
+        }
+    }
+    let mut loaded = palisade_load::Loaded::default();
+    loaded.stats.files = 1;
+    let mut early = Vec::new();
+    for o in read.objects {
+        loaded.stats.documents += 1;
+        let o = match o {
+            ReadObject::Owned { head, owner, line } => {
+                if present.contains(&(owner.0, head.1, owner.1)) {
+                    loaded.stats.owned_folded += 1;
+                    continue;
+                }
+                match serde_json::from_str(&line) {
+                    Ok(v) => judge(staged, &judge_opts, v),
+                    Err(_) => ReadObject::Skipped,
+                }
+            }
+            o => o,
+        };
+        match o {
+            ReadObject::Judged { object, findings } => {
+                let id = palisade_core::ObjectId(loaded.objects.len());
+                early.extend(findings.into_iter().map(|mut f| {
+                    f.object = id;
+                    f
+                }));
+                loaded.objects.push(object);
+                loaded.stats.objects += 1;
+            }
+            _ => loaded.stats.skipped_documents += 1,
+        }
+    }
+    let (warnings, unreadable) = palisade_load::cluster::unread_input(&read.unreadable, &origin);
+    loaded.warnings = warnings;
+    loaded.unreadable = unreadable;
+    if nothing_read {
+        // No access at all must not look like a clean cluster.
+        loaded.errors.push(palisade_core::InputIssue {
+            file: format!("context/{context}"),
+            line: 0,
+            column: 0,
+            message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
+        });
+    }
+    let source = ScanSource {
+        context: Some(context),
+        loaded,
+        server_minor: minor,
+        notes,
+    };
+    Ok((source, early))
+}
+
 /// What `apiserver_requested_deprecated_apis` tells, as report notes: the deprecated API
 /// versions clients still call (the objects' own versions are VER005/VER006's), or why the
 /// metric could not be read.
-fn deprecated_api_notes(read: &palisade_cluster::ClusterRead) -> Vec<String> {
+fn deprecated_api_notes<T>(read: &palisade_cluster::ClusterRead<T>) -> Vec<String> {
     if let Some(why) = &read.metrics_unreadable {
         let hint = if why.starts_with("HTTP 403") || why.starts_with("HTTP 401") {
             "; reading it needs `get` on the non-resource URL /metrics (`--print-rbac`)"
@@ -572,6 +774,150 @@ pub(crate) fn read_rbac(connect: &ConnectArgs) -> anyhow::Result<palisade_load::
 #[cfg(test)]
 mod tests {
     use super::server_minor;
+    use super::*;
+    use palisade_analyze::{InputSummary, Options, Staged};
+    use palisade_core::{Inventory, Report};
+    use std::sync::Arc;
+
+    fn args(kubeconfig: PathBuf, kubelet_config: bool) -> ClusterArgs {
+        ClusterArgs {
+            cluster: true,
+            all_contexts: false,
+            print_rbac: false,
+            connect: ConnectArgs {
+                context: None,
+                kubeconfig: Some(kubeconfig),
+                namespace: None,
+                concurrency: 4,
+                page_size: 50,
+                request_timeout: 60,
+                kubelet_config,
+            },
+        }
+    }
+
+    fn report(
+        source: ScanSource,
+        opts: &Options,
+        staged: Option<(&Staged, Vec<palisade_core::Finding>)>,
+    ) -> Report {
+        let opts = cluster_options(opts, source.server_minor).unwrap_or_else(|| opts.clone());
+        let l = source.loaded;
+        let input = InputSummary {
+            errors: l.errors,
+            warnings: l.warnings,
+            stats: l.stats,
+            unreadable: l.unreadable,
+        };
+        let inventory = Inventory::new(l.objects);
+        match staged {
+            Some((st, early)) => st.analyze(&inventory, early, input, &opts),
+            None => palisade_analyze::analyze(&inventory, input, &opts),
+        }
+    }
+
+    /// Scans the replay server both ways: the whole objects read, then analysed; and staged
+    /// (judged page by page, cut down, then the other rules). The reports must be equal:
+    /// same findings in the same order, same suppressions, skipped rules, warnings, counts.
+    /// Returns the report and the staged objects.
+    fn compare(
+        cfg: palisade_replay::Config,
+        select: &[&str],
+        kubelet_config: bool,
+    ) -> (Report, Vec<palisade_core::Object>) {
+        let srv = palisade_replay::Replay::start(cfg).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        srv.write_kubeconfig(&kc).unwrap();
+        let args = args(kc, kubelet_config);
+        let mut opts = Options::new("2026-11-23".parse().unwrap());
+        opts.select = select.iter().map(|s| (*s).to_owned()).collect();
+        let keep = palisade_analyze::needed_kinds(&opts);
+
+        let whole = scan_source(&args, None, keep.as_ref(), false, true).unwrap();
+        let expected = report(whole, &opts, None);
+
+        let staged = Arc::new(Staged::new(&opts, &[]));
+        let (source, early) =
+            scan_source_staged(&args, None, keep.as_ref(), true, &staged, &opts).unwrap();
+        let objects: Vec<palisade_core::Object> = source.loaded.objects.clone();
+        let got = report(source, &opts, Some((&staged, early)));
+
+        assert!(!expected.findings.is_empty());
+        assert_eq!(got.findings.len(), expected.findings.len());
+        for (g, e) in got.findings.iter().zip(&expected.findings) {
+            assert_eq!(g, e);
+        }
+        assert_eq!(got.suppressed, expected.suppressed);
+        assert_eq!(got.skipped_rules, expected.skipped_rules);
+        assert_eq!(got.notes, expected.notes);
+        assert_eq!(got.warnings, expected.warnings);
+        assert_eq!(got.errors, expected.errors);
+        assert_eq!(got.unreadable, expected.unreadable);
+        assert_eq!(
+            serde_json::to_value(&got.stats).unwrap(),
+            serde_json::to_value(&expected.stats).unwrap()
+        );
+        (expected, objects)
+    }
+
+    fn recorded() -> Option<PathBuf> {
+        let r = palisade_replay::find_recordings(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
+        if r.is_none() {
+            palisade_testkit::missing("shared/corpus/apiserver-recordings/api (the test corpus)");
+        }
+        r
+    }
+
+    #[test]
+    fn the_staged_cluster_scan_gives_the_whole_report() {
+        let Some(rec) = recorded() else { return };
+        // The recorded cluster, with a kind forbidden (its rules not evaluated) and a list
+        // whose continue token expires once (the list starts again).
+        let cfg = palisade_replay::Config {
+            recordings: rec.clone(),
+            forbid: vec!["/apis/policy/v1/poddisruptionbudgets".to_owned()],
+            expire_once: vec!["/api/v1/configmaps".to_owned()],
+            ..palisade_replay::Config::default()
+        };
+        let (report, objects) = compare(cfg.clone(), &[], false);
+        assert!(!report.skipped_rules.is_empty());
+        // The objects were cut down: no Pod kept its status, no Secret more than metadata.
+        assert!(objects.iter().any(|o| o.kind == "Pod"));
+        assert!(objects
+            .iter()
+            .filter(|o| o.kind == "Pod")
+            .all(|o| o.pointer("/status").is_none()));
+        assert!(objects.iter().filter(|o| o.kind == "Secret").all(|o| o
+            .value
+            .as_object()
+            .unwrap()
+            .keys()
+            .all(|k| matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "type"))));
+        for select in [
+            &["POD001"][..],
+            &["NET", "RBAC"],
+            &["VER", "CP"],
+            &["REL", "IMG", "SEC"],
+        ] {
+            compare(cfg.clone(), select, false);
+        }
+    }
+
+    #[test]
+    fn staged_cluster_scans_of_synthesized_clusters_give_the_whole_report() {
+        let Some(rec) = recorded() else { return };
+        for owned in [true, false] {
+            let cfg = palisade_replay::Config {
+                recordings: rec.clone(),
+                synthetic: palisade_replay::synthesize(&rec, 300, 100, owned).unwrap(),
+                ..palisade_replay::Config::default()
+            };
+            let (report, _) = compare(cfg, &[], false);
+            // Owned Pods are folded into their workloads, standalone ones judged.
+            assert_eq!(report.stats.owned_folded > 300, owned, "{:?}", report.stats);
+        }
+    }
 
     #[test]
     fn minor_of_server_versions() {

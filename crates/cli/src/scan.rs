@@ -312,14 +312,14 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
     };
     let count = contexts.len();
     let many = count > 1;
-    // Manifest files are checked file by file as they are read, and each object is cut down
-    // to what the rules that relate objects need (see `palisade_analyze::Staged`); policy
-    // taken from the input and per-directory clusters need the whole objects first, and so do
-    // the per-rule evaluation counts of a PolicyReport and a framework's compliance summary
-    // (which ask every selected rule whether it applies to every object).
-    let staged = (!args.cluster.cluster
-        && !args.policy_from_input
-        && args.cluster_boundary == ClusterBoundary::All
+    // Manifest files are checked file by file as they are read, and a cluster's objects page
+    // by page, and each object is cut down to what the rules that relate objects need (see
+    // `palisade_analyze::Staged`); policy taken from the input and per-directory clusters
+    // need the whole objects first, and so do the per-rule evaluation counts of a
+    // PolicyReport and a framework's compliance summary (which ask every selected rule
+    // whether it applies to every object).
+    let staged = (!args.policy_from_input
+        && (args.cluster.cluster || args.cluster_boundary == ClusterBoundary::All)
         && format != Format::PolicyReport
         && opts.framework.is_none())
     .then(|| {
@@ -340,7 +340,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
                 "ServiceAccount",
             ]);
         }
-        palisade_analyze::Staged::new(&opts, &also)
+        std::sync::Arc::new(palisade_analyze::Staged::new(&opts, &also))
     });
     let mut exit = Exit::Clean;
     for (i, ctx) in contexts.into_iter().enumerate() {
@@ -349,7 +349,18 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             .cluster
             .cluster
             .then(|| crate::cluster::connect_options(&args.cluster, ctx.clone()));
-        let source = if args.cluster.cluster {
+        let source = if let (true, Some(st)) = (args.cluster.cluster, &staged) {
+            let (source, findings) = crate::cluster::scan_source_staged(
+                &args.cluster,
+                ctx,
+                keep.as_ref(),
+                metrics,
+                st,
+                &opts,
+            )?;
+            early = Some(findings);
+            source
+        } else if args.cluster.cluster {
             crate::cluster::scan_source(
                 &args.cluster,
                 ctx,
@@ -420,10 +431,8 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             check_selection(&o)?;
             cluster_opts = o;
             &cluster_opts
-        } else if let (None, Some(minor)) = (opts.target_version, server_minor) {
+        } else if let Some(o) = crate::cluster::cluster_options(&opts, server_minor) {
             // Upgrade readiness looks one release ahead of the cluster by default.
-            let mut o = opts.clone();
-            o.target_version = Some(minor + 1);
             cluster_opts = o;
             &cluster_opts
         } else {
@@ -450,7 +459,7 @@ pub(crate) fn run(args: ScanArgs) -> anyhow::Result<Exit> {
             header,
             i > 0,
             i + 1 == count,
-            staged.as_ref().zip(early),
+            staged.as_deref().zip(early),
             connect.as_ref(),
         )?;
         exit = exit.worst(e);

@@ -168,9 +168,10 @@ impl std::fmt::Debug for ReadOptions {
 /// A kind that could not be read, and why (the snapshot header keeps the same list).
 pub use palisade_load::snapshot::Unread as Unreadable;
 
-/// What a read produced.
+/// What a read produced: the objects as compact JSON lines by default ([`read`]), or as
+/// whatever a [`Convert`] made of each one as its page arrived ([`read_with`]).
 #[derive(Debug, Default)]
-pub struct ClusterRead {
+pub struct ClusterRead<T = String> {
     /// The context name (`in-cluster` for the service-account configuration).
     pub context: String,
     /// The API server URL.
@@ -179,8 +180,10 @@ pub struct ClusterRead {
     pub server_version: Option<String>,
     /// The objects as compact JSON (one line each, ready for a snapshot; about ten times
     /// smaller than parsed values), `apiVersion`/`kind` set, `managedFields` removed;
-    /// Secrets as metadata.
-    pub objects: Vec<String>,
+    /// Secrets as metadata. With [`read_with`], what its [`Convert`] made of each of them.
+    /// In the order of [`RESOURCES`], then the server's order within a kind, then what
+    /// is read beside the table (constraints, parameter objects, kubelet configurations).
+    pub objects: Vec<T>,
     /// Objects read per resource.
     pub counts: BTreeMap<String, usize>,
     /// Kinds that could not be read.
@@ -204,12 +207,34 @@ pub fn contexts(kubeconfig: Option<&std::path::Path>) -> Result<Vec<String>, Err
 
 /// Reads the cluster (blocking; runs its own small runtime).
 pub fn read(opts: &ReadOptions) -> Result<ClusterRead, Error> {
+    read_with(opts, |_| lines())
+}
+
+/// What [`read_with`] makes of each object read: called with its resource and the object
+/// (normalized: `apiVersion`/`kind` set, `managedFields` removed, Secrets as metadata with
+/// their embedded values redacted), on a blocking thread, as each page arrives; the page is
+/// freed once its objects are converted.
+pub type Convert<T> = Arc<dyn Fn(&'static Resource, Value) -> T + Send + Sync>;
+
+/// The [`Convert`] of [`read`]: each object as a compact JSON line.
+pub fn lines() -> Convert<String> {
+    Arc::new(|_, v| v.to_string())
+}
+
+/// [`read`], converting each object as its page arrives: a scan judges each object and
+/// keeps what the rules that look across objects need, so that the whole cluster is never
+/// held. `make` is called once the server's `gitVersion` is known (some rules judge an
+/// object against the server's release), before any object is read.
+pub fn read_with<T: Send + 'static>(
+    opts: &ReadOptions,
+    make: impl FnOnce(Option<&str>) -> Convert<T>,
+) -> Result<ClusterRead<T>, Error> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(Error::Runtime)?;
-    rt.block_on(read_async(opts))
+    rt.block_on(read_async_with(opts, make))
 }
 
 async fn config(opts: &ReadOptions) -> Result<(kube::Config, String), Error> {
@@ -328,6 +353,76 @@ async fn discover(
 
 /// Reads the cluster.
 pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
+    read_async_with(opts, |_| lines()).await
+}
+
+/// What the reader notes of the objects as they pass, for the reads that follow the lists:
+/// the Nodes (their kubelet configurations), the kinds the ConstraintTemplates define (their
+/// constraints) and the `paramKind`s of the ValidatingAdmissionPolicies (their parameters).
+#[derive(Debug, Default)]
+struct Noted {
+    nodes: Vec<String>,
+    constraint_kinds: Vec<String>,
+    param_kinds: Vec<(String, String)>,
+}
+
+/// A converter that also notes what [`Noted`] keeps.
+struct Converter<T> {
+    convert: Convert<T>,
+    noted: Arc<std::sync::Mutex<Noted>>,
+}
+
+impl<T> Clone for Converter<T> {
+    fn clone(&self) -> Self {
+        Converter {
+            convert: self.convert.clone(),
+            noted: self.noted.clone(),
+        }
+    }
+}
+
+impl<T: Send + 'static> Converter<T> {
+    fn note(&self, r: &Resource, v: &Value) {
+        let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        let mut n = self.noted.lock().unwrap_or_else(|e| e.into_inner());
+        match (r.api_version, r.kind) {
+            ("v1", "Node") => n.nodes.extend(s("/metadata/name")),
+            (_, "ConstraintTemplate") if std::ptr::eq(r, &CONSTRAINT_TEMPLATES) => {
+                n.constraint_kinds.extend(s("/spec/crd/spec/names/kind"));
+            }
+            (a, "ValidatingAdmissionPolicy") if a.starts_with("admissionregistration.k8s.io/") => {
+                if let (Some(api_version), Some(kind)) =
+                    (s("/spec/paramKind/apiVersion"), s("/spec/paramKind/kind"))
+                {
+                    n.param_kinds.push((api_version, kind));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Converts one page, off the async threads (judging objects is CPU work).
+    async fn page(&self, r: &'static Resource, items: Vec<Value>) -> Result<Vec<T>, String> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            items
+                .into_iter()
+                .map(|v| {
+                    this.note(r, &v);
+                    (this.convert)(r, v)
+                })
+                .collect::<Vec<T>>()
+        })
+        .await
+        .map_err(|e| format!("the objects read could not be processed: {e}"))
+    }
+}
+
+/// [`read_async`], converting each object as its page arrives (see [`read_with`]).
+pub async fn read_async_with<T: Send + 'static>(
+    opts: &ReadOptions,
+    make: impl FnOnce(Option<&str>) -> Convert<T>,
+) -> Result<ClusterRead<T>, Error> {
     let (client, context, server) = client(opts).await?;
     let reader = Reader {
         client,
@@ -339,6 +434,10 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
         .get("gitVersion")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let conv = Converter {
+        convert: make(server_version.as_deref()),
+        noted: Arc::default(),
+    };
 
     // Discovery: which of the known resources does this server serve?
     let wanted: Vec<&'static Resource> = RESOURCES
@@ -364,16 +463,17 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
         let progress = opts.progress.clone();
         let metadata_only =
             r.metadata_only && !(opts.full_crds && r.kind == "CustomResourceDefinition");
+        let conv = conv.clone();
         lists.spawn(async move {
             let out = if r.kind == "Secret" && r.api_version == "v1" {
-                reader.list_secrets(r, ns.as_deref(), page).await
+                reader.list_secrets(r, ns.as_deref(), page, &conv).await
             } else {
                 let spec = ListSpec {
                     metadata_only,
                     field_selector: None,
                     set_type: None,
                 };
-                reader.list(r, ns.as_deref(), page, &spec).await
+                reader.list(r, ns.as_deref(), page, &spec, &conv).await
             };
             if let Some(p) = &progress {
                 p(Progress::Done {
@@ -388,7 +488,11 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
         context,
         server,
         server_version,
-        ..ClusterRead::default()
+        objects: Vec::new(),
+        counts: BTreeMap::new(),
+        unreadable: Vec::new(),
+        deprecated_api_requests: None,
+        metrics_unreadable: None,
     };
     let mut parts = Vec::new();
     while let Some(res) = lists.join_next().await {
@@ -407,14 +511,14 @@ pub async fn read_async(opts: &ReadOptions) -> Result<ClusterRead, Error> {
         read.objects.extend(items);
     }
     if opts.kubelet_config {
-        reader.kubelet_configs(&mut read).await;
+        reader.kubelet_configs(&mut read, &conv).await;
     }
     if opts.gatekeeper {
         reader
-            .gatekeeper(&served_gv, opts.page_size, &mut read)
+            .gatekeeper(&served_gv, opts.page_size, &mut read, &conv)
             .await;
         reader
-            .vap_params(opts.namespace.as_deref(), opts.page_size, &mut read)
+            .vap_params(opts.namespace.as_deref(), opts.page_size, &mut read, &conv)
             .await;
     }
     if opts.deprecated_api_metrics {
@@ -526,7 +630,13 @@ static CONSTRAINT_TEMPLATES: Resource = Resource {
 impl Reader {
     /// Lists the ConstraintTemplates, then the constraints of each template's kind. A cluster
     /// without Gatekeeper has neither, and nothing is read; a list that fails is unreadable.
-    async fn gatekeeper(&self, served_gv: &HashSet<String>, page: u32, read: &mut ClusterRead) {
+    async fn gatekeeper<T: Send + 'static>(
+        &self,
+        served_gv: &HashSet<String>,
+        page: u32,
+        read: &mut ClusterRead<T>,
+        conv: &Converter<T>,
+    ) {
         if !served_gv.contains(CONSTRAINT_TEMPLATES.api_version) {
             return;
         }
@@ -535,7 +645,10 @@ impl Reader {
             field_selector: None,
             set_type: None,
         };
-        let templates = match self.list(&CONSTRAINT_TEMPLATES, None, page, &spec).await {
+        let templates = match self
+            .list(&CONSTRAINT_TEMPLATES, None, page, &spec, conv)
+            .await
+        {
             Ok(items) => items,
             Err(u) => {
                 read.unreadable.push(u);
@@ -544,15 +657,16 @@ impl Reader {
         };
         read.counts
             .insert(CONSTRAINT_TEMPLATES.resource_name(), templates.len());
-        let kinds: Vec<String> = templates
-            .iter()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter_map(|v| {
-                v.pointer("/spec/crd/spec/names/kind")?
-                    .as_str()
-                    .map(str::to_owned)
-            })
-            .collect();
+        let mut kinds: Vec<String> = std::mem::take(
+            &mut conv
+                .noted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .constraint_kinds,
+        );
+        // A list started again (an expired continue token) notes its templates twice.
+        let mut seen = HashSet::new();
+        kinds.retain(|k| seen.insert(k.clone()));
         read.objects.extend(templates);
         let Some(gv) = [
             "constraints.gatekeeper.sh/v1beta1",
@@ -572,7 +686,7 @@ impl Reader {
                 namespaced: false,
                 metadata_only: false,
             }));
-            match self.list(r, None, page, &spec).await {
+            match self.list(r, None, page, &spec, conv).await {
                 Ok(items) => {
                     read.counts.insert(r.resource_name(), items.len());
                     read.objects.extend(items);
@@ -583,33 +697,6 @@ impl Reader {
     }
 }
 
-/// The `paramKind`s (apiVersion, kind) of the ValidatingAdmissionPolicies among read objects
-/// (compact JSON lines), each once.
-fn vap_param_kinds(objects: &[String]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = objects
-        .iter()
-        // A cheap test before parsing: most lines are not policies.
-        .filter(|l| l.contains("\"paramKind\"") && l.contains("\"ValidatingAdmissionPolicy\""))
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| {
-            v["kind"] == "ValidatingAdmissionPolicy"
-                && v["apiVersion"]
-                    .as_str()
-                    .is_some_and(|a| a.starts_with("admissionregistration.k8s.io/"))
-        })
-        .filter_map(|v| {
-            let pk = v.pointer("/spec/paramKind")?;
-            Some((
-                pk.get("apiVersion")?.as_str()?.to_owned(),
-                pk.get("kind")?.as_str()?.to_owned(),
-            ))
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 impl Reader {
     /// Lists the parameter objects of the ValidatingAdmissionPolicies read: each `paramKind`
     /// the fixed table does not already read (a custom resource, found through discovery),
@@ -617,13 +704,28 @@ impl Reader {
     /// server (the policy loader says such a policy cannot be evaluated). A kind the server
     /// does not serve, or a list that fails, is unreadable, and the policy's
     /// `parameterNotFoundAction` applies.
-    async fn vap_params(&self, namespace: Option<&str>, page: u32, read: &mut ClusterRead) {
+    async fn vap_params<T: Send + 'static>(
+        &self,
+        namespace: Option<&str>,
+        page: u32,
+        read: &mut ClusterRead<T>,
+        conv: &Converter<T>,
+    ) {
         let spec = ListSpec {
             metadata_only: false,
             field_selector: None,
             set_type: None,
         };
-        for (api_version, kind) in vap_param_kinds(&read.objects) {
+        let mut param_kinds = std::mem::take(
+            &mut conv
+                .noted
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .param_kinds,
+        );
+        param_kinds.sort();
+        param_kinds.dedup();
+        for (api_version, kind) in param_kinds {
             if kind == "Secret" && api_version == "v1" {
                 continue;
             }
@@ -689,7 +791,7 @@ impl Reader {
                 namespaced: found["namespaced"].as_bool().unwrap_or(false),
                 metadata_only: false,
             }));
-            match self.list(r, namespace, page, &spec).await {
+            match self.list(r, namespace, page, &spec, conv).await {
                 Ok(items) => {
                     read.counts.insert(r.resource_name(), items.len());
                     read.objects.extend(items);
@@ -703,17 +805,32 @@ impl Reader {
 /// The resource name under which kubelet configurations that cannot be read are listed.
 pub const CONFIGZ_RESOURCE: &str = "nodes/proxy";
 
+/// The kubelet configurations read through the node proxy, as a resource for [`Convert`].
+static KUBELET_CONFIGURATION: Resource = Resource {
+    kind: "KubeletConfiguration",
+    api_version: "kubelet.config.k8s.io/v1beta1",
+    plural: "nodes/proxy/configz",
+    namespaced: false,
+    metadata_only: false,
+};
+
 impl Reader {
     /// Reads `/api/v1/nodes/NAME/proxy/configz` for every Node read; the Nodes whose kubelet
     /// cannot be reached or whose proxy is forbidden are listed once, together.
-    async fn kubelet_configs(&self, read: &mut ClusterRead) {
-        let nodes: Vec<String> = read
-            .objects
-            .iter()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["kind"] == "Node" && v["apiVersion"] == "v1")
-            .filter_map(|v| v.pointer("/metadata/name")?.as_str().map(str::to_owned))
-            .collect();
+    async fn kubelet_configs<T: Send + 'static>(
+        &self,
+        read: &mut ClusterRead<T>,
+        conv: &Converter<T>,
+    ) {
+        let mut nodes: Vec<String> = conv
+            .noted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .nodes
+            .clone();
+        // A list started again (an expired continue token) notes its Nodes twice.
+        nodes.sort();
+        nodes.dedup();
         let mut tasks = tokio::task::JoinSet::new();
         for name in nodes {
             let reader = self.clone();
@@ -743,7 +860,7 @@ impl Reader {
                     obj.insert("kind".into(), "KubeletConfiguration".into());
                     obj.insert("metadata".into(), serde_json::json!({ "name": name }));
                     obj.append(&mut cfg);
-                    got.push((name, Value::Object(obj).to_string()));
+                    got.push((name, Value::Object(obj)));
                 }
                 Err(Failure::Status(code, m)) => failed.push((name, code, m)),
                 Err(Failure::Timeout) => failed.push((
@@ -754,10 +871,24 @@ impl Reader {
                 Err(Failure::Other(m)) => failed.push((name, 0, m)),
             }
         }
-        got.sort();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
         read.counts
             .insert("nodes/proxy/configz".to_owned(), got.len());
-        read.objects.extend(got.into_iter().map(|(_, l)| l));
+        match conv
+            .page(
+                &KUBELET_CONFIGURATION,
+                got.into_iter().map(|(_, v)| v).collect(),
+            )
+            .await
+        {
+            Ok(items) => read.objects.extend(items),
+            Err(message) => read.unreadable.push(Unreadable {
+                resource: CONFIGZ_RESOURCE.to_owned(),
+                kind: "KubeletConfiguration".to_owned(),
+                status: 0,
+                message,
+            }),
+        }
         if !failed.is_empty() {
             failed.sort();
             let names: Vec<&str> = failed.iter().map(|f| f.0.as_str()).collect();
@@ -854,12 +985,13 @@ impl Reader {
     /// documentation): one list per type in [`SECRET_TYPES_READ`], with `type=T`, and one of
     /// the rest, with `type!=T` for each. Every Secret is in exactly one of them. The result
     /// is in the API server's order (namespace, name).
-    async fn list_secrets(
+    async fn list_secrets<T: Send + 'static>(
         &self,
         r: &'static Resource,
         namespace: Option<&str>,
         page: u32,
-    ) -> Result<Vec<String>, Unreadable> {
+        conv: &Converter<T>,
+    ) -> Result<Vec<T>, Unreadable> {
         let mut specs: Vec<ListSpec> = SECRET_TYPES_READ
             .iter()
             .map(|t| ListSpec {
@@ -879,40 +1011,45 @@ impl Reader {
             ),
             set_type: None,
         });
+        // Each Secret converted with its place: (namespace, name).
+        let keyed = Converter {
+            convert: {
+                let convert = conv.convert.clone();
+                Arc::new(move |r: &'static Resource, v: Value| {
+                    let s = |p: &str| {
+                        v.pointer(p)
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned()
+                    };
+                    let key = (s("/metadata/namespace"), s("/metadata/name"));
+                    (key, convert(r, v))
+                }) as Convert<((String, String), T)>
+            },
+            noted: conv.noted.clone(),
+        };
         let mut tasks = Vec::new();
         for spec in &specs {
-            tasks.push(self.list(r, namespace, page, spec));
+            tasks.push(self.list(r, namespace, page, spec, &keyed));
         }
         let mut all = Vec::new();
         for out in join_all(tasks).await {
             all.extend(out?);
         }
-        let mut keyed: Vec<((String, String), String)> = all
-            .into_iter()
-            .map(|l| {
-                let v: Value = serde_json::from_str(&l).unwrap_or_default();
-                let s = |p: &str| {
-                    v.pointer(p)
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_owned()
-                };
-                ((s("/metadata/namespace"), s("/metadata/name")), l)
-            })
-            .collect();
-        keyed.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(keyed.into_iter().map(|(_, l)| l).collect())
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(all.into_iter().map(|(_, t)| t).collect())
     }
 
     /// Lists one resource, following `continue` tokens. A 410 (the continue token expired)
     /// starts the list again once.
-    async fn list(
+    async fn list<T: Send + 'static>(
         &self,
         r: &'static Resource,
         namespace: Option<&str>,
         page: u32,
         spec: &ListSpec,
-    ) -> Result<Vec<String>, Unreadable> {
+        conv: &Converter<T>,
+    ) -> Result<Vec<T>, Unreadable> {
         let mut base = format!("{}?", r.collection_path(namespace));
         if let Some(sel) = &spec.field_selector {
             base.push_str("fieldSelector=");
@@ -958,13 +1095,22 @@ impl Reader {
                     status: 200,
                     message: format!("the answer is not a JSON list: {e}"),
                 })?;
+                drop(text);
                 if let Some(Value::Array(page_items)) = list.get_mut("items").map(Value::take) {
-                    items.reserve(page_items.len());
-                    items.extend(
-                        page_items.into_iter().map(|i| {
-                            normalize(r, i, spec.metadata_only, spec.set_type).to_string()
-                        }),
-                    );
+                    let page_items: Vec<Value> = page_items
+                        .into_iter()
+                        .map(|i| normalize(r, i, spec.metadata_only, spec.set_type))
+                        .collect();
+                    let converted =
+                        conv.page(r, page_items)
+                            .await
+                            .map_err(|message| Unreadable {
+                                resource: r.resource_name(),
+                                kind: r.kind.to_owned(),
+                                status: 0,
+                                message,
+                            })?;
+                    items.extend(converted);
                 }
                 token = list
                     .pointer("/metadata/continue")

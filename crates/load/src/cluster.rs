@@ -288,6 +288,29 @@ pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str
     out
 }
 
+/// Whether an object of `kind` whose controlling owner is of `owner_kind` is reported
+/// through that owner when the owner was read (see the module documentation).
+pub fn folds_into(kind: &str, owner_kind: &str) -> bool {
+    collapses(kind, owner_kind)
+}
+
+/// The warnings (one per kind that could not be read, file `cluster/<resource>`) and the
+/// unreadable kinds of a cluster read, as [`loaded_from_lines`] gives them: for a reader that
+/// builds its objects itself.
+pub fn unread_input(
+    unreadable: &[Unread],
+    origin: &str,
+) -> (Vec<InputIssue>, Vec<palisade_core::UnreadableKind>) {
+    (issues(unreadable, origin), unreadable_kinds(unreadable))
+}
+
+/// An object read from a cluster as a scan takes it: a CustomResourceDefinition with its
+/// identity and metadata only (see the module documentation); `None` when it is not an
+/// object (no `kind`, say).
+pub fn cluster_object(v: Value) -> Option<Object> {
+    Object::from_value(metadata_only_crd(v), None, SpanIndex::default()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
