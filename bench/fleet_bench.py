@@ -3,6 +3,7 @@
 largest cluster alone, in the same run.
 
 usage: bench/fleet_bench.py [--pods 2000,4000,8000] [--others 1000] [--runs 2] [--debug]
+                            [--bin-dir DIR]
 
 Starts one replay server per size (../shared/corpus/apiserver-recordings, with that many
 standalone Pods and --others other objects), writes one kubeconfig with a context per server,
@@ -13,7 +14,6 @@ the largest cluster's, not the sum.
 import argparse
 import json
 import os
-import re
 import sys
 import tempfile
 
@@ -29,9 +29,11 @@ def main():
     ap.add_argument("--others", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--debug", action="store_true")
+    ap.add_argument("--bin-dir", help="take palisade and palisade-replay from this directory "
+                    "(another build; nothing is built)")
     a = ap.parse_args()
     rec = replay_server.recordings_or_exit()
-    tdir = replay_server.build(a.debug)
+    tdir = replay_server.build(a.debug, a.bin_dir)
     exe = os.path.join(tdir, "palisade")
     sizes = [int(s) for s in a.pods.split(",")]
     work = tempfile.mkdtemp(prefix="palisade-fleet-bench-")
@@ -42,10 +44,13 @@ def main():
             kc = os.path.join(work, f"kubeconfig-{i}")
             servers.append(replay_server.start(
                 tdir, rec, kc, ["--pods", str(n), "--others", str(a.others), "--standalone-pods"]))
-            text = open(kc).read()
-            server = re.search(r"server: (\S+)", text).group(1)
-            ca = re.search(r"certificate-authority-data: (\S+)", text).group(1)
-            token = re.search(r"- name: admin\n  user:\n    token: (\S+)", text).group(1)
+            # The replay server writes its kubeconfig as JSON (which kubeconfig readers take
+            # as YAML): cluster `replay`, user `admin`.
+            with open(kc) as f:
+                one = json.load(f)
+            cluster = next(c["cluster"] for c in one["clusters"] if c["name"] == "replay")
+            server, ca = cluster["server"], cluster["certificate-authority-data"]
+            token = next(u["user"]["token"] for u in one["users"] if u["name"] == "admin")
             config["clusters"].append({"name": f"c{i}", "cluster": {
                 "server": server, "certificate-authority-data": ca}})
             config["users"].append({"name": f"u{i}", "user": {"token": token}})
