@@ -44,10 +44,10 @@ seed_dir() {
   mkdir -p "$d"
   [ -d "fuzz/seeds/$t" ] && cp -n fuzz/seeds/"$t"/* "$d"/ 2>/dev/null || true
   [ -n "$corpus" ] || return 0
-  local n=0 src
+  local n src
   case $t in
-    load_yaml|netpol|rbac) src=("$corpus/real-manifests" "$corpus/checkov-k8s" "$corpus/psa") ;;
-    policy) src=("$corpus/gatekeeper-library/library") ;;
+    load_yaml|netpol|rbac) src=("$root/examples" "$corpus/real-manifests" "$corpus/checkov-k8s" "$corpus/psa") ;;
+    policy) src=("$root/examples/policies" "$corpus/gatekeeper-library/library") ;;
     admission_review) src=("$corpus/apiserver-recordings/admission") ;;
     audit_events) src=("$corpus/falco-k8saudit" "$corpus/apiserver-recordings/audit") ;;
     config) src=("$root/examples") ;;
@@ -103,11 +103,17 @@ PY
     return 0
   fi
   [ ${#src[@]} -gt 0 ] || return 0
-  while IFS= read -r f; do
-    cp -n "$f" "$d/$(echo "$f" | md5sum | cut -c1-16)" 2>/dev/null || true
-    n=$((n + 1))
-    if [ $n -ge 2000 ]; then break; fi
-  done < <(find "${src[@]}" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' -o -name '*.jsonl' \) -size -64k 2>/dev/null | sort)
+  # up to 1000 files from each source, so that every source seeds the target
+  local s f
+  for s in "${src[@]}"; do
+    [ -d "$s" ] || continue
+    n=0
+    while IFS= read -r f; do
+      n=$((n + 1))
+      cp -n "$f" "$d/${s##*/}-$n" 2>/dev/null || true
+    done < <(find "$s" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' -o -name '*.jsonl' \) \
+               -size -64k 2>/dev/null | sort | head -n 1000)
+  done
   return 0
 }
 
