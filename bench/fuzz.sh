@@ -117,6 +117,16 @@ PY
   return 0
 }
 
+# CPU time (clock ticks) of the finished children of this shell: with other work on the
+# machine, executions per CPU second say what a target does when it has a core.
+tick=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# (sets cpu_now; read here, not in a command substitution, which would be another process)
+child_cpu() {
+  local st
+  cpu_now=0
+  if read -r -a st <"/proc/$BASHPID/stat" 2>/dev/null; then cpu_now=$((st[15] + st[16])); fi
+}
+
 # One target for `seconds` of wall time. libFuzzer stops at the first crash, timeout or
 # out-of-memory input; the input is kept in fuzz/artifacts/TARGET/ and the target is started
 # again on the grown corpus for the time left (at most FUZZ_RESTARTS times), so that one early
@@ -130,6 +140,9 @@ run_one() {
   case $t in policy) extra=(-detect_leaks=0) ;; esac
   local start end now left rc part execs=0 crashes=0 runs=0 kinds=""
   start=$(date +%s)
+  local cpu_now cpu0
+  child_cpu
+  cpu0=$cpu_now
   end=$((start + seconds))
   while :; do
     now=$(date +%s)
@@ -160,11 +173,15 @@ run_one() {
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   corp=$(grep -o 'corp: [0-9]*/[0-9A-Za-z]*' "$log" | tail -1 | cut -d' ' -f2)
   rate=$((execs / (wall > 0 ? wall : 1)))
+  local cpu per_cpu="?"
+  child_cpu
+  cpu=$((cpu_now - cpu0))
+  [ "$cpu" -gt 0 ] && per_cpu=$((execs * tick / cpu))
   [ $crashes -eq 0 ] || verdict="$crashes crash(es): $kinds (see $log, fuzz/artifacts/$t/)"
-  printf '| %s | %s s | %s | %s | %s | %s | %s | %s |\n' "$t" "$wall" "$execs" "$rate" \
+  printf '| %s | %s s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$wall" "$execs" "$rate" "$per_cpu" \
     "${cov:-?}" "${ft:-?}" "${corp:-?}" "$verdict" >"$summary"
-  printf '%-18s wall=%ss execs=%s execs/s=%s cov=%s ft=%s corpus=%s %s\n' "$t" "$wall" "$execs" \
-    "$rate" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$verdict"
+  printf '%-18s wall=%ss execs=%s execs/s=%s per-cpu-s=%s cov=%s ft=%s corpus=%s %s\n' "$t" "$wall" \
+    "$execs" "$rate" "$per_cpu" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$verdict"
 }
 
 (cd fuzz && cargo fuzz build --sanitizer "$sanitizer" >/dev/null)
@@ -179,6 +196,6 @@ for t in "${targets[@]}"; do
 done
 wait
 echo
-echo "| target | wall | executions | exec/s | cov | ft | corpus (inputs/bytes) | crashes |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| target | wall | executions | exec/s | exec per CPU-s | cov | ft | corpus (inputs/bytes) | crashes |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for t in "${targets[@]}"; do cat "fuzz/artifacts/summary/$t"; done
