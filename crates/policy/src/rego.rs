@@ -82,6 +82,61 @@ impl RegoData {
     }
 }
 
+/// The deepest nesting of brackets (`{`, `[`, `(`) a template's Rego may have. The Rego
+/// parser's time doubles or more with each level (20 levels take seconds, 80 would take
+/// years); the gatekeeper-library's templates nest 6 deep at most.
+pub const MAX_REGO_NESTING: usize = 10;
+
+/// Where a Rego source first nests brackets deeper than [`MAX_REGO_NESTING`], as
+/// `LINE:COLUMN: reason`, skipping strings, raw strings and comments.
+fn too_deep(source: &str) -> Option<String> {
+    let (mut depth, mut line, mut col) = (0usize, 1usize, 0usize);
+    let mut chars = source.chars();
+    while let Some(c) = chars.next() {
+        col += 1;
+        match c {
+            '\n' => (line, col) = (line + 1, 0),
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        (line, col) = (line + 1, 0);
+                        break;
+                    }
+                }
+            }
+            '"' | '`' => {
+                let mut escaped = false;
+                for q in chars.by_ref() {
+                    col += 1;
+                    if q == '\n' {
+                        (line, col) = (line + 1, 0);
+                    }
+                    if c == '"' && q == '\\' && !escaped {
+                        escaped = true;
+                        continue;
+                    }
+                    if q == c && !escaped {
+                        break;
+                    }
+                    escaped = false;
+                }
+            }
+            '{' | '[' | '(' => {
+                depth += 1;
+                if depth > MAX_REGO_NESTING {
+                    return Some(format!(
+                        "{line}:{col}: brackets nested more than {MAX_REGO_NESTING} deep \
+                         (the Rego parser's time grows exponentially with nesting)"
+                    ));
+                }
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 fn new_engine(version: RegoVersion) -> regorus::Engine {
     let mut e = regorus::Engine::new();
     e.set_rego_v0(version == RegoVersion::V0);
@@ -111,6 +166,16 @@ impl RegoProgram {
         libs: &[String],
         version: RegoVersion,
     ) -> Result<RegoProgram, String> {
+        // The Rego parser's time grows exponentially with the nesting of brackets: refuse
+        // deep nesting before it is parsed.
+        if let Some(at) = too_deep(source) {
+            return Err(format!("template.rego:{at}"));
+        }
+        for (i, lib) in libs.iter().enumerate() {
+            if let Some(at) = too_deep(lib) {
+                return Err(format!("in libs[{i}]: libs[{i}].rego:{at}"));
+            }
+        }
         let mut engine = new_engine(version);
         let package = engine
             .add_policy("template.rego".to_owned(), normalize(source))
