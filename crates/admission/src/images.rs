@@ -186,7 +186,7 @@ impl ImageVerification {
         if images.is_empty() {
             return None;
         }
-        let pull_secrets = pull_secret_names(pod.get("imagePullSecrets"));
+        let pull_secrets = palisade_core::podspec::pull_secret_names(pod.get("imagePullSecrets"));
         let service_account = pod
             .get("serviceAccountName")
             .or_else(|| pod.get("serviceAccount"))
@@ -286,23 +286,6 @@ impl ImageVerification {
         )
         .await
     }
-}
-
-/// The names in an `imagePullSecrets` list, in order, each once.
-fn pull_secret_names(list: Option<&Value>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for n in list
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.get("name").and_then(Value::as_str))
-        .filter(|n| !n.is_empty())
-    {
-        if !out.iter().any(|o| o == n) {
-            out.push(n.to_owned());
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -746,13 +746,13 @@ pub fn apply_policy(
         }
     }
     let order = |a: &ReportFinding, b: &ReportFinding| {
-        fn key(
-            f: &ReportFinding,
-        ) -> (
-            Option<(&std::sync::Arc<str>, u32, u32)>,
-            &palisade_core::ObjectRef,
-            &str,
-        ) {
+        /// A finding's place in the report: where it is written, its object, its rule.
+        type Key<'a> = (
+            Option<(&'a std::sync::Arc<str>, u32, u32)>,
+            &'a palisade_core::ObjectRef,
+            &'a str,
+        );
+        fn key(f: &ReportFinding) -> Key<'_> {
             (
                 f.location.as_ref().map(|l| (&l.file, l.line, l.column)),
                 &f.object,

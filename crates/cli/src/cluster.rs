@@ -191,6 +191,24 @@ pub(crate) fn scan_contexts(args: &ClusterArgs) -> anyhow::Result<Vec<Option<Str
     })
 }
 
+/// The source of a context that could not be read, in a scan of every context: an input
+/// error naming the context, and nothing read.
+fn unreachable(ctx: Option<String>, e: palisade_cluster::Error) -> ScanSource {
+    let mut loaded = palisade_load::Loaded::default();
+    loaded.errors.push(palisade_core::InputIssue {
+        file: format!("context/{}", ctx.as_deref().unwrap_or("")),
+        line: 0,
+        column: 0,
+        message: format!("{:#}", anyhow::Error::new(e)),
+    });
+    ScanSource {
+        context: ctx,
+        loaded,
+        server_minor: None,
+        notes: Vec::new(),
+    }
+}
+
 /// The input of `scan --cluster` for one context, read when asked: with `--all-contexts` the
 /// contexts are read one at a time, and each is scanned and freed before the next is read.
 pub(crate) fn scan_source(
@@ -209,22 +227,8 @@ pub(crate) fn scan_source(
     opts.deprecated_api_metrics = deprecated_api_metrics;
     let read = match palisade_cluster::read(&opts) {
         Ok(r) => r,
-        Err(e) if args.all_contexts => {
-            // One unreachable cluster does not hide the others.
-            let mut l = palisade_load::Loaded::default();
-            l.errors.push(palisade_core::InputIssue {
-                file: format!("context/{}", ctx.as_deref().unwrap_or("")),
-                line: 0,
-                column: 0,
-                message: format!("{:#}", anyhow::Error::new(e)),
-            });
-            return Ok(ScanSource {
-                context: ctx,
-                loaded: l,
-                server_minor: None,
-                notes: Vec::new(),
-            });
-        }
+        // One unreachable cluster does not hide the others.
+        Err(e) if args.all_contexts => return Ok(unreachable(ctx, e)),
         Err(e) => return Err(e).context("cannot scan the cluster"),
     };
     let origin = format!("context {}", read.context);
@@ -359,23 +363,8 @@ pub(crate) fn scan_source_staged(
     };
     let read = match palisade_cluster::read_with(&ropts, make) {
         Ok(r) => r,
-        Err(e) if args.all_contexts => {
-            // One unreachable cluster does not hide the others.
-            let mut l = palisade_load::Loaded::default();
-            l.errors.push(palisade_core::InputIssue {
-                file: format!("context/{}", ctx.as_deref().unwrap_or("")),
-                line: 0,
-                column: 0,
-                message: format!("{:#}", anyhow::Error::new(e)),
-            });
-            let source = ScanSource {
-                context: ctx,
-                loaded: l,
-                server_minor: None,
-                notes: Vec::new(),
-            };
-            return Ok((source, Vec::new()));
-        }
+        // One unreachable cluster does not hide the others.
+        Err(e) if args.all_contexts => return Ok((unreachable(ctx, e), Vec::new())),
         Err(e) => return Err(e).context("cannot scan the cluster"),
     };
     let judge_opts = judged_with.get().cloned().unwrap_or_else(|| opts.clone());

@@ -94,21 +94,7 @@ impl PullSecret {
 }
 
 /// The names in an `imagePullSecrets` list (`[{name: ...}]`), in order, each once.
-pub fn names(list: Option<&Value>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for n in list
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.get("name").and_then(Value::as_str))
-        .filter(|n| !n.is_empty())
-    {
-        if !out.iter().any(|o| o == n) {
-            out.push(n.to_owned());
-        }
-    }
-    out
-}
+pub use palisade_core::podspec::pull_secret_names as names;
 
 /// Reads image pull Secrets and ServiceAccounts, one `GET` each.
 #[derive(Clone)]

@@ -234,6 +234,23 @@ impl<'a> Container<'a> {
     }
 }
 
+/// The names in an `imagePullSecrets` list (`[{name: ...}]`), in order, each once.
+pub fn pull_secret_names(list: Option<&Value>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in list
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("name").and_then(Value::as_str))
+        .filter(|n| !n.is_empty())
+    {
+        if !out.iter().any(|o| o == n) {
+            out.push(n.to_owned());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
