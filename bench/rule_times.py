@@ -29,7 +29,8 @@ def main():
     a = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "palisade-analyze", "--example",
                     "rule_times"], cwd=ROOT, check=True)
-    exe = os.path.join(ROOT, "target", "release", "examples", "rule_times")
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    exe = os.path.join(target, "release", "examples", "rule_times")
     sizes = [int(s) for s in a.sizes.split(",")]
     per = {}
     for n in sizes:
