@@ -191,6 +191,17 @@ pub(crate) fn scan_contexts(args: &ClusterArgs) -> anyhow::Result<Vec<Option<Str
     })
 }
 
+/// The input error of a context in which no kind could be read: no access at all must not
+/// look like a clean cluster.
+fn nothing_readable(context: &str) -> palisade_core::InputIssue {
+    palisade_core::InputIssue {
+        file: format!("context/{context}"),
+        line: 0,
+        column: 0,
+        message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
+    }
+}
+
 /// The source of a context that could not be read, in a scan of every context: an input
 /// error naming the context, and nothing read.
 fn unreachable(ctx: Option<String>, e: palisade_cluster::Error) -> ScanSource {
@@ -240,12 +251,7 @@ pub(crate) fn scan_source(
         palisade_load::cluster::loaded_from_lines(read.objects, &read.unreadable, &origin);
     if nothing_read {
         // No access at all must not look like a clean cluster.
-        loaded.errors.push(palisade_core::InputIssue {
-            file: format!("context/{context}"),
-            line: 0,
-            column: 0,
-            message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
-        });
+        loaded.errors.push(nothing_readable(&context));
     }
     Ok(ScanSource {
         context: Some(context),
@@ -426,12 +432,7 @@ pub(crate) fn scan_source_staged(
     loaded.unreadable = unreadable;
     if nothing_read {
         // No access at all must not look like a clean cluster.
-        loaded.errors.push(palisade_core::InputIssue {
-            file: format!("context/{context}"),
-            line: 0,
-            column: 0,
-            message: "no kind could be read: check the credentials and the permissions (`palisade scan --print-rbac`)".to_owned(),
-        });
+        loaded.errors.push(nothing_readable(&context));
     }
     let source = ScanSource {
         context: Some(context),
