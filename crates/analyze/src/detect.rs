@@ -72,7 +72,7 @@ pub fn alert_finding(a: &Alert, meta: &'static RuleMeta) -> ReportFinding {
         rule_name: meta.name,
         severity: catalogue::severity(a.severity),
         message: a.message.clone(),
-        object: alert_object(a),
+        object: alert_object(a).into(),
         location: None,
         path: None,
         fix: None,

@@ -280,61 +280,58 @@ fn compact_env_var(e: &mut serde_json::Value) {
 /// control-plane component's Pod (a kubeadm mirror pod) by its command and arguments.
 const KEPT_POD_CONTAINER_FIELDS: &[&str] = &["command", "args"];
 
-/// The volume sources of a Pod the rules that run once every object is read look at (RBAC
-/// attack paths read `hostPath`, the external-store rule `secret`); a volume of another
-/// source becomes `null`, keeping the place of the others (every Pod has a projected
-/// service-account token volume, a dozen small mappings that would otherwise be its largest
-/// part).
+/// The volume sources of a pod spec the rules that run once every object is read look at
+/// (RBAC attack paths read `hostPath`, the external-store rule `secret`); a volume of another
+/// source becomes `null`, keeping the place of the others (every Pod read from a cluster has a
+/// projected service-account token volume, a dozen small mappings that would otherwise be its
+/// largest part).
 const KEPT_POD_VOLUME_SOURCES: &[&str] = &["hostPath", "secret"];
 
-/// Cuts a Pod down as [`compact_pod_template`] cuts a workload, keeping its containers'
-/// commands and arguments ([`KEPT_POD_CONTAINER_FIELDS`]), and drops what no rule that runs
-/// once every object is read looks at: its `status` (a Node's status is read, a Pod's is
-/// not), its tolerations and its volumes of other sources than [`KEPT_POD_VOLUME_SOURCES`].
-fn compact_pod(obj: &mut palisade_core::Object) {
-    compact_containers(obj, KEPT_POD_CONTAINER_FIELDS);
-    if palisade_core::podspec::template_base(obj.group(), &obj.kind) != Some("") {
-        return;
-    }
-    let Some(map) = obj.value.as_object_mut() else {
-        return;
-    };
-    map.remove("status");
-    let Some(spec) = map
-        .get_mut("spec")
-        .and_then(serde_json::Value::as_object_mut)
-    else {
-        return;
-    };
-    spec.remove("tolerations");
-    if let Some(volumes) = spec
-        .get_mut("volumes")
-        .and_then(serde_json::Value::as_array_mut)
-    {
-        for v in volumes.iter_mut() {
-            let kept = v.as_object().is_some_and(|m| {
-                m.keys()
-                    .any(|k| KEPT_POD_VOLUME_SOURCES.contains(&k.as_str()))
-            });
-            if !kept {
-                *v = serde_json::Value::Null;
-            }
-        }
-    }
-}
+/// The fields of a pod spec the rules that run once every object is read look at:
+/// containers (cut to [`KEPT_CONTAINER_FIELDS`]), volumes (cut to
+/// [`KEPT_POD_VOLUME_SOURCES`]), the host namespaces (NetworkPolicy reachability, RBAC attack
+/// paths), the service account and its token (RBAC, token automount), anti-affinity and
+/// spread constraints (replica spread), the node (RBAC attack paths), the restart policy
+/// (sidecars) and the image pull Secrets (image verification).
+const KEPT_POD_SPEC_FIELDS: &[&str] = &[
+    "containers",
+    "initContainers",
+    "ephemeralContainers",
+    "volumes",
+    "hostNetwork",
+    "hostPID",
+    "hostIPC",
+    "serviceAccountName",
+    "serviceAccount",
+    "automountServiceAccountToken",
+    "affinity",
+    "topologySpreadConstraints",
+    "nodeName",
+    "restartPolicy",
+    "imagePullSecrets",
+];
 
-/// Cuts the containers of a workload's pod template down to [`KEPT_CONTAINER_FIELDS`], each
-/// environment variable to the Secret it names ([`compact_env_var`]) and a security context
-/// to `privileged`. Positions are kept: a finding of a later rule resolves as on the whole
-/// object.
+/// Cuts a workload's pod spec (a Pod's own, or its template's) down to what the rules that run
+/// once every object is read look at: [`KEPT_POD_SPEC_FIELDS`], its containers to
+/// [`KEPT_CONTAINER_FIELDS`] (a Pod's also to [`KEPT_POD_CONTAINER_FIELDS`]), each environment
+/// variable to the Secret it names ([`compact_env_var`]), a security context to `privileged`,
+/// its volumes of other sources than [`KEPT_POD_VOLUME_SOURCES`] to `null` (keeping the
+/// places of the others) and its affinity to `podAntiAffinity`; a Pod's `status` is dropped (a
+/// Node's status is read, a Pod's is not).
 fn compact_pod_template(obj: &mut palisade_core::Object) {
-    compact_containers(obj, &[]);
-}
-
-/// [`compact_pod_template`], keeping `extra` fields of each container too.
-fn compact_containers(obj: &mut palisade_core::Object, extra: &[&str]) {
     let Some(base) = palisade_core::podspec::template_base(obj.group(), &obj.kind) else {
         return;
+    };
+    let is_pod = base.is_empty();
+    if is_pod {
+        if let Some(map) = obj.value.as_object_mut() {
+            map.remove("status");
+        }
+    }
+    let extra: &[&str] = if is_pod {
+        KEPT_POD_CONTAINER_FIELDS
+    } else {
+        &[]
     };
     let Some(spec) = obj
         .value
@@ -343,6 +340,7 @@ fn compact_containers(obj: &mut palisade_core::Object, extra: &[&str]) {
     else {
         return;
     };
+    spec.retain(|k, _| KEPT_POD_SPEC_FIELDS.contains(&k.as_str()));
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         let Some(cs) = spec.get_mut(list).and_then(serde_json::Value::as_array_mut) else {
             continue;
@@ -363,6 +361,55 @@ fn compact_containers(obj: &mut palisade_core::Object, extra: &[&str]) {
                 sc.retain(|k, _| k == "privileged");
             }
         }
+    }
+    if let Some(volumes) = spec
+        .get_mut("volumes")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for v in volumes.iter_mut() {
+            let kept = v.as_object().is_some_and(|m| {
+                m.keys()
+                    .any(|k| KEPT_POD_VOLUME_SOURCES.contains(&k.as_str()))
+            });
+            if !kept {
+                *v = serde_json::Value::Null;
+            }
+        }
+    }
+    if let Some(affinity) = spec
+        .get_mut("affinity")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        affinity.retain(|k, _| k == "podAntiAffinity");
+    }
+}
+
+/// Whether a later rule or the policy can read an annotation: Palisade's own (exceptions) and
+/// those Kubernetes defines (keys under `kubernetes.io/` and `k8s.io/`, such as RBAC's
+/// `autoupdate` and the applied configuration, which [`compact_last_applied`] cuts down).
+/// Tools' and teams' annotations (descriptions, checksums, chart bookkeeping) are not read
+/// once the early rules ran.
+fn kept_annotation(key: &str) -> bool {
+    let prefix = key.split_once('/').map_or("", |(p, _)| p);
+    prefix == "palisade.dev"
+        || ["kubernetes.io", "k8s.io"]
+            .iter()
+            .any(|d| prefix == *d || prefix.ends_with(&format!(".{d}")))
+}
+
+/// Drops the annotations no later rule reads ([`kept_annotation`]; a Secret keeps all of its
+/// own): descriptions, checksums and tool bookkeeping are often the largest part of what is
+/// left of an object once cut.
+fn compact_annotations(obj: &mut palisade_core::Object) {
+    if obj.kind == "Secret" {
+        return;
+    }
+    if let Some(a) = obj
+        .value
+        .pointer_mut("/metadata/annotations")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        a.retain(|k, _| kept_annotation(k));
     }
 }
 
@@ -484,13 +531,14 @@ impl Staged {
             .is_some_and(|k| !k.contains(&obj.kind))
         {
             obj.keep_metadata_only();
-        } else if self.compact_workloads && obj.kind == "Pod" {
-            compact_pod(obj);
         } else if self.compact_workloads {
             compact_pod_template(obj);
         }
         if self.compact_workloads {
+            compact_annotations(obj);
             compact_last_applied(obj);
+            // The positions of what was cut go too.
+            obj.spans.retain_paths_of(&obj.value);
         }
         // What is kept lives until the end of the scan: rebuilt once, it holds no spare
         // capacity (strings and sequences grown while parsing, map nodes left sparse by the
@@ -698,6 +746,9 @@ pub fn apply_policy(
     };
     let mut first = first.into_iter();
     findings.retain(|_| first.next().unwrap_or(true));
+    // One identity per object, shared by its findings.
+    let mut refs: Vec<Option<std::sync::Arc<palisade_core::ObjectRef>>> =
+        vec![None; inventory.len()];
     for f in findings {
         let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else {
             continue;
@@ -731,7 +782,12 @@ pub fn apply_policy(
             rule_name: meta.name,
             severity,
             message: f.message,
-            object: obj.reference(),
+            object: match refs.get_mut(f.object.0) {
+                Some(slot) => slot
+                    .get_or_insert_with(|| std::sync::Arc::new(obj.reference()))
+                    .clone(),
+                None => std::sync::Arc::new(obj.reference()),
+            },
             location: f.location.or_else(|| obj.locate(f.path.as_deref())),
             path: f.path,
             fix: f.fix,

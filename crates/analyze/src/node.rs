@@ -54,7 +54,7 @@ fn finding(r: &CheckResult, meta: &'static RuleMeta, host: &str, opts: &Options)
         rule_name: meta.name,
         severity: r.severity,
         message: format!("{}: {}", r.title, r.observed),
-        object: node_object(host),
+        object: node_object(host).into(),
         location: r.file.as_ref().map(|f| SourceLoc {
             file: f.as_str().into(),
             line: 0,

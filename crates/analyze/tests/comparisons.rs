@@ -133,7 +133,7 @@ fn scan(
                         .get("subject")
                         .is_some_and(|s| s.ends_with(&probe(o)))
             }) {
-                f.object = role.reference();
+                f.object = role.reference().into();
             }
         }
     }
@@ -576,7 +576,7 @@ fn checkov_agreement() {
                 r.files += 1;
                 for w in &workloads {
                     let hit = findings.iter().any(|f| {
-                        f.object == *w
+                        *f.object == *w
                             && mapping.needle.is_none_or(|n| {
                                 let ids = cis_ids(mapping);
                                 if ids.is_empty() {

@@ -194,5 +194,35 @@ fn last_applied_configuration_keeps_the_applied_version_only() {
             r#"{"apiVersion":"networking.k8s.io/v1"}"#
         ]
     );
-    assert!(objects.iter().all(|o| o.annotation("team") == Some("a")));
+    // Annotations no later rule reads are not kept.
+    assert!(objects.iter().all(|o| o.annotation("team").is_none()));
+}
+
+/// Every rule's pass and fail fixtures, each file on its own: what the cut keeps is what the
+/// rules that run late read, field by field.
+#[test]
+fn rule_fixtures_give_the_same_report() {
+    let dir = root().join("crates/rules/fixtures");
+    let mut files = 0;
+    for rule in std::fs::read_dir(&dir).unwrap() {
+        let rule = rule.unwrap().path();
+        for f in std::fs::read_dir(&rule).unwrap() {
+            let f = f.unwrap().path();
+            let yaml = f
+                .extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json");
+            if !yaml
+                || palisade_load::load_paths(std::slice::from_ref(&f))
+                    .objects
+                    .is_empty()
+            {
+                continue;
+            }
+            // Shown when the comparison fails.
+            eprintln!("{}", f.display());
+            compare(std::slice::from_ref(&f), &options(&[]));
+            files += 1;
+        }
+    }
+    assert!(files > 250, "only {files} fixture files read");
 }

@@ -85,7 +85,7 @@ fn object_at(inventory: &Inventory, f: &ReportFinding) -> Option<(u32, u32)> {
     let loc = f.location.as_ref()?;
     let candidates = inventory.objects().iter().filter_map(|o| {
         let src = o.source.as_ref()?;
-        (src.file == loc.file && o.reference() == f.object).then_some((src.line, src.column))
+        (src.file == loc.file && o.reference() == *f.object).then_some((src.line, src.column))
     });
     candidates
         .clone()

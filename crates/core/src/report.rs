@@ -47,8 +47,8 @@ pub struct ReportFinding {
     pub severity: Severity,
     /// What is wrong.
     pub message: String,
-    /// The object.
-    pub object: ObjectRef,
+    /// The object (shared by the findings of one object).
+    pub object: std::sync::Arc<ObjectRef>,
     /// Where: the file and line of the offending field (absent for cluster objects).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<SourceLoc>,
@@ -294,7 +294,7 @@ impl ModePreview {
                 .entry((f.object.namespace.clone(), f.rule_id))
                 .or_insert((f.mode, Vec::new()));
             if !e.1.contains(&f.object) {
-                e.1.push(f.object.clone());
+                e.1.push(ObjectRef::clone(&f.object));
             }
         }
         ModePreview {
@@ -378,7 +378,7 @@ impl Report {
             }
         }
         s.expired_exceptions = self.expired_exceptions.len();
-        let mut objs: Vec<&ObjectRef> = self.findings.iter().map(|f| &f.object).collect();
+        let mut objs: Vec<&ObjectRef> = self.findings.iter().map(|f| &*f.object).collect();
         objs.sort();
         objs.dedup();
         s.objects_with_findings = objs.len();

@@ -126,7 +126,7 @@ fn every_fix_clears_its_rule_on_every_fail_fixture() {
                     before
                         .findings
                         .iter()
-                        .any(|f| f.rule_id == fix.rule && f.object == o.reference())
+                        .any(|f| f.rule_id == fix.rule && *f.object == o.reference())
                 })
                 .map(|o| {
                     let s = o.source.as_ref().unwrap();

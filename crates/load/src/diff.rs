@@ -673,7 +673,7 @@ mod tests {
             rule_name: "host-namespaces",
             severity: Severity::High,
             message: "hostPID=true".into(),
-            object: o.reference(),
+            object: o.reference().into(),
             location: None,
             path: None,
             fix: None,

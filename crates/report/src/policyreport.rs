@@ -269,7 +269,8 @@ mod tests {
                 kind: "Pod".into(),
                 namespace: Some("big".into()),
                 name: name.into(),
-            },
+            }
+            .into(),
             location: None,
             path: None,
             fix: None,

@@ -435,7 +435,8 @@ fn html_escapes_every_string_of_the_report() {
             kind: "Pod".into(),
             namespace: Some("<b>ns</b>".into()),
             name: evil.into(),
-        },
+        }
+        .into(),
         location: Some(palisade_core::SourceLoc {
             file: format!("dir/{evil}.yaml").into(),
             line: 3,

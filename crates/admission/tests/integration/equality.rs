@@ -85,7 +85,7 @@ fn compare(paths: &[PathBuf], cluster: bool) -> (usize, usize) {
             .iter()
             .filter(|o| {
                 let s = o.source.as_ref().unwrap();
-                *s.file == *loc.file && o.reference() == f.object && s.line <= loc.line
+                *s.file == *loc.file && o.reference() == *f.object && s.line <= loc.line
             })
             .max_by_key(|o| o.source.as_ref().unwrap().line)
             .expect("finding's object");
