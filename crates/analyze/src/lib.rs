@@ -562,8 +562,10 @@ impl Staged {
             .into_iter()
             .filter(|r| !self.early.iter().any(|e| e.meta().id == r.meta().id))
             .collect();
+        let late = run_rules(inventory, &rest, opts);
         let mut findings = early;
-        findings.extend(run_rules(inventory, &rest, opts));
+        findings.reserve_exact(late.len());
+        findings.extend(late);
         let mut report = apply_policy(inventory, findings, &rules, input, opts);
         report.skipped_rules = skipped;
         report
@@ -749,7 +751,13 @@ pub fn apply_policy(
     // One identity per object, shared by its findings.
     let mut refs: Vec<Option<std::sync::Arc<palisade_core::ObjectRef>>> =
         vec![None; inventory.len()];
-    for f in findings {
+    // Taken from the back of the reversed list, so that the raw findings' memory is given back
+    // as the report's grows (both at once would be the scan's peak).
+    findings.reverse();
+    while let Some(f) = findings.pop() {
+        if findings.capacity() > 4096 && findings.len() < findings.capacity() / 2 {
+            findings.shrink_to_fit();
+        }
         let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else {
             continue;
         };
