@@ -226,3 +226,84 @@ fn rule_fixtures_give_the_same_report() {
     }
     assert!(files > 250, "only {files} fixture files read");
 }
+
+/// A snapshot is judged a few hundred objects at a time: the same report as whole, across
+/// parts, with owned Pods folded and unreadable kinds kept.
+#[test]
+fn snapshots_give_the_same_report() {
+    let whole = palisade_load::load_paths(&[root().join("examples/insecure")]);
+    let mut objects: Vec<serde_json::Value> = Vec::new();
+    // Copies under other names, past the size of one part.
+    let copies = 1200 / whole.objects.len().max(1) + 1;
+    for copy in 0..copies {
+        for o in &whole.objects {
+            let mut v = o.value.clone();
+            if let Some(n) = v.pointer_mut("/metadata/name") {
+                *n = format!("{}-{copy}", o.name).into();
+            }
+            objects.push(v);
+        }
+    }
+    objects.push(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "ReplicaSet",
+        "metadata": {"name": "web-1", "namespace": "shop", "uid": "u-rs"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}
+    }));
+    objects.push(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-1-x", "namespace": "shop", "labels": {"app": "web"},
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                          "name": "web-1", "uid": "u-rs", "controller": true}]},
+        "spec": {"containers": [{"name": "web", "image": "nginx"}]}
+    }));
+    assert!(objects.len() > 1100, "{} objects", objects.len());
+    let dir = std::env::temp_dir().join(format!("palisade-staged-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let snap = dir.join("cluster.snapshot");
+    let header = palisade_load::snapshot::Header {
+        format: palisade_load::snapshot::FORMAT.to_owned(),
+        context: "t".into(),
+        server: "https://127.0.0.1".into(),
+        server_version: Some("v1.32.13".into()),
+        created: "2026-11-23T16:00:00Z".into(),
+        palisade_version: "test".into(),
+        objects: 0,
+        digest: String::new(),
+        unreadable: vec![palisade_load::snapshot::Unread {
+            resource: "secrets".into(),
+            kind: "Secret".into(),
+            status: 403,
+            message: "forbidden".into(),
+        }],
+    };
+    palisade_load::snapshot::write(&snap, header, &objects).unwrap();
+    let (kept, findings) = compare(std::slice::from_ref(&snap), &options(&[]));
+    let a = palisade_load::load_paths(std::slice::from_ref(&snap));
+    let (b, parts) =
+        palisade_load::load_paths_each(std::slice::from_ref(&snap), &Default::default(), &|_| ());
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(parts.len() > 1, "one part only");
+    assert_eq!(a.warnings, b.warnings);
+    assert_eq!(a.unreadable, b.unreadable);
+    assert_eq!(a.warnings.len(), 1);
+    assert_eq!(
+        (
+            a.stats.files,
+            a.stats.documents,
+            a.stats.objects,
+            a.stats.owned_folded
+        ),
+        (
+            b.stats.files,
+            b.stats.documents,
+            b.stats.objects,
+            b.stats.owned_folded
+        )
+    );
+    assert_eq!(b.stats.owned_folded, 1);
+    assert!(findings > 1000, "{findings} findings");
+    // The owned Pod was folded into its ReplicaSet, in both.
+    assert_eq!(kept.len(), objects.len() - 1);
+}

@@ -269,22 +269,47 @@ fn push(out: &mut Loaded, v: Value) {
 /// hold): owned objects are recognised from their metadata alone and never parsed in full,
 /// and each line is freed as soon as it is parsed.
 pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str) -> Loaded {
+    loaded_from_lines_each(lines, unreadable, origin, usize::MAX, &|_| ())
+        .pop()
+        .map(|(l, ())| l)
+        .unwrap_or_default()
+}
+
+/// [`loaded_from_lines`] in parts of at most `chunk` objects, `each` run on every part as
+/// soon as it is parsed (what a staged scan does to a file): a snapshot's objects are judged
+/// and cut down a few hundred at a time instead of being held whole together. The first part
+/// carries the file, the warnings and the unreadable kinds; joined in order, the parts are
+/// what [`loaded_from_lines`] gives.
+pub fn loaded_from_lines_each<T>(
+    lines: Vec<String>,
+    unreadable: &[Unread],
+    origin: &str,
+    chunk: usize,
+    each: &dyn Fn(&mut Loaded) -> T,
+) -> Vec<(Loaded, T)> {
     let owned = owned_line_indexes(&lines);
-    let mut out = Loaded::default();
-    out.stats.files = 1;
+    let mut cur = Loaded::default();
+    cur.stats.files = 1;
+    cur.warnings = issues(unreadable, origin);
+    cur.unreadable = unreadable_kinds(unreadable);
+    let mut out = Vec::new();
     for (i, line) in lines.into_iter().enumerate() {
-        out.stats.documents += 1;
+        cur.stats.documents += 1;
         if owned.contains(&i) {
-            out.stats.owned_folded += 1;
+            cur.stats.owned_folded += 1;
             continue;
         }
         match serde_json::from_str::<Value>(&line) {
-            Ok(v) => push(&mut out, v),
-            Err(_) => out.stats.skipped_documents += 1,
+            Ok(v) => push(&mut cur, v),
+            Err(_) => cur.stats.skipped_documents += 1,
+        }
+        if cur.objects.len() >= chunk.max(1) {
+            let t = each(&mut cur);
+            out.push((std::mem::take(&mut cur), t));
         }
     }
-    out.warnings = issues(unreadable, origin);
-    out.unreadable = unreadable_kinds(unreadable);
+    let t = each(&mut cur);
+    out.push((cur, t));
     out
 }
 

@@ -247,11 +247,10 @@ pub fn load_paths_each<T: Send>(
     let (files, errors) = expand_paths(paths);
     let parts: Vec<(Loaded, T)> = files
         .par_iter()
-        .map(|f| {
-            let mut l = load_file_with(f, opts);
-            let t = each(&mut l);
-            (l, t)
-        })
+        .map(|f| load_file_each(f, opts, each))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .flatten()
         .collect();
     let mut all = Loaded {
         errors,
@@ -267,6 +266,65 @@ pub fn load_paths_each<T: Send>(
     (all, out)
 }
 
+/// How many of a snapshot's objects [`load_paths_each`] parses before it runs `each` on them.
+const SNAPSHOT_CHUNK: usize = 512;
+
+/// One file for [`load_paths_each`]: a snapshot in parts of [`SNAPSHOT_CHUNK`] objects (it
+/// holds a whole cluster), any other file whole.
+fn load_file_each<T>(
+    path: &Path,
+    opts: &LoadOptions,
+    each: &(dyn Fn(&mut Loaded) -> T + Sync),
+) -> Vec<(Loaded, T)> {
+    if path.as_os_str() != "-" && snapshot::is_snapshot_path(path) {
+        return match snapshot::read_lines_with(path, opts.limits) {
+            Ok((header, lines)) => cluster::loaded_from_lines_each(
+                lines,
+                &header.unreadable,
+                &snapshot_origin(path),
+                SNAPSHOT_CHUNK,
+                each,
+            ),
+            Err(e) => {
+                let mut l = snapshot_unreadable(path, e);
+                let t = each(&mut l);
+                vec![(l, t)]
+            }
+        };
+    }
+    let mut l = load_file_with(path, opts);
+    let t = each(&mut l);
+    vec![(l, t)]
+}
+
+/// What the objects of a snapshot are said to come from.
+fn snapshot_origin(path: &Path) -> String {
+    format!("the cluster when snapshot {} was taken", path.display())
+}
+
+/// The input error of a snapshot that cannot be read.
+fn snapshot_unreadable(path: &Path, e: snapshot::SnapshotError) -> Loaded {
+    Loaded {
+        errors: vec![InputIssue {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: match e {
+                snapshot::SnapshotError::Io { source, .. } => format!("cannot read: {source}"),
+                other => other
+                    .to_string()
+                    .trim_start_matches(&format!("{}: ", path.display()))
+                    .to_owned(),
+            },
+        }],
+        stats: InputStats {
+            files: 1,
+            ..InputStats::default()
+        },
+        ..Loaded::default()
+    }
+}
+
 /// Loads one file (`-` reads standard input).
 pub fn load_file(path: &Path) -> Loaded {
     load_file_with(path, &LoadOptions::default())
@@ -279,30 +337,9 @@ pub fn load_file_with(path: &Path, opts: &LoadOptions) -> Loaded {
     if path.as_os_str() != "-" && snapshot::is_snapshot_path(path) {
         return match snapshot::read_lines_with(path, opts.limits) {
             Ok((header, lines)) => {
-                let origin = format!("the cluster when snapshot {} was taken", path.display());
-                cluster::loaded_from_lines(lines, &header.unreadable, &origin)
+                cluster::loaded_from_lines(lines, &header.unreadable, &snapshot_origin(path))
             }
-            Err(e) => Loaded {
-                errors: vec![InputIssue {
-                    file: path.display().to_string(),
-                    line: 0,
-                    column: 0,
-                    message: match e {
-                        snapshot::SnapshotError::Io { source, .. } => {
-                            format!("cannot read: {source}")
-                        }
-                        other => other
-                            .to_string()
-                            .trim_start_matches(&format!("{}: ", path.display()))
-                            .to_owned(),
-                    },
-                }],
-                stats: InputStats {
-                    files: 1,
-                    ..InputStats::default()
-                },
-                ..Loaded::default()
-            },
+            Err(e) => snapshot_unreadable(path, e),
         };
     }
     let max = opts.limits.max_file_bytes;
