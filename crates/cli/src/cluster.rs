@@ -428,7 +428,11 @@ pub(crate) fn scan_source_staged(
                         for _ in 0..4 {
                             match controllers.get(&target) {
                                 Some((k, n))
-                                    if present.contains(&(k.clone(), target.1.clone(), n.clone())) =>
+                                    if present.contains(&(
+                                        k.clone(),
+                                        target.1.clone(),
+                                        n.clone(),
+                                    )) =>
                                 {
                                     target = (k.clone(), target.1, n.clone());
                                 }
@@ -1024,15 +1028,19 @@ mod tests {
         );
         add(
             "/apis/apps/v1/replicasets",
-            [("web-stale-1", "web-stale"), ("web-rollout-1", "web-rollout"), ("web-rollout-2", "web-rollout")]
-                .iter()
-                .map(|(r, d)| {
-                    json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            [
+                ("web-stale-1", "web-stale"),
+                ("web-rollout-1", "web-rollout"),
+                ("web-rollout-2", "web-rollout"),
+            ]
+            .iter()
+            .map(|(r, d)| {
+                json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
                     "metadata": {"name": r, "namespace": "shop", "uid": format!("u-{r}"),
                         "ownerReferences": owner("Deployment", d)},
                     "spec": {"selector": {"matchLabels": {"app": d}}, "template": template}})
-                })
-                .collect(),
+            })
+            .collect(),
         );
         let repo = format!("{reg}/shop/web");
         add(
@@ -1085,11 +1093,24 @@ mod tests {
             "tag moved: the digest running is {old}, the digest signed is {new} (where the tag points now)"
         );
         let stale = messages.iter().find(|(n, _)| *n == "web-stale").unwrap().1;
-        assert!(stale.contains(&format!("at {old}, run by 2 Pods: {moved}")), "{stale}");
-        let rollout = messages.iter().find(|(n, _)| *n == "web-rollout").unwrap().1;
+        assert!(
+            stale.contains(&format!("at {old}, run by 2 Pods: {moved}")),
+            "{stale}"
+        );
+        let rollout = messages
+            .iter()
+            .find(|(n, _)| *n == "web-rollout")
+            .unwrap()
+            .1;
         assert!(rollout.contains("its 2 Pods run 2 digests: "), "{rollout}");
-        assert!(rollout.contains(&format!("1 Pod at {old}: {moved}")), "{rollout}");
-        assert!(rollout.contains(&format!("1 Pod at {new}: signed with")), "{rollout}");
+        assert!(
+            rollout.contains(&format!("1 Pod at {old}: {moved}")),
+            "{rollout}"
+        );
+        assert!(
+            rollout.contains(&format!("1 Pod at {new}: signed with")),
+            "{rollout}"
+        );
     }
 
     #[test]

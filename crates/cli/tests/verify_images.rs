@@ -539,8 +539,20 @@ fn folded_pods_in_a_cluster_scan() {
         pod("web-rollout-1-b", rs, "web-rollout-1", &web, Some(&old_web)),
         pod("web-rollout-2-a", rs, "web-rollout-2", &web, Some(&new_web)),
         pod("api-pending-1-a", rs, "api-pending-1", &api, None),
-        pod("api-running-1-a", rs, "api-running-1", &api, Some(&signed_api)),
-        pod("web-reindex-1-a", "Job", "web-reindex-1", &web, Some(&old_web)),
+        pod(
+            "api-running-1-a",
+            rs,
+            "api-running-1",
+            &api,
+            Some(&signed_api),
+        ),
+        pod(
+            "web-reindex-1-a",
+            "Job",
+            "web-reindex-1",
+            &web,
+            Some(&old_web),
+        ),
     ];
     let cron_job = json!({"apiVersion": "batch/v1", "kind": "CronJob",
         "metadata": {"name": "web-reindex", "namespace": "shop", "uid": "uid-web-reindex"},
@@ -569,7 +581,10 @@ fn folded_pods_in_a_cluster_scan() {
             "/apis/batch/v1/cronjobs",
             list("batch/v1", "CronJobList", vec![cron_job]),
         ),
-        ("/apis/batch/v1/jobs", list("batch/v1", "JobList", vec![job])),
+        (
+            "/apis/batch/v1/jobs",
+            list("batch/v1", "JobList", vec![job]),
+        ),
     ] {
         synthetic.insert(path.to_owned(), l);
     }
@@ -597,7 +612,13 @@ fn folded_pods_in_a_cluster_scan() {
             .env("DOCKER_CONFIG", dir.path().join("no-docker-config"))
             .env("NO_COLOR", "1")
             .args(["scan", "--cluster", "--config", "palisade.yaml"])
-            .args(["--select", "IMG007", "--verify-images", "--verify-timeout", "5"])
+            .args([
+                "--select",
+                "IMG007",
+                "--verify-images",
+                "--verify-timeout",
+                "5",
+            ])
             .args(extra)
             .output()
             .unwrap();
@@ -623,7 +644,11 @@ fn folded_pods_in_a_cluster_scan() {
         .map(|f| {
             let o = &f["object"];
             (
-                format!("{}/{}", o["kind"].as_str().unwrap(), o["name"].as_str().unwrap()),
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["name"].as_str().unwrap()
+                ),
                 f["message"].as_str().unwrap().to_owned(),
             )
         })
@@ -662,9 +687,15 @@ fn folded_pods_in_a_cluster_scan() {
         "{rollout}"
     );
     let (first, second) = if old_web < new_web {
-        (format!("2 Pods at {old_web}: {moved}"), format!("1 Pod at {new_web}: signed with release.pub"))
+        (
+            format!("2 Pods at {old_web}: {moved}"),
+            format!("1 Pod at {new_web}: signed with release.pub"),
+        )
     } else {
-        (format!("1 Pod at {new_web}: signed with release.pub"), format!("2 Pods at {old_web}: {moved}"))
+        (
+            format!("1 Pod at {new_web}: signed with release.pub"),
+            format!("2 Pods at {old_web}: {moved}"),
+        )
     };
     let (a, b) = (rollout.find(&first), rollout.find(&second));
     assert!(a.is_some() && b.is_some() && a < b, "{rollout}");

@@ -237,13 +237,21 @@ mod tests {
         let got: Vec<_> = p.running().collect();
         assert_eq!(
             got,
-            [("api", "r.io/a:1", D1.to_owned()), ("init", "r.io/i:1", D1.to_owned())]
+            [
+                ("api", "r.io/a:1", D1.to_owned()),
+                ("init", "r.io/i:1", D1.to_owned())
+            ]
         );
         // The same from the line a cluster list gives.
         let from_line: PodImages = serde_json::from_str(&pod.to_string()).unwrap();
         assert_eq!(from_line.running().count(), 2);
         // A Pod of the wrong shape runs nothing known.
-        assert_eq!(PodImages::of(&json!({"spec": {"containers": 3}})).running().count(), 0);
+        assert_eq!(
+            PodImages::of(&json!({"spec": {"containers": 3}}))
+                .running()
+                .count(),
+            0
+        );
         assert_eq!(PodImages::of(&json!("not a pod")).running().count(), 0);
     }
 
@@ -261,7 +269,9 @@ mod tests {
         r.extend(other);
         let web = r.get("Deployment/shop/web", "web", "r.io/w:1").unwrap();
         assert_eq!(
-            web.iter().map(|(d, n)| (d.as_str(), *n)).collect::<Vec<_>>(),
+            web.iter()
+                .map(|(d, n)| (d.as_str(), *n))
+                .collect::<Vec<_>>(),
             [(D1, 2), (d2.as_str(), 2)]
         );
         assert_eq!(r.get("Deployment/shop/web", "web", "r.io/w:2"), None);

@@ -17,7 +17,9 @@
 
 use crate::snapshot::Unread;
 use crate::Loaded;
-use palisade_core::running::{object_key, PodImages, PodSpecImages, PodStatusImages, RunningDigests};
+use palisade_core::running::{
+    object_key, PodImages, PodSpecImages, PodStatusImages, RunningDigests,
+};
 use palisade_core::{InputIssue, Object, SpanIndex};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -103,12 +105,11 @@ impl Head {
                     kind: p.kind,
                     metadata: p.metadata,
                 };
-                let images = (head.kind == "Pod" && head.controller().is_some()).then_some(
-                    PodImages {
+                let images =
+                    (head.kind == "Pod" && head.controller().is_some()).then_some(PodImages {
                         spec: p.spec,
                         status: p.status,
-                    },
-                );
+                    });
                 (head, images)
             }
             Err(_) => (serde_json::from_str(line).unwrap_or_default(), None),
@@ -532,7 +533,10 @@ mod tests {
             counts("Deployment/a/d", "init", "r.io/init:1"),
             [(d('1'), 2), (d('2'), 1)]
         );
-        assert_eq!(counts("ReplicaSet/a/e-1", "app", "r.io/app:1"), [(d('3'), 1)]);
+        assert_eq!(
+            counts("ReplicaSet/a/e-1", "app", "r.io/app:1"),
+            [(d('3'), 1)]
+        );
         assert_eq!(counts("CronJob/a/c", "app", "r.io/app:1"), [(d('4'), 1)]);
         assert_eq!(r.workloads(), 3);
         assert!(r.iter().all(|(_, _, _, ds)| !ds.contains_key(&d('5'))));

@@ -152,7 +152,11 @@ impl Rule for UnverifiedImageSignature {
                         .collect();
                     cx.report(
                         c.pointer("/image"),
-                        format!("{} image \"{image}\"{runs}: {what}{}", c.describe(), policy_note(&policy)),
+                        format!(
+                            "{} image \"{image}\"{runs}: {what}{}",
+                            c.describe(),
+                            policy_note(&policy)
+                        ),
                     )
                     .fix(fix)
                     .property("container", c.name)
