@@ -42,9 +42,9 @@ declare_rule! {
     /// each (during a rollout, or when the tag moved between two Pod starts, the Pods of one
     /// Deployment run several digests: those that pass are named beside those that fail). A
     /// workload none of whose Pods says what it runs (no status yet) is judged at the digest
-    /// its tag names now. At admission, the webhook reviews one object, a workload's template
-    /// or a Pod being created, which runs nothing yet: its image is judged at the digest its
-    /// tag names now.
+    /// its tag names now. Admission is unaffected: the webhook reviews one object, and does
+    /// not look up a workload's Pods (a workload's image is judged at the digest its tag
+    /// names now, a Pod's at the digest its own status names, if any).
     ///
     /// In a cluster scan (and at admission with `admission serve --image-pull-secrets`),
     /// registry logins also come from the workload's image pull Secrets (its own
