@@ -126,8 +126,11 @@ impl PodImages {
 /// digest is one entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RunningDigests {
-    by_workload: BTreeMap<String, BTreeMap<(String, String), BTreeMap<String, usize>>>,
+    by_workload: BTreeMap<String, Containers>,
 }
+
+/// A workload's containers, by (container, image): how many Pods run each digest.
+type Containers = BTreeMap<(String, String), BTreeMap<String, usize>>;
 
 impl RunningDigests {
     /// Counts one Pod of `workload` running `image` at `digest` in `container`.

@@ -341,8 +341,10 @@ pub fn loaded_from_cluster(values: Vec<Value>, unreadable: &[Unread], origin: &s
         .filter(|(i, h)| h.kind == "Pod" && owned.contains(i))
         .map(|(i, _)| (i, PodImages::of(&values[i])))
         .collect();
-    let mut out = Loaded::default();
-    out.running = running_of(&heads, &images, &owned);
+    let mut out = Loaded {
+        running: running_of(&heads, &images, &owned),
+        ..Loaded::default()
+    };
     drop(heads);
     out.stats.files = 1;
     for (i, v) in values.into_iter().enumerate() {
@@ -397,8 +399,10 @@ pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str
         }
     }
     let owned = owned_of(&heads);
-    let mut out = Loaded::default();
-    out.running = running_of(&heads, &images, &owned);
+    let mut out = Loaded {
+        running: running_of(&heads, &images, &owned),
+        ..Loaded::default()
+    };
     drop((heads, images));
     out.stats.files = 1;
     for (i, line) in lines.into_iter().enumerate() {
