@@ -268,7 +268,12 @@ mod tests {
         r.add("Deployment/shop/web", "web", "r.io/w:0", D1);
         let mut other = RunningDigests::default();
         other.add("Deployment/shop/web", "web", "r.io/w:1", &d2);
-        other.add("DaemonSet/kube-system/agent", "agent", "r.io/a:1", D1);
+        other.add(
+            "DaemonSet/kube-system/node-exporter",
+            "exporter",
+            "r.io/e:1",
+            D1,
+        );
         r.extend(other);
         let web = r.get("Deployment/shop/web", "web", "r.io/w:1").unwrap();
         assert_eq!(
@@ -281,6 +286,9 @@ mod tests {
         assert_eq!(r.get("Deployment/shop/api", "web", "r.io/w:1"), None);
         assert_eq!(r.workloads(), 2);
         assert_eq!(r.iter().count(), 3);
-        assert_eq!(r.iter().next().unwrap().0, "DaemonSet/kube-system/agent");
+        assert_eq!(
+            r.iter().next().unwrap().0,
+            "DaemonSet/kube-system/node-exporter"
+        );
     }
 }
