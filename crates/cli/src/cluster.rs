@@ -278,6 +278,8 @@ enum ReadObject {
         /// Its controller's kind and name.
         owner: (String, String),
         line: String,
+        /// A Pod's containers and the digests they run, left to the workload it folds into.
+        images: Option<palisade_core::running::PodImages>,
     },
     /// Not an object (no kind, say).
     Skipped,
@@ -361,6 +363,8 @@ pub(crate) fn scan_source_staged(
                         head: (s("/kind"), s("/metadata/namespace"), s("/metadata/name")),
                         owner: (ok.to_owned(), on.to_owned()),
                         line: v.to_string(),
+                        images: (kind == Some("Pod"))
+                            .then(|| palisade_core::running::PodImages::of(&v)),
                     };
                 }
             }
@@ -379,8 +383,11 @@ pub(crate) fn scan_source_staged(
     let context = read.context.clone();
     let minor = read.server_version.as_deref().and_then(server_minor);
     let notes = deprecated_api_notes(&read);
-    // The workloads read, which the objects they control are folded into.
+    // The workloads read, which the objects they control are folded into, and the
+    // controllers of the workloads that fold too (a ReplicaSet's Deployment).
     let mut present: HashSet<(String, String, String)> = HashSet::new();
+    let mut controllers: std::collections::HashMap<(String, String, String), (String, String)> =
+        std::collections::HashMap::new();
     for o in &read.objects {
         match o {
             ReadObject::Judged { object, .. } => {
@@ -390,8 +397,11 @@ pub(crate) fn scan_source_staged(
                     object.name.clone(),
                 ));
             }
-            ReadObject::Owned { head, .. } => {
+            ReadObject::Owned { head, owner, .. } => {
                 present.insert(head.clone());
+                if head.0 != "Pod" {
+                    controllers.insert(head.clone(), owner.clone());
+                }
             }
             ReadObject::Skipped => {}
         }
@@ -402,9 +412,37 @@ pub(crate) fn scan_source_staged(
     for o in read.objects {
         loaded.stats.documents += 1;
         let o = match o {
-            ReadObject::Owned { head, owner, line } => {
-                if present.contains(&(owner.0, head.1, owner.1)) {
+            ReadObject::Owned {
+                head,
+                owner,
+                line,
+                images,
+            } => {
+                let mut target = (owner.0, head.1, owner.1);
+                if present.contains(&target) {
                     loaded.stats.owned_folded += 1;
+                    if let Some(images) = images {
+                        // What the Pod runs goes to the workload it is reported as: its
+                        // controller, or that one's when it folds too (Pod -> ReplicaSet ->
+                        // Deployment), as `palisade_load::cluster` does for a whole read.
+                        for _ in 0..4 {
+                            match controllers.get(&target) {
+                                Some((k, n))
+                                    if present.contains(&(
+                                        k.clone(),
+                                        target.1.clone(),
+                                        n.clone(),
+                                    )) =>
+                                {
+                                    target = (k.clone(), target.1, n.clone());
+                                }
+                                _ => break,
+                            }
+                        }
+                        let ns = (!target.1.is_empty()).then_some(target.1.as_str());
+                        let key = palisade_core::running::object_key(&target.0, ns, &target.2);
+                        loaded.running.add_pod(&key, &images);
+                    }
                     continue;
                 }
                 match serde_json::from_str(&line) {
@@ -800,6 +838,20 @@ mod tests {
             unreadable: l.unreadable,
         };
         let inventory = Inventory::new(l.objects);
+        if opts.policy.image_trust.is_some() {
+            // `--verify-images`, as `scan` runs it: what the objects and the Pods folded into
+            // them run, verified at the registry and handed to IMG007.
+            let (evidence, _) = crate::verify::verify(
+                &inventory,
+                &opts.policy,
+                crate::verify::FailurePolicy::Fail,
+                Duration::from_secs(5),
+                None,
+                l.running,
+            )
+            .unwrap();
+            inventory.derived(move |_| evidence);
+        }
         match staged {
             Some((st, early)) => st.analyze(&inventory, early, input, &opts),
             None => palisade_analyze::analyze(&inventory, input, &opts),
@@ -815,19 +867,34 @@ mod tests {
         select: &[&str],
         kubelet_config: bool,
     ) -> (Report, Vec<palisade_core::Object>) {
+        let mut opts = Options::new("2026-11-23".parse().unwrap());
+        opts.select = select.iter().map(|s| (*s).to_owned()).collect();
+        compare_with(cfg, opts, kubelet_config)
+    }
+
+    /// [`compare`] with these options; with an `imageTrust` policy, the images are verified
+    /// (and the workloads kept whole) as `scan --verify-images` does.
+    fn compare_with(
+        cfg: palisade_replay::Config,
+        opts: Options,
+        kubelet_config: bool,
+    ) -> (Report, Vec<palisade_core::Object>) {
         let srv = palisade_replay::Replay::start(cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let kc = dir.path().join("kubeconfig");
         srv.write_kubeconfig(&kc).unwrap();
         let args = args(kc, kubelet_config);
-        let mut opts = Options::new("2026-11-23".parse().unwrap());
-        opts.select = select.iter().map(|s| (*s).to_owned()).collect();
         let keep = palisade_analyze::needed_kinds(&opts);
 
         let whole = scan_source(&args, None, keep.as_ref(), false, true).unwrap();
         let expected = report(whole, &opts, None);
 
-        let staged = Arc::new(Staged::new(&opts, &[]));
+        let mut also: Vec<&str> = Vec::new();
+        if opts.policy.image_trust.is_some() {
+            also.extend(palisade_core::podspec::WORKLOAD_KINDS);
+            also.push("Namespace");
+        }
+        let staged = Arc::new(Staged::new(&opts, &also));
         let (source, early) =
             scan_source_staged(&args, None, keep.as_ref(), true, &staged, &opts).unwrap();
         let objects: Vec<palisade_core::Object> = source.loaded.objects.clone();
@@ -907,6 +974,143 @@ mod tests {
             // Owned Pods are folded into their workloads, standalone ones judged.
             assert_eq!(report.stats.owned_folded > 300, owned, "{:?}", report.stats);
         }
+    }
+
+    /// Both scans verify what the Pods folded into their workloads run: a synthesized
+    /// cluster (Deployments, their ReplicaSets and Pods) with a Deployment whose Pods run the
+    /// unsigned digest of a tag since moved to a signed one, and one caught in a rollout
+    /// between the two digests.
+    #[test]
+    fn staged_cluster_scans_verify_what_folded_pods_run() {
+        use palisade_registry::testing::{keypair, push_image, push_signature, start};
+        use serde_json::json;
+        let Some(rec) = recorded() else { return };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let Some(local) = rt.block_on(start()) else {
+            return;
+        };
+        let reg = local.addr.clone();
+        let (key, _, pem) = keypair();
+        let (old, new) = rt.block_on(async {
+            let r = palisade_registry::Registry::new(Duration::from_secs(5)).unwrap();
+            let old = push_image(&r, &reg, "shop/web", "2.0", b"web old").await;
+            let new = push_image(&r, &reg, "shop/web", "2.0", b"web signed").await;
+            push_signature(&r, &reg, "shop/web", &new, &new, &key, None).await;
+            (old, new)
+        });
+        let mut synthetic = palisade_replay::synthesize(&rec, 120, 50, true).unwrap();
+        let image = format!("{reg}/shop/web:2.0");
+        let template = json!({"spec": {"containers": [{"name": "web", "image": image}]}});
+        let mut add = |path: &str, items: Vec<serde_json::Value>| {
+            let list = synthetic.get_mut(path).unwrap();
+            let mut all = (*list.items).clone();
+            all.extend(items);
+            list.items = Arc::new(all);
+        };
+        let owner = |kind: &str, name: &str| {
+            json!([{"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": format!("u-{name}"),
+                "controller": true}])
+        };
+        add(
+            "/apis/apps/v1/deployments",
+            ["web-stale", "web-rollout"]
+                .iter()
+                .map(|d| {
+                    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                    "metadata": {"name": d, "namespace": "shop", "uid": format!("u-{d}")},
+                    "spec": {"selector": {"matchLabels": {"app": d}}, "template": template}})
+                })
+                .collect(),
+        );
+        add(
+            "/apis/apps/v1/replicasets",
+            [
+                ("web-stale-1", "web-stale"),
+                ("web-rollout-1", "web-rollout"),
+                ("web-rollout-2", "web-rollout"),
+            ]
+            .iter()
+            .map(|(r, d)| {
+                json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "metadata": {"name": r, "namespace": "shop", "uid": format!("u-{r}"),
+                        "ownerReferences": owner("Deployment", d)},
+                    "spec": {"selector": {"matchLabels": {"app": d}}, "template": template}})
+            })
+            .collect(),
+        );
+        let repo = format!("{reg}/shop/web");
+        add(
+            "/api/v1/pods",
+            [
+                ("web-stale-1-a", "web-stale-1", &old),
+                ("web-stale-1-b", "web-stale-1", &old),
+                ("web-rollout-1-a", "web-rollout-1", &old),
+                ("web-rollout-2-a", "web-rollout-2", &new),
+            ]
+            .iter()
+            .map(|(p, r, d)| {
+                json!({"apiVersion": "v1", "kind": "Pod",
+                    "metadata": {"name": p, "namespace": "shop", "uid": format!("u-{p}"),
+                        "ownerReferences": owner("ReplicaSet", r)},
+                    "spec": template["spec"],
+                    "status": {"containerStatuses": [{"name": "web", "image": image,
+                        "imageID": format!("docker-pullable://{repo}@{d}")}]}})
+            })
+            .collect(),
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let pub_key = dir.path().join("release.pub");
+        std::fs::write(&pub_key, pem).unwrap();
+        let yaml = format!(
+            "imageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [\"{}\"] }}\n",
+            pub_key.display()
+        );
+        let docs = palisade_load::yaml::parse_documents(&yaml, 1, true).unwrap();
+        let metas: Vec<_> = palisade_analyze::catalogue::all().to_vec();
+        let mut opts = Options::new("2026-11-23".parse().unwrap());
+        opts.policy =
+            palisade_core::Policy::from_value(&docs[0].value, &docs[0].spans, "p.yaml", &metas)
+                .unwrap();
+        opts.select = vec!["IMG007".to_owned()];
+        let cfg = palisade_replay::Config {
+            recordings: rec,
+            synthetic,
+            ..palisade_replay::Config::default()
+        };
+        let (report, _) = compare_with(cfg, opts, false);
+        assert!(report.stats.owned_folded > 120, "{:?}", report.stats);
+        let messages: Vec<(&str, &str)> = report
+            .findings
+            .iter()
+            .map(|f| (f.object.name.as_str(), f.message.as_str()))
+            .collect();
+        assert_eq!(messages.len(), 2, "{messages:#?}");
+        let moved = format!(
+            "tag moved: the digest running is {old}, the digest signed is {new} (where the tag points now)"
+        );
+        let stale = messages.iter().find(|(n, _)| *n == "web-stale").unwrap().1;
+        assert!(
+            stale.contains(&format!("at {old}, run by 2 Pods: {moved}")),
+            "{stale}"
+        );
+        let rollout = messages
+            .iter()
+            .find(|(n, _)| *n == "web-rollout")
+            .unwrap()
+            .1;
+        assert!(rollout.contains("its 2 Pods run 2 digests: "), "{rollout}");
+        assert!(
+            rollout.contains(&format!("1 Pod at {old}: {moved}")),
+            "{rollout}"
+        );
+        assert!(
+            rollout.contains(&format!("1 Pod at {new}: signed with")),
+            "{rollout}"
+        );
     }
 
     #[test]

@@ -561,6 +561,7 @@ fn finish(
             args.verify_failure_policy,
             std::time::Duration::from_secs(args.verify_timeout.max(1)),
             cluster,
+            loaded.running,
         )?;
         (Some(e), n)
     } else {

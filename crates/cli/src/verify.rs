@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use palisade_cluster::pull_secrets::{self, PullSecretReader};
 use palisade_core::{Inventory, PodTemplate, Policy};
 use palisade_registry::{PullSecretKind, PullSecretLogins};
-use palisade_supply::signatures::{object_key, running_digest, ImageKey, SignatureEvidence};
+use palisade_supply::signatures::{
+    object_key, running_digest, ImageKey, RunningDigests, SignatureEvidence,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -25,13 +27,16 @@ pub(crate) enum FailurePolicy {
 
 /// Verifies every image of the inventory's workloads; the evidence and the report notes.
 /// `cluster` is the cluster the inventory was read from: the workloads' image pull Secrets
-/// are then read from it for their registry logins.
+/// are then read from it for their registry logins. `folded`: the digests the Pods folded
+/// into the workloads run, each verified as a Pod's running digest is (a container none of
+/// whose Pods said is verified at the digest its tag names now).
 pub(crate) fn verify(
     inventory: &Inventory,
     policy: &Policy,
     failure: FailurePolicy,
     timeout: Duration,
     cluster: Option<&palisade_cluster::ReadOptions>,
+    folded: RunningDigests,
 ) -> anyhow::Result<(SignatureEvidence, Vec<String>)> {
     let Some(trust) = &policy.image_trust else {
         anyhow::bail!(
@@ -81,21 +86,27 @@ pub(crate) fn verify(
             let key = object_key(&o.kind, o.namespace.as_deref(), &o.name);
             let l = logins.get(&key).cloned();
             if let Some(l) = &l {
-                scoped.insert(key, l.describe());
+                scoped.insert(key.clone(), l.describe());
             }
             for c in pod.containers() {
                 let image = c.image().trim();
                 if image.is_empty() {
                     continue;
                 }
-                jobs.push(palisade_registry::policy::Job {
-                    key: ImageKey {
-                        image: image.to_owned(),
-                        running: running_digest(&o.value, c.name),
-                        logins: l.as_ref().map(|l| l.describe()),
-                    },
-                    logins: l.clone(),
-                });
+                let running: Vec<Option<String>> = match folded.get(&key, c.name, image) {
+                    Some(digests) => digests.keys().cloned().map(Some).collect(),
+                    None => vec![running_digest(&o.value, c.name)],
+                };
+                for running in running {
+                    jobs.push(palisade_registry::policy::Job {
+                        key: ImageKey {
+                            image: image.to_owned(),
+                            running,
+                            logins: l.as_ref().map(|l| l.describe()),
+                        },
+                        logins: l.clone(),
+                    });
+                }
             }
         }
         let (mut evidence, n) = palisade_registry::policy::verify_jobs(
@@ -110,6 +121,7 @@ pub(crate) fn verify(
         // The logins are dropped here; the evidence keeps the Secrets' names only.
         drop(logins);
         evidence.logins = scoped;
+        evidence.folded = folded;
         notes.extend(n);
         Ok((evidence, notes))
     })

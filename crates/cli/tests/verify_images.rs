@@ -440,3 +440,291 @@ fn image_pull_secrets_in_a_cluster_scan() {
         "{secret_reads:?}"
     );
 }
+
+/// `scan --cluster --verify-images` of workloads whose Pods are folded into them: the digests
+/// the Pods run (their status's `imageID`) are verified and reported on the workload. A
+/// Deployment whose Pods run the signed digest passes; one whose Pods run the unsigned digest
+/// they pulled before the tag moved fails (tag moved), and so does a CronJob whose Job's Pod
+/// does; a rollout caught between two digests is one finding naming both, with how many Pods
+/// run each; Pods that run the signed digest of a tag since pushed over with unsigned content
+/// are a moved tag too; a Deployment whose Pods have no status yet is judged at the digest
+/// its tag names now. The staged scan (`--format json`) and the whole-inventory one
+/// (`--framework cis` needs the whole objects) give the same findings.
+#[test]
+fn folded_pods_in_a_cluster_scan() {
+    use palisade_replay::{Config, Replay, SyntheticList};
+    use serde_json::{json, Value};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    let Some(rec) =
+        palisade_replay::find_recordings(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+    else {
+        palisade_testkit::missing("shared/corpus/apiserver-recordings/api (the test corpus)");
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let Some(local) = rt.block_on(start()) else {
+        return;
+    };
+    let reg = local.addr.clone();
+    let (key, _, pem) = keypair();
+    let (old_web, new_web, signed_api, unsigned_api) = rt.block_on(async {
+        let r = Registry::new(Duration::from_secs(5)).unwrap();
+        // web:2.0 ran unsigned; the tag was then pushed over with a signed build.
+        let old = push_image(&r, &reg, "shop/web", "2.0", b"web old").await;
+        let new = push_image(&r, &reg, "shop/web", "2.0", b"web signed").await;
+        push_signature(&r, &reg, "shop/web", &new, &new, &key, None).await;
+        // api:1.0 was signed; the tag was then pushed over with unsigned content.
+        let signed = push_image(&r, &reg, "shop/api", "1.0", b"api signed").await;
+        push_signature(&r, &reg, "shop/api", &signed, &signed, &key, None).await;
+        let unsigned = push_image(&r, &reg, "shop/api", "1.0", b"api pushed over").await;
+        (old, new, signed, unsigned)
+    });
+    let web = format!("{reg}/shop/web:2.0");
+    let api = format!("{reg}/shop/api:1.0");
+    let template = |image: &str| json!({"spec": {"containers": [{"name": "app", "image": image}]}});
+    let owner = |kind: &str, name: &str| {
+        json!([{"apiVersion": if kind == "Job" || kind == "CronJob" { "batch/v1" } else { "apps/v1" },
+            "kind": kind, "name": name, "uid": format!("uid-{name}"), "controller": true}])
+    };
+    let deployment = |name: &str, image: &str| {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "shop", "uid": format!("uid-{name}")},
+            "spec": {"selector": {"matchLabels": {"app": name}}, "template": template(image)}})
+    };
+    let replica_set = |name: &str, deployment: &str, image: &str| {
+        json!({"apiVersion": "apps/v1", "kind": "ReplicaSet",
+            "metadata": {"name": name, "namespace": "shop", "uid": format!("uid-{name}"),
+                "ownerReferences": owner("Deployment", deployment)},
+            "spec": {"selector": {"matchLabels": {"app": deployment}}, "template": template(image)}})
+    };
+    let pod = |name: &str, kind: &str, of: &str, image: &str, running: Option<&str>| {
+        let mut p = json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "uid": format!("uid-{name}"),
+                "ownerReferences": owner(kind, of)},
+            "spec": {"containers": [{"name": "app", "image": image}]}});
+        if let Some(d) = running {
+            let repo = image.rsplit_once(':').unwrap().0;
+            p["status"] = json!({"containerStatuses": [{"name": "app", "image": image,
+                "imageID": format!("docker-pullable://{repo}@{d}")}]});
+        }
+        p
+    };
+    let deployments = vec![
+        deployment("web-current", &web),
+        deployment("web-stale", &web),
+        deployment("web-rollout", &web),
+        deployment("api-pending", &api),
+        deployment("api-running", &api),
+    ];
+    let replica_sets = vec![
+        replica_set("web-current-1", "web-current", &web),
+        replica_set("web-stale-1", "web-stale", &web),
+        replica_set("web-rollout-1", "web-rollout", &web),
+        replica_set("web-rollout-2", "web-rollout", &web),
+        replica_set("api-pending-1", "api-pending", &api),
+        replica_set("api-running-1", "api-running", &api),
+    ];
+    let rs = "ReplicaSet";
+    let pods = vec![
+        pod("web-current-1-a", rs, "web-current-1", &web, Some(&new_web)),
+        pod("web-current-1-b", rs, "web-current-1", &web, Some(&new_web)),
+        pod("web-stale-1-a", rs, "web-stale-1", &web, Some(&old_web)),
+        pod("web-stale-1-b", rs, "web-stale-1", &web, Some(&old_web)),
+        pod("web-rollout-1-a", rs, "web-rollout-1", &web, Some(&old_web)),
+        pod("web-rollout-1-b", rs, "web-rollout-1", &web, Some(&old_web)),
+        pod("web-rollout-2-a", rs, "web-rollout-2", &web, Some(&new_web)),
+        pod("api-pending-1-a", rs, "api-pending-1", &api, None),
+        pod(
+            "api-running-1-a",
+            rs,
+            "api-running-1",
+            &api,
+            Some(&signed_api),
+        ),
+        pod(
+            "web-reindex-1-a",
+            "Job",
+            "web-reindex-1",
+            &web,
+            Some(&old_web),
+        ),
+    ];
+    let cron_job = json!({"apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": "web-reindex", "namespace": "shop", "uid": "uid-web-reindex"},
+        "spec": {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template(&web)}}}});
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": "web-reindex-1", "namespace": "shop", "uid": "uid-web-reindex-1",
+            "ownerReferences": owner("CronJob", "web-reindex")},
+        "spec": {"template": template(&web)}});
+    let list = |api_version: &str, kind: &str, items: Vec<Value>| SyntheticList {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        items: Arc::new(items),
+    };
+    let mut synthetic = HashMap::new();
+    for (path, l) in [
+        ("/api/v1/pods", list("v1", "PodList", pods)),
+        (
+            "/apis/apps/v1/deployments",
+            list("apps/v1", "DeploymentList", deployments),
+        ),
+        (
+            "/apis/apps/v1/replicasets",
+            list("apps/v1", "ReplicaSetList", replica_sets),
+        ),
+        (
+            "/apis/batch/v1/cronjobs",
+            list("batch/v1", "CronJobList", vec![cron_job]),
+        ),
+        (
+            "/apis/batch/v1/jobs",
+            list("batch/v1", "JobList", vec![job]),
+        ),
+    ] {
+        synthetic.insert(path.to_owned(), l);
+    }
+    let replay = Replay::start(Config {
+        recordings: rec,
+        synthetic,
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    replay.write_kubeconfig(&kubeconfig).unwrap();
+    std::fs::write(dir.path().join("release.pub"), pem).unwrap();
+    std::fs::write(
+        dir.path().join("palisade.yaml"),
+        format!(
+            "imageTrust:\n  policies:\n    - name: shop-release\n      scopes: [\"{reg}/shop/*\"]\n      cosign: {{ publicKeys: [release.pub] }}\n"
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .current_dir(dir.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .env("DOCKER_CONFIG", dir.path().join("no-docker-config"))
+            .env("NO_COLOR", "1")
+            .args(["scan", "--cluster", "--config", "palisade.yaml"])
+            .args([
+                "--select",
+                "IMG007",
+                "--verify-images",
+                "--verify-timeout",
+                "5",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, staged, err) = run(&["--format", "json"]);
+    assert_eq!(code, 1, "{staged}{err}");
+    let (code, whole, err) = run(&["--format", "json", "--framework", "cis"]);
+    assert_eq!(code, 1, "{whole}{err}");
+    let findings = |text: &str| -> Vec<Value> {
+        let v: Value = serde_json::from_str(text).unwrap();
+        v["findings"].as_array().unwrap().clone()
+    };
+    let (staged, whole) = (findings(&staged), findings(&whole));
+    assert_eq!(staged, whole);
+    // Each finding's workload and message.
+    let by_object: HashMap<String, String> = staged
+        .iter()
+        .map(|f| {
+            let o = &f["object"];
+            (
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap(),
+                    o["name"].as_str().unwrap()
+                ),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    eprintln!("{by_object:#?}");
+    let mut objects: Vec<&str> = by_object.keys().map(String::as_str).collect();
+    objects.sort_unstable();
+    assert_eq!(
+        objects,
+        [
+            "CronJob/web-reindex",
+            "Deployment/api-pending",
+            "Deployment/api-running",
+            "Deployment/web-rollout",
+            "Deployment/web-stale"
+        ],
+        "{staged:#?}"
+    );
+    let moved = format!(
+        "tag moved: the digest running is {old_web}, the digest signed is {new_web} (where the tag points now)"
+    );
+    assert_eq!(
+        by_object["Deployment/web-stale"],
+        format!("container \"app\" image \"{web}\" at {old_web}, run by 2 Pods: {moved} (trust policy `shop-release`)")
+    );
+    assert_eq!(
+        by_object["CronJob/web-reindex"],
+        format!("container \"app\" image \"{web}\" at {old_web}, run by 1 Pod: {moved} (trust policy `shop-release`)")
+    );
+    // The rollout: one finding, both digests in order, with their Pods.
+    let rollout = &by_object["Deployment/web-rollout"];
+    assert!(
+        rollout.starts_with(&format!(
+            "container \"app\" image \"{web}\": its 3 Pods run 2 digests: "
+        )),
+        "{rollout}"
+    );
+    let (first, second) = if old_web < new_web {
+        (
+            format!("2 Pods at {old_web}: {moved}"),
+            format!("1 Pod at {new_web}: signed with release.pub"),
+        )
+    } else {
+        (
+            format!("1 Pod at {new_web}: signed with release.pub"),
+            format!("2 Pods at {old_web}: {moved}"),
+        )
+    };
+    let (a, b) = (rollout.find(&first), rollout.find(&second));
+    assert!(a.is_some() && b.is_some() && a < b, "{rollout}");
+    // The signed digest runs, but the tag now names unsigned content.
+    assert!(
+        by_object["Deployment/api-running"].contains(&format!(
+            "at {signed_api}, run by 1 Pod: tag moved: the digest running, {signed_api}, is signed, but the tag now points to {unsigned_api}, which no trusted signer signed"
+        )),
+        "{by_object:#?}"
+    );
+    // No status: judged at the digest the tag names now.
+    assert_eq!(
+        by_object["Deployment/api-pending"],
+        format!("container \"app\" image \"{api}\" at {unsigned_api}: unsigned: no signature is stored for this digest (trust policy `shop-release`)")
+    );
+    // The JSON carries the digests and their Pods.
+    let rollout = staged
+        .iter()
+        .find(|f| f["object"]["name"] == "web-rollout")
+        .unwrap();
+    let mut digests = [format!("{old_web}=2"), format!("{new_web}=1")];
+    digests.sort();
+    assert_eq!(
+        rollout["properties"]["runningDigests"],
+        json!(digests.join(","))
+    );
+    // The table names the workloads, never the folded Pods.
+    let (code, table, err) = run(&[]);
+    assert_eq!(code, 1, "{table}{err}");
+    assert!(table.contains("Deployment shop/web-rollout"), "{table}");
+    assert!(!table.contains("Pod shop/"), "{table}");
+}

@@ -20,6 +20,7 @@ pub mod podspec;
 pub mod report;
 pub mod resources;
 pub mod rule;
+pub mod running;
 pub mod select;
 pub mod selector;
 pub mod trust;

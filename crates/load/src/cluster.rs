@@ -6,15 +6,23 @@
 //! owned object whose owner was not read (a 403 on deployments, say) is kept, so nothing goes
 //! unscanned.
 //!
+//! What the folded Pods run is kept: for each workload, the digests its Pods' containers run
+//! (their status's `imageID`), with how many Pods run each ([`Loaded::running`]), so that the
+//! image verification judges the digests that run, not only the one the tag names now. Only
+//! those strings are kept, never the Pods.
+//!
 //! CustomResourceDefinitions are scanned as metadata, as a live scan reads them: a snapshot
 //! carries their schemas (for `palisade export`), and the scan of a snapshot drops them as
 //! it reads, so that it sees what the live scan saw and does not hold megabytes of schema.
 
 use crate::snapshot::Unread;
 use crate::Loaded;
+use palisade_core::running::{
+    object_key, PodImages, PodSpecImages, PodStatusImages, RunningDigests,
+};
 use palisade_core::{InputIssue, Object, SpanIndex};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The file name of the input issue for a resource: `cluster/secrets`.
 pub fn resource_file(resource: &str) -> String {
@@ -72,7 +80,49 @@ struct OwnerRef {
     controller: Option<bool>,
 }
 
+/// [`Head`] with a Pod's containers and their statuses, read in the same pass: what a
+/// folded Pod leaves to its workload ([`RunningDigests`]).
+#[derive(Debug, Default, serde::Deserialize)]
+struct PodHead {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    metadata: HeadMeta,
+    #[serde(default)]
+    spec: PodSpecImages,
+    #[serde(default)]
+    status: PodStatusImages,
+}
+
 impl Head {
+    /// The head of a compact JSON line, and its containers when it is a Pod with a
+    /// controller (the Pods that may fold). A line whose containers or statuses are not
+    /// shaped as a Pod's gives its head alone.
+    fn of_line(line: &str) -> (Head, Option<PodImages>) {
+        match serde_json::from_str::<PodHead>(line) {
+            Ok(p) => {
+                let head = Head {
+                    kind: p.kind,
+                    metadata: p.metadata,
+                };
+                let images =
+                    (head.kind == "Pod" && head.controller().is_some()).then_some(PodImages {
+                        spec: p.spec,
+                        status: p.status,
+                    });
+                (head, images)
+            }
+            Err(_) => (serde_json::from_str(line).unwrap_or_default(), None),
+        }
+    }
+
+    fn controller(&self) -> Option<&OwnerRef> {
+        self.metadata
+            .owner_references
+            .iter()
+            .find(|o| o.controller == Some(true))
+    }
+
     fn of_value(v: &Value) -> Head {
         let s = |p: &str| {
             v.pointer(p)
@@ -139,6 +189,65 @@ fn owned_of(heads: &[Head]) -> HashSet<usize> {
         })
         .map(|(i, _)| i)
         .collect()
+}
+
+/// What the folded Pods run, by the workload each is reported as: its controller, or its
+/// controller's controller when that is folded too (a Pod of a ReplicaSet of a Deployment is
+/// the Deployment's). `images` are the Pods' containers, by index ([`Head::of_line`]).
+fn running_of(
+    heads: &[Head],
+    images: &HashMap<usize, PodImages>,
+    owned: &HashSet<usize>,
+) -> RunningDigests {
+    let mut out = RunningDigests::default();
+    if images.is_empty() {
+        return out;
+    }
+    let owners: HashMap<(&str, &str, &str), usize> = heads
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| OWNER_KINDS.contains(&h.kind.as_str()))
+        .map(|(i, h)| {
+            (
+                (
+                    h.kind.as_str(),
+                    h.metadata.namespace.as_str(),
+                    h.metadata.name.as_str(),
+                ),
+                i,
+            )
+        })
+        .collect();
+    let owner_of = |i: usize| {
+        let h = &heads[i];
+        let o = h.controller()?;
+        owners
+            .get(&(
+                o.kind.as_str(),
+                h.metadata.namespace.as_str(),
+                o.name.as_str(),
+            ))
+            .copied()
+    };
+    let mut indexes: Vec<&usize> = images.keys().filter(|i| owned.contains(*i)).collect();
+    indexes.sort_unstable();
+    for &i in indexes {
+        let Some(mut target) = owner_of(i) else {
+            continue;
+        };
+        // Pod -> ReplicaSet -> Deployment, Pod -> Job -> CronJob: two steps at most.
+        for _ in 0..4 {
+            match owner_of(target) {
+                Some(up) if owned.contains(&target) => target = up,
+                _ => break,
+            }
+        }
+        let t = &heads[target];
+        let ns = t.metadata.namespace.as_str();
+        let key = object_key(&t.kind, (!ns.is_empty()).then_some(ns), &t.metadata.name);
+        out.add_pod(&key, &images[&i]);
+    }
+    out
 }
 
 /// [`owned_indexes`] for parsed objects (the webhook's watch cache holds them so).
@@ -224,8 +333,19 @@ fn issues(unreadable: &[Unread], origin: &str) -> Vec<InputIssue> {
 /// locations, owned Pods/ReplicaSets/Jobs collapsed into their owners, and one warning per
 /// kind that could not be read (file `cluster/<resource>`).
 pub fn loaded_from_cluster(values: Vec<Value>, unreadable: &[Unread], origin: &str) -> Loaded {
-    let owned = owned_indexes(&values);
-    let mut out = Loaded::default();
+    let heads: Vec<Head> = values.iter().map(Head::of_value).collect();
+    let owned = owned_of(&heads);
+    let images: HashMap<usize, PodImages> = heads
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| h.kind == "Pod" && owned.contains(i))
+        .map(|(i, _)| (i, PodImages::of(&values[i])))
+        .collect();
+    let mut out = Loaded {
+        running: running_of(&heads, &images, &owned),
+        ..Loaded::default()
+    };
+    drop(heads);
     out.stats.files = 1;
     for (i, v) in values.into_iter().enumerate() {
         out.stats.documents += 1;
@@ -278,8 +398,8 @@ pub fn loaded_from_lines(lines: Vec<String>, unreadable: &[Unread], origin: &str
 /// [`loaded_from_lines`] in parts of at most `chunk` objects, `each` run on every part as
 /// soon as it is parsed (what a staged scan does to a file): a snapshot's objects are judged
 /// and cut down a few hundred at a time instead of being held whole together. The first part
-/// carries the file, the warnings and the unreadable kinds; joined in order, the parts are
-/// what [`loaded_from_lines`] gives.
+/// carries the file, the running digests of the folded Pods, the warnings and the unreadable
+/// kinds; joined in order, the parts are what [`loaded_from_lines`] gives.
 pub fn loaded_from_lines_each<T>(
     lines: Vec<String>,
     unreadable: &[Unread],
@@ -287,8 +407,21 @@ pub fn loaded_from_lines_each<T>(
     chunk: usize,
     each: &dyn Fn(&mut Loaded) -> T,
 ) -> Vec<(Loaded, T)> {
-    let owned = owned_line_indexes(&lines);
-    let mut cur = Loaded::default();
+    let mut heads = Vec::with_capacity(lines.len());
+    let mut images = HashMap::new();
+    for (i, l) in lines.iter().enumerate() {
+        let (head, pod) = Head::of_line(l);
+        heads.push(head);
+        if let Some(pod) = pod {
+            images.insert(i, pod);
+        }
+    }
+    let owned = owned_of(&heads);
+    let mut cur = Loaded {
+        running: running_of(&heads, &images, &owned),
+        ..Loaded::default()
+    };
+    drop((heads, images));
     cur.stats.files = 1;
     cur.warnings = issues(unreadable, origin);
     cur.unreadable = unreadable_kinds(unreadable);
@@ -371,6 +504,71 @@ mod tests {
         let l2 = loaded_from_lines(lines, &[], "x");
         let names2: Vec<_> = l2.objects.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names2, ["d", "lonely", "orphan"]);
+    }
+
+    #[test]
+    fn folded_pods_leave_their_running_digests_to_the_workload_reported() {
+        let d = |c: char| format!("sha256:{}", c.to_string().repeat(64));
+        let owner = |k: &str, n: &str| json!([{"kind":k,"name":n,"controller":true,"apiVersion":"apps/v1","uid":"u"}]);
+        let pod = |name: &str, owner_ref: Value, digest: Option<String>| {
+            let mut p = json!({"apiVersion":"v1","kind":"Pod",
+                "metadata":{"name":name,"namespace":"a","ownerReferences":owner_ref},
+                "spec":{"containers":[{"name":"app","image":"r.io/app:1"}],
+                        "initContainers":[{"name":"init","image":"r.io/init:1"}]}});
+            if let Some(d) = digest {
+                p["status"] = json!({"containerStatuses":[{"name":"app","imageID":format!("r.io/app@{d}")}],
+                    "initContainerStatuses":[{"name":"init","imageID":format!("docker-pullable://r.io/init@{d}")}]});
+            }
+            p
+        };
+        let values = vec![
+            json!({"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d","namespace":"a"}}),
+            json!({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"d-1","namespace":"a","ownerReferences":owner("Deployment","d")}}),
+            json!({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"d-2","namespace":"a","ownerReferences":owner("Deployment","d")}}),
+            pod("d-1-x", owner("ReplicaSet", "d-1"), Some(d('1'))),
+            pod("d-1-y", owner("ReplicaSet", "d-1"), Some(d('1'))),
+            pod("d-2-x", owner("ReplicaSet", "d-2"), Some(d('2'))),
+            pod("d-2-pending", owner("ReplicaSet", "d-2"), None),
+            // Its Deployment was not read: the ReplicaSet is kept, its Pods fold into it.
+            json!({"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"e-1","namespace":"a","ownerReferences":owner("Deployment","e")}}),
+            pod("e-1-x", owner("ReplicaSet", "e-1"), Some(d('3'))),
+            json!({"apiVersion":"batch/v1","kind":"CronJob","metadata":{"name":"c","namespace":"a"}}),
+            json!({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"c-1","namespace":"a","ownerReferences":owner("CronJob","c")}}),
+            pod("c-1-x", owner("Job", "c-1"), Some(d('4'))),
+            // Not folded: its owner was not read; it keeps its status and counts for nobody.
+            pod("orphan", owner("ReplicaSet", "gone"), Some(d('5'))),
+            // A status of the wrong shape: folded, running nothing known.
+            json!({"apiVersion":"v1","kind":"Pod","metadata":{"name":"d-1-odd","namespace":"a","ownerReferences":owner("ReplicaSet","d-1")},
+                "spec":{"containers":[{"name":"app","image":"r.io/app:1"}]},"status":{"containerStatuses":"x"}}),
+        ];
+        let lines: Vec<String> = values.iter().map(Value::to_string).collect();
+        let from_values = loaded_from_cluster(values, &[], "x");
+        let from_lines = loaded_from_lines(lines, &[], "x");
+        let names: Vec<_> = from_lines.objects.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["d", "e-1", "c", "orphan"]);
+        assert_eq!(from_lines.stats.owned_folded, 10);
+        assert_eq!(from_values.running, from_lines.running);
+        let r = &from_lines.running;
+        let counts = |w: &str, c: &str, i: &str| -> Vec<(String, usize)> {
+            r.get(w, c, i)
+                .map(|m| m.iter().map(|(d, n)| (d.clone(), *n)).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            counts("Deployment/a/d", "app", "r.io/app:1"),
+            [(d('1'), 2), (d('2'), 1)]
+        );
+        assert_eq!(
+            counts("Deployment/a/d", "init", "r.io/init:1"),
+            [(d('1'), 2), (d('2'), 1)]
+        );
+        assert_eq!(
+            counts("ReplicaSet/a/e-1", "app", "r.io/app:1"),
+            [(d('3'), 1)]
+        );
+        assert_eq!(counts("CronJob/a/c", "app", "r.io/app:1"), [(d('4'), 1)]);
+        assert_eq!(r.workloads(), 3);
+        assert!(r.iter().all(|(_, _, _, ds)| !ds.contains_key(&d('5'))));
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub struct Loaded {
     pub stats: InputStats,
     /// Kinds a cluster scan or snapshot could not read.
     pub unreadable: Vec<palisade_core::UnreadableKind>,
+    /// What the Pods folded into their workloads run (a cluster read; see [`cluster`]).
+    pub running: palisade_core::running::RunningDigests,
 }
 
 impl Loaded {
@@ -51,6 +53,7 @@ impl Loaded {
         self.stats.template_files += other.stats.template_files;
         self.stats.owned_folded += other.stats.owned_folded;
         self.unreadable.extend(other.unreadable);
+        self.running.extend(other.running);
     }
 }
 

@@ -18,8 +18,26 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
         file.file_name().unwrap().to_string_lossy()
     );
     let text = std::fs::read_to_string(file).unwrap();
-    let loaded = palisade_load::load_str(&name, &text);
+    let mut loaded = palisade_load::load_str(&name, &text);
     assert!(loaded.errors.is_empty(), "{name}: {:?}", loaded.errors);
+    // A fixture read as a cluster scan reads it (a leading `# cluster: true`): the Pods a
+    // workload of the file controls are folded into it, leaving what they run.
+    let mut running = palisade_core::running::RunningDigests::default();
+    if text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .any(|l| l.trim() == "# cluster: true")
+    {
+        let values: Vec<serde_json::Value> =
+            loaded.objects.iter().map(|o| o.value.clone()).collect();
+        let owned = palisade_load::cluster::owned_indexes(&values);
+        running = palisade_load::cluster::loaded_from_cluster(values, &[], "the fixture").running;
+        let mut i = 0;
+        loaded.objects.retain(|_| {
+            i += 1;
+            !owned.contains(&(i - 1))
+        });
+    }
     let inv = Inventory::new(loaded.objects);
     // Data a front-end would load (`--cve-data DIR`): `fixtures/<ID>/data/`.
     let data = file.parent().unwrap().join("data");
@@ -51,10 +69,13 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
     // with result `verified`, `unsigned`, `untrusted`, `invalid:REASON`, `moved:SIGNED` (or
     // `moved:SIGNED,TAG` with the digest the tag points to now), `outside`,
     // `error-fail:REASON` or `error-ignore:REASON`. A key `IMAGE running=DIGEST` is the
-    // result for a Pod whose status says it runs IMAGE at DIGEST.
+    // result for a Pod whose status says it runs IMAGE at DIGEST (a Pod of the file, or one
+    // folded into its workload).
     let signatures = file.parent().unwrap().join("signatures/results.json");
     if signatures.is_file() {
-        inv.derived(move |_| signature_evidence(&signatures));
+        let mut evidence = signature_evidence(&signatures);
+        evidence.folded = running;
+        inv.derived(move |_| evidence);
     }
     // A rule is exercised at its own level (a baseline check that the restricted level
     // replaces reports only under the baseline profile).

@@ -2,6 +2,7 @@
 //! reference (as the workloads write it), with the trust policy that applied, and the
 //! verdict on one image digest that both signature kinds (cosign, Notation) give.
 
+pub use palisade_core::running::{digest_of_image_id, object_key, RunningDigests};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -218,6 +219,9 @@ pub struct SignatureEvidence {
     /// The image pull Secrets each workload's images were verified with, by
     /// [`object_key`]: the `logins` of its keys.
     pub logins: HashMap<String, String>,
+    /// The digests the Pods a cluster scan folded into each workload run (a Deployment's
+    /// Pods, say): each was verified as a Pod's running digest is.
+    pub folded: RunningDigests,
 }
 
 impl SignatureEvidence {
@@ -236,23 +240,32 @@ impl SignatureEvidence {
             logins: self.logins.get(object_key).cloned(),
         }
     }
-}
 
-/// How evidence names a workload: `Kind/namespace/name` (`Kind//name` when it has no
-/// namespace).
-pub fn object_key(kind: &str, namespace: Option<&str>, name: &str) -> String {
-    format!("{kind}/{}/{name}", namespace.unwrap_or(""))
-}
-
-/// The manifest digest of a container status's `imageID`: `docker-pullable://repo@sha256:...`
-/// (Docker) or `repo@sha256:...` (containerd, CRI-O). An ID without a repository
-/// (`sha256:...`, `docker://sha256:...`) names the local image configuration, not what the
-/// registry serves, and gives none.
-pub fn digest_of_image_id(image_id: &str) -> Option<String> {
-    let (_, digest) = image_id.trim().rsplit_once('@')?;
-    let hex = digest.strip_prefix("sha256:")?;
-    (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| format!("sha256:{}", hex.to_ascii_lowercase()))
+    /// The keys of a container's image in a workload that Pods were folded into, one per
+    /// digest its Pods run, with how many Pods run it (sorted by digest); `None` when none
+    /// of its Pods said (its image is then judged by [`SignatureEvidence::key_for`]).
+    pub fn folded_keys(
+        &self,
+        object_key: &str,
+        container: &str,
+        image: &str,
+    ) -> Option<Vec<(ImageKey, usize)>> {
+        let digests = self.folded.get(object_key, container, image)?;
+        let logins = self.logins.get(object_key);
+        Some(
+            digests
+                .iter()
+                .map(|(d, n)| {
+                    let key = ImageKey {
+                        image: image.to_owned(),
+                        running: Some(d.clone()),
+                        logins: logins.cloned(),
+                    };
+                    (key, *n)
+                })
+                .collect(),
+        )
+    }
 }
 
 /// The digest a Pod runs a container's image at, from its status (`containerStatuses`,

@@ -35,6 +35,17 @@ declare_rule! {
     /// - **not verified**, when the registry does not answer and the failure policy is
     ///   `fail` (`--verify-failure-policy`, default `fail`; with `ignore` the report notes it).
     ///
+    /// In a cluster scan, the Pods a workload controls are reported as that workload (a
+    /// Deployment, not each of its Pods), and the digests they run are judged for it: each
+    /// digest its Pods' statuses name is verified as a standalone Pod's is, and one finding
+    /// per container names the digest(s) running, how many Pods run each, and the verdict on
+    /// each (during a rollout, or when the tag moved between two Pod starts, the Pods of one
+    /// Deployment run several digests: those that pass are named beside those that fail). A
+    /// workload none of whose Pods says what it runs (no status yet) is judged at the digest
+    /// its tag names now. Admission is unaffected: the webhook reviews one object, and does
+    /// not look up a workload's Pods (a workload's image is judged at the digest its tag
+    /// names now, a Pod's at the digest its own status names, if any).
+    ///
     /// In a cluster scan (and at admission with `admission serve --image-pull-secrets`),
     /// registry logins also come from the workload's image pull Secrets (its own
     /// `imagePullSecrets`, else its ServiceAccount's), read from its namespace only.
@@ -117,6 +128,43 @@ impl Rule for UnverifiedImageSignature {
             );
             for c in pod.containers() {
                 let image = c.image().trim();
+                // The Pods folded into the workload (a cluster scan): each digest they run.
+                if let Some(keys) = evidence.folded_keys(&key, c.name, image) {
+                    let Some((what, fix, policy)) = judge_folded(&evidence, &keys) else {
+                        continue;
+                    };
+                    let pods: usize = keys.iter().map(|(_, n)| n).sum();
+                    let runs = match keys.as_slice() {
+                        [(k, _)] => format!(
+                            " at {}, run by {}",
+                            k.running.as_deref().unwrap_or_default(),
+                            count(pods, "Pod")
+                        ),
+                        _ => format!(
+                            ": its {} run {}",
+                            count(pods, "Pod"),
+                            count(keys.len(), "digest")
+                        ),
+                    };
+                    let digests: Vec<String> = keys
+                        .iter()
+                        .filter_map(|(k, n)| Some(format!("{}={n}", k.running.as_deref()?)))
+                        .collect();
+                    cx.report(
+                        c.pointer("/image"),
+                        format!(
+                            "{} image \"{image}\"{runs}: {what}{}",
+                            c.describe(),
+                            policy_note(&policy)
+                        ),
+                    )
+                    .fix(fix)
+                    .property("container", c.name)
+                    .property("image", image)
+                    .property("policy", policy)
+                    .property("runningDigests", digests.join(","));
+                    continue;
+                }
                 // A Pod's running digest (its status) and the workload's image pull Secrets
                 // are part of the key, as the front-end verified them.
                 let k = evidence.key_for(&key, &object.value, c.name, image);
@@ -128,31 +176,10 @@ impl Rule for UnverifiedImageSignature {
                     .as_deref()
                     .map(|d| format!(" at {d}"))
                     .unwrap_or_default();
-                let policy = if v.policy.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (trust policy `{}`)", v.policy)
+                let Some((what, fix)) = judge(&v.result) else {
+                    continue;
                 };
-                let (what, fix) = match &v.result {
-                    SignatureResult::Judged(Verdict::Verified { .. }) => continue,
-                    SignatureResult::Judged(verdict @ Verdict::TagMoved { .. }) => (
-                        verdict.to_string(),
-                        "deploy the digest that was signed, or sign the new digest if your pipeline built it",
-                    ),
-                    SignatureResult::Judged(verdict) => (
-                        verdict.to_string(),
-                        "sign the image's digest as its trust policy asks (cosign sign --key ..., notation sign ...) and deploy it by digest",
-                    ),
-                    SignatureResult::OutsideTrustPolicies => (
-                        "comes from outside every trust policy (imageTrust.default: reject)".to_owned(),
-                        "pull it from a registry scope a trust policy covers, or add a policy for its scope",
-                    ),
-                    SignatureResult::RegistryError { fail_closed: false, .. } => continue,
-                    SignatureResult::RegistryError { reason, .. } => (
-                        format!("could not be verified (failure policy fail): {reason}"),
-                        "make the registry reachable, or set --verify-failure-policy ignore",
-                    ),
-                };
+                let policy = policy_note(&v.policy);
                 cx.report(
                     c.pointer("/image"),
                     format!("{} image \"{image}\"{at}: {what}{policy}", c.describe()),
@@ -163,5 +190,93 @@ impl Rule for UnverifiedImageSignature {
                 .property("policy", v.policy.clone());
             }
         }
+    }
+}
+
+/// What a verification reports and how to fix it; `None` when it passes (verified, or a
+/// registry that did not answer under the failure policy `ignore`: the report notes it).
+fn judge(result: &SignatureResult) -> Option<(String, &'static str)> {
+    Some(match result {
+        SignatureResult::Judged(Verdict::Verified { .. }) => return None,
+        SignatureResult::Judged(verdict @ Verdict::TagMoved { .. }) => (
+            verdict.to_string(),
+            "deploy the digest that was signed, or sign the new digest if your pipeline built it",
+        ),
+        SignatureResult::Judged(verdict) => (
+            verdict.to_string(),
+            "sign the image's digest as its trust policy asks (cosign sign --key ..., notation sign ...) and deploy it by digest",
+        ),
+        SignatureResult::OutsideTrustPolicies => (
+            "comes from outside every trust policy (imageTrust.default: reject)".to_owned(),
+            "pull it from a registry scope a trust policy covers, or add a policy for its scope",
+        ),
+        SignatureResult::RegistryError {
+            fail_closed: false, ..
+        } => return None,
+        SignatureResult::RegistryError { reason, .. } => (
+            format!("could not be verified (failure policy fail): {reason}"),
+            "make the registry reachable, or set --verify-failure-policy ignore",
+        ),
+    })
+}
+
+/// The verdict on the digests a workload's folded Pods run a container's image at (`keys`,
+/// sorted by digest, with how many Pods run each): `None` when each passes; else what to
+/// report (one digest: its verdict; several: each digest with its Pods and verdict, those
+/// that pass too, so that a rollout's digests are named side by side), the fix of the first
+/// that fails, and the trust policy.
+fn judge_folded(
+    evidence: &SignatureEvidence,
+    keys: &[(palisade_supply::signatures::ImageKey, usize)],
+) -> Option<(String, &'static str, String)> {
+    let mut parts = Vec::new();
+    let mut failed = None;
+    let mut policy = String::new();
+    for (k, n) in keys {
+        let Some(v) = evidence.images.get(k) else {
+            continue;
+        };
+        if policy.is_empty() {
+            policy.clone_from(&v.policy);
+        }
+        let verdict = match judge(&v.result) {
+            Some((what, fix)) => {
+                failed.get_or_insert(fix);
+                what
+            }
+            None => match &v.result {
+                SignatureResult::Judged(verdict) => verdict.to_string(),
+                _ => "not verified (failure policy ignore)".to_owned(),
+            },
+        };
+        parts.push((k.running.as_deref().unwrap_or_default(), *n, verdict));
+    }
+    let fix = failed?;
+    let what = match parts.as_slice() {
+        [(_, _, verdict)] => verdict.clone(),
+        _ => parts
+            .iter()
+            .map(|(d, n, verdict)| format!("{} at {d}: {verdict}", count(*n, "Pod")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    Some((what, fix, policy))
+}
+
+/// ` (trust policy `NAME`)`, or nothing for images outside every policy.
+fn policy_note(policy: &str) -> String {
+    if policy.is_empty() {
+        String::new()
+    } else {
+        format!(" (trust policy `{policy}`)")
+    }
+}
+
+/// `1 Pod`, `3 Pods`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
