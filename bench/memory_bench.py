@@ -3,11 +3,11 @@
 replicated real-world corpus that bench/gen_corpus.py builds (as bench/scan_bench.py does).
 
 usage: bench/memory_bench.py [--sizes 1000,10000,100000] [--runs 3] [--baseline BINARY]
-                             [--binary BINARY]
+                             [--binary BINARY] [--format json]
 
 For each size: objects, YAML bytes, peak RSS (MiB, /usr/bin/time) and wall time (best of runs)
-of `palisade scan DIR --format json`, with the report written to /dev/null, and RSS per YAML
-byte. With --baseline (a binary built before a change: copy it aside, rebuild), the baseline
+of `palisade scan DIR --format FORMAT` (json unless told), with the report written to
+/dev/null, and RSS per YAML byte. With --baseline (a binary built before a change: copy it aside, rebuild), the baseline
 runs on the same corpus in the same run, alternating with the candidate, and the candidate's
 figures are printed as ratios of the baseline's. Without --binary the release build of this
 tree is built and used.
@@ -25,10 +25,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def measure(exe, corpus):
+def measure(exe, corpus, fmt):
     """Wall seconds and peak RSS (MiB) of one scan."""
     t = time.perf_counter()
-    p = subprocess.run(["/usr/bin/time", "-f", "%M", exe, "scan", corpus, "--format", "json",
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", exe, "scan", corpus, "--format", fmt,
                         "--fail-on", "none"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     dt = time.perf_counter() - t
     if p.returncode not in (0, 1, 2):
@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--binary")
     ap.add_argument("--baseline")
+    ap.add_argument("--format", default="json", help="the report format written (json, sarif...)")
     a = ap.parse_args()
     if not shutil.which("/usr/bin/time") and not os.path.exists("/usr/bin/time"):
         sys.exit("/usr/bin/time is needed (Debian package `time`)")
@@ -65,11 +66,12 @@ def main():
                 for name, binary in (("baseline", a.baseline), ("candidate", exe)):
                     if binary is None:
                         continue
-                    dt, rss = measure(binary, out)
+                    dt, rss = measure(binary, out, a.format)
                     t0, r0 = best[name]
                     best[name] = (dt if t0 is None else min(t0, dt), max(r0, rss))
             t, rss = best["candidate"]
             row = {
+                "format": a.format,
                 "objects": n,
                 "yamlMiB": round(size / 2**20, 1),
                 "peakRssMiB": round(rss, 1),

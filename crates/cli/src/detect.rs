@@ -441,26 +441,21 @@ pub(crate) fn run(args: DetectArgs) -> anyhow::Result<Exit> {
     }
     let stats = det.stats();
     let errors = det.take_input_errors();
-    let text = match format {
-        Format::Jsonl => String::new(),
-        Format::Report(f) => {
-            let findings = std::mem::take(&mut sink.findings);
-            let report = sink.policy.report(&rules, findings, &errors, stats);
-            let color = args.color.enabled(args.output.is_some());
-            palisade_report::render(
-                &report,
-                f,
-                &RenderOptions {
-                    color,
-                    tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-                },
-            )
-        }
-    };
-    if !text.is_empty() {
-        match &args.output {
-            Some(p) => std::fs::write(p, text)?,
-            None => emit(&text)?,
+    if let Format::Report(f) = format {
+        let findings = std::mem::take(&mut sink.findings);
+        let report = sink.policy.report(&rules, findings, &errors, stats);
+        let opts = RenderOptions {
+            color: args.color.enabled(args.output.is_some()),
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        };
+        // Written as it is serialised (JSON, SARIF), not built as one string first.
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut sink.out);
+        match palisade_report::write(&report, f, &opts, &mut out).and_then(|()| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && args.output.is_none() => {}
+            r => r.with_context(|| match &args.output {
+                Some(p) => format!("cannot write {}", p.display()),
+                None => "cannot write the report to standard output".to_owned(),
+            })?,
         }
     }
     report_input_errors(&errors);

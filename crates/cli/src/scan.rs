@@ -634,7 +634,7 @@ fn finish(
     // Code-scanning UIs offer the safe fixes as suggested changes.
     let sarif_fixes = (format == Format::Sarif && !args.cluster.cluster)
         .then(|| crate::fix::sarif_fixes(&report, &inventory));
-    // Written as it is serialised (JSON), not built as one string first.
+    // Written as it is serialised (JSON, SARIF), not built as one string first.
     let write = |out: &mut dyn std::io::Write| -> std::io::Result<()> {
         use std::io::Write as _;
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
@@ -642,9 +642,9 @@ fn finish(
             out.write_all(h.as_bytes())?;
         }
         match &sarif_fixes {
-            Some(fixes) => out.write_all(
-                palisade_report::render_sarif_with_fixes(&report, &render_opts, fixes).as_bytes(),
-            )?,
+            Some(fixes) => {
+                palisade_report::write_sarif_with_fixes(&report, &render_opts, fixes, &mut out)?
+            }
             None => palisade_report::write(&report, format, &render_opts, &mut out)?,
         }
         out.flush()

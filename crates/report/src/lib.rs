@@ -32,6 +32,17 @@ pub fn render_sarif_with_fixes(
     sarif::render_with_fixes(report, opts, fixes)
 }
 
+/// Writes what [`render_sarif_with_fixes`] renders to `out`, result by result (the document
+/// is never held in memory whole).
+pub fn write_sarif_with_fixes(
+    report: &Report,
+    opts: &RenderOptions,
+    fixes: &std::collections::HashMap<usize, ArtifactFix>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    sarif::write_with_fixes(report, opts, fixes, out)
+}
+
 /// An output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -103,8 +114,10 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     }
 }
 
-/// Writes the report in `format` to `out`. The JSON report is serialised straight to the
-/// writer, finding by finding; the other formats are rendered ([`render`]), then written.
+/// Writes the report in `format` to `out`: the bytes [`render`] gives. The JSON and SARIF
+/// reports are serialised straight to the writer, finding by finding, and PolicyReports
+/// document by document; the other formats are rendered ([`render`]), then written. `out`
+/// is written in small pieces: give it a buffer.
 pub fn write(
     report: &Report,
     format: Format,
@@ -113,6 +126,8 @@ pub fn write(
 ) -> std::io::Result<()> {
     match format {
         Format::Json => json::write(report, opts, out),
+        Format::Sarif => sarif::write_with_fixes(report, opts, &Default::default(), out),
+        Format::PolicyReport => policyreport::write(report, opts, out),
         _ => out.write_all(render(report, format, opts).as_bytes()),
     }
 }

@@ -53,12 +53,30 @@ pub fn report_namespace(o: &palisade_core::ObjectRef) -> Option<String> {
 
 /// The reports, as YAML documents.
 pub(crate) fn render(report: &Report, opts: &crate::RenderOptions) -> String {
-    let mut out = String::new();
-    for doc in documents(report, opts) {
-        out.push_str("---\n");
-        out.push_str(&serde_yaml_ng::to_string(&doc).unwrap_or_default());
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write(report, opts, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the reports to `out` as YAML documents, one at a time (each is bounded by
+/// [`MAX_RESULTS`]; the stream of them is never held whole).
+pub(crate) fn write(
+    report: &Report,
+    opts: &crate::RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    for r in reports(report, opts) {
+        // Serialising plain structs of strings, numbers and maps cannot fail.
+        let doc = serde_json::to_value(&r).unwrap_or_default();
+        out.write_all(b"---\n")?;
+        out.write_all(
+            serde_yaml_ng::to_string(&doc)
+                .unwrap_or_default()
+                .as_bytes(),
+        )?;
     }
-    out
+    Ok(())
 }
 
 /// The reports, as JSON values (one per namespace with something to say, cluster-scoped

@@ -1,7 +1,8 @@
 use crate::{fingerprint, RenderOptions};
 use palisade_core::report::Suppression;
 use palisade_core::{Report, ReportFinding, Severity};
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 
 /// A fix of one finding, as SARIF carries it: edits to one file.
@@ -160,12 +161,113 @@ pub(crate) fn render(report: &Report, opts: &RenderOptions) -> String {
 }
 
 /// [`render`], with SARIF `fixes` on the findings (by index in `report.findings`) that have
-/// one.
+/// one: the bytes [`write_with_fixes`] writes.
 pub(crate) fn render_with_fixes(
     report: &Report,
     opts: &RenderOptions,
     fixes: &HashMap<usize, ArtifactFix>,
 ) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only if the document cannot be serialised, which its types
+    // rule out.
+    let _ = write_with_fixes(report, opts, fixes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the SARIF document to `out`, with a final newline. The document without its
+/// results is built first (small: the rules, the notifications, the run's properties); the
+/// results are made and written one at a time, so a large scan's document is never held in
+/// memory whole.
+pub(crate) fn write_with_fixes(
+    report: &Report,
+    opts: &RenderOptions,
+    fixes: &HashMap<usize, ArtifactFix>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let rule_index = rule_indexes(report);
+    let (doc, run) = document(report, opts, &rule_index);
+    let results = Results {
+        report,
+        fixes,
+        rule_index: &rule_index,
+    };
+    let doc = Splice {
+        object: &doc,
+        key: "runs",
+        value: [Splice {
+            object: &run,
+            key: "results",
+            value: results,
+        }],
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")
+}
+
+/// Each rule's index in `tool.driver.rules` (the first, should an id appear twice).
+fn rule_indexes(report: &Report) -> HashMap<&'static str, usize> {
+    let mut index = HashMap::with_capacity(report.rules.len());
+    for (i, r) in report.rules.iter().enumerate() {
+        index.entry(r.id).or_insert(i);
+    }
+    index
+}
+
+/// A JSON object written in its own key order, the value at `key` replaced by `value`.
+struct Splice<'a, T> {
+    object: &'a Map<String, Value>,
+    key: &'static str,
+    value: T,
+}
+
+impl<T: Serialize> Serialize for Splice<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.object.len()))?;
+        for (k, v) in self.object {
+            if k == self.key {
+                map.serialize_entry(k, &self.value)?;
+            } else {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// The run's results: the findings (with their fixes), then the suppressed findings, each
+/// made as it is written.
+struct Results<'a> {
+    report: &'a Report,
+    fixes: &'a HashMap<usize, ArtifactFix>,
+    rule_index: &'a HashMap<&'static str, usize>,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let index = |id: &str| self.rule_index.get(id).copied().unwrap_or(0);
+        serializer.collect_seq(
+            self.report
+                .findings
+                .iter()
+                .enumerate()
+                .map(|(i, f)| result(f, index(f.rule_id), self.fixes.get(&i)))
+                .chain(
+                    self.report
+                        .suppressed
+                        .iter()
+                        .map(|f| result(f, index(f.rule_id), None)),
+                ),
+        )
+    }
+}
+
+/// The document without its results: the top-level object, whose `runs` and the run's
+/// `results` are placeholders (null) that [`write_with_fixes`] fills, and the run.
+fn document(
+    report: &Report,
+    opts: &RenderOptions,
+    rule_index: &HashMap<&'static str, usize>,
+) -> (Map<String, Value>, Map<String, Value>) {
     let rules: Vec<Value> = report
         .rules
         .iter()
@@ -186,19 +288,7 @@ pub(crate) fn render_with_fixes(
             })
         })
         .collect();
-    let index = |id: &str| report.rules.iter().position(|r| r.id == id).unwrap_or(0);
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| result(f, index(f.rule_id), fixes.get(&i)))
-        .chain(
-            report
-                .suppressed
-                .iter()
-                .map(|f| result(f, index(f.rule_id), None)),
-        )
-        .collect();
+    let index = |id: &str| rule_index.get(id).copied().unwrap_or(0);
     let notifications: Vec<Value> = report
         .errors
         .iter()
@@ -223,25 +313,26 @@ pub(crate) fn render_with_fixes(
             })
         }))
         .collect();
-    let mut doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "palisade",
-                "version": opts.tool_version,
-                "informationUri": "https://github.com/palisade-dev/palisade",
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": report.errors.is_empty(),
-                "toolExecutionNotifications": notifications,
-            }],
-            "results": results,
-        }],
-    });
+    let mut run = Map::new();
+    run.insert(
+        "tool".into(),
+        json!({ "driver": {
+            "name": "palisade",
+            "version": opts.tool_version,
+            "informationUri": "https://github.com/palisade-dev/palisade",
+            "rules": rules,
+        }}),
+    );
+    run.insert(
+        "invocations".into(),
+        json!([{
+            "executionSuccessful": report.errors.is_empty(),
+            "toolExecutionNotifications": notifications,
+        }]),
+    );
+    run.insert("results".into(), Value::Null);
     // What is not a result: the host checks' counts by status and section, the events read.
-    let mut run_properties = serde_json::Map::new();
+    let mut run_properties = Map::new();
     if let Some(n) = &report.node {
         let sections: Vec<Value> = n
             .sections
@@ -258,9 +349,14 @@ pub(crate) fn render_with_fixes(
         run_properties.insert("events".into(), json!(e));
     }
     if !run_properties.is_empty() {
-        doc["runs"][0]["properties"] = Value::Object(run_properties);
+        run.insert("properties".into(), Value::Object(run_properties));
     }
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    let mut doc = Map::new();
+    doc.insert(
+        "$schema".into(),
+        json!("https://json.schemastore.org/sarif-2.1.0.json"),
+    );
+    doc.insert("version".into(), json!("2.1.0"));
+    doc.insert("runs".into(), Value::Null);
+    (doc, run)
 }

@@ -293,6 +293,140 @@ fn node_report_in_every_format() {
     }
 }
 
+/// A report with something in every part of the SARIF document: findings with a fix and
+/// with properties, suppressed findings, input errors and warnings (located and not), a
+/// skipped rule, the host checks' counts and the events read.
+fn full_report() -> (
+    Report,
+    std::collections::HashMap<usize, palisade_report::ArtifactFix>,
+) {
+    use palisade_core::{EventStats, InputIssue, SkippedRule};
+    let mut r = sample();
+    let node = node_report();
+    r.findings.extend(node.findings);
+    r.rules.extend(node.rules);
+    r.node = node.node;
+    r.events = Some(EventStats {
+        events: 12,
+        alerts: 3,
+        bad_lines: 1,
+        non_events: 0,
+        oversized: 2,
+        bad_items: 0,
+    });
+    r.errors.push(InputIssue {
+        file: "broken dir/bad.yaml".into(),
+        line: 3,
+        column: 0,
+        message: "mapping values are not allowed here".into(),
+    });
+    r.warnings.push(InputIssue {
+        file: "whole.yaml".into(),
+        line: 0,
+        column: 0,
+        message: "a key written twice".into(),
+    });
+    r.skipped_rules.push(SkippedRule {
+        rule_id: "NET001",
+        rule_name: "namespace-without-network-policy",
+        unreadable_kinds: vec!["NetworkPolicy".into()],
+        reason: "NetworkPolicy could not be read".into(),
+    });
+    r.findings[0]
+        .properties
+        .insert("auditID".into(), "a-1".into());
+    let fix = palisade_report::ArtifactFix {
+        description: "set privileged: false".into(),
+        file: r.findings[0].location.as_ref().unwrap().file.to_string(),
+        replacements: vec![palisade_report::Replacement {
+            start_line: 4,
+            start_column: 7,
+            end_line: 4,
+            end_column: 11,
+            inserted: "false \"é\"\n".into(),
+        }],
+    };
+    (r, [(0, fix)].into())
+}
+
+#[test]
+fn sarif_is_written_result_by_result_with_the_bytes_of_the_whole_document() {
+    let (r, fixes) = full_report();
+    assert!(!r.findings.is_empty() && !r.suppressed.is_empty());
+    let rendered = render(&r, Format::Sarif, &opts());
+    let mut written = Vec::new();
+    palisade_report::write(&r, Format::Sarif, &opts(), &mut written).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), rendered);
+    let rendered = palisade_report::render_sarif_with_fixes(&r, &opts(), &fixes);
+    let mut written = Vec::new();
+    palisade_report::write_sarif_with_fixes(&r, &opts(), &fixes, &mut written).unwrap();
+    let written = String::from_utf8(written).unwrap();
+    assert_eq!(written, rendered);
+    // The bytes of the document built whole as one JSON value, then printed: the same
+    // keys in the same order, the same indentation, a final newline.
+    let doc: serde_json::Value = serde_json::from_str(&written).unwrap();
+    let whole = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+    assert_eq!(written, whole);
+    // Every part is there, so the comparison covers it.
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), r.findings.len() + r.suppressed.len());
+    assert_eq!(
+        results[0]["fixes"][0]["description"]["text"],
+        "set privileged: false"
+    );
+    assert_eq!(results[0]["properties"]["auditID"], "a-1");
+    assert!(results.iter().filter(|x| x["fixes"].is_array()).count() == 1);
+    assert!(results.iter().any(|x| x["suppressions"].is_array()));
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(notes.iter().any(|n| n["level"] == "error"));
+    assert!(notes.iter().any(|n| n["associatedRule"]["id"] == "NET001"));
+    assert_eq!(run["invocations"][0]["executionSuccessful"], false);
+    assert_eq!(run["properties"]["benchmark"], "cis-1.12");
+    assert_eq!(run["properties"]["events"]["oversized"], 2);
+}
+
+#[test]
+fn sarif_write_reports_the_writers_error() {
+    struct Full(usize);
+    impl std::io::Write for Full {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.0 + buf.len() > 4096 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "closed",
+                ));
+            }
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let (r, _) = full_report();
+    let e = palisade_report::write(&r, Format::Sarif, &opts(), &mut Full(0)).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+}
+
+#[test]
+fn policyreports_are_written_document_by_document_with_the_same_bytes() {
+    let (mut r, _) = full_report();
+    r.evaluations = Some([(Some("prod".to_owned()), 40), (None, 3)].into());
+    let docs = palisade_report::policyreport::documents(&r, &opts());
+    assert!(docs.len() > 1);
+    let whole: String = docs
+        .iter()
+        .map(|d| format!("---\n{}", serde_yaml_ng::to_string(d).unwrap()))
+        .collect();
+    let mut written = Vec::new();
+    palisade_report::write(&r, Format::PolicyReport, &opts(), &mut written).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), whole);
+    assert_eq!(render(&r, Format::PolicyReport, &opts()), whole);
+}
+
 fn html_count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
