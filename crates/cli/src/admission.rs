@@ -422,7 +422,7 @@ impl ClusterView for CacheView {
     fn lines(
         &self,
         kinds: &HashSet<&'static str>,
-    ) -> Result<Vec<std::sync::Arc<str>>, Vec<NotReady>> {
+    ) -> Result<Vec<palisade_load::packed::PackedLine>, Vec<NotReady>> {
         self.0.lines(kinds).map_err(not_ready)
     }
 }
