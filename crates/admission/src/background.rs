@@ -11,7 +11,7 @@
 //! to a [`ReportSink`], both given by the front-end.
 
 use crate::cluster_view::{ClusterView, NotReady};
-use crate::metrics::Metrics;
+use crate::metrics::{AuditCounts, Metrics};
 use jiff::civil::Date;
 use palisade_analyze::{
     apply_policy, evaluations, run_rules, selected_rules, InputSummary, Options,
@@ -115,7 +115,9 @@ struct Evaluated {
 #[derive(Debug)]
 struct Kept {
     evaluated: Evaluated,
-    object: Option<Object>,
+    /// Packed: parsed only while the other rules run (a parsed object takes many times
+    /// the memory of its text).
+    object: Option<PackedLine>,
 }
 
 /// What the auditor keeps of a cycle, by the hash of each object's content.
@@ -200,23 +202,24 @@ impl Auditor {
         let count = lines.len();
         let this = self.clone();
         // The evaluation is CPU work: off the async threads.
-        let (report, docs) = tokio::task::spawn_blocking(move || {
-            let report = this.evaluate(lines, today);
-            let docs = palisade_report::policyreport::documents(
-                &report,
-                &palisade_report::RenderOptions {
-                    color: false,
-                    tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-                },
-            );
-            (report, docs)
+        let (findings, counts, docs) = tokio::task::spawn_blocking(move || {
+            this.evaluate_with(lines, today, |report| {
+                let docs = palisade_report::policyreport::documents(
+                    report,
+                    &palisade_report::RenderOptions {
+                        color: false,
+                        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    },
+                );
+                (report.findings.len(), AuditCounts::of(&report.findings), docs)
+            })
         })
         .await
         .map_err(|e| CycleError::Evaluation(e.to_string()))?;
         let mut stats = CycleStats {
             objects: count,
             judged: self.last_evaluated(),
-            findings: report.findings.len(),
+            findings,
             ..CycleStats::default()
         };
         // Reports are compared by the hash of their content: what was published is not kept.
@@ -264,7 +267,7 @@ impl Auditor {
         }
         *self.published.lock().unwrap_or_else(|e| e.into_inner()) = published;
         if let Some(m) = &self.metrics {
-            m.record_audit(&report.findings, stats.objects, started.elapsed());
+            m.record_audit_counts(counts, stats.objects, started.elapsed());
         }
         Ok(stats)
     }
@@ -283,6 +286,18 @@ impl Auditor {
     ///
     /// [`analyze`]: palisade_analyze::analyze
     pub fn evaluate(&self, lines: Vec<PackedLine>, today: Date) -> palisade_core::Report {
+        self.evaluate_with(lines, today, Clone::clone)
+    }
+
+    /// [`Auditor::evaluate`], giving the report to `read` only: the findings of the
+    /// object-local rules are moved into it from what is kept, and back once `read` returns,
+    /// instead of being copied each cycle.
+    pub fn evaluate_with<T>(
+        &self,
+        lines: Vec<PackedLine>,
+        today: Date,
+        read: impl FnOnce(&palisade_core::Report) -> T,
+    ) -> T {
         let mut opts = self.options.clone();
         opts.today = today;
         let rules = selected_rules(&opts);
@@ -356,7 +371,7 @@ impl Auditor {
                 if cut {
                     self.staged.cut(&mut o);
                 }
-                o
+                PackedLine::new(&o.value.to_string())
             });
             Some(Kept { evaluated, object })
         };
@@ -367,15 +382,15 @@ impl Auditor {
             .collect();
         drop(lines);
         // The rules that relate objects to each other, over the kept objects of the kinds
-        // they read: moved into the inventory for the run, and back after it.
-        let mut owners = Vec::new();
-        let mut objects = Vec::new();
-        for (i, (_, kept)) in slots.iter_mut().enumerate() {
-            if let Some(o) = kept.as_mut().and_then(|k| k.object.take()) {
-                owners.push(i);
-                objects.push(o);
-            }
-        }
+        // they read, parsed for the run and dropped after it.
+        let objects: Vec<Object> = slots
+            .par_iter()
+            .filter_map(|(_, k)| k.as_ref()?.object.as_ref())
+            .filter_map(|line| {
+                let v = line.value().ok()?;
+                Object::from_value(v, None, SpanIndex::default()).ok()
+            })
+            .collect();
         let inventory = Inventory::new(objects);
         let findings = run_rules(&inventory, &related, &opts);
         let mut report = apply_policy(
@@ -385,27 +400,51 @@ impl Auditor {
             InputSummary::default(),
             &opts,
         );
-        for (i, o) in owners.into_iter().zip(inventory.into_objects()) {
-            if let Some(k) = slots[i].1.as_mut() {
-                k.object = Some(o);
-            }
-        }
+        drop(inventory);
         report.rules = rules.iter().map(|r| r.meta()).collect();
+        // The object-local findings, moved in with the index of the object they came from.
         let mut counts = std::collections::BTreeMap::new();
-        for e in slots.iter().filter_map(|(_, k)| k.as_ref()).map(|k| &k.evaluated) {
-            report.findings.extend(e.findings.iter().cloned());
-            report.suppressed.extend(e.suppressed.iter().cloned());
+        let mut findings: Vec<(ReportFinding, usize)> = std::mem::take(&mut report.findings)
+            .into_iter()
+            .map(|f| (f, usize::MAX))
+            .collect();
+        let mut suppressed: Vec<(ReportFinding, usize)> = std::mem::take(&mut report.suppressed)
+            .into_iter()
+            .map(|f| (f, usize::MAX))
+            .collect();
+        for (i, k) in slots.iter_mut().enumerate() {
+            let Some(k) = k.1.as_mut() else { continue };
+            let e = &mut k.evaluated;
+            findings.extend(std::mem::take(&mut e.findings).into_iter().map(|f| (f, i)));
+            suppressed.extend(std::mem::take(&mut e.suppressed).into_iter().map(|f| (f, i)));
             for (ns, n) in &e.evaluated {
                 *counts.entry(ns.clone()).or_insert(0) += n;
             }
         }
-        let order = |a: &ReportFinding, b: &ReportFinding| {
+        let order = |a: &(ReportFinding, usize), b: &(ReportFinding, usize)| {
+            let (a, b) = (&a.0, &b.0);
             (&a.object, a.rule_id, &a.path, &a.message)
                 .cmp(&(&b.object, b.rule_id, &b.path, &b.message))
         };
-        report.findings.sort_by(order);
-        report.suppressed.sort_by(order);
+        findings.sort_by(order);
+        suppressed.sort_by(order);
+        let (found, found_at): (Vec<ReportFinding>, Vec<usize>) = findings.into_iter().unzip();
+        let (kept, kept_at): (Vec<ReportFinding>, Vec<usize>) = suppressed.into_iter().unzip();
+        report.findings = found;
+        report.suppressed = kept;
         report.evaluations = Some(counts);
+        let out = read(&report);
+        // Back to the objects they came from (those of the other rules are the report's).
+        for (f, i) in report.findings.into_iter().zip(found_at) {
+            if let Some(k) = slots.get_mut(i).and_then(|s| s.1.as_mut()) {
+                k.evaluated.findings.push(f);
+            }
+        }
+        for (f, i) in report.suppressed.into_iter().zip(kept_at) {
+            if let Some(k) = slots.get_mut(i).and_then(|s| s.1.as_mut()) {
+                k.evaluated.suppressed.push(f);
+            }
+        }
         let results = Results {
             today: Some(today),
             evaluated: fresh.load(std::sync::atomic::Ordering::Relaxed),
@@ -415,7 +454,7 @@ impl Auditor {
                 .collect(),
         };
         *self.results.lock().unwrap_or_else(|e| e.into_inner()) = results;
-        report
+        out
     }
 
     /// How many objects the last cycle evaluated with the object-local rules: those new or
