@@ -211,7 +211,11 @@ impl Auditor {
                         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
                     },
                 );
-                (report.findings.len(), AuditCounts::of(&report.findings), docs)
+                (
+                    report.findings.len(),
+                    AuditCounts::of(&report.findings),
+                    docs,
+                )
             })
         })
         .await
@@ -344,7 +348,10 @@ impl Auditor {
         // A new or changed object: unpacked, parsed, judged by the object-local rules, and
         // cut down (or dropped) once judged.
         let judge = |line: &PackedLine| -> Option<Kept> {
-            let object = match line.value().map(|v| Object::from_value(v, None, SpanIndex::default())) {
+            let object = match line
+                .value()
+                .map(|v| Object::from_value(v, None, SpanIndex::default()))
+            {
                 Ok(Ok(o)) => o,
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "a cached object is not an object: not audited");
@@ -367,12 +374,16 @@ impl Auditor {
                 suppressed: report.suppressed,
                 evaluated: evaluations(&inventory, &opts),
             };
-            let object = inventory.into_objects().pop().filter(|_| related).map(|mut o| {
-                if cut {
-                    self.staged.cut(&mut o);
-                }
-                PackedLine::new(&o.value.to_string())
-            });
+            let object = inventory
+                .into_objects()
+                .pop()
+                .filter(|_| related)
+                .map(|mut o| {
+                    if cut {
+                        self.staged.cut(&mut o);
+                    }
+                    PackedLine::new(&o.value.to_string())
+                });
             Some(Kept { evaluated, object })
         };
         let mut slots: Vec<(u128, Option<Kept>)> = slots
@@ -382,9 +393,10 @@ impl Auditor {
             .collect();
         drop(lines);
         // The rules that relate objects to each other, over the kept objects of the kinds
-        // they read, parsed for the run and dropped after it.
+        // they read, parsed for the run and dropped after it. Parsed on this thread: the
+        // memory of the run stays in one allocator arena, returned whole after it.
         let objects: Vec<Object> = slots
-            .par_iter()
+            .iter()
             .filter_map(|(_, k)| k.as_ref()?.object.as_ref())
             .filter_map(|line| {
                 let v = line.value().ok()?;
@@ -416,7 +428,11 @@ impl Auditor {
             let Some(k) = k.1.as_mut() else { continue };
             let e = &mut k.evaluated;
             findings.extend(std::mem::take(&mut e.findings).into_iter().map(|f| (f, i)));
-            suppressed.extend(std::mem::take(&mut e.suppressed).into_iter().map(|f| (f, i)));
+            suppressed.extend(
+                std::mem::take(&mut e.suppressed)
+                    .into_iter()
+                    .map(|f| (f, i)),
+            );
             for (ns, n) in &e.evaluated {
                 *counts.entry(ns.clone()).or_insert(0) += n;
             }
@@ -444,6 +460,10 @@ impl Auditor {
             if let Some(k) = slots.get_mut(i).and_then(|s| s.1.as_mut()) {
                 k.evaluated.suppressed.push(f);
             }
+        }
+        for k in slots.iter_mut().filter_map(|s| s.1.as_mut()) {
+            k.evaluated.findings.shrink_to_fit();
+            k.evaluated.suppressed.shrink_to_fit();
         }
         let results = Results {
             today: Some(today),

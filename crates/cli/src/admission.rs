@@ -658,6 +658,9 @@ fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
         let opts = palisade_cluster::ReadOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
+            // Smaller list pages than a scan's: a page of Pods, parsed, takes tens of MiB
+            // while the cache packs it, and the audit keeps little else at start.
+            page_size: 100,
             ..palisade_cluster::ReadOptions::default()
         };
         // Only the audit reads this cache, once per object and cycle: compact lines.

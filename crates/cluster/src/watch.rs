@@ -342,11 +342,13 @@ impl ClusterCache {
     /// when the cache keeps lines), owned Pods, ReplicaSets and Jobs folded into their owners
     /// as in [`ClusterCache::objects`] (told from what the cache keeps beside each line,
     /// without unpacking it); or the kinds that are not synced.
-    pub fn lines(
-        &self,
-        kinds: &HashSet<&str>,
-    ) -> Result<Vec<PackedLine>, Vec<(String, String)>> {
-        type Head = (&'static str, Option<String>, String, Option<(String, String)>);
+    pub fn lines(&self, kinds: &HashSet<&str>) -> Result<Vec<PackedLine>, Vec<(String, String)>> {
+        type Head = (
+            &'static str,
+            Option<String>,
+            String,
+            Option<(String, String)>,
+        );
         let mut out: Vec<PackedLine> = Vec::new();
         let mut heads: Vec<Head> = Vec::new();
         self.each_synced_kind(kinds, |kind, st| {

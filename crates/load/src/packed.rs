@@ -97,6 +97,11 @@ mod tests {
             "metadata": {"name": "web"}, "spec": {"containers": [{"name": "c", "env": env}]}})
         .to_string();
         let p = PackedLine::new(&text);
-        assert!(p.packed_len() * 3 < text.len(), "{} of {}", p.packed_len(), text.len());
+        assert!(
+            p.packed_len() * 3 < text.len(),
+            "{} of {}",
+            p.packed_len(),
+            text.len()
+        );
     }
 }

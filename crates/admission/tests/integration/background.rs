@@ -247,19 +247,39 @@ fn a_change_is_seen_by_the_next_cycle_and_unchanged_objects_are_not_judged_again
             .collect()
     };
     let a = auditor(&opts, Vec::new());
-    let r1 = cycle(&a, &[pod("a", "a"), pod("b", "b"), policy("a")], &opts, TODAY);
+    let r1 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "b"), policy("a")],
+        &opts,
+        TODAY,
+    );
     assert_eq!(unselected(&r1), ["b"]);
     assert_eq!(a.last_evaluated(), 3);
     // b's labels change: the policy selects it now.
-    let r2 = cycle(&a, &[pod("a", "a"), pod("b", "a"), policy("a")], &opts, TODAY);
+    let r2 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "a"), policy("a")],
+        &opts,
+        TODAY,
+    );
     assert!(unselected(&r2).is_empty());
     assert_eq!(a.last_evaluated(), 1);
     // Nothing changes: nothing is judged again, and the kept objects give the same report.
-    let r3 = cycle(&a, &[pod("a", "a"), pod("b", "a"), policy("a")], &opts, TODAY);
+    let r3 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "a"), policy("a")],
+        &opts,
+        TODAY,
+    );
     assert_eq!(rows(&r3), rows(&r2));
     assert_eq!(a.last_evaluated(), 0);
     // The policy changes: the unchanged Pods, not judged again, are read by NET003 as kept.
-    let r4 = cycle(&a, &[pod("a", "a"), pod("b", "a"), policy("z")], &opts, TODAY);
+    let r4 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "a"), policy("z")],
+        &opts,
+        TODAY,
+    );
     assert_eq!(unselected(&r4), ["a", "b"]);
     assert_eq!(a.last_evaluated(), 1);
 }
