@@ -356,6 +356,29 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn owned_identities_collapse_into_present_owners() {
+        let id = |kind, namespace, name, controller| Identity {
+            kind,
+            namespace,
+            name,
+            controller,
+        };
+        let ids = [
+            id("ReplicaSet", "shop", "web-1", Some(("Deployment", "web"))),
+            id("Pod", "shop", "web-1-a", Some(("ReplicaSet", "web-1"))),
+            // Its owner was not read: kept.
+            id("Pod", "shop", "api-1-a", Some(("ReplicaSet", "api-1"))),
+            // Same name in another namespace: not its owner.
+            id("Pod", "other", "web-1-b", Some(("ReplicaSet", "web-1"))),
+            id("Deployment", "shop", "web", None),
+            // A Service is never folded into its owner.
+            id("Service", "shop", "web", Some(("Deployment", "web"))),
+        ];
+        let owned = owned_identity_indexes(&ids);
+        assert_eq!(owned, HashSet::from([0, 1]));
+    }
+
+    #[test]
     fn owned_pods_collapse_into_present_owners() {
         let owner = |k: &str, n: &str| json!([{"kind":k,"name":n,"controller":true,"apiVersion":"apps/v1","uid":"u"}]);
         let v = vec![
