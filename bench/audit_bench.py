@@ -5,13 +5,16 @@ own) and M other objects, cloned from the recorded kube-apiserver lists in
 ../shared/corpus/apiserver-recordings, plus every other recorded list. PolicyReports are
 written to the replay server, which stores them.
 
-usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--debug] [--bin-dir DIR]
+usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--change 100]
+                            [--debug] [--bin-dir DIR]
 
 Prints the time to the first completed cycle (cache sync + evaluation + reports), the time of
 the following cycles (objects unchanged since the cycle before keep their per-object results;
 the rules that relate objects to each other run again over the kinds they read; unchanged
-reports are not rewritten), the largest report, and the process's peak RSS, against the targets (< 300 MB,
-every report < 1 MiB).
+reports are not rewritten), the largest report, and the process's peak RSS, against the
+targets (< 300 MB, every report < 1 MiB). Once the first cycle is done, `--change` Pods are
+changed (a new label, sent to the watch as MODIFIED): the second cycle is the change cycle,
+and says how many objects it judged again.
 """
 import argparse
 import json
@@ -48,6 +51,8 @@ def main():
     ap.add_argument("--pods", type=int, default=10000)
     ap.add_argument("--others", type=int, default=2000)
     ap.add_argument("--cycles", type=int, default=3)
+    ap.add_argument("--change", type=int, default=100,
+                    help="Pods changed after the first cycle (0: none)")
     ap.add_argument("--debug", action="store_true", help="use the debug build")
     ap.add_argument("--bin-dir", help="take palisade and palisade-replay from this directory "
                     "(another build, to compare; nothing is built)")
@@ -76,6 +81,9 @@ def main():
                 continue
             if ev.get("message") == "background audit cycle":
                 cycles.append((time.perf_counter(), ev))
+                if len(cycles) == 1 and a.change > 0:
+                    srv.stdin.write(f"change /api/v1/pods {a.change}\n".encode())
+                    srv.stdin.flush()
                 if len(cycles) > a.cycles:
                     break
         rss = peak_rss_mib(p.pid)
@@ -86,13 +94,20 @@ def main():
     if not cycles:
         sys.exit("no audit cycle completed")
     first_t, first = cycles[0]
+    build = os.path.basename(os.path.normpath(tdir))
+    if build not in ("debug", "release"):
+        build = f"the build in {tdir}"
+    else:
+        build = f"{build} build"
     print(f"cluster: {a.pods} standalone pods + {a.others} other objects (+ the recorded lists), "
-          f"{'debug' if a.debug else 'release'} build")
+          f"{build}")
     print(f"  first cycle done after {first_t - started:6.2f} s (start, cache sync, evaluation, "
           f"{first['applied']} reports written); {first['objects']} objects, {first['findings']} findings")
-    for (t0, _), (t1, ev) in zip(cycles, cycles[1:]):
-        print(f"  next cycle       {t1 - t0 - 2.0:6.2f} s (interval excluded): {ev['applied']} written, "
-              f"{ev['unchanged']} unchanged")
+    for i, ((t0, _), (t1, ev)) in enumerate(zip(cycles, cycles[1:])):
+        what = "change cycle" if i == 0 and a.change > 0 else "next cycle  "
+        judged = f", {ev['judged']} objects judged again" if "judged" in ev else ""
+        print(f"  {what}     {t1 - t0 - 2.0:6.2f} s (interval excluded): {ev['applied']} written, "
+              f"{ev['unchanged']} unchanged{judged}")
     largest = max(ev["largest_report_bytes"] for _, ev in cycles)
     print(f"  largest report   {largest / 1024:6.1f} KiB")
     print(f"  peak RSS         {rss:6.1f} MiB")

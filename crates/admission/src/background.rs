@@ -11,12 +11,13 @@
 //! to a [`ReportSink`], both given by the front-end.
 
 use crate::cluster_view::{ClusterView, NotReady};
-use crate::metrics::Metrics;
+use crate::metrics::{AuditCounts, Metrics};
 use jiff::civil::Date;
 use palisade_analyze::{
     apply_policy, evaluations, run_rules, selected_rules, InputSummary, Options,
 };
 use palisade_core::{AdmissionNeeds, Inventory, Object, ReportFinding, Rule, SpanIndex};
+use palisade_load::packed::{content_hash, PackedLine};
 use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -64,6 +65,9 @@ fn describe(n: &[NotReady]) -> String {
 pub struct CycleStats {
     /// Objects evaluated.
     pub objects: usize,
+    /// Objects the object-local rules judged in this cycle: those new or changed since the
+    /// cycle before (every object on a new day); the others kept their results.
+    pub judged: usize,
     /// Active findings.
     pub findings: usize,
     /// Reports written (new or changed).
@@ -87,8 +91,8 @@ pub struct Auditor {
     sink: Arc<dyn ReportSink>,
     metrics: Option<Arc<Metrics>>,
     kinds: HashSet<&'static str>,
-    /// What was last written, by (kind, namespace, name): its content.
-    published: Mutex<HashMap<ReportKey, String>>,
+    /// What was last written, by (kind, namespace, name): the hash of its content.
+    published: Mutex<HashMap<ReportKey, u128>>,
     /// The per-object results of the last cycle.
     results: Mutex<Results>,
     /// What the rules that relate objects to each other read of an object: each object kept
@@ -103,20 +107,26 @@ struct Evaluated {
     suppressed: Vec<ReportFinding>,
     /// (rule, object) pairs evaluated, by report namespace.
     evaluated: std::collections::BTreeMap<Option<String>, usize>,
-    /// Its kind is read by the rules that relate objects to each other.
-    related: bool,
 }
 
-/// One line of a cycle: its per-object results, and its object when the other rules read it.
-type LineOutcome = (Arc<str>, Option<Arc<Evaluated>>, Option<Object>);
+/// What the auditor keeps of an object from one cycle to the next: what the object-local
+/// rules said of it, and the object cut down to what the other rules read when they read
+/// its kind. Its whole content stays in the cluster cache only (packed).
+#[derive(Debug)]
+struct Kept {
+    evaluated: Evaluated,
+    /// Packed: parsed only while the other rules run (a parsed object takes many times
+    /// the memory of its text).
+    object: Option<PackedLine>,
+}
 
-/// The per-object results of a cycle, by the object's content.
+/// What the auditor keeps of a cycle, by the hash of each object's content.
 #[derive(Debug, Default)]
 struct Results {
     today: Option<Date>,
     /// Objects the object-local rules evaluated in that cycle (the others were unchanged).
     evaluated: usize,
-    by_line: HashMap<Arc<str>, Arc<Evaluated>>,
+    by_hash: HashMap<u128, Kept>,
 }
 
 impl std::fmt::Debug for Auditor {
@@ -192,29 +202,36 @@ impl Auditor {
         let count = lines.len();
         let this = self.clone();
         // The evaluation is CPU work: off the async threads.
-        let (report, docs) = tokio::task::spawn_blocking(move || {
-            let report = this.evaluate(lines, today);
-            let docs = palisade_report::policyreport::documents(
-                &report,
-                &palisade_report::RenderOptions {
-                    color: false,
-                    tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-                },
-            );
-            (report, docs)
+        let (findings, counts, docs) = tokio::task::spawn_blocking(move || {
+            this.evaluate_with(lines, today, |report| {
+                let docs = palisade_report::policyreport::documents(
+                    report,
+                    &palisade_report::RenderOptions {
+                        color: false,
+                        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                    },
+                );
+                (
+                    report.findings.len(),
+                    AuditCounts::of(&report.findings),
+                    docs,
+                )
+            })
         })
         .await
         .map_err(|e| CycleError::Evaluation(e.to_string()))?;
         let mut stats = CycleStats {
             objects: count,
-            findings: report.findings.len(),
+            judged: self.last_evaluated(),
+            findings,
             ..CycleStats::default()
         };
-        let mut current: HashMap<ReportKey, String> = HashMap::new();
+        // Reports are compared by the hash of their content: what was published is not kept.
+        let mut current: HashMap<ReportKey, u128> = HashMap::new();
         for doc in &docs {
             let text = doc.to_string();
             stats.largest_report = stats.largest_report.max(text.len());
-            current.insert(key(doc), text);
+            current.insert(key(doc), content_hash(&text));
         }
         let previous = self
             .published
@@ -224,15 +241,15 @@ impl Auditor {
         let mut published = previous.clone();
         for doc in &docs {
             let k = key(doc);
-            let text = &current[&k];
-            if previous.get(&k) == Some(text) {
+            let hash = current[&k];
+            if previous.get(&k) == Some(&hash) {
                 stats.unchanged += 1;
                 continue;
             }
             match self.sink.apply(doc).await {
                 Ok(()) => {
                     stats.applied += 1;
-                    published.insert(k, text.clone());
+                    published.insert(k, hash);
                 }
                 Err(e) => {
                     stats.failed += 1;
@@ -254,20 +271,37 @@ impl Auditor {
         }
         *self.published.lock().unwrap_or_else(|e| e.into_inner()) = published;
         if let Some(m) = &self.metrics {
-            m.record_audit(&report.findings, stats.objects, started.elapsed());
+            m.record_audit_counts(counts, stats.objects, started.elapsed());
         }
         Ok(stats)
     }
 
-    /// The report of one cycle over these objects (compact JSON lines).
+    /// The report of one cycle over these objects (packed compact JSON lines).
     ///
     /// Rules whose verdict on an object depends on that object alone
     /// ([`AdmissionNeeds::Object`]) are run one object at a time, and their results are kept
-    /// per object from one cycle to the next: an object whose content did not change is not
-    /// evaluated again (the same day; a new day can expire an exception). Only the kinds the
-    /// other rules read are parsed together into an inventory for them. The result is the
-    /// report [`analyze`] gives over the whole cluster at once.
-    pub fn evaluate(&self, lines: Vec<Arc<str>>, today: Date) -> palisade_core::Report {
+    /// from one cycle to the next by the hash of the object's content, with the object cut
+    /// down to what the other rules read when they read its kind: an object whose content did
+    /// not change is neither unpacked nor parsed nor evaluated again (the same day; on a new
+    /// day every object is judged again from its whole content, since an exception can
+    /// expire and the image-vulnerability and end-of-life rules read the date). The other
+    /// rules run over the kept objects of the kinds they read. The result is the report
+    /// [`analyze`] gives over the whole cluster at once.
+    ///
+    /// [`analyze`]: palisade_analyze::analyze
+    pub fn evaluate(&self, lines: Vec<PackedLine>, today: Date) -> palisade_core::Report {
+        self.evaluate_with(lines, today, Clone::clone)
+    }
+
+    /// [`Auditor::evaluate`], giving the report to `read` only: the findings of the
+    /// object-local rules are moved into it from what is kept, and back once `read` returns,
+    /// instead of being copied each cycle.
+    pub fn evaluate_with<T>(
+        &self,
+        lines: Vec<PackedLine>,
+        today: Date,
+        read: impl FnOnce(&palisade_core::Report) -> T,
+    ) -> T {
         let mut opts = self.options.clone();
         opts.today = today;
         let rules = selected_rules(&opts);
@@ -295,6 +329,13 @@ impl Auditor {
         if previous.today != Some(today) {
             previous = Results::default();
         }
+        // What was kept of each unchanged object, taken over; what is left of the previous
+        // cycle is of objects deleted or changed since.
+        let slots: Vec<(u128, Option<Kept>)> = lines
+            .iter()
+            .map(|l| (l.hash(), previous.by_hash.remove(&l.hash())))
+            .collect();
+        drop(previous);
         // The objects kept for the other rules are cut down to what those rules read, when
         // none of them is one the cut assumes has already run.
         let cut = !related.iter().any(|r| {
@@ -304,69 +345,64 @@ impl Auditor {
                 .any(|e| e.meta().id == r.meta().id)
         });
         let fresh = std::sync::atomic::AtomicUsize::new(0);
-        let evaluate_one = |line: &Arc<str>| -> (Option<Arc<Evaluated>>, Option<Object>) {
-            let cached = previous.by_line.get(line).cloned();
-            // Parsed only when not evaluated before, or when the other rules read its kind.
-            if cached.as_ref().is_some_and(|c| !c.related) {
-                return (cached, None);
-            }
-            let Some(object) = serde_json::from_str::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| Object::from_value(v, None, SpanIndex::default()).ok())
-            else {
-                return (None, None);
-            };
-            let (result, object) = match cached {
-                Some(c) => (c, Some(object)),
-                None => {
-                    fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let related = related_kinds
-                        .as_ref()
-                        .is_none_or(|k| k.contains(object.kind.as_str()));
-                    let inventory = Inventory::new(vec![object]);
-                    let findings = run_rules(&inventory, &local, &opts);
-                    let report =
-                        apply_policy(&inventory, findings, &local, InputSummary::default(), &opts);
-                    let result = Arc::new(Evaluated {
-                        findings: report.findings,
-                        suppressed: report.suppressed,
-                        evaluated: evaluations(&inventory, &opts),
-                        related,
-                    });
-                    (result, inventory.into_objects().pop())
+        // A new or changed object: unpacked, parsed, judged by the object-local rules, and
+        // cut down (or dropped) once judged.
+        let judge = |line: &PackedLine| -> Option<Kept> {
+            let object = match line
+                .value()
+                .map(|v| Object::from_value(v, None, SpanIndex::default()))
+            {
+                Ok(Ok(o)) => o,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "a cached object is not an object: not audited");
+                    return None;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a cached object cannot be read: not audited");
+                    return None;
                 }
             };
-            let keep = object.filter(|_| result.related).map(|mut o| {
-                if cut {
-                    self.staged.cut(&mut o);
-                }
-                o
-            });
-            (Some(result), keep)
+            fresh.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let related = related_kinds
+                .as_ref()
+                .is_none_or(|k| k.contains(object.kind.as_str()));
+            let inventory = Inventory::new(vec![object]);
+            let findings = run_rules(&inventory, &local, &opts);
+            let report = apply_policy(&inventory, findings, &local, InputSummary::default(), &opts);
+            let evaluated = Evaluated {
+                findings: report.findings,
+                suppressed: report.suppressed,
+                evaluated: evaluations(&inventory, &opts),
+            };
+            let object = inventory
+                .into_objects()
+                .pop()
+                .filter(|_| related)
+                .map(|mut o| {
+                    if cut {
+                        self.staged.cut(&mut o);
+                    }
+                    PackedLine::new(&o.value.to_string())
+                });
+            Some(Kept { evaluated, object })
         };
-        let evaluated: Vec<LineOutcome> = lines
+        let mut slots: Vec<(u128, Option<Kept>)> = slots
             .into_par_iter()
-            .map(|line| {
-                let (e, o) = evaluate_one(&line);
-                (line, e, o)
+            .zip(lines.par_iter())
+            .map(|((hash, kept), line)| (hash, kept.or_else(|| judge(line))))
+            .collect();
+        drop(lines);
+        // The rules that relate objects to each other, over the kept objects of the kinds
+        // they read, parsed for the run and dropped after it. Parsed on this thread: the
+        // memory of the run stays in one allocator arena, returned whole after it.
+        let objects: Vec<Object> = slots
+            .iter()
+            .filter_map(|(_, k)| k.as_ref()?.object.as_ref())
+            .filter_map(|line| {
+                let v = line.value().ok()?;
+                Object::from_value(v, None, SpanIndex::default()).ok()
             })
             .collect();
-        drop(previous);
-        let mut results = Results {
-            today: Some(today),
-            evaluated: fresh.load(std::sync::atomic::Ordering::Relaxed),
-            by_line: HashMap::with_capacity(evaluated.len()),
-        };
-        let mut objects = Vec::new();
-        let mut per_object = Vec::new();
-        for (line, e, o) in evaluated {
-            if let Some(e) = e {
-                per_object.push(e.clone());
-                results.by_line.insert(line, e);
-            }
-            objects.extend(o);
-        }
-        // The rules that relate objects to each other, over the kinds they read.
         let inventory = Inventory::new(objects);
         let findings = run_rules(&inventory, &related, &opts);
         let mut report = apply_policy(
@@ -378,23 +414,67 @@ impl Auditor {
         );
         drop(inventory);
         report.rules = rules.iter().map(|r| r.meta()).collect();
+        // The object-local findings, moved in with the index of the object they came from.
         let mut counts = std::collections::BTreeMap::new();
-        for e in &per_object {
-            report.findings.extend(e.findings.iter().cloned());
-            report.suppressed.extend(e.suppressed.iter().cloned());
+        let mut findings: Vec<(ReportFinding, usize)> = std::mem::take(&mut report.findings)
+            .into_iter()
+            .map(|f| (f, usize::MAX))
+            .collect();
+        let mut suppressed: Vec<(ReportFinding, usize)> = std::mem::take(&mut report.suppressed)
+            .into_iter()
+            .map(|f| (f, usize::MAX))
+            .collect();
+        for (i, k) in slots.iter_mut().enumerate() {
+            let Some(k) = k.1.as_mut() else { continue };
+            let e = &mut k.evaluated;
+            findings.extend(std::mem::take(&mut e.findings).into_iter().map(|f| (f, i)));
+            suppressed.extend(
+                std::mem::take(&mut e.suppressed)
+                    .into_iter()
+                    .map(|f| (f, i)),
+            );
             for (ns, n) in &e.evaluated {
                 *counts.entry(ns.clone()).or_insert(0) += n;
             }
         }
-        let order = |a: &ReportFinding, b: &ReportFinding| {
+        let order = |a: &(ReportFinding, usize), b: &(ReportFinding, usize)| {
+            let (a, b) = (&a.0, &b.0);
             (&a.object, a.rule_id, &a.path, &a.message)
                 .cmp(&(&b.object, b.rule_id, &b.path, &b.message))
         };
-        report.findings.sort_by(order);
-        report.suppressed.sort_by(order);
+        findings.sort_by(order);
+        suppressed.sort_by(order);
+        let (found, found_at): (Vec<ReportFinding>, Vec<usize>) = findings.into_iter().unzip();
+        let (kept, kept_at): (Vec<ReportFinding>, Vec<usize>) = suppressed.into_iter().unzip();
+        report.findings = found;
+        report.suppressed = kept;
         report.evaluations = Some(counts);
+        let out = read(&report);
+        // Back to the objects they came from (those of the other rules are the report's).
+        for (f, i) in report.findings.into_iter().zip(found_at) {
+            if let Some(k) = slots.get_mut(i).and_then(|s| s.1.as_mut()) {
+                k.evaluated.findings.push(f);
+            }
+        }
+        for (f, i) in report.suppressed.into_iter().zip(kept_at) {
+            if let Some(k) = slots.get_mut(i).and_then(|s| s.1.as_mut()) {
+                k.evaluated.suppressed.push(f);
+            }
+        }
+        for k in slots.iter_mut().filter_map(|s| s.1.as_mut()) {
+            k.evaluated.findings.shrink_to_fit();
+            k.evaluated.suppressed.shrink_to_fit();
+        }
+        let results = Results {
+            today: Some(today),
+            evaluated: fresh.load(std::sync::atomic::Ordering::Relaxed),
+            by_hash: slots
+                .into_iter()
+                .filter_map(|(h, k)| Some((h, k?)))
+                .collect(),
+        };
         *self.results.lock().unwrap_or_else(|e| e.into_inner()) = results;
-        report
+        out
     }
 
     /// How many objects the last cycle evaluated with the object-local rules: those new or
@@ -420,6 +500,7 @@ impl Auditor {
                 Ok(s) => {
                     tracing::info!(
                         objects = s.objects,
+                        judged = s.judged,
                         findings = s.findings,
                         applied = s.applied,
                         unchanged = s.unchanged,

@@ -6,8 +6,8 @@
 //! only reads it, so it holds no Kubernetes client.
 
 use palisade_core::Object;
+use palisade_load::packed::PackedLine;
 use std::collections::HashSet;
-use std::sync::Arc;
 
 /// A kind the view cannot answer for (yet), and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,14 +38,15 @@ pub trait ClusterView: Send + Sync + std::fmt::Debug {
         Ok(all)
     }
 
-    /// The objects of these kinds as compact JSON lines (what the background audit reads:
-    /// it parses each line it has not evaluated before). The default serializes
-    /// [`ClusterView::objects`]; a cache that keeps lines shares them.
-    fn lines(&self, kinds: &HashSet<&'static str>) -> Result<Vec<Arc<str>>, Vec<NotReady>> {
+    /// The objects of these kinds as packed compact JSON lines, each with the hash of its
+    /// content (what the background audit reads: it unpacks and parses only the lines whose
+    /// hash it has not seen in the cycle before). The default serializes
+    /// [`ClusterView::objects`]; a cache that keeps packed lines shares them.
+    fn lines(&self, kinds: &HashSet<&'static str>) -> Result<Vec<PackedLine>, Vec<NotReady>> {
         Ok(self
             .objects(kinds)?
             .iter()
-            .map(|o| Arc::from(o.value.to_string()))
+            .map(|o| PackedLine::new(&o.value.to_string()))
             .collect())
     }
 }

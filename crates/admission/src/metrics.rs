@@ -37,6 +37,29 @@ pub struct Metrics {
     audit_last_success: Gauge,
 }
 
+/// The active findings of a background audit cycle, counted by rule, namespace, severity
+/// and mode.
+#[derive(Debug, Default)]
+pub struct AuditCounts(std::collections::HashMap<AuditLabels, i64>);
+
+impl AuditCounts {
+    /// Counts these findings.
+    pub fn of(findings: &[palisade_core::ReportFinding]) -> AuditCounts {
+        let mut counts = std::collections::HashMap::new();
+        for f in findings {
+            *counts
+                .entry(AuditLabels {
+                    rule: f.rule_id.to_owned(),
+                    namespace: f.object.namespace.clone().unwrap_or_default(),
+                    severity: f.severity.as_str().to_owned(),
+                    mode: f.mode.to_string(),
+                })
+                .or_insert(0) += 1;
+        }
+        AuditCounts(counts)
+    }
+}
+
 /// Labels of the background audit's violations.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AuditLabels {
@@ -117,16 +140,15 @@ impl Metrics {
         objects: usize,
         elapsed: Duration,
     ) {
+        self.record_audit_counts(AuditCounts::of(findings), objects, elapsed);
+    }
+
+    /// [`Metrics::record_audit`] with the findings already counted (the cycle counts them
+    /// while its report exists, and records once its reports are written).
+    pub fn record_audit_counts(&self, counts: AuditCounts, objects: usize, elapsed: Duration) {
         self.audit_violations.clear();
-        for f in findings {
-            self.audit_violations
-                .get_or_create(&AuditLabels {
-                    rule: f.rule_id.to_owned(),
-                    namespace: f.object.namespace.clone().unwrap_or_default(),
-                    severity: f.severity.as_str().to_owned(),
-                    mode: f.mode.to_string(),
-                })
-                .inc();
+        for (labels, n) in counts.0 {
+            self.audit_violations.get_or_create(&labels).set(n);
         }
         self.audit_duration.set(elapsed.as_secs_f64());
         self.audit_objects.set(objects as i64);

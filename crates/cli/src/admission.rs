@@ -422,7 +422,7 @@ impl ClusterView for CacheView {
     fn lines(
         &self,
         kinds: &HashSet<&'static str>,
-    ) -> Result<Vec<std::sync::Arc<str>>, Vec<NotReady>> {
+    ) -> Result<Vec<palisade_load::packed::PackedLine>, Vec<NotReady>> {
         self.0.lines(kinds).map_err(not_ready)
     }
 }
@@ -658,6 +658,9 @@ fn audit_serve(args: AuditServeArgs) -> anyhow::Result<Exit> {
         let opts = palisade_cluster::ReadOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
+            // Smaller list pages than a scan's: a page of Pods, parsed, takes tens of MiB
+            // while the cache packs it, and the audit keeps little else at start.
+            page_size: 100,
             ..palisade_cluster::ReadOptions::default()
         };
         // Only the audit reads this cache, once per object and cycle: compact lines.

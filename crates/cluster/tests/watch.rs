@@ -206,7 +206,9 @@ async fn an_expired_watch_relists_in_place_and_drops_what_the_list_no_longer_has
     eventually("ADDED", || names(&cache, "Namespace").contains("ghost")).await;
     let lines = cache.lines(&kinds).unwrap();
     assert_eq!(lines.len(), listed.len() + 1);
-    assert!(lines.iter().any(|l| l.contains("\"ghost\"")));
+    assert!(lines
+        .iter()
+        .any(|l| l.text().unwrap().contains("\"ghost\"")));
     // The watch's resource version is too old (etcd compacted): 410 Gone.
     srv.emit(
         "/api/v1/namespaces",

@@ -286,6 +286,45 @@ pub fn owned_line_indexes<S: AsRef<str>>(lines: &[S]) -> HashSet<usize> {
     owned_of(&heads)
 }
 
+/// What [`owned_identity_indexes`] reads of an object: its identity and its controlling
+/// owner (`(kind, name)`, see [`controller_of`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Identity<'a> {
+    /// `kind`.
+    pub kind: &'a str,
+    /// `metadata.namespace` (empty when none).
+    pub namespace: &'a str,
+    /// `metadata.name`.
+    pub name: &'a str,
+    /// The controlling owner, `(kind, name)`.
+    pub controller: Option<(&'a str, &'a str)>,
+}
+
+/// [`owned_indexes`] for objects known by their identity and controlling owner (a cache
+/// that keeps them so, without reading the objects again).
+pub fn owned_identity_indexes(ids: &[Identity<'_>]) -> HashSet<usize> {
+    let heads: Vec<Head> = ids
+        .iter()
+        .map(|i| Head {
+            kind: i.kind.to_owned(),
+            metadata: HeadMeta {
+                name: i.name.to_owned(),
+                namespace: i.namespace.to_owned(),
+                owner_references: i
+                    .controller
+                    .map(|(k, n)| OwnerRef {
+                        kind: k.to_owned(),
+                        name: n.to_owned(),
+                        controller: Some(true),
+                    })
+                    .into_iter()
+                    .collect(),
+            },
+        })
+        .collect();
+    owned_of(&heads)
+}
+
 /// Indexes of the objects reported through their owner (see the module documentation).
 pub fn owned_indexes(values: &[Value]) -> HashSet<usize> {
     let heads: Vec<Head> = values.iter().map(Head::of_value).collect();
@@ -473,6 +512,29 @@ pub fn cluster_object(v: Value) -> Option<Object> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn owned_identities_collapse_into_present_owners() {
+        let id = |kind, namespace, name, controller| Identity {
+            kind,
+            namespace,
+            name,
+            controller,
+        };
+        let ids = [
+            id("ReplicaSet", "shop", "web-1", Some(("Deployment", "web"))),
+            id("Pod", "shop", "web-1-a", Some(("ReplicaSet", "web-1"))),
+            // Its owner was not read: kept.
+            id("Pod", "shop", "api-1-a", Some(("ReplicaSet", "api-1"))),
+            // Same name in another namespace: not its owner.
+            id("Pod", "other", "web-1-b", Some(("ReplicaSet", "web-1"))),
+            id("Deployment", "shop", "web", None),
+            // A Service is never folded into its owner.
+            id("Service", "shop", "web", Some(("Deployment", "web"))),
+        ];
+        let owned = owned_identity_indexes(&ids);
+        assert_eq!(owned, HashSet::from([0, 1]));
+    }
 
     #[test]
     fn owned_pods_collapse_into_present_owners() {

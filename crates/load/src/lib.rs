@@ -13,6 +13,7 @@
 pub mod cluster;
 pub mod diff;
 pub mod export;
+pub mod packed;
 pub mod snapshot;
 pub mod yaml;
 

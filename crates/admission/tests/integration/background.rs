@@ -2,11 +2,12 @@
 //! kept per object, the other rules over the kinds they read) gives the report a scan of the
 //! same objects gives, and re-evaluates only what changed.
 
-use crate::util::{corpus, date};
+use crate::util::{corpus, date, options};
 use palisade_admission::background::{Auditor, BoxFuture, ReportSink};
 use palisade_admission::StaticView;
 use palisade_analyze::{analyze, evaluations, InputSummary, Options};
 use palisade_core::{Inventory, Object, Report, SpanIndex};
+use palisade_load::packed::PackedLine;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,10 +88,10 @@ fn assert_same(what: &str, audit: &Rows, scan: &Rows) {
     );
 }
 
-fn lines(objects: &[Object]) -> Vec<Arc<str>> {
+fn lines(objects: &[Object]) -> Vec<PackedLine> {
     objects
         .iter()
-        .map(|o| Arc::from(o.value.to_string()))
+        .map(|o| PackedLine::new(&o.value.to_string()))
         .collect()
 }
 
@@ -196,6 +197,120 @@ fn a_changed_object_is_evaluated_again_and_a_deleted_one_leaves() {
     let r4 = a.evaluate(lines(&[pod("b", true)]), date("2026-11-24"));
     assert_eq!(a.last_evaluated(), 1);
     assert!(has(&r4, "b"));
+}
+
+/// An object from JSON, as a cluster holds it.
+fn object(v: Value) -> Object {
+    Object::from_value(v, None, SpanIndex::default()).unwrap()
+}
+
+/// A cycle over these objects gives what a scan of them gives.
+fn cycle(a: &Auditor, objects: &[Object], opts: &Options, today: &str) -> Report {
+    let report = a.evaluate(lines(objects), date(today));
+    let mut scan_opts = opts.clone();
+    scan_opts.today = date(today);
+    let scan = analyze(
+        &Inventory::new(objects.to_vec()),
+        InputSummary::default(),
+        &scan_opts,
+    );
+    assert_same(today, &rows(&report), &rows(&scan));
+    report
+}
+
+/// The objects kept for the rules that relate objects to each other (cut down, not parsed
+/// again) are what those rules read in the next cycles: a change of one object is seen by
+/// the next cycle, whichever side of the relation changed, and only that object is judged
+/// again.
+#[test]
+fn a_change_is_seen_by_the_next_cycle_and_unchanged_objects_are_not_judged_again() {
+    let opts = Options::new(date(TODAY));
+    let pod = |name: &str, app: &str| {
+        object(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "shop", "labels": {"app": app}},
+            "spec": {"containers": [{"name": "c", "image": "registry.example/app:1.0"}]}
+        }))
+    };
+    let policy = |app: &str| {
+        object(serde_json::json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "allow", "namespace": "shop"},
+            "spec": {"podSelector": {"matchLabels": {"app": app}}, "policyTypes": ["Ingress"]}
+        }))
+    };
+    let unselected = |r: &Report| -> Vec<String> {
+        r.findings
+            .iter()
+            .filter(|f| f.rule_id == "NET003")
+            .map(|f| f.object.name.clone())
+            .collect()
+    };
+    let a = auditor(&opts, Vec::new());
+    let r1 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "b"), policy("a")],
+        &opts,
+        TODAY,
+    );
+    assert_eq!(unselected(&r1), ["b"]);
+    assert_eq!(a.last_evaluated(), 3);
+    // b's labels change: the policy selects it now.
+    let r2 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "a"), policy("a")],
+        &opts,
+        TODAY,
+    );
+    assert!(unselected(&r2).is_empty());
+    assert_eq!(a.last_evaluated(), 1);
+    // Nothing changes: nothing is judged again, and the kept objects give the same report.
+    let r3 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "a"), policy("a")],
+        &opts,
+        TODAY,
+    );
+    assert_eq!(rows(&r3), rows(&r2));
+    assert_eq!(a.last_evaluated(), 0);
+    // The policy changes: the unchanged Pods, not judged again, are read by NET003 as kept.
+    let r4 = cycle(
+        &a,
+        &[pod("a", "a"), pod("b", "a"), policy("z")],
+        &opts,
+        TODAY,
+    );
+    assert_eq!(unselected(&r4), ["a", "b"]);
+    assert_eq!(a.last_evaluated(), 1);
+}
+
+/// A new day judges every object again from its whole content: an exception that expired
+/// overnight stops suppressing its finding, though the object did not change.
+#[test]
+fn a_new_day_judges_date_dependent_results_again() {
+    let config = "exceptions:\n  - rules: [POD001]\n    match: { namespace: shop, kind: Pod, name: p }\n    reason: migration\n    expires: 2026-11-23\n";
+    let opts = options(config, TODAY);
+    let objects = [object(serde_json::json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "shop"},
+        "spec": {"containers": [{"name": "c", "image": "registry.example/app:1.0",
+            "securityContext": {"privileged": true}}]}
+    }))];
+    let pod001 = |fs: &[palisade_core::ReportFinding]| fs.iter().any(|f| f.rule_id == "POD001");
+    let a = auditor(&opts, Vec::new());
+    let r1 = cycle(&a, &objects, &opts, TODAY);
+    assert!(pod001(&r1.suppressed) && !pod001(&r1.findings));
+    let r2 = cycle(&a, &objects, &opts, TODAY);
+    assert_eq!(a.last_evaluated(), 0);
+    assert_eq!(rows(&r2), rows(&r1));
+    // The last day of the exception was yesterday.
+    let r3 = cycle(&a, &objects, &opts, "2026-11-24");
+    assert_eq!(a.last_evaluated(), 1);
+    assert!(pod001(&r3.findings) && !pod001(&r3.suppressed));
+    // And again that day, from what was kept.
+    let r4 = cycle(&a, &objects, &opts, "2026-11-24");
+    assert_eq!(a.last_evaluated(), 0);
+    assert_eq!(rows(&r4), rows(&r3));
 }
 
 /// A loaded Gatekeeper constraint whose match reads the object's Namespace

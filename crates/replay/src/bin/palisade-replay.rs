@@ -4,8 +4,13 @@
 //! ```text
 //! palisade-replay --recordings DIR --kubeconfig OUT [--pods N --others M [--standalone-pods]] [--writable PREFIX]
 //! ```
+//!
+//! A line `change PATH N` on its standard input changes the first N objects of the
+//! synthesized list at PATH (`/api/v1/pods`): each gets the label `palisade.dev/change`
+//! (a counter) and is sent to the watches of PATH as `MODIFIED`. It answers on standard
+//! error with the number of objects changed and of watches open.
 
-use std::io::Read as _;
+use std::io::BufRead as _;
 use std::path::PathBuf;
 
 #[allow(clippy::print_stderr)]
@@ -50,6 +55,7 @@ fn main() -> std::process::ExitCode {
     } else {
         Default::default()
     };
+    let lists = synthetic.clone();
     let server = match palisade_replay::Replay::start(palisade_replay::Config {
         recordings,
         synthetic,
@@ -71,7 +77,37 @@ fn main() -> std::process::ExitCode {
         server.url(),
         kubeconfig.display()
     );
-    let mut sink = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut sink);
+    let mut changes = 0usize;
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (path, n) = match words.as_slice() {
+            ["change", path, n] => (*path, n.parse::<usize>().unwrap_or(0)),
+            [] => continue,
+            _ => {
+                eprintln!("unknown command (change PATH N): {line}");
+                continue;
+            }
+        };
+        let Some(list) = lists.get(path) else {
+            eprintln!("no synthesized list at {path}");
+            continue;
+        };
+        changes += 1;
+        let mut watches = 0;
+        let items = list.items.iter().take(n);
+        let count = items.len();
+        for item in items {
+            let mut object = item.clone();
+            object["metadata"]["labels"]["palisade.dev/change"] =
+                serde_json::json!(changes.to_string());
+            if let Some(m) = object["metadata"].as_object_mut() {
+                // A new version, above every recorded one.
+                m.remove("resourceVersion");
+            }
+            watches = server.emit(path, "MODIFIED", object);
+        }
+        eprintln!("changed {count} objects at {path} ({watches} watches open)");
+    }
     std::process::ExitCode::SUCCESS
 }
