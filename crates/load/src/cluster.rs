@@ -123,19 +123,19 @@ impl Head {
             .find(|o| o.controller == Some(true))
     }
 
-    fn of_value(v: &Value) -> Head {
-        let s = |p: &str| {
-            v.pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
+    /// A head from an identity and its controlling owner (kind, name).
+    fn new(
+        kind: String,
+        name: String,
+        namespace: String,
+        controller: Option<(&str, &str)>,
+    ) -> Head {
         Head {
-            kind: s("/kind"),
+            kind,
             metadata: HeadMeta {
-                name: s("/metadata/name"),
-                namespace: s("/metadata/namespace"),
-                owner_references: controller_of(v)
+                name,
+                namespace,
+                owner_references: controller
                     .map(|(k, n)| OwnerRef {
                         kind: k.to_owned(),
                         name: n.to_owned(),
@@ -145,6 +145,21 @@ impl Head {
                     .collect(),
             },
         }
+    }
+
+    fn of_value(v: &Value) -> Head {
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        Head::new(
+            s("/kind"),
+            s("/metadata/name"),
+            s("/metadata/namespace"),
+            controller_of(v),
+        )
     }
 }
 
@@ -305,21 +320,13 @@ pub struct Identity<'a> {
 pub fn owned_identity_indexes(ids: &[Identity<'_>]) -> HashSet<usize> {
     let heads: Vec<Head> = ids
         .iter()
-        .map(|i| Head {
-            kind: i.kind.to_owned(),
-            metadata: HeadMeta {
-                name: i.name.to_owned(),
-                namespace: i.namespace.to_owned(),
-                owner_references: i
-                    .controller
-                    .map(|(k, n)| OwnerRef {
-                        kind: k.to_owned(),
-                        name: n.to_owned(),
-                        controller: Some(true),
-                    })
-                    .into_iter()
-                    .collect(),
-            },
+        .map(|i| {
+            Head::new(
+                i.kind.to_owned(),
+                i.name.to_owned(),
+                i.namespace.to_owned(),
+                i.controller,
+            )
         })
         .collect();
     owned_of(&heads)
