@@ -469,6 +469,13 @@ pub(crate) fn run(args: FixArgs) -> anyhow::Result<Exit> {
     })
 }
 
+/// The rules whose findings point at a credential written in the clear in a manifest.
+const CREDENTIAL_RULES: &[&str] = &[
+    "literal-secret-in-env",
+    "credentials-in-configmap",
+    "secret-in-manifest",
+];
+
 /// SARIF `fixes` for the findings of a scan that have a safe fix: per finding index, the
 /// edits that clear it, computed on the files as they are on disk.
 pub(crate) fn sarif_fixes(
@@ -477,6 +484,18 @@ pub(crate) fn sarif_fixes(
 ) -> HashMap<usize, palisade_report::ArtifactFix> {
     let mut out = HashMap::new();
     let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    // Lines where a credential is written in the clear: a fix that rewrites one would quote
+    // it in the report, so none is offered there (`palisade fix` still applies it locally).
+    let credentials: std::collections::HashSet<(&str, usize)> = report
+        .findings
+        .iter()
+        .chain(&report.suppressed)
+        .filter(|f| CREDENTIAL_RULES.contains(&f.rule_name))
+        .filter_map(|f| {
+            let l = f.location.as_ref()?;
+            Some((&*l.file, l.line as usize))
+        })
+        .collect();
     for (i, f) in report.findings.iter().enumerate() {
         let Some(fix) = palisade_fix::fix_for(f.rule_id).filter(|x| x.safety == Safety::Safe)
         else {
@@ -536,7 +555,14 @@ pub(crate) fn sarif_fixes(
                     inserted: r.inserted,
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let quotes_credential = replacements.iter().any(|r| {
+            (r.start_line..r.end_line.max(r.start_line + 1))
+                .any(|l| credentials.contains(&(file.as_str(), l)))
+        });
+        if quotes_credential {
+            continue;
+        }
         out.insert(
             i,
             palisade_report::ArtifactFix {

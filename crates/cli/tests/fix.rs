@@ -307,3 +307,36 @@ fn exceptions_are_not_fixed_and_explain_shows_the_fix() {
     let o = palisade_in(dir.path(), &["explain", "POD005"]);
     assert!(!stdout(&o).contains("## Automatic fix"));
 }
+
+/// A fix that would rewrite a line holding a credential written in the clear is not offered
+/// in SARIF (its replacement text would quote the credential); fixes elsewhere still are.
+#[test]
+fn sarif_fixes_never_quote_a_literal_credential() {
+    const CANARY: &str = "canary-pw-4c1e9b";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pods.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: flow}}\nspec:\n  containers: [{{name: c, image: nginx, env: [{{name: DB_PASSWORD, value: {CANARY}}}]}}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: block}}\nspec:\n  containers:\n  - name: c\n    image: nginx\n"
+        ),
+    )
+    .unwrap();
+    let o = palisade_in(
+        dir.path(),
+        &[
+            "scan",
+            "pods.yaml",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "none",
+        ],
+    );
+    let out = stdout(&o);
+    assert!(
+        out.contains("literal-secret-in-env") || out.contains("SEC"),
+        "{out}"
+    );
+    assert!(!out.contains(CANARY), "a fix quotes the credential");
+    assert!(out.contains("\"fixes\""), "no fix offered at all: {out}");
+}
