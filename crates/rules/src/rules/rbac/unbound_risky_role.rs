@@ -300,3 +300,43 @@ impl Rule for UnboundRiskyRole {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::run;
+
+    fn role(name: &str, labels: &str) -> String {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}, labels: {labels}}}\nrules:\n- {{apiGroups: [\"\"], resources: [secrets], verbs: [get]}}\n"
+        )
+    }
+
+    fn aggregator(name: &str, selector: &str) -> String {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\naggregationRule:\n  clusterRoleSelectors: [{{matchLabels: {selector}}}]\nrules: []\n"
+        )
+    }
+
+    /// A role an aggregating ClusterRole of the scan takes in is judged through it, however
+    /// many copies of that aggregator the scan holds; a role only its own name aggregates is
+    /// still judged alone. (The aggregators are judged by their aggregated rules.)
+    #[test]
+    fn roles_aggregated_in_the_scan_are_not_reported() {
+        let mut docs = vec![
+            role("team-x-reader", "{team: x}"),
+            role("team-z-reader", "{team: z}"),
+        ];
+        for i in 0..3 {
+            docs.push(aggregator(&format!("team-x-{i}"), "{team: x}"));
+        }
+        // an aggregator of the same name as the role it selects
+        docs.push(aggregator("team-z-reader", "{team: z}"));
+        let names: Vec<_> = run(&UnboundRiskyRole, &docs.join("---\n"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.ends_with("-reader"))
+            .collect();
+        assert_eq!(names, ["team-z-reader"]);
+    }
+}

@@ -227,3 +227,68 @@ impl<'a> Workloads<'a> {
         best
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::run;
+
+    fn deployment(name: &str, replicas: u64, labels: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  replicas: {replicas}\n  template:\n    metadata: {{labels: {labels}}}\n    spec: {{containers: [{{name: c, image: c:1}}]}}\n"
+        )
+    }
+
+    fn budget(name: &str, min: u64, selector: &str) -> String {
+        format!(
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  minAvailable: {min}\n  selector: {selector}\n"
+        )
+    }
+
+    /// The label index narrows the workloads tried, never what a selector selects: every
+    /// `matchLabels` pair and every expression still has to hold.
+    #[test]
+    fn budgets_select_through_the_label_index_as_the_api_does() {
+        let yaml = [
+            deployment("web", 2, "{app: web, tier: fe}"),
+            deployment("web-canary", 1, "{app: web, tier: fe, track: canary}"),
+            deployment("api", 3, "{app: api, tier: be}"),
+            deployment("unlabelled", 5, "{}"),
+            // 2 + 1 replicas: minAvailable 3 blocks
+            budget("web-all", 3, "{matchLabels: {app: web, tier: fe}}"),
+            // only web (2 replicas): minAvailable 2 blocks
+            budget("web-stable", 2, "{matchLabels: {app: web}, matchExpressions: [{key: track, operator: DoesNotExist}]}"),
+            // expressions only: web, web-canary and api (6 replicas)
+            budget("tiers", 6, "{matchExpressions: [{key: tier, operator: In, values: [fe, be]}]}"),
+            // a pair no workload carries: selects nothing, not judged
+            budget("none", 1, "{matchLabels: {app: web, tier: be}}"),
+            // api alone: 3 > 2, evictable
+            budget("api", 2, "{matchLabels: {app: api}}"),
+        ]
+        .join("---\n");
+        let mut names: Vec<_> = run(&DisruptionBudgetBlocksEviction, &yaml)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        assert_eq!(names, ["tiers", "web-all", "web-stable"]);
+    }
+
+    /// Copies of one budget share one answer, and each copy is reported.
+    #[test]
+    fn copies_of_a_budget_are_each_reported() {
+        let mut docs = vec![deployment("web", 2, "{app: web}")];
+        for i in 0..5 {
+            docs.push(budget(&format!("web-{i}"), 2, "{matchLabels: {app: web}}"));
+        }
+        // same selector in policy/v1beta1, where `{}` differs: its own answer
+        docs.push(budget("all", 2, "{}").replace("policy/v1", "policy/v1beta1"));
+        docs.push(budget("all-v1", 2, "{}"));
+        let found = run(&DisruptionBudgetBlocksEviction, &docs.join("---\n"));
+        let names: Vec<_> = found.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["web-0", "web-1", "web-2", "web-3", "web-4", "all-v1"]
+        );
+    }
+}
