@@ -776,8 +776,9 @@ pub fn apply_policy(
         }
         key(a).cmp(&key(b))
     };
-    active.sort_by(order);
-    suppressed.sort_by(order);
+    // Stable sorts: the parallel one gives the same order as the serial one.
+    active.par_sort_by(order);
+    suppressed.par_sort_by(order);
     let expired_exceptions = expired_exceptions(policy, opts.today, &expired_hits);
     let compliance = opts.framework.map(|f| {
         // A rule evaluated something when an object it applies to was scanned (and it was
