@@ -686,31 +686,46 @@ pub fn run_rules(
         }
         out
     };
-    // One object (an admission request): no hop to the thread pool and back.
-    let mut findings: Vec<Finding> = if inventory.len() <= 1 {
-        inventory
-            .objects()
-            .iter()
-            .enumerate()
-            .flat_map(check_object)
-            .collect()
-    } else {
-        inventory
-            .objects()
-            .par_iter()
-            .enumerate()
-            .flat_map_iter(check_object)
-            .collect()
-    };
-    for r in rules.iter().filter(|r| r.meta().scope == Scope::Inventory) {
-        let mut cx = Context::new(r.meta(), options(*r), profile)
+    let inventory_rules: Vec<_> = rules
+        .iter()
+        .filter(|r| r.meta().scope == Scope::Inventory)
+        .collect();
+    let check_inventory = |r: &&&'static dyn Rule| {
+        let mut cx = Context::new(r.meta(), options(**r), profile)
             .with_inventory(inventory)
             .with_pss_version(version)
             .with_today(opts.today)
             .with_target_version(opts.target_version);
         r.check_inventory(inventory, &mut cx);
-        findings.extend(cx.take_findings());
+        cx.take_findings()
+    };
+    // One object (an admission request): no hop to the thread pool and back.
+    if inventory.len() <= 1 {
+        let mut findings: Vec<Finding> = inventory
+            .objects()
+            .iter()
+            .enumerate()
+            .flat_map(check_object)
+            .collect();
+        findings.extend(inventory_rules.iter().flat_map(check_inventory));
+        return findings;
     }
+    // The inventory rules are independent of each other and of the per-object rules: they
+    // run beside them, each on one thread. Findings keep their order: per-object findings
+    // in object order, then each inventory rule's in rule order.
+    let (mut findings, per_rule): (Vec<Finding>, Vec<Vec<Finding>>) = rayon::join(
+        || {
+            inventory
+                .objects()
+                .par_iter()
+                .enumerate()
+                .flat_map_iter(check_object)
+                .collect()
+        },
+        || inventory_rules.par_iter().map(check_inventory).collect(),
+    );
+    findings.reserve(per_rule.iter().map(Vec::len).sum());
+    findings.extend(per_rule.into_iter().flatten());
     findings
 }
 
@@ -825,8 +840,9 @@ pub fn apply_policy(
         }
         key(a).cmp(&key(b))
     };
-    active.sort_by(order);
-    suppressed.sort_by(order);
+    // Stable sorts: the parallel one gives the same order as the serial one.
+    active.par_sort_by(order);
+    suppressed.par_sort_by(order);
     let expired_exceptions = expired_exceptions(policy, opts.today, &expired_hits);
     let compliance = opts.framework.map(|f| {
         // A rule evaluated something when an object it applies to was scanned (and it was

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ObjectId(pub usize);
 
+/// The derived views, by type: each a `OnceLock<Arc<T>>`, so that the first rule to ask
+/// builds the view and the others wait for it instead of building it again.
 type Derived =
     std::sync::Mutex<HashMap<std::any::TypeId, std::sync::Arc<dyn std::any::Any + Send + Sync>>>;
 
@@ -76,27 +78,26 @@ impl Inventory {
     }
 
     /// A view derived from the whole inventory (an RBAC graph, a NetworkPolicy model...),
-    /// built once on first use and shared by every rule that asks for the same type.
+    /// built once on first use and shared by every rule that asks for the same type. Rules
+    /// running in parallel that ask for a view being built wait for it (`build` must not
+    /// ask for the view it builds).
     pub fn derived<T: std::any::Any + Send + Sync>(
         &self,
         build: impl FnOnce(&Inventory) -> T,
     ) -> std::sync::Arc<T> {
-        let key = std::any::TypeId::of::<T>();
-        if let Some(v) = self
+        use std::sync::{Arc, OnceLock};
+        let cell = self
             .derived
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
-            if let Ok(t) = v.clone().downcast::<T>() {
-                return t;
-            }
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(OnceLock::<Arc<T>>::new()))
+            .clone();
+        // The lock is released: building one view does not hold up the others.
+        match cell.downcast::<OnceLock<Arc<T>>>() {
+            Ok(cell) => cell.get_or_init(|| Arc::new(build(self))).clone(),
+            Err(_) => Arc::new(build(self)),
         }
-        // Built outside the lock: two rules racing build it twice, one result is kept.
-        let built = std::sync::Arc::new(build(self));
-        let mut map = self.derived.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = map.entry(key).or_insert_with(|| built.clone());
-        entry.clone().downcast::<T>().unwrap_or(built)
     }
 
     /// The JSON values of every object (for engines that read raw objects).
@@ -170,6 +171,35 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two rules asking for the same view at once: it is built once, and both get it.
+    #[test]
+    fn a_derived_view_is_built_once_under_concurrent_use() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct View(usize);
+        let inv = Inventory::new(Vec::new());
+        let builds = AtomicUsize::new(0);
+        let views: Vec<std::sync::Arc<View>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        inv.derived(|_| {
+                            std::thread::sleep(std::time::Duration::from_millis(50));
+                            View(builds.fetch_add(1, Ordering::SeqCst))
+                        })
+                    })
+                })
+                .collect();
+            handles.into_iter().filter_map(|h| h.join().ok()).collect()
+        });
+        assert_eq!(builds.load(Ordering::SeqCst), 1);
+        assert_eq!(views.len(), 4);
+        assert!(views
+            .iter()
+            .all(|v| v.0 == 0 && std::sync::Arc::ptr_eq(v, &views[0])));
+        // another type is another view
+        assert_eq!(*inv.derived(|_| 7u8), 7);
+    }
     use crate::object::SpanIndex;
     use serde_json::json;
 

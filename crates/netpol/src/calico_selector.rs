@@ -8,7 +8,7 @@ use palisade_core::labels::Labels;
 use serde::Serialize;
 
 /// A parsed Calico selector.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub enum CalicoSelector {
     /// `all()`: every resource in scope.
     All,

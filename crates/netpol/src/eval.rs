@@ -16,7 +16,7 @@ use crate::model::{
     describe, meta_str, parse_policy, parse_workload, template_pointer, Direction, NetworkPolicy,
     Peer, PolicyKind, PolicyRule, PortRef, Protocol, Workload,
 };
-use palisade_core::labels::{labels_of, Labels};
+use palisade_core::labels::{labels_of, LabelSelector, Labels};
 
 /// The label every namespace carries automatically.
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -243,7 +243,26 @@ pub struct Netpol {
     /// from (the `List` for an item of a list), so callers can name file and line.
     pub skipped_inputs: Vec<usize>,
     policies_by_ns: HashMap<String, Vec<usize>>,
+    /// The distinct pod selectors of each namespace's policies: policies that share one
+    /// (copies of a chart) are matched against a pod once.
+    selectors_by_ns: HashMap<String, Vec<SelectorGroup>>,
     workload_index: HashMap<(String, String), Vec<usize>>,
+}
+
+/// Policies of one namespace with the same pod selector.
+#[derive(Debug, Clone)]
+struct SelectorGroup {
+    selector: LabelSelector,
+    /// Indices in [`Netpol::policies`], ascending.
+    policies: Vec<usize>,
+    /// Whether one of them has the Ingress type; the Egress type.
+    types: [bool; 2],
+}
+
+impl SelectorGroup {
+    fn has_type(&self, d: Direction) -> bool {
+        self.types[d as usize]
+    }
 }
 
 /// One side of a query, resolved.
@@ -360,12 +379,28 @@ impl Netpol {
 
     fn index(&mut self) {
         let mut referenced: BTreeSet<String> = BTreeSet::new();
+        let mut group_of: HashMap<(&str, &LabelSelector), usize> = HashMap::new();
         for (i, p) in self.policies.iter().enumerate() {
             referenced.insert(p.namespace.clone());
             self.policies_by_ns
                 .entry(p.namespace.clone())
                 .or_default()
                 .push(i);
+            let groups = self.selectors_by_ns.entry(p.namespace.clone()).or_default();
+            let g = *group_of
+                .entry((p.namespace.as_str(), &p.pod_selector))
+                .or_insert_with(|| {
+                    groups.push(SelectorGroup {
+                        selector: p.pod_selector.clone(),
+                        policies: Vec::new(),
+                        types: [false; 2],
+                    });
+                    groups.len() - 1
+                });
+            let g = &mut groups[g];
+            g.policies.push(i);
+            g.types[Direction::Ingress as usize] |= p.ingress_type;
+            g.types[Direction::Egress as usize] |= p.egress_type;
         }
         for ns in self
             .cilium
@@ -432,13 +467,28 @@ impl Netpol {
 
     /// Policies of the pod's namespace that select it and have the given type.
     pub fn isolating_policies(&self, pod: &Workload, d: Direction) -> Vec<&NetworkPolicy> {
-        self.policies_by_ns
+        let mut ids: Vec<usize> = self
+            .selector_groups(pod)
+            .filter(|g| g.has_type(d) && g.selector.matches(&pod.labels))
+            .flat_map(|g| g.policies.iter().copied())
+            .filter(|&i| self.policies[i].has_type(d))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|i| &self.policies[i]).collect()
+    }
+
+    /// The pod selectors of the policies of the pod's namespace.
+    fn selector_groups(&self, pod: &Workload) -> impl Iterator<Item = &SelectorGroup> {
+        self.selectors_by_ns
             .get(&pod.namespace)
             .into_iter()
             .flatten()
-            .map(|&i| &self.policies[i])
-            .filter(|p| p.has_type(d) && p.pod_selector.matches(&pod.labels))
-            .collect()
+    }
+
+    /// Whether a Kubernetes policy of the pod's namespace with the type `d` selects it.
+    fn kube_isolated(&self, pod: &Workload, d: Direction) -> bool {
+        self.selector_groups(pod)
+            .any(|g| g.has_type(d) && g.selector.matches(&pod.labels))
     }
 
     fn peer_matches(&self, policy: &NetworkPolicy, peer: &Peer, other: &Side<'_>) -> bool {
@@ -1193,6 +1243,10 @@ impl Netpol {
     /// whose default action is Deny, and has no `Allow` or `Pass` rule without match
     /// criteria.
     pub fn namespaces_without_default_deny(&self, d: Direction) -> Vec<String> {
+        // The Cilium and Calico rules that can give a namespace its default deny, each
+        // distinct one once (copies of a policy across a large scan are tried once).
+        let cilium = self.cilium_default_deny_selectors(d);
+        let calico = self.calico_default_deny_candidates(d);
         self.namespaces
             .keys()
             .filter(|ns| {
@@ -1207,34 +1261,41 @@ impl Netpol {
                             && p.has_type(d)
                             && !p.rules(d).iter().any(PolicyRule::allows_everything)
                     })
-                    && !self.cilium_default_deny(ns, d)
-                    && !self.calico_default_deny(ns, d)
+                    && !self.cilium_default_deny(&cilium, ns)
+                    && !self.calico_default_deny(&calico, ns)
             })
             .cloned()
             .collect()
     }
 
-    fn cilium_default_deny(&self, ns: &str, d: Direction) -> bool {
-        self.cilium.iter().any(|p| {
-            p.default_deny(d)
-                && self.cilium_selects_namespace(p, ns)
-                && !p
-                    .allow_rules(d)
-                    .iter()
-                    .any(|r| !r.has_ports && r.entities.contains(&Entity::All))
-        })
-    }
-
-    /// Whether a Cilium rule selects every pod of `ns`, whatever their labels.
-    fn cilium_selects_namespace(&self, p: &CiliumPolicy, ns: &str) -> bool {
-        let Some(sel) = &p.endpoint_selector else {
-            return false;
-        };
+    /// The distinct endpoint selectors of the Cilium rules that turn default deny on for `d`
+    /// without an allow rule of `fromEntities`/`toEntities: [all]` on every port, and that
+    /// select on namespace keys only (so they hold every pod of a namespace they select).
+    fn cilium_default_deny_selectors(&self, d: Direction) -> Vec<&LabelSelector> {
         let ns_key =
             |k: &str| k == CILIUM_NAMESPACE_LABEL || k.starts_with(CILIUM_NAMESPACE_LABELS_PREFIX);
-        if !sel.match_labels.keys().all(|k| ns_key(k))
-            || !sel.match_expressions.iter().all(|r| ns_key(&r.key))
-        {
+        let mut seen = std::collections::HashSet::new();
+        self.cilium
+            .iter()
+            .filter(|p| {
+                p.default_deny(d)
+                    && !p
+                        .allow_rules(d)
+                        .iter()
+                        .any(|r| !r.has_ports && r.entities.contains(&Entity::All))
+            })
+            .filter_map(|p| p.endpoint_selector.as_ref())
+            .filter(|sel| {
+                sel.match_labels.keys().all(|k| ns_key(k))
+                    && sel.match_expressions.iter().all(|r| ns_key(&r.key))
+            })
+            .filter(|sel| seen.insert(*sel))
+            .collect()
+    }
+
+    /// Whether one of the selectors holds every pod of `ns`, whatever their labels.
+    fn cilium_default_deny(&self, selectors: &[&LabelSelector], ns: &str) -> bool {
+        if selectors.is_empty() {
             return false;
         }
         let mut l = Labels::new();
@@ -1244,48 +1305,65 @@ impl Netpol {
                 l.insert(format!("{CILIUM_NAMESPACE_LABELS_PREFIX}{k}"), v.clone());
             }
         }
-        sel.matches(&l)
+        selectors.iter().any(|sel| sel.matches(&l))
     }
 
-    fn calico_default_deny(&self, ns: &str, d: Direction) -> bool {
-        let pass_tiers: BTreeSet<String> = self
+    /// The Calico policies that give the namespaces they select a default deny for `d`:
+    /// the type `d`, a tier that does not pass by default, no `Allow` or `Pass` rule without
+    /// match criteria, no service-account selector, not host-only, and a selector of `all()`
+    /// or of the namespace labels alone. Distinct (namespace, selector, namespaceSelector)
+    /// once.
+    fn calico_default_deny_candidates(&self, d: Direction) -> Vec<&CalicoPolicy> {
+        let pass_tiers: BTreeSet<&str> = self
             .tiers
             .iter()
             .filter(|t| t.default_pass)
-            .map(|t| t.name.clone())
+            .map(|t| t.name.as_str())
             .collect();
-        self.calico.iter().any(|p| {
+        let mut seen = std::collections::HashSet::new();
+        self.calico
+            .iter()
+            .filter(|p| {
+                (p.selector.is_all()
+                    || p.selector.keys().iter().all(|k| {
+                        *k == "projectcalico.org/namespace"
+                            || *k == "projectcalico.org/orchestrator"
+                    }))
+                    && p.service_account_selector.is_none()
+                    && !p.host_only
+                    && p.has_type(d)
+                    && !pass_tiers.contains(p.tier.as_str())
+                    && !p.rules(d).iter().any(|r| {
+                        matches!(r.action, Action::Allow | Action::Pass)
+                            && r.protocol.is_none()
+                            && r.not_protocol.is_none()
+                            && r.ip_version.is_none()
+                            && r.source == EntityRule::default()
+                            && r.destination == EntityRule::default()
+                    })
+            })
+            .filter(|p| seen.insert((&p.namespace, &p.selector, &p.namespace_selector)))
+            .collect()
+    }
+
+    /// Whether one of the candidate Calico policies selects every pod of `ns`.
+    fn calico_default_deny(&self, candidates: &[&CalicoPolicy], ns: &str) -> bool {
+        candidates.iter().any(|p| {
             // `all()`, or an expression on the namespace label alone that holds for `ns`
-            let selects_namespace = p.selector.is_all()
-                || (p.selector.keys().iter().all(|k| {
-                    *k == "projectcalico.org/namespace" || *k == "projectcalico.org/orchestrator"
-                }) && {
-                    let mut l = Labels::new();
-                    l.insert("projectcalico.org/namespace".into(), ns.to_string());
-                    l.insert("projectcalico.org/orchestrator".into(), "k8s".into());
-                    p.selector.matches(&l)
-                });
-            let whole_namespace = selects_namespace
-                && p.service_account_selector.is_none()
-                && !p.host_only
+            let selects_namespace = p.selector.is_all() || {
+                let mut l = Labels::new();
+                l.insert("projectcalico.org/namespace".into(), ns.to_string());
+                l.insert("projectcalico.org/orchestrator".into(), "k8s".into());
+                p.selector.matches(&l)
+            };
+            selects_namespace
                 && match &p.namespace {
                     Some(pns) => pns == ns,
                     None => p
                         .namespace_selector
                         .as_ref()
                         .is_none_or(|s| s.matches(&self.calico_namespace_labels(ns))),
-                };
-            whole_namespace
-                && p.has_type(d)
-                && !pass_tiers.contains(&p.tier)
-                && !p.rules(d).iter().any(|r| {
-                    matches!(r.action, Action::Allow | Action::Pass)
-                        && r.protocol.is_none()
-                        && r.not_protocol.is_none()
-                        && r.ip_version.is_none()
-                        && r.source == EntityRule::default()
-                        && r.destination == EntityRule::default()
-                })
+                }
         })
     }
 
@@ -1296,11 +1374,8 @@ impl Netpol {
             .iter()
             .filter(|w| {
                 !self
-                    .policies_by_ns
-                    .get(&w.namespace)
-                    .into_iter()
-                    .flatten()
-                    .any(|&i| self.policies[i].pod_selector.matches(&w.labels))
+                    .selector_groups(w)
+                    .any(|g| g.selector.matches(&w.labels))
                     && !self.selected_by_cni_policy(w)
             })
             .collect()
@@ -1337,7 +1412,7 @@ impl Netpol {
     /// Whether some policy of any kind restricts the pod's traffic in direction `d`
     /// (Kubernetes isolation, Cilium default deny, or a Calico policy with that type).
     pub fn is_isolated(&self, pod: &Workload, d: Direction) -> bool {
-        if !self.isolating_policies(pod, d).is_empty() {
+        if self.kube_isolated(pod, d) {
             return true;
         }
         let labels = self.cilium_labels(pod);

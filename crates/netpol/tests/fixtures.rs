@@ -512,3 +512,54 @@ fn mutated_cilium_and_calico_policies_never_panic() {
     }
     assert!(runs > 1000, "{runs}");
 }
+
+/// Policies of a namespace that share a pod selector are matched once, and a pod's
+/// isolating policies still come in input order, each with its own types.
+#[test]
+fn policies_sharing_a_selector_isolate_in_input_order() {
+    let policy = |name: &str, selector: Value, types: &[&str]| {
+        serde_json::json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"podSelector": selector, "policyTypes": types}
+        })
+    };
+    let web = serde_json::json!({"matchLabels": {"app": "web"}});
+    let objects = vec![
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop", "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "c"}]}
+        }),
+        serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db", "namespace": "shop", "labels": {"app": "db"}},
+            "spec": {"containers": [{"name": "c", "image": "c"}]}
+        }),
+        policy("web-in-1", web.clone(), &["Ingress"]),
+        policy("all", serde_json::json!({}), &["Ingress", "Egress"]),
+        policy("web-out", web.clone(), &["Egress"]),
+        policy("web-in-2", web.clone(), &["Ingress"]),
+        policy(
+            "db",
+            serde_json::json!({"matchLabels": {"app": "db"}}),
+            &["Egress"],
+        ),
+    ];
+    let np = Netpol::from_objects(&objects);
+    let names = |pod: &str, d: Direction| -> Vec<String> {
+        let w = np.workload("shop", pod, None).expect("pod");
+        np.isolating_policies(w, d)
+            .into_iter()
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    assert_eq!(
+        names("web", Direction::Ingress),
+        ["web-in-1", "all", "web-in-2"]
+    );
+    assert_eq!(names("web", Direction::Egress), ["all", "web-out"]);
+    assert_eq!(names("db", Direction::Ingress), ["all"]);
+    assert_eq!(names("db", Direction::Egress), ["all", "db"]);
+    let db = np.workload("shop", "db", None).expect("db");
+    assert!(np.is_isolated(db, Direction::Egress));
+    assert!(np.unselected_pods().is_empty());
+}

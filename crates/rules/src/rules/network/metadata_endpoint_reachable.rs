@@ -1,5 +1,6 @@
 use super::*;
 use palisade_core::{Context, Inventory, Rule};
+use std::collections::HashMap;
 
 declare_rule! {
     /// ## What it checks
@@ -65,46 +66,68 @@ impl Rule for MetadataEndpointReachable {
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
         let np = netpol(inv);
+        // The answer depends on the pod's namespace, labels, ports, service account and
+        // host network, not its name: copies of a workload share it.
+        let mut answers: HashMap<WorkloadKey<'_>, Option<(String, String)>> = HashMap::new();
         for w in np.workloads() {
             if !np.is_isolated(w, Direction::Egress) {
                 continue;
             }
-            let endpoint = Endpoint::Workload {
-                namespace: w.namespace.clone(),
-                name: w.name.clone(),
-                kind: Some(w.kind.clone()),
-            };
-            let Ok(reach) = np.metadata_endpoint_reachable(&endpoint) else {
+            // The workload the endpoint names (the first of its namespace, name and kind).
+            let Some(named) = np.workload(&w.namespace, &w.name, Some(&w.kind)) else {
                 continue;
             };
-            if !reach.reachable {
+            let key = (
+                named.namespace.as_str(),
+                named.kind.as_str(),
+                &named.labels,
+                named.ports.as_slice(),
+                named.service_account.as_str(),
+                named.host_network,
+            );
+            let answer = answers.entry(key).or_insert_with(|| {
+                let endpoint = Endpoint::Workload {
+                    namespace: w.namespace.clone(),
+                    name: w.name.clone(),
+                    kind: Some(w.kind.clone()),
+                };
+                let reach = np.metadata_endpoint_reachable(&endpoint).ok()?;
+                if !reach.reachable {
+                    return None;
+                }
+                let admitted = &reach.verdict.egress.admitted_by;
+                let by: Vec<String> = admitted
+                    .iter()
+                    .map(|r| match &r.path {
+                        Some(path) => format!("{} rule {path}", r.policy),
+                        None => format!("{} egress rule #{}", r.policy, r.rule_index),
+                    })
+                    .collect();
+                let fixes: Vec<String> = admitted.iter().map(|r| fix_for(inv, r)).collect();
+                Some((by.join(", "), fixes.join("; ")))
+            });
+            let Some((by, fixes)) = answer else {
                 continue;
-            }
+            };
             let Some(id) = find(inv, &w.kind, &w.namespace, &w.name) else {
                 continue;
             };
-            let by: Vec<String> = reach
-                .verdict
-                .egress
-                .admitted_by
-                .iter()
-                .map(|r| match &r.path {
-                    Some(path) => format!("{} rule {path}", r.policy),
-                    None => format!("{} egress rule #{}", r.policy, r.rule_index),
-                })
-                .collect();
-            let fixes: Vec<String> = reach
-                .verdict
-                .egress
-                .admitted_by
-                .iter()
-                .map(|r| fix_for(inv, r))
-                .collect();
-            cx.report_on(id, None, format!("{} {}/{} can reach the instance metadata endpoint 169.254.169.254 (allowed by {})", w.kind, w.namespace, w.name, by.join(", ")))
-                .fix(fixes.join("; "));
+            cx.report_on(id, None, format!("{} {}/{} can reach the instance metadata endpoint 169.254.169.254 (allowed by {by})", w.kind, w.namespace, w.name))
+                .fix(fixes.clone());
         }
     }
 }
+
+/// What the metadata endpoint's reachability from a pod depends on: namespace, kind,
+/// labels, ports, service account, host network.
+type WorkloadKey<'a> = (
+    &'a str,
+    &'a str,
+    &'a palisade_core::labels::Labels,
+    &'a [palisade_netpol::ContainerPort],
+    &'a str,
+    bool,
+);
 
 /// The fix for one egress rule that admits the metadata endpoint, fitted to how it admits
 /// it: a rule without peers allows every destination (nothing to add an `except` to), an
@@ -148,7 +171,37 @@ fn fix_for(inv: &Inventory, r: &RuleRef) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::run_fixture;
+    use crate::testing::{run, run_fixture};
+
+    /// Copies of a workload share one answer, and each copy is reported under its own name;
+    /// a workload of other labels gets its own answer.
+    #[test]
+    fn copies_of_a_workload_are_each_reported() {
+        let deployment = |name: &str, app: &str| {
+            format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  template:\n    metadata: {{labels: {{app: {app}}}}}\n    spec: {{containers: [{{name: c, image: c:1}}]}}\n")
+        };
+        let policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-out, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]\n";
+        let db_policy = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-out, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Egress]\n  egress:\n  - to: [{ipBlock: {cidr: 10.0.0.0/8}}]\n";
+        let yaml = [
+            deployment("web-1", "web"),
+            deployment("db", "db"),
+            deployment("web-2", "web"),
+            policy.to_owned(),
+            db_policy.to_owned(),
+        ]
+        .join("---\n");
+        let found = run(&MetadataEndpointReachable, &yaml);
+        let names: Vec<_> = found.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["web-1", "web-2"]);
+        assert!(found[1]
+            .1
+            .message
+            .starts_with("Deployment shop/web-2 can reach"));
+        assert!(found[1]
+            .1
+            .message
+            .ends_with("(allowed by shop/web-out egress rule #0)"));
+    }
 
     fn fixes(file: &str) -> Vec<String> {
         run_fixture(&MetadataEndpointReachable, file)

@@ -53,13 +53,14 @@ pub(crate) fn report_namespaces_without_default_deny(
     word: &str,
 ) {
     let np = netpol(inv);
+    // The workloads of each namespace (count and first), in one pass.
+    let mut by_ns: std::collections::HashMap<&str, (usize, &palisade_netpol::Workload)> =
+        std::collections::HashMap::new();
+    for w in np.workloads() {
+        by_ns.entry(w.namespace.as_str()).or_insert((0, w)).0 += 1;
+    }
     for ns in np.namespaces_without_default_deny(d) {
-        let workloads: Vec<_> = np
-            .workloads()
-            .iter()
-            .filter(|w| w.namespace == ns)
-            .collect();
-        let Some(first) = workloads.first() else {
+        let Some(&(count, first)) = by_ns.get(ns.as_str()) else {
             continue;
         };
         let target = inv
@@ -70,10 +71,9 @@ pub(crate) fn report_namespaces_without_default_deny(
             id,
             None,
             format!(
-                "namespace {ns} has no default-deny NetworkPolicy for {word}: its {} workload{} {} unrestricted",
-                workloads.len(),
-                if workloads.len() == 1 { "" } else { "s" },
-                if workloads.len() == 1 { "is" } else { "are" },
+                "namespace {ns} has no default-deny NetworkPolicy for {word}: its {count} workload{} {} unrestricted",
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "is" } else { "are" },
             ),
         )
         .fix(format!("add a NetworkPolicy with podSelector: {{}} and policyTypes: [{}]", if word == "ingress" { "Ingress" } else { "Egress" }))
@@ -91,7 +91,14 @@ fn find_policy(inv: &Inventory, kind: PolicyKind, ns: &str, name: &str) -> Optio
             _ => group == kind.group() || group.strip_prefix("crd.") == Some(kind.group()),
         }
     };
+    // The identity index holds the first object of each (kind, namespace, name): when it is
+    // of the policy's group it is the answer; only a name shared across API groups (a
+    // Kubernetes and a Calico `NetworkPolicy` of one name) falls back to a scan of the kind.
     let matching = |ns: Option<&str>| {
+        let first = inv.find_id(kind.kind(), ns, name)?;
+        if of_group(inv.get(first)) {
+            return Some(first);
+        }
         inv.of_kind(kind.kind())
             .find(|(_, o)| o.namespace.as_deref() == ns && o.name == name && of_group(o))
             .map(|(id, _)| id)

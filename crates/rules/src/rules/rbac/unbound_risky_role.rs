@@ -1,8 +1,9 @@
 use super::RBAC_KINDS;
+use palisade_core::labels::LabelSelector;
 use palisade_core::{Context, Inventory, Rule, Severity};
 use palisade_rbac::{PolicyRule, Role, RoleKind, ALL};
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 declare_rule! {
     /// ## What it checks
@@ -151,20 +152,45 @@ fn is_bound(bound: &HashSet<(&str, &str, Option<&str>)>, role: &Role) -> bool {
     }
 }
 
+/// The distinct `clusterRoleSelectors` of the scan's aggregating ClusterRoles, each with the
+/// names of (up to two of) the roles that hold it: copies of one aggregating role are
+/// tried once.
+struct Aggregators<'a>(Vec<(&'a LabelSelector, Vec<&'a str>)>);
+
+impl<'a> Aggregators<'a> {
+    fn of(roles: &'a [Role]) -> Self {
+        let mut index: HashMap<&LabelSelector, usize> = HashMap::new();
+        let mut out: Vec<(&LabelSelector, Vec<&str>)> = Vec::new();
+        for r in roles {
+            for sel in r.aggregation.iter().flatten() {
+                let i = *index.entry(sel).or_insert_with(|| {
+                    out.push((sel, Vec::new()));
+                    out.len() - 1
+                });
+                let names = &mut out[i].1;
+                if names.len() < 2 && !names.contains(&r.name.as_str()) {
+                    names.push(&r.name);
+                }
+            }
+        }
+        Aggregators(out)
+    }
+
+    /// Whether a ClusterRole of another name aggregates `role`.
+    fn aggregate(&self, role: &Role) -> bool {
+        self.0
+            .iter()
+            .any(|(sel, names)| names.iter().any(|n| *n != role.name) && sel.matches(&role.labels))
+    }
+}
+
 /// The built-in role a ClusterRole is aggregated into by the well-known labels, when the
 /// scan holds no ClusterRole that aggregates it.
-fn aggregated_into(aggregators: &[&Role], role: &Role) -> Result<Option<&'static str>, ()> {
+fn aggregated_into(aggregators: &Aggregators<'_>, role: &Role) -> Result<Option<&'static str>, ()> {
     if role.kind != RoleKind::ClusterRole {
         return Ok(None);
     }
-    let in_scan = aggregators.iter().any(|other| {
-        other.name != role.name
-            && other
-                .aggregation
-                .as_ref()
-                .is_some_and(|sels| sels.iter().any(|s| s.matches(&role.labels)))
-    });
-    if in_scan {
+    if aggregators.aggregate(role) {
         return Err(());
     }
     for target in ["admin", "edit", "view"] {
@@ -189,12 +215,8 @@ impl Rule for UnboundRiskyRole {
         use palisade_rbac::RiskKind as K;
         let rbac = super::rbac(inv);
         let bound = bound_roles(inv);
-        // The ClusterRoles that aggregate others (few), looked up once.
-        let aggregators: Vec<&Role> = rbac
-            .roles()
-            .iter()
-            .filter(|r| r.aggregation.is_some())
-            .collect();
+        // The selectors of the ClusterRoles that aggregate others, looked up once.
+        let aggregators = Aggregators::of(rbac.roles());
         for role in rbac.roles() {
             if role.name.starts_with("system:")
                 || (role.kind == RoleKind::ClusterRole && BUILT_IN.contains(&role.name.as_str()))
@@ -276,5 +298,45 @@ impl Rule for UnboundRiskyRole {
                 f.severity(Severity::Medium);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::run;
+
+    fn role(name: &str, labels: &str) -> String {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}, labels: {labels}}}\nrules:\n- {{apiGroups: [\"\"], resources: [secrets], verbs: [get]}}\n"
+        )
+    }
+
+    fn aggregator(name: &str, selector: &str) -> String {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\naggregationRule:\n  clusterRoleSelectors: [{{matchLabels: {selector}}}]\nrules: []\n"
+        )
+    }
+
+    /// A role an aggregating ClusterRole of the scan takes in is judged through it, however
+    /// many copies of that aggregator the scan holds; a role only its own name aggregates is
+    /// still judged alone. (The aggregators are judged by their aggregated rules.)
+    #[test]
+    fn roles_aggregated_in_the_scan_are_not_reported() {
+        let mut docs = vec![
+            role("team-x-reader", "{team: x}"),
+            role("team-z-reader", "{team: z}"),
+        ];
+        for i in 0..3 {
+            docs.push(aggregator(&format!("team-x-{i}"), "{team: x}"));
+        }
+        // an aggregator of the same name as the role it selects
+        docs.push(aggregator("team-z-reader", "{team: z}"));
+        let names: Vec<_> = run(&UnboundRiskyRole, &docs.join("---\n"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .filter(|n| n.ends_with("-reader"))
+            .collect();
+        assert_eq!(names, ["team-z-reader"]);
     }
 }

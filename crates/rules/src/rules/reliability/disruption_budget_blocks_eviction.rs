@@ -1,5 +1,6 @@
-use palisade_core::{Context, Inventory, Rule};
-use serde_json::Value;
+use palisade_core::{Context, Inventory, Object, Rule};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 declare_rule! {
     /// ## What it checks
@@ -63,43 +64,45 @@ impl Rule for DisruptionBudgetBlocksEviction {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        // The replicated workloads of each namespace, in inventory order.
-        let mut workloads: std::collections::HashMap<
-            &str,
-            Vec<(palisade_core::ObjectId, &palisade_core::Object)>,
-        > = std::collections::HashMap::new();
-        for (id, w) in super::replicated(inv) {
+        // The replicated workloads of each namespace, in inventory order, indexed by label.
+        let mut workloads: HashMap<&str, Workloads<'_>> = HashMap::new();
+        let empty = serde_json::Map::new();
+        for (_, w) in super::replicated(inv) {
+            let labels = w
+                .pointer("/spec/template/metadata/labels")
+                .and_then(Value::as_object)
+                .unwrap_or(&empty);
             workloads
                 .entry(super::namespace_of(w))
                 .or_default()
-                .push((id, w));
+                .push(w, labels);
         }
+        // What the budgets of one namespace with one selector select: budgets that share a
+        // selector (copies of a chart) share the answer.
+        let mut answers: HashMap<(&str, bool, String), Selected> = HashMap::new();
         for (id, pdb) in inv.of_kind("PodDisruptionBudget") {
             if pdb.group() != "policy" {
                 continue;
             }
-            let empty = serde_json::Map::new();
-            let selected: Vec<_> = workloads
-                .get(super::namespace_of(pdb))
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-                .iter()
-                .filter(|(_, w)| {
-                    let labels = w
-                        .pointer("/spec/template/metadata/labels")
-                        .and_then(Value::as_object)
-                        .unwrap_or(&empty);
-                    !labels.is_empty() && super::pdb_selects(pdb, labels)
-                })
-                .collect();
+            let ns = super::namespace_of(pdb);
+            let sel = pdb
+                .pointer("/spec/selector")
+                .map(Value::to_string)
+                .unwrap_or_default();
+            let key = (ns, pdb.api_version == "policy/v1beta1", sel);
+            let selected = *answers.entry(key).or_insert_with(|| {
+                workloads
+                    .get(ns)
+                    .map_or(Selected::default(), |w| w.selected_by(pdb))
+            });
             // Budgets over workloads scaled to zero block nothing.
-            if !selected.is_empty() && selected.iter().all(|(_, w)| super::replicas(w) == Some(0)) {
+            if selected.count > 0 && selected.all_zero {
                 continue;
             }
-            let total: Option<u64> = if selected.is_empty() {
+            let total = if selected.count == 0 {
                 None
             } else {
-                selected.iter().map(|(_, w)| super::replicas(w)).sum()
+                selected.total
             };
             if let Some(v) = pdb.pointer("/spec/maxUnavailable") {
                 let zero = match v {
@@ -143,5 +146,149 @@ impl Rule for DisruptionBudgetBlocksEviction {
                 .fix("use maxUnavailable: 1, or run more replicas than minAvailable");
             }
         }
+    }
+}
+
+/// The Deployments and StatefulSets of one namespace with their pod template's labels, and
+/// for each `key=value` label the workloads that carry it.
+#[derive(Default)]
+struct Workloads<'a> {
+    list: Vec<(&'a Object, &'a Map<String, Value>)>,
+    by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
+}
+
+/// What a budget selects: how many workloads, whether they all run zero replicas, and their
+/// replicas in total (`None` when one of them has no number).
+#[derive(Clone, Copy, Default)]
+struct Selected {
+    count: usize,
+    all_zero: bool,
+    total: Option<u64>,
+}
+
+impl<'a> Workloads<'a> {
+    fn push(&mut self, w: &'a Object, labels: &'a Map<String, Value>) {
+        let i = self.list.len();
+        for (k, v) in labels {
+            if let Some(v) = v.as_str() {
+                self.by_label.entry((k.as_str(), v)).or_default().push(i);
+            }
+        }
+        self.list.push((w, labels));
+    }
+
+    /// What `pdb` selects. A workload a selector selects carries each of its `matchLabels`,
+    /// so only those holding the rarest one are tried; a selector without string
+    /// `matchLabels` tries them all.
+    fn selected_by(&self, pdb: &Object) -> Selected {
+        let all: Vec<usize>;
+        let candidates: &[usize] = match self.label_candidates(pdb) {
+            Some(c) => c,
+            None => {
+                all = (0..self.list.len()).collect();
+                &all
+            }
+        };
+        let mut out = Selected {
+            count: 0,
+            all_zero: true,
+            total: Some(0),
+        };
+        for &i in candidates {
+            let (w, labels) = self.list[i];
+            if labels.is_empty() || !super::pdb_selects(pdb, labels) {
+                continue;
+            }
+            let n = super::replicas(w);
+            out.count += 1;
+            out.all_zero &= n == Some(0);
+            out.total = out.total.zip(n).map(|(t, n)| t.saturating_add(n));
+        }
+        out
+    }
+
+    /// The workloads holding the rarest `key=value` of the budget's `matchLabels`; `None`
+    /// when it has none (or one that is not a string).
+    fn label_candidates<'s>(&'s self, pdb: &'s Object) -> Option<&'s [usize]> {
+        let labels = pdb
+            .pointer("/spec/selector/matchLabels")?
+            .as_object()
+            .filter(|m| !m.is_empty())?;
+        let mut best: Option<&[usize]> = None;
+        for (k, v) in labels {
+            let posting = self
+                .by_label
+                .get(&(k.as_str(), v.as_str()?))
+                .map_or(&[][..], Vec::as_slice);
+            if best.is_none_or(|b| posting.len() < b.len()) {
+                best = Some(posting);
+            }
+        }
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::run;
+
+    fn deployment(name: &str, replicas: u64, labels: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  replicas: {replicas}\n  template:\n    metadata: {{labels: {labels}}}\n    spec: {{containers: [{{name: c, image: c:1}}]}}\n"
+        )
+    }
+
+    fn budget(name: &str, min: u64, selector: &str) -> String {
+        format!(
+            "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  minAvailable: {min}\n  selector: {selector}\n"
+        )
+    }
+
+    /// The label index narrows the workloads tried, never what a selector selects: every
+    /// `matchLabels` pair and every expression still has to hold.
+    #[test]
+    fn budgets_select_through_the_label_index_as_the_api_does() {
+        let yaml = [
+            deployment("web", 2, "{app: web, tier: fe}"),
+            deployment("web-canary", 1, "{app: web, tier: fe, track: canary}"),
+            deployment("api", 3, "{app: api, tier: be}"),
+            deployment("unlabelled", 5, "{}"),
+            // 2 + 1 replicas: minAvailable 3 blocks
+            budget("web-all", 3, "{matchLabels: {app: web, tier: fe}}"),
+            // only web (2 replicas): minAvailable 2 blocks
+            budget("web-stable", 2, "{matchLabels: {app: web}, matchExpressions: [{key: track, operator: DoesNotExist}]}"),
+            // expressions only: web, web-canary and api (6 replicas)
+            budget("tiers", 6, "{matchExpressions: [{key: tier, operator: In, values: [fe, be]}]}"),
+            // a pair no workload carries: selects nothing, not judged
+            budget("none", 1, "{matchLabels: {app: web, tier: be}}"),
+            // api alone: 3 > 2, evictable
+            budget("api", 2, "{matchLabels: {app: api}}"),
+        ]
+        .join("---\n");
+        let mut names: Vec<_> = run(&DisruptionBudgetBlocksEviction, &yaml)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        names.sort();
+        assert_eq!(names, ["tiers", "web-all", "web-stable"]);
+    }
+
+    /// Copies of one budget share one answer, and each copy is reported.
+    #[test]
+    fn copies_of_a_budget_are_each_reported() {
+        let mut docs = vec![deployment("web", 2, "{app: web}")];
+        for i in 0..5 {
+            docs.push(budget(&format!("web-{i}"), 2, "{matchLabels: {app: web}}"));
+        }
+        // same selector in policy/v1beta1, where `{}` differs: its own answer
+        docs.push(budget("all", 2, "{}").replace("policy/v1", "policy/v1beta1"));
+        docs.push(budget("all-v1", 2, "{}"));
+        let found = run(&DisruptionBudgetBlocksEviction, &docs.join("---\n"));
+        let names: Vec<_> = found.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["web-0", "web-1", "web-2", "web-3", "web-4", "all-v1"]
+        );
     }
 }

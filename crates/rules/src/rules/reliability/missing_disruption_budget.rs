@@ -68,14 +68,23 @@ impl Rule for MissingDisruptionBudget {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        // The budgets of each namespace.
+        // The budgets of each namespace, one per distinct selector (copies of a chart's
+        // budget select the same pods).
         let mut pdbs: std::collections::HashMap<&str, Vec<&palisade_core::Object>> =
             std::collections::HashMap::new();
+        let mut seen = std::collections::HashSet::new();
         for (_, p) in inv
             .of_kind("PodDisruptionBudget")
             .filter(|(_, o)| o.group() == "policy")
         {
-            pdbs.entry(super::namespace_of(p)).or_default().push(p);
+            let ns = super::namespace_of(p);
+            let selector = p
+                .pointer("/spec/selector")
+                .map(Value::to_string)
+                .unwrap_or_default();
+            if seen.insert((ns, p.api_version == "policy/v1beta1", selector)) {
+                pdbs.entry(ns).or_default().push(p);
+            }
         }
         for kind in ["Deployment", "StatefulSet"] {
             for (id, o) in inv.of_kind(kind) {
