@@ -6,7 +6,7 @@ own) and M other objects, cloned from the recorded kube-apiserver lists in
 written to the replay server, which stores them.
 
 usage: bench/audit_bench.py [--pods 10000] [--others 2000] [--cycles 3] [--change 100]
-                            [--debug] [--bin-dir DIR]
+                            [--debug] [--bin-dir DIR] [--wrap 'heaptrack -o FILE']
 
 Prints the time to the first completed cycle (cache sync + evaluation + reports), the time of
 the following cycles (objects unchanged since the cycle before keep their per-object results;
@@ -53,6 +53,9 @@ def main():
     ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--change", type=int, default=100,
                     help="Pods changed after the first cycle (0: none)")
+    ap.add_argument("--wrap", default="",
+                    help="run palisade under this command (a profiler such as 'heaptrack -o F'); "
+                    "the peak RSS printed is then the wrapper's")
     ap.add_argument("--debug", action="store_true", help="use the debug build")
     ap.add_argument("--bin-dir", help="take palisade and palisade-replay from this directory "
                     "(another build, to compare; nothing is built)")
@@ -69,7 +72,7 @@ def main():
         with open(cfg, "w") as f:
             f.write("profile: restricted\ndefaultMode: audit\n")
         started = time.perf_counter()
-        p = subprocess.Popen([os.path.join(tdir, "palisade"), "audit", "serve", "--config", cfg,
+        p = subprocess.Popen(a.wrap.split() + [os.path.join(tdir, "palisade"), "audit", "serve", "--config", cfg,
                               "--kubeconfig", kc, "--interval", "2s",
                               "--metrics-addr", f"127.0.0.1:{free_port()}"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
