@@ -918,7 +918,8 @@ mod tests {
         );
         assert_eq!(
             argv(&["curl", "-d", r#"{"user":"a","password":"pw"}"#]),
-            ["curl", "-d", r#"{"password":"***","user":"a"}"#]
+            // The user's key order is kept.
+            ["curl", "-d", r#"{"user":"a","password":"***"}"#]
         );
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         assert_eq!(argv(&["vault", jwt]), ["vault", "***"]);
