@@ -47,9 +47,9 @@ pub fn alert_object(a: &Alert) -> ObjectRef {
 /// `groups`, `sourceIPs`, `subresource`, `resource`, `code`, `count`, `mitre`).
 pub fn alert_finding(a: &Alert, meta: &'static RuleMeta) -> ReportFinding {
     let mut p = palisade_core::Properties::new();
-    let mut put = |k: &str, v: String| {
+    let mut put = |k: &'static str, v: String| {
         if !v.is_empty() {
-            p.insert(k.to_owned(), v);
+            p.insert(k.into(), v);
         }
     };
     put("user", a.user.clone());

@@ -246,6 +246,7 @@ pub struct Staged {
     early: Vec<&'static dyn Rule>,
     keep_full: Option<std::collections::HashSet<String>>,
     compact_workloads: bool,
+    spread_kinds: &'static [&'static str],
 }
 
 /// The fields of a container the rules that run once every file is read look at: identity
@@ -291,8 +292,9 @@ const KEPT_POD_VOLUME_SOURCES: &[&str] = &["hostPath", "secret"];
 /// containers (cut to [`KEPT_CONTAINER_FIELDS`]), volumes (cut to
 /// [`KEPT_POD_VOLUME_SOURCES`]), the host namespaces (NetworkPolicy reachability, RBAC attack
 /// paths), the service account and its token (RBAC, token automount), anti-affinity and
-/// spread constraints (replica spread), the node (RBAC attack paths), the restart policy
-/// (sidecars) and the image pull Secrets (image verification).
+/// spread constraints (replica spread, of the kinds it judges: [`spread_kinds`]), the node
+/// (RBAC attack paths), the restart policy (sidecars) and the image pull Secrets (image
+/// verification).
 const KEPT_POD_SPEC_FIELDS: &[&str] = &[
     "containers",
     "initContainers",
@@ -318,7 +320,7 @@ const KEPT_POD_SPEC_FIELDS: &[&str] = &[
 /// its volumes of other sources than [`KEPT_POD_VOLUME_SOURCES`] to `null` (keeping the
 /// places of the others) and its affinity to `podAntiAffinity`; a Pod's `status` is dropped (a
 /// Node's status is read, a Pod's is not).
-fn compact_pod_template(obj: &mut palisade_core::Object) {
+fn compact_pod_template(obj: &mut palisade_core::Object, spread_kinds: &[&str]) {
     let Some(base) = palisade_core::podspec::template_base(obj.group(), &obj.kind) else {
         return;
     };
@@ -340,7 +342,13 @@ fn compact_pod_template(obj: &mut palisade_core::Object) {
     else {
         return;
     };
-    spec.retain(|k, _| KEPT_POD_SPEC_FIELDS.contains(&k.as_str()));
+    // Anti-affinity and spread constraints are read of the kinds replicas-not-spread judges
+    // only (a standalone Pod's, a DaemonSet's or a Job's are not).
+    let spread = spread_kinds.contains(&obj.kind.as_str());
+    spec.retain(|k, _| {
+        KEPT_POD_SPEC_FIELDS.contains(&k.as_str())
+            && (spread || !matches!(k.as_str(), "affinity" | "topologySpreadConstraints"))
+    });
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         let Some(cs) = spec.get_mut(list).and_then(serde_json::Value::as_array_mut) else {
             continue;
@@ -382,6 +390,12 @@ fn compact_pod_template(obj: &mut palisade_core::Object) {
     {
         affinity.retain(|k, _| k == "podAntiAffinity");
     }
+}
+
+/// The kinds whose anti-affinity and topology spread constraints a later rule reads: those
+/// replicas-not-spread (REL007) judges.
+fn spread_kinds() -> &'static [&'static str] {
+    palisade_rules::find("REL007").map_or(&[], |r| r.meta().kinds)
 }
 
 /// Whether a later rule or the policy can read an annotation: Palisade's own (exceptions) and
@@ -482,6 +496,7 @@ impl Staged {
             early,
             keep_full,
             compact_workloads,
+            spread_kinds: spread_kinds(),
         }
     }
 
@@ -532,7 +547,7 @@ impl Staged {
         {
             obj.keep_metadata_only();
         } else if self.compact_workloads {
-            compact_pod_template(obj);
+            compact_pod_template(obj, self.spread_kinds);
         }
         if self.compact_workloads {
             compact_annotations(obj);

@@ -40,14 +40,14 @@ pub fn selected_checks(opts: &Options) -> Vec<&'static RuleMeta> {
 /// The finding a FAIL or WARN result is.
 fn finding(r: &CheckResult, meta: &'static RuleMeta, host: &str, opts: &Options) -> ReportFinding {
     let mut properties = palisade_core::Properties::new();
-    properties.insert("status".to_owned(), r.status.as_str().to_owned());
-    properties.insert("section".to_owned(), r.section.clone());
-    properties.insert("observed".to_owned(), r.observed.clone());
+    properties.insert("status".into(), r.status.as_str().to_owned());
+    properties.insert("section".into(), r.section.clone());
+    properties.insert("observed".into(), r.observed.clone());
     if let Some(e) = &r.expected {
-        properties.insert("expected".to_owned(), e.clone());
+        properties.insert("expected".into(), e.clone());
     }
     if let Some(c) = &r.component {
-        properties.insert("component".to_owned(), c.clone());
+        properties.insert("component".into(), c.clone());
     }
     ReportFinding {
         rule_id: meta.id,
@@ -61,7 +61,7 @@ fn finding(r: &CheckResult, meta: &'static RuleMeta, host: &str, opts: &Options)
             column: 0,
         }),
         path: None,
-        fix: r.remediation.clone(),
+        fix: r.remediation.clone().map(Into::into),
         mode: opts.policy.mode(meta.id, None),
         properties,
         suppression: r.suppression.clone(),

@@ -198,6 +198,63 @@ fn last_applied_configuration_keeps_the_applied_version_only() {
     assert!(objects.iter().all(|o| o.annotation("team").is_none()));
 }
 
+#[test]
+fn spread_constraints_are_kept_of_the_kinds_the_spread_rule_judges() {
+    // Two replicas without spread are reported (REL007) from the cut Deployment; a Pod's and a
+    // DaemonSet's anti-affinity is read by no later rule and not kept.
+    let dir = std::env::temp_dir().join(format!("palisade-spread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let anti = serde_json::json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "web"}}, "topologyKey": "kubernetes.io/hostname"}]}});
+    let spec = |affinity: bool| {
+        let mut s = serde_json::json!({"containers": [{"name": "c", "image": "nginx:1.27"}]});
+        if affinity {
+            s["affinity"] = anti.clone();
+            s["topologySpreadConstraints"] = serde_json::json!([{"maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": "web"}}}]);
+        }
+        s
+    };
+    let workload = |kind: &str, name: &str, affinity: bool| {
+        let mut spec = serde_json::json!({"selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": spec(affinity)}});
+        if kind == "Deployment" {
+            spec["replicas"] = 2.into();
+        }
+        serde_json::json!({"apiVersion": "apps/v1", "kind": kind,
+            "metadata": {"name": name, "namespace": "shop"}, "spec": spec})
+    };
+    let docs = [
+        workload("Deployment", "spread", true),
+        workload("Deployment", "bunched", false),
+        workload("DaemonSet", "agent", true),
+        serde_json::json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "one", "namespace": "shop", "labels": {"app": "web"}},
+            "spec": spec(true)}),
+    ];
+    let yaml = docs
+        .iter()
+        .map(|d| serde_yaml_ng::to_string(d).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    std::fs::write(dir.join("spread.yaml"), yaml).unwrap();
+    let (objects, findings) = compare(std::slice::from_ref(&dir), &options(&["REL007"]));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(findings, 1, "the bunched Deployment is reported");
+    let spread_of = |name: &str| {
+        let o = objects.iter().find(|o| o.name == name).unwrap();
+        let p = palisade_core::PodTemplate::of(o).unwrap();
+        (
+            p.get("affinity").is_some(),
+            p.get("topologySpreadConstraints").is_some(),
+        )
+    };
+    assert_eq!(spread_of("spread"), (true, true));
+    assert_eq!(spread_of("agent"), (false, false));
+    assert_eq!(spread_of("one"), (false, false));
+}
+
 /// Every rule's pass and fail fixtures, each file on its own: what the cut keeps is what the
 /// rules that run late read, field by field.
 #[test]

@@ -1,6 +1,7 @@
 //! Severities and the findings rules report.
 
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -70,8 +71,9 @@ impl FromStr for Severity {
 }
 
 /// The machine-readable facts of a finding, sorted by key: a sorted vector (a finding has a
-/// handful), where a B-tree would take a 500-byte node for each finding's first entry.
-pub type Properties = litemap::LiteMap<String, String>;
+/// handful), where a B-tree would take a 500-byte node for each finding's first entry. Keys
+/// are the rules' own words (`container`, `pssCheck`), kept without a copy of their text.
+pub type Properties = litemap::LiteMap<Cow<'static, str>, String>;
 
 /// What a rule reports: the object, the field and what is wrong with it. Data, not an error.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,8 +86,9 @@ pub struct Finding {
     pub path: Option<String>,
     /// What is wrong, in one sentence.
     pub message: String,
-    /// How to fix it, when more specific than the rule's doc.
-    pub fix: Option<String>,
+    /// How to fix it, when more specific than the rule's doc (most are a rule's own words,
+    /// kept without a copy of their text).
+    pub fix: Option<Cow<'static, str>>,
     /// Severity for this finding when it differs from the rule's default.
     pub severity: Option<Severity>,
     /// Extra machine-readable facts (`container`, `pssCheck`...). Never a secret value.
@@ -98,13 +101,17 @@ pub struct Finding {
 
 impl Finding {
     /// Sets the fix hint.
-    pub fn fix(&mut self, fix: impl Into<String>) -> &mut Self {
+    pub fn fix(&mut self, fix: impl Into<Cow<'static, str>>) -> &mut Self {
         self.fix = Some(fix.into());
         self
     }
 
     /// Adds a property.
-    pub fn property(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Self {
+    pub fn property(
+        &mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<String>,
+    ) -> &mut Self {
         self.properties.insert(key.into(), value.into());
         self
     }

@@ -57,7 +57,7 @@ pub struct ReportFinding {
     pub path: Option<String>,
     /// How to fix it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub fix: Option<std::borrow::Cow<'static, str>>,
     /// Admission mode this finding would have.
     pub mode: Mode,
     /// Extra facts.

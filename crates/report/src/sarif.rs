@@ -130,7 +130,7 @@ fn result(f: &ReportFinding, rule_index: usize, fix: Option<&ArtifactFix>) -> Va
         properties["fix"] = json!(fix);
     }
     for (k, v) in &f.properties {
-        properties[k] = json!(v);
+        properties[k.as_ref()] = json!(v);
     }
     let mut r = json!({
         "ruleId": f.rule_id,

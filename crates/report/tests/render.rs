@@ -577,9 +577,9 @@ fn html_escapes_every_string_of_the_report() {
             column: 1,
         }),
         path: Some("/spec/<x>".into()),
-        fix: Some(format!("set {evil}")),
+        fix: Some(format!("set {evil}").into()),
         mode: Mode::Audit,
-        properties: [("user".to_owned(), evil.to_owned())].into_iter().collect(),
+        properties: [("user".into(), evil.to_owned())].into_iter().collect(),
         suppression,
     };
     let report = Report {

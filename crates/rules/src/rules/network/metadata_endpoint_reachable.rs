@@ -206,7 +206,7 @@ mod tests {
     fn fixes(file: &str) -> Vec<String> {
         run_fixture(&MetadataEndpointReachable, file)
             .into_iter()
-            .map(|(_, f)| f.fix.expect("NET006 always has a fix"))
+            .map(|(_, f)| f.fix.expect("NET006 always has a fix").into_owned())
             .collect()
     }
 
