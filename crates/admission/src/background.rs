@@ -105,8 +105,9 @@ pub struct Auditor {
 struct Evaluated {
     findings: Vec<ReportFinding>,
     suppressed: Vec<ReportFinding>,
-    /// (rule, object) pairs evaluated, by report namespace.
-    evaluated: std::collections::BTreeMap<Option<String>, usize>,
+    /// (rule, object) pairs evaluated, by report namespace (one object's: one namespace, a
+    /// slice rather than a map node each).
+    evaluated: Box<[(Option<String>, usize)]>,
 }
 
 /// What the auditor keeps of an object from one cycle to the next: what the object-local
@@ -372,7 +373,7 @@ impl Auditor {
             let evaluated = Evaluated {
                 findings: report.findings,
                 suppressed: report.suppressed,
-                evaluated: evaluations(&inventory, &opts),
+                evaluated: evaluations(&inventory, &opts).into_iter().collect(),
             };
             let object = inventory
                 .into_objects()
@@ -416,14 +417,29 @@ impl Auditor {
         report.rules = rules.iter().map(|r| r.meta()).collect();
         // The object-local findings, moved in with the index of the object they came from.
         let mut counts = std::collections::BTreeMap::new();
-        let mut findings: Vec<(ReportFinding, usize)> = std::mem::take(&mut report.findings)
-            .into_iter()
-            .map(|f| (f, usize::MAX))
-            .collect();
-        let mut suppressed: Vec<(ReportFinding, usize)> = std::mem::take(&mut report.suppressed)
-            .into_iter()
-            .map(|f| (f, usize::MAX))
-            .collect();
+        // Sized once: grown by doubling, the list of every finding would hold up to twice
+        // its size while it grows.
+        let kept = |which: fn(&Evaluated) -> usize| -> usize {
+            slots
+                .iter()
+                .filter_map(|s| s.1.as_ref())
+                .map(|k| which(&k.evaluated))
+                .sum()
+        };
+        let mut findings: Vec<(ReportFinding, usize)> =
+            Vec::with_capacity(report.findings.len() + kept(|e| e.findings.len()));
+        findings.extend(
+            std::mem::take(&mut report.findings)
+                .into_iter()
+                .map(|f| (f, usize::MAX)),
+        );
+        let mut suppressed: Vec<(ReportFinding, usize)> =
+            Vec::with_capacity(report.suppressed.len() + kept(|e| e.suppressed.len()));
+        suppressed.extend(
+            std::mem::take(&mut report.suppressed)
+                .into_iter()
+                .map(|f| (f, usize::MAX)),
+        );
         for (i, k) in slots.iter_mut().enumerate() {
             let Some(k) = k.1.as_mut() else { continue };
             let e = &mut k.evaluated;
@@ -444,10 +460,11 @@ impl Auditor {
         };
         findings.sort_by(order);
         suppressed.sort_by(order);
-        let (found, found_at): (Vec<ReportFinding>, Vec<usize>) = findings.into_iter().unzip();
-        let (kept, kept_at): (Vec<ReportFinding>, Vec<usize>) = suppressed.into_iter().unzip();
-        report.findings = found;
-        report.suppressed = kept;
+        // The places first, then the findings moved out of the same list.
+        let found_at: Vec<usize> = findings.iter().map(|f| f.1).collect();
+        let kept_at: Vec<usize> = suppressed.iter().map(|f| f.1).collect();
+        report.findings = findings.into_iter().map(|f| f.0).collect();
+        report.suppressed = suppressed.into_iter().map(|f| f.0).collect();
         report.evaluations = Some(counts);
         let out = read(&report);
         // Back to the objects they came from (those of the other rules are the report's).

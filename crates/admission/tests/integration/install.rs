@@ -113,6 +113,27 @@ fn install_manifests_have_the_required_settings() {
     assert!(text.contains("caBundle is empty"));
 }
 
+#[test]
+fn the_background_audit_gets_the_memory_it_needs() {
+    let container = |opts: &InstallOptions| {
+        by_kind(&objects(opts), "Deployment")["spec"]["template"]["spec"]["containers"][0].clone()
+    };
+    let webhook = container(&InstallOptions::default());
+    assert_eq!(webhook["resources"]["limits"]["memory"], "256Mi");
+    let audit = container(&InstallOptions {
+        audit_interval: Some("10m".into()),
+        ..InstallOptions::default()
+    });
+    assert_eq!(audit["resources"]["limits"]["memory"], "768Mi");
+    assert_eq!(audit["resources"]["requests"]["memory"], "256Mi");
+    for c in [&webhook, &audit] {
+        assert_eq!(
+            c["env"],
+            serde_json::json!([{"name": "MALLOC_ARENA_MAX", "value": "2"}])
+        );
+    }
+}
+
 fn by_kind<'a>(objs: &'a [serde_json::Value], kind: &str) -> &'a serde_json::Value {
     objs.iter()
         .find(|o| o["kind"] == kind)
