@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 /// Labels of an object: key → value.
-pub type Labels = BTreeMap<String, String>;
+pub type Labels = litemap::LiteMap<String, String>;
 
 /// Operator of a `matchExpressions` requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
