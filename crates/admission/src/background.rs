@@ -400,7 +400,9 @@ impl Auditor {
             .iter()
             .filter_map(|(_, k)| k.as_ref()?.object.as_ref())
             .filter_map(|line| {
-                let v = line.value().ok()?;
+                // Rebuilt without the spare capacity parsing leaves (all of them are held
+                // at once).
+                let v = palisade_core::object::rebuilt(&line.value().ok()?);
                 Object::from_value(v, None, SpanIndex::default()).ok()
             })
             .collect();

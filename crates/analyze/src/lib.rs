@@ -392,23 +392,6 @@ fn compact_pod_template(obj: &mut palisade_core::Object, spread_kinds: &[&str]) 
     }
 }
 
-/// A copy of a JSON value without spare capacity: each mapping sized to its entries (a clone
-/// keeps the capacity a mapping grew to while it was parsed), each sequence and string to its
-/// items.
-fn rebuilt(v: &serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => {
-            let mut out = serde_json::Map::with_capacity(m.len());
-            for (k, x) in m {
-                out.insert(k.as_str().into(), rebuilt(x));
-            }
-            serde_json::Value::Object(out)
-        }
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.iter().map(rebuilt).collect()),
-        other => other.clone(),
-    }
-}
-
 /// The kinds whose anti-affinity and topology spread constraints a later rule reads: those
 /// replicas-not-spread (REL007) judges.
 fn spread_kinds() -> &'static [&'static str] {
@@ -575,7 +558,7 @@ impl Staged {
         // What is kept lives until the end of the scan: rebuilt once, it holds no spare
         // capacity (strings, sequences and mappings grown while parsing or left sparse by
         // the cut), about a third of the kept objects' memory.
-        obj.value = rebuilt(&obj.value);
+        obj.value = palisade_core::object::rebuilt(&obj.value);
     }
 
     /// Runs the remaining rules over the inventory and applies the policy to their findings

@@ -514,6 +514,23 @@ pub fn describe_json(obj: &Value, cluster_scoped: &[&str]) -> String {
     }
 }
 
+/// A copy of a JSON value without spare capacity: each mapping sized to its entries (a clone
+/// keeps the capacity a mapping grew to while it was parsed), each sequence and string to its
+/// items.
+pub fn rebuilt(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = serde_json::Map::with_capacity(m.len());
+            for (k, x) in m {
+                out.insert(k.as_str().into(), rebuilt(x));
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(rebuilt).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The type of a JSON value in words, for messages (`a string`, `a mapping`...).
 pub fn type_name(v: &Value) -> &'static str {
     match v {
