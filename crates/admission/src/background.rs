@@ -428,19 +428,19 @@ impl Auditor {
                 .map(|k| which(&k.evaluated))
                 .sum()
         };
-        let mut findings: Vec<(ReportFinding, usize)> =
-            Vec::with_capacity(report.findings.len() + kept(|e| e.findings.len()));
-        findings.extend(
-            std::mem::take(&mut report.findings)
-                .into_iter()
-                .map(|f| (f, usize::MAX)),
+        // The related rules' own findings first, with no object index.
+        let sized = |from: Vec<ReportFinding>, local: usize| {
+            let mut all: Vec<(ReportFinding, usize)> = Vec::with_capacity(from.len() + local);
+            all.extend(from.into_iter().map(|f| (f, usize::MAX)));
+            all
+        };
+        let mut findings = sized(
+            std::mem::take(&mut report.findings),
+            kept(|e| e.findings.len()),
         );
-        let mut suppressed: Vec<(ReportFinding, usize)> =
-            Vec::with_capacity(report.suppressed.len() + kept(|e| e.suppressed.len()));
-        suppressed.extend(
-            std::mem::take(&mut report.suppressed)
-                .into_iter()
-                .map(|f| (f, usize::MAX)),
+        let mut suppressed = sized(
+            std::mem::take(&mut report.suppressed),
+            kept(|e| e.suppressed.len()),
         );
         for (i, k) in slots.iter_mut().enumerate() {
             let Some(k) = k.1.as_mut() else { continue };
