@@ -368,6 +368,10 @@ fn compact_pod_template(obj: &mut palisade_core::Object, spread_kinds: &[&str]) 
             {
                 sc.retain(|k, _| k == "privileged");
             }
+            // A list left with no place worth keeping, and a security context left empty, go
+            // whole (what reads them finds nothing either way).
+            drop_if(c, "env", all_null);
+            drop_if(c, "securityContext", empty_mapping);
         }
     }
     if let Some(volumes) = spec
@@ -381,15 +385,45 @@ fn compact_pod_template(obj: &mut palisade_core::Object, spread_kinds: &[&str]) 
             });
             if !kept {
                 *v = serde_json::Value::Null;
+            } else if let Some(secret) = v
+                .get_mut("secret")
+                .and_then(serde_json::Value::as_object_mut)
+            {
+                // Of a Secret volume, the Secret it names (not its items and modes).
+                secret.retain(|k, _| k == "secretName");
             }
         }
     }
+    drop_if(spec, "volumes", all_null);
     if let Some(affinity) = spec
         .get_mut("affinity")
         .and_then(serde_json::Value::as_object_mut)
     {
         affinity.retain(|k, _| k == "podAntiAffinity");
     }
+    drop_if(spec, "affinity", empty_mapping);
+}
+
+/// Removes `key` from `map` when its value is `unneeded`.
+fn drop_if(
+    map: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    unneeded: fn(&serde_json::Value) -> bool,
+) {
+    if map.get(key).is_some_and(unneeded) {
+        map.shift_remove(key);
+    }
+}
+
+/// A list whose every entry is `null` (the places [`compact_pod_template`] keeps).
+fn all_null(v: &serde_json::Value) -> bool {
+    v.as_array()
+        .is_some_and(|a| a.iter().all(serde_json::Value::is_null))
+}
+
+/// A mapping with no entries.
+fn empty_mapping(v: &serde_json::Value) -> bool {
+    v.as_object().is_some_and(serde_json::Map::is_empty)
 }
 
 /// The kinds whose anti-affinity and topology spread constraints a later rule reads: those
@@ -763,21 +797,11 @@ pub fn apply_policy(
     let policy = &opts.policy;
     let metas: Vec<_> = rules.iter().map(|r| r.meta()).collect();
     let mut expired_hits = vec![0usize; policy.exceptions.len()];
-    let mut active = Vec::with_capacity(findings.len());
-    let mut suppressed = Vec::new();
     // The same finding twice (an inventory rule reaching one object through two routes, or two
     // copies of an object in different files) is reported once.
-    // (Keyed by reference: copying every finding's path and message for the key would add
-    // their size again at the scan's peak.)
-    let first: Vec<bool> = {
-        let mut seen = std::collections::HashSet::with_capacity(findings.len());
-        findings
-            .iter()
-            .map(|f| seen.insert((f.rule, f.object, f.path.as_deref(), f.message.as_str())))
-            .collect()
-    };
-    let mut first = first.into_iter();
-    findings.retain(|_| first.next().unwrap_or(true));
+    dedup_findings(&mut findings);
+    let mut active = Vec::with_capacity(findings.len());
+    let mut suppressed = Vec::new();
     // One identity per object, shared by its findings.
     let mut refs: Vec<Option<std::sync::Arc<palisade_core::ObjectRef>>> =
         vec![None; inventory.len()];
@@ -815,6 +839,7 @@ pub fn apply_policy(
                 reason: obj.annotation(IGNORE_REASON_ANNOTATION).map(str::to_owned),
             });
         }
+        let path = f.path;
         let rf = ReportFinding {
             rule_id: meta.id,
             rule_name: meta.name,
@@ -826,8 +851,8 @@ pub fn apply_policy(
                     .clone(),
                 None => std::sync::Arc::new(obj.reference()),
             },
-            location: f.location.or_else(|| obj.locate(f.path.as_deref())),
-            path: f.path,
+            location: f.location.or_else(|| obj.locate(path.as_deref())),
+            path,
             fix: f.fix,
             mode: policy.mode(meta.id, ns),
             properties: f.properties,
@@ -855,9 +880,8 @@ pub fn apply_policy(
         }
         key(a).cmp(&key(b))
     };
-    // Stable sorts: the parallel one gives the same order as the serial one.
-    active.par_sort_by(order);
-    suppressed.par_sort_by(order);
+    sort_in_place(&mut active, order);
+    sort_in_place(&mut suppressed, order);
     let expired_exceptions = expired_exceptions(policy, opts.today, &expired_hits);
     let compliance = opts.framework.map(|f| {
         // A rule evaluated something when an object it applies to was scanned (and it was
@@ -889,6 +913,65 @@ pub fn apply_policy(
         unreadable: input.unreadable,
         skipped_rules: Vec::new(),
         events: None,
+    }
+}
+
+/// Removes the findings equal to an earlier one (same rule, object, path and message), keeping
+/// the first. The table holds indexes into `findings`, not copies or references of their keys
+/// (a finding's path and message again, or four words of references per finding, would add
+/// to the scan's peak).
+fn dedup_findings(findings: &mut Vec<Finding>) {
+    use std::hash::BuildHasher;
+    type Key<'a> = (&'a str, ObjectId, Option<&'a str>, &'a str);
+    fn key(f: &Finding) -> Key<'_> {
+        (f.rule, f.object, f.path.as_deref(), f.message.as_str())
+    }
+    let hasher = std::collections::hash_map::RandomState::new();
+    let mut seen: hashbrown::HashTable<usize> = hashbrown::HashTable::with_capacity(findings.len());
+    let first: Vec<bool> = (0..findings.len())
+        .map(|i| {
+            let k = key(&findings[i]);
+            let hash = hasher.hash_one(k);
+            match seen.entry(
+                hash,
+                |&j| key(&findings[j]) == k,
+                |&j| hasher.hash_one(key(&findings[j])),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => false,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i);
+                    true
+                }
+            }
+        })
+        .collect();
+    drop(seen);
+    let mut first = first.into_iter();
+    findings.retain(|_| first.next().unwrap_or(true));
+}
+
+/// Sorts `items` by `order`, stably (equal items keep their order), without the scratch copy
+/// of the items a stable sort allocates: their indexes are sorted (in parallel, the index the
+/// last key), then the items are moved to their places along the permutation's cycles. At the
+/// end of a large scan the findings are the largest thing alive, and a second copy of them
+/// was the scan's peak.
+fn sort_in_place<T: Sync>(items: &mut [T], order: impl Fn(&T, &T) -> std::cmp::Ordering + Sync) {
+    let mut to: Vec<usize> = (0..items.len()).collect();
+    to.par_sort_unstable_by(|&a, &b| order(&items[a], &items[b]).then(a.cmp(&b)));
+    // `to[i]`: the index of the item that belongs at `i`. Each cycle is followed once, and
+    // every place visited is marked done (`to[i] == i`).
+    for start in 0..items.len() {
+        let mut i = start;
+        while to[i] != start {
+            let from = to[i];
+            if from == i {
+                break;
+            }
+            items.swap(i, from);
+            to[i] = i;
+            i = from;
+        }
+        to[i] = i;
     }
 }
 
@@ -1023,6 +1106,68 @@ pub(crate) fn exception_suppression(ex: &Exception) -> Suppression {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The in-place sort gives the order of the standard library's stable sort.
+        #[test]
+        fn sort_in_place_is_a_stable_sort(items in proptest::collection::vec((0u8..6, 0u16..1000), 0..300)) {
+            let mut ours = items.clone();
+            sort_in_place(&mut ours, |a, b| a.0.cmp(&b.0));
+            let mut std_sorted = items;
+            std_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            proptest::prop_assert_eq!(ours, std_sorted);
+        }
+    }
+
+    fn finding(rule: &'static str, object: usize, path: &str, message: &str) -> Finding {
+        Finding {
+            rule,
+            object: ObjectId(object),
+            path: Some(path.to_owned()),
+            message: message.to_owned(),
+            fix: None,
+            severity: None,
+            properties: Default::default(),
+            location: None,
+        }
+    }
+
+    #[test]
+    fn duplicate_findings_are_dropped_and_the_first_is_kept() {
+        let mut f = vec![
+            finding("A", 0, "/x", "m"),
+            finding("A", 1, "/x", "m"),
+            finding("A", 0, "/x", "m"),
+            finding("B", 0, "/x", "m"),
+            finding("A", 0, "/y", "m"),
+            finding("A", 0, "/x", "other"),
+            finding("A", 0, "/x", "m"),
+        ];
+        f[0].severity = Some(palisade_core::Severity::High);
+        dedup_findings(&mut f);
+        let keys: Vec<_> = f
+            .iter()
+            .map(|f| {
+                (
+                    f.rule,
+                    f.object.0,
+                    f.path.as_deref().unwrap(),
+                    f.message.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("A", 0, "/x", "m"),
+                ("A", 1, "/x", "m"),
+                ("B", 0, "/x", "m"),
+                ("A", 0, "/y", "m"),
+                ("A", 0, "/x", "other"),
+            ]
+        );
+        assert_eq!(f[0].severity, Some(palisade_core::Severity::High));
+    }
 
     #[test]
     fn rule_id_ranges() {

@@ -364,3 +364,70 @@ fn snapshots_give_the_same_report() {
     // The owned Pod was folded into its ReplicaSet, in both.
     assert_eq!(kept.len(), objects.len() - 1);
 }
+
+#[test]
+fn environment_and_volumes_are_kept_only_where_they_name_a_secret() {
+    // A SecretProviderClass makes the external-store rule (SEC007) judge the namespace: the
+    // Secret a variable names and the Secret a volume mounts are reported from the cut
+    // objects; variables and volumes that name no Secret, and a security context with
+    // nothing the later rules read, are not kept at all.
+    let dir = std::env::temp_dir().join(format!("palisade-env-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let deployment = |name: &str, secret_env: bool| {
+        let mut env = vec![serde_json::json!({"name": "MODE", "value": "fast"})];
+        if secret_env {
+            env.push(serde_json::json!({"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "api-token", "key": "t"}}}));
+        }
+        serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": name}},
+              "template": {"metadata": {"labels": {"app": name}}, "spec": {
+                "containers": [{"name": "c", "image": "nginx:1.27", "env": env,
+                  "securityContext": {"runAsNonRoot": true}}],
+                "volumes": [{"name": "cache", "emptyDir": {}},
+                  {"name": "tls", "secret": {"secretName": if secret_env { "tls" } else { "synced" },
+                    "items": [{"key": "tls.crt", "path": "tls.crt"}], "defaultMode": 420}}]}}}})
+    };
+    let docs = [
+        serde_json::json!({"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+            "metadata": {"name": "vault", "namespace": "shop"},
+            "spec": {"provider": "azure", "secretObjects": [{"secretName": "synced", "type": "Opaque"}]}}),
+        deployment("uses-secrets", true),
+        deployment("plain", false),
+    ];
+    let yaml = docs
+        .iter()
+        .map(|d| serde_yaml_ng::to_string(d).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    std::fs::write(dir.join("env.yaml"), yaml).unwrap();
+    let (objects, findings) = compare(std::slice::from_ref(&dir), &options(&["SEC007"]));
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(
+        findings, 2,
+        "the variable's and the volume's Secrets are reported"
+    );
+    let spec_of = |name: &str| {
+        let o = objects.iter().find(|o| o.name == name).unwrap();
+        o.value.pointer("/spec/template/spec").unwrap().clone()
+    };
+    let kept = spec_of("uses-secrets");
+    assert_eq!(
+        kept.pointer("/containers/0/env").unwrap(),
+        &serde_json::json!([null, {"valueFrom": {"secretKeyRef": {"name": "api-token", "key": "t"}}}])
+    );
+    assert_eq!(
+        kept.pointer("/volumes").unwrap(),
+        &serde_json::json!([null, {"name": "tls", "secret": {"secretName": "tls"}}])
+    );
+    let plain = spec_of("plain");
+    assert!(plain.pointer("/containers/0/env").is_none(), "{plain}");
+    assert!(
+        plain.pointer("/containers/0/securityContext").is_none(),
+        "{plain}"
+    );
+    assert_eq!(
+        plain.pointer("/volumes").unwrap(),
+        &serde_json::json!([null, {"name": "tls", "secret": {"secretName": "synced"}}])
+    );
+}

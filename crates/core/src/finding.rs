@@ -100,6 +100,24 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Gives back the spare capacity of the message, the path and the properties (text built
+    /// with `format!` and a list grown by [`Finding::property`] hold up to twice, and four
+    /// entries, what they need).
+    pub fn compact(&mut self) {
+        self.message.shrink_to_fit();
+        if let Some(p) = &mut self.path {
+            p.shrink_to_fit();
+        }
+        if !self.properties.is_empty() {
+            let mut v = std::mem::take(&mut self.properties).into_tuple_vec();
+            v.shrink_to_fit();
+            for (_, value) in &mut v {
+                value.shrink_to_fit();
+            }
+            self.properties = Properties::from_sorted_store_unchecked(v);
+        }
+    }
+
     /// Sets the fix hint.
     pub fn fix(&mut self, fix: impl Into<Cow<'static, str>>) -> &mut Self {
         self.fix = Some(fix.into());

@@ -487,8 +487,14 @@ impl<'a> Context<'a> {
         self.findings.last_mut().expect("just pushed")
     }
 
-    /// Takes the findings reported so far.
+    /// Takes the findings reported so far, each without the spare capacity its text was built
+    /// with ([`Finding::compact`]): a large scan keeps every finding until its report is
+    /// written.
     pub fn take_findings(&mut self) -> Vec<Finding> {
-        std::mem::take(&mut self.findings)
+        let mut out = std::mem::take(&mut self.findings);
+        for f in &mut out {
+            f.compact();
+        }
+        out
     }
 }
