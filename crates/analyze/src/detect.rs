@@ -161,7 +161,8 @@ impl AlertPolicy {
             &f.object.name,
             self.opts.today,
             &mut self.expired_hits,
-        );
+        )
+        .map(Box::new);
         Some(f)
     }
 

@@ -856,7 +856,7 @@ pub fn apply_policy(
             fix: f.fix,
             mode: policy.mode(meta.id, ns),
             properties: f.properties,
-            suppression,
+            suppression: suppression.map(Box::new),
         };
         if rf.suppression.is_some() {
             suppressed.push(rf);

@@ -64,7 +64,7 @@ fn finding(r: &CheckResult, meta: &'static RuleMeta, host: &str, opts: &Options)
         fix: r.remediation.clone().map(Into::into),
         mode: opts.policy.mode(meta.id, None),
         properties,
-        suppression: r.suppression.clone(),
+        suppression: r.suppression.clone().map(Box::new),
     }
 }
 

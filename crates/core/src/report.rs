@@ -63,9 +63,10 @@ pub struct ReportFinding {
     /// Extra facts.
     #[serde(skip_serializing_if = "crate::finding::Properties::is_empty")]
     pub properties: crate::finding::Properties,
-    /// Present when the finding is suppressed.
+    /// Present when the finding is suppressed (boxed: most findings are not, and a large
+    /// report holds hundreds of thousands).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppression: Option<Suppression>,
+    pub suppression: Option<Box<Suppression>>,
 }
 
 /// A problem with the input: a file or document that could not be read or parsed.
@@ -370,7 +371,7 @@ impl Report {
         }
         s.findings = self.findings.len();
         for f in &self.suppressed {
-            match f.suppression {
+            match f.suppression.as_deref() {
                 Some(crate::report::Suppression::Annotation { .. }) => {
                     s.suppressed_by_annotation += 1
                 }

@@ -595,7 +595,7 @@ fn exceptions_in_use(out: &mut String, report: &Report) {
     let mut by: BTreeMap<usize, Used> = BTreeMap::new();
     let mut annotations = 0;
     for f in &report.suppressed {
-        match &f.suppression {
+        match f.suppression.as_deref() {
             Some(Suppression::Exception {
                 index,
                 reason,

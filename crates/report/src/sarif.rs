@@ -141,7 +141,7 @@ fn result(f: &ReportFinding, rule_index: usize, fix: Option<&ArtifactFix>) -> Va
         "partialFingerprints": { "palisade/v1": fingerprint(f) },
         "properties": properties,
     });
-    if let Some(s) = &f.suppression {
+    if let Some(s) = f.suppression.as_deref() {
         let justification = match s {
             Suppression::Exception { reason, .. } => reason.clone(),
             Suppression::Annotation { reason } => reason

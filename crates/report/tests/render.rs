@@ -584,13 +584,13 @@ fn html_escapes_every_string_of_the_report() {
     };
     let report = Report {
         findings: vec![finding(None)],
-        suppressed: vec![finding(Some(Suppression::Exception {
+        suppressed: vec![finding(Some(Box::new(Suppression::Exception {
             index: 0,
             reason: evil.into(),
             owner: Some(evil.into()),
             ticket: Some(evil.into()),
             expires: Some("<2027-01-01>".into()),
-        }))],
+        })))],
         errors: vec![InputIssue {
             file: evil.into(),
             line: 1,
