@@ -79,19 +79,41 @@ fn scan(sources: &[(String, String)], opts: &Options) -> (Inventory, Report) {
     (inventory, report)
 }
 
-/// Where the object of a finding starts in its file: the object of that name in that file;
-/// of several (one name written twice), the one the finding's line falls in.
-fn object_at(inventory: &Inventory, f: &ReportFinding) -> Option<(u32, u32)> {
-    let loc = f.location.as_ref()?;
-    let candidates = inventory.objects().iter().filter_map(|o| {
-        let src = o.source.as_ref()?;
-        (src.file == loc.file && o.reference() == *f.object).then_some((src.line, src.column))
-    });
-    candidates
-        .clone()
-        .filter(|(l, _)| *l <= loc.line)
-        .max()
-        .or_else(|| candidates.min())
+/// Where each object starts in its file, by file and identity: [`Starts::of`] answers for a
+/// finding in one lookup (a scan's findings are many, and so are its objects).
+struct Starts<'a> {
+    by_object: HashMap<(&'a str, palisade_core::ObjectRef), Vec<(u32, u32)>>,
+}
+
+impl<'a> Starts<'a> {
+    fn new(inventory: &'a Inventory) -> Starts<'a> {
+        let mut by_object: HashMap<_, Vec<(u32, u32)>> = HashMap::new();
+        for o in inventory.objects() {
+            if let Some(src) = &o.source {
+                by_object
+                    .entry((&*src.file, o.reference()))
+                    .or_default()
+                    .push((src.line, src.column));
+            }
+        }
+        Starts { by_object }
+    }
+
+    /// Where the object of a finding starts in its file: the object of that name in that
+    /// file; of several (one name written twice), the one the finding's line falls in.
+    fn of(&self, f: &ReportFinding) -> Option<(u32, u32)> {
+        let loc = f.location.as_ref()?;
+        let candidates = self
+            .by_object
+            .get(&(&*loc.file, (*f.object).clone()))?
+            .iter()
+            .copied();
+        candidates
+            .clone()
+            .filter(|(l, _)| *l <= loc.line)
+            .max()
+            .or_else(|| candidates.min())
+    }
 }
 
 /// The targets of each file: the objects with a finding whose rule has a fix in `wanted`.
@@ -101,11 +123,12 @@ fn targets(
     wanted: &dyn Fn(&str) -> bool,
 ) -> BTreeMap<String, Vec<engine::Target>> {
     let mut by_file: BTreeMap<String, BTreeMap<(u32, u32), Vec<String>>> = BTreeMap::new();
+    let starts = Starts::new(inventory);
     for f in report.findings.iter().filter(|f| wanted(f.rule_id)) {
         let Some(file) = f.location.as_ref().map(|l| l.file.clone()) else {
             continue;
         };
-        if let Some(at) = object_at(inventory, f) {
+        if let Some(at) = starts.of(f) {
             let rules = by_file
                 .entry(file.to_string())
                 .or_default()
@@ -483,7 +506,9 @@ pub(crate) fn sarif_fixes(
     inventory: &Inventory,
 ) -> HashMap<usize, palisade_report::ArtifactFix> {
     let mut out = HashMap::new();
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    // The findings are in the order of their files: one file is read at a time.
+    let mut current: Option<(String, Option<FileText>)> = None;
+    let starts = Starts::new(inventory);
     // Lines where a credential is written in the clear: a fix that rewrites one would quote
     // it in the report, so none is offered there (`palisade fix` still applies it locally).
     let credentials: std::collections::HashSet<(&str, usize)> = report
@@ -503,59 +528,19 @@ pub(crate) fn sarif_fixes(
         };
         let Some(loc) = &f.location else { continue };
         let file = loc.file.to_string();
-        let text = texts
-            .entry(file.clone())
-            .or_insert_with(|| std::fs::read_to_string(&file).ok());
-        let Some(text) = text.as_deref() else {
-            continue;
-        };
-        let Some((line, column)) = object_at(inventory, f) else {
-            continue;
-        };
-        let target = engine::Target {
-            line,
-            column,
-            rules: vec![f.rule_id.to_owned()],
-        };
-        let Ok(ff) = palisade_fix::fix_file(
-            &file,
-            text,
-            &[target],
-            Some(inventory),
-            engine::Options::default(),
-        ) else {
-            continue;
-        };
-        if ff.text == text {
-            continue;
+        if current.as_ref().is_none_or(|(name, _)| *name != file) {
+            let text = std::fs::read_to_string(&file).ok().map(FileText::new);
+            current = Some((file.clone(), text));
         }
-        let lines: Vec<&str> = text.split_inclusive('\n').collect();
-        let replacements = palisade_fix::diff::line_replacements(text, &ff.text)
-            .into_iter()
-            .map(|r| {
-                // Past the last line (a file without a final newline): the end of that line.
-                let position = |line: usize| {
-                    if line > lines.len() {
-                        let last = lines.last().copied().unwrap_or("");
-                        (
-                            lines.len().max(1),
-                            last.trim_end_matches('\n').encode_utf16().count() + 1,
-                        )
-                    } else {
-                        (line, 1)
-                    }
-                };
-                let (start_line, start_column) = position(r.start_line);
-                let (end_line, end_column) = position(r.end_line);
-                palisade_report::Replacement {
-                    start_line,
-                    start_column,
-                    end_line,
-                    end_column,
-                    inserted: r.inserted,
-                }
-            })
-            .collect::<Vec<_>>();
+        let Some(text) = current.as_ref().and_then(|(_, t)| t.as_ref()) else {
+            continue;
+        };
+        let Some((line, column)) = starts.of(f) else {
+            continue;
+        };
+        let Some(replacements) = text.fix(&file, line, column, f.rule_id, inventory) else {
+            continue;
+        };
         let quotes_credential = replacements.iter().any(|r| {
             (r.start_line..r.end_line.max(r.start_line + 1))
                 .any(|l| credentials.contains(&(file.as_str(), l)))
@@ -573,4 +558,151 @@ pub(crate) fn sarif_fixes(
         );
     }
     out
+}
+
+/// A file read for [`sarif_fixes`], split once into its documents: a finding's fix is
+/// computed on its own document (each fix read and diffed the whole file before, which made
+/// a large file's fixes cost its size times its findings).
+struct FileText {
+    text: String,
+    /// Byte ranges of the lines, `\n` included.
+    lines: Vec<std::ops::Range<usize>>,
+    /// The documents: first line and byte range, as the fix engine splits the file.
+    documents: Vec<(u32, std::ops::Range<usize>)>,
+    /// Whether the engine would edit the file at all and write its line ends as `\r\n`.
+    templated: bool,
+    crlf: bool,
+}
+
+impl FileText {
+    fn new(text: String) -> FileText {
+        let mut lines = Vec::new();
+        let mut at = 0;
+        for l in text.split_inclusive('\n') {
+            lines.push(at..at + l.len());
+            at += l.len();
+        }
+        let bom = if text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8()
+        } else {
+            0
+        };
+        let body = &text[bom..];
+        // The documents follow each other and cover the body.
+        let mut start = bom;
+        let documents = palisade_load::split_documents(body)
+            .into_iter()
+            .map(|(line, piece)| {
+                start += piece.len();
+                (line, start - piece.len()..start)
+            })
+            .collect();
+        FileText {
+            templated: text.contains("{{"),
+            crlf: body.contains("\r\n"),
+            lines,
+            documents,
+            text,
+        }
+    }
+
+    /// The line replacements of `rule`'s fix of the object that starts at `line`, `column`
+    /// (`None`: no change, or no fix).
+    fn fix(
+        &self,
+        file: &str,
+        line: u32,
+        column: u32,
+        rule: &str,
+        inventory: &Inventory,
+    ) -> Option<Vec<palisade_report::Replacement>> {
+        if self.templated {
+            return None;
+        }
+        let (first, range) = self
+            .documents
+            .iter()
+            .rev()
+            .find(|(first, _)| *first <= line)?;
+        let piece = &self.text[range.clone()];
+        // The engine takes `\r\n` line ends from the text it is given: a document of a file
+        // that mixes line ends is fixed within the whole file, as the engine would.
+        let (old, offset, target_line) = if piece.contains("\r\n") == self.crlf {
+            (piece, first - 1, line - first + 1)
+        } else {
+            (self.text.as_str(), 0, line)
+        };
+        let target = engine::Target {
+            line: target_line,
+            column,
+            rules: vec![rule.to_owned()],
+        };
+        let ff = palisade_fix::fix_file(
+            file,
+            old,
+            &[target],
+            Some(inventory),
+            engine::Options::default(),
+        )
+        .ok()?;
+        if ff.text == old {
+            return None;
+        }
+        // Past the last line (a file without a final newline): the end of that line.
+        let position = |line: usize| {
+            if line > self.lines.len() {
+                let last = self.lines.last().map_or("", |r| &self.text[r.clone()]);
+                (
+                    self.lines.len().max(1),
+                    last.trim_end_matches('\n').encode_utf16().count() + 1,
+                )
+            } else {
+                (line, 1)
+            }
+        };
+        let offset = offset as usize;
+        // The line end of a file that ends with one: lines added after its last line are
+        // inserted at the end of that line, after a line end of their own (a region starts on
+        // a line of the file).
+        let last_eol = self.lines.last().and_then(|r| {
+            let last = &self.text[r.clone()];
+            ["\r\n", "\n"]
+                .into_iter()
+                .find(|eol| last.ends_with(eol))
+                .map(|eol| (last.len() - eol.len(), eol))
+        });
+        Some(
+            palisade_fix::diff::line_replacements(old, &ff.text)
+                .into_iter()
+                .map(|r| {
+                    let (start, end) = (r.start_line + offset, r.end_line + offset);
+                    match last_eol {
+                        Some((content, eol)) if start > self.lines.len() => {
+                            let last = self.lines.last().map_or("", |r| &self.text[r.clone()]);
+                            let column = last[..content].encode_utf16().count() + 1;
+                            let body = r.inserted.strip_suffix(eol).unwrap_or(&r.inserted);
+                            palisade_report::Replacement {
+                                start_line: self.lines.len(),
+                                start_column: column,
+                                end_line: self.lines.len(),
+                                end_column: column,
+                                inserted: format!("{eol}{body}"),
+                            }
+                        }
+                        _ => {
+                            let (start_line, start_column) = position(start);
+                            let (end_line, end_column) = position(end);
+                            palisade_report::Replacement {
+                                start_line,
+                                start_column,
+                                end_line,
+                                end_column,
+                                inserted: r.inserted,
+                            }
+                        }
+                    }
+                })
+                .collect(),
+        )
+    }
 }

@@ -340,3 +340,72 @@ fn sarif_fixes_never_quote_a_literal_credential() {
     assert!(!out.contains(CANARY), "a fix quotes the credential");
     assert!(out.contains("\"fixes\""), "no fix offered at all: {out}");
 }
+
+/// The SARIF fixes of a file of several documents, applied together, give the file
+/// `palisade fix` writes: each document's fix lands on its own lines, whatever precedes it,
+/// with `\r\n` line ends and without a final newline.
+#[test]
+fn sarif_fixes_of_several_documents_apply_as_the_fix_command_does() {
+    fn at(text: &str, line: u64, column: u64) -> usize {
+        let start: usize = text
+            .split_inclusive('\n')
+            .take(line as usize - 1)
+            .map(str::len)
+            .sum();
+        start + column as usize - 1
+    }
+    let pod = |name: &str| {
+        format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n")
+    };
+    let map = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n";
+    let text = format!("{}---\n{map}---\n{}", pod("first"), pod("last"));
+    let files = [
+        ("lf.yaml", text.clone()),
+        ("crlf.yaml", text.replace('\n', "\r\n")),
+        ("open.yaml", text.trim_end().to_owned()),
+    ];
+    for (name, text) in files {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join(name);
+        std::fs::write(&f, &text).unwrap();
+        let o = palisade_in(
+            dir.path(),
+            &[
+                "scan",
+                name,
+                "--select",
+                "POD002",
+                "--format",
+                "sarif",
+                "--fail-on",
+                "none",
+            ],
+        );
+        let sarif: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        for r in sarif["runs"][0]["results"].as_array().unwrap() {
+            for change in r["fixes"][0]["artifactChanges"].as_array().unwrap() {
+                for rep in change["replacements"].as_array().unwrap() {
+                    let d = &rep["deletedRegion"];
+                    let n = |k: &str| d[k].as_u64().unwrap();
+                    edits.push((
+                        at(&text, n("startLine"), n("startColumn")),
+                        at(&text, n("endLine"), n("endColumn")),
+                        rep["insertedContent"]["text"].as_str().unwrap().to_owned(),
+                    ));
+                }
+            }
+        }
+        assert_eq!(edits.len(), 2, "{name}: one fix per Pod: {sarif}");
+        edits.sort();
+        let mut patched = text.clone();
+        for (start, end, inserted) in edits.into_iter().rev() {
+            patched.replace_range(start..end, &inserted);
+        }
+        let o = palisade_in(dir.path(), &["fix", "--select", "POD002", name]);
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        let fixed = std::fs::read_to_string(&f).unwrap();
+        assert_ne!(fixed, text, "{name}: nothing fixed");
+        assert_eq!(patched, fixed, "{name}");
+    }
+}
