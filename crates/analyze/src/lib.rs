@@ -1114,7 +1114,7 @@ mod tests {
             let mut ours = items.clone();
             sort_in_place(&mut ours, |a, b| a.0.cmp(&b.0));
             let mut std_sorted = items;
-            std_sorted.sort_by(|a, b| a.0.cmp(&b.0));
+            std_sorted.sort_by_key(|a| a.0);
             proptest::prop_assert_eq!(ours, std_sorted);
         }
     }
