@@ -498,6 +498,82 @@ fn status(code: u16, reason: &str, message: &str) -> (u16, String, Vec<u8>) {
     )
 }
 
+/// The 403 the API server answers `user` for `method` on `path`, in its words: the verb of the
+/// request (`get` of one object, `list` or `watch` of a collection, `create`, `update`,
+/// `patch`, `delete`, `deletecollection`), the resource with its subresource, and the
+/// namespace or the cluster scope.
+fn forbidden(method: &str, path: &str, query: &str, user: &str) -> (u16, String, Vec<u8>) {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (group, rest) = match parts.first() {
+        Some(&"api") => ("", parts.get(2..).unwrap_or(&[])),
+        Some(&"apis") => (
+            parts.get(1).copied().unwrap_or(""),
+            parts.get(3..).unwrap_or(&[]),
+        ),
+        _ => ("", &[][..]),
+    };
+    // As the API server reads a path: a namespace's own subresources (`status`, `finalize`)
+    // and the namespace itself are of the resource `namespaces`, in that namespace.
+    let (namespace, rest) = match rest {
+        ["namespaces", ns, tail @ ..] => match tail.first() {
+            Some(&("status" | "finalize")) | None => (Some(*ns), rest),
+            Some(_) => (Some(*ns), tail),
+        },
+        _ => (None, rest),
+    };
+    let (plural, name, sub) = match rest {
+        [p] => (*p, None, None),
+        [p, n] => (*p, Some(*n), None),
+        [p, n, sub, ..] => (*p, Some(*n), Some(*sub)),
+        [] => ("", None, None),
+    };
+    let watch = query
+        .split('&')
+        .any(|kv| kv == "watch=true" || kv == "watch=1");
+    let verb = match (method, name) {
+        ("GET", None) if watch => "watch",
+        ("GET", Some(_)) => "get",
+        ("GET", None) => "list",
+        ("POST", _) => "create",
+        ("PUT", _) => "update",
+        ("PATCH", _) => "patch",
+        ("DELETE", Some(_)) => "delete",
+        ("DELETE", None) => "deletecollection",
+        (other, _) => {
+            return status(
+                403,
+                "Forbidden",
+                &format!(
+                    "User \"{user}\" cannot {} path \"{path}\"",
+                    other.to_lowercase()
+                ),
+            )
+        }
+    };
+    let qualified = if group.is_empty() {
+        plural.to_owned()
+    } else {
+        format!("{plural}.{group}")
+    };
+    let subject = match name {
+        Some(n) => format!("{qualified} \"{n}\""),
+        None => qualified,
+    };
+    let resource = match sub {
+        Some(sub) => format!("{plural}/{sub}"),
+        None => plural.to_owned(),
+    };
+    let scope = match namespace {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_owned(),
+    };
+    status(
+        403,
+        "Forbidden",
+        &format!("{subject} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"),
+    )
+}
+
 type Body = BoxBody<Bytes, std::convert::Infallible>;
 
 fn full(body: Vec<u8>) -> Body {
@@ -664,12 +740,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
             .split('&')
             .any(|kv| kv == "watch=true" || kv == "watch=1");
     if is_watch && user == "nobody" {
-        let (plural, group) = resource_of(&path);
-        let (code, ctype, body) = status(
-            403,
-            "Forbidden",
-            &format!("{plural} is forbidden: User \"nobody\" cannot watch resource \"{plural}\" in API group \"{group}\""),
-        );
+        let (code, ctype, body) = forbidden(&method, &path, &query, "nobody");
         return Response::builder()
             .status(code)
             .header("content-type", ctype)
@@ -710,10 +781,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Body> {
 fn stored(state: &State, req: &Request_<'_>, user: &str) -> Answer {
     let plain = |(c, t, b): (u16, String, Vec<u8>)| (c, t, b, Vec::new());
     if user != "admin" {
-        let (plural, group) = resource_of(req.path);
-        return plain(status(403, "Forbidden", &format!(
-            "{plural} is forbidden: User \"{user}\" cannot {} resource \"{plural}\" in API group \"{group}\"",
-            req.method.to_lowercase())));
+        return plain(forbidden(req.method, req.path, req.query, user));
     }
     let Ok(mut store) = state.store.lock() else {
         return plain(status(500, "InternalError", "store poisoned"));
@@ -815,13 +883,7 @@ fn answer(state: &State, req: &Request_<'_>, user: &str) -> Answer {
         .filter_map(|kv| kv.split_once('='))
         .collect();
     if state.cfg.forbid.iter().any(|p| p == path) {
-        let (plural, group) = resource_of(path);
-        return plain(status(
-            403,
-            "Forbidden",
-            &format!("{plural}{} is forbidden: User \"{user}\" cannot list resource \"{plural}\" in API group \"{group}\" at the cluster scope",
-                if group.is_empty() { String::new() } else { format!(".{group}") }),
-        ));
+        return plain(forbidden(method, path, query, user));
     }
     if let Some(doc) = state.cfg.routes.get(path) {
         if user != "anonymous" && user != "bad-token" {
@@ -957,9 +1019,7 @@ fn answer(state: &State, req: &Request_<'_>, user: &str) -> Answer {
         "bad-token" => return plain(status(401, "Unauthorized", "Unauthorized")),
         "admin" => {}
         other if !is_discovery(path) => {
-            let (plural, group) = resource_of(path);
-            return plain(status(403, "Forbidden", &format!(
-                "{plural} is forbidden: User \"{other}\" cannot get resource \"{plural}\" in API group \"{group}\"")));
+            return plain(forbidden(method, path, query, other));
         }
         _ => {}
     }
@@ -1240,6 +1300,53 @@ mod tests {
         assert_eq!(
             resource_of("/apis/apps/v1/deployments"),
             ("deployments".into(), "apps".into())
+        );
+    }
+
+    #[test]
+    fn a_403_names_the_verb_resource_and_scope_as_the_api_server_does() {
+        let message = |method: &str, path: &str, query: &str| {
+            let (code, _, body) = forbidden(method, path, query, "dev");
+            assert_eq!(code, 403);
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(v["reason"], "Forbidden");
+            v["message"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(
+            message("GET", "/api/v1/namespaces/shop/secrets/db", ""),
+            r#"secrets "db" is forbidden: User "dev" cannot get resource "secrets" in API group "" in the namespace "shop""#
+        );
+        assert_eq!(
+            message("GET", "/apis/policy/v1/poddisruptionbudgets", "limit=500"),
+            r#"poddisruptionbudgets.policy is forbidden: User "dev" cannot list resource "poddisruptionbudgets" in API group "policy" at the cluster scope"#
+        );
+        assert_eq!(
+            message(
+                "GET",
+                "/apis/apps/v1/namespaces/shop/deployments",
+                "watch=true"
+            ),
+            r#"deployments.apps is forbidden: User "dev" cannot watch resource "deployments" in API group "apps" in the namespace "shop""#
+        );
+        assert_eq!(
+            message("POST", "/api/v1/namespaces/shop/pods/web/exec", ""),
+            r#"pods "web" is forbidden: User "dev" cannot create resource "pods/exec" in API group "" in the namespace "shop""#
+        );
+        assert_eq!(
+            message("DELETE", "/api/v1/namespaces/shop", ""),
+            r#"namespaces "shop" is forbidden: User "dev" cannot delete resource "namespaces" in API group "" in the namespace "shop""#
+        );
+        assert_eq!(
+            message("PUT", "/api/v1/namespaces/shop/finalize", ""),
+            r#"namespaces "shop" is forbidden: User "dev" cannot update resource "namespaces/finalize" in API group "" in the namespace "shop""#
+        );
+        assert_eq!(
+            message(
+                "GET",
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles/admin",
+                ""
+            ),
+            r#"clusterroles.rbac.authorization.k8s.io "admin" is forbidden: User "dev" cannot get resource "clusterroles" in API group "rbac.authorization.k8s.io" at the cluster scope"#
         );
     }
 }
