@@ -105,11 +105,7 @@ def main():
     if not cycles:
         sys.exit("no audit cycle completed")
     first_t, first = cycles[0]
-    build = os.path.basename(os.path.normpath(tdir))
-    if build not in ("debug", "release"):
-        build = f"the build in {tdir}"
-    else:
-        build = f"{build} build"
+    build = replay_server.build_label(tdir)
     print(f"cluster: {a.pods} standalone pods + {a.others} other objects (+ the recorded lists), "
           f"{build}")
     print(f"  first cycle done after {first_t - started:6.2f} s (start, cache sync, evaluation, "

@@ -69,7 +69,7 @@ def main():
 
     shape = "standalone pods" if a.standalone_pods else "pods owned by ReplicaSets of Deployments"
     print(f"cluster: {a.pods} pods ({shape}) + {a.others} other objects (+ the recorded lists), "
-          f"{'debug' if a.debug else 'release'} build, best of {a.runs}")
+          f"{replay_server.build_label(tdir)}, best of {a.runs}")
     for label, dt, rss in rows:
         print(f"  {label:16} {dt:6.2f} s   peak RSS {rss:6.1f} MiB")
     print(f"  snapshot file    {size / 1024 / 1024:6.2f} MiB")

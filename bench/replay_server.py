@@ -47,6 +47,13 @@ def build(debug, bin_dir=None):
     return os.path.join(target, "debug" if debug else "release")
 
 
+def build_label(tdir):
+    """What the binaries of `tdir` are, for a benchmark's output: "release build" or "debug
+    build" (a cargo profile directory), else the directory itself (given with --bin-dir)."""
+    name = os.path.basename(os.path.normpath(tdir))
+    return f"{name} build" if name in ("debug", "release") else f"the build in {tdir}"
+
+
 def start(tdir, rec, kc, args, stderr=subprocess.PIPE):
     """Starts a replay server of the recordings `rec` with these extra arguments, and returns
     it once it has written its kubeconfig to `kc` (exits if it never does)."""
