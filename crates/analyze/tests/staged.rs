@@ -431,3 +431,60 @@ fn environment_and_volumes_are_kept_only_where_they_name_a_secret() {
         &serde_json::json!([null, {"name": "tls", "secret": {"secretName": "synced"}}])
     );
 }
+
+#[test]
+fn annotation_exceptions_hold_in_the_staged_scan() {
+    // `palisade.dev/ignore` suppresses a late rule's finding (REL003, a missing disruption
+    // budget) and an early rule's (REL001) when the policy allows it, in the staged scan as
+    // on the whole objects (`compare`): the cut keeps Palisade's annotations.
+    let dir = std::env::temp_dir().join(format!("palisade-ignore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let deployment = |name: &str, ignore: Option<&str>| {
+        let mut d = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "shop",
+                "annotations": {"team.example.com/owner": "web", "kubernetes.io/description": "x"}},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": name}},
+              "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}});
+        if let Some(rules) = ignore {
+            d["metadata"]["annotations"]["palisade.dev/ignore"] = rules.into();
+            d["metadata"]["annotations"]["palisade.dev/ignore-reason"] = "load test".into();
+        }
+        d
+    };
+    let docs = [
+        deployment("kept", None),
+        deployment("budgetless", Some("REL003")),
+        deployment("ignored", Some("all")),
+    ];
+    let yaml = docs
+        .iter()
+        .map(|d| serde_yaml_ng::to_string(d).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    std::fs::write(dir.join("apps.yaml"), yaml).unwrap();
+    let mut opts = options(&["REL001", "REL003"]);
+    opts.policy.allow_annotation_exceptions = true;
+    let whole = palisade_load::load_paths(std::slice::from_ref(&dir));
+    let report = analyze(
+        &Inventory::new(whole.objects),
+        InputSummary::default(),
+        &opts,
+    );
+    let (_, findings) = compare(std::slice::from_ref(&dir), &opts);
+    std::fs::remove_dir_all(&dir).ok();
+    let names = |fs: &[palisade_core::ReportFinding]| {
+        fs.iter()
+            .map(|f| format!("{} {}", f.rule_id, f.object.name))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(findings, 3);
+    assert_eq!(
+        names(&report.findings),
+        ["REL003 kept", "REL001 kept", "REL001 budgetless"]
+    );
+    assert_eq!(
+        names(&report.suppressed),
+        ["REL003 budgetless", "REL003 ignored", "REL001 ignored"]
+    );
+}
