@@ -839,7 +839,6 @@ pub fn apply_policy(
                 reason: obj.annotation(IGNORE_REASON_ANNOTATION).map(str::to_owned),
             });
         }
-        let path = f.path;
         let rf = ReportFinding {
             rule_id: meta.id,
             rule_name: meta.name,
@@ -851,8 +850,8 @@ pub fn apply_policy(
                     .clone(),
                 None => std::sync::Arc::new(obj.reference()),
             },
-            location: f.location.or_else(|| obj.locate(path.as_deref())),
-            path,
+            location: f.location.or_else(|| obj.locate(f.path.as_deref())),
+            path: f.path,
             fix: f.fix,
             mode: policy.mode(meta.id, ns),
             properties: f.properties,
@@ -964,9 +963,6 @@ fn sort_in_place<T: Sync>(items: &mut [T], order: impl Fn(&T, &T) -> std::cmp::O
         let mut i = start;
         while to[i] != start {
             let from = to[i];
-            if from == i {
-                break;
-            }
             items.swap(i, from);
             to[i] = i;
             i = from;

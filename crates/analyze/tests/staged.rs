@@ -61,6 +61,16 @@ fn compare(paths: &[PathBuf], opts: &Options) -> (Vec<Object>, usize) {
     (cut.into_objects(), expected.findings.len())
 }
 
+/// Writes `docs` as one multi-document YAML file `name` in `dir`.
+fn write_documents(dir: &std::path::Path, name: &str, docs: &[serde_json::Value]) {
+    let yaml = docs
+        .iter()
+        .map(|d| serde_yaml_ng::to_string(d).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n");
+    std::fs::write(dir.join(name), yaml).unwrap();
+}
+
 fn has_container_field(o: &Object, field: &str) -> bool {
     palisade_core::PodTemplate::of(o)
         .is_some_and(|p| p.containers().any(|c| c.get(field).is_some()))
@@ -166,15 +176,14 @@ fn last_applied_configuration_keeps_the_applied_version_only() {
             "spec": {"rules": [{"host": "shop.example.com"}]}
         })
     };
-    let yaml = [
-        doc("networking.k8s.io/v1", "Ingress", "extensions/v1beta1"),
-        doc("networking.k8s.io/v1", "Ingress", "networking.k8s.io/v1"),
-    ]
-    .iter()
-    .map(|d| serde_yaml_ng::to_string(d).unwrap())
-    .collect::<Vec<_>>()
-    .join("---\n");
-    std::fs::write(dir.join("applied.yaml"), yaml).unwrap();
+    write_documents(
+        &dir,
+        "applied.yaml",
+        &[
+            doc("networking.k8s.io/v1", "Ingress", "extensions/v1beta1"),
+            doc("networking.k8s.io/v1", "Ingress", "networking.k8s.io/v1"),
+        ],
+    );
     let mut opts = options(&["VER005", "VER006", "POD001"]);
     opts.target_version = Some(33);
     let (objects, findings) = compare(std::slice::from_ref(&dir), &opts);
@@ -233,12 +242,7 @@ fn spread_constraints_are_kept_of_the_kinds_the_spread_rule_judges() {
             "metadata": {"name": "one", "namespace": "shop", "labels": {"app": "web"}},
             "spec": spec(true)}),
     ];
-    let yaml = docs
-        .iter()
-        .map(|d| serde_yaml_ng::to_string(d).unwrap())
-        .collect::<Vec<_>>()
-        .join("---\n");
-    std::fs::write(dir.join("spread.yaml"), yaml).unwrap();
+    write_documents(&dir, "spread.yaml", &docs);
     let (objects, findings) = compare(std::slice::from_ref(&dir), &options(&["REL007"]));
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(findings, 1, "the bunched Deployment is reported");
@@ -395,12 +399,7 @@ fn environment_and_volumes_are_kept_only_where_they_name_a_secret() {
         deployment("uses-secrets", true),
         deployment("plain", false),
     ];
-    let yaml = docs
-        .iter()
-        .map(|d| serde_yaml_ng::to_string(d).unwrap())
-        .collect::<Vec<_>>()
-        .join("---\n");
-    std::fs::write(dir.join("env.yaml"), yaml).unwrap();
+    write_documents(&dir, "env.yaml", &docs);
     let (objects, findings) = compare(std::slice::from_ref(&dir), &options(&["SEC007"]));
     std::fs::remove_dir_all(&dir).ok();
     assert_eq!(
@@ -457,12 +456,7 @@ fn annotation_exceptions_hold_in_the_staged_scan() {
         deployment("budgetless", Some("REL003")),
         deployment("ignored", Some("all")),
     ];
-    let yaml = docs
-        .iter()
-        .map(|d| serde_yaml_ng::to_string(d).unwrap())
-        .collect::<Vec<_>>()
-        .join("---\n");
-    std::fs::write(dir.join("apps.yaml"), yaml).unwrap();
+    write_documents(&dir, "apps.yaml", &docs);
     let mut opts = options(&["REL001", "REL003"]);
     opts.policy.allow_annotation_exceptions = true;
     let whole = palisade_load::load_paths(std::slice::from_ref(&dir));
