@@ -565,8 +565,11 @@ pub(crate) fn sarif_fixes(
 /// a large file's fixes cost its size times its findings).
 struct FileText {
     text: String,
-    /// Byte ranges of the lines, `\n` included.
-    lines: Vec<std::ops::Range<usize>>,
+    /// The number of lines.
+    lines: usize,
+    /// The end of the file as a line and a column (after the last line's line end, if it has
+    /// one): where a replacement of the lines past the last one starts or ends.
+    end: (usize, usize),
     /// The documents: first line and byte range, as the fix engine splits the file.
     documents: Vec<(u32, std::ops::Range<usize>)>,
     /// Whether the engine would edit the file at all and write its line ends as `\r\n`.
@@ -576,12 +579,9 @@ struct FileText {
 
 impl FileText {
     fn new(text: String) -> FileText {
-        let mut lines = Vec::new();
-        let mut at = 0;
-        for l in text.split_inclusive('\n') {
-            lines.push(at..at + l.len());
-            at += l.len();
-        }
+        let lines = text.split_inclusive('\n').count();
+        let last = text.split_inclusive('\n').next_back().unwrap_or("");
+        let end = (lines.max(1), last.encode_utf16().count() + 1);
         let bom = if text.starts_with('\u{feff}') {
             '\u{feff}'.len_utf8()
         } else {
@@ -601,6 +601,7 @@ impl FileText {
             templated: text.contains("{{"),
             crlf: body.contains("\r\n"),
             lines,
+            end,
             documents,
             text,
         }
@@ -648,58 +649,26 @@ impl FileText {
         if ff.text == old {
             return None;
         }
-        // Past the last line (a file without a final newline): the end of that line.
         let position = |line: usize| {
-            if line > self.lines.len() {
-                let last = self.lines.last().map_or("", |r| &self.text[r.clone()]);
-                (
-                    self.lines.len().max(1),
-                    last.trim_end_matches('\n').encode_utf16().count() + 1,
-                )
+            if line > self.lines {
+                self.end
             } else {
                 (line, 1)
             }
         };
         let offset = offset as usize;
-        // The line end of a file that ends with one: lines added after its last line are
-        // inserted at the end of that line, after a line end of their own (a region starts on
-        // a line of the file).
-        let last_eol = self.lines.last().and_then(|r| {
-            let last = &self.text[r.clone()];
-            ["\r\n", "\n"]
-                .into_iter()
-                .find(|eol| last.ends_with(eol))
-                .map(|eol| (last.len() - eol.len(), eol))
-        });
         Some(
             palisade_fix::diff::line_replacements(old, &ff.text)
                 .into_iter()
                 .map(|r| {
-                    let (start, end) = (r.start_line + offset, r.end_line + offset);
-                    match last_eol {
-                        Some((content, eol)) if start > self.lines.len() => {
-                            let last = self.lines.last().map_or("", |r| &self.text[r.clone()]);
-                            let column = last[..content].encode_utf16().count() + 1;
-                            let body = r.inserted.strip_suffix(eol).unwrap_or(&r.inserted);
-                            palisade_report::Replacement {
-                                start_line: self.lines.len(),
-                                start_column: column,
-                                end_line: self.lines.len(),
-                                end_column: column,
-                                inserted: format!("{eol}{body}"),
-                            }
-                        }
-                        _ => {
-                            let (start_line, start_column) = position(start);
-                            let (end_line, end_column) = position(end);
-                            palisade_report::Replacement {
-                                start_line,
-                                start_column,
-                                end_line,
-                                end_column,
-                                inserted: r.inserted,
-                            }
-                        }
+                    let (start_line, start_column) = position(r.start_line + offset);
+                    let (end_line, end_column) = position(r.end_line + offset);
+                    palisade_report::Replacement {
+                        start_line,
+                        start_column,
+                        end_line,
+                        end_column,
+                        inserted: r.inserted,
                     }
                 })
                 .collect(),

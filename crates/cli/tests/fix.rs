@@ -341,19 +341,50 @@ fn sarif_fixes_never_quote_a_literal_credential() {
     assert!(out.contains("\"fixes\""), "no fix offered at all: {out}");
 }
 
-/// The SARIF fixes of a file of several documents, applied together, give the file
-/// `palisade fix` writes: each document's fix lands on its own lines, whatever precedes it,
-/// with `\r\n` line ends and without a final newline.
-#[test]
-fn sarif_fixes_of_several_documents_apply_as_the_fix_command_does() {
-    fn at(text: &str, line: u64, column: u64) -> usize {
+/// `text` with every replacement of a SARIF report's fixes applied (ASCII text: columns are
+/// bytes), and how many there were.
+fn apply_sarif_fixes(text: &str, sarif: &str) -> (String, usize) {
+    let at = |line: u64, column: u64| -> usize {
         let start: usize = text
             .split_inclusive('\n')
             .take(line as usize - 1)
             .map(str::len)
             .sum();
         start + column as usize - 1
+    };
+    let sarif: serde_json::Value = serde_json::from_str(sarif).unwrap();
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for r in sarif["runs"][0]["results"].as_array().unwrap() {
+        for change in r["fixes"][0]["artifactChanges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            for rep in change["replacements"].as_array().unwrap() {
+                let d = &rep["deletedRegion"];
+                let n = |k: &str| d[k].as_u64().unwrap();
+                edits.push((
+                    at(n("startLine"), n("startColumn")),
+                    at(n("endLine"), n("endColumn")),
+                    rep["insertedContent"]["text"].as_str().unwrap().to_owned(),
+                ));
+            }
+        }
     }
+    edits.sort();
+    let count = edits.len();
+    let mut patched = text.to_owned();
+    for (start, end, inserted) in edits.into_iter().rev() {
+        patched.replace_range(start..end, &inserted);
+    }
+    (patched, count)
+}
+
+/// The SARIF fixes of a file of several documents, applied together, give the file
+/// `palisade fix` writes: each document's fix lands on its own lines, whatever precedes it,
+/// with `\r\n` line ends and without a final newline.
+#[test]
+fn sarif_fixes_of_several_documents_apply_as_the_fix_command_does() {
     let pod = |name: &str| {
         format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n")
     };
@@ -381,31 +412,48 @@ fn sarif_fixes_of_several_documents_apply_as_the_fix_command_does() {
                 "none",
             ],
         );
-        let sarif: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-        let mut edits: Vec<(usize, usize, String)> = Vec::new();
-        for r in sarif["runs"][0]["results"].as_array().unwrap() {
-            for change in r["fixes"][0]["artifactChanges"].as_array().unwrap() {
-                for rep in change["replacements"].as_array().unwrap() {
-                    let d = &rep["deletedRegion"];
-                    let n = |k: &str| d[k].as_u64().unwrap();
-                    edits.push((
-                        at(&text, n("startLine"), n("startColumn")),
-                        at(&text, n("endLine"), n("endColumn")),
-                        rep["insertedContent"]["text"].as_str().unwrap().to_owned(),
-                    ));
-                }
-            }
-        }
-        assert_eq!(edits.len(), 2, "{name}: one fix per Pod: {sarif}");
-        edits.sort();
-        let mut patched = text.clone();
-        for (start, end, inserted) in edits.into_iter().rev() {
-            patched.replace_range(start..end, &inserted);
-        }
+        let (patched, edits) = apply_sarif_fixes(&text, &stdout(&o));
+        assert_eq!(edits, 2, "{name}: one fix per Pod");
         let o = palisade_in(dir.path(), &["fix", "--select", "POD002", name]);
         assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
         let fixed = std::fs::read_to_string(&f).unwrap();
         assert_ne!(fixed, text, "{name}: nothing fixed");
+        assert_eq!(patched, fixed, "{name}");
+    }
+}
+
+/// A fix that rewrites the last line of a file replaces that line and its line end: the file
+/// keeps one line end (the region used to stop before it, and the fixed file gained a blank
+/// line).
+#[test]
+fn a_sarif_fix_of_the_last_line_keeps_one_line_end() {
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    securityContext:\n      allowPrivilegeEscalation: true\n";
+    for (name, text) in [
+        ("lf.yaml", text.to_owned()),
+        ("crlf.yaml", text.replace('\n', "\r\n")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join(name);
+        std::fs::write(&f, &text).unwrap();
+        let o = palisade_in(
+            dir.path(),
+            &[
+                "scan",
+                name,
+                "--select",
+                "POD002",
+                "--format",
+                "sarif",
+                "--fail-on",
+                "none",
+            ],
+        );
+        let (patched, edits) = apply_sarif_fixes(&text, &stdout(&o));
+        assert_eq!(edits, 1, "{name}");
+        let o = palisade_in(dir.path(), &["fix", "--select", "POD002", name]);
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        let fixed = std::fs::read_to_string(&f).unwrap();
+        assert!(fixed.contains("allowPrivilegeEscalation: false"), "{fixed}");
         assert_eq!(patched, fixed, "{name}");
     }
 }
