@@ -383,7 +383,7 @@ impl Auditor {
                     if cut {
                         self.staged.cut(&mut o);
                     }
-                    PackedLine::new(&o.value.to_string())
+                    PackedLine::new(&o.to_json())
                 });
             Some(Kept { evaluated, object })
         };

@@ -46,7 +46,7 @@ pub trait ClusterView: Send + Sync + std::fmt::Debug {
         Ok(self
             .objects(kinds)?
             .iter()
-            .map(|o| PackedLine::new(&o.value.to_string()))
+            .map(|o| PackedLine::new(&o.value().to_string()))
             .collect())
     }
 }

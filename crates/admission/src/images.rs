@@ -176,7 +176,7 @@ impl ImageVerification {
             .map(|c| {
                 (
                     c.image().trim().to_owned(),
-                    running_digest(&object.value, c.name),
+                    running_digest(object.value(), c.name),
                 )
             })
             .filter(|(i, _)| !i.is_empty())

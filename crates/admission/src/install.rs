@@ -131,7 +131,7 @@ impl InstallPolicies {
             .iter()
             .filter(|o| o.kind == "ValidatingAdmissionPolicy")
             .filter_map(|o| {
-                let p = o.value.pointer("/spec/paramKind")?;
+                let p = o.value().pointer("/spec/paramKind")?;
                 Some((p["apiVersion"].as_str()?, p["kind"].as_str()?))
             })
             .collect();
@@ -166,7 +166,7 @@ impl InstallPolicies {
         // Policies first, then their parameter objects, each as one document.
         for o in policies.iter().chain(&params) {
             text.push_str("---\n");
-            let yaml = serde_yaml_ng::to_string(&o.value).map_err(|e| {
+            let yaml = serde_yaml_ng::to_string(o.value()).map_err(|e| {
                 let message = format!("{} {}: cannot be written as YAML: {e}", o.kind, o.name);
                 vec![match &o.source {
                     Some(at) => InputIssue {

@@ -326,7 +326,7 @@ fn compact_pod_template(obj: &mut palisade_core::Object, spread_kinds: &[&str]) 
     };
     let is_pod = base.is_empty();
     if is_pod {
-        if let Some(map) = obj.value.as_object_mut() {
+        if let Some(map) = obj.value_mut().as_object_mut() {
             map.remove("status");
         }
     }
@@ -335,16 +335,16 @@ fn compact_pod_template(obj: &mut palisade_core::Object, spread_kinds: &[&str]) 
     } else {
         &[]
     };
+    // Anti-affinity and spread constraints are read of the kinds replicas-not-spread judges
+    // only (a standalone Pod's, a DaemonSet's or a Job's are not).
+    let spread = spread_kinds.contains(&obj.kind.as_str());
     let Some(spec) = obj
-        .value
+        .value_mut()
         .pointer_mut(&format!("{base}/spec"))
         .and_then(serde_json::Value::as_object_mut)
     else {
         return;
     };
-    // Anti-affinity and spread constraints are read of the kinds replicas-not-spread judges
-    // only (a standalone Pod's, a DaemonSet's or a Job's are not).
-    let spread = spread_kinds.contains(&obj.kind.as_str());
     spec.retain(|k, _| {
         KEPT_POD_SPEC_FIELDS.contains(&k.as_str())
             && (spread || !matches!(k.as_str(), "affinity" | "topologySpreadConstraints"))
@@ -453,7 +453,7 @@ fn compact_annotations(obj: &mut palisade_core::Object) {
         return;
     }
     if let Some(a) = obj
-        .value
+        .value_mut()
         .pointer_mut("/metadata/annotations")
         .and_then(serde_json::Value::as_object_mut)
     {
@@ -467,7 +467,7 @@ fn compact_annotations(obj: &mut palisade_core::Object) {
 /// written, so a finding on it resolves as on the whole object.
 fn compact_last_applied(obj: &mut palisade_core::Object) {
     let Some(v) = obj
-        .value
+        .value_mut()
         .pointer_mut("/metadata/annotations")
         .and_then(serde_json::Value::as_object_mut)
         .and_then(|a| a.get_mut(palisade_core::LAST_APPLIED))
@@ -587,12 +587,11 @@ impl Staged {
             compact_annotations(obj);
             compact_last_applied(obj);
             // The positions of what was cut go too.
-            obj.spans.retain_paths_of(&obj.value);
+            obj.retain_spans();
         }
-        // What is kept lives until the end of the scan: rebuilt once, it holds no spare
-        // capacity (strings, sequences and mappings grown while parsing or left sparse by
-        // the cut), about a third of the kept objects' memory.
-        obj.value = palisade_core::object::rebuilt(&obj.value);
+        // What is kept lives until the end of the scan, as its text: the rules that read it
+        // parse the part they read again, one part at a time.
+        obj.pack();
     }
 
     /// Runs the remaining rules over the inventory and applies the policy to their findings
@@ -600,7 +599,7 @@ impl Staged {
     /// made indexes in the inventory).
     pub fn analyze(
         &self,
-        inventory: &Inventory,
+        inventory: &mut Inventory,
         early: Vec<Finding>,
         input: InputSummary,
         opts: &Options,
@@ -611,7 +610,23 @@ impl Staged {
             .into_iter()
             .filter(|r| !self.early.iter().any(|e| e.meta().id == r.meta().id))
             .collect();
-        let late = run_rules(inventory, &rest, opts);
+        // A family of rules (one id prefix: the RBAC rules, the network rules...) reads the
+        // same kinds and views; the families run one after the other, and the trees of the
+        // packed objects one family read are given back before the next reads its own.
+        let mut late = Vec::new();
+        let mut families: Vec<(&str, Vec<&'static dyn Rule>)> = Vec::new();
+        for r in rest {
+            let id = r.meta().id;
+            let family = id.trim_end_matches(|c: char| c.is_ascii_digit());
+            match families.iter_mut().find(|(f, _)| *f == family) {
+                Some((_, rules)) => rules.push(r),
+                None => families.push((family, vec![r])),
+            }
+        }
+        for (_, rules) in &families {
+            late.extend(run_rules(inventory, rules, opts));
+            inventory.release_values();
+        }
         let mut findings = early;
         findings.reserve_exact(late.len());
         findings.extend(late);
@@ -721,17 +736,30 @@ pub fn run_rules(
         .filter(|r| r.meta().scope == Scope::Object)
         .collect();
     let options = |r: &dyn Rule| opts.policy.rule(r.meta().id).map(|c| &c.options);
+    // A packed object of a kind the rules read is unpacked for them alone (then given back),
+    // not kept unpacked in the inventory: the rules judge each object once.
     let check_object = |(i, obj): (usize, &palisade_core::Object)| {
         let mut out = Vec::new();
-        for r in &object_rules {
-            let mut cx = Context::new(r.meta(), options(**r), profile)
-                .with_inventory(inventory)
-                .with_pss_version(version)
-                .with_today(opts.today)
-                .with_target_version(opts.target_version);
-            cx.set_object(ObjectId(i));
-            r.check(obj, &mut cx);
-            out.extend(cx.take_findings());
+        let read = object_rules.iter().any(|r| {
+            let kinds = r.meta().kinds;
+            kinds.contains(&"*") || kinds.contains(&obj.kind.as_str())
+        });
+        let mut judge = |obj: &palisade_core::Object| {
+            for r in &object_rules {
+                let mut cx = Context::new(r.meta(), options(**r), profile)
+                    .with_inventory(inventory)
+                    .with_pss_version(version)
+                    .with_today(opts.today)
+                    .with_target_version(opts.target_version);
+                cx.set_object(ObjectId(i));
+                r.check(obj, &mut cx);
+                out.extend(cx.take_findings());
+            }
+        };
+        if read {
+            obj.with_unpacked(judge);
+        } else {
+            judge(obj);
         }
         out
     };
@@ -779,7 +807,7 @@ pub fn run_rules(
 }
 
 fn annotation_ignores(obj: &palisade_core::Object, rule: &palisade_core::RuleMeta) -> bool {
-    obj.annotation(IGNORE_ANNOTATION).is_some_and(|v| {
+    obj.read_annotation(IGNORE_ANNOTATION).is_some_and(|v| {
         v.split(',')
             .map(str::trim)
             .any(|s| s.eq_ignore_ascii_case("all") || select::matches(s, rule))
@@ -836,7 +864,7 @@ pub fn apply_policy(
             && annotation_ignores(obj, meta)
         {
             suppression = Some(Suppression::Annotation {
-                reason: obj.annotation(IGNORE_REASON_ANNOTATION).map(str::to_owned),
+                reason: obj.read_annotation(IGNORE_REASON_ANNOTATION),
             });
         }
         let rf = ReportFinding {

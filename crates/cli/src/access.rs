@@ -208,7 +208,7 @@ fn load(paths: &[PathBuf], limits: crate::scan::InputLimitArgs) -> Input {
         eprintln!("error: {e}");
     }
     Input {
-        objects: loaded.objects.into_iter().map(|o| o.value).collect(),
+        objects: loaded.objects.into_iter().map(|o| o.into_value()).collect(),
         errors: loaded.errors.len(),
     }
 }
@@ -397,7 +397,7 @@ pub(crate) fn rbac(args: RbacArgs) -> anyhow::Result<Exit> {
                 report_loaded_errors(&loaded);
                 Input {
                     errors: loaded.errors.len(),
-                    objects: loaded.objects.into_iter().map(|o| o.value).collect(),
+                    objects: loaded.objects.into_iter().map(|o| o.into_value()).collect(),
                 }
             } else {
                 load(&paths, limits)
@@ -1108,7 +1108,7 @@ pub(crate) fn net(args: NetArgs) -> anyhow::Result<Exit> {
             for e in &loaded.errors {
                 eprintln!("error: {e}");
             }
-            let values: Vec<&Value> = loaded.objects.iter().map(|o| &o.value).collect();
+            let values: Vec<&Value> = loaded.objects.iter().map(|o| o.value()).collect();
             let np = Netpol::from_objects(values.iter().copied());
             // A policy that cannot be read would silently change the answer: name it.
             for (msg, &i) in np.skipped.iter().zip(&np.skipped_inputs) {

@@ -295,10 +295,7 @@ fn judge(
         Some(object) => {
             let mut one = [object];
             let findings = staged.check_file(&mut one, opts);
-            let [mut object] = one;
-            // What is kept is copied together and the whole object freed: kept in place, its
-            // parts would pin the pages of the whole object.
-            object.value = object.value.clone();
+            let [object] = one;
             ReadObject::Judged { object, findings }
         }
         None => ReadObject::Skipped,
@@ -837,7 +834,7 @@ mod tests {
             stats: l.stats,
             unreadable: l.unreadable,
         };
-        let inventory = Inventory::new(l.objects);
+        let mut inventory = Inventory::new(l.objects);
         if opts.policy.image_trust.is_some() {
             // `--verify-images`, as `scan` runs it: what the objects and the Pods folded into
             // them run, verified at the registry and handed to IMG007.
@@ -853,7 +850,7 @@ mod tests {
             inventory.derived(move |_| evidence);
         }
         match staged {
-            Some((st, early)) => st.analyze(&inventory, early, input, &opts),
+            Some((st, early)) => st.analyze(&mut inventory, early, input, &opts),
             None => palisade_analyze::analyze(&inventory, input, &opts),
         }
     }
@@ -946,7 +943,7 @@ mod tests {
             .filter(|o| o.kind == "Pod")
             .all(|o| o.pointer("/status").is_none()));
         assert!(objects.iter().filter(|o| o.kind == "Secret").all(|o| o
-            .value
+            .value()
             .as_object()
             .unwrap()
             .keys()

@@ -530,7 +530,7 @@ fn finish(
     staged: Option<(&palisade_analyze::Staged, Vec<palisade_core::Finding>)>,
     cluster: Option<&palisade_cluster::ReadOptions>,
 ) -> anyhow::Result<Exit> {
-    let inventory = Inventory::new(loaded.objects);
+    let mut inventory = Inventory::new(loaded.objects);
     let cves = match &args.cve_data {
         Some(dir) => Some(
             palisade_node::cve::CveDatabase::load(dir)
@@ -591,7 +591,7 @@ fn finish(
         unreadable: loaded.unreadable,
     };
     let mut report = if let Some((st, early)) = staged {
-        st.analyze(&inventory, early, input, opts)
+        st.analyze(&mut inventory, early, input, opts)
     } else if args.cluster_boundary == ClusterBoundary::Directory && !args.cluster.cluster {
         let parts = directory_partitions(&args.paths, &inventory);
         palisade_analyze::analyze_partitioned(&inventory, &parts, &prepare, input, opts)

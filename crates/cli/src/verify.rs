@@ -95,7 +95,7 @@ pub(crate) fn verify(
                 }
                 let running: Vec<Option<String>> = match folded.get(&key, c.name, image) {
                     Some(digests) => digests.keys().cloned().map(Some).collect(),
-                    None => vec![running_digest(&o.value, c.name)],
+                    None => vec![running_digest(o.value(), c.name)],
                 };
                 for running in running {
                     jobs.push(palisade_registry::policy::Job {
@@ -163,7 +163,7 @@ async fn pull_secret_logins(
             .unwrap_or("default");
         let from_inventory = inventory
             .find("ServiceAccount", Some(ns), sa)
-            .map(|a| pull_secrets::names(a.value.get("imagePullSecrets")));
+            .map(|a| pull_secrets::names(a.value().get("imagePullSecrets")));
         accounts
             .entry((ns.to_owned(), sa.to_owned()))
             .or_insert(from_inventory);

@@ -1928,7 +1928,7 @@ fn file_scans_note_the_one_cluster_assumption() {
         palisade_load::load_str("x.yaml", NAMESPACED_CLUSTER_OBJECTS)
             .objects
             .into_iter()
-            .map(|o| o.value)
+            .map(|o| o.into_value())
             .collect();
     palisade_load::snapshot::write(
         &snap,

@@ -65,14 +65,14 @@ impl Stored {
 
     fn line(&self) -> PackedLine {
         match self {
-            Stored::Object(o) => PackedLine::new(&o.value.to_string()),
+            Stored::Object(o) => PackedLine::new(&o.to_json()),
             Stored::Line { line, .. } => line.clone(),
         }
     }
 
     fn controller(&self) -> Option<(&str, &str)> {
         match self {
-            Stored::Object(o) => palisade_load::cluster::controller_of(&o.value),
+            Stored::Object(o) => palisade_load::cluster::controller_of(o.value()),
             Stored::Line { controller, .. } => {
                 controller.as_deref().map(|(k, n)| (k.as_str(), n.as_str()))
             }
@@ -117,9 +117,9 @@ impl KindCache {
             Storage::Objects => (key, Stored::Object(o)),
             // Serialized from the object, after its Secret values were redacted.
             Storage::Lines => {
-                let controller = palisade_load::cluster::controller_of(&o.value)
+                let controller = palisade_load::cluster::controller_of(o.value())
                     .map(|(k, n)| Box::new((k.to_owned(), n.to_owned())));
-                let line = PackedLine::new(&o.value.to_string());
+                let line = PackedLine::new(&o.to_json());
                 (key, Stored::Line { line, controller })
             }
         })

@@ -112,8 +112,8 @@ async fn syncs_lists_then_follows_watch_events() {
     assert_eq!(count("AzureIdentity"), 0);
     // Secrets are metadata: no data, and no value in any annotation.
     for s in cache.objects(&["Secret"].into()).unwrap() {
-        assert!(s.value.get("data").is_none(), "{}", s.value);
-        let text = s.value.to_string();
+        assert!(s.value().get("data").is_none(), "{}", s.value());
+        let text = s.value().to_string();
         assert!(!text.contains("\"stringData\""), "{text}");
     }
     // Watch events: added, modified, deleted.
@@ -134,7 +134,8 @@ async fn syncs_lists_then_follows_watch_events() {
             .unwrap()
             .iter()
             .any(|o| {
-                o.name == "watched" && o.value.pointer("/metadata/labels/team") == Some(&"b".into())
+                o.name == "watched"
+                    && o.value().pointer("/metadata/labels/team") == Some(&"b".into())
             })
     })
     .await;
@@ -156,7 +157,7 @@ async fn syncs_lists_then_follows_watch_events() {
         .objects(&["Secret"].into())
         .unwrap()
         .iter()
-        .map(|o| o.value.to_string())
+        .map(|o| o.value().to_string())
         .collect();
     assert!(
         !text.contains("hunter2-canary") && !text.contains("aHVudGVyMi1jYW5hcnk"),

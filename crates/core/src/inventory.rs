@@ -102,12 +102,18 @@ impl Inventory {
 
     /// The JSON values of every object (for engines that read raw objects).
     pub fn values(&self) -> impl Iterator<Item = &serde_json::Value> {
-        self.objects.iter().map(|o| &o.value)
+        self.objects.iter().map(|o| o.value())
     }
 
     /// Every object, in input order.
     pub fn objects(&self) -> &[Object] {
         &self.objects
+    }
+
+    /// Drops the trees of the packed objects read since they were packed
+    /// ([`Object::release`]): what a scan does once a set of rules is done with them.
+    pub fn release_values(&mut self) {
+        self.objects.iter_mut().for_each(Object::release);
     }
 
     /// Number of objects.

@@ -265,11 +265,123 @@ pub enum NotAnObject {
     MissingTypeMeta,
 }
 
+/// An object's JSON value: a tree, or its compact JSON text ([`Object::pack`]) with the tree
+/// parsed from it again when read. A scan keeps each object it has judged for the rules that
+/// relate objects to each other; as text it holds a tenth of what it holds as a tree (each
+/// mapping entry, key and string is an allocation of its own), and those rules read one part
+/// of the objects at a time ([`Object::release`]).
+#[derive(Clone, Debug, Default)]
+struct Body {
+    /// The tree (boxed: a packed object keeps this place empty); unset while the object is
+    /// packed and not read.
+    tree: std::sync::OnceLock<Box<Value>>,
+    /// The compact JSON text of the tree, when the object is packed.
+    packed: Option<Box<str>>,
+}
+
+impl Body {
+    fn tree(value: Value) -> Body {
+        Body {
+            tree: std::sync::OnceLock::from(Box::new(value)),
+            packed: None,
+        }
+    }
+
+    /// The tree of the packed text. [`Object::pack`] writes only what it reads back.
+    fn unpack(&self) -> Value {
+        use serde::de::DeserializeSeed;
+        self.packed
+            .as_deref()
+            .and_then(|t| {
+                ExactValue
+                    .deserialize(&mut serde_json::Deserializer::from_str(t))
+                    .ok()
+            })
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// Reads a JSON value with each mapping and list sized to its entries (the reader's own
+/// grows them by doubling: up to twice what they hold, the larger part of a tree read again).
+struct ExactValue;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ExactValue {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ExactValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, mut v: String) -> Result<Value, E> {
+        v.shrink_to_fit();
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(v) = seq.next_element_seed(ExactValue)? {
+            items.push(v);
+        }
+        items.shrink_to_fit();
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(String, Value)> = Vec::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v = map.next_value_seed(ExactValue)?;
+            entries.push((k, v));
+        }
+        let mut out = serde_json::Map::with_capacity(entries.len());
+        out.extend(entries);
+        Ok(Value::Object(out))
+    }
+}
+
+/// Deeper than this a value is not packed: the JSON reader's nesting limit (128) is not
+/// reached when the text is read back.
+const MAX_PACKED_DEPTH: usize = 100;
+
+/// Whether `v` nests no deeper than `limit` levels.
+fn nests_within(v: &Value, limit: usize) -> bool {
+    match v {
+        Value::Object(m) => limit > 0 && m.values().all(|x| nests_within(x, limit - 1)),
+        Value::Array(a) => limit > 0 && a.iter().all(|x| nests_within(x, limit - 1)),
+        _ => true,
+    }
+}
+
 /// One Kubernetes object: its JSON value, its identity and where it was read.
 #[derive(Clone, Debug)]
 pub struct Object {
-    /// The whole object. Secret values are already replaced with [`REDACTED`].
-    pub value: Value,
+    /// The whole object ([`Object::value`]). Secret values are already replaced with
+    /// [`REDACTED`].
+    body: Body,
     /// `apiVersion`.
     pub api_version: String,
     /// `kind`.
@@ -335,7 +447,7 @@ impl Object {
             redact_secret(&mut value);
         }
         Ok(Object {
-            value,
+            body: Body::tree(value),
             api_version,
             kind,
             name,
@@ -345,18 +457,142 @@ impl Object {
         })
     }
 
+    /// The whole object (Secret values already replaced with [`REDACTED`]); a packed
+    /// object's tree is parsed again from its text the first time it is read after
+    /// [`Object::pack`] or [`Object::release`].
+    pub fn value(&self) -> &Value {
+        self.body.tree.get_or_init(|| Box::new(self.body.unpack()))
+    }
+
+    /// The value, to change it (a packed object is unpacked for good).
+    pub fn value_mut(&mut self) -> &mut Value {
+        if self.body.tree.get().is_none() {
+            let tree = self.body.unpack();
+            self.body.tree = std::sync::OnceLock::from(Box::new(tree));
+        }
+        self.body.packed = None;
+        self.body
+            .tree
+            .get_mut()
+            .expect("the tree was set just above")
+    }
+
+    /// Replaces the value (the identity fields are not read again).
+    pub fn set_value(&mut self, value: Value) {
+        self.body = Body::tree(value);
+    }
+
+    /// The value, taken out of the object.
+    pub fn into_value(self) -> Value {
+        let Object { mut body, .. } = self;
+        match body.tree.take() {
+            Some(tree) => *tree,
+            None => body.unpack(),
+        }
+    }
+
+    /// Calls `f` with the value without keeping the tree of a packed object that is not
+    /// already unpacked: for a reader that visits every object once.
+    pub fn with_value<R>(&self, f: impl FnOnce(&Value) -> R) -> R {
+        match self.body.tree.get() {
+            Some(tree) => f(tree),
+            None => f(&self.body.unpack()),
+        }
+    }
+
+    /// Calls `f` with the object, or, when it is packed and not already unpacked, with a copy
+    /// whose tree (parsed when `f` reads it) is dropped when `f` returns: for a reader that
+    /// judges every object once.
+    pub fn with_unpacked<R>(&self, f: impl FnOnce(&Object) -> R) -> R {
+        if self.body.tree.get().is_some() || self.body.packed.is_none() {
+            return f(self);
+        }
+        let unpacked = Object {
+            body: Body {
+                tree: std::sync::OnceLock::new(),
+                packed: self.body.packed.clone(),
+            },
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            source: self.source.clone(),
+            spans: self.spans.clone(),
+        };
+        f(&unpacked)
+    }
+
+    /// Keeps the value as its compact JSON text and drops the tree: [`Object::value`] parses
+    /// it again when it is read. A value nested deeper than the JSON reader reads back stays a
+    /// tree.
+    pub fn pack(&mut self) {
+        if self.body.packed.is_some() {
+            self.body.tree.take();
+            return;
+        }
+        let Some(tree) = self.body.tree.get() else {
+            return;
+        };
+        if !nests_within(tree, MAX_PACKED_DEPTH) {
+            return;
+        }
+        if let Ok(text) = serde_json::to_string(tree) {
+            self.body.packed = Some(text.into_boxed_str());
+            self.body.tree.take();
+        }
+    }
+
+    /// Drops the tree of a packed object that was read since it was packed (the text stays):
+    /// what a reader that is done with a set of objects gives back.
+    pub fn release(&mut self) {
+        if self.body.packed.is_some() {
+            self.body.tree.take();
+        }
+    }
+
+    /// The value as compact JSON text: a packed object's own text, without reading it.
+    pub fn to_json(&self) -> String {
+        match (&self.body.packed, self.body.tree.get()) {
+            (Some(text), _) => text.to_string(),
+            (None, Some(tree)) => tree.to_string(),
+            (None, None) => Value::Null.to_string(),
+        }
+    }
+
+    /// Whether the object is held as its text ([`Object::pack`]).
+    pub fn is_packed(&self) -> bool {
+        self.body.packed.is_some()
+    }
+
+    /// Whether the object holds its tree (always, unless it is packed and was not read since
+    /// it was packed or released).
+    pub fn holds_tree(&self) -> bool {
+        self.body.tree.get().is_some()
+    }
+
     /// Drops everything but the identity and the metadata (`apiVersion`, `kind`,
     /// `metadata`), and the positions of what is dropped: what the loader builds of an object
     /// whose body no rule reads.
     pub fn keep_metadata_only(&mut self) {
-        if let Value::Object(map) = &mut self.value {
-            if map
-                .keys()
-                .any(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
-            {
-                map.retain(|k, _| matches!(k.as_str(), "apiVersion" | "kind" | "metadata"));
-                self.spans.retain_paths_of(&self.value);
+        let keep = |k: &str| matches!(k, "apiVersion" | "kind" | "metadata");
+        if self
+            .value()
+            .as_object()
+            .is_some_and(|map| map.keys().any(|k| !keep(k)))
+        {
+            if let Value::Object(map) = self.value_mut() {
+                map.retain(|k, _| keep(k));
             }
+            self.retain_spans();
+        }
+    }
+
+    /// Drops the positions of the fields no longer in the value (once it was cut down).
+    pub fn retain_spans(&mut self) {
+        let Object { body, spans, .. } = self;
+        match body.tree.get() {
+            Some(tree) => spans.retain_paths_of(tree),
+            None => spans.retain_paths_of(&body.unpack()),
         }
     }
 
@@ -377,21 +613,41 @@ impl Object {
 
     /// The value at a JSON pointer.
     pub fn pointer(&self, pointer: &str) -> Option<&Value> {
-        self.value.pointer(pointer)
+        self.value().pointer(pointer)
     }
 
     /// Labels (`metadata.labels`), empty when absent.
     pub fn labels(&self) -> impl Iterator<Item = (&str, &str)> {
-        string_map(self.value.pointer("/metadata/labels"))
+        string_map(self.value().pointer("/metadata/labels"))
     }
 
     /// One annotation's value.
     pub fn annotation(&self, key: &str) -> Option<&str> {
-        self.value
+        self.value()
             .get("metadata")?
             .get("annotations")?
             .get(key)?
             .as_str()
+    }
+
+    /// One annotation's value, read without keeping the tree of a packed object that is not
+    /// already unpacked ([`Object::with_value`]): for a reader that visits every object.
+    pub fn read_annotation(&self, key: &str) -> Option<String> {
+        if let (None, Some(text)) = (self.body.tree.get(), &self.body.packed) {
+            // The text writes the key as a JSON string, the same characters unless it has one
+            // JSON escapes: an object whose text does not hold it has no such annotation.
+            let escaped = key.chars().any(|c| c == '"' || c == '\\' || c.is_control());
+            if !escaped && !text.contains(key) {
+                return None;
+            }
+        }
+        self.with_value(|v| {
+            v.get("metadata")?
+                .get("annotations")?
+                .get(key)?
+                .as_str()
+                .map(str::to_owned)
+        })
     }
 
     /// The source position of the field at `pointer` (or of its nearest written ancestor, or
@@ -618,6 +874,88 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn object(v: Value) -> Object {
+        Object::from_value(v, None, SpanIndex::default()).unwrap()
+    }
+
+    #[test]
+    fn a_packed_object_reads_back_the_same_value() {
+        let v = json!({"apiVersion":"apps/v1","kind":"Deployment",
+            "metadata":{"name":"web","labels":{"z":"1","a":"2"},
+                "annotations":{"palisade.dev/ignore":"POD001"}},
+            "spec":{"replicas":3,"ratio":0.1,"third":0.30000000000000004,"big":18446744073709551615u64,
+                "neg":-9223372036854775808i64,"list":[null,true,"é\u{1F600}\"q\"",[],{}],
+                "text":"line\nbreak\ttab\u{7}"}});
+        let mut o = object(v.clone());
+        o.pack();
+        assert!(o.is_packed());
+        assert!(!o.holds_tree());
+        assert_eq!(o.to_json(), v.to_string());
+        assert_eq!(
+            o.read_annotation("palisade.dev/ignore").as_deref(),
+            Some("POD001")
+        );
+        assert_eq!(o.read_annotation("palisade.dev/other"), None);
+        assert!(!o.holds_tree(), "reading an annotation keeps no tree");
+        assert!(o.with_value(|t| t == &v));
+        assert!(!o.holds_tree());
+        o.with_unpacked(|u| assert_eq!(u.value(), &v));
+        assert!(!o.holds_tree(), "the copy's tree went with it");
+        assert_eq!(o.value(), &v);
+        // Key order is kept (the report and the fixes follow it).
+        let keys: Vec<&String> = o.value()["metadata"]["labels"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(keys, ["z", "a"]);
+        assert!(o.holds_tree());
+        o.release();
+        assert!(!o.holds_tree());
+        assert_eq!(o.clone().into_value(), v);
+        // A change unpacks for good: the text no longer stands for the value.
+        o.value_mut()["spec"]["replicas"] = json!(5);
+        assert!(!o.is_packed());
+        o.release();
+        assert_eq!(o.value()["spec"]["replicas"], json!(5));
+    }
+
+    #[test]
+    fn a_value_nested_deeper_than_the_reader_reads_back_stays_a_tree() {
+        let mut deep = json!("leaf");
+        for _ in 0..150 {
+            deep = json!({ "x": deep });
+        }
+        let mut o = object(
+            json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":deep}),
+        );
+        let before = o.value().clone();
+        o.pack();
+        assert!(!o.is_packed());
+        assert_eq!(o.value(), &before);
+        // Within the limit it is packed and reads back whole.
+        let mut ok = json!("leaf");
+        for _ in 0..90 {
+            ok = json!([ok]);
+        }
+        let mut o =
+            object(json!({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":ok}));
+        let before = o.value().clone();
+        o.pack();
+        assert!(o.is_packed());
+        assert_eq!(o.value(), &before);
+    }
+
+    #[test]
+    fn an_annotation_key_written_with_escapes_is_still_found_in_a_packed_object() {
+        let mut o = object(json!({"apiVersion":"v1","kind":"ConfigMap",
+            "metadata":{"name":"c","annotations":{"a\"b":"x","c/d":"y"}}}));
+        o.pack();
+        assert_eq!(o.read_annotation("a\"b").as_deref(), Some("x"));
+        assert_eq!(o.read_annotation("c/d").as_deref(), Some("y"));
+        assert_eq!(o.read_annotation("c/e"), None);
+    }
+
     #[test]
     fn secret_values_are_redacted_keys_kept() {
         let obj = Object::from_value(
@@ -628,11 +966,11 @@ mod tests {
             SpanIndex::default(),
         )
         .unwrap();
-        let text = obj.value.to_string();
+        let text = obj.value().to_string();
         assert!(!text.contains("aHVudGVyMg"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
-        assert_eq!(obj.value["data"]["p"], REDACTED);
-        assert_eq!(obj.value["stringData"]["q"], REDACTED);
+        assert_eq!(obj.value()["data"]["p"], REDACTED);
+        assert_eq!(obj.value()["stringData"]["q"], REDACTED);
     }
 
     #[test]
@@ -664,10 +1002,10 @@ mod tests {
             SpanIndex::default(),
         )
         .unwrap();
-        assert_eq!(obj.value["data"]["e"], "");
-        assert!(obj.value["data"]["n"].is_null());
-        assert_eq!(obj.value["data"]["x"], REDACTED);
-        assert_eq!(obj.value["stringData"]["q"], "");
+        assert_eq!(obj.value()["data"]["e"], "");
+        assert!(obj.value()["data"]["n"].is_null());
+        assert_eq!(obj.value()["data"]["x"], REDACTED);
+        assert_eq!(obj.value()["stringData"]["q"], "");
     }
 
     #[test]
@@ -678,7 +1016,7 @@ mod tests {
         assert_eq!(crb.namespace, None);
         assert_eq!(crb.reference().to_string(), "ClusterRoleBinding b");
         // The value keeps what was written.
-        assert_eq!(crb.value["metadata"]["namespace"], "shop");
+        assert_eq!(crb.value()["metadata"]["namespace"], "shop");
         let cr = obj(json!({"apiVersion":"rbac.authorization.k8s.io/v1beta1",
             "kind":"ClusterRole","metadata":{"name":"r","namespace":"shop"}}));
         assert_eq!(cr.namespace, None);

@@ -104,9 +104,9 @@ impl<'a> PodTemplate<'a> {
     pub fn of(obj: &'a Object) -> Option<PodTemplate<'a>> {
         let base = template_base(obj.group(), &obj.kind)?;
         let root = if base.is_empty() {
-            &obj.value
+            obj.value()
         } else {
-            obj.value.pointer(base).unwrap_or(&NULL)
+            obj.value().pointer(base).unwrap_or(&NULL)
         };
         Some(PodTemplate {
             base,

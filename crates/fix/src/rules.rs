@@ -459,7 +459,7 @@ fn no_token_automount(object: &Object, inventory: Option<&Inventory>) -> Plan {
         let bound = ["RoleBinding", "ClusterRoleBinding"].iter().any(|kind| {
             inv.of_kind(kind).any(|(_, b)| {
                 (*kind == "ClusterRoleBinding" || b.namespace.as_deref().unwrap_or("default") == ns)
-                    && b.value
+                    && b.value()
                         .get("subjects")
                         .and_then(Value::as_array)
                         .is_some_and(|s| s.iter().any(|s| names_default_sa(s, ns, b)))

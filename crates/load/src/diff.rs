@@ -305,7 +305,7 @@ fn describe_rbac(o: &Object) -> String {
 }
 
 fn security_content(o: &Object) -> Value {
-    let mut v = o.value.clone();
+    let mut v = o.value().clone();
     if let Value::Object(m) = &mut v {
         m.remove("status");
         if let Some(Value::Object(meta)) = m.get_mut("metadata") {

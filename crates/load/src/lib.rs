@@ -625,8 +625,8 @@ mod tests {
         let l = load_str("roles.json", t);
         assert_eq!(l.objects.len(), 2);
         for o in &l.objects {
-            assert_eq!(o.value["kind"], "Role");
-            assert_eq!(o.value["apiVersion"], "rbac.authorization.k8s.io/v1");
+            assert_eq!(o.value()["kind"], "Role");
+            assert_eq!(o.value()["apiVersion"], "rbac.authorization.k8s.io/v1");
         }
         // A generic List keeps the rule: items without a kind are not objects.
         let l = load_str(
@@ -809,7 +809,7 @@ mod tests {
     fn duplicate_keys_are_warnings() {
         let l = load_str("d.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  hostPID: false\n  hostPID: true\n");
         assert_eq!(l.objects.len(), 1);
-        assert_eq!(l.objects[0].value["spec"]["hostPID"], true);
+        assert_eq!(l.objects[0].value()["spec"]["hostPID"], true);
         assert_eq!(l.warnings.len(), 1);
         assert_eq!((l.warnings[0].line, l.warnings[0].column), (6, 3));
         assert!(l.warnings[0].message.contains("duplicate key `hostPID`"));

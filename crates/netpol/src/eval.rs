@@ -305,6 +305,39 @@ impl Netpol {
         n
     }
 
+    /// [`Netpol::from_objects`] of a scan's objects, reading only the objects of the kinds
+    /// the model is built from ([`Netpol::reads_kind`]), each without keeping the tree of a
+    /// packed one ([`palisade_core::Object::with_value`]).
+    pub fn from_inventory(objs: &[palisade_core::Object]) -> Self {
+        let mut n = Netpol::default();
+        for (i, o) in objs.iter().enumerate() {
+            if !Netpol::reads_kind(&o.kind) {
+                continue;
+            }
+            let before = n.skipped.len();
+            o.with_value(|v| n.add(v, 0));
+            n.skipped_inputs
+                .extend(std::iter::repeat_n(i, n.skipped.len() - before));
+        }
+        n.index();
+        n
+    }
+
+    /// Whether the model reads objects of `kind` (an object of another kind adds nothing to
+    /// it): network policies of every engine, Namespaces, lists and the kinds that run pods.
+    pub fn reads_kind(kind: &str) -> bool {
+        matches!(
+            kind,
+            "NetworkPolicy"
+                | "GlobalNetworkPolicy"
+                | "Tier"
+                | "CiliumNetworkPolicy"
+                | "CiliumClusterwideNetworkPolicy"
+                | "Namespace"
+        ) || kind.ends_with("List")
+            || template_pointer(kind).is_some()
+    }
+
     fn add(&mut self, o: &Value, depth: usize) {
         let Some(kind) = o.get("kind").and_then(Value::as_str) else {
             return;

@@ -106,7 +106,7 @@ fn setup() -> Option<Setup> {
 fn bare(s: &mut Setup) -> usize {
     let mut n = 0;
     for inv in &s.inventories {
-        let obj = &inv.objects()[0].value;
+        let obj = &inv.objects()[0].value();
         let input = json!({"review": {
             "kind": {"group": "", "version": "v1", "kind": "Pod"},
             "name": obj["metadata"]["name"], "namespace": obj["metadata"]["namespace"],

@@ -286,7 +286,7 @@ pub fn parse(o: &Object) -> Result<Constraint, LoadError> {
     if o.name.is_empty() {
         return Err(err(o, "/metadata", format!("{what} has no metadata.name")));
     }
-    let spec = o.value.get("spec").cloned().unwrap_or(Value::Null);
+    let spec = o.value().get("spec").cloned().unwrap_or(Value::Null);
     if !(spec.is_object() || spec.is_null()) {
         return Err(err(o, "/spec", format!("{what}: spec must be a mapping")));
     }

@@ -367,7 +367,7 @@ impl PolicySet {
             .iter()
             .filter(|o| o.kind == "ValidatingAdmissionPolicy")
             .filter_map(|o| {
-                let pk = o.value.pointer("/spec/paramKind")?;
+                let pk = o.value().pointer("/spec/paramKind")?;
                 Some((
                     pk.get("apiVersion")?.as_str()?.to_owned(),
                     pk.get("kind")?.as_str()?.to_owned(),

@@ -309,7 +309,7 @@ impl Rule for ConstraintRule {
             namespace_object: &|_| None,
             options: self.options,
         };
-        bound.matches(&object.value, &Request::default(), &cx)
+        bound.matches(object.value(), &Request::default(), &cx)
     }
 
     fn admission_needs(&self) -> AdmissionNeeds {
@@ -338,7 +338,7 @@ impl Rule for ConstraintRule {
         if !v.set.has_audit_annotations() {
             return Vec::new();
         }
-        let req = cel_request(&object.value, &request_of(Some(inventory)));
+        let req = cel_request(object.value(), &request_of(Some(inventory)));
         let namespace = namespace_of(&req, Some(inventory));
         v.set.audit_annotations(&req, namespace.as_ref())
     }
@@ -353,12 +353,12 @@ impl Rule for ConstraintRule {
         let namespace_labels = |ns: &str| {
             inventory
                 .and_then(|i| i.find("Namespace", None, ns))
-                .map(|n| labels_of(&n.value))
+                .map(|n| labels_of(n.value()))
         };
         let namespace_object = |ns: &str| {
             inventory
                 .and_then(|i| i.find("Namespace", None, ns))
-                .map(|n| n.value.clone())
+                .map(|n| n.value().clone())
         };
         let empty;
         let data_holder;
@@ -383,11 +383,11 @@ impl Rule for ConstraintRule {
             namespace_object: &namespace_object,
             options: self.options,
         };
-        if !bound.matches(&object.value, &request, &ecx) {
+        if !bound.matches(object.value(), &request, &ecx) {
             return;
         }
         let constraint = bound.constraint.name.clone();
-        match bound.evaluate(&object.value, &request, &ecx) {
+        match bound.evaluate(object.value(), &request, &ecx) {
             Ok(violations) => {
                 for v in violations {
                     let f = cx.report(None, v.msg);
@@ -426,7 +426,7 @@ impl ConstraintRule {
         request: &Request<'_>,
         cx: &mut Context<'_>,
     ) {
-        let req = cel_request(&object.value, request);
+        let req = cel_request(object.value(), request);
         let namespace = namespace_of(&req, cx.inventory());
         let actions = v.actions_str();
         for o in v.set.evaluate(&req, namespace.as_ref()) {
@@ -507,7 +507,7 @@ fn namespace_of(
     }
     inventory
         .and_then(|i| i.find("Namespace", None, &req.namespace))
-        .map(|n| n.value.clone())
+        .map(|n| n.value().clone())
 }
 
 /// Gives each constraint its enforcement action as its admission mode (deny → deny, warn →

@@ -142,7 +142,7 @@ pub fn sync_kinds(annotation: &str) -> Result<Vec<String>, String> {
 
 /// Reads and compiles a ConstraintTemplate.
 pub fn parse(o: &Object) -> Result<Template, LoadError> {
-    let v = &o.value;
+    let v = o.value();
     let what = format!("ConstraintTemplate `{}`", o.name);
     let kind = v
         .pointer("/spec/crd/spec/names/kind")

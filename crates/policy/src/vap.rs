@@ -112,7 +112,7 @@ pub fn load(vaps: &[Object], params: &[Object]) -> (Vec<BoundVap>, Vec<LoadError
     let all = vaps
         .iter()
         .chain(params.iter())
-        .map(|o| (source_ref(o), o.value.clone()));
+        .map(|o| (source_ref(o), o.value().clone()));
     let (set, errors) = VapSet::load_with(cel, all);
     let mut out_errors = Vec::new();
     for e in errors {
@@ -177,7 +177,7 @@ pub fn load(vaps: &[Object], params: &[Object]) -> (Vec<BoundVap>, Vec<LoadError
             continue;
         };
         let actions: Vec<ValidationAction> = b
-            .value
+            .value()
             .pointer("/spec/validationActions")
             .and_then(Value::as_array)
             .map(|a| {
@@ -196,15 +196,15 @@ pub fn load(vaps: &[Object], params: &[Object]) -> (Vec<BoundVap>, Vec<LoadError
         let one = [p, b]
             .into_iter()
             .chain(params.iter())
-            .map(|o| (source_ref(o), o.value.clone()));
+            .map(|o| (source_ref(o), o.value().clone()));
         let (one, _) = VapSet::load_with(cel, one);
         bound.push(BoundVap {
             policy: policy.to_owned(),
             binding: binding.to_owned(),
             actions,
             set: one,
-            policy_value: p.value.clone(),
-            binding_value: b.value.clone(),
+            policy_value: p.value().clone(),
+            binding_value: b.value().clone(),
             policy_source: p.source.clone(),
             binding_source: b.source.clone(),
         });

@@ -80,7 +80,7 @@ fn gatekeeper_library_suites() {
             inventory.extend(
                 objects(&root.join(p.as_str().unwrap()))
                     .into_iter()
-                    .map(|o| o.value),
+                    .map(|o| o.into_value()),
             );
         }
         let object = objects(&root.join(s("object")))
@@ -90,14 +90,14 @@ fn gatekeeper_library_suites() {
         // An AdmissionReview supplies the request: operation, userInfo, oldObject; on
         // DELETE the object under review is the old one, as Gatekeeper does.
         let (obj, request_value) = if object.kind == "AdmissionReview" {
-            let req = object.value["request"].clone();
+            let req = object.value()["request"].clone();
             let mut obj = req.get("object").cloned().unwrap_or(Value::Null);
             if obj.is_null() {
                 obj = req.get("oldObject").cloned().unwrap_or(Value::Null);
             }
             (obj, Some(req))
         } else {
-            (object.value.clone(), None)
+            (object.value().clone(), None)
         };
         let request = match &request_value {
             Some(r) => Request {

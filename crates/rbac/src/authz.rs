@@ -219,6 +219,41 @@ impl Rbac {
         for o in objs {
             rbac.add(o, 0);
         }
+        rbac.finish()
+    }
+
+    /// [`Rbac::from_objects`] of a scan's objects, reading only the objects of the kinds the
+    /// model is built from ([`Rbac::reads_kind`]), each without keeping the tree of a packed
+    /// one ([`palisade_core::Object::with_value`]).
+    pub fn from_inventory<'a>(objs: impl IntoIterator<Item = &'a palisade_core::Object>) -> Self {
+        let mut rbac = Rbac::default();
+        for o in objs.into_iter().filter(|o| Rbac::reads_kind(&o.kind)) {
+            o.with_value(|v| rbac.add(v, 0));
+        }
+        rbac.finish()
+    }
+
+    /// Whether the model reads objects of `kind` (an object of another kind adds nothing to
+    /// it): roles, bindings, service accounts, Namespaces, the Pods, Secrets and Nodes of
+    /// the attack paths, and lists.
+    pub fn reads_kind(kind: &str) -> bool {
+        matches!(
+            kind,
+            "Role"
+                | "ClusterRole"
+                | "RoleBinding"
+                | "ClusterRoleBinding"
+                | "ServiceAccount"
+                | "Pod"
+                | "Secret"
+                | "Node"
+                | "Namespace"
+        ) || kind.ends_with("List")
+    }
+
+    /// Adds the built-in roles, aggregates and indexes: the model once every object is added.
+    fn finish(self) -> Self {
+        let mut rbac = self;
         let mut defined = Vec::new();
         for builtin in crate::bootstrap::cluster_roles() {
             let Ok(expected) = parse_role(&builtin, RoleKind::ClusterRole) else {

@@ -29,7 +29,7 @@ fn run(rule: &dyn Rule, file: &Path) -> (Vec<String>, usize) {
         .any(|l| l.trim() == "# cluster: true")
     {
         let values: Vec<serde_json::Value> =
-            loaded.objects.iter().map(|o| o.value.clone()).collect();
+            loaded.objects.iter().map(|o| o.value().clone()).collect();
         let owned = palisade_load::cluster::owned_indexes(&values);
         running = palisade_load::cluster::loaded_from_cluster(values, &[], "the fixture").running;
         let mut i = 0;

@@ -62,7 +62,7 @@ fn no_rule_panics_on_malformed_objects() {
         for file in files {
             let text = std::fs::read_to_string(&file).unwrap();
             let loaded = palisade_load::load_str("f.yaml", &text);
-            let values: Vec<Value> = loaded.objects.iter().map(|o| o.value.clone()).collect();
+            let values: Vec<Value> = loaded.objects.iter().map(|o| o.value().clone()).collect();
             for (i, v) in values.iter().enumerate() {
                 let ptrs = palisade_testkit::json_pointers(v);
                 for p in ptrs {

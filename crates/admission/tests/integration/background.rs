@@ -40,7 +40,7 @@ fn cluster_objects(paths: &[PathBuf]) -> Vec<Object> {
         .objects
         .into_iter()
         .filter(|o| seen.insert((o.kind.clone(), o.namespace.clone(), o.name.clone())))
-        .filter_map(|o| Object::from_value(o.value, None, SpanIndex::default()).ok())
+        .filter_map(|o| Object::from_value(o.into_value(), None, SpanIndex::default()).ok())
         .collect()
 }
 
@@ -91,7 +91,7 @@ fn assert_same(what: &str, audit: &Rows, scan: &Rows) {
 fn lines(objects: &[Object]) -> Vec<PackedLine> {
     objects
         .iter()
-        .map(|o| PackedLine::new(&o.value.to_string()))
+        .map(|o| PackedLine::new(&o.value().to_string()))
         .collect()
 }
 
@@ -362,7 +362,7 @@ spec: {containers: [{name: c, image: busybox, securityContext: {privileged: true
     )
     .objects
     .into_iter()
-    .filter_map(|o| Object::from_value(o.value, None, SpanIndex::default()).ok())
+    .filter_map(|o| Object::from_value(o.into_value(), None, SpanIndex::default()).ok())
     .collect::<Vec<_>>();
     compare("namespaceSelector constraint", objects.clone(), &opts);
     let report = auditor(&opts, Vec::new()).evaluate(lines(&objects), opts.today);

@@ -100,7 +100,7 @@ fn compare(paths: &[PathBuf], cluster: bool) -> (usize, usize) {
     let mut findings = 0;
     for (i, o) in objects.iter().enumerate() {
         let outcome = evaluator
-            .review(&review_body(&o.value, i), date(TODAY))
+            .review(&review_body(o.value(), i), date(TODAY))
             .unwrap_or_else(|e| panic!("{}: {e}", key(o).0));
         let ids = admission.entry(key(o)).or_default();
         for d in &outcome.findings {

@@ -167,7 +167,7 @@ impl Rule for UnverifiedImageSignature {
                 }
                 // A Pod's running digest (its status) and the workload's image pull Secrets
                 // are part of the key, as the front-end verified them.
-                let k = evidence.key_for(&key, &object.value, c.name, image);
+                let k = evidence.key_for(&key, object.value(), c.name, image);
                 let Some(v) = evidence.images.get(&k) else {
                     continue;
                 };

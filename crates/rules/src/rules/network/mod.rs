@@ -32,7 +32,7 @@ pub(crate) const NET_KINDS: &[&str] = &palisade_core::podspec::with_workload_kin
 
 /// The NetworkPolicy model of the inventory, built once per scan.
 pub(crate) fn netpol(inv: &Inventory) -> Arc<Netpol> {
-    inv.derived(|inv| Netpol::from_objects(inv.values()))
+    inv.derived(|inv| Netpol::from_inventory(inv.objects()))
 }
 
 /// An object by kind, namespace and name; objects written without a namespace are in

@@ -88,7 +88,7 @@ fn is_cluster_component(object: &Object, pod: &PodTemplate<'_>) -> bool {
         .get("priorityClassName")
         .and_then(Value::as_str)
         .is_some_and(|p| p == "system-cluster-critical" || p == "system-node-critical");
-    let metadata = object.value.get("metadata").unwrap_or(&Value::Null);
+    let metadata = object.value().get("metadata").unwrap_or(&Value::Null);
     let mirror = object.annotation("kubernetes.io/config.mirror").is_some();
     let images: Vec<&str> = pod.containers().map(|c| c.image()).collect();
     let platform_images = !images.is_empty()

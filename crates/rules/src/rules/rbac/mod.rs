@@ -33,7 +33,7 @@ pub(crate) const RBAC_KINDS: &[&str] = &[
 
 /// The RBAC model of the inventory, built once per scan.
 pub(crate) fn rbac(inv: &Inventory) -> Arc<Rbac> {
-    inv.derived(|inv| Rbac::from_objects(inv.values()))
+    inv.derived(|inv| Rbac::from_inventory(inv.objects()))
 }
 
 /// Kubernetes' own users and groups (`system:kube-scheduler`, `system:nodes`,

@@ -115,11 +115,10 @@ struct RbacKindsOnly(palisade_rbac::Rbac);
 
 impl RbacKindsOnly {
     fn of(inv: &Inventory) -> Self {
-        RbacKindsOnly(palisade_rbac::Rbac::from_objects(
+        RbacKindsOnly(palisade_rbac::Rbac::from_inventory(
             inv.objects()
                 .iter()
-                .filter(|o| RBAC_KINDS.contains(&o.kind.as_str()))
-                .map(|o| &o.value),
+                .filter(|o| RBAC_KINDS.contains(&o.kind.as_str())),
         ))
     }
 }

@@ -164,5 +164,5 @@ fn anti_affinity_terms(spec: &Value) -> Vec<&Value> {
 fn namespace_labels(inv: &Inventory, ns: &str) -> Option<Labels> {
     inv.of_kind("Namespace")
         .find(|(_, n)| n.group().is_empty() && n.name == ns)
-        .map(|(_, n)| labels_of(&n.value))
+        .map(|(_, n)| labels_of(n.value()))
 }

@@ -200,7 +200,8 @@ pub(crate) fn used_removal(object: &Object) -> Option<(&'static Removal, String)
     if let Some(r) = removal(&object.api_version, &object.kind) {
         return Some((r, "/apiVersion".to_owned()));
     }
-    let applied: serde_json::Value = serde_json::from_str(object.annotation(LAST_APPLIED)?).ok()?;
+    let applied: serde_json::Value =
+        serde_json::from_str(&object.read_annotation(LAST_APPLIED)?).ok()?;
     let version = applied.get("apiVersion")?.as_str()?;
     let r = removal(version, &object.kind)?;
     Some((
