@@ -72,25 +72,31 @@ impl Rule for PodManagedIdentity {
                 .fix("migrate to Microsoft Entra Workload ID and remove aad-pod-identity");
                 continue;
             }
-            let Some(pod) = PodTemplate::of(o) else {
-                continue;
-            };
-            // Pods created by a workload are reported on the workload.
-            if o.kind == "Pod" && o.pointer("/metadata/ownerReferences").is_some() {
+            if palisade_core::podspec::template_base(o.group(), &o.kind).is_none() {
                 continue;
             }
-            if let Some(binding) = pod
-                .metadata
-                .pointer("/labels/aadpodidbinding")
-                .and_then(|v| v.as_str())
-            {
-                cx.report_on(
-                    id,
-                    Some(pod.metadata_pointer("/labels/aadpodidbinding")),
-                    format!("pod template uses pod-managed identity binding \"{binding}\" (label aadpodidbinding)"),
-                )
-                .fix("use workload identity: label azure.workload.identity/use: \"true\" and a ServiceAccount with azure.workload.identity/client-id");
-            }
+            // Each workload is read once, without keeping its tree.
+            o.with_unpacked(|o| {
+                let Some(pod) = PodTemplate::of(o) else {
+                    return;
+                };
+                // Pods created by a workload are reported on the workload.
+                if o.kind == "Pod" && o.pointer("/metadata/ownerReferences").is_some() {
+                    return;
+                }
+                if let Some(binding) = pod
+                    .metadata
+                    .pointer("/labels/aadpodidbinding")
+                    .and_then(|v| v.as_str())
+                {
+                    cx.report_on(
+                        id,
+                        Some(pod.metadata_pointer("/labels/aadpodidbinding")),
+                        format!("pod template uses pod-managed identity binding \"{binding}\" (label aadpodidbinding)"),
+                    )
+                    .fix("use workload identity: label azure.workload.identity/use: \"true\" and a ServiceAccount with azure.workload.identity/client-id");
+                }
+            });
         }
     }
 }

@@ -64,18 +64,29 @@ impl Rule for DisruptionBudgetBlocksEviction {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        // The replicated workloads of each namespace, in inventory order, indexed by label.
-        let mut workloads: HashMap<&str, Workloads<'_>> = HashMap::new();
-        let empty = serde_json::Map::new();
+        // The replicated workloads of each namespace a budget is in, in inventory order,
+        // indexed by label: their labels and replicas, copied (each workload is read once,
+        // without keeping its tree).
+        let budgeted: std::collections::HashSet<&str> = inv
+            .of_kind("PodDisruptionBudget")
+            .filter(|(_, p)| p.group() == "policy")
+            .map(|(_, p)| super::namespace_of(p))
+            .collect();
+        let mut workloads: HashMap<&str, Workloads> = HashMap::new();
         for (_, w) in super::replicated(inv) {
-            let labels = w
-                .pointer("/spec/template/metadata/labels")
-                .and_then(Value::as_object)
-                .unwrap_or(&empty);
-            workloads
-                .entry(super::namespace_of(w))
-                .or_default()
-                .push(w, labels);
+            let ns = super::namespace_of(w);
+            if !budgeted.contains(ns) {
+                continue;
+            }
+            let (labels, replicas) = w.with_unpacked(|w| {
+                let labels = w
+                    .pointer("/spec/template/metadata/labels")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default();
+                (labels, super::replicas(w))
+            });
+            workloads.entry(ns).or_default().push(labels, replicas);
         }
         // What the budgets of one namespace with one selector select: budgets that share a
         // selector (copies of a chart) share the answer.
@@ -149,12 +160,12 @@ impl Rule for DisruptionBudgetBlocksEviction {
     }
 }
 
-/// The Deployments and StatefulSets of one namespace with their pod template's labels, and
-/// for each `key=value` label the workloads that carry it.
+/// The Deployments and StatefulSets of one namespace: their pod template's labels and their
+/// replicas, and for each `key=value` label the workloads that carry it.
 #[derive(Default)]
-struct Workloads<'a> {
-    list: Vec<(&'a Object, &'a Map<String, Value>)>,
-    by_label: HashMap<(&'a str, &'a str), Vec<usize>>,
+struct Workloads {
+    list: Vec<(Map<String, Value>, Option<u64>)>,
+    by_label: HashMap<(String, String), Vec<usize>>,
 }
 
 /// What a budget selects: how many workloads, whether they all run zero replicas, and their
@@ -166,15 +177,18 @@ struct Selected {
     total: Option<u64>,
 }
 
-impl<'a> Workloads<'a> {
-    fn push(&mut self, w: &'a Object, labels: &'a Map<String, Value>) {
+impl Workloads {
+    fn push(&mut self, labels: Map<String, Value>, replicas: Option<u64>) {
         let i = self.list.len();
-        for (k, v) in labels {
+        for (k, v) in &labels {
             if let Some(v) = v.as_str() {
-                self.by_label.entry((k.as_str(), v)).or_default().push(i);
+                self.by_label
+                    .entry((k.clone(), v.to_owned()))
+                    .or_default()
+                    .push(i);
             }
         }
-        self.list.push((w, labels));
+        self.list.push((labels, replicas));
     }
 
     /// What `pdb` selects. A workload a selector selects carries each of its `matchLabels`,
@@ -195,11 +209,11 @@ impl<'a> Workloads<'a> {
             total: Some(0),
         };
         for &i in candidates {
-            let (w, labels) = self.list[i];
+            let (labels, n) = &self.list[i];
             if labels.is_empty() || !super::pdb_selects(pdb, labels) {
                 continue;
             }
-            let n = super::replicas(w);
+            let n = *n;
             out.count += 1;
             out.all_zero &= n == Some(0);
             out.total = out.total.zip(n).map(|(t, n)| t.saturating_add(n));
@@ -218,7 +232,7 @@ impl<'a> Workloads<'a> {
         for (k, v) in labels {
             let posting = self
                 .by_label
-                .get(&(k.as_str(), v.as_str()?))
+                .get(&(k.clone(), v.as_str()?.to_owned()))
                 .map_or(&[][..], Vec::as_slice);
             if best.is_none_or(|b| posting.len() < b.len()) {
                 best = Some(posting);

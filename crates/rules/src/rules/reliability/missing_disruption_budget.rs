@@ -88,8 +88,9 @@ impl Rule for MissingDisruptionBudget {
         }
         for kind in ["Deployment", "StatefulSet"] {
             for (id, o) in inv.of_kind(kind) {
+                o.with_unpacked(|o| {
                 if o.group() != "apps" {
-                    continue;
+                    return;
                 }
                 let replicas = o.pointer("/spec/replicas");
                 let many = match replicas {
@@ -97,7 +98,7 @@ impl Rule for MissingDisruptionBudget {
                     Some(v) => v.as_u64().is_some_and(|n| n >= 2),
                 };
                 if !many {
-                    continue;
+                    return;
                 }
                 let empty = serde_json::Map::new();
                 let labels = o
@@ -118,6 +119,7 @@ impl Rule for MissingDisruptionBudget {
                     )
                     .fix("add a PodDisruptionBudget with maxUnavailable: 1 selecting the pod template's labels");
                 }
+                });
             }
         }
     }

@@ -24,11 +24,28 @@ pub(crate) fn replicated(
         .filter(|(_, o)| o.group() == "apps")
 }
 
-/// The Deployments and StatefulSets that run two or more replicas, with the count.
-pub(crate) fn multi_replica(
+/// Calls `f` with each of the [`replicated`] workloads, read without keeping the tree of a
+/// packed one ([`Object::with_unpacked`]): each REL rule reads every workload once, and a scan
+/// holds no more than one of them unpacked at a time.
+pub(crate) fn each_replicated(
     inv: &Inventory,
-) -> impl Iterator<Item = (palisade_core::ObjectId, &Object, u64)> {
-    replicated(inv).filter_map(|(id, o)| replicas(o).filter(|n| *n >= 2).map(|n| (id, o, n)))
+    mut f: impl FnMut(palisade_core::ObjectId, &Object),
+) {
+    for (id, o) in replicated(inv) {
+        o.with_unpacked(|o| f(id, o));
+    }
+}
+
+/// [`each_replicated`] for the workloads that run two or more replicas, with the count.
+pub(crate) fn each_multi_replica(
+    inv: &Inventory,
+    mut f: impl FnMut(palisade_core::ObjectId, &Object, u64),
+) {
+    each_replicated(inv, |id, o| {
+        if let Some(n) = replicas(o).filter(|n| *n >= 2) {
+            f(id, o, n);
+        }
+    });
 }
 
 /// `spec.replicas` (1 when unset, as the API server defaults it); `None` when it is not a

@@ -82,9 +82,9 @@ impl Rule for ReplicasNotSpread {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        for (id, o, n) in super::multi_replica(inv) {
+        super::each_multi_replica(inv, |id, o, n| {
             let Some(pod) = PodTemplate::of(o) else {
-                continue;
+                return;
             };
             let labels = labels_at(pod.metadata.get("labels"));
             let ns = super::namespace_of(o);
@@ -107,7 +107,7 @@ impl Rule for ReplicasNotSpread {
                 })
             });
             if anti || spread {
-                continue;
+                return;
             }
             if constraints.is_empty() && terms.is_empty() {
                 cx.report_on(
@@ -116,7 +116,7 @@ impl Rule for ReplicasNotSpread {
                     format!("{} runs {n} replicas with no pod anti-affinity or topology spread constraints: they may all land on one node", o.kind),
                 )
                 .fix("add topologySpreadConstraints over kubernetes.io/hostname and topology.kubernetes.io/zone");
-                continue;
+                return;
             }
             let path = if constraints.is_empty() {
                 pod.spec_pointer("/affinity/podAntiAffinity")
@@ -134,7 +134,7 @@ impl Rule for ReplicasNotSpread {
                 ),
             )
             .fix("make the labelSelector of a topology spread constraint (or of an anti-affinity term, in the pod's namespace) select the pod template's labels");
-        }
+        });
     }
 }
 

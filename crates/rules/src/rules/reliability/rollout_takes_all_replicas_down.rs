@@ -61,7 +61,7 @@ impl Rule for RolloutTakesAllReplicasDown {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        for (id, o, n) in super::multi_replica(inv) {
+        super::each_multi_replica(inv, |id, o, n| {
             let (strategy, field) = if o.kind == "Deployment" {
                 (
                     "/spec/strategy",
@@ -84,16 +84,16 @@ impl Rule for RolloutTakesAllReplicasDown {
                     format!("Deployment with {n} replicas uses the Recreate strategy: every rollout stops all of them"),
                 )
                 .fix("use RollingUpdate with maxUnavailable below the replica count");
-                continue;
+                return;
             }
             if kind != "RollingUpdate" {
-                continue;
+                return;
             }
             let Some(v) = o.pointer(field) else {
-                continue;
+                return;
             };
             let Some(down) = super::int_or_percent(v, n, false) else {
-                continue;
+                return;
             };
             if down >= n {
                 let shown = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
@@ -107,6 +107,6 @@ impl Rule for RolloutTakesAllReplicasDown {
                 )
                 .fix("set maxUnavailable below the replica count (`1` or `25%`)");
             }
-        }
+        });
     }
 }

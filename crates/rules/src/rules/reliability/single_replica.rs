@@ -58,9 +58,9 @@ impl Rule for SingleReplica {
     }
 
     fn check_inventory(&self, inv: &Inventory, cx: &mut Context<'_>) {
-        for (id, o) in super::replicated(inv) {
+        super::each_replicated(inv, |id, o| {
             if super::replicas(o) != Some(1) || super::autoscaled(inv, o) {
-                continue;
+                return;
             }
             let explicit = o.pointer("/spec/replicas").is_some_and(|v| !v.is_null());
             let path = if explicit { "/spec/replicas" } else { "/spec" };
@@ -78,6 +78,6 @@ impl Rule for SingleReplica {
                 ),
             )
             .fix("run at least 2 replicas, or an autoscaler with minReplicas: 2");
-        }
+        });
     }
 }

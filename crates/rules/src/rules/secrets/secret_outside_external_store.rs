@@ -90,71 +90,77 @@ impl Rule for SecretOutsideExternalStore {
             let Some(synced) = stores.get(&o.namespace.as_deref()) else {
                 continue;
             };
-            let Some(pod) = PodTemplate::of(o) else {
-                continue;
-            };
-            // Pods owned by a workload are reported on the workload.
-            if o.kind == "Pod" && o.pointer("/metadata/ownerReferences").is_some() {
+            if palisade_core::podspec::template_base(o.group(), &o.kind).is_none() {
                 continue;
             }
-            let id = palisade_core::ObjectId(id);
-            let mut uses: Vec<(String, String)> = Vec::new();
-            for (i, v) in pod.volumes() {
-                if let Some(name) = v.pointer("/secret/secretName").and_then(Value::as_str) {
-                    uses.push((
-                        pod.spec_pointer(&format!("/volumes/{i}/secret")),
-                        name.to_owned(),
-                    ));
+            // Each workload is read once, without keeping its tree.
+            o.with_unpacked(|o| {
+                let Some(pod) = PodTemplate::of(o) else {
+                    return;
+                };
+                // Pods owned by a workload are reported on the workload.
+                if o.kind == "Pod" && o.pointer("/metadata/ownerReferences").is_some() {
+                    return;
                 }
-            }
-            for c in pod.containers() {
-                for (i, e) in c
-                    .get("env")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    if let Some(name) = e
-                        .pointer("/valueFrom/secretKeyRef/name")
-                        .and_then(Value::as_str)
+                let id = palisade_core::ObjectId(id);
+                let mut uses: Vec<(String, String)> = Vec::new();
+                for (i, v) in pod.volumes() {
+                    if let Some(name) = v.pointer("/secret/secretName").and_then(Value::as_str) {
+                        uses.push((
+                            pod.spec_pointer(&format!("/volumes/{i}/secret")),
+                            name.to_owned(),
+                        ));
+                    }
+                }
+                for c in pod.containers() {
+                    for (i, e) in c
+                        .get("env")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
                     {
-                        uses.push((
-                            c.pointer(&format!("/env/{i}/valueFrom/secretKeyRef")),
-                            name.to_owned(),
-                        ));
+                        if let Some(name) = e
+                            .pointer("/valueFrom/secretKeyRef/name")
+                            .and_then(Value::as_str)
+                        {
+                            uses.push((
+                                c.pointer(&format!("/env/{i}/valueFrom/secretKeyRef")),
+                                name.to_owned(),
+                            ));
+                        }
+                    }
+                    for (i, e) in c
+                        .get("envFrom")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .enumerate()
+                    {
+                        if let Some(name) = e.pointer("/secretRef/name").and_then(Value::as_str) {
+                            uses.push((
+                                c.pointer(&format!("/envFrom/{i}/secretRef")),
+                                name.to_owned(),
+                            ));
+                        }
                     }
                 }
-                for (i, e) in c
-                    .get("envFrom")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .enumerate()
-                {
-                    if let Some(name) = e.pointer("/secretRef/name").and_then(Value::as_str) {
-                        uses.push((
-                            c.pointer(&format!("/envFrom/{i}/secretRef")),
-                            name.to_owned(),
-                        ));
+                let mut seen = HashSet::new();
+                for (path, name) in uses {
+                    if synced.contains(name.as_str()) || !seen.insert(name.clone()) {
+                        continue;
                     }
+                    cx.report_on(
+                        id,
+                        path,
+                        format!(
+                            "uses Secret \"{name}\", not synced from the namespace's SecretProviderClass (external store)"
+                        ),
+                    )
+                    .fix("store the value in the external store and mount it through a SecretProviderClass csi volume")
+                    .property("secret", name);
                 }
-            }
-            let mut seen = HashSet::new();
-            for (path, name) in uses {
-                if synced.contains(name.as_str()) || !seen.insert(name.clone()) {
-                    continue;
-                }
-                cx.report_on(
-                    id,
-                    path,
-                    format!(
-                        "uses Secret \"{name}\", not synced from the namespace's SecretProviderClass (external store)"
-                    ),
-                )
-                .fix("store the value in the external store and mount it through a SecretProviderClass csi volume")
-                .property("secret", name);
-            }
+            });
         }
     }
 }
