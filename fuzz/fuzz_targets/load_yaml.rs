@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for o in loaded.objects.iter().filter(|o| o.kind == "Secret" && o.api_version == "v1") {
         for field in ["data", "stringData"] {
-            match o.value.get(field) {
+            match o.value().get(field) {
                 Some(Value::Object(m)) => assert!(m.values().all(|v| {
                     v.is_null() || v.as_str().is_some_and(|s| s.is_empty() || s == REDACTED)
                 })),

@@ -8,7 +8,7 @@ use palisade_netpol::{Endpoint, Netpol};
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let loaded = palisade_load::load_str("fuzz.yaml", text);
-    let net = Netpol::from_objects(loaded.objects.iter().map(|o| &o.value));
+    let net = Netpol::from_objects(loaded.objects.iter().map(|o| o.value()));
     let ends: Vec<Endpoint> = net
         .workloads()
         .iter()
