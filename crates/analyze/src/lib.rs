@@ -837,7 +837,7 @@ pub fn apply_policy(
     // as the report's grows (both at once would be the scan's peak).
     findings.reverse();
     while let Some(f) = findings.pop() {
-        if findings.capacity() > 4096 && findings.len() < findings.capacity() / 2 {
+        if findings.capacity() > 4096 && findings.len() < findings.capacity() / 8 * 7 {
             findings.shrink_to_fit();
         }
         let Some(meta) = metas.iter().find(|m| m.id == f.rule).copied() else {
