@@ -610,23 +610,12 @@ impl Staged {
             .into_iter()
             .filter(|r| !self.early.iter().any(|e| e.meta().id == r.meta().id))
             .collect();
-        // A family of rules (one id prefix: the RBAC rules, the network rules...) reads the
-        // same kinds and views; the families run one after the other, and the trees of the
-        // packed objects one family read are given back before the next reads its own.
-        let mut late = Vec::new();
-        let mut families: Vec<(&str, Vec<&'static dyn Rule>)> = Vec::new();
-        for r in rest {
-            let id = r.meta().id;
-            let family = id.trim_end_matches(|c: char| c.is_ascii_digit());
-            match families.iter_mut().find(|(f, _)| *f == family) {
-                Some((_, rules)) => rules.push(r),
-                None => families.push((family, vec![r])),
-            }
-        }
-        for (_, rules) in &families {
-            late.extend(run_rules(inventory, rules, opts));
-            inventory.release_values();
-        }
+        // A packed object is read by the rules that judge each object for them alone, and
+        // the rules that relate objects read the workloads (the larger part of what is kept)
+        // one at a time; what they keep unpacked (the smaller kinds they look up) is given back
+        // once they ran.
+        let late = run_rules(inventory, &rest, opts);
+        inventory.release_values();
         let mut findings = early;
         findings.reserve_exact(late.len());
         findings.extend(late);

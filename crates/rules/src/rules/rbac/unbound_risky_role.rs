@@ -127,27 +127,36 @@ fn is_wildcard(r: &PolicyRule) -> bool {
 /// The roles some binding of the inventory refers to: (kind, name, namespace), the namespace
 /// `None` for a ClusterRole (bound by a RoleBinding of any namespace or a ClusterRoleBinding),
 /// else the RoleBinding's (`default` when it names none).
-fn bound_roles(inv: &Inventory) -> HashSet<(&str, &str, Option<&str>)> {
+/// Each binding is read once, without keeping its tree.
+fn bound_roles(inv: &Inventory) -> HashSet<BoundRole> {
     ["RoleBinding", "ClusterRoleBinding"]
         .into_iter()
         .flat_map(|k| inv.of_kind(k))
         .filter(|(_, b)| b.group() == "rbac.authorization.k8s.io")
         .filter_map(|(_, b)| {
-            let kind = b.pointer("/roleRef/kind").and_then(Value::as_str)?;
-            let name = b.pointer("/roleRef/name").and_then(Value::as_str)?;
-            let ns = (kind != "ClusterRole").then(|| b.namespace.as_deref().unwrap_or("default"));
-            Some((kind, name, ns))
+            b.with_value(|v| {
+                let kind = v.pointer("/roleRef/kind").and_then(Value::as_str)?;
+                let name = v.pointer("/roleRef/name").and_then(Value::as_str)?;
+                let ns = (kind != "ClusterRole")
+                    .then(|| b.namespace.as_deref().unwrap_or("default").to_owned());
+                Some((kind.to_owned(), name.to_owned(), ns))
+            })
         })
         .collect()
 }
 
-fn is_bound(bound: &HashSet<(&str, &str, Option<&str>)>, role: &Role) -> bool {
+/// A role a binding refers to: kind, name and namespace (`None` for a ClusterRole).
+type BoundRole = (String, String, Option<String>);
+
+fn is_bound(bound: &HashSet<BoundRole>, role: &Role) -> bool {
     match role.kind {
-        RoleKind::ClusterRole => bound.contains(&("ClusterRole", role.name.as_str(), None)),
+        RoleKind::ClusterRole => {
+            bound.contains(&("ClusterRole".to_owned(), role.name.clone(), None))
+        }
         RoleKind::Role => bound.contains(&(
-            "Role",
-            role.name.as_str(),
-            Some(role.namespace.as_deref().unwrap_or("default")),
+            "Role".to_owned(),
+            role.name.clone(),
+            Some(role.namespace.as_deref().unwrap_or("default").to_owned()),
         )),
     }
 }

@@ -108,14 +108,17 @@ impl AutoscalerTargets {
             std::collections::HashMap::new();
         for kind in ["HorizontalPodAutoscaler", "ScaledObject"] {
             for (_, a) in inv.of_kind(kind) {
-                let Some(t) = a.pointer("/spec/scaleTargetRef") else {
+                // Each autoscaler is read once, without keeping its tree.
+                let target = a.with_value(|v| {
+                    let t = v.pointer("/spec/scaleTargetRef")?;
+                    let name = t.get("name").and_then(Value::as_str)?;
+                    let kind = t.get("kind").and_then(Value::as_str).map(str::to_owned);
+                    Some((name.to_owned(), kind))
+                });
+                let Some((name, target_kind)) = target else {
                     continue;
                 };
-                let Some(name) = t.get("name").and_then(Value::as_str) else {
-                    continue;
-                };
-                let target_kind = t.get("kind").and_then(Value::as_str).map(str::to_owned);
-                map.entry((namespace_of(a).to_owned(), name.to_owned()))
+                map.entry((namespace_of(a).to_owned(), name))
                     .or_default()
                     .push(target_kind);
             }

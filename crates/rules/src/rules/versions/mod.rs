@@ -35,32 +35,42 @@ pub(crate) struct ControlPlanePod {
 pub(crate) fn control_plane_pods(inv: &Inventory) -> Vec<ControlPlanePod> {
     let mut out = Vec::new();
     for (id, o) in inv.of_kind("Pod") {
-        let Some(cs) = o.pointer("/spec/containers").and_then(Value::as_array) else {
-            continue;
-        };
-        for (i, c) in cs.iter().enumerate() {
-            let Some((component, _)) = container_component(c) else {
-                continue;
-            };
-            let Some(image) = c.get("image").and_then(Value::as_str) else {
-                continue;
-            };
-            let tag = image
-                .split('@')
-                .next()
-                .and_then(|i| i.rsplit_once(':'))
-                .map(|(_, t)| t);
-            if let Some(version) = tag.filter(|t| !t.contains('/')).and_then(Version::parse) {
-                out.push(ControlPlanePod {
-                    object: id,
-                    component,
-                    image_path: format!("/spec/containers/{i}/image"),
-                    version,
-                });
-            }
-        }
+        // Each Pod is read once, without keeping its tree.
+        o.with_unpacked(|o| control_plane_containers(id, o, &mut out));
     }
     out
+}
+
+/// The control-plane containers of one Pod with a versioned image, added to `out`.
+fn control_plane_containers(
+    id: ObjectId,
+    o: &palisade_core::Object,
+    out: &mut Vec<ControlPlanePod>,
+) {
+    let Some(cs) = o.pointer("/spec/containers").and_then(Value::as_array) else {
+        return;
+    };
+    for (i, c) in cs.iter().enumerate() {
+        let Some((component, _)) = container_component(c) else {
+            continue;
+        };
+        let Some(image) = c.get("image").and_then(Value::as_str) else {
+            continue;
+        };
+        let tag = image
+            .split('@')
+            .next()
+            .and_then(|i| i.rsplit_once(':'))
+            .map(|(_, t)| t);
+        if let Some(version) = tag.filter(|t| !t.contains('/')).and_then(Version::parse) {
+            out.push(ControlPlanePod {
+                object: id,
+                component,
+                image_path: format!("/spec/containers/{i}/image"),
+                version,
+            });
+        }
+    }
 }
 
 /// The API server's version: the lowest among its pods (the one an upgrade left behind).
