@@ -52,8 +52,8 @@ fn compare(paths: &[PathBuf], opts: &Options) -> (Vec<Object>, usize) {
     let mut cut = Inventory::new(loaded.objects);
     assert_eq!(cut.len(), inventory.len());
     let got = staged.analyze(&mut cut, early, InputSummary::default(), opts);
-    // The remaining rules read the packed objects one family at a time and give their trees
-    // back; the policy reads annotations without unpacking.
+    // The remaining rules give back the trees of the packed objects they read; the policy
+    // reads annotations without unpacking.
     let held: Vec<String> = cut
         .objects()
         .iter()
