@@ -920,6 +920,48 @@ mod tests {
         assert_eq!(o.value()["spec"]["replicas"], json!(5));
     }
 
+    /// Any JSON value: strings of any characters, integers over the whole i64/u64 range, any
+    /// finite float, nested lists and mappings.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..8)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Packing is invisible: the tree read back, its text and the annotations read
+        /// without unpacking are those of the value packed, key order and float bits included.
+        #[test]
+        fn packing_keeps_any_value(data in any_json(), key in "\\PC{0,12}", note in "\\PC{0,12}") {
+            let v = json!({"apiVersion":"v1","kind":"ConfigMap",
+                "metadata":{"name":"c","annotations":{ key.clone(): note.clone() }},"data":data});
+            let mut o = object(v.clone());
+            o.pack();
+            proptest::prop_assert!(o.is_packed());
+            proptest::prop_assert_eq!(o.to_json(), v.to_string());
+            proptest::prop_assert_eq!(o.read_annotation(&key), Some(note));
+            proptest::prop_assert!(!o.holds_tree());
+            proptest::prop_assert_eq!(o.value(), &v);
+            let keys = |v: &Value| v["data"].as_object().map(|m| m.keys().cloned().collect::<Vec<_>>());
+            proptest::prop_assert_eq!(keys(o.value()), keys(&v));
+        }
+    }
+
     #[test]
     fn a_value_nested_deeper_than_the_reader_reads_back_stays_a_tree() {
         let mut deep = json!("leaf");
