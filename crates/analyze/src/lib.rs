@@ -729,10 +729,7 @@ pub fn run_rules(
     // not kept unpacked in the inventory: the rules judge each object once.
     let check_object = |(i, obj): (usize, &palisade_core::Object)| {
         let mut out = Vec::new();
-        let read = object_rules.iter().any(|r| {
-            let kinds = r.meta().kinds;
-            kinds.contains(&"*") || kinds.contains(&obj.kind.as_str())
-        });
+        let read = object_rules.iter().any(|r| r.meta().reads_kind(&obj.kind));
         let mut judge = |obj: &palisade_core::Object| {
             for r in &object_rules {
                 let mut cx = Context::new(r.meta(), options(**r), profile)

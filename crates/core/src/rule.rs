@@ -184,6 +184,11 @@ pub struct RuleMeta {
 }
 
 impl RuleMeta {
+    /// Whether the rule reads objects of `kind` (its kinds name it, or `*`).
+    pub fn reads_kind(&self, kind: &str) -> bool {
+        self.kinds.contains(&"*") || self.kinds.contains(&kind)
+    }
+
     /// The documentation as Markdown (doc-comment indentation removed), followed by the
     /// `## References` section generated from [`RuleMeta::references`].
     pub fn doc_markdown(&self) -> String {
@@ -298,8 +303,7 @@ pub trait Rule: Send + Sync {
     /// compliance control none of whose rules applies to any scanned object is *not
     /// evaluated*, not passed.
     fn applies_to(&self, object: &Object) -> bool {
-        let kinds = self.meta().kinds;
-        kinds.contains(&"*") || kinds.contains(&object.kind.as_str())
+        self.meta().reads_kind(&object.kind)
     }
 }
 

@@ -296,13 +296,18 @@ impl Netpol {
     pub fn from_objects<'a>(objs: impl IntoIterator<Item = &'a Value>) -> Self {
         let mut n = Netpol::default();
         for (i, o) in objs.into_iter().enumerate() {
-            let before = n.skipped.len();
-            n.add(o, 0);
-            n.skipped_inputs
-                .extend(std::iter::repeat_n(i, n.skipped.len() - before));
+            n.add_input(i, o);
         }
         n.index();
         n
+    }
+
+    /// Adds input `i`, and which input each of the objects it skipped came from.
+    fn add_input(&mut self, i: usize, o: &Value) {
+        let before = self.skipped.len();
+        self.add(o, 0);
+        self.skipped_inputs
+            .extend(std::iter::repeat_n(i, self.skipped.len() - before));
     }
 
     /// [`Netpol::from_objects`] of a scan's objects, reading only the objects of the kinds
@@ -314,10 +319,7 @@ impl Netpol {
             if !Netpol::reads_kind(&o.kind) {
                 continue;
             }
-            let before = n.skipped.len();
-            o.with_value(|v| n.add(v, 0));
-            n.skipped_inputs
-                .extend(std::iter::repeat_n(i, n.skipped.len() - before));
+            o.with_value(|v| n.add_input(i, v));
         }
         n.index();
         n
